@@ -1,0 +1,223 @@
+"""Councils that promote a plan (推進体制), their members, meetings and documents."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+from measures.models import PriorityArea
+from plans import eras
+from plans.files import file_label, stored_size
+from plans.models import PUBLIC_STATUSES, Organization, Plan, PlanPartQuerySet
+from plans.scoping import MunicipalityScopedQuerySet
+
+
+class Council(models.Model):
+    class Kind(models.TextChoices):
+        COUNCIL = "council", "協議会（外部）"
+        LIAISON = "liaison", "連絡会議（外部）"
+        INTERNAL = "internal", "庁内会議（関係課長会議等）"
+        PREFECTURAL = "prefectural", "都道府県の会議（参画）"
+
+    plan = models.ForeignKey(Plan, verbose_name="計画", on_delete=models.CASCADE, related_name="councils")
+    name = models.CharField("会議名", max_length=120, help_text="例：山口市再犯防止推進協議会")
+    kind = models.CharField("種類", max_length=20, choices=Kind.choices)
+    order = models.PositiveSmallIntegerField("順番", default=1)
+    purpose = models.TextField("役割", blank=True)
+
+    objects = PlanPartQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "会議体"
+        verbose_name_plural = "会議体"
+        ordering = ["plan", "order", "pk"]
+        constraints = [models.UniqueConstraint(fields=["plan", "name"], name="unique_council_name")]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("public:council", args=[self.pk])
+
+
+class CouncilMemberQuerySet(MunicipalityScopedQuerySet):
+    municipality_path = "council__plan__municipality"
+
+
+class CouncilMember(models.Model):
+    class Role(models.TextChoices):
+        CHAIR = "chair", "会長"
+        VICE_CHAIR = "vice_chair", "副会長"
+        MEMBER = "member", "委員"
+        OBSERVER = "observer", "オブザーバー"
+        SECRETARIAT = "secretariat", "事務局"
+
+    council = models.ForeignKey(Council, verbose_name="会議体", on_delete=models.CASCADE, related_name="members")
+    organization = models.ForeignKey(
+        Organization, verbose_name="構成団体", on_delete=models.PROTECT, related_name="council_memberships"
+    )
+    role = models.CharField("役職", max_length=20, choices=Role.choices, default=Role.MEMBER)
+    representative = models.CharField("委員の職名", max_length=80, blank=True, help_text="例：所長、会長")
+    term_start = models.DateField("任期（開始）", null=True, blank=True)
+    term_end = models.DateField("任期（終了）", null=True, blank=True)
+    order = models.PositiveSmallIntegerField("順番", default=1)
+
+    objects = CouncilMemberQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "構成団体"
+        verbose_name_plural = "構成団体"
+        ordering = ["council", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["council", "organization"], name="unique_council_member"),
+            models.CheckConstraint(
+                condition=Q(term_end__isnull=True) | Q(term_start__isnull=True) | Q(term_end__gte=F("term_start")),
+                name="member_term_in_order",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.organization}（{self.get_role_display()}）"
+
+    def clean(self):
+        if self.term_start and self.term_end and self.term_end < self.term_start:
+            raise ValidationError({"term_end": "任期の終了日は開始日以降にしてください。"})
+        if self.council_id and self.organization_id:
+            if self.organization.municipality_id != self.council.plan.municipality_id:
+                raise ValidationError({"organization": "他の自治体に登録された団体は選べません。"})
+
+
+class MeetingQuerySet(MunicipalityScopedQuerySet):
+    municipality_path = "council__plan__municipality"
+
+    def published(self):
+        return self.filter(council__plan__status__in=PUBLIC_STATUSES)
+
+
+class Meeting(models.Model):
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "開催予定"
+        HELD = "held", "開催済み"
+        CANCELLED = "cancelled", "中止"
+
+    council = models.ForeignKey(Council, verbose_name="会議体", on_delete=models.CASCADE, related_name="meetings")
+    fiscal_year = models.PositiveSmallIntegerField("年度", help_text="西暦で入力（令和6年度なら 2024）。")
+    sequence = models.PositiveSmallIntegerField("回", help_text="その年度の第何回か。")
+    held_on = models.DateField("開催日", null=True, blank=True)
+    starts_at = models.TimeField("開始時刻", null=True, blank=True)
+    ends_at = models.TimeField("終了時刻", null=True, blank=True)
+    venue = models.CharField("会場", max_length=200, blank=True)
+    status = models.CharField("開催状況", max_length=20, choices=Status.choices, default=Status.SCHEDULED)
+    reviewed_fiscal_year = models.PositiveSmallIntegerField(
+        "審議の対象年度", null=True, blank=True, help_text="進捗を審議する年度（西暦）。通常は前年度です。"
+    )
+    minutes = models.TextField("議事要旨", blank=True)
+
+    objects = MeetingQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "会議"
+        verbose_name_plural = "会議"
+        ordering = ["council", "-fiscal_year", "-sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["council", "fiscal_year", "sequence"], name="unique_meeting_sequence"),
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True) | Q(starts_at__isnull=True) | Q(ends_at__gte=F("starts_at")),
+                name="meeting_ends_after_start",
+            ),
+        ]
+        indexes = [models.Index(fields=["held_on"], name="meeting_held_on_idx")]
+
+    def __str__(self):
+        return self.title
+
+    def clean(self):
+        if self.starts_at and self.ends_at and self.ends_at < self.starts_at:
+            raise ValidationError({"ends_at": "終了時刻は開始時刻以降にしてください。"})
+        if self.held_on and eras.fiscal_year_of(self.held_on) != self.fiscal_year:
+            raise ValidationError({"held_on": "開催日が年度の期間に入っていません。"})
+        if self.status == self.Status.HELD and not self.held_on:
+            raise ValidationError({"held_on": "開催済みの会議には開催日を入力してください。"})
+
+    def get_absolute_url(self):
+        return reverse("public:meeting", args=[self.pk])
+
+    @property
+    def label(self) -> str:
+        """令和6年度第1回."""
+        return f"{eras.fiscal_year_label(self.fiscal_year)}第{self.sequence}回"
+
+    @property
+    def title(self) -> str:
+        """令和6年度第1回山口市再犯防止推進協議会."""
+        return f"{self.label}{self.council.name}"
+
+    @property
+    def held_on_label(self) -> str:
+        return eras.japanese_date(self.held_on) if self.held_on else ""
+
+
+class MeetingPartQuerySet(MunicipalityScopedQuerySet):
+    municipality_path = "meeting__council__plan__municipality"
+
+
+class AgendaItem(models.Model):
+    meeting = models.ForeignKey(Meeting, verbose_name="会議", on_delete=models.CASCADE, related_name="agenda_items")
+    order = models.PositiveSmallIntegerField("順番")
+    title = models.CharField("議題", max_length=200)
+    description = models.TextField("内容", blank=True)
+    areas = models.ManyToManyField(
+        PriorityArea, verbose_name="審議した重点施策", blank=True, related_name="agenda_items"
+    )
+
+    objects = MeetingPartQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=[areas])
+
+    class Meta:
+        verbose_name = "議題"
+        verbose_name_plural = "議題"
+        ordering = ["meeting", "order"]
+        constraints = [models.UniqueConstraint(fields=["meeting", "order"], name="unique_agenda_order")]
+
+    def __str__(self):
+        return self.title
+
+
+class MeetingDocument(models.Model):
+    class Kind(models.TextChoices):
+        AGENDA = "agenda", "次第"
+        MINUTES = "minutes", "議事録"
+        MATERIAL = "material", "資料"
+        ROSTER = "roster", "委員名簿"
+        OTHER = "other", "その他"
+
+    meeting = models.ForeignKey(Meeting, verbose_name="会議", on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField("種類", max_length=20, choices=Kind.choices)
+    order = models.PositiveSmallIntegerField("順番", default=1)
+    title = models.CharField("資料名", max_length=200)
+    file = models.FileField("ファイル", upload_to="meetings/%Y/")
+    file_size = models.PositiveBigIntegerField("ファイルサイズ", null=True, blank=True, editable=False)
+
+    objects = MeetingPartQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "会議資料"
+        verbose_name_plural = "会議資料"
+        ordering = ["meeting", "order", "pk"]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        self.file_size = stored_size(self.file)
+        super().save(*args, **kwargs)
+
+    @property
+    def size_label(self) -> str:
+        """[PDFファイル／1.38MB]."""
+        return file_label(self.file.name, self.file_size)

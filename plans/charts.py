@@ -1,0 +1,108 @@
+"""Server-rendered SVG charts of an indicator, the same on pages and in PDFs.
+
+matplotlib draws the chart; text is turned into paths so the SVG looks the
+same in every browser and in WeasyPrint without a font of its own. Screen
+readers get the `aria-label` here and the data table the page puts beside it.
+The SVG is cached under a hash of the data it shows, so a change to the data
+is a new key and nothing needs invalidating.
+"""
+
+import hashlib
+import io
+import re
+from pathlib import Path
+
+from django.core.cache import cache
+from django.utils.html import escape
+
+FONT_PATHS = [
+    Path("/usr/share/fonts/truetype/bizud-gothic/BIZUDGothic-Regular.ttf"),
+    Path("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"),
+]
+LINE_COLOUR = "#1d5fa6"
+TARGET_COLOUR = "#b3261e"
+
+
+def _font_properties():
+    from matplotlib import font_manager
+
+    for path in FONT_PATHS:
+        if path.exists():
+            font_manager.fontManager.addfont(str(path))
+            return font_manager.FontProperties(fname=str(path))
+    return font_manager.FontProperties()
+
+
+def chart_data(indicator) -> dict:
+    """What the chart shows, from prefetched values (no query when prefetched)."""
+    values = sorted(indicator.values.all(), key=lambda v: v.year)
+    return {
+        "name": indicator.name,
+        "unit": indicator.unit,
+        "points": [(indicator.period_label(v.year), float(v.value)) for v in values],
+        "target": None if indicator.target_value is None else float(indicator.target_value),
+        "target_label": indicator.target_label,
+        "baseline": None if indicator.baseline_value is None else float(indicator.baseline_value),
+    }
+
+
+def indicator_chart_svg(indicator) -> str:
+    """An inline <svg> of the indicator's yearly values with its target line; '' without values."""
+    data = chart_data(indicator)
+    if not data["points"]:
+        return ""
+    key = "chart:" + hashlib.sha256(repr(sorted(data.items())).encode()).hexdigest()
+    svg = cache.get(key)
+    if svg is None:
+        svg = _render(data)
+        cache.set(key, svg, timeout=None)
+    return svg
+
+
+def _render(data: dict) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    font = _font_properties()
+    labels = [label for label, _ in data["points"]]
+    values = [value for _, value in data["points"]]
+
+    figure = Figure(figsize=(6.4, 3.2), dpi=100)
+    axes = figure.add_subplot()
+    axes.plot(range(len(values)), values, marker="o", color=LINE_COLOUR, linewidth=2, label="実績")
+    for x, value in enumerate(values):
+        axes.annotate(f"{value:,.10g}", (x, value), textcoords="offset points", xytext=(0, 7),
+                      ha="center", fontproperties=font, fontsize=9, color="#222222")
+    if data["target"] is not None:
+        axes.axhline(data["target"], color=TARGET_COLOUR, linestyle="--", linewidth=1.5,
+                     label=f"目標 {data['target_label']}")
+    axes.set_xticks(range(len(labels)), labels, fontproperties=font, fontsize=9)
+    axes.set_ylabel(data["unit"], fontproperties=font, rotation=0, labelpad=12)
+    for tick in axes.get_yticklabels():
+        tick.set_fontproperties(font)
+    low = min(values + ([data["target"]] if data["target"] is not None else []))
+    high = max(values + ([data["target"]] if data["target"] is not None else []))
+    axes.set_ylim(0 if low >= 0 else low * 1.15, high * 1.18 if high > 0 else 1)
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.grid(axis="y", color="#dddddd", linewidth=0.8)
+    axes.legend(prop=font, frameon=False, loc="lower left", fontsize=9)
+    figure.tight_layout()
+
+    buffer = io.StringIO()
+    matplotlib.rcParams["svg.fonttype"] = "path"
+    matplotlib.rcParams["svg.hashsalt"] = "reoffense-portal"  # stable ids, so the same data gives the same bytes
+    figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    return _inline(buffer.getvalue(), data)
+
+
+def _inline(svg: str, data: dict) -> str:
+    """Drop the XML prologue and label the root element for assistive technology."""
+    svg = svg[svg.index("<svg"):]
+    points = "、".join(f"{label} {value:,.10g}{data['unit']}" for label, value in data["points"])
+    label = f"{data['name']}の推移：{points}"
+    if data["target"] is not None:
+        label += f"。目標 {data['target_label']}"
+    svg = re.sub(r"<svg\b", f'<svg role="img" aria-label="{escape(label)}" focusable="false"', svg, count=1)
+    return re.sub(r'\s(width|height)="[^"]*pt"', "", svg, count=2)

@@ -1,0 +1,644 @@
+"""Municipalities, their departments and partners, plans and their indicators."""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from . import eras
+from .files import file_label, stored_size
+from .scoping import MunicipalityScopedQuerySet
+
+# Plan statuses residents may see; drafts never show.
+PUBLIC_STATUSES = ("published", "archived")
+
+KANJI_NUMBERS = "〇一二三四五六七八九十"
+
+
+def kanji_number(n: int) -> str:
+    """1 → 一, 10 → 十, 12 → 十二 (enough for plan editions)."""
+    if n <= 10:
+        return KANJI_NUMBERS[n]
+    tens, ones = divmod(n, 10)
+    return (KANJI_NUMBERS[tens] if tens > 1 else "") + "十" + (KANJI_NUMBERS[ones] if ones else "")
+
+
+def lg_code_check_digit(first_five: str) -> int:
+    """Check digit of a 全国地方公共団体コード (総務省の検査数字).
+
+    Weights 6,5,4,3,2 on the first five digits; the check digit is the last
+    digit of 11 minus the remainder of the sum divided by 11.
+    """
+    total = sum(int(d) * w for d, w in zip(first_five, (6, 5, 4, 3, 2)))
+    return (11 - total % 11) % 10
+
+
+def validate_lg_code(value: str) -> None:
+    if not (len(value) == 6 and value.isdigit()):
+        raise ValidationError("全国地方公共団体コードは6桁の数字で入力してください。", code="format")
+    if int(value[5]) != lg_code_check_digit(value[:5]):
+        raise ValidationError(
+            "全国地方公共団体コード「%(value)s」の検査数字が正しくありません。",
+            code="check_digit",
+            params={"value": value},
+        )
+
+
+phone_validator = RegexValidator(
+    r"^[0-9０-９\-－()（） ]+$", "電話番号は数字とハイフンで入力してください。"
+)
+
+
+class MunicipalityQuerySet(MunicipalityScopedQuerySet):
+    municipality_path = "code"
+
+    def with_published_plans(self):
+        return self.filter(plans__status__in=PUBLIC_STATUSES).distinct()
+
+
+class PlanPartQuerySet(MunicipalityScopedQuerySet):
+    """Rows that hang below a plan."""
+
+    municipality_path = "plan__municipality"
+
+    def published(self):
+        return self.filter(plan__status__in=PUBLIC_STATUSES)
+
+
+class Municipality(models.Model):
+    class Kind(models.TextChoices):
+        PREFECTURE = "prefecture", "都道府県"
+        DESIGNATED_CITY = "designated_city", "政令指定都市"
+        CITY = "city", "市"
+        TOWN = "town", "町"
+        VILLAGE = "village", "村"
+        WARD = "ward", "特別区"
+
+    code = models.CharField(
+        "団体コード",
+        max_length=6,
+        primary_key=True,
+        validators=[validate_lg_code],
+        help_text="全国地方公共団体コード（6桁、末尾は検査数字）。例：山口市 352039",
+    )
+    name = models.CharField("団体名", max_length=40)
+    kana = models.CharField("ふりがな", max_length=80, blank=True)
+    kind = models.CharField("種別", max_length=20, choices=Kind.choices)
+    prefecture = models.ForeignKey(
+        "self",
+        verbose_name="都道府県",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="municipalities",
+        limit_choices_to={"kind": Kind.PREFECTURE},
+        help_text="都道府県の場合は空欄にします。",
+    )
+    website = models.URLField("ウェブサイト", blank=True)
+
+    objects = MunicipalityQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "自治体"
+        verbose_name_plural = "自治体"
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.kind == self.Kind.PREFECTURE and self.prefecture_id:
+            raise ValidationError({"prefecture": "都道府県には所属する都道府県を設定できません。"})
+        if self.kind != self.Kind.PREFECTURE and not self.prefecture_id:
+            raise ValidationError({"prefecture": "市区町村には所属する都道府県を設定してください。"})
+
+    def get_absolute_url(self):
+        return reverse("public:municipality", args=[self.code])
+
+
+class StaffMembership(models.Model):
+    """A staff user works for a municipality as an editor or a publisher."""
+
+    class Role(models.TextChoices):
+        EDITOR = "editor", "編集者"
+        PUBLISHER = "publisher", "公開責任者"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="職員", on_delete=models.CASCADE, related_name="memberships"
+    )
+    municipality = models.ForeignKey(
+        Municipality, verbose_name="自治体", on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(
+        "役割",
+        max_length=20,
+        choices=Role.choices,
+        default=Role.EDITOR,
+        help_text="編集者は下書きと進捗を編集できます。公開責任者はさらに計画の公開・非公開を行えます。",
+    )
+
+    objects = MunicipalityScopedQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "所属職員"
+        verbose_name_plural = "所属職員"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "municipality"], name="unique_membership"),
+        ]
+
+    def __str__(self):
+        return f"{self.municipality}／{self.user}（{self.get_role_display()}）"
+
+
+class Department(models.Model):
+    """A section (課) of a municipality, with the contact block pages end with."""
+
+    municipality = models.ForeignKey(
+        Municipality, verbose_name="自治体", on_delete=models.CASCADE, related_name="departments"
+    )
+    name = models.CharField("課名", max_length=60, help_text="例：地域福祉課")
+    bureau = models.CharField("局・部", max_length=80, blank=True, help_text="例：文化市民局市民生活部")
+    section = models.CharField("担当", max_length=80, blank=True, help_text="例：総務担当・地域福祉担当")
+    postal_code = models.CharField(
+        "郵便番号",
+        max_length=8,
+        blank=True,
+        validators=[RegexValidator(r"^\d{3}-\d{4}$", "郵便番号は「753-8650」の形で入力してください。")],
+    )
+    address = models.CharField("所在地", max_length=200, blank=True)
+    telephone = models.CharField("電話番号", max_length=20, blank=True, validators=[phone_validator])
+    fax = models.CharField("FAX番号", max_length=20, blank=True, validators=[phone_validator])
+    email = models.EmailField("メールアドレス", blank=True)
+
+    objects = MunicipalityScopedQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "担当課"
+        verbose_name_plural = "担当課"
+        ordering = ["municipality", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["municipality", "name"], name="unique_department_name"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Organization(models.Model):
+    """A partner organisation as a municipality records it (councils, programmes)."""
+
+    class Sector(models.TextChoices):
+        NATIONAL = "national", "国の機関"
+        PREFECTURE = "prefecture", "都道府県"
+        MUNICIPALITY = "municipality", "市区町村"
+        VOLUNTEER = "volunteer", "更生保護ボランティア"
+        BUSINESS = "business", "民間事業者"
+        NONPROFIT = "nonprofit", "民間非営利団体"
+        PROFESSIONAL = "professional", "専門職団体"
+
+    municipality = models.ForeignKey(
+        Municipality,
+        verbose_name="登録自治体",
+        on_delete=models.CASCADE,
+        related_name="organizations",
+        help_text="この団体を登録している自治体です。",
+    )
+    name = models.CharField("団体名", max_length=120)
+    sector = models.CharField("分野", max_length=20, choices=Sector.choices)
+    website = models.URLField("ウェブサイト", blank=True)
+
+    objects = MunicipalityScopedQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "関係機関・団体"
+        verbose_name_plural = "関係機関・団体"
+        ordering = ["municipality", "sector", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["municipality", "name"], name="unique_organization_name"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class NationalPriority(models.Model):
+    """One of the seven 重点課題 of a national 再犯防止推進計画."""
+
+    class NationalPlan(models.IntegerChoices):
+        FIRST = 1, "第一次再犯防止推進計画（平成29年12月15日閣議決定）"
+        SECOND = 2, "第二次再犯防止推進計画（令和5年3月17日閣議決定）"
+
+    national_plan = models.PositiveSmallIntegerField("国の計画", choices=NationalPlan.choices)
+    number = models.PositiveSmallIntegerField("番号")
+    title = models.CharField("重点課題", max_length=100)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "国の重点課題"
+        verbose_name_plural = "国の重点課題"
+        ordering = ["-national_plan", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["national_plan", "number"], name="unique_national_priority"),
+        ]
+
+    def __str__(self):
+        edition = "第一次" if self.national_plan == self.NationalPlan.FIRST else "第二次"
+        return f"{edition}{self.number} {self.title}"
+
+
+class PlanQuerySet(MunicipalityScopedQuerySet):
+    def published(self):
+        """What residents may see: published plans and archived earlier ones, never drafts."""
+        return self.filter(status__in=self.PUBLIC_STATUSES)
+
+    def current_on(self, day: datetime.date):
+        return self.filter(period_start__lte=day, period_end__gte=day)
+
+
+class Plan(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "下書き"
+        PUBLISHED = "published", "公開中"
+        ARCHIVED = "archived", "公開終了（過去の計画）"
+
+    municipality = models.ForeignKey(
+        Municipality, verbose_name="自治体", on_delete=models.PROTECT, related_name="plans"
+    )
+    title = models.CharField("計画名", max_length=120, help_text="例：第二次山口市再犯防止推進計画")
+    edition = models.PositiveSmallIntegerField(
+        "次数", null=True, blank=True, help_text="第二次計画なら 2。次数を付けない計画は空欄にします。"
+    )
+    period_start = models.DateField("計画期間（開始）", help_text="年度途中の開始もあります（例：2021年12月1日）。")
+    period_end = models.DateField("計画期間（終了）", help_text="例：2026年3月31日")
+    embedded_in = models.CharField(
+        "包含する計画",
+        max_length=120,
+        blank=True,
+        help_text="この計画を一部として含む上位の計画（例：山口市地域福祉計画）。単独の計画なら空欄。",
+    )
+    legal_basis = models.CharField(
+        "根拠法令", max_length=200, blank=True, default="再犯の防止等の推進に関する法律第8条第1項"
+    )
+    position = models.TextField("計画の位置付け", blank=True)
+    purpose = models.TextField("計画の目的", blank=True)
+    target_persons = models.TextField("計画の対象者", blank=True)
+    basic_philosophy = models.TextField("基本理念", blank=True)
+    basic_policy = models.TextField("基本方針", blank=True)
+    current_situation = models.TextField("現状", blank=True, help_text="「現状と課題」の現状の説明文。")
+    promotion_system = models.TextField("推進体制", blank=True)
+    progress_management = models.TextField("進捗管理", blank=True)
+    department = models.ForeignKey(
+        Department,
+        verbose_name="担当課",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="plans",
+        help_text="計画を所管し、問い合わせ先として表示する課（編集・発行）。",
+    )
+    document = models.FileField("計画本文（ファイル）", upload_to="plans/%Y/", blank=True)
+    document_size = models.PositiveBigIntegerField("ファイルサイズ", null=True, blank=True, editable=False)
+    status = models.CharField("公開状態", max_length=20, choices=Status.choices, default=Status.DRAFT)
+    published_at = models.DateTimeField("公開日時", null=True, blank=True, editable=False)
+    created_at = models.DateTimeField("作成日時", auto_now_add=True)
+    updated_at = models.DateTimeField("更新日時", auto_now=True)
+
+    objects = PlanQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "計画"
+        verbose_name_plural = "計画"
+        ordering = ["municipality", "-period_start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")), name="plan_period_end_after_start"
+            ),
+            models.UniqueConstraint(fields=["municipality", "title"], name="unique_plan_title"),
+        ]
+        indexes = [models.Index(fields=["status", "municipality"], name="plan_status_idx")]
+
+    def __str__(self):
+        return self.title
+
+    def clean(self):
+        if self.period_start and self.period_end and self.period_end < self.period_start:
+            raise ValidationError({"period_end": "計画期間の終了日は開始日以降にしてください。"})
+        if self.department_id and self.municipality_id and self.department.municipality_id != self.municipality_id:
+            raise ValidationError({"department": "他の自治体の課は選べません。"})
+
+    def save(self, *args, **kwargs):
+        self.document_size = stored_size(self.document)
+        if self.status == self.Status.PUBLISHED and self.published_at is None:
+            self.published_at = timezone.now()
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("public:plan", args=[self.pk])
+
+    @property
+    def is_public(self) -> bool:
+        return self.status in PUBLIC_STATUSES
+
+    @property
+    def edition_label(self) -> str:
+        return f"第{kanji_number(self.edition)}次" if self.edition else ""
+
+    @property
+    def first_fiscal_year(self) -> int:
+        return eras.fiscal_year_of(self.period_start)
+
+    @property
+    def last_fiscal_year(self) -> int:
+        return eras.fiscal_year_of(self.period_end)
+
+    @property
+    def fiscal_years(self) -> list[int]:
+        return list(range(self.first_fiscal_year, self.last_fiscal_year + 1))
+
+    @property
+    def starts_mid_year(self) -> bool:
+        return (self.period_start.month, self.period_start.day) != (4, 1)
+
+    @property
+    def period_label(self) -> str:
+        """令和5年度～令和9年度, or 令和3年12月～令和8年3月 for a mid-year start."""
+        if self.starts_mid_year:
+            return f"{eras.japanese_month(self.period_start)}～{eras.japanese_month(self.period_end)}"
+        return f"{eras.fiscal_year_label(self.first_fiscal_year)}～{eras.fiscal_year_label(self.last_fiscal_year)}"
+
+    @property
+    def period_full_label(self) -> str:
+        """令和5年度（2023年度）～令和9年度（2027年度）, or with months for a mid-year start."""
+        if self.starts_mid_year:
+            return (
+                f"{eras.japanese_month(self.period_start)}（{self.period_start.year}年{self.period_start.month}月）～"
+                f"{eras.japanese_month(self.period_end)}（{self.period_end.year}年{self.period_end.month}月）"
+            )
+        first, last = self.first_fiscal_year, self.last_fiscal_year
+        return f"{eras.fiscal_year_full_label(first)}～{eras.fiscal_year_full_label(last)}"
+
+    @property
+    def document_label(self) -> str:
+        """第二次山口市再犯防止推進計画 [PDFファイル／1.38MB]."""
+        label = file_label(self.document.name, self.document_size)
+        return f"{self.title} {label}" if label else ""
+
+    @property
+    def last_updated(self) -> datetime.date:
+        """更新日 shown to residents."""
+        return timezone.localdate(self.updated_at)
+
+
+class FormulationStep(models.Model):
+    """A dated step of 策定経過."""
+
+    class Kind(models.TextChoices):
+        TRAINING = "training", "研修"
+        SURVEY = "survey", "調査"
+        DRAFTING = "drafting", "素案作成"
+        COUNCIL = "council", "協議会等での審議"
+        PUBLIC_COMMENT = "public_comment", "パブリックコメント"
+        COMMITTEE = "committee", "委員会等での審議"
+        ADOPTION = "adoption", "策定"
+        OTHER = "other", "その他"
+
+    plan = models.ForeignKey(Plan, verbose_name="計画", on_delete=models.CASCADE, related_name="formulation_steps")
+    date = models.DateField("日付")
+    end_date = models.DateField("終了日", null=True, blank=True, help_text="期間のある手続（パブリックコメント等）の場合。")
+    kind = models.CharField("区分", max_length=20, choices=Kind.choices)
+    description = models.CharField("内容", max_length=200)
+
+    objects = PlanPartQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "策定経過"
+        verbose_name_plural = "策定経過"
+        ordering = ["plan", "date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("date")),
+                name="formulation_step_end_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{eras.japanese_date(self.date)} {self.description}"
+
+    def clean(self):
+        if self.date and self.end_date and self.end_date < self.date:
+            raise ValidationError({"end_date": "終了日は日付以降にしてください。"})
+
+
+class Challenge(models.Model):
+    """One of the plan's 課題."""
+
+    plan = models.ForeignKey(Plan, verbose_name="計画", on_delete=models.CASCADE, related_name="challenges")
+    order = models.PositiveSmallIntegerField("順番")
+    text = models.TextField("課題")
+
+    objects = PlanPartQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "課題"
+        verbose_name_plural = "課題"
+        ordering = ["plan", "order"]
+        constraints = [models.UniqueConstraint(fields=["plan", "order"], name="unique_challenge_order")]
+
+    def __str__(self):
+        return self.text
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where an indicator stands against its target."""
+
+    baseline: Decimal
+    latest: Decimal
+    latest_year: int
+    target: Decimal
+    achieved: bool
+    remaining: Decimal  # how far the latest value still is from the target (0 once achieved)
+    ratio: Decimal | None  # share of the way from baseline to target, 0–1 and beyond; None without a gap
+
+
+class Indicator(models.Model):
+    """A KPI target (成果目標) or a context statistic of a plan, with yearly values."""
+
+    class Kind(models.TextChoices):
+        TARGET = "target", "成果目標"
+        STATISTIC = "statistic", "現状の統計"
+
+    class Direction(models.TextChoices):
+        LOWER = "lower", "少ないほど良い"
+        HIGHER = "higher", "多いほど良い"
+
+    class PeriodKind(models.TextChoices):
+        CALENDAR = "calendar", "暦年"
+        FISCAL = "fiscal", "年度"
+        AVERAGE = "average", "複数年平均"
+
+    plan = models.ForeignKey(Plan, verbose_name="計画", on_delete=models.CASCADE, related_name="indicators")
+    kind = models.CharField("種類", max_length=20, choices=Kind.choices, default=Kind.TARGET)
+    order = models.PositiveSmallIntegerField("順番", default=1)
+    name = models.CharField("指標名", max_length=120, help_text="例：刑法犯検挙人員中の再犯者数")
+    unit = models.CharField("単位", max_length=10, help_text="例：人、%、件、世帯")
+    direction = models.CharField(
+        "望ましい方向", max_length=10, choices=Direction.choices, blank=True,
+        help_text="成果目標では必須です。現状の統計では空欄にできます。",
+    )
+    period_kind = models.CharField("集計期間", max_length=10, choices=PeriodKind.choices, default=PeriodKind.CALENDAR)
+    average_years = models.PositiveSmallIntegerField(
+        "平均する年数", null=True, blank=True, help_text="複数年平均の場合のみ（例：3）。"
+    )
+    baseline_year = models.PositiveSmallIntegerField("基準年", null=True, blank=True, help_text="西暦で入力（例：2019）。")
+    baseline_value = models.DecimalField("基準値", max_digits=14, decimal_places=2, null=True, blank=True)
+    target_year = models.PositiveSmallIntegerField("目標年", null=True, blank=True, help_text="西暦で入力（例：2025）。")
+    target_value = models.DecimalField("目標値", max_digits=14, decimal_places=2, null=True, blank=True)
+    target_text = models.CharField(
+        "目標の文言", max_length=200, blank=True, help_text="例：熊本市の刑法犯検挙人員中の再犯者数を450人以下とします。"
+    )
+    source = models.CharField("出典", max_length=200, blank=True, help_text="例：熊本県警察（暦年）")
+    note = models.TextField("備考", blank=True)
+
+    objects = PlanPartQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "指標"
+        verbose_name_plural = "指標"
+        ordering = ["plan", "kind", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "name"], name="unique_indicator_name"),
+            models.CheckConstraint(
+                condition=~Q(kind="target") | ~Q(direction=""), name="indicator_target_has_direction"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.kind == self.Kind.TARGET and not self.direction:
+            raise ValidationError({"direction": "成果目標には望ましい方向を選んでください。"})
+        if self.period_kind == self.PeriodKind.AVERAGE and not self.average_years:
+            raise ValidationError({"average_years": "複数年平均の場合は平均する年数を入力してください。"})
+        if (self.target_value is None) != (self.target_year is None):
+            raise ValidationError({"target_year": "目標値と目標年は両方入力してください。"})
+
+    def period_label(self, year: int) -> str:
+        """The label of a value's period: 令和元年, 令和元年度 or 平成29年～令和元年平均."""
+        if self.period_kind == self.PeriodKind.FISCAL:
+            return eras.fiscal_year_label(year)
+        if self.period_kind == self.PeriodKind.AVERAGE:
+            first = year - (self.average_years or 1) + 1
+            return f"{eras.year_label(first)}～{eras.year_label(year)}平均"
+        return eras.year_label(year)
+
+    @property
+    def baseline_label(self) -> str:
+        if self.baseline_value is None or self.baseline_year is None:
+            return ""
+        return f"{self.period_label(self.baseline_year)} {format_quantity(self.baseline_value, self.unit)}"
+
+    @property
+    def target_label(self) -> str:
+        if self.target_value is None:
+            return ""
+        bound = {"lower": "以下", "higher": "以上"}.get(self.direction, "")
+        return f"{format_quantity(self.target_value, self.unit)}{bound}"
+
+    def latest_value(self):
+        """The newest yearly value; uses prefetched values when there are any."""
+        values = list(self.values.all())
+        return max(values, key=lambda v: v.year) if values else None
+
+    def progress(self) -> Progress | None:
+        """Progress from baseline towards target, in either direction; None without a target."""
+        latest = self.latest_value()
+        if self.target_value is None or latest is None:
+            return None
+        target, value = self.target_value, latest.value
+        baseline = self.baseline_value if self.baseline_value is not None else value
+        if self.direction == self.Direction.LOWER:
+            achieved, gap, moved = value <= target, value - target, baseline - value
+        else:
+            achieved, gap, moved = value >= target, target - value, value - baseline
+        span = abs(baseline - target)
+        return Progress(
+            baseline=baseline,
+            latest=value,
+            latest_year=latest.year,
+            target=target,
+            achieved=achieved,
+            remaining=max(gap, Decimal(0)),
+            ratio=(moved / span).quantize(Decimal("0.001")) if span else None,
+        )
+
+    def progress_text(self) -> str:
+        """The progress in words: 目標まで残り114人 or 目標を達成しています."""
+        progress = self.progress()
+        if progress is None:
+            return ""
+        if progress.achieved:
+            return "目標を達成しています"
+        return f"目標まで残り{format_quantity(progress.remaining, self.unit)}"
+
+
+def format_quantity(value: Decimal, unit: str = "") -> str:
+    """1107 → 1,107人; 44.80 → 44.8%."""
+    text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{text}{unit}"
+
+
+class IndicatorValueQuerySet(MunicipalityScopedQuerySet):
+    municipality_path = "indicator__plan__municipality"
+
+    def published(self):
+        return self.filter(indicator__plan__status__in=PUBLIC_STATUSES)
+
+
+class IndicatorValue(models.Model):
+    indicator = models.ForeignKey(Indicator, verbose_name="指標", on_delete=models.CASCADE, related_name="values")
+    year = models.PositiveSmallIntegerField("年（年度）", help_text="西暦で入力（年度なら開始年、複数年平均なら最終年）。")
+    value = models.DecimalField("値", max_digits=14, decimal_places=2)
+    prefecture_value = models.DecimalField("都道府県の値", max_digits=14, decimal_places=2, null=True, blank=True)
+    national_value = models.DecimalField("全国の値", max_digits=14, decimal_places=2, null=True, blank=True)
+    note = models.CharField("備考", max_length=200, blank=True)
+
+    objects = IndicatorValueQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "指標の値"
+        verbose_name_plural = "指標の値"
+        ordering = ["indicator", "year"]
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "year"], name="unique_indicator_year"),
+        ]
+
+    def __str__(self):
+        return f"{self.indicator} {self.period_label}"
+
+    @property
+    def period_label(self) -> str:
+        return self.indicator.period_label(self.year)
+
+    @property
+    def value_label(self) -> str:
+        return format_quantity(self.value, self.indicator.unit)
