@@ -1,0 +1,24 @@
+"""Shared test set-up: production-like settings, with HTTPS redirects off for the test client."""
+
+import pytest
+from django.core.management import call_command
+
+
+@pytest.fixture(autouse=True)
+def _plain_http(settings):
+    settings.SECURE_SSL_REDIRECT = False
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def seeded(db):
+    """The real cities of shared/seeds: national priorities, Yamaguchi and Kumamoto."""
+    call_command("loaddata", "national_priorities", "yamaguchi", "kumamoto", verbosity=0)
