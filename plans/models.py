@@ -58,7 +58,7 @@ phone_validator = RegexValidator(
 
 
 class MunicipalityQuerySet(MunicipalityScopedQuerySet):
-    municipality_path = "code"
+    municipality_path = "pk"
 
     def with_published_plans(self):
         return self.filter(plans__status__in=PUBLIC_STATUSES).distinct()
@@ -262,7 +262,7 @@ class NationalPriority(models.Model):
 class PlanQuerySet(MunicipalityScopedQuerySet):
     def published(self):
         """What residents may see: published plans and archived earlier ones, never drafts."""
-        return self.filter(status__in=self.PUBLIC_STATUSES)
+        return self.filter(status__in=PUBLIC_STATUSES)
 
     def current_on(self, day: datetime.date):
         return self.filter(period_start__lte=day, period_end__gte=day)

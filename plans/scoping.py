@@ -16,9 +16,9 @@ class MunicipalityScopedQuerySet(models.QuerySet):
             return self.none()
         if user.is_superuser:
             return self
-        return self.filter(
-            **{f"{self.municipality_path}__memberships__user": user}
-        ).distinct()
+        # The Municipality model itself is its own municipality (path "pk").
+        prefix = "" if self.municipality_path == "pk" else f"{self.municipality_path}__"
+        return self.filter(**{f"{prefix}memberships__user": user}).distinct()
 
     def for_municipality(self, municipality):
         return self.filter(**{self.municipality_path: municipality})
