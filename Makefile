@@ -1,0 +1,58 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+# Both are safe to run again: each step only does what is missing.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+# Debian packages the portal needs: a Japanese font for PDFs and charts, poppler for PDF checks,
+# Chromium for the browser tests.
+RUN_PACKAGES := fonts-morisawa-bizud-gothic
+TEST_PACKAGES := fonts-morisawa-bizud-gothic poppler-utils chromium
+
+.PHONY: run test system-packages-run system-packages-test clean
+
+run: system-packages-run $(VENV)/.installed
+	$(BIN)/python manage.py migrate --noinput
+	DEBUG=1 $(BIN)/python manage.py setup_demo
+	DEBUG=1 SECURE_SSL_REDIRECT=0 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+test: system-packages-test $(VENV)/.installed
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/pytest
+
+# Install missing Debian packages as root; otherwise say exactly what to install.
+define ensure_packages
+	@missing=""; \
+	for package in $(1); do \
+	  dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "Missing Debian packages:$$missing" >&2; \
+	    echo "Install them with: sudo apt-get install$$missing" >&2; \
+	    exit 1; \
+	  fi; \
+	fi
+endef
+
+system-packages-run:
+	$(call ensure_packages,$(RUN_PACKAGES))
+
+system-packages-test:
+	$(call ensure_packages,$(TEST_PACKAGES))
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when the declared dependencies change.
+$(VENV)/.installed: pyproject.toml $(VENV)/bin/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache
