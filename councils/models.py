@@ -45,6 +45,9 @@ class Council(models.Model):
 class CouncilMemberQuerySet(MunicipalityScopedQuerySet):
     municipality_path = "council__plan__municipality"
 
+    def published(self):
+        return self.filter(council__plan__status__in=PUBLIC_STATUSES)
+
 
 class CouncilMember(models.Model):
     class Role(models.TextChoices):
@@ -163,6 +166,9 @@ class Meeting(models.Model):
 
 class MeetingPartQuerySet(MunicipalityScopedQuerySet):
     municipality_path = "meeting__council__plan__municipality"
+
+    def published(self):
+        return self.filter(meeting__council__plan__status__in=PUBLIC_STATUSES)
 
 
 class AgendaItem(models.Model):
