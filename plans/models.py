@@ -642,3 +642,59 @@ class IndicatorValue(models.Model):
     @property
     def value_label(self) -> str:
         return format_quantity(self.value, self.indicator.unit)
+
+
+class Feedback(models.Model):
+    """A resident's answer to the three-question page survey (no reply is sent).
+
+    No name, address or IP is stored: the form says it gets no reply, and
+    rate limiting keeps its own short-lived counters in the cache.
+    """
+
+    class Sufficiency(models.TextChoices):
+        SUFFICIENT = "sufficient", "十分だった"
+        NORMAL = "normal", "普通"
+        INSUFFICIENT = "insufficient", "情報が足りない"
+
+    class Clarity(models.TextChoices):
+        CLEAR = "clear", "分かりやすい"
+        NORMAL = "normal", "普通"
+        UNCLEAR = "unclear", "分かりにくい"
+
+    class Findability(models.TextChoices):
+        QUICK = "quick", "すぐに見つけた"
+        NORMAL = "normal", "普通"
+        SLOW = "slow", "時間がかかった"
+
+    COMMENT_MAX_LENGTH = 1000
+
+    municipality = models.ForeignKey(
+        Municipality, verbose_name="自治体", on_delete=models.CASCADE, related_name="feedback"
+    )
+    plan = models.ForeignKey(
+        Plan, verbose_name="計画", on_delete=models.SET_NULL, null=True, blank=True, related_name="feedback"
+    )
+    page_path = models.CharField("ページのURL", max_length=200)
+    page_title = models.CharField("ページ名", max_length=200, blank=True)
+    sufficiency = models.CharField(
+        "お求めの情報が十分掲載されていましたか？", max_length=20, choices=Sufficiency.choices, blank=True
+    )
+    clarity = models.CharField(
+        "ページの構成や内容、表現は分かりやすいものでしたか？", max_length=20, choices=Clarity.choices, blank=True
+    )
+    findability = models.CharField(
+        "この情報をすぐに見つけることができましたか？", max_length=20, choices=Findability.choices, blank=True
+    )
+    comment = models.TextField("良かった点や悪かった点", max_length=COMMENT_MAX_LENGTH, blank=True)
+    created_at = models.DateTimeField("送信日時", auto_now_add=True)
+
+    objects = MunicipalityScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "ページへのご意見"
+        verbose_name_plural = "ページへのご意見"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["municipality", "-created_at"], name="feedback_municipality_idx")]
+
+    def __str__(self):
+        return f"{self.page_title or self.page_path}（{timezone.localtime(self.created_at):%Y-%m-%d %H:%M}）"
