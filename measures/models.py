@@ -81,7 +81,10 @@ class Measure(models.Model):
 
     area = models.ForeignKey(PriorityArea, verbose_name="重点施策", on_delete=models.CASCADE, related_name="measures")
     number = models.PositiveSmallIntegerField("番号")
-    title = models.CharField("施策名", max_length=200)
+    title = models.CharField(
+        "施策名", max_length=200, blank=True,
+        help_text="資料に見出しが載っていない施策（概要版で取組だけが分かる場合など）は空欄にできます。",
+    )
     description = models.TextField("説明", blank=True)
 
     objects = MeasureQuerySet.as_manager()
@@ -94,7 +97,7 @@ class Measure(models.Model):
         constraints = [models.UniqueConstraint(fields=["area", "number"], name="unique_measure_number")]
 
     def __str__(self):
-        return f"{self.label} {self.title}"
+        return f"{self.label} {self.title}".rstrip()
 
     @property
     def label(self) -> str:

@@ -538,8 +538,9 @@ class Indicator(models.Model):
             raise ValidationError({"direction": "成果目標には望ましい方向を選んでください。"})
         if self.period_kind == self.PeriodKind.AVERAGE and not self.average_years:
             raise ValidationError({"average_years": "複数年平均の場合は平均する年数を入力してください。"})
-        if (self.target_value is None) != (self.target_year is None):
-            raise ValidationError({"target_year": "目標値と目標年は両方入力してください。"})
+        # A target may be stated without a year (熊本市: 「450人以下とします」), never a year without a target.
+        if self.target_year is not None and self.target_value is None:
+            raise ValidationError({"target_value": "目標年を入力した場合は目標値も入力してください。"})
 
     def period_label(self, year: int) -> str:
         """The label of a value's period: 令和元年, 令和元年度 or 平成29年～令和元年平均."""
