@@ -330,6 +330,7 @@ class Plan(models.Model):
             models.UniqueConstraint(fields=["municipality", "title"], name="unique_plan_title"),
         ]
         indexes = [models.Index(fields=["status", "municipality"], name="plan_status_idx")]
+        permissions = [("publish_plan", "計画を公開・非公開にできる")]
 
     def __str__(self):
         return self.title
@@ -348,6 +349,39 @@ class Plan(models.Model):
 
     def get_absolute_url(self):
         return reverse("public:plan", args=[self.pk])
+
+    def may_be_published_by(self, user) -> bool:
+        """Only a superuser or a publisher (公開責任者) of the plan's own municipality publishes."""
+        if not (user.is_active and user.is_authenticated):
+            return False
+        if user.is_superuser:
+            return True
+        return user.has_perm("plans.publish_plan") and self.municipality.memberships.filter(
+            user=user, role=StaffMembership.Role.PUBLISHER
+        ).exists()
+
+    def publish(self) -> None:
+        """Show the plan to residents from now on (公開日 is the day of this publication)."""
+        self.status = self.Status.PUBLISHED
+        self.published_at = timezone.now()
+        self.save()
+
+    def unpublish(self) -> None:
+        """Back to a draft residents cannot see."""
+        self.status = self.Status.DRAFT
+        self.published_at = None
+        self.save()
+
+    def archive(self) -> None:
+        """A finished plan stays visible as a past plan."""
+        self.status = self.Status.ARCHIVED
+        self.save()
+
+    @classmethod
+    def touch(cls, plan_id) -> None:
+        """Move 更新日 when something below the plan changed (no history row: nothing of the plan itself did)."""
+        if plan_id is not None:
+            cls.objects.filter(pk=plan_id).update(updated_at=timezone.now())
 
     @property
     def is_public(self) -> bool:
