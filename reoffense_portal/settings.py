@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "plans",
     "measures",
     "councils",
+    # Last: the public site's page cache listens for changes to the apps above.
+    "reoffense_portal.apps.PortalConfig",
 ]
 
 MIDDLEWARE = [
@@ -158,6 +160,8 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Residents read a Japanese page when a form's CSRF check fails.
+CSRF_FAILURE_VIEW = "reoffense_portal.public.csrf_failure"
 
 # Staff share office PCs: sessions end when the browser closes and after an
 # hour without activity.

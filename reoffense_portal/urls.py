@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.static import serve
 
 admin.site.site_header = "再犯防止推進計画ポータル 管理画面"
@@ -9,4 +9,7 @@ admin.site.index_title = "計画の管理"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Residents' pages. Uploaded files are served only through views that check publication,
+    # never from MEDIA_URL, so a draft's document cannot leak.
+    path("", include("reoffense_portal.public_urls")),
 ]

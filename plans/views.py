@@ -1,0 +1,150 @@
+"""Residents' pages of municipalities and plans, the plan document, and the page survey.
+
+Public code reaches plans only through `visible_plans(request)`: published
+(and archived) plans for everyone; a draft only in a staff preview
+(``?preview=1``) by a staff member whose municipality owns it. Preview
+responses are never cached.
+"""
+
+from django.db.models import Prefetch, Q
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET, require_POST
+
+from .feedback import FeedbackForm, is_local_path, over_rate_limit
+from .models import PUBLIC_STATUSES, Indicator, IndicatorValue, Municipality, Plan
+
+# Everything the plan page shows, fetched in a fixed number of queries whatever the plan's size.
+PLAN_PAGE_PREFETCH = [
+    "formulation_steps",
+    "challenges",
+    Prefetch(
+        "indicators",
+        queryset=Indicator.objects.filter(kind=Indicator.Kind.TARGET).prefetch_related(
+            Prefetch("values", queryset=IndicatorValue.objects.order_by("year"))
+        ),
+        to_attr="targets",
+    ),
+    Prefetch(
+        "indicators",
+        queryset=Indicator.objects.filter(kind=Indicator.Kind.STATISTIC).prefetch_related(
+            Prefetch("values", queryset=IndicatorValue.objects.order_by("year"))
+        ),
+        to_attr="statistics",
+    ),
+    "priority_areas__national_priorities",
+    "priority_areas__measures__programs__departments",
+    "priority_areas__measures__programs__partners",
+    "councils__meetings",
+]
+
+
+def is_preview(request) -> bool:
+    """A staff member asked to see the page as it will look (drafts included)."""
+    user = request.user
+    return request.GET.get("preview") == "1" and user.is_authenticated and user.is_staff
+
+
+def visible_plans(request):
+    """The plans this request may show: published ones, plus the user's own in a staff preview."""
+    if is_preview(request):
+        return Plan.objects.filter(
+            Q(status__in=PUBLIC_STATUSES) | Q(pk__in=Plan.objects.for_user(request.user).values("pk"))
+        )
+    return Plan.objects.published()
+
+
+def public_page(request, template: str, context: dict, plan: Plan | None = None) -> TemplateResponse:
+    """A public page; in a preview, marked as such and never cached by anyone."""
+    preview = is_preview(request)
+    response = TemplateResponse(
+        request,
+        template,
+        {
+            **context,
+            "preview": preview,
+            # Added to links between public pages so a preview stays a preview.
+            "preview_query": "?preview=1" if preview else "",
+            "draft": bool(plan and not plan.is_public),
+        },
+    )
+    if preview:
+        add_never_cache_headers(response)
+    return response
+
+
+@require_GET
+def municipality_detail(request, code):
+    municipality = get_object_or_404(Municipality.objects.select_related("prefecture"), code=code)
+    plans = list(
+        visible_plans(request)
+        .filter(municipality=municipality)
+        .select_related("department")
+        .prefetch_related("councils")
+        .order_by("-period_start")
+    )
+    if not plans:
+        raise Http404("公開中の計画がありません。")
+    return public_page(request, "plans/municipality_detail.html", {"municipality": municipality, "plans": plans})
+
+
+@require_GET
+def plan_detail(request, pk):
+    plan = get_object_or_404(
+        visible_plans(request)
+        .select_related("municipality__prefecture", "department")
+        .prefetch_related(*PLAN_PAGE_PREFETCH),
+        pk=pk,
+    )
+    return public_page(request, "plans/plan_detail.html", {"plan": plan, "municipality": plan.municipality}, plan)
+
+
+@require_GET
+def plan_document(request, pk):
+    """The plan's document (PDF); drafts' documents answer 404 like the drafts themselves."""
+    plan = get_object_or_404(visible_plans(request), pk=pk)
+    return serve_upload(request, plan.document, plan.title)
+
+
+def serve_upload(request, field_file, title: str) -> FileResponse:
+    """An uploaded file under a readable name; 404 when it is missing from storage."""
+    if not field_file:
+        raise Http404("ファイルがありません。")
+    try:
+        handle = field_file.open("rb")
+    except (FileNotFoundError, OSError):
+        raise Http404("ファイルが見つかりません。") from None
+    suffix = "." + field_file.name.rsplit(".", 1)[-1] if "." in field_file.name else ""
+    response = FileResponse(handle, filename=f"{title}{suffix}")
+    if is_preview(request):
+        add_never_cache_headers(response)
+    return response
+
+
+@require_POST
+def feedback(request):
+    if over_rate_limit(request):
+        return TemplateResponse(request, "plans/feedback_limited.html", status=429)
+    form = FeedbackForm(request.POST)
+    if form.is_robot:
+        # Answer a robot as if it had succeeded, and store nothing.
+        return HttpResponseRedirect(_thanks_url(request.POST.get("page_path", "")))
+    if not form.is_valid():
+        return TemplateResponse(request, "plans/feedback_invalid.html", {"form": form}, status=400)
+    form.save()
+    return HttpResponseRedirect(_thanks_url(form.cleaned_data["page_path"]))
+
+
+def _thanks_url(page_path: str) -> str:
+    url = reverse("public:feedback_thanks")
+    return f"{url}?{urlencode({'page': page_path})}" if is_local_path(page_path) else url
+
+
+@require_GET
+def feedback_thanks(request):
+    page = request.GET.get("page", "")
+    return TemplateResponse(request, "plans/feedback_thanks.html", {"back_to": page if is_local_path(page) else ""})

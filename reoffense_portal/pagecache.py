@@ -1,0 +1,108 @@
+"""Whole-page cache of the public site for anonymous readers.
+
+A rendered page is stored under a key that holds the current *data version*.
+Any save, delete or many-to-many change of a model in plans, measures or
+councils (staff editing in the admin, an import, loaddata) sets a new data
+version, so every cached page is dropped at once without anyone tracking
+which page shows which row. Pages change rarely and are read often, so
+flushing everything on each edit costs little.
+
+The feedback form on each page needs a per-visitor CSRF token. Pages are
+TemplateResponses, so the page is rendered with a placeholder in place of
+the token and the placeholder is swapped for the visitor's token on the way
+out; the cached page is otherwise byte for byte what the view rendered.
+
+Only anonymous GET/HEAD requests without a query string are served from the
+cache (``?preview=1`` and the staff who use it never are), and only 200
+responses are stored, so a draft's 404 can never be cached into a page.
+
+With several server processes the cache must be shared (e.g. Redis via
+``CACHES``); with the default per-process memory cache a stale page lives at
+most ``PAGE_TIMEOUT`` seconds in the processes that did not see the change.
+"""
+
+import uuid
+from functools import wraps
+
+from django.core.cache import cache
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.template.response import TemplateResponse
+
+VERSION_KEY = "public-pages:data-version"
+PAGE_TIMEOUT = 600
+# Rendered where {% csrf_token %} puts the token; replaced per response.
+CSRF_PLACEHOLDER = "__csrf_token_of_this_visitor__"
+PORTAL_APPS = {"plans", "measures", "councils"}
+# Models whose changes do not show on public pages.
+IGNORED_MODELS = {"plans.feedback", "plans.staffmembership"}
+
+
+def data_version() -> str:
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        cache.add(VERSION_KEY, uuid.uuid4().hex, None)
+        version = cache.get(VERSION_KEY)
+    return version
+
+
+def new_data_version() -> None:
+    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+
+
+def shows_on_public_pages(model) -> bool:
+    meta = model._meta
+    if meta.app_label not in PORTAL_APPS or meta.label_lower in IGNORED_MODELS:
+        return False
+    # simple-history's Historical* rows change only together with the real row.
+    return not meta.model_name.startswith("historical")
+
+
+def _data_changed(sender, **kwargs):
+    if shows_on_public_pages(sender):
+        new_data_version()
+
+
+def _m2m_changed(sender, instance, action, **kwargs):
+    if action.startswith("post_") and shows_on_public_pages(type(instance)):
+        new_data_version()
+
+
+def connect_signals() -> None:
+    post_save.connect(_data_changed, dispatch_uid="pagecache-save")
+    post_delete.connect(_data_changed, dispatch_uid="pagecache-delete")
+    m2m_changed.connect(_m2m_changed, dispatch_uid="pagecache-m2m")
+
+
+def is_cacheable(request) -> bool:
+    return (
+        request.method in ("GET", "HEAD")
+        and not request.GET
+        and not request.user.is_authenticated
+    )
+
+
+def cache_public_page(view):
+    """Serve anonymous readers a cached copy of the view's 200 TemplateResponse."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not is_cacheable(request):
+            return view(request, *args, **kwargs)
+        key = f"public-page:{data_version()}:{request.path}"
+        cached = cache.get(key)
+        if cached is None:
+            response = view(request, *args, **kwargs)
+            if response.status_code != 200 or not isinstance(response, TemplateResponse):
+                return response
+            response.context_data = {**(response.context_data or {}), "csrf_token": CSRF_PLACEHOLDER}
+            response.render()
+            cached = (response.content.decode(response.charset), response["Content-Type"])
+            cache.set(key, cached, PAGE_TIMEOUT)
+        html, content_type = cached
+        if CSRF_PLACEHOLDER in html:
+            html = html.replace(CSRF_PLACEHOLDER, get_token(request))
+        return HttpResponse(html, content_type=content_type)
+
+    return wrapper
