@@ -7,6 +7,8 @@ began under 平成, and calendar statistics for 2019 say 令和元年.
 
 import datetime
 
+from django.utils import timezone
+
 # (first day of the era, name), newest first.
 ERAS = [
     (datetime.date(2019, 5, 1), "令和"),
@@ -73,5 +75,5 @@ def japanese_month(day: datetime.date) -> str:
 
 def fiscal_year_choices(first: int = 2017, last: int | None = None) -> list[tuple[int, str]]:
     """Choices for forms and filters, newest first."""
-    last = last or fiscal_year_of(datetime.date.today()) + 1
+    last = last or fiscal_year_of(timezone.localdate()) + 1  # Japan's date, not the server's
     return [(fy, fiscal_year_full_label(fy)) for fy in range(last, first - 1, -1)]

@@ -42,7 +42,7 @@ def lg_code_check_digit(first_five: str) -> int:
 
 
 def validate_lg_code(value: str) -> None:
-    if not (len(value) == 6 and value.isdigit()):
+    if not (len(value) == 6 and value.isascii() and value.isdigit()):  # "３５２０３９".isdigit() is True
         raise ValidationError("全国地方公共団体コードは6桁の数字で入力してください。", code="format")
     if int(value[5]) != lg_code_check_digit(value[:5]):
         raise ValidationError(
@@ -408,16 +408,20 @@ class Plan(models.Model):
         return (self.period_start.month, self.period_start.day) != (4, 1)
 
     @property
+    def ends_mid_year(self) -> bool:
+        return (self.period_end.month, self.period_end.day) != (3, 31)
+
+    @property
     def period_label(self) -> str:
-        """令和5年度～令和9年度, or 令和3年12月～令和8年3月 for a mid-year start."""
-        if self.starts_mid_year:
+        """令和5年度～令和9年度, or 令和3年12月～令和8年3月 when the period starts or ends mid-year."""
+        if self.starts_mid_year or self.ends_mid_year:
             return f"{eras.japanese_month(self.period_start)}～{eras.japanese_month(self.period_end)}"
         return f"{eras.fiscal_year_label(self.first_fiscal_year)}～{eras.fiscal_year_label(self.last_fiscal_year)}"
 
     @property
     def period_full_label(self) -> str:
-        """令和5年度（2023年度）～令和9年度（2027年度）, or with months for a mid-year start."""
-        if self.starts_mid_year:
+        """令和5年度（2023年度）～令和9年度（2027年度）, or with months when the period starts or ends mid-year."""
+        if self.starts_mid_year or self.ends_mid_year:
             return (
                 f"{eras.japanese_month(self.period_start)}（{self.period_start.year}年{self.period_start.month}月）～"
                 f"{eras.japanese_month(self.period_end)}（{self.period_end.year}年{self.period_end.month}月）"
