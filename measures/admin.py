@@ -1,0 +1,145 @@
+"""The Japanese admin of priority areas, measures, programmes and their yearly progress."""
+
+from django.contrib import admin, messages
+from django.db import transaction
+from django.urls import path
+
+from plans.admin import PlanAdmin
+from plans.admin_scoping import FiscalYearFilter, StaffHistoryAdmin, StaffTabularInline
+
+from .admin_progress import ProgressEntry
+from .models import Measure, PriorityArea, Program, ProgramProgress
+
+
+class PriorityAreaInline(StaffTabularInline):
+    model = PriorityArea
+    fields = ["number", "title", "page_from", "page_to"]
+    show_change_link = True
+
+
+PlanAdmin.add_inline(PriorityAreaInline)
+
+
+class MeasureInline(StaffTabularInline):
+    model = Measure
+    fields = ["number", "title"]
+    show_change_link = True
+
+
+@admin.register(PriorityArea)
+class PriorityAreaAdmin(StaffHistoryAdmin):
+    list_display = ["__str__", "plan", "page_reference", "national_priority_list"]
+    list_filter = ["plan__municipality", "plan", "national_priorities"]
+    search_fields = ["title", "description", "plan__title"]
+    autocomplete_fields = ["plan", "national_priorities"]
+    inlines = [MeasureInline]
+    fieldsets = [
+        (None, {"fields": ["plan", "number", "title", "description"]}),
+        ("本編の該当ページ", {
+            "fields": [("page_from", "page_to")],
+            "description": "概要版に「本編P27～P33」と表示されます。1ページだけなら開始ページのみ入力します。",
+        }),
+        ("国の計画との対応", {"fields": ["national_priorities"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("plan").prefetch_related("national_priorities")
+
+    @admin.display(description="本編の該当ページ")
+    def page_reference(self, area):
+        return area.page_reference
+
+    @admin.display(description="国の重点課題")
+    def national_priority_list(self, area):
+        return "、".join(str(priority) for priority in area.national_priorities.all())
+
+
+class ProgramInline(StaffTabularInline):
+    model = Program
+    fields = ["order", "name", "departments", "is_existing"]
+    autocomplete_fields = ["departments"]
+    show_change_link = True
+
+
+@admin.register(Measure)
+class MeasureAdmin(StaffHistoryAdmin):
+    list_display = ["__str__", "area", "plan"]
+    list_filter = ["area__plan__municipality", "area__plan", "area"]
+    search_fields = ["title", "description", "area__title", "programs__name"]
+    autocomplete_fields = ["area"]
+    inlines = [ProgramInline]
+    list_select_related = ["area__plan"]
+
+    @admin.display(description="計画", ordering="area__plan")
+    def plan(self, measure):
+        return measure.area.plan
+
+
+class ProgramProgressInline(StaffTabularInline):
+    model = ProgramProgress
+    fields = ["fiscal_year", "status", "results", "support_count", "budget", "actual_cost", "subsidy_rate"]
+
+
+@admin.register(Program)
+class ProgramAdmin(StaffHistoryAdmin):
+    list_display = ["name", "measure", "department_list", "is_existing"]
+    list_filter = ["is_existing", "measure__area__plan__municipality", "measure__area__plan", "measure__area",
+                   "departments"]
+    search_fields = ["name", "description", "departments__name", "partners__name"]
+    autocomplete_fields = ["measure", "departments", "partners"]
+    inlines = [ProgramProgressInline]
+    list_select_related = ["measure"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("departments")
+
+    @admin.display(description="担当課")
+    def department_list(self, program):
+        return "、".join(department.name for department in program.departments.all())
+
+
+def set_status_action(status):
+    """A bulk action per status; each row is saved on its own so its history records the change."""
+
+    def action(modeladmin, request, queryset):
+        with transaction.atomic():
+            changed = 0
+            for progress in queryset.select_for_update():
+                if progress.status != status:
+                    progress.status = status
+                    progress._history_user = request.user
+                    progress.save()
+                    changed += 1
+        modeladmin.message_user(
+            request, f"{changed}件の実施状況を「{status.label}」にしました。", messages.SUCCESS
+        )
+
+    action.__name__ = f"set_status_{status.value}"
+    return admin.action(description=f"選択した進捗の実施状況を「{status.label}」にする", permissions=["change"])(
+        action
+    )
+
+
+@admin.register(ProgramProgress)
+class ProgramProgressAdmin(StaffHistoryAdmin):
+    list_display = ["program", "fiscal_year_label", "status", "support_count", "budget", "actual_cost"]
+    list_filter = [FiscalYearFilter, "status", "program__measure__area__plan__municipality",
+                   "program__measure__area__plan", "program__measure__area"]
+    search_fields = ["program__name", "results", "program__departments__name"]
+    autocomplete_fields = ["program"]
+    list_select_related = ["program"]
+    actions = [set_status_action(status) for status in ProgramProgress.Status]
+
+    @admin.display(description="年度", ordering="fiscal_year")
+    def fiscal_year_label(self, progress):
+        return progress.fiscal_year_label
+
+    def get_urls(self):
+        entry = ProgressEntry(self)
+        view = self.admin_site.admin_view
+        return [
+            path("entry/", view(entry.pick), name="measures_programprogress_entry_pick"),
+            path("entry/<int:plan_id>/", view(entry.default_year), name="measures_programprogress_entry_plan"),
+            path("entry/<int:plan_id>/<int:fiscal_year>/", view(entry.edit), name="measures_programprogress_entry"),
+            *super().get_urls(),
+        ]

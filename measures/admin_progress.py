@@ -1,0 +1,288 @@
+"""The yearly progress screen: one page per plan and fiscal year.
+
+An editor records, for every programme of the plan grouped by area and
+measure, its status, results, support count, budget and actual cost, and
+for every indicator its value for the year. Everything is saved in one
+transaction or not at all; each row carries its version, so a row someone
+else saved meanwhile is refused instead of overwritten.
+"""
+
+import datetime
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+from plans import eras
+from plans.admin_scoping import ScopedModelForm
+from plans.models import Indicator, IndicatorValue, Plan
+
+from .models import Program, ProgramProgress
+
+EMPTY_STATUS = [("", "（未入力）")]
+
+
+class ProgressRowForm(ScopedModelForm):
+    """One programme's progress for the year; a row left without a status is not recorded."""
+
+    class Meta:
+        model = ProgramProgress
+        fields = ["status", "results", "support_count", "budget", "actual_cost"]
+        widgets = {
+            "results": forms.Textarea(attrs={"rows": 2, "cols": 40}),
+            "support_count": forms.NumberInput(attrs={"class": "vIntegerField", "min": 0}),
+            "budget": forms.NumberInput(attrs={"class": "vIntegerField", "min": 0}),
+            "actual_cost": forms.NumberInput(attrs={"class": "vIntegerField", "min": 0}),
+        }
+
+    def __init__(self, *args, previous=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.previous = previous
+        self.fields["status"].required = False
+        self.fields["status"].choices = EMPTY_STATUS + list(ProgramProgress.Status.choices)
+        self.prefilled = False
+        if self.instance.pk is None and previous is not None and not self.is_bound:
+            # Status and budget usually carry over; results, counts and costs are the year's own.
+            self.initial.update(status=previous.status, budget=previous.budget)
+            self.prefilled = True
+
+    def clean(self):
+        cleaned_data = super().clean()
+        filled = any(cleaned_data.get(name) not in (None, "") for name in self._meta.fields if name != "status")
+        if not cleaned_data.get("status"):
+            if self.instance.pk is not None:
+                self.add_error("status", "登録済みの進捗の実施状況は空にできません。")
+            elif filled:
+                self.add_error("status", "実施状況を選んでください。")
+        elif self.instance.pk is None and ProgramProgress.objects.filter(
+            program=self.instance.program, fiscal_year=self.instance.fiscal_year
+        ).exists():
+            raise ValidationError(
+                "この画面を開いた後に、他の職員がこの年度の進捗を登録しました。上書きを防ぐため保存していません。"
+                "画面を開き直して最新の内容を確認してください。",
+                code="stale",
+            )
+        return cleaned_data
+
+    @property
+    def to_save(self) -> bool:
+        if self.instance.pk is not None:
+            return self.has_changed()
+        return bool(self.cleaned_data.get("status"))
+
+
+class IndicatorValueRowForm(ScopedModelForm):
+    """One indicator's value for the year; left empty, nothing is recorded."""
+
+    class Meta:
+        model = IndicatorValue
+        fields = ["value", "prefecture_value", "national_value", "note"]
+        widgets = {"note": forms.TextInput(attrs={"size": 20})}
+
+    def __init__(self, *args, previous=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.previous = previous
+        self.fields["value"].required = False
+
+    def clean(self):
+        cleaned_data = super().clean()
+        filled = any(cleaned_data.get(name) not in (None, "") for name in ("prefecture_value", "national_value",
+                                                                             "note"))
+        if cleaned_data.get("value") is None:
+            if self.instance.pk is not None:
+                self.add_error("value", "登録済みの値は空にできません（削除は指標の画面から行ってください）。")
+            elif filled:
+                self.add_error("value", "値を入力してください。")
+        elif self.instance.pk is None and IndicatorValue.objects.filter(
+            indicator=self.instance.indicator, year=self.instance.year
+        ).exists():
+            raise ValidationError(
+                "この画面を開いた後に、他の職員がこの年の値を登録しました。上書きを防ぐため保存していません。"
+                "画面を開き直して最新の内容を確認してください。",
+                code="stale",
+            )
+        return cleaned_data
+
+    @property
+    def to_save(self) -> bool:
+        if self.instance.pk is not None:
+            return self.has_changed()
+        return self.cleaned_data.get("value") is not None
+
+
+class PickForm(forms.Form):
+    plan = forms.ModelChoiceField(queryset=Plan.objects.none(), label="計画", empty_label="計画を選んでください")
+    fiscal_year = forms.TypedChoiceField(label="年度", coerce=int)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        plans = Plan.objects.for_user(user).select_related("municipality")
+        self.fields["plan"].queryset = plans
+        self.fields["plan"].error_messages["invalid_choice"] = "担当する自治体の計画を選んでください。"
+        years = sorted({year for plan in plans for year in plan.fiscal_years}, reverse=True)
+        self.fields["fiscal_year"].choices = [(year, eras.fiscal_year_full_label(year)) for year in years]
+        self.fields["fiscal_year"].initial = eras.fiscal_year_of(datetime.date.today())
+
+    def clean(self):
+        cleaned_data = super().clean()
+        plan, year = cleaned_data.get("plan"), cleaned_data.get("fiscal_year")
+        if plan and year and year not in plan.fiscal_years:
+            self.add_error("fiscal_year", f"{eras.fiscal_year_full_label(year)}は「{plan}」の計画期間外です。")
+        return cleaned_data
+
+
+class ProgressEntry:
+    """The views, bound to the ProgramProgress admin for permissions and the admin's context."""
+
+    template = "admin/measures/progress_entry.html"
+    pick_template = "admin/measures/progress_entry_pick.html"
+
+    def __init__(self, model_admin):
+        self.model_admin = model_admin
+
+    def _check_permission(self, request):
+        model_admin = self.model_admin
+        if not (model_admin.has_change_permission(request) and model_admin.has_add_permission(request)):
+            raise PermissionDenied
+
+    def _context(self, request, **extra):
+        return {
+            **self.model_admin.admin_site.each_context(request),
+            "opts": ProgramProgress._meta,
+            "app_label": ProgramProgress._meta.app_label,
+            **extra,
+        }
+
+    def pick(self, request):
+        self._check_permission(request)
+        form = PickForm(request.GET or None, user=request.user)
+        if form.is_bound and form.is_valid():
+            return HttpResponseRedirect(
+                reverse("admin:measures_programprogress_entry",
+                        args=[form.cleaned_data["plan"].pk, form.cleaned_data["fiscal_year"]])
+            )
+        return TemplateResponse(
+            request, self.pick_template, self._context(request, form=form, title="年度の進捗入力")
+        )
+
+    def default_year(self, request, plan_id):
+        """From the plan page: this fiscal year, or the nearest year of the plan's period."""
+        self._check_permission(request)
+        plan = self._plan(request, plan_id)
+        this_year = eras.fiscal_year_of(datetime.date.today())
+        fiscal_year = min(max(this_year, plan.first_fiscal_year), plan.last_fiscal_year)
+        return HttpResponseRedirect(reverse("admin:measures_programprogress_entry", args=[plan.pk, fiscal_year]))
+
+    def _plan(self, request, plan_id):
+        plan = Plan.objects.for_user(request.user).select_related("municipality").filter(pk=plan_id).first()
+        if plan is None:
+            raise Http404("指定された計画は存在しないか、担当する自治体の計画ではありません。")
+        return plan
+
+    def edit(self, request, plan_id, fiscal_year):
+        self._check_permission(request)
+        plan = self._plan(request, plan_id)
+        if fiscal_year not in plan.fiscal_years:
+            raise Http404(f"{eras.fiscal_year_full_label(fiscal_year)}は「{plan}」の計画期間外です。")
+        data = request.POST if request.method == "POST" else None
+
+        programs = list(
+            Program.objects.of_plan(plan)
+            .select_related("measure__area")
+            .prefetch_related(
+                "departments",
+                Prefetch(
+                    "progress",
+                    queryset=ProgramProgress.objects.filter(fiscal_year__in=[fiscal_year, fiscal_year - 1]),
+                    to_attr="nearby_progress",
+                ),
+            )
+            .order_by("measure__area__number", "measure__number", "order", "pk")
+        )
+        program_forms = {}
+        for program in programs:
+            by_year = {progress.fiscal_year: progress for progress in program.nearby_progress}
+            instance = by_year.get(fiscal_year) or ProgramProgress(program=program, fiscal_year=fiscal_year)
+            program_forms[program.pk] = ProgressRowForm(
+                data, instance=instance, previous=by_year.get(fiscal_year - 1), prefix=f"program-{program.pk}"
+            )
+
+        indicators = list(
+            Indicator.objects.filter(plan=plan).prefetch_related(
+                Prefetch("values", queryset=IndicatorValue.objects.filter(year__in=[fiscal_year, fiscal_year - 1]),
+                         to_attr="nearby_values")
+            )
+        )
+        indicator_rows = []
+        for indicator in indicators:
+            by_year = {value.year: value for value in indicator.nearby_values}
+            instance = by_year.get(fiscal_year) or IndicatorValue(indicator=indicator, year=fiscal_year)
+            form = IndicatorValueRowForm(
+                data, instance=instance, previous=by_year.get(fiscal_year - 1), prefix=f"indicator-{indicator.pk}"
+            )
+            indicator_rows.append((indicator, indicator.period_label(fiscal_year), form))
+
+        all_forms = [*program_forms.values(), *(form for _, _, form in indicator_rows)]
+        if request.method == "POST":
+            if all([form.is_valid() for form in all_forms]):
+                saved = self._save(request, all_forms)
+                if saved is not None:
+                    progress_count, value_count = saved
+                    messages.success(
+                        request,
+                        f"{eras.fiscal_year_full_label(fiscal_year)}の進捗を保存しました"
+                        f"（取組・事業 {progress_count}件、指標の値 {value_count}件）。",
+                    )
+                    return HttpResponseRedirect(request.path)
+            else:
+                error_count = sum(bool(form.errors) for form in all_forms)
+                messages.error(request, f"入力内容に誤りがあります（{error_count}行）。赤字の項目を確認してください。"
+                                        "何も保存していません。")
+
+        areas = []
+        for program in programs:
+            area, measure = program.measure.area, program.measure
+            if not areas or areas[-1]["area"] != area:
+                areas.append({"area": area, "measures": []})
+            measures = areas[-1]["measures"]
+            if not measures or measures[-1]["measure"] != measure:
+                measures.append({"measure": measure, "rows": []})
+            measures[-1]["rows"].append((program, program_forms[program.pk]))
+        for group in areas:
+            group["rate"] = group["area"].implementation_rate(fiscal_year)
+
+        context = self._context(
+            request,
+            title=f"{plan}　{eras.fiscal_year_full_label(fiscal_year)}の進捗入力",
+            plan=plan,
+            fiscal_year=fiscal_year,
+            fiscal_year_label=eras.fiscal_year_full_label(fiscal_year),
+            previous_year_label=eras.fiscal_year_full_label(fiscal_year - 1),
+            year_links=[
+                (year, eras.fiscal_year_full_label(year),
+                 reverse("admin:measures_programprogress_entry", args=[plan.pk, year]))
+                for year in plan.fiscal_years
+            ],
+            areas=areas,
+            plan_rate=Program.objects.of_plan(plan).implementation_rate(fiscal_year),
+            indicator_rows=indicator_rows,
+            status_choices=ProgramProgress.Status.choices,
+        )
+        return TemplateResponse(request, self.template, context)
+
+    def _save(self, request, forms_):
+        """All rows or none; returns (progress rows, indicator values) saved."""
+        counts = {ProgramProgress: 0, IndicatorValue: 0}
+        with transaction.atomic():
+            for form in forms_:
+                if form.to_save:
+                    obj = form.save(commit=False)
+                    obj._history_user = request.user
+                    obj.save()
+                    counts[type(obj)] += 1
+        return counts[ProgramProgress], counts[IndicatorValue]

@@ -1,0 +1,366 @@
+"""The Japanese admin of municipalities, plans and indicators.
+
+Every staff page goes through plans.admin_scoping (a user sees and chooses
+only their municipalities' rows). measures and councils add their inlines to
+the plan page through PlanAdmin.add_inline(), so plans never imports them.
+"""
+
+import datetime
+
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+
+from . import eras
+from .admin_scoping import (
+    ScopedAdminMixin,
+    StaffHistoryAdmin,
+    StaffTabularInline,
+)
+from .models import (
+    Challenge,
+    Department,
+    Feedback,
+    FormulationStep,
+    Indicator,
+    IndicatorValue,
+    Municipality,
+    NationalPriority,
+    Organization,
+    Plan,
+    StaffMembership,
+)
+
+
+class PlanFiscalYearFilter(admin.SimpleListFilter):
+    """Plans whose period includes a fiscal year, labelled 「令和6年度（2024年度）」."""
+
+    title = "計画期間に含む年度"
+    parameter_name = "fiscal_year"
+
+    def lookups(self, request, model_admin):
+        years = set()
+        for start, end in model_admin.get_queryset(request).values_list("period_start", "period_end"):
+            years.update(range(eras.fiscal_year_of(start), eras.fiscal_year_of(end) + 1))
+        return [(year, eras.fiscal_year_full_label(year)) for year in sorted(years, reverse=True)]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit():
+            fiscal_year = int(value)
+            return queryset.filter(
+                period_start__lte=datetime.date(fiscal_year + 1, 3, 31),
+                period_end__gte=datetime.date(fiscal_year, 4, 1),
+            )
+        return queryset
+
+
+# --- municipalities and people ------------------------------------------------------------------
+
+
+class DepartmentInline(StaffTabularInline):
+    model = Department
+    fields = ["name", "bureau", "telephone", "email"]
+    show_change_link = True
+
+
+@admin.register(Municipality)
+class MunicipalityAdmin(StaffHistoryAdmin):
+    list_display = ["name", "code", "kind", "prefecture"]
+    list_filter = ["kind", "prefecture"]
+    search_fields = ["name", "kana", "code"]
+    autocomplete_fields = ["prefecture"]
+    inlines = [DepartmentInline]
+
+
+@admin.register(StaffMembership)
+class StaffMembershipAdmin(StaffHistoryAdmin):
+    list_display = ["user", "municipality", "role"]
+    list_filter = ["role", "municipality"]
+    search_fields = ["user__username", "user__last_name", "user__first_name", "municipality__name"]
+    autocomplete_fields = ["user", "municipality"]
+
+
+class MembershipInline(StaffTabularInline):
+    model = StaffMembership
+    autocomplete_fields = ["municipality"]
+    verbose_name = "所属自治体と役割"
+    verbose_name_plural = "所属自治体と役割"
+
+
+User = get_user_model()
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class StaffUserAdmin(UserAdmin):
+    """Users with their municipalities and roles; only superusers manage accounts."""
+
+    inlines = [MembershipInline]
+    list_display = ["username", "last_name", "first_name", "is_staff", "is_superuser", "is_active"]
+
+
+@admin.register(Department)
+class DepartmentAdmin(StaffHistoryAdmin):
+    list_display = ["name", "bureau", "municipality", "telephone", "fax", "email"]
+    list_filter = ["municipality"]
+    search_fields = ["name", "bureau", "section", "municipality__name"]
+    autocomplete_fields = ["municipality"]
+    fieldsets = [
+        (None, {"fields": ["municipality", "name", "bureau", "section"]}),
+        ("問い合わせ先", {
+            "fields": ["postal_code", "address", "telephone", "fax", "email"],
+            "description": "計画のページの末尾に問い合わせ先として表示されます。",
+        }),
+    ]
+
+
+@admin.register(Organization)
+class OrganizationAdmin(StaffHistoryAdmin):
+    list_display = ["name", "sector", "municipality"]
+    list_filter = ["sector", "municipality"]
+    search_fields = ["name", "municipality__name"]
+    autocomplete_fields = ["municipality"]
+
+
+@admin.register(NationalPriority)
+class NationalPriorityAdmin(StaffHistoryAdmin):
+    """National data: every municipality reads it, only superusers change it."""
+
+    list_display = ["number", "title", "national_plan"]
+    list_filter = ["national_plan"]
+    search_fields = ["title"]
+
+
+# --- plans ------------------------------------------------------------------------------------
+
+
+class FormulationStepInline(StaffTabularInline):
+    model = FormulationStep
+    fields = ["date", "end_date", "kind", "description"]
+
+
+class ChallengeInline(StaffTabularInline):
+    model = Challenge
+    fields = ["order", "text"]
+
+
+class IndicatorInline(StaffTabularInline):
+    model = Indicator
+    fields = ["kind", "order", "name", "unit", "direction", "baseline_year", "baseline_value", "target_year",
+              "target_value"]
+    show_change_link = True
+
+
+@admin.register(Plan)
+class PlanAdmin(StaffHistoryAdmin):
+    list_display = ["title", "municipality", "period_label", "status", "published_at", "updated_at"]
+    list_filter = ["status", "municipality", PlanFiscalYearFilter]
+    search_fields = ["title", "municipality__name", "municipality__kana", "department__name"]
+    autocomplete_fields = ["municipality", "department"]
+    readonly_fields = ["status", "published_at", "created_at", "updated_at"]
+    actions = ["publish_selected", "unpublish_selected", "archive_selected"]
+    inlines = [FormulationStepInline, ChallengeInline, IndicatorInline]
+    fieldsets = [
+        ("基本情報", {
+            "fields": ["municipality", "title", "edition", ("period_start", "period_end"), "department",
+                       "embedded_in", "legal_basis", "document"],
+        }),
+        ("計画の内容", {
+            "fields": ["position", "purpose", "target_persons", "basic_philosophy", "basic_policy"],
+            "description": "住民向けの計画ページにそのまま表示されます。段落は空行で区切ります。",
+        }),
+        ("現状・推進体制・進捗管理", {"fields": ["current_situation", "promotion_system", "progress_management"]}),
+        ("公開", {
+            "fields": ["status", "published_at", "created_at", "updated_at"],
+            "description": "公開・非公開は画面上部のボタンまたは一覧の操作で、公開責任者が行います。"
+                           "「更新日時」は計画の下の施策・進捗・会議などを変更したときにも更新されます。",
+        }),
+    ]
+
+    @classmethod
+    def add_inline(cls, inline) -> None:
+        """measures and councils hang their inlines on the plan page (plans never imports them)."""
+        if inline not in cls.inlines:
+            cls.inlines = [*cls.inlines, inline]
+
+    @admin.display(description="計画期間", ordering="period_start")
+    def period_label(self, plan):
+        return plan.period_label
+
+    def get_urls(self):
+        return [
+            path("<path:object_id>/publication/", self.admin_site.admin_view(self.publication_view),
+                 name="plans_plan_publication"),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["may_publish"] = obj is not None and obj.may_be_published_by(request.user)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    # Publishing: the buttons on the change form and the list actions share _change_status.
+
+    PUBLICATION = {
+        "publish": ("公開しました", Plan.publish),
+        "unpublish": ("非公開（下書き）に戻しました", Plan.unpublish),
+        "archive": ("公開終了（過去の計画）にしました", Plan.archive),
+    }
+
+    def publication_view(self, request, object_id):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        plan = get_object_or_404(self.get_queryset(request), pk=object_id)
+        action = request.POST.get("action")
+        if action not in self.PUBLICATION:
+            raise PermissionDenied
+        if not plan.may_be_published_by(request.user):
+            raise PermissionDenied("計画の公開・非公開は、この自治体の公開責任者だけが行えます。")
+        self._change_status(request, Plan.objects.filter(pk=plan.pk), action)
+        return HttpResponseRedirect(reverse("admin:plans_plan_change", args=[plan.pk]))
+
+    def _change_status(self, request, queryset, action):
+        done_message, change = self.PUBLICATION[action]
+        done, refused = [], []
+        with transaction.atomic():
+            for plan in queryset.select_related("municipality"):
+                if plan.may_be_published_by(request.user):
+                    plan._history_user = request.user
+                    change(plan)
+                    self.log_change(request, plan, f"計画を{done_message}")
+                    done.append(plan)
+                else:
+                    refused.append(plan)
+        if done:
+            names = "、".join(f"「{plan}」" for plan in done)
+            self.message_user(request, f"{names}を{done_message}。", messages.SUCCESS)
+        if refused:
+            names = "、".join(f"「{plan}」" for plan in refused)
+            self.message_user(
+                request, f"{names}は公開責任者ではないため変更できませんでした。", messages.ERROR
+            )
+
+    def has_publish_permission(self, request):
+        return request.user.has_perm("plans.publish_plan")
+
+    @admin.action(description="選択した計画を公開する", permissions=["publish"])
+    def publish_selected(self, request, queryset):
+        self._change_status(request, queryset, "publish")
+
+    @admin.action(description="選択した計画を非公開（下書き）に戻す", permissions=["publish"])
+    def unpublish_selected(self, request, queryset):
+        self._change_status(request, queryset, "unpublish")
+
+    @admin.action(description="選択した計画を公開終了（過去の計画）にする", permissions=["publish"])
+    def archive_selected(self, request, queryset):
+        self._change_status(request, queryset, "archive")
+
+
+@admin.register(FormulationStep)
+class FormulationStepAdmin(StaffHistoryAdmin):
+    list_display = ["date_label", "kind", "description", "plan"]
+    list_filter = ["kind", "plan__municipality", "plan"]
+    search_fields = ["description", "plan__title"]
+    autocomplete_fields = ["plan"]
+
+    @admin.display(description="日付", ordering="date")
+    def date_label(self, step):
+        return eras.japanese_date(step.date)
+
+
+@admin.register(Challenge)
+class ChallengeAdmin(StaffHistoryAdmin):
+    list_display = ["order", "text", "plan"]
+    list_filter = ["plan__municipality", "plan"]
+    search_fields = ["text", "plan__title"]
+    autocomplete_fields = ["plan"]
+
+
+class IndicatorValueInline(StaffTabularInline):
+    model = IndicatorValue
+    fields = ["year", "value", "prefecture_value", "national_value", "note"]
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(StaffHistoryAdmin):
+    list_display = ["name", "kind", "plan", "baseline_label", "target_label", "progress_text"]
+    list_filter = ["kind", "direction", "period_kind", "plan__municipality", "plan"]
+    search_fields = ["name", "source", "plan__title"]
+    autocomplete_fields = ["plan"]
+    inlines = [IndicatorValueInline]
+    fieldsets = [
+        (None, {"fields": ["plan", "kind", "order", "name", "unit", "direction"]}),
+        ("集計期間", {"fields": ["period_kind", "average_years"]}),
+        ("基準値と目標", {
+            "fields": [("baseline_year", "baseline_value"), ("target_year", "target_value"), "target_text"],
+            "description": "年は西暦で入力します。年度の指標なら年度の開始年です。",
+        }),
+        ("出典・備考", {"fields": ["source", "note"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("values")
+
+    @admin.display(description="基準値")
+    def baseline_label(self, indicator):
+        return indicator.baseline_label
+
+    @admin.display(description="目標値")
+    def target_label(self, indicator):
+        return indicator.target_label
+
+    @admin.display(description="進捗")
+    def progress_text(self, indicator):
+        return indicator.progress_text()
+
+
+class IndicatorYearFilter(admin.SimpleListFilter):
+    title = "年（年度）"
+    parameter_name = "year"
+
+    def lookups(self, request, model_admin):
+        years = model_admin.get_queryset(request).order_by().values_list("year", flat=True).distinct()
+        return [(year, f"{eras.era_year(year)}（{year}）") for year in sorted(set(years), reverse=True)]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(year=int(value)) if value and value.isdigit() else queryset
+
+
+@admin.register(IndicatorValue)
+class IndicatorValueAdmin(StaffHistoryAdmin):
+    list_display = ["indicator", "period_label", "value_label", "prefecture_value", "national_value"]
+    list_filter = [IndicatorYearFilter, "indicator__plan__municipality", "indicator__plan"]
+    search_fields = ["indicator__name", "indicator__plan__title"]
+    autocomplete_fields = ["indicator"]
+    list_select_related = ["indicator"]
+
+    @admin.display(description="年（年度）", ordering="year")
+    def period_label(self, value):
+        return value.period_label
+
+    @admin.display(description="値", ordering="value")
+    def value_label(self, value):
+        return value.value_label
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Residents' answers: staff read those of their municipality; nobody edits them."""
+
+    list_display = ["page_title", "municipality", "sufficiency", "clarity", "findability", "created_at"]
+    list_filter = ["sufficiency", "clarity", "findability", "municipality"]
+    search_fields = ["page_title", "page_path", "comment"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

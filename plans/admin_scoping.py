@@ -1,0 +1,386 @@
+"""Municipality isolation and safe saving for every staff admin page.
+
+One place decides what a staff user may see and choose in the admin:
+`Model.objects.for_user(user)` (plans.scoping). The mixins here apply it to
+
+- change lists, change/delete/history views and bulk actions (get_queryset;
+  Django answers an object outside the queryset with a redirect to the admin
+  index and "存在しません", the history views here answer 404),
+- foreign-key and many-to-many choices (a choice outside the scope fails
+  with a Japanese error) and the autocomplete endpoint (Django's
+  AutocompleteJsonView asks the *related* model's admin for get_queryset and
+  get_search_results, both scoped here),
+- inlines, and django-import-export's export queryset when an
+  ImportExportMixin is mixed in after ScopedAdminMixin.
+
+Forms also refuse a row of one municipality pointing at another
+municipality's department, organisation or area (which matters for
+superusers and staff of several municipalities), and refuse a stale form:
+each form carries the id of the object's latest history row
+(django-simple-history) and a save is refused when someone else saved the
+object after the form was opened.
+"""
+
+from django import forms, http
+from django.contrib import admin
+from django.contrib.admin.utils import NotRelationField, flatten_fieldsets, get_fields_from_path, unquote
+from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist, ValidationError
+from django.db import models
+from django.utils import timezone
+from simple_history.admin import SimpleHistoryAdmin
+
+from . import eras
+from .scoping import MunicipalityScopedQuerySet
+
+VERSION_FIELD = "edit_version"
+
+
+# --- scope helpers ---------------------------------------------------------------------------
+
+
+def is_scoped(model) -> bool:
+    queryset_class = getattr(model._default_manager, "_queryset_class", None)
+    return bool(queryset_class and issubclass(queryset_class, MunicipalityScopedQuerySet))
+
+
+def scoped(queryset, user):
+    """The rows of `queryset` the user may see; unscoped models (national data) stay whole."""
+    return queryset.for_user(user) if hasattr(queryset, "for_user") else queryset
+
+
+def municipality_id_of(obj):
+    """The municipality code a row belongs to, following its queryset's municipality_path."""
+    if obj is None or not is_scoped(type(obj)):
+        return None
+    path = obj._default_manager._queryset_class.municipality_path
+    if path == "pk":
+        return obj.pk
+    *hops, last = path.split("__")
+    try:
+        for name in hops:
+            obj = getattr(obj, name)
+            if obj is None:
+                return None
+    except ObjectDoesNotExist:
+        return None
+    return getattr(obj, f"{last}_id", None)
+
+
+# --- optimistic concurrency ------------------------------------------------------------------
+
+
+def latest_history_id(obj) -> str:
+    """The id of the object's newest history row ("" if it has none, e.g. loaded from a fixture)."""
+    if obj is None or obj.pk is None or not hasattr(type(obj), "history"):
+        return ""
+    history_id = (
+        type(obj).history.filter(**{obj._meta.pk.attname: obj.pk})
+        .order_by("-history_id")
+        .values_list("history_id", flat=True)
+        .first()
+    )
+    return str(history_id) if history_id is not None else ""
+
+
+class VersionField(forms.CharField):
+    """Hidden: which version of the object the form was opened on. Never counts as a user change."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", forms.HiddenInput)
+        super().__init__(**kwargs)
+
+    def has_changed(self, initial, data):
+        return False
+
+
+def stale_save_error(obj, seen_version: str) -> ValidationError | None:
+    """The Japanese refusal when `obj` was saved by someone else after `seen_version`, else None."""
+    current = latest_history_id(obj)
+    if current == (seen_version or ""):
+        return None
+    history = type(obj).history.filter(**{obj._meta.pk.attname: obj.pk}).select_related("history_user")
+    newest = history.order_by("-history_id").first()
+    who = (newest.history_user.get_full_name() or newest.history_user.get_username()) if (
+        newest and newest.history_user
+    ) else "他の職員"
+    when = timezone.localtime(newest.history_date).strftime("%H時%M分") if newest else ""
+    changed = ""
+    seen = history.filter(history_id=seen_version).first() if seen_version.isdigit() else None
+    if newest and seen:
+        delta = newest.diff_against(seen)
+        names = [str(type(obj)._meta.get_field(change.field).verbose_name) for change in delta.changes]
+        if names:
+            changed = f"変更された項目：{'、'.join(names)}。"
+    return ValidationError(
+        "この%(name)sは、画面を開いた後に%(who)sさんが%(when)sに更新したため、上書きせずに保存を中止しました。"
+        "%(changed)sあなたの入力内容はこの画面に残っています。最新の内容を確認し、"
+        "必要ならもう一度「保存」を押すとあなたの入力内容で保存されます。",
+        code="stale",
+        params={"name": type(obj)._meta.verbose_name, "who": who, "when": when, "changed": changed},
+    )
+
+
+# --- forms ---------------------------------------------------------------------------------------
+
+
+class ScopedModelForm(forms.ModelForm):
+    """Every staff form: version check and no references across municipalities."""
+
+    edit_version = VersionField(label="版")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial[VERSION_FIELD] = latest_history_id(self.instance)
+
+    def clean(self):
+        cleaned_data = super().clean()
+        self._check_version()
+        self._check_same_municipality(cleaned_data)
+        return cleaned_data
+
+    def _check_version(self):
+        if self.instance.pk is None or not self.has_changed():
+            return  # nothing of this row would be written
+        seen = self.data.get(self.add_prefix(VERSION_FIELD), "") or ""
+        error = stale_save_error(self.instance, seen)
+        if error:
+            # The next deliberate save (after reading the message) goes through.
+            self.data = self.data.copy()
+            self.data[self.add_prefix(VERSION_FIELD)] = latest_history_id(self.instance)
+            raise error
+
+    def _owner_municipality(self, cleaned_data):
+        model = self._meta.model
+        if not is_scoped(model):
+            return None
+        path = model._default_manager._queryset_class.municipality_path
+        if path == "pk":
+            return None  # a municipality refers to its prefecture, another municipality by design
+        first = path.split("__")[0]
+        if first == "municipality":
+            value = cleaned_data.get("municipality") or getattr(self.instance, "municipality", None)
+            return getattr(value, "pk", None)
+        parent = cleaned_data.get(first)
+        if parent is None:
+            try:
+                parent = getattr(self.instance, first)
+            except ObjectDoesNotExist:
+                return None
+        return municipality_id_of(parent)
+
+    def _check_same_municipality(self, cleaned_data):
+        if not is_scoped(self._meta.model):
+            return
+        first_hop = self._meta.model._default_manager._queryset_class.municipality_path.split("__")[0]
+        references = [
+            (name, value) for name, value in cleaned_data.items()
+            if name != first_hop and name in self.fields
+            and isinstance(self.fields[name], forms.ModelChoiceField)
+            and is_scoped(self.fields[name].queryset.model)
+        ]
+        owner = self._owner_municipality(cleaned_data) if references else None
+        if owner is None:
+            return
+        for name, value in references:
+            field = self.fields[name]
+            chosen = list(value) if isinstance(field, forms.ModelMultipleChoiceField) else [value]
+            foreign = [obj for obj in chosen if obj is not None and municipality_id_of(obj) not in (None, owner)]
+            if foreign:
+                self.add_error(
+                    name,
+                    ValidationError(
+                        "他の自治体の%(kind)sは選べません：%(names)s。この%(model)sと同じ自治体のものを選んでください。",
+                        code="other_municipality",
+                        params={
+                            "kind": field.queryset.model._meta.verbose_name,
+                            "names": "、".join(f"「{obj}」" for obj in foreign),
+                            "model": self._meta.model._meta.verbose_name,
+                        },
+                    ),
+                )
+
+
+# --- list filters ------------------------------------------------------------------------------
+
+
+class FiscalYearFilter(admin.SimpleListFilter):
+    """年度 as 「令和6年度（2024年度）」, newest first, only years present in the user's rows."""
+
+    title = "年度"
+    parameter_name = "fiscal_year"
+    field_name = "fiscal_year"
+
+    def lookups(self, request, model_admin):
+        years = (
+            model_admin.get_queryset(request)
+            .order_by()
+            .values_list(self.field_name, flat=True)
+            .distinct()
+        )
+        return [(year, eras.fiscal_year_full_label(year)) for year in sorted(set(years), reverse=True)]
+
+    def queryset(self, request, queryset):
+        if self.value() and self.value().isdigit():
+            return queryset.filter(**{self.field_name: int(self.value())})
+        return queryset
+
+
+# --- admin mixins ------------------------------------------------------------------------------
+
+
+class ScopedFieldsMixin:
+    """Choices of foreign keys and many-to-many fields limited to the user's municipalities."""
+
+    form = ScopedModelForm
+
+    def _limit_choices(self, db_field, request, kwargs):
+        related = db_field.related_model
+        if "queryset" not in kwargs and is_scoped(related):
+            queryset = self.get_field_queryset(None, db_field, request)
+            if queryset is None:
+                queryset = related._default_manager.complex_filter(db_field.get_limit_choices_to())
+            kwargs["queryset"] = scoped(queryset, request.user)
+
+    def _japanese_invalid_choice(self, formfield, db_field):
+        if formfield is not None:
+            kind = db_field.related_model._meta.verbose_name
+            message = f"選んだ{kind}は選べません。担当する自治体の{kind}を選んでください。"
+            formfield.error_messages["invalid_choice"] = message
+            if isinstance(formfield, forms.ModelMultipleChoiceField):
+                formfield.error_messages["invalid_pk_value"] = message
+        return formfield
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        self._limit_choices(db_field, request, kwargs)
+        return self._japanese_invalid_choice(super().formfield_for_foreignkey(db_field, request, **kwargs), db_field)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        self._limit_choices(db_field, request, kwargs)
+        return self._japanese_invalid_choice(super().formfield_for_manytomany(db_field, request, **kwargs), db_field)
+
+    def get_queryset(self, request):
+        return scoped(super().get_queryset(request), request.user)
+
+    def get_fields(self, request, obj=None):
+        return [name for name in super().get_fields(request, obj) if name != VERSION_FIELD]
+
+    def get_fieldsets(self, request, obj=None):
+        """The hidden version field rides in the first fieldset of every editable form."""
+        fieldsets = super().get_fieldsets(request, obj)
+        names = flatten_fieldsets(fieldsets)
+        editable = obj is None or self.has_change_permission(request, obj)
+        if editable and VERSION_FIELD not in names and issubclass(self.form, ScopedModelForm):
+            first_name, first_options = fieldsets[0]
+            fieldsets = [
+                (first_name, {**first_options, "fields": [*first_options["fields"], VERSION_FIELD]}),
+                *fieldsets[1:],
+            ]
+        return fieldsets
+
+    def in_scope(self, request, obj) -> bool:
+        if obj is None or request.user.is_superuser or not is_scoped(self.model):
+            return True
+        return self.model._default_manager.for_user(request.user).filter(pk=obj.pk).exists()
+
+
+class ScopedAdminMixin(ScopedFieldsMixin):
+    """For every staff ModelAdmin. Put it first among the bases (before ImportExportMixin)."""
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        return scoped(queryset, request.user), may_have_duplicates
+
+    def get_list_filter(self, request):
+        """Relation filters only offer what the user's own rows refer to (no other city's names)."""
+        filters = []
+        for item in super().get_list_filter(request):
+            if isinstance(item, str):
+                try:
+                    field = get_fields_from_path(self.model, item)[-1]
+                except (FieldDoesNotExist, NotRelationField):
+                    field = None
+                if field is not None and field.is_relation:
+                    item = (item, admin.RelatedOnlyFieldListFilter)
+            filters.append(item)
+        return filters
+
+    def get_changeform_initial_data(self, request):
+        """A staff member of one municipality gets it preset on new rows."""
+        initial = super().get_changeform_initial_data(request)
+        try:
+            field = self.model._meta.get_field("municipality")
+        except FieldDoesNotExist:
+            return initial
+        if isinstance(field, models.ForeignKey) and "municipality" not in initial:
+            codes = list(request.user.memberships.values_list("municipality_id", flat=True)[:2])
+            if len(codes) == 1:
+                initial["municipality"] = codes[0]
+        return initial
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) and self.in_scope(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self.in_scope(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self.in_scope(request, obj)
+
+    def get_export_queryset(self, request):
+        """django-import-export (when mixed in later): exports only the user's municipalities."""
+        parent = getattr(super(), "get_export_queryset", None)
+        queryset = parent(request) if parent else self.get_queryset(request)
+        return scoped(queryset, request.user)
+
+
+class StaffHistoryAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    """Change history (who, when, a diff of the fields, revert) limited to the user's municipalities.
+
+    SimpleHistoryAdmin would show the history of an object outside the
+    queryset from its history rows, and its revert view looks rows up by id
+    alone; both answer 404 here unless the object is in the user's scope.
+    """
+
+    object_history_template = "admin/simple_history/object_history.html"
+    object_history_list_template = "admin/simple_history/object_history_list.html"
+    object_history_form_template = "admin/simple_history/object_history_form.html"
+
+    def _get_scoped_or_404(self, request, object_id):
+        obj = self.get_queryset(request).filter(pk=unquote(object_id)).first()
+        if obj is None:
+            raise http.Http404("指定されたデータは存在しないか、閲覧する権限がありません。")
+        return obj
+
+    def history_view(self, request, object_id, extra_context=None):
+        if not request.user.is_superuser:  # a superuser may also read a deleted object's history
+            self._get_scoped_or_404(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if not request.user.is_superuser:
+            self._get_scoped_or_404(request, object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def history_view_title(self, request, obj):
+        return f"変更履歴：{obj}"
+
+    def history_form_view_title(self, request, obj):
+        if self.revert_disabled(request, obj):
+            return f"過去の版を表示：{obj}"
+        return f"過去の版に戻す：{obj}"
+
+
+class ScopedInlineMixin(ScopedFieldsMixin):
+    """For every inline: its rows and choices are scoped like the page around it."""
+
+    # Rows, choices and the version field come from ScopedFieldsMixin.
+
+
+class StaffTabularInline(ScopedInlineMixin, admin.TabularInline):
+    extra = 0
+
+
+class StaffStackedInline(ScopedInlineMixin, admin.StackedInline):
+    extra = 0

@@ -1,0 +1,148 @@
+"""Two small cities with one row of every staff model each, and their staff.
+
+Used by the admin and staff tests. Every name of city B carries the marker
+「ビー秘」 so a test can assert that no data of B appears on a page of an
+editor of A.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+
+from councils.models import AgendaItem, Council, CouncilMember, Meeting, MeetingDocument
+from measures.models import Measure, PriorityArea, Program, ProgramProgress
+from plans.models import (
+    Challenge,
+    Department,
+    Feedback,
+    FormulationStep,
+    Indicator,
+    IndicatorValue,
+    Municipality,
+    NationalPriority,
+    Organization,
+    Plan,
+    StaffMembership,
+)
+
+PASSWORD = "kumamoto-yamaguchi-2024"
+B_MARK = "ビー秘"
+
+
+@dataclass
+class City:
+    municipality: Municipality
+    department: Department
+    organization: Organization
+    plan: Plan
+    step: FormulationStep
+    challenge: Challenge
+    indicator: Indicator
+    value: IndicatorValue
+    area: PriorityArea
+    measure: Measure
+    program: Program
+    progress: ProgramProgress
+    council: Council
+    member: CouncilMember
+    meeting: Meeting
+    agenda_item: AgendaItem
+    document: MeetingDocument
+    feedback: Feedback
+    editor: object
+    publisher: object
+
+    def objects(self):
+        """Every staff-editable row of the city, by model."""
+        return {type(obj): obj for obj in [
+            self.municipality, self.department, self.organization, self.plan, self.step, self.challenge,
+            self.indicator, self.value, self.area, self.measure, self.program, self.progress, self.council,
+            self.member, self.meeting, self.agenda_item, self.document, self.feedback,
+        ]}
+
+
+def make_user(username, **extra):
+    return get_user_model().objects.create_user(username=username, password=PASSWORD, **extra)
+
+
+def prefecture(code, name):
+    return Municipality.objects.get_or_create(
+        code=code, defaults={"name": name, "kind": Municipality.Kind.PREFECTURE}
+    )[0]
+
+
+def make_city(code, name, prefecture_code, prefecture_name, mark="", login=None):
+    """A city with a plan (draft) and one row of every model below it."""
+    pref = prefecture(prefecture_code, prefecture_name)
+    municipality = Municipality.objects.create(
+        code=code, name=f"{name}{mark}", kind=Municipality.Kind.CITY, prefecture=pref
+    )
+    department = Department.objects.create(municipality=municipality, name=f"地域福祉課{mark}", telephone="083-934-2794")
+    organization = Organization.objects.create(
+        municipality=municipality, name=f"保護司会{mark}", sector=Organization.Sector.VOLUNTEER
+    )
+    plan = Plan.objects.create(
+        municipality=municipality,
+        title=f"第二次{name}再犯防止推進計画{mark}",
+        edition=2,
+        period_start=datetime.date(2023, 4, 1),
+        period_end=datetime.date(2028, 3, 31),
+        purpose=f"目的{mark}",
+        department=department,
+    )
+    step = FormulationStep.objects.create(
+        plan=plan, date=datetime.date(2023, 1, 10), kind=FormulationStep.Kind.SURVEY, description=f"調査{mark}"
+    )
+    challenge = Challenge.objects.create(plan=plan, order=1, text=f"就労の課題{mark}")
+    indicator = Indicator.objects.create(
+        plan=plan, name=f"再犯者数{mark}", unit="人", direction=Indicator.Direction.LOWER,
+        baseline_year=2019, baseline_value=564, target_year=2025, target_value=450,
+    )
+    value = IndicatorValue.objects.create(indicator=indicator, year=2023, value=500, note=f"速報{mark}")
+    area = PriorityArea.objects.create(plan=plan, number=1, title=f"就労支援{mark}")
+    area.national_priorities.set(NationalPriority.objects.filter(number=1)[:1])
+    measure = Measure.objects.create(area=area, number=1, title=f"就労の確保{mark}")
+    program = Program.objects.create(measure=measure, name=f"協力雇用主の拡大{mark}")
+    program.departments.add(department)
+    program.partners.add(organization)
+    progress = ProgramProgress.objects.create(
+        program=program, fiscal_year=2023, status=ProgramProgress.Status.IMPLEMENTED, results=f"実績{mark}"
+    )
+    council = Council.objects.create(plan=plan, name=f"再犯防止推進協議会{mark}", kind=Council.Kind.COUNCIL)
+    member = CouncilMember.objects.create(council=council, organization=organization, representative=f"会長{mark}")
+    meeting = Meeting.objects.create(
+        council=council, fiscal_year=2024, sequence=1, held_on=datetime.date(2024, 7, 1),
+        status=Meeting.Status.HELD, venue=f"市役所{mark}",
+    )
+    agenda_item = AgendaItem.objects.create(meeting=meeting, order=1, title=f"進捗報告{mark}")
+    agenda_item.areas.add(area)
+    document = MeetingDocument(meeting=meeting, kind=MeetingDocument.Kind.AGENDA, title=f"次第{mark}")
+    document.file.save("agenda.pdf", ContentFile(b"%PDF-1.4 test"), save=False)
+    document.save()
+    feedback = Feedback.objects.create(
+        municipality=municipality, plan=plan, page_path=f"/plans/{plan.pk}/", page_title=f"計画のページ{mark}",
+        comment=f"分かりやすい{mark}",
+    )
+    login = login or code
+    editor = make_user(f"editor-{login}")
+    StaffMembership.objects.create(user=editor, municipality=municipality, role=StaffMembership.Role.EDITOR)
+    publisher = make_user(f"publisher-{login}")
+    StaffMembership.objects.create(user=publisher, municipality=municipality, role=StaffMembership.Role.PUBLISHER)
+    for user in (editor, publisher):
+        user.refresh_from_db()
+    return City(
+        municipality, department, organization, plan, step, challenge, indicator, value, area, measure, program,
+        progress, council, member, meeting, agenda_item, document, feedback, editor, publisher,
+    )
+
+
+def make_world():
+    """City A (熊本市) and city B (山口市, every name marked 「ビー秘」)."""
+    NationalPriority.objects.get_or_create(
+        national_plan=2, number=1, defaults={"title": "就労・住居の確保"}
+    )
+    city_a = make_city("431001", "熊本市", "430005", "熊本県", login="a")
+    city_b = make_city("352039", "山口市", "350001", "山口県", mark=B_MARK, login="b")
+    return city_a, city_b

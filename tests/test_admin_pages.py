@@ -1,0 +1,75 @@
+"""Every admin page of every model opens for a superuser, in Japanese."""
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+
+from tests.staff_world import make_user, make_world
+
+pytestmark = pytest.mark.django_db
+
+APPS = ("plans", "measures", "councils")
+
+
+def registered_models():
+    return [model for model in admin.site._registry if model._meta.app_label in APPS]
+
+
+@pytest.fixture
+def world():
+    return make_world()
+
+
+@pytest.fixture
+def superuser_client(client):
+    client.force_login(make_user("root", is_staff=True, is_superuser=True))
+    return client
+
+
+def test_every_model_of_the_three_apps_is_registered():
+    names = {model.__name__ for model in registered_models()}
+    assert names >= {
+        "Municipality", "StaffMembership", "Department", "Organization", "NationalPriority", "Plan",
+        "FormulationStep", "Challenge", "Indicator", "IndicatorValue", "Feedback", "PriorityArea", "Measure",
+        "Program", "ProgramProgress", "Council", "CouncilMember", "Meeting", "AgendaItem", "MeetingDocument",
+    }
+
+
+def test_every_changelist_change_form_add_form_and_history_opens_for_a_superuser(world, superuser_client):
+    city_a, _ = world
+    objects = city_a.objects()
+    objects.update({type(m): m for m in [city_a.editor.memberships.first()]})
+    from plans.models import NationalPriority
+
+    objects[NationalPriority] = NationalPriority.objects.first()
+    for model in registered_models():
+        info = model._meta.app_label, model._meta.model_name
+        response = superuser_client.get(reverse("admin:%s_%s_changelist" % info))
+        assert response.status_code == 200, model
+        obj = objects[model]
+        response = superuser_client.get(reverse("admin:%s_%s_change" % info, args=[obj.pk]))
+        assert response.status_code == 200, model
+        model_admin = admin.site._registry[model]
+        if model_admin.has_add_permission(response.wsgi_request):
+            assert superuser_client.get(reverse("admin:%s_%s_add" % info)).status_code == 200, model
+        response = superuser_client.get(reverse("admin:%s_%s_history" % info, args=[obj.pk]))
+        assert response.status_code == 200, model
+
+
+def test_changelists_answer_search_and_filters(world, superuser_client):
+    response = superuser_client.get(reverse("admin:measures_programprogress_changelist"), {"fiscal_year": "2023"})
+    assert "令和5年度（2023年度）" in response.content.decode()
+    assert response.context["cl"].result_count == 2
+    response = superuser_client.get(reverse("admin:measures_program_changelist"), {"q": "地域福祉課"})
+    assert response.context["cl"].result_count == 2
+    response = superuser_client.get(reverse("admin:plans_plan_changelist"), {"fiscal_year": "2024"})
+    assert response.context["cl"].result_count == 2
+    response = superuser_client.get(reverse("admin:plans_plan_changelist"), {"fiscal_year": "2030"})
+    assert response.context["cl"].result_count == 0
+
+
+def test_the_plan_page_holds_areas_councils_steps_challenges_and_indicators(world, superuser_client):
+    city_a, _ = world
+    page = superuser_client.get(reverse("admin:plans_plan_change", args=[city_a.plan.pk])).content.decode()
+    for text in ("重点施策", "会議体", "策定経過", "課題", "指標", "就労支援", "年度の進捗入力"):
+        assert text in page
