@@ -8,6 +8,8 @@ admin.site.site_title = "再犯防止推進計画ポータル"
 admin.site.index_title = "計画の管理"
 
 urlpatterns = [
+    # PDF summaries (staff under admin/summaries/, so before the admin's catch-all; residents under plans/).
+    path("", include("reoffense_portal.summaries.urls")),
     path("admin/", admin.site.urls),
     # Residents' pages. Uploaded files are served only through views that check publication,
     # never from MEDIA_URL, so a draft's document cannot leak.

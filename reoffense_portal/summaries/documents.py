@@ -1,0 +1,347 @@
+"""The two printable documents: data in a fixed number of queries, HTML from templates/pdf/, PDF cached.
+
+The cache key is a hash of the HTML (plus the stylesheet, the font rules and
+the WeasyPrint version). Rendering the HTML is cheap and shows every fact the
+PDF shows, so any change to the data that the PDF prints gives a new key,
+wherever the change was made (admin, import, shell) and whether or not a
+timestamp moved; a change the PDF does not print keeps the cached bytes.
+Nothing ever needs invalidating.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cached_property
+from pathlib import Path
+
+import weasyprint
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.core.cache import cache
+from django.db.models import Prefetch
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+
+from councils.models import CouncilMember, Meeting
+from measures.models import Measure, Program, ProgramProgress
+from plans import eras
+from plans.charts import indicator_chart_svg
+from plans.models import Indicator, Plan, format_quantity
+
+from . import typesetting
+
+STYLESHEET = "pdf/summary.css"
+CACHE_SECONDS = 60 * 60 * 24 * 7
+# 公用文 numbering below (1): ア, イ, ウ … (五十音順).
+KATAKANA = (
+    "アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワヲン"
+)
+WEEKDAYS = "月火水木金土日"
+
+
+def katakana_label(number: int) -> str:
+    """1 → ア, 2 → イ; past ン the number itself, which no real measure reaches."""
+    return KATAKANA[number - 1] if 1 <= number <= len(KATAKANA) else str(number)
+
+
+def date_with_weekday(day: datetime.date | None) -> str:
+    """令和6年7月10日（水）."""
+    return f"{eras.japanese_date(day)}（{WEEKDAYS[day.weekday()]}）" if day else ""
+
+
+def rate_label(rate: Decimal | None) -> str:
+    return "－" if rate is None else f"{format_quantity(rate)}%"
+
+
+@dataclass
+class ProgramRow:
+    label: str
+    program: Program
+    progress: ProgramProgress | None = None
+
+    @property
+    def departments(self) -> str:
+        return "、".join(department.name for department in self.program.departments.all())
+
+
+@dataclass
+class MeasureSection:
+    measure: Measure
+    programs: list[ProgramRow]
+
+
+@dataclass
+class AreaSection:
+    area: object
+    measures: list[MeasureSection]
+    rate: Decimal | None = None
+
+    @property
+    def program_count(self) -> int:
+        return sum(len(section.programs) for section in self.measures)
+
+    @property
+    def rate_label(self) -> str:
+        return rate_label(self.rate)
+
+    @property
+    def rate_width(self) -> str:
+        """The bar's width in CSS, 0–100%."""
+        return f"{min(max(self.rate or 0, 0), 100)}%"
+
+
+@dataclass
+class IndicatorView:
+    """An indicator as the documents print it: labels ready, chart inline."""
+
+    indicator: Indicator
+    chart: str = ""
+    latest_label: str = ""
+    latest_period: str = ""
+    target_period: str = ""
+    prefecture_label: str = ""
+    national_label: str = ""
+
+    @classmethod
+    def of(cls, indicator: Indicator, *, chart: bool) -> IndicatorView:
+        latest = indicator.latest_value()
+        view = cls(indicator)
+        if indicator.target_year is not None:
+            view.target_period = indicator.period_label(indicator.target_year)
+        if latest is not None:
+            view.latest_label = latest.value_label
+            view.latest_period = latest.period_label
+            if latest.prefecture_value is not None:
+                view.prefecture_label = format_quantity(latest.prefecture_value, indicator.unit)
+            if latest.national_value is not None:
+                view.national_label = format_quantity(latest.national_value, indicator.unit)
+        elif indicator.baseline_value is not None:
+            # A statistic known only as one figure (熊本市's 1,107人) is recorded as its baseline.
+            view.latest_label = format_quantity(indicator.baseline_value, indicator.unit)
+            if indicator.baseline_year is not None:
+                view.latest_period = indicator.period_label(indicator.baseline_year)
+        if chart:
+            # Our own matplotlib SVG (its one text attribute escaped by plans.charts), never staff markup.
+            view.chart = mark_safe(indicator_chart_svg(indicator))
+        return view
+
+
+def area_sections(plan: Plan, *, fiscal_year: int | None = None) -> list[AreaSection]:
+    """Areas → measures → programmes (with the year's progress when a year is given), prefetched."""
+    programs = Program.objects.prefetch_related("departments")
+    if fiscal_year is not None:
+        programs = programs.prefetch_related(
+            Prefetch(
+                "progress",
+                queryset=ProgramProgress.objects.filter(fiscal_year=fiscal_year),
+                to_attr="reviewed",
+            )
+        )
+    areas = plan.priority_areas.prefetch_related(
+        "national_priorities",
+        Prefetch(
+            "measures",
+            queryset=Measure.objects.prefetch_related(Prefetch("programs", queryset=programs)),
+        ),
+    )
+    sections = []
+    for area in areas:
+        measures = []
+        for measure in area.measures.all():
+            rows = [
+                ProgramRow(
+                    katakana_label(number),
+                    program,
+                    (program.reviewed[0] if program.reviewed else None)
+                    if fiscal_year is not None
+                    else None,
+                )
+                for number, program in enumerate(measure.programs.all(), start=1)
+            ]
+            measures.append(MeasureSection(measure, rows))
+        sections.append(AreaSection(area, measures))
+    return sections
+
+
+def council_list(plan: Plan):
+    return plan.councils.prefetch_related(
+        Prefetch("members", queryset=CouncilMember.objects.select_related("organization"))
+    )
+
+
+class Document:
+    """HTML from a template, PDF from the HTML, the PDF cached under the HTML's hash."""
+
+    template_name: str
+    kind_label: str
+
+    @property
+    def plan(self) -> Plan:
+        raise NotImplementedError
+
+    @property
+    def draft(self) -> bool:
+        """Drafts print 「案」 on every page."""
+        return not self.plan.is_public
+
+    @property
+    def subject(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def title(self) -> str:
+        return f"{self.subject} {self.kind_label}" + ("（案）" if self.draft else "")
+
+    @property
+    def filename(self) -> str:
+        return f"{self.subject}_{self.kind_label}" + ("（案）" if self.draft else "") + ".pdf"
+
+    def context(self) -> dict:
+        raise NotImplementedError
+
+    @cached_property
+    def html(self) -> str:
+        context = {
+            **self.context(),
+            "document": self,
+            "stylesheet_url": Path(stylesheet_path()).as_uri(),
+        }
+        return render_to_string(self.template_name, context)
+
+    @property
+    def cache_key(self) -> str:
+        digest = hashlib.sha256()
+        for part in (
+            self.html,
+            typesetting.font_face_css(),
+            weasyprint.__version__,
+            typesetting.PDF_VARIANT,
+        ):
+            digest.update(part.encode())
+            digest.update(b"\0")
+        digest.update(Path(stylesheet_path()).read_bytes())
+        return f"summaries:pdf:{digest.hexdigest()}"
+
+    def pdf(self) -> bytes:
+        """The PDF; from the cache while the printed content is unchanged. Raises PdfRenderError."""
+        key = self.cache_key
+        data = cache.get(key)
+        if data is None:
+            data = typesetting.render_pdf(
+                self.html,
+                static_roots=static_roots(),
+                timeout=getattr(settings, "PDF_RENDER_TIMEOUT", 20),
+            )
+            cache.set(key, data, CACHE_SECONDS)
+        return data
+
+
+def stylesheet_path() -> str:
+    path = finders.find(STYLESHEET)
+    if not path:
+        raise typesetting.PdfRenderError(f"stylesheet {STYLESHEET} not found")
+    return path
+
+
+def static_roots() -> list[str]:
+    return [str(directory) for directory in settings.STATICFILES_DIRS] + [str(settings.STATIC_ROOT)]
+
+
+class PlanSummary(Document):
+    """概要版: the plan in a few A4 pages, as cities print it."""
+
+    template_name = "pdf/plan_summary.html"
+    kind_label = "概要版"
+
+    def __init__(self, plan: Plan):
+        self._plan = plan
+
+    @property
+    def plan(self) -> Plan:
+        return self._plan
+
+    @property
+    def subject(self) -> str:
+        return self.plan.title
+
+    def context(self) -> dict:
+        plan = self.plan
+        indicators = list(plan.indicators.prefetch_related("values"))
+        statistics = [
+            IndicatorView.of(i, chart=False)
+            for i in indicators
+            if i.kind == Indicator.Kind.STATISTIC
+        ]
+        return {
+            "plan": plan,
+            "municipality": plan.municipality,
+            "department": plan.department,
+            "targets": [
+                IndicatorView.of(i, chart=True)
+                for i in indicators
+                if i.kind == Indicator.Kind.TARGET
+            ],
+            "statistics": statistics,
+            "statistics_prefecture": any(view.prefecture_label for view in statistics),
+            "statistics_national": any(view.national_label for view in statistics),
+            "challenges": list(plan.challenges.all()),
+            "areas": area_sections(plan),
+            "councils": list(council_list(plan)),
+        }
+
+
+class MeetingReport(Document):
+    """進捗状況報告: what a council meeting reviews — the plan's progress in the reviewed fiscal year."""
+
+    template_name = "pdf/meeting_report.html"
+    kind_label = "進捗状況報告"
+
+    def __init__(self, meeting: Meeting):
+        self.meeting = meeting
+
+    @property
+    def plan(self) -> Plan:
+        return self.meeting.council.plan
+
+    @property
+    def subject(self) -> str:
+        return self.meeting.title
+
+    @property
+    def reviewed_fiscal_year(self) -> int:
+        """The year under review: as recorded, else the year before the meeting's (the usual PDCA rhythm)."""
+        return self.meeting.reviewed_fiscal_year or self.meeting.fiscal_year - 1
+
+    def context(self) -> dict:
+        meeting, plan, year = self.meeting, self.plan, self.reviewed_fiscal_year
+        areas = area_sections(plan, fiscal_year=year)
+        for section in areas:
+            section.rate = section.area.implementation_rate(year)
+        members = meeting.council.members.select_related("organization")
+        indicators = plan.indicators.filter(kind=Indicator.Kind.TARGET).prefetch_related("values")
+        return {
+            "meeting": meeting,
+            "plan": plan,
+            "municipality": plan.municipality,
+            "department": plan.department,
+            "held_on": date_with_weekday(meeting.held_on),
+            "agenda": list(meeting.agenda_items.prefetch_related("areas")),
+            "reviewed_year": year,
+            "overall_rate": rate_label(Program.objects.of_plan(plan).implementation_rate(year)),
+            "areas": areas,
+            "program_total": sum(section.program_count for section in areas),
+            "targets": [IndicatorView.of(i, chart=True) for i in indicators],
+            "members": list(members),
+            "council": meeting.council,
+        }
+
+
+def plan_summary(plan: Plan) -> PlanSummary:
+    return PlanSummary(plan)
+
+
+def meeting_report(meeting: Meeting) -> MeetingReport:
+    return MeetingReport(meeting)

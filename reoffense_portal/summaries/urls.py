@@ -1,0 +1,23 @@
+"""PDF downloads. Included before the admin's URLs: its catch-all would answer admin/summaries/ otherwise."""
+
+from django.contrib import admin
+from django.urls import path
+
+from . import views
+
+app_name = "summaries"
+
+urlpatterns = [
+    path("plans/<int:pk>/summary.pdf", views.plan_summary, name="plan_summary"),
+    # admin_view: staff login (redirect to the admin login page), never cached by browsers' shared caches.
+    path(
+        "admin/summaries/plans/<int:pk>/summary.pdf",
+        admin.site.admin_view(views.staff_plan_summary),
+        name="staff_plan_summary",
+    ),
+    path(
+        "admin/summaries/meetings/<int:pk>/report.pdf",
+        admin.site.admin_view(views.staff_meeting_report),
+        name="staff_meeting_report",
+    ),
+]
