@@ -1,0 +1,284 @@
+"""Spreadsheet columns for the plan structure and yearly programme progress (django-import-export).
+
+The plan structure is one sheet, one row per programme, the way cities
+keep it in Excel (事業名 / 事業の概要 / 担当課): the priority area and the
+measure are named on every row and created when new; departments and
+partner organisations are given by name, separated by 「、」.
+"""
+
+from plans.models import Department, Organization
+from plans.resources import MUNICIPALITY_CODE, PLAN_TITLE
+from plans.spreadsheets import (
+    BooleanWidget,
+    ChoiceWidget,
+    DecimalWidget,
+    IntegerWidget,
+    NameListWidget,
+    PortalResource,
+    TextWidget,
+    YearWidget,
+    column,
+    shown,
+)
+
+from .models import Measure, PriorityArea, Program, ProgramProgress
+
+AREA_NUMBER = "重点施策番号"
+MEASURE_NUMBER = "施策番号"
+PROGRAM_NAME = "事業名"
+
+SMALL_NUMBER = IntegerWidget(maximum=32767)
+
+
+class PlanPartsMixin:
+    """Find (and for the structure sheet create) areas, measures and programmes of a plan."""
+
+    def parts_of(self, plan):
+        """Areas, measures and programmes of a plan, loaded once per import."""
+        key = ("parts", plan.pk)
+        if key not in self.cache:
+            areas = {a.number: a for a in PriorityArea.objects.filter(plan=plan)}
+            measures = {
+                (m.area.number, m.number): m
+                for m in Measure.objects.filter(area__plan=plan).select_related("area")
+            }
+            programs = {
+                (p.measure.area.number, p.measure.number, p.name): p
+                for p in Program.objects.filter(measure__area__plan=plan).select_related("measure__area")
+            }
+            self.cache[key] = (areas, measures, programs)
+        return self.cache[key]
+
+
+class PlanStructureResource(PlanPartsMixin, PortalResource):
+    """計画の構成: 重点施策・施策・取組（事業）を1行1事業で."""
+
+    display_name = "計画の構成（重点施策・施策・事業）"
+    key_fields = ("municipality", "plan", "area_number", "measure_number", "name")
+    resolved_fields = ("area_title", "measure_title")
+    example = {
+        MUNICIPALITY_CODE: "431001",
+        PLAN_TITLE: "熊本市再犯防止推進計画",
+        AREA_NUMBER: 1,
+        "重点施策名": "就労・住居の確保等のための取組",
+        MEASURE_NUMBER: 1,
+        "施策名": "就労の確保等のための取組",
+        PROGRAM_NAME: "協力雇用主の拡大に向けた取組",
+        "事業の概要": "協力雇用主会と連携し、市内事業者へ制度を周知します。",
+        "担当課": "生活安全課、経済政策課",
+        "連携団体": "熊本保護観察所",
+        "既存事業": "○",
+        "順番": 1,
+    }
+
+    municipality = column("measure__area__plan__municipality__code", MUNICIPALITY_CODE)
+    plan = column("measure__area__plan__title", PLAN_TITLE)
+    area_number = column("measure__area__number", AREA_NUMBER, SMALL_NUMBER)
+    area_title = column("measure__area__title", "重点施策名")
+    measure_number = column("measure__number", MEASURE_NUMBER, SMALL_NUMBER)
+    measure_title = column("measure__title", "施策名")
+    name = column("name", PROGRAM_NAME)
+    description = column("description", "事業の概要", TextWidget())
+    departments = column("departments", "担当課", NameListWidget(Department, "departments_named"))
+    partners = column("partners", "連携団体", NameListWidget(Organization, "partners_named"))
+    is_existing = column("is_existing", "既存事業", BooleanWidget())
+    order = column("order", "順番", SMALL_NUMBER)
+
+    class Meta(PortalResource.Meta):
+        model = Program
+        fields = (
+            "municipality", "plan", "area_number", "area_title", "measure_number", "measure_title",
+            "name", "description", "departments", "partners", "is_existing", "order",
+        )
+        import_order = export_order = fields
+
+    def export_queryset(self, queryset):
+        return (
+            queryset.select_related("measure__area__plan__municipality")
+            .prefetch_related("departments", "partners")
+            .order_by("measure__area__plan__municipality", "measure__area__plan", "measure__area__number",
+                      "measure__number", "order", "pk")
+        )
+
+    # -- names of departments and partners ----------------------------------
+
+    def departments_named(self, names, row):
+        """Departments of the row's municipality; a new 課 name is registered."""
+        municipality = self.municipality(row)
+        found = {d.name: d for d in Department.objects.filter(municipality=municipality, name__in=names)}
+        for name in names:
+            if name not in found:
+                department = Department(municipality=municipality, name=name)
+                try:
+                    department.full_clean(validate_unique=False)
+                except Exception:
+                    raise ValueError(f"{shown(name)}は担当課の名前として登録できません") from None
+                self.save_parent(department)
+                found[name] = department
+        return [found[name] for name in names]
+
+    def partners_named(self, names, row):
+        """Partner organisations must be registered first (they need a 分野)."""
+        municipality = self.municipality(row)
+        found = {o.name: o for o in Organization.objects.filter(municipality=municipality, name__in=names)}
+        missing = [name for name in names if name not in found]
+        if missing:
+            raise ValueError(
+                "、".join(shown(n) for n in missing)
+                + "は関係機関・団体に登録されていません（先に「関係機関・団体」を登録・取り込みしてください）"
+            )
+        return [found[name] for name in names]
+
+    # -- rows ---------------------------------------------------------------
+
+    def _parent_title(self, row, field_name, existing, number, label, kind_key, required=True):
+        """The title of an area or measure given on this row, consistent across rows.
+
+        A blank title keeps the registered one; a measure may be created
+        without a heading (some plans list only its programmes).
+        """
+        title = self.value(row, field_name) or ""
+        if not title:
+            if existing is None and required:
+                raise self.problem(field_name, f"{label}{number}は未登録です。新しく作るには{self.fields[field_name].column_name}を入力してください")
+            return existing.title
+        seen = self.cache.setdefault("titles", {})
+        previous = seen.get(kind_key)
+        if previous and previous[0] != title:
+            raise self.problem(field_name, f"{label}{number}の名前が{previous[1]}行目（{shown(previous[0])}）と異なります")
+        seen[kind_key] = (title, self._line)
+        return title
+
+    def find_or_build(self, row):
+        plan = self.plan(row)
+        area_number = self.required(row, "area_number")
+        measure_number = self.required(row, "measure_number")
+        name = self.required(row, "name")
+        self.claim_key(
+            (plan.pk, area_number, measure_number, name),
+            f"重点施策{area_number}・施策{measure_number}の事業{shown(name)}",
+        )
+        areas, measures, programs = self.parts_of(plan)
+
+        area = areas.get(area_number)
+        title = self._parent_title(row, "area_title", area, area_number, "重点施策", ("area", plan.pk, area_number))
+        if area is None:
+            area = PriorityArea(plan=plan, number=area_number, title=title)
+            self._check_parent(area, "area_title", exclude=["plan"])
+            self.save_parent(area)
+            areas[area_number] = area
+        elif area.title != title:
+            area.title = title
+            self._check_parent(area, "area_title", exclude=["plan"])
+            self.save_parent(area)
+        area.plan = plan
+
+        measure = measures.get((area_number, measure_number))
+        title = self._parent_title(
+            row, "measure_title", measure, f"{area_number}-{measure_number}", "施策",
+            ("measure", plan.pk, area_number, measure_number), required=False,
+        )
+        if measure is None:
+            measure = Measure(area=area, number=measure_number, title=title)
+            self._check_parent(measure, "measure_title", exclude=["area"])
+            self.save_parent(measure)
+            measures[(area_number, measure_number)] = measure
+        elif measure.title != title:
+            measure.title = title
+            self._check_parent(measure, "measure_title", exclude=["area"])
+            self.save_parent(measure)
+        measure.area = area
+
+        program = programs.get((area_number, measure_number, name))
+        if program is not None:
+            program.measure = measure
+            return program, False
+        return Program(measure=measure, name=name), True
+
+    def _check_parent(self, instance, field_name, exclude):
+        from django.core.exceptions import ValidationError
+
+        try:
+            instance.full_clean(exclude=exclude, validate_unique=False)
+        except ValidationError as e:
+            raise self.problem(field_name, "、".join(e.messages)) from None
+
+
+class ProgramProgressResource(PlanPartsMixin, PortalResource):
+    """年度の進捗: 1行に1事業の1年度分."""
+
+    display_name = "事業の年度ごとの進捗"
+    key_fields = ("municipality", "plan", "area_number", "measure_number", "program", "fiscal_year")
+    example = {
+        MUNICIPALITY_CODE: "431001",
+        PLAN_TITLE: "熊本市再犯防止推進計画",
+        AREA_NUMBER: 1,
+        MEASURE_NUMBER: 1,
+        PROGRAM_NAME: "協力雇用主の拡大に向けた取組",
+        "年度": 2024,
+        "実施状況": "実施",
+        "実績・成果": "市内事業者向け説明会を2回開催し、協力雇用主が3社増えました。",
+        "支援件数": 12,
+        "予算額（円）": 1500000,
+        "決算額（円）": 1320000,
+        "補助率": 0.5,
+    }
+
+    municipality = column("program__measure__area__plan__municipality__code", MUNICIPALITY_CODE)
+    plan = column("program__measure__area__plan__title", PLAN_TITLE)
+    area_number = column("program__measure__area__number", AREA_NUMBER, SMALL_NUMBER)
+    measure_number = column("program__measure__number", MEASURE_NUMBER, SMALL_NUMBER)
+    program = column("program__name", PROGRAM_NAME)
+    fiscal_year = column("fiscal_year", "年度", YearWidget(fiscal=True))
+    status = column("status", "実施状況", ChoiceWidget(ProgramProgress.Status.choices, "実施状況"))
+    results = column("results", "実績・成果", TextWidget())
+    support_count = column("support_count", "支援件数", IntegerWidget())
+    budget = column("budget", "予算額（円）", IntegerWidget(maximum=9_223_372_036_854_775_807))
+    actual_cost = column("actual_cost", "決算額（円）", IntegerWidget(maximum=9_223_372_036_854_775_807))
+    subsidy_rate = column("subsidy_rate", "補助率", DecimalWidget(rate=True))
+
+    class Meta(PortalResource.Meta):
+        model = ProgramProgress
+        fields = (
+            "municipality", "plan", "area_number", "measure_number", "program", "fiscal_year",
+            "status", "results", "support_count", "budget", "actual_cost", "subsidy_rate",
+        )
+        import_order = export_order = fields
+
+    def export_queryset(self, queryset):
+        return queryset.select_related("program__measure__area__plan__municipality").order_by(
+            "program__measure__area__plan__municipality", "program__measure__area__plan",
+            "program__measure__area__number", "program__measure__number", "program__order",
+            "program__pk", "fiscal_year",
+        )
+
+    def progress_of(self, plan):
+        key = ("progress", plan.pk)
+        if key not in self.cache:
+            self.cache[key] = {
+                (p.program_id, p.fiscal_year): p
+                for p in ProgramProgress.objects.filter(program__measure__area__plan=plan)
+            }
+        return self.cache[key]
+
+    def find_or_build(self, row):
+        plan = self.plan(row)
+        area_number = self.required(row, "area_number")
+        measure_number = self.required(row, "measure_number")
+        name = self.required(row, "program")
+        fiscal_year = self.required(row, "fiscal_year")
+        _, _, programs = self.parts_of(plan)
+        program = programs.get((area_number, measure_number, name))
+        if program is None:
+            raise self.problem(
+                "program",
+                f"重点施策{area_number}・施策{measure_number}に{shown(name)}という事業はありません"
+                "（事業は「計画の構成」で先に登録してください）",
+            )
+        self.claim_key((program.pk, fiscal_year), f"事業{shown(name)}の{fiscal_year}年度")
+        program.measure.area.plan = plan
+        found = self.progress_of(plan).get((program.pk, fiscal_year))
+        if found is not None:
+            found.program = program
+            return found, False
+        return ProgramProgress(program=program, fiscal_year=fiscal_year), True

@@ -1,0 +1,117 @@
+"""Spreadsheet columns for organisations and indicator values (django-import-export)."""
+
+from .models import Indicator, IndicatorValue, Organization
+from .spreadsheets import (
+    ChoiceWidget,
+    DecimalWidget,
+    PortalResource,
+    YearWidget,
+    column,
+    shown,
+)
+
+MUNICIPALITY_CODE = "団体コード"
+PLAN_TITLE = "計画名"
+
+
+class OrganizationResource(PortalResource):
+    """関係機関・団体: one row per organisation a municipality works with."""
+
+    display_name = "関係機関・団体"
+    key_fields = ("municipality", "name")
+    example = {
+        MUNICIPALITY_CODE: "431001",
+        "団体名": "熊本保護観察所",
+        "分野": "国の機関",
+        "ウェブサイト": "https://www.moj.go.jp/hogo1/soumu/hogo_hogo09-01.html",
+    }
+
+    municipality = column("municipality__code", MUNICIPALITY_CODE)
+    name = column("name", "団体名")
+    sector = column("sector", "分野", ChoiceWidget(Organization.Sector.choices, "分野"))
+    website = column("website", "ウェブサイト")
+
+    class Meta(PortalResource.Meta):
+        model = Organization
+        fields = ("municipality", "name", "sector", "website")
+        import_order = export_order = fields
+
+    def export_queryset(self, queryset):
+        return queryset.select_related("municipality").order_by("municipality", "sector", "name")
+
+    def find_or_build(self, row):
+        municipality = self.municipality(row)
+        name = self.required(row, "name")
+        self.claim_key((municipality.code, name), f"団体名{shown(name)}")
+        organizations = self.cache.get(municipality.code)
+        if organizations is None:
+            organizations = self.cache[municipality.code] = {
+                o.name: o for o in Organization.objects.for_user(self.user).filter(municipality=municipality)
+            }
+        found = organizations.get(name)
+        if found is not None:
+            found.municipality = municipality
+            return found, False
+        return Organization(municipality=municipality, name=name), True
+
+
+class IndicatorValueResource(PortalResource):
+    """指標の値: one row per indicator and year (暦年・年度・複数年平均の最終年)."""
+
+    display_name = "指標の値"
+    key_fields = ("municipality", "plan", "indicator", "year")
+    example = {
+        MUNICIPALITY_CODE: "431001",
+        PLAN_TITLE: "熊本市再犯防止推進計画",
+        "指標名": "刑法犯検挙人員中の再犯者数",
+        "年": 2023,
+        "値": 478,
+        "都道府県の値": None,
+        "全国の値": None,
+        "備考": "熊本県警察（暦年）",
+    }
+
+    municipality = column("indicator__plan__municipality__code", MUNICIPALITY_CODE)
+    plan = column("indicator__plan__title", PLAN_TITLE)
+    indicator = column("indicator__name", "指標名")
+    year = column("year", "年", YearWidget(fiscal=False))
+    value = column("value", "値", DecimalWidget())
+    prefecture_value = column("prefecture_value", "都道府県の値", DecimalWidget())
+    national_value = column("national_value", "全国の値", DecimalWidget())
+    note = column("note", "備考")
+
+    class Meta(PortalResource.Meta):
+        model = IndicatorValue
+        fields = ("municipality", "plan", "indicator", "year", "value", "prefecture_value", "national_value", "note")
+        import_order = export_order = fields
+
+    def export_queryset(self, queryset):
+        return queryset.select_related("indicator__plan__municipality").order_by(
+            "indicator__plan__municipality", "indicator__plan", "indicator__kind", "indicator__order", "year"
+        )
+
+    def indicators_of(self, plan):
+        if plan.pk not in self.cache:
+            indicators = {i.name: i for i in Indicator.objects.filter(plan=plan)}
+            values = {
+                (v.indicator_id, v.year): v
+                for v in IndicatorValue.objects.filter(indicator__plan=plan)
+            }
+            self.cache[plan.pk] = (indicators, values)
+        return self.cache[plan.pk]
+
+    def find_or_build(self, row):
+        plan = self.plan(row)
+        name = self.required(row, "indicator")
+        year = self.required(row, "year")
+        indicators, values = self.indicators_of(plan)
+        indicator = indicators.get(name)
+        if indicator is None:
+            raise self.problem("indicator", f"{shown(name)}という指標は計画{shown(plan.title)}にありません")
+        self.claim_key((indicator.pk, year), f"指標{shown(name)}の{year}年")
+        indicator.plan = plan
+        found = values.get((indicator.pk, year))
+        if found is not None:
+            found.indicator = indicator
+            return found, False
+        return IndicatorValue(indicator=indicator, year=year), True

@@ -1,0 +1,100 @@
+"""Small cities for the import/export tests: Kumamoto (staff's own) and Yamaguchi (someone else's)."""
+
+import datetime
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from councils.models import Council, CouncilMember, Meeting
+from measures.models import Measure, PriorityArea, Program, ProgramProgress
+from plans.models import Department, Indicator, IndicatorValue, Municipality, Organization, Plan, StaffMembership
+from plans.spreadsheets import read_spreadsheet
+
+
+def build_city(code, name, prefecture_code, prefecture_name, plan_title, status=Plan.Status.PUBLISHED):
+    prefecture, _ = Municipality.objects.get_or_create(
+        code=prefecture_code, defaults={"name": prefecture_name, "kind": Municipality.Kind.PREFECTURE}
+    )
+    city = Municipality.objects.create(code=code, name=name, kind=Municipality.Kind.CITY, prefecture=prefecture)
+    plan = Plan.objects.create(
+        municipality=city, title=plan_title, period_start=datetime.date(2023, 4, 1),
+        period_end=datetime.date(2028, 3, 31), status=status,
+    )
+    department = Department.objects.create(municipality=city, name="生活安全課")
+    Department.objects.create(municipality=city, name="経済政策課")
+    probation = Organization.objects.create(municipality=city, name="保護観察所", sector=Organization.Sector.NATIONAL)
+    Organization.objects.create(municipality=city, name="保護司会", sector=Organization.Sector.VOLUNTEER)
+    area = PriorityArea.objects.create(plan=plan, number=1, title="就労・住居の確保")
+    measure = Measure.objects.create(area=area, number=1, title="就労の確保")
+    program = Program.objects.create(measure=measure, name="協力雇用主の拡大", description="事業者へ周知します。", order=1)
+    program.departments.add(department)
+    program.partners.add(probation)
+    second = Program.objects.create(measure=measure, name="就労相談", order=2, is_existing=True)
+    progress = ProgramProgress.objects.create(
+        program=program, fiscal_year=2024, status=ProgramProgress.Status.IMPLEMENTED, results="説明会を2回開催",
+        support_count=12, budget=1500000, actual_cost=1320000, subsidy_rate=Decimal("0.5"),
+    )
+    indicator = Indicator.objects.create(
+        plan=plan, name="刑法犯検挙人員中の再犯者数", unit="人", direction=Indicator.Direction.LOWER,
+        baseline_year=2019, baseline_value=564, target_year=2027, target_value=450,
+    )
+    value = IndicatorValue.objects.create(indicator=indicator, year=2023, value=Decimal("478"))
+    council = Council.objects.create(plan=plan, name=f"{name}再犯防止推進連絡会", kind=Council.Kind.LIAISON)
+    meeting = Meeting.objects.create(
+        council=council, fiscal_year=2024, sequence=1, held_on=datetime.date(2024, 7, 18),
+        starts_at=datetime.time(14, 0), status=Meeting.Status.HELD, venue="市役所",
+    )
+    member = CouncilMember.objects.create(council=council, organization=probation, representative="所長")
+    return SimpleNamespace(
+        city=city, plan=plan, department=department, probation=probation, area=area, measure=measure,
+        program=program, second=second, progress=progress, indicator=indicator, value=value,
+        council=council, meeting=meeting, member=member,
+    )
+
+
+def staff(username, city, role=StaffMembership.Role.EDITOR):
+    user = get_user_model().objects.create_user(username, password="correct-horse-battery")
+    StaffMembership.objects.create(user=user, municipality=city, role=role)
+    user.refresh_from_db()
+    return user
+
+
+@pytest.fixture
+def kumamoto(db):
+    return build_city("431001", "熊本市", "430005", "熊本県", "熊本市再犯防止推進計画")
+
+
+@pytest.fixture
+def yamaguchi(db):
+    return build_city("352039", "山口市", "350001", "山口県", "第二次山口市再犯防止推進計画")
+
+
+@pytest.fixture
+def editor(kumamoto):
+    return staff("kumamoto-editor", kumamoto.city)
+
+
+@pytest.fixture
+def superuser(db):
+    return get_user_model().objects.create_superuser("operator", password="correct-horse-battery")
+
+
+def csv_bytes(rows, encoding="utf-8-sig"):
+    """A CSV file as Excel would save it."""
+    import csv
+    import io
+
+    out = io.StringIO(newline="")
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    return out.getvalue().encode(encoding)
+
+
+def run_import(resource_class, data, user, dry_run=False):
+    dataset = read_spreadsheet(data)
+    return resource_class(user=user).import_data(dataset, dry_run=dry_run, user=user, file_name="test.csv")
+
+
+def history_count(*models):
+    return sum(model.history.count() for model in models)
