@@ -28,6 +28,16 @@ def pytest_collection_modifyitems(items):
         item.add_marker(pytest.mark.browser)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _live_server_over_http():
+    """Plain HTTP for the live server: SecurityMiddleware reads this once, when the server starts
+    (before the function-scoped settings fixtures of tests/conftest.py apply)."""
+    from django.conf import settings
+
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SECURE_HSTS_SECONDS = 0
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not shutil.which(CHROMIUM):

@@ -1,0 +1,124 @@
+"""axe-core (wcag2a, wcag2aa) on every public page type, at desktop and phone widths, and keyboard-only reachability.
+
+Screenshots of every page at both widths go to artifacts/screenshots/ for people to look at.
+"""
+
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from councils.models import Meeting
+from plans.models import Plan
+from tests.public_data import attach_plan_document, fill_meeting
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "mobile": {"width": 375, "height": 740}}
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa"]}, "resultTypes": ["violations"]}
+
+
+@pytest.fixture
+def public_site(seeded):
+    """The seeded cities, with the attachments and meeting records the seeds only mention."""
+    attach_plan_document(Plan.objects.get(pk=1001), name="dai2ji_keikaku.pdf")
+    fill_meeting(Meeting.objects.get(pk=1024))
+
+
+PAGES = {
+    "home": "/",
+    "municipality": "/municipalities/352039/",
+    "plan-yamaguchi": "/plans/1001/",
+    "plan-kumamoto": "/plans/2001/",
+    "council": "/councils/1001/",
+    "meeting": "/meetings/1024/",
+    "accessibility": "/accessibility/",
+    "feedback-thanks": "/feedback/thanks/?page=/plans/1001/",
+    "not-found": "/plans/999999/",
+}
+
+
+def violations_text(results) -> str:
+    lines = []
+    for violation in results.response["violations"]:
+        targets = "; ".join(" ".join(node["target"]) for node in violation["nodes"][:5])
+        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']} — {targets}")
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_every_public_page_type_passes_axe(public_site, browser, live_server, viewport):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(base_url=live_server.url, locale="ja-JP", viewport=VIEWPORTS[viewport])
+    page = context.new_page()
+    axe = Axe()
+    failures = {}
+    try:
+        for name, url in PAGES.items():
+            page.goto(url)
+            assert page.locator("html").get_attribute("lang") == "ja"
+            assert page.locator("h1").count() == 1, f"{name}: one h1"
+            page.screenshot(path=SCREENSHOTS / f"{name}-{viewport}.png", full_page=True)
+            if viewport == "mobile":
+                overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+                assert overflow <= 0, f"{name}: wider than 375px by {overflow}px"
+            results = axe.run(page, options=AXE_OPTIONS)
+            if results.violations_count:
+                failures[name] = violations_text(results)
+        # The survey page with errors, reached by sending the empty form.
+        page.goto("/plans/1001/")
+        page.get_by_role("button", name="送信する").click()
+        page.wait_for_load_state()
+        assert "送信できませんでした" in page.content()
+        page.screenshot(path=SCREENSHOTS / f"feedback-invalid-{viewport}.png", full_page=True)
+        results = axe.run(page, options=AXE_OPTIONS)
+        if results.violations_count:
+            failures["feedback-invalid"] = violations_text(results)
+    finally:
+        context.close()
+    assert not failures, "\n".join(f"[{name}]\n{text}" for name, text in failures.items())
+
+
+def tab_to(page, text: str, limit: int = 400) -> None:
+    """Press Tab until the focused element is the link or button reading `text`."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("document.activeElement && document.activeElement.textContent.trim()")
+        if focused == text:
+            return
+    raise AssertionError(f"「{text}」 cannot be reached with the Tab key")
+
+
+def test_every_page_type_is_reachable_from_home_by_keyboard(public_site, page):
+    page.goto("/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "本文へ移動"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+
+    steps = [  # (link text, where it leads, the h1 there)
+        ("山口市", "/municipalities/352039/", "山口市の再犯防止推進計画"),
+        ("第二次山口市再犯防止推進計画", "/plans/1001/", "第二次山口市再犯防止推進計画"),
+        ("山口市再犯防止推進協議会", "/councils/1001/", "山口市再犯防止推進協議会"),
+        ("令和6年度第1回山口市再犯防止推進協議会", "/meetings/1024/", "令和6年度第1回山口市再犯防止推進協議会"),
+    ]
+    for text, path, heading in steps:
+        tab_to(page, text)
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"**{path}")
+        assert page.locator("h1").inner_text() == heading
+
+    tab_to(page, "資料：資料1 取組状況 [PDFファイル／2KB]")
+    page.goto("/")
+    tab_to(page, "アクセシビリティ方針")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/accessibility/")
+    assert page.locator("h1").inner_text() == "アクセシビリティ方針"
+
+
+def test_focus_is_visible(public_site, page):
+    page.goto("/plans/1001/")
+    page.keyboard.press("Tab")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"
