@@ -5,8 +5,10 @@ from django.contrib import admin
 from plans import eras
 from plans.admin import PlanAdmin
 from plans.admin_scoping import FiscalYearFilter, StaffHistoryAdmin, StaffTabularInline
+from plans.spreadsheet_admin import SpreadsheetAdminMixin
 
 from .models import AgendaItem, Council, CouncilMember, Meeting, MeetingDocument
+from .resources import CouncilMemberResource, MeetingResource
 
 
 class CouncilInline(StaffTabularInline):
@@ -41,7 +43,8 @@ class CouncilAdmin(StaffHistoryAdmin):
 
 
 @admin.register(CouncilMember)
-class CouncilMemberAdmin(StaffHistoryAdmin):
+class CouncilMemberAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
+    resource_classes = [CouncilMemberResource]
     list_display = ["organization", "role", "representative", "council", "term_start", "term_end"]
     list_filter = ["role", "council__plan__municipality", "council"]
     search_fields = ["organization__name", "representative", "council__name"]
@@ -65,7 +68,8 @@ class MeetingFiscalYearFilter(FiscalYearFilter):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(StaffHistoryAdmin):
+class MeetingAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
+    resource_classes = [MeetingResource]
     list_display = ["title", "fiscal_year_label", "held_on_label", "status", "venue"]
     list_filter = [MeetingFiscalYearFilter, "status", "council__plan__municipality", "council"]
     search_fields = ["council__name", "venue", "minutes", "agenda_items__title"]

@@ -6,9 +6,11 @@ from django.urls import path
 
 from plans.admin import PlanAdmin
 from plans.admin_scoping import FiscalYearFilter, StaffHistoryAdmin, StaffTabularInline
+from plans.spreadsheet_admin import SpreadsheetAdminMixin
 
 from .admin_progress import ProgressEntry
 from .models import Measure, PriorityArea, Program, ProgramProgress
+from .resources import PlanStructureResource, ProgramProgressResource
 
 
 class PriorityAreaInline(StaffTabularInline):
@@ -81,7 +83,8 @@ class ProgramProgressInline(StaffTabularInline):
 
 
 @admin.register(Program)
-class ProgramAdmin(StaffHistoryAdmin):
+class ProgramAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
+    resource_classes = [PlanStructureResource]
     list_display = ["name", "measure", "department_list", "is_existing"]
     list_filter = ["is_existing", "measure__area__plan__municipality", "measure__area__plan", "measure__area",
                    "departments"]
@@ -121,7 +124,8 @@ def set_status_action(status):
 
 
 @admin.register(ProgramProgress)
-class ProgramProgressAdmin(StaffHistoryAdmin):
+class ProgramProgressAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
+    resource_classes = [ProgramProgressResource]
     list_display = ["program", "fiscal_year_label", "status", "support_count", "budget", "actual_cost"]
     list_filter = [FiscalYearFilter, "status", "program__measure__area__plan__municipality",
                    "program__measure__area__plan", "program__measure__area"]

@@ -35,6 +35,8 @@ from .models import (
     Plan,
     StaffMembership,
 )
+from .resources import IndicatorValueResource, OrganizationResource
+from .spreadsheet_admin import SpreadsheetAdminMixin
 
 
 class PlanFiscalYearFilter(admin.SimpleListFilter):
@@ -122,7 +124,8 @@ class DepartmentAdmin(StaffHistoryAdmin):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(StaffHistoryAdmin):
+class OrganizationAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
+    resource_classes = [OrganizationResource]
     list_display = ["name", "sector", "municipality"]
     list_filter = ["sector", "municipality"]
     search_fields = ["name", "municipality__name"]
@@ -334,7 +337,8 @@ class IndicatorYearFilter(admin.SimpleListFilter):
 
 
 @admin.register(IndicatorValue)
-class IndicatorValueAdmin(StaffHistoryAdmin):
+class IndicatorValueAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
+    resource_classes = [IndicatorValueResource]
     list_display = ["indicator", "period_label", "value_label", "prefecture_value", "national_value"]
     list_filter = [IndicatorYearFilter, "indicator__plan__municipality", "indicator__plan"]
     search_fields = ["indicator__name", "indicator__plan__title"]

@@ -37,6 +37,19 @@ class SpreadsheetAdminMixin(ImportExportMixin):
     import_error_display = ("message",)
     skip_import_confirm = False
 
+    def init_change_list_template(self):
+        """Keep a model's own change list template (e.g. the progress page's extra link) under the buttons."""
+        if not getattr(self, "change_list_template", None):
+            from django.template.loader import select_template
+
+            opts = self.model._meta
+            self.change_list_template = select_template([
+                f"admin/{opts.app_label}/{opts.model_name}/change_list.html",
+                f"admin/{opts.app_label}/change_list.html",
+                "admin/change_list.html",
+            ]).template.name
+        super().init_change_list_template()
+
     @property
     def formats(self):
         return FORMATS

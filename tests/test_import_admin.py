@@ -1,0 +1,147 @@
+"""Importing through the admin: template, preview, confirm, permissions, isolation."""
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from measures.models import ProgramProgress
+from plans.spreadsheets import read_spreadsheet
+from tests.import_export_factories import (  # noqa: F401 (fixtures)
+    csv_bytes,
+    editor,
+    kumamoto,
+    staff,
+    superuser,
+    yamaguchi,
+)
+
+IMPORT_URL = reverse("admin:measures_programprogress_import")
+CONFIRM_URL = reverse("admin:measures_programprogress_process_import")
+HEADER = ["団体コード", "計画名", "重点施策番号", "施策番号", "事業名", "年度", "実施状況"]
+
+
+def progress_row(fiscal_year="令和7年度", code="431001", plan="熊本市再犯防止推進計画", status="実施"):
+    return [code, plan, "1", "1", "協力雇用主の拡大", fiscal_year, status]
+
+
+def upload(client, data, name="進捗.csv", fmt="0", url=IMPORT_URL):
+    return client.post(url, {"resource": "0", "format": fmt, "import_file": SimpleUploadedFile(name, data)})
+
+
+@pytest.fixture
+def logged_in(client, editor):
+    client.force_login(editor)
+    return client
+
+
+def test_editor_group_has_the_import_and_export_permissions(editor):
+    assert editor.has_perm("measures.import_programprogress")
+    assert editor.has_perm("measures.export_programprogress")
+    assert editor.has_perm("councils.import_meeting") and editor.has_perm("plans.export_indicatorvalue")
+
+
+def test_preview_shows_new_rows_and_writes_nothing_then_confirm_writes(logged_in, kumamoto):
+    response = upload(logged_in, csv_bytes([HEADER, progress_row()], "cp932"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "プレビュー" in page and "新規 1件、更新 0件、変更なし 0件" in page
+    assert not ProgramProgress.objects.filter(fiscal_year=2025).exists()
+
+    confirm = response.context["confirm_form"].initial
+    response = logged_in.post(CONFIRM_URL, confirm)
+    assert response.status_code == 302
+    assert ProgramProgress.objects.filter(fiscal_year=2025, program=kumamoto.program).exists()
+    history = ProgramProgress.history.get(fiscal_year=2025)
+    assert history.history_user.username == "kumamoto-editor"
+
+
+def test_preview_lists_errors_in_japanese_and_offers_no_confirmation(logged_in, kumamoto):
+    response = upload(logged_in, csv_bytes([HEADER, progress_row(), progress_row("R6年")]))
+    page = response.content.decode()
+    assert "3行目『年度』: “R6年” を年度として読めません" in page
+    assert "何も保存されていません" in page
+    assert response.context.get("confirm_form") is None
+
+
+def test_an_unreadable_file_is_a_form_error_not_a_server_error(logged_in, kumamoto):
+    response = upload(logged_in, b"\x81\x00\xff\xfe garbage", name="x.csv")
+    assert response.status_code == 200
+    assert "文字コードを判別できません" in str(response.context["form"].errors["import_file"])
+
+
+def test_xlsx_upload_is_read_even_when_csv_was_chosen(logged_in, kumamoto):
+    from plans.spreadsheets import write_xlsx
+    import tablib
+
+    dataset = tablib.Dataset(progress_row(2025), headers=HEADER)
+    response = upload(logged_in, write_xlsx(dataset), name="進捗.xlsx", fmt="0")
+    assert "新規 1件" in response.content.decode()
+
+
+def test_rows_for_another_city_are_rejected_in_the_preview(logged_in, kumamoto, yamaguchi):
+    data = csv_bytes([HEADER, progress_row(code="352039", plan="第二次山口市再犯防止推進計画")])
+    page = upload(logged_in, data).content.decode()
+    assert "2行目『団体コード』: 団体コード“352039”の自治体のデータを取り込む権限がありません" in page
+
+
+def test_data_changed_after_the_preview_aborts_the_confirmed_import(logged_in, kumamoto):
+    response = upload(logged_in, csv_bytes([HEADER, progress_row()]))
+    confirm = response.context["confirm_form"].initial
+    kumamoto.program.name = "改名した事業"
+    kumamoto.program.save()
+    response = logged_in.post(CONFIRM_URL, confirm, follow=True)
+    page = response.content.decode()
+    assert "取り込みを中止しました。何も保存されていません。" in page
+    assert not ProgramProgress.objects.filter(fiscal_year=2025).exists()
+
+
+def test_a_tampered_confirmation_is_a_message_not_a_server_error(logged_in, kumamoto):
+    response = logged_in.post(CONFIRM_URL, {"import_file_name": "does-not-exist", "original_file_name": "x.csv",
+                                            "format": "0", "resource": "0"}, follow=True)
+    assert response.status_code == 200
+    assert "何も保存されていません" in response.content.decode()
+
+
+def test_staff_without_the_import_permission_cannot_import_or_download_templates(client, kumamoto):
+    user = staff("no-import", kumamoto.city)
+    user.groups.clear()
+    user.user_permissions.add(*Permission.objects.filter(codename__in=["view_programprogress", "change_programprogress"]))
+    client.force_login(user)
+    assert client.get(IMPORT_URL).status_code == 403
+    assert client.get(reverse("admin:measures_programprogress_import_template", args=[0, "csv"])).status_code == 403
+    assert client.get(reverse("admin:measures_programprogress_export")).status_code == 403
+
+
+@pytest.mark.parametrize("extension", ["csv", "xlsx"])
+def test_blank_template_has_the_columns_and_an_example_row_that_imports(logged_in, kumamoto, extension):
+    response = logged_in.get(reverse("admin:measures_programprogress_import_template", args=[0, extension]))
+    assert response.status_code == 200
+    assert "attachment" in response["Content-Disposition"]
+    dataset = read_spreadsheet(response.content)
+    assert dataset.headers[:6] == ["団体コード", "計画名", "重点施策番号", "施策番号", "事業名", "年度"]
+    assert len(dataset) == 1 and dataset[0][5] in (2024, "2024")
+
+
+def test_import_page_links_the_templates(logged_in, kumamoto):
+    page = logged_in.get(IMPORT_URL).content.decode()
+    assert reverse("admin:measures_programprogress_import_template", args=[0, "xlsx"]) in page
+    assert "ひな形" in page
+
+
+@pytest.mark.parametrize("model", [
+    "plans_organization", "plans_indicatorvalue", "measures_program", "measures_programprogress",
+    "councils_meeting", "councils_councilmember",
+])
+def test_every_spreadsheet_page_opens_with_its_buttons(logged_in, kumamoto, model):
+    changelist = logged_in.get(reverse(f"admin:{model}_changelist")).content.decode()
+    assert reverse(f"admin:{model}_import") in changelist and reverse(f"admin:{model}_export") in changelist
+    assert logged_in.get(reverse(f"admin:{model}_import")).status_code == 200
+    assert logged_in.get(reverse(f"admin:{model}_export")).status_code == 200
+    for extension in ("csv", "xlsx"):
+        assert logged_in.get(reverse(f"admin:{model}_import_template", args=[0, extension])).status_code == 200
+
+
+def test_progress_change_list_keeps_its_yearly_entry_link(logged_in, kumamoto):
+    page = logged_in.get(reverse("admin:measures_programprogress_changelist")).content.decode()
+    assert reverse("admin:measures_programprogress_entry_pick") in page
