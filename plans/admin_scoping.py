@@ -52,7 +52,7 @@ def municipality_id_of(obj):
     """The municipality code a row belongs to, following its queryset's municipality_path."""
     if obj is None or not is_scoped(type(obj)):
         return None
-    path = obj._default_manager._queryset_class.municipality_path
+    path = type(obj)._default_manager._queryset_class.municipality_path
     if path == "pk":
         return obj.pk
     *hops, last = path.split("__")

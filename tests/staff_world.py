@@ -63,8 +63,9 @@ class City:
         ]}
 
 
-def make_user(username, **extra):
-    return get_user_model().objects.create_user(username=username, password=PASSWORD, **extra)
+def make_user(username, password=None, **extra):
+    """Without a password unless a test logs in through the form (hashing is slow on purpose)."""
+    return get_user_model().objects.create_user(username=username, password=password, **extra)
 
 
 def prefecture(code, name):

@@ -1,0 +1,296 @@
+"""The isolation matrix: an editor of city A against city B's rows, on every admin model.
+
+For each of the 20 admin models of plans, measures and councils, six
+operations are tried as an editor of 熊本市 (A) on the rows of 山口市 (B,
+every name marked 「ビー秘」):
+
+1. change list (also searched for B's marker): B's rows never listed, A's are;
+2. change form of B's row by URL: no data (redirect to the admin index, 403 or
+   404), and a POST changes nothing;
+3. delete of B's row (GET and POST): no data, the row stays;
+4. history of B's row and its revert view by history id (GET and POST): 404
+   or 403, no data, nothing reverted;
+5. add with a foreign reference to B's parent (or department, organisation,
+   area): refused with a Japanese error and nothing created, while the same
+   form with A's parent is accepted (so the check can fail);
+6. autocomplete of every autocomplete field: B's rows never offered, A's are.
+"""
+
+import datetime
+import re
+
+import pytest
+from django.contrib import admin
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from councils.models import AgendaItem, CouncilMember, Meeting, MeetingDocument
+from measures.models import Measure, PriorityArea, Program, ProgramProgress
+from plans.models import (
+    Challenge,
+    Department,
+    Feedback,
+    FormulationStep,
+    Indicator,
+    IndicatorValue,
+    Municipality,
+    NationalPriority,
+    Organization,
+    Plan,
+    StaffMembership,
+)
+from councils.models import Council
+from tests.staff_world import B_MARK, make_world
+
+pytestmark = pytest.mark.django_db
+
+MODELS = [
+    Municipality, StaffMembership, Department, Organization, NationalPriority, Plan, FormulationStep, Challenge,
+    Indicator, IndicatorValue, Feedback, PriorityArea, Measure, Program, ProgramProgress, Council, CouncilMember,
+    Meeting, AgendaItem, MeetingDocument,
+]
+OPERATIONS = ["changelist", "change", "delete", "history", "add_with_foreign_reference", "autocomplete"]
+NO_DATA = (302, 403, 404)
+
+
+def second_organization(city):
+    """An organisation of the city that is not yet on its council."""
+    return Organization.objects.get_or_create(
+        municipality=city.municipality, name=f"更生保護女性会（{city.municipality.name}）",
+        defaults={"sector": "volunteer"},
+    )[0]
+
+
+def add_payload(model, city):
+    """A valid add form of `model` below `city` (its references, its values)."""
+    today = datetime.date(2024, 5, 1)
+    return {
+        Department: lambda: {"municipality": city.municipality.pk, "name": "新設課"},
+        Organization: lambda: {"municipality": city.municipality.pk, "name": "新しい団体", "sector": "nonprofit"},
+        Plan: lambda: {"municipality": city.municipality.pk, "title": "新しい計画", "period_start": "2028-04-01",
+                       "period_end": "2033-03-31", "legal_basis": "法第8条", "department": city.department.pk},
+        FormulationStep: lambda: {"plan": city.plan.pk, "date": today, "kind": "survey", "description": "追加調査"},
+        Challenge: lambda: {"plan": city.plan.pk, "order": 2, "text": "追加の課題"},
+        Indicator: lambda: {"plan": city.plan.pk, "kind": "statistic", "order": 2, "name": "刑法犯認知件数",
+                            "unit": "件", "period_kind": "calendar"},
+        IndicatorValue: lambda: {"indicator": city.indicator.pk, "year": 2024, "value": "480"},
+        PriorityArea: lambda: {"plan": city.plan.pk, "number": 2, "title": "居住支援"},
+        Measure: lambda: {"area": city.area.pk, "number": 2, "title": "住居の確保"},
+        Program: lambda: {"measure": city.measure.pk, "order": 2, "name": "新しい事業",
+                          "departments": [city.department.pk], "partners": [city.organization.pk]},
+        ProgramProgress: lambda: {"program": city.program.pk, "fiscal_year": 2024, "status": "partial"},
+        Council: lambda: {"plan": city.plan.pk, "name": "庁内会議", "kind": "internal", "order": 2},
+        CouncilMember: lambda: {"council": city.council.pk, "organization": second_organization(city).pk,
+                                "role": "member", "order": 2},
+        Meeting: lambda: {"council": city.council.pk, "fiscal_year": 2025, "sequence": 1, "status": "scheduled"},
+        AgendaItem: lambda: {"meeting": city.meeting.pk, "order": 2, "title": "次年度の計画",
+                             "areas": [city.area.pk]},
+        MeetingDocument: lambda: {"meeting": city.meeting.pk, "kind": "material", "order": 2, "title": "資料1",
+                                  "file": SimpleUploadedFile("siryou.pdf", b"%PDF-1.4 x")},
+    }[model]()
+
+
+# Which references of an add form point into B in the refused variant.
+FOREIGN_FIELDS = {
+    Department: ["municipality"], Organization: ["municipality"], Plan: ["municipality", "department"],
+    FormulationStep: ["plan"], Challenge: ["plan"], Indicator: ["plan"], IndicatorValue: ["indicator"],
+    PriorityArea: ["plan"], Measure: ["area"], Program: ["measure", "departments", "partners"],
+    ProgramProgress: ["program"], Council: ["plan"], CouncilMember: ["council", "organization"],
+    Meeting: ["council"], AgendaItem: ["meeting", "areas"], MeetingDocument: ["meeting"],
+}
+
+
+def management_forms(client, url):
+    """The inline management form values of an add page (so a POST fails only for the reason tested)."""
+    page = client.get(url).content.decode()
+    return {
+        name: value
+        for name, value in re.findall(r'name="([^"]+-(?:TOTAL|INITIAL|MIN_NUM|MAX_NUM)_FORMS)" value="(\d*)"', page)
+    }
+
+
+def url(model, name, *args):
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{name}", args=args)
+
+
+@pytest.fixture
+def world():
+    return make_world()
+
+
+def assert_no_b(response, where):
+    body = response.content.decode() if hasattr(response, "content") else ""
+    assert B_MARK not in body, f"{where}: city B's data shown"
+
+
+def check_changelist(client, model, city_a, city_b, notes):
+    response = client.get(url(model, "changelist"))
+    if response.status_code == 403:
+        notes.append("changelist 403 (no permission)")
+        return
+    assert response.status_code == 200
+    assert_no_b(response, "changelist")
+    listed = set(response.context["cl"].result_list.values_list("pk", flat=True))
+    b_obj = city_b.objects().get(model)
+    if b_obj is not None:
+        assert b_obj.pk not in listed
+        assert city_a.objects()[model].pk in listed, "control: A's row is listed"
+    if model_has_search(model):
+        searched = client.get(url(model, "changelist"), {"q": B_MARK})
+        assert searched.context["cl"].result_count == 0
+        assert B_MARK not in searched.content.decode().replace(f'value="{B_MARK}"', "")
+
+
+def model_has_search(model):
+    return bool(admin.site._registry[model].search_fields)
+
+
+def check_change(client, model, b_obj):
+    response = client.get(url(model, "change", b_obj.pk), follow=True)
+    assert response.redirect_chain or response.status_code in NO_DATA
+    assert_no_b(response, "change form")
+    before = model.objects.filter(pk=b_obj.pk).values().first()
+    response = client.post(url(model, "change", b_obj.pk), {"title": "乗っ取り", "name": "乗っ取り"})
+    assert response.status_code in NO_DATA
+    assert model.objects.filter(pk=b_obj.pk).values().first() == before
+
+
+def check_delete(client, model, b_obj):
+    response = client.get(url(model, "delete", b_obj.pk), follow=True)
+    assert response.redirect_chain or response.status_code in NO_DATA
+    assert_no_b(response, "delete confirmation")
+    response = client.post(url(model, "delete", b_obj.pk), {"post": "yes"})
+    assert response.status_code in NO_DATA
+    assert model.objects.filter(pk=b_obj.pk).exists()
+    # the bulk action with B's id in the selection deletes nothing either
+    response = client.post(
+        url(model, "changelist"), {"action": "delete_selected", "_selected_action": [b_obj.pk], "post": "yes"}
+    )
+    assert model.objects.filter(pk=b_obj.pk).exists()
+
+
+def check_history(client, model, b_obj):
+    response = client.get(url(model, "history", b_obj.pk), follow=True)
+    # 404 from the scoped history views; Django's own (Feedback has no history rows) redirects home
+    assert response.status_code in (403, 404) or response.redirect_chain == [("/admin/", 302)]
+    assert_no_b(response, "history")
+    if not hasattr(model, "history"):
+        return  # no history rows to revert to (residents' feedback is never edited)
+    record = model.history.filter(**{model._meta.pk.attname: b_obj.pk}).first()
+    assert record is not None
+    revert_url = url(model, "simple_history", b_obj.pk, record.history_id)
+    response = client.get(revert_url)
+    assert response.status_code in (403, 404)
+    assert_no_b(response, "revert form")
+    before = model.objects.filter(pk=b_obj.pk).values().first()
+    client.post(revert_url, {"title": "乗っ取り"})
+    assert model.objects.filter(pk=b_obj.pk).values().first() == before
+
+
+def check_add(client, model, city_a, city_b, notes):
+    add_url = url(model, "add")
+    if model not in FOREIGN_FIELDS:
+        response = client.get(add_url)
+        assert response.status_code == 403, "models without a city reference: editors cannot add"
+        notes.append("add 403 (no permission)")
+        return
+    base = management_forms(client, add_url)
+    for field in FOREIGN_FIELDS[model]:
+        payload = {**base, **add_payload(model, city_a)}
+        foreign = add_payload(model, city_b)[field]
+        payload[field] = foreign
+        count = model.objects.count()
+        response = client.post(add_url, payload)
+        assert response.status_code == 200, f"add with B's {field} must be refused, got {response.status_code}"
+        errors = response.context["adminform"].form.errors
+        assert field in errors, f"add with B's {field}: no error on the field ({errors})"
+        assert "選" in " ".join(errors[field]), "a Japanese error"
+        assert model.objects.count() == count
+        assert_no_b(response, f"add form with B's {field}")
+    # Control: the same form with A's references is accepted.
+    payload = {**base, **add_payload(model, city_a)}
+    response = client.post(add_url, payload)
+    assert response.status_code == 302, response.context and response.context["adminform"].form.errors
+
+
+def check_autocomplete(client, model, city_a, city_b, notes):
+    model_admin = admin.site._registry[model]
+    fields = list(model_admin.autocomplete_fields)
+    if not fields:
+        notes.append("autocomplete: none on this model")
+        return
+    for field_name in fields:
+        params = {"app_label": model._meta.app_label, "model_name": model._meta.model_name,
+                  "field_name": field_name}
+        response = client.get(reverse("admin:autocomplete"), {**params, "term": ""})
+        if response.status_code == 403:
+            notes.append(f"autocomplete {field_name}: 403")
+            continue
+        assert response.status_code == 200
+        ids = {item["id"] for item in response.json()["results"]}
+        assert B_MARK not in response.content.decode("unicode_escape")
+        remote = model._meta.get_field(field_name).related_model
+        b_remote = city_b.objects().get(remote)
+        if b_remote is not None:
+            assert str(b_remote.pk) not in ids
+            if field_name != "prefecture":  # A's prefecture is not A's own municipality
+                assert str(city_a.objects()[remote].pk) in ids, f"control: A's {field_name} offered"
+        response = client.get(reverse("admin:autocomplete"), {**params, "term": B_MARK})
+        assert response.json()["results"] == []
+
+
+@pytest.mark.parametrize("model", MODELS, ids=[model.__name__ for model in MODELS])
+def test_editor_of_a_sees_and_touches_nothing_of_b(client, world, model):
+    city_a, city_b = world
+    client.force_login(city_a.editor)
+    notes = []
+    b_obj = city_b.objects().get(model)
+    if model is StaffMembership:
+        b_obj = city_b.editor.memberships.get()
+    if model is NationalPriority:
+        b_obj = None  # national data: shared by every city
+    check_changelist(client, model, city_a, city_b, notes)
+    if b_obj is not None:
+        check_change(client, model, b_obj)
+        check_delete(client, model, b_obj)
+        check_history(client, model, b_obj)
+    check_add(client, model, city_a, city_b, notes)
+    check_autocomplete(client, model, city_a, city_b, notes)
+
+
+def test_matrix_covers_every_registered_model_of_the_three_apps():
+    registered = {m for m in admin.site._registry if m._meta.app_label in ("plans", "measures", "councils")}
+    assert registered == set(MODELS)
+    assert len(MODELS) * len(OPERATIONS) == 120
+
+
+def test_editor_of_a_cannot_edit_national_priorities_but_may_read_them(client, world):
+    city_a, _ = world
+    client.force_login(city_a.editor)
+    priority = NationalPriority.objects.first()
+    assert client.get(url(NationalPriority, "changelist")).status_code == 200
+    client.post(url(NationalPriority, "change", priority.pk), {"national_plan": 2, "number": 1, "title": "改ざん"})
+    priority.refresh_from_db()
+    assert priority.title == "就労・住居の確保"
+
+
+def test_superuser_cannot_tie_a_kumamoto_program_to_a_yamaguchi_department(admin_client, world):
+    city_a, city_b = world
+    payload = {**management_forms(admin_client, url(Program, "add")), **add_payload(Program, city_a)}
+    payload["departments"] = [city_b.department.pk]
+    response = admin_client.post(url(Program, "add"), payload)
+    assert response.status_code == 200
+    assert "他の自治体の担当課は選べません" in " ".join(response.context["adminform"].form.errors["departments"])
+
+
+def test_editor_of_two_cities_sees_both_but_cannot_mix_them(client, world):
+    city_a, city_b = world
+    StaffMembership.objects.create(user=city_a.editor, municipality=city_b.municipality)
+    client.force_login(city_a.editor)
+    response = client.get(url(Plan, "changelist"))
+    assert response.context["cl"].result_count == 2
+    payload = {**management_forms(client, url(CouncilMember, "add")), **add_payload(CouncilMember, city_a)}
+    payload["organization"] = city_b.organization.pk
+    response = client.post(url(CouncilMember, "add"), payload)
+    assert response.status_code == 200
+    assert "他の自治体" in str(response.context["adminform"].form.errors)
