@@ -1,0 +1,123 @@
+"""Drafts never show: every public URL answers 404 (or leaves the draft out) for anything unpublished,
+except a staff preview (?preview=1) by staff of the plan's own municipality, which is marked 「案」 and never cached."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+
+from councils.models import Meeting
+from plans.models import Plan, StaffMembership
+from tests.public_data import attach_plan_document, build_plan, fill_meeting, municipality
+
+pytestmark = pytest.mark.django_db
+
+DRAFT_TITLE = "第三次下関市再犯防止推進計画（案）"
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    cache.clear()
+
+
+@pytest.fixture
+def draft():
+    """A draft plan of a municipality with nothing published, with a document, councils and meetings."""
+    city = municipality(code="352012", name="下関市")
+    plan = build_plan(city, status=Plan.Status.DRAFT, title=DRAFT_TITLE)
+    attach_plan_document(plan)
+    meeting = Meeting.objects.filter(council__plan=plan).first()
+    document = fill_meeting(meeting)
+    return {"plan": plan, "council": meeting.council, "meeting": meeting, "document": document}
+
+
+def draft_urls(draft):
+    return [
+        f"/municipalities/{draft['plan'].municipality_id}/",
+        f"/municipalities/{draft['plan'].municipality_id}/meetings.ics",
+        f"/plans/{draft['plan'].pk}/",
+        f"/plans/{draft['plan'].pk}/document/",
+        f"/councils/{draft['council'].pk}/",
+        f"/meetings/{draft['meeting'].pk}/",
+        f"/meetings/documents/{draft['document'].pk}/",
+    ]
+
+
+def staff(code, **extra):
+    user = get_user_model().objects.create_user(f"staff-{code}-{len(extra)}", password="x" * 12, **extra)
+    if code:
+        StaffMembership.objects.create(user=user, municipality_id=code, role=StaffMembership.Role.EDITOR)
+    user.refresh_from_db()
+    return user
+
+
+def test_every_public_url_of_a_draft_answers_404(client, draft):
+    for url in draft_urls(draft):
+        assert client.get(url).status_code == 404, url
+        assert client.get(url + "?preview=1").status_code == 404, url
+
+
+def test_drafts_are_left_out_of_home_feeds_and_sitemap(client, draft):
+    plan, meeting = draft["plan"], draft["meeting"]
+    for url in ["/", "/feeds/updates.atom", "/feeds/meetings.ics", "/sitemap.xml"]:
+        body = client.get(url).content.decode()
+        assert DRAFT_TITLE not in body, url
+        assert "下関市" not in body, url
+        assert f"/plans/{plan.pk}/" not in body and f"/meetings/{meeting.pk}/" not in body, url
+
+
+def test_staff_of_the_municipality_preview_a_draft_marked_as_such_and_never_cached(client, draft):
+    client.force_login(staff("352012"))
+    for url in draft_urls(draft):
+        if url.endswith(".ics"):
+            continue  # calendars are public data only; there is nothing to preview
+        response = client.get(url + "?preview=1")
+        assert response.status_code == 200, url
+        assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"], url
+    page = client.get(f"/plans/{draft['plan'].pk}/?preview=1").content.decode()
+    assert "【案】" in page and '<span class="badge badge--draft">案</span>' in page
+    assert 'name="robots" content="noindex, nofollow"' in page
+    assert f'href="/councils/{draft["council"].pk}/?preview=1"' in page  # the preview stays a preview
+    assert "このページについてのご意見" not in page
+
+
+def test_staff_see_no_draft_without_asking_for_a_preview(client, draft):
+    client.force_login(staff("352012"))
+    assert client.get(f"/plans/{draft['plan'].pk}/").status_code == 404
+
+
+def test_staff_of_another_municipality_cannot_preview_the_draft(client, draft):
+    municipality(code="431001", name="熊本市", prefecture_code="430005", prefecture_name="熊本県")
+    client.force_login(staff("431001"))
+    for url in draft_urls(draft):
+        assert client.get(url + "?preview=1").status_code == 404, url
+
+
+def test_a_logged_in_non_staff_user_cannot_preview(client, draft):
+    client.force_login(staff(None))
+    assert client.get(f"/plans/{draft['plan'].pk}/?preview=1").status_code == 404
+
+
+def test_a_superuser_may_preview_any_draft(client, draft):
+    client.force_login(staff(None, is_staff=True, is_superuser=True))
+    assert client.get(f"/plans/{draft['plan'].pk}/?preview=1").status_code == 200
+
+
+def test_a_preview_does_not_leak_into_the_anonymous_cache(client, draft):
+    url = f"/plans/{draft['plan'].pk}/"
+    client.force_login(staff("352012"))
+    assert client.get(url + "?preview=1").status_code == 200
+    client.logout()
+    assert client.get(url).status_code == 404
+
+
+def test_unpublishing_a_plan_hides_its_cached_pages_at_once(client, db):
+    plan = build_plan(municipality())
+    meeting = Meeting.objects.filter(council__plan=plan).first()
+    urls = [f"/plans/{plan.pk}/", f"/councils/{meeting.council_id}/", f"/meetings/{meeting.pk}/",
+            f"/municipalities/{plan.municipality_id}/"]
+    for url in urls:
+        assert client.get(url).status_code == 200
+    plan.status = Plan.Status.DRAFT
+    plan.save()
+    for url in urls:
+        assert client.get(url).status_code == 404, url
