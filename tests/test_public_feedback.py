@@ -1,0 +1,164 @@
+"""The page survey: stored for the municipality's staff, CSRF-protected, rate-limited, honeypot, Japanese errors."""
+
+import re
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from plans.feedback import RATE_LIMIT
+from plans.models import Feedback, Plan
+from tests.public_data import build_plan, municipality
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    cache.clear()
+
+
+@pytest.fixture
+def plan():
+    return build_plan(municipality())
+
+
+def answers(page_plan, **changes):
+    data = {
+        "municipality": page_plan.municipality_id,
+        "plan": page_plan.pk,
+        "page_path": f"/plans/{page_plan.pk}/",
+        "page_title": page_plan.title,
+        "sufficiency": "sufficient",
+        "clarity": "unclear",
+        "findability": "slow",
+        "comment": "成果目標のグラフが分かりやすかったです。",
+        "homepage": "",
+    }
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def errors_of(response) -> str:
+    return " ".join(re.findall(r"<li>(.*?)</li>", response.content.decode().split('id="feedback-errors"')[1].split("</ul>")[0]))
+
+
+def test_an_answer_is_stored_for_the_municipality_and_the_page(client, plan):
+    response = client.post("/feedback/", answers(plan))
+    assert response.status_code == 302
+    assert response["Location"] == f"/feedback/thanks/?page=%2Fplans%2F{plan.pk}%2F"
+    feedback = Feedback.objects.get()
+    assert (feedback.municipality_id, feedback.plan, feedback.page_path) == ("352039", plan, f"/plans/{plan.pk}/")
+    assert (feedback.sufficiency, feedback.clarity, feedback.findability) == ("sufficient", "unclear", "slow")
+    assert feedback.comment == "成果目標のグラフが分かりやすかったです。"
+    thanks = client.get(response["Location"]).content.decode()
+    assert "ご意見ありがとうございました" in thanks and f'href="/plans/{plan.pk}/"' in thanks
+
+
+def test_every_page_of_a_municipality_carries_the_survey_with_the_no_reply_note(client, plan):
+    council = plan.councils.first()
+    for url in [f"/plans/{plan.pk}/", f"/municipalities/{plan.municipality_id}/", f"/councils/{council.pk}/"]:
+        html = client.get(url).content.decode()
+        assert "お求めの情報が十分掲載されていましたか？" in html
+        assert "ページの構成や内容、表現は分かりやすいものでしたか？" in html
+        assert "この情報をすぐに見つけることができましたか？" in html
+        assert "本フォームからのご意見・お問い合わせには返信できませんのでご了承ください。" in html
+        assert f'name="page_path" value="{url}"' in html
+
+
+def test_one_answer_alone_is_enough(client, plan):
+    response = client.post("/feedback/", answers(plan, clarity=None, findability=None, comment=""))
+    assert response.status_code == 302
+    assert Feedback.objects.count() == 1
+
+
+def test_an_empty_form_is_refused_in_japanese(client, plan):
+    response = client.post("/feedback/", answers(plan, sufficiency=None, clarity=None, findability=None, comment="  "))
+    assert response.status_code == 400
+    assert "質問のいずれかにお答えいただくか、ご意見をご記入ください。" in errors_of(response)
+    assert not Feedback.objects.exists()
+
+
+def test_an_unknown_choice_is_refused_in_japanese(client, plan):
+    response = client.post("/feedback/", answers(plan, clarity="perfect"))
+    assert response.status_code == 400
+    assert "ページの構成や内容、表現は分かりやすいものでしたか？：選択肢の中から選んでください。" in errors_of(response)
+
+
+def test_a_too_long_comment_is_refused_with_its_length(client, plan):
+    response = client.post("/feedback/", answers(plan, comment="あ" * 1001))
+    assert response.status_code == 400
+    assert "ご意見は1000文字以内で入力してください（現在1001文字）。" in errors_of(response)
+    assert "あ" * 1001 in response.content.decode()  # what they wrote is kept for them to shorten
+
+
+def test_feedback_on_a_draft_plan_is_refused(client, plan):
+    draft = build_plan(plan.municipality, status=Plan.Status.DRAFT, title="案の計画")
+    response = client.post("/feedback/", answers(plan, plan=draft.pk))
+    assert response.status_code == 400
+    assert "このページの計画は公開されていません。" in errors_of(response)
+    assert not Feedback.objects.exists()
+
+
+def test_feedback_cannot_be_sent_to_another_municipality(client, plan):
+    other = build_plan(municipality(code="431001", name="熊本市", prefecture_code="430005", prefecture_name="熊本県"))
+    response = client.post("/feedback/", answers(plan, municipality="431001", plan=plan.pk))
+    assert response.status_code == 400
+    assert "ご意見の送り先が正しくありません" in errors_of(response)
+    assert other.feedback.count() == 0 and not Feedback.objects.exists()
+
+
+def test_a_foreign_page_address_is_refused(client, plan):
+    response = client.post("/feedback/", answers(plan, page_path="https://evil.example/"))
+    assert response.status_code == 400
+    assert "ページのURLが正しくありません" in errors_of(response)
+
+
+def test_a_robot_filling_the_honeypot_is_thanked_and_ignored(client, plan):
+    response = client.post("/feedback/", answers(plan, homepage="https://spam.example/"))
+    assert response.status_code == 302
+    assert not Feedback.objects.exists()
+
+
+def test_the_honeypot_is_hidden_from_people(client, plan):
+    html = client.get(f"/plans/{plan.pk}/").content.decode()
+    assert '<div class="hp">' in html and 'tabindex="-1" autocomplete="off"' in html
+
+
+def test_too_many_answers_from_one_address_are_refused_for_a_while(client, plan):
+    for _ in range(RATE_LIMIT):
+        assert client.post("/feedback/", answers(plan)).status_code == 302
+    response = client.post("/feedback/", answers(plan))
+    assert response.status_code == 429
+    assert "しばらくしてから送信してください" in response.content.decode()
+    assert Feedback.objects.count() == RATE_LIMIT
+    other_address = client.post("/feedback/", answers(plan), REMOTE_ADDR="192.0.2.7")
+    assert other_address.status_code == 302
+
+
+def test_a_post_without_the_csrf_token_is_refused_in_japanese(plan):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/feedback/", answers(plan))
+    assert response.status_code == 403
+    assert "安全のための確認ができなかったため" in response.content.decode()
+    assert not Feedback.objects.exists()
+
+
+@pytest.mark.parametrize("visits", [1, 2])
+def test_the_form_on_a_cached_page_carries_the_visitors_own_csrf_token(plan, visits):
+    """The second visit is served from the page cache; its form must still post."""
+    Client().get(f"/plans/{plan.pk}/")  # someone else warms the cache
+    client = Client(enforce_csrf_checks=True)
+    for _ in range(visits):
+        html = client.get(f"/plans/{plan.pk}/").content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    response = client.post("/feedback/", {**answers(plan), "csrfmiddlewaretoken": token})
+    assert response.status_code == 302
+    assert Feedback.objects.count() == 1
+
+
+def test_feedback_is_not_a_data_change_that_empties_the_page_cache(client, plan, django_assert_num_queries):
+    client.get(f"/plans/{plan.pk}/")
+    client.post("/feedback/", answers(plan))
+    with django_assert_num_queries(0):
+        client.get(f"/plans/{plan.pk}/")
