@@ -46,7 +46,7 @@ def test_formula_cells_are_plain_strings_in_xlsx_and_numbers_stay_numeric():
         text, number = row
         # XML turns a carriage return into a line feed; either way it is text, not a formula.
         assert text.data_type == "s" and text.value in (original, original.replace("\r", "\n"))
-        assert text.quotePrefix
+        assert text.quotePrefix == (original[0] in "=+-@\t\r")
         assert number.data_type == "n" and number.value == -3.5
 
 
