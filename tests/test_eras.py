@@ -12,7 +12,10 @@ from plans import eras
 @pytest.mark.parametrize(
     ("fiscal_year", "label"),
     [
-        (2019, "令和元年度"),  # began under 平成 (1 April 2019) but is named 令和元年度 by convention
+        (
+            2019,
+            "令和元年度",
+        ),  # began under 平成 (1 April 2019) but is named 令和元年度 by convention
         (2018, "平成30年度"),
         (2020, "令和2年度"),
         (2024, "令和6年度"),

@@ -27,16 +27,28 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def prefecture():
-    return Municipality.objects.create(code="350001", name="山口県", kind=Municipality.Kind.PREFECTURE)
+    return Municipality.objects.create(
+        code="350001", name="山口県", kind=Municipality.Kind.PREFECTURE
+    )
 
 
 @pytest.fixture
 def city(prefecture):
-    return Municipality.objects.create(code="352039", name="山口市", kind=Municipality.Kind.CITY, prefecture=prefecture)
+    return Municipality.objects.create(
+        code="352039", name="山口市", kind=Municipality.Kind.CITY, prefecture=prefecture
+    )
 
 
-def make_plan(city, title="テスト計画", start=datetime.date(2023, 4, 1), end=datetime.date(2028, 3, 31), **fields):
-    return Plan.objects.create(municipality=city, title=title, period_start=start, period_end=end, **fields)
+def make_plan(
+    city,
+    title="テスト計画",
+    start=datetime.date(2023, 4, 1),
+    end=datetime.date(2028, 3, 31),
+    **fields,
+):
+    return Plan.objects.create(
+        municipality=city, title=title, period_start=start, period_end=end, **fields
+    )
 
 
 @pytest.fixture
@@ -49,7 +61,9 @@ def plan(city):
 
 @pytest.mark.parametrize("code", ["352039", "431001"])
 def test_valid_city_codes_pass_full_clean(code, prefecture):
-    Municipality(code=code, name="市", kind=Municipality.Kind.CITY, prefecture=prefecture).full_clean()
+    Municipality(
+        code=code, name="市", kind=Municipality.Kind.CITY, prefecture=prefecture
+    ).full_clean()
 
 
 @pytest.mark.parametrize("code", ["350001", "430005"])
@@ -65,34 +79,50 @@ def test_check_digit_computation():
 
 
 def test_wrong_check_digit_is_refused_in_japanese(prefecture):
-    municipality = Municipality(code="352030", name="山口市", kind=Municipality.Kind.CITY, prefecture=prefecture)
+    municipality = Municipality(
+        code="352030", name="山口市", kind=Municipality.Kind.CITY, prefecture=prefecture
+    )
     with pytest.raises(ValidationError) as error:
         municipality.full_clean()
-    assert error.value.message_dict["code"] == ["全国地方公共団体コード「352030」の検査数字が正しくありません。"]
+    assert error.value.message_dict["code"] == [
+        "全国地方公共団体コード「352030」の検査数字が正しくありません。"
+    ]
 
 
 @pytest.mark.parametrize("code", ["35203", "35203a", "３５２０３９"])
 def test_malformed_lg_code_is_refused_in_japanese(code, prefecture):
-    municipality = Municipality(code=code, name="山口市", kind=Municipality.Kind.CITY, prefecture=prefecture)
+    municipality = Municipality(
+        code=code, name="山口市", kind=Municipality.Kind.CITY, prefecture=prefecture
+    )
     with pytest.raises(ValidationError) as error:
         municipality.full_clean()
-    assert "全国地方公共団体コードは6桁の数字で入力してください。" in error.value.message_dict["code"]
+    assert (
+        "全国地方公共団体コードは6桁の数字で入力してください。" in error.value.message_dict["code"]
+    )
 
 
 def test_city_needs_a_prefecture_and_a_prefecture_none(prefecture):
     with pytest.raises(ValidationError) as error:
         Municipality(code="352039", name="山口市", kind=Municipality.Kind.CITY).full_clean()
-    assert error.value.message_dict["prefecture"] == ["市区町村には所属する都道府県を設定してください。"]
-    other = Municipality(code="430005", name="熊本県", kind=Municipality.Kind.PREFECTURE, prefecture=prefecture)
+    assert error.value.message_dict["prefecture"] == [
+        "市区町村には所属する都道府県を設定してください。"
+    ]
+    other = Municipality(
+        code="430005", name="熊本県", kind=Municipality.Kind.PREFECTURE, prefecture=prefecture
+    )
     with pytest.raises(ValidationError):
         other.full_clean()
 
 
 def test_department_contact_validation(city):
-    department = Department(municipality=city, name="地域福祉課", postal_code="7538650", telephone="083-934-2790")
+    department = Department(
+        municipality=city, name="地域福祉課", postal_code="7538650", telephone="083-934-2790"
+    )
     with pytest.raises(ValidationError) as error:
         department.full_clean()
-    assert error.value.message_dict["postal_code"] == ["郵便番号は「753-8650」の形で入力してください。"]
+    assert error.value.message_dict["postal_code"] == [
+        "郵便番号は「753-8650」の形で入力してください。"
+    ]
     department.postal_code = "753-8650"
     department.telephone = "083-934-2790（代表）"
     with pytest.raises(ValidationError) as error:
@@ -143,18 +173,30 @@ def test_published_excludes_drafts(city):
 
 
 def test_plan_period_end_before_start_is_refused(city):
-    plan = Plan(municipality=city, title="逆の計画", period_start=datetime.date(2025, 4, 1), period_end=datetime.date(2024, 3, 31))
+    plan = Plan(
+        municipality=city,
+        title="逆の計画",
+        period_start=datetime.date(2025, 4, 1),
+        period_end=datetime.date(2024, 3, 31),
+    )
     with pytest.raises(ValidationError) as error:
         plan.full_clean()
-    assert error.value.message_dict["period_end"] == ["計画期間の終了日は開始日以降にしてください。"]
+    assert error.value.message_dict["period_end"] == [
+        "計画期間の終了日は開始日以降にしてください。"
+    ]
     with pytest.raises(IntegrityError), transaction.atomic():
         plan.save()
 
 
 def test_plan_department_must_be_of_the_same_city(city, prefecture):
     other = Department.objects.create(municipality=prefecture, name="県の課")
-    plan = Plan(municipality=city, title="計画", period_start=datetime.date(2025, 4, 1),
-                period_end=datetime.date(2030, 3, 31), department=other)
+    plan = Plan(
+        municipality=city,
+        title="計画",
+        period_start=datetime.date(2025, 4, 1),
+        period_end=datetime.date(2030, 3, 31),
+        department=other,
+    )
     with pytest.raises(ValidationError) as error:
         plan.full_clean()
     assert error.value.message_dict["department"] == ["他の自治体の課は選べません。"]
@@ -204,10 +246,16 @@ def test_negative_counts_and_subsidy_over_one_are_refused(plan):
     measure = Measure.objects.create(area=area, number=1, title="協力雇用主の増強")
     program = Program.objects.create(measure=measure, name="セミナー")
     with pytest.raises(IntegrityError), transaction.atomic():
-        ProgramProgress.objects.create(program=program, fiscal_year=2024, status="implemented", support_count=-1)
+        ProgramProgress.objects.create(
+            program=program, fiscal_year=2024, status="implemented", support_count=-1
+        )
     with pytest.raises(IntegrityError), transaction.atomic():
-        ProgramProgress.objects.create(program=program, fiscal_year=2024, status="implemented", subsidy_rate=Decimal("1.5"))
-    progress = ProgramProgress(program=program, fiscal_year=2024, status="implemented", subsidy_rate=Decimal("1.5"))
+        ProgramProgress.objects.create(
+            program=program, fiscal_year=2024, status="implemented", subsidy_rate=Decimal("1.5")
+        )
+    progress = ProgramProgress(
+        program=program, fiscal_year=2024, status="implemented", subsidy_rate=Decimal("1.5")
+    )
     with pytest.raises(ValidationError):
         progress.full_clean()
     progress.subsidy_rate = Decimal("0.5")
@@ -222,8 +270,15 @@ def test_negative_counts_and_subsidy_over_one_are_refused(plan):
 
 def make_indicator(plan, *, direction, baseline, target, values, name="指標", unit="人", **fields):
     indicator = Indicator.objects.create(
-        plan=plan, name=name, unit=unit, direction=direction, baseline_year=2019, baseline_value=baseline,
-        target_year=2025, target_value=target, **fields,
+        plan=plan,
+        name=name,
+        unit=unit,
+        direction=direction,
+        baseline_year=2019,
+        baseline_value=baseline,
+        target_year=2025,
+        target_value=target,
+        **fields,
     )
     for year, value in values.items():
         IndicatorValue.objects.create(indicator=indicator, year=year, value=value)
@@ -231,7 +286,9 @@ def make_indicator(plan, *, direction, baseline, target, values, name="指標", 
 
 
 def test_progress_lower_is_better(plan):
-    indicator = make_indicator(plan, direction="lower", baseline=564, target=450, values={2019: 564, 2022: 500})
+    indicator = make_indicator(
+        plan, direction="lower", baseline=564, target=450, values={2019: 564, 2022: 500}
+    )
     progress = indicator.progress()
     assert (progress.latest, progress.latest_year, progress.achieved) == (500, 2022, False)
     assert progress.remaining == 50
@@ -241,7 +298,15 @@ def test_progress_lower_is_better(plan):
 
 
 def test_progress_higher_is_better(plan):
-    indicator = make_indicator(plan, direction="higher", baseline=10, target=20, values={2023: 15}, name="協力雇用主数", unit="社")
+    indicator = make_indicator(
+        plan,
+        direction="higher",
+        baseline=10,
+        target=20,
+        values={2023: 15},
+        name="協力雇用主数",
+        unit="社",
+    )
     progress = indicator.progress()
     assert (progress.achieved, progress.remaining, progress.ratio) == (False, 5, Decimal("0.500"))
     assert indicator.progress_text() == "目標まで残り5社"
@@ -249,8 +314,12 @@ def test_progress_higher_is_better(plan):
 
 
 def test_progress_achieved_in_both_directions(plan):
-    lower = make_indicator(plan, direction="lower", baseline=564, target=450, values={2024: 440}, name="再犯者数")
-    higher = make_indicator(plan, direction="higher", baseline=10, target=20, values={2024: 20}, name="協力雇用主数")
+    lower = make_indicator(
+        plan, direction="lower", baseline=564, target=450, values={2024: 440}, name="再犯者数"
+    )
+    higher = make_indicator(
+        plan, direction="higher", baseline=10, target=20, values={2024: 20}, name="協力雇用主数"
+    )
     assert lower.progress().achieved and lower.progress().remaining == 0
     assert lower.progress().ratio == Decimal("1.088")
     assert higher.progress().achieved and higher.progress().ratio == Decimal("1.000")
@@ -258,15 +327,21 @@ def test_progress_achieved_in_both_directions(plan):
 
 
 def test_progress_moving_away_from_target_is_negative(plan):
-    indicator = make_indicator(plan, direction="lower", baseline=564, target=450, values={2021: 600})
+    indicator = make_indicator(
+        plan, direction="lower", baseline=564, target=450, values={2021: 600}
+    )
     assert indicator.progress().ratio < 0
     assert indicator.progress_text() == "目標まで残り150人"
 
 
 def test_no_progress_without_target_or_values(plan):
-    no_values = make_indicator(plan, direction="lower", baseline=564, target=450, values={}, name="a")
+    no_values = make_indicator(
+        plan, direction="lower", baseline=564, target=450, values={}, name="a"
+    )
     assert no_values.progress() is None and no_values.progress_text() == ""
-    statistic = Indicator.objects.create(plan=plan, kind=Indicator.Kind.STATISTIC, name="人口", unit="人")
+    statistic = Indicator.objects.create(
+        plan=plan, kind=Indicator.Kind.STATISTIC, name="人口", unit="人"
+    )
     IndicatorValue.objects.create(indicator=statistic, year=2020, value=197115)
     assert statistic.progress() is None
     assert statistic.values.get().value_label == "197,115人"
@@ -277,11 +352,17 @@ def test_indicator_validation_in_japanese(plan):
         Indicator(plan=plan, kind=Indicator.Kind.TARGET, name="x", unit="人").full_clean()
     assert error.value.message_dict["direction"] == ["成果目標には望ましい方向を選んでください。"]
     with pytest.raises(ValidationError) as error:
-        Indicator(plan=plan, name="y", unit="人", direction="lower", period_kind="average").full_clean()
-    assert error.value.message_dict["average_years"] == ["複数年平均の場合は平均する年数を入力してください。"]
+        Indicator(
+            plan=plan, name="y", unit="人", direction="lower", period_kind="average"
+        ).full_clean()
+    assert error.value.message_dict["average_years"] == [
+        "複数年平均の場合は平均する年数を入力してください。"
+    ]
     with pytest.raises(ValidationError) as error:
         Indicator(plan=plan, name="z", unit="人", direction="lower", target_year=2025).full_clean()
-    assert error.value.message_dict["target_value"] == ["目標年を入力した場合は目標値も入力してください。"]
+    assert error.value.message_dict["target_value"] == [
+        "目標年を入力した場合は目標値も入力してください。"
+    ]
     # A target stated without a year (熊本市's 概要版) is allowed.
     Indicator(plan=plan, name="w", unit="人", direction="lower", target_value=450).full_clean()
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -298,10 +379,10 @@ def test_indicator_period_labels(plan):
 
 
 def test_format_quantity():
-    assert format_quantity(Decimal("1107"), "人") == "1,107人"
+    assert format_quantity(Decimal(1107), "人") == "1,107人"
     assert format_quantity(Decimal("44.80"), "%") == "44.8%"
     assert format_quantity(Decimal("100.00"), "件") == "100件"
-    assert format_quantity(Decimal("0"), "人") == "0人"
+    assert format_quantity(Decimal(0), "人") == "0人"
 
 
 # ------------------------------------------------------------------ implementation rate
@@ -340,7 +421,9 @@ def test_implementation_rate_partial_and_other_years(plan, programmes):
     record(c, 2023, ProgramProgress.Status.IMPLEMENTED)  # another year does not count for 2024
     record(d, 2024, ProgramProgress.Status.NOT_IMPLEMENTED)
     area1 = a.measure.area
-    assert area1.implementation_rate(2024) == Decimal("66.7")  # 2 of 3 (一部実施 counts as carried out)
+    assert area1.implementation_rate(2024) == Decimal(
+        "66.7"
+    )  # 2 of 3 (一部実施 counts as carried out)
     assert area1.implementation_rate(2023) == Decimal("33.3")
     assert d.measure.area.implementation_rate(2024) == Decimal("0.0")
     assert Program.objects.of_plan(plan).implementation_rate(2024) == Decimal("50.0")  # 2 of 4
@@ -360,14 +443,24 @@ def test_implementation_rate_complete_and_empty(plan, programmes):
 
 
 def test_meeting_label_and_validation(plan):
-    council = Council.objects.create(plan=plan, name="山口市再犯防止推進協議会", kind=Council.Kind.COUNCIL)
-    meeting = Meeting(council=council, fiscal_year=2024, sequence=1, held_on=datetime.date(2024, 12, 24), status="held")
+    council = Council.objects.create(
+        plan=plan, name="山口市再犯防止推進協議会", kind=Council.Kind.COUNCIL
+    )
+    meeting = Meeting(
+        council=council,
+        fiscal_year=2024,
+        sequence=1,
+        held_on=datetime.date(2024, 12, 24),
+        status="held",
+    )
     meeting.full_clean()
     meeting.save()
     assert meeting.label == "令和6年度第1回"
     assert str(meeting) == "令和6年度第1回山口市再犯防止推進協議会"
     assert meeting.held_on_label == "令和6年12月24日"
-    wrong_year = Meeting(council=council, fiscal_year=2024, sequence=2, held_on=datetime.date(2025, 4, 1))
+    wrong_year = Meeting(
+        council=council, fiscal_year=2024, sequence=2, held_on=datetime.date(2025, 4, 1)
+    )
     with pytest.raises(ValidationError) as error:
         wrong_year.full_clean()
     assert error.value.message_dict["held_on"] == ["開催日が年度の期間に入っていません。"]

@@ -11,7 +11,13 @@ from plans.models import Plan, StaffMembership
 
 pytestmark = pytest.mark.django_db
 
-USERNAMES = {"admin", "yamaguchi-editor", "yamaguchi-publisher", "kumamoto-editor", "kumamoto-publisher"}
+USERNAMES = {
+    "admin",
+    "yamaguchi-editor",
+    "yamaguchi-publisher",
+    "kumamoto-editor",
+    "kumamoto-publisher",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -53,7 +59,10 @@ def test_creates_superuser_editors_and_publishers(debug, monkeypatch):
     assert set(users) == USERNAMES
     assert users["admin"].is_superuser and users["admin"].is_staff
     assert all(user.check_password("demo-pass-2026") for user in users.values())
-    memberships = {(m.user.username, m.municipality_id, m.role) for m in StaffMembership.objects.select_related("user")}
+    memberships = {
+        (m.user.username, m.municipality_id, m.role)
+        for m in StaffMembership.objects.select_related("user")
+    }
     assert memberships == {
         ("yamaguchi-editor", "352039", "editor"),
         ("yamaguchi-publisher", "352039", "publisher"),
@@ -78,7 +87,10 @@ def test_creates_superuser_editors_and_publishers(debug, monkeypatch):
 
 def test_loads_the_fixture_cities(debug):
     run()
-    assert set(Plan.objects.values_list("title", flat=True)) == {"第二次山口市再犯防止推進計画", "熊本市再犯防止推進計画"}
+    assert set(Plan.objects.values_list("title", flat=True)) == {
+        "第二次山口市再犯防止推進計画",
+        "熊本市再犯防止推進計画",
+    }
 
 
 def test_running_twice_gives_the_same_accounts(debug):

@@ -44,7 +44,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--force", action="store_true", help="DEBUG が無効でも実行します（本番環境では使わないでください）。"
+            "--force",
+            action="store_true",
+            help="DEBUG が無効でも実行します（本番環境では使わないでください）。",
         )
 
     def handle(self, *args, force=False, **options):
@@ -61,7 +63,9 @@ class Command(BaseCommand):
                 user = self.reset_user(username, password)
                 municipality = Municipality.objects.get(pk=code)
                 user.memberships.exclude(municipality=municipality).delete()
-                StaffMembership.objects.update_or_create(user=user, municipality=municipality, defaults={"role": role})
+                StaffMembership.objects.update_or_create(
+                    user=user, municipality=municipality, defaults={"role": role}
+                )
                 rows.append(user)
         self.unlock(rows)
         self.report(rows, password)
@@ -73,7 +77,8 @@ class Command(BaseCommand):
             validate_password(password, user)
         except ValidationError as error:
             raise CommandError(
-                f"DEMO_PASSWORD がパスワードの条件を満たしていません（{username}）：" + " ".join(error.messages)
+                f"DEMO_PASSWORD がパスワードの条件を満たしていません（{username}）："
+                + " ".join(error.messages)
             ) from error
         user.is_active = True
         user.is_staff = True
@@ -92,7 +97,9 @@ class Command(BaseCommand):
             reset(username=user.username)
 
     def report(self, users, password):
-        self.stdout.write(self.style.SUCCESS("デモ用のデータとアカウントを用意しました。管理画面：/admin/"))
+        self.stdout.write(
+            self.style.SUCCESS("デモ用のデータとアカウントを用意しました。管理画面：/admin/")
+        )
         self.stdout.write(f"パスワード（全アカウント共通）：{password}")
         for user in users:
             if user.is_superuser:
