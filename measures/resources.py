@@ -141,7 +141,7 @@ class PlanStructureResource(PlanPartsMixin, PortalResource):
         if not title:
             if existing is None and required:
                 raise self.problem(field_name, f"{label}{number}は未登録です。新しく作るには{self.fields[field_name].column_name}を入力してください")
-            return existing.title
+            return existing.title if existing is not None else ""
         seen = self.cache.setdefault("titles", {})
         previous = seen.get(kind_key)
         if previous and previous[0] != title:

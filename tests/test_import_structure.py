@@ -1,0 +1,92 @@
+"""The plan structure sheet: areas, measures and programmes in one table, as cities keep them in Excel."""
+
+from measures.models import Measure, PriorityArea, Program
+from measures.resources import PlanStructureResource
+from plans.models import Department
+from tests.import_export_factories import csv_bytes, editor, kumamoto, run_import  # noqa: F401 (fixtures)
+
+HEADER = ["団体コード", "計画名", "重点施策番号", "重点施策名", "施策番号", "施策名", "事業名", "事業の概要",
+          "担当課", "連携団体", "既存事業", "順番"]
+PLAN = "熊本市再犯防止推進計画"
+
+
+def line(area, area_title, measure, measure_title, name, departments="生活安全課", partners="", existing="○", order="1",
+         description=""):
+    return ["431001", PLAN, area, area_title, measure, measure_title, name, description, departments, partners,
+            existing, order]
+
+
+def test_a_table_of_existing_programmes_creates_areas_measures_and_programmes(kumamoto, editor):
+    rows = [HEADER] + [
+        line("2", "保健医療・福祉サービスの利用の促進", "1", "高齢者・障がい者への支援", f"既存事業{i}",
+             departments="障がい保健福祉課、高齢福祉課", description=f"概要{i}", order=str(i))
+        for i in range(1, 48)
+    ]
+    result = run_import(PlanStructureResource, csv_bytes(rows, "cp932"), editor)
+    assert not result.has_problems(), result.messages()
+    area = PriorityArea.objects.get(plan=kumamoto.plan, number=2)
+    assert area.title == "保健医療・福祉サービスの利用の促進"
+    measure = Measure.objects.get(area=area, number=1)
+    assert measure.programs.count() == 47
+    program = measure.programs.get(name="既存事業5")
+    assert program.is_existing and program.description == "概要5" and program.order == 5
+    assert sorted(d.name for d in program.departments.all()) == ["障がい保健福祉課", "高齢福祉課"]
+    assert Department.objects.filter(municipality=kumamoto.city, name="高齢福祉課").count() == 1
+    assert PriorityArea.history.filter(number=2).get().history_user == editor
+
+
+def test_existing_programme_is_updated_with_departments_and_partners_by_name(kumamoto, editor):
+    rows = [HEADER, line("1", "就労・住居の確保", "1", "就労の確保", "協力雇用主の拡大", departments="経済政策課",
+                         partners="保護観察所、保護司会", existing="", description="事業者へ周知します。")]
+    result = run_import(PlanStructureResource, csv_bytes(rows), editor)
+    assert [r.import_type for r in result.rows] == ["update"], result.messages()
+    program = Program.objects.get(pk=kumamoto.program.pk)
+    assert [d.name for d in program.departments.all()] == ["経済政策課"]
+    assert sorted(o.name for o in program.partners.all()) == ["保護司会", "保護観察所"]
+
+
+def test_unknown_partner_is_an_error_on_its_column(kumamoto, editor):
+    rows = [HEADER, line("1", "就労・住居の確保", "1", "就労の確保", "新しい事業", partners="架空の団体")]
+    messages = run_import(PlanStructureResource, csv_bytes(rows), editor).messages()
+    assert messages == ["2行目『連携団体』: “架空の団体”は関係機関・団体に登録されていません"
+                        "（先に「関係機関・団体」を登録・取り込みしてください）"]
+    assert not Program.objects.filter(name="新しい事業").exists()
+
+
+def test_a_new_area_needs_a_title(kumamoto, editor):
+    rows = [HEADER, line("5", "", "1", "", "新しい事業")]
+    messages = run_import(PlanStructureResource, csv_bytes(rows), editor).messages()
+    assert messages == ["2行目『重点施策名』: 重点施策5は未登録です。新しく作るには重点施策名を入力してください"]
+    assert not PriorityArea.objects.filter(number=5).exists()
+
+
+def test_two_rows_naming_one_area_differently_are_refused(kumamoto, editor):
+    rows = [HEADER, line("3", "居住支援", "1", "", "事業A"), line("3", "住居支援", "1", "", "事業B")]
+    messages = run_import(PlanStructureResource, csv_bytes(rows), editor).messages()
+    assert messages == ["3行目『重点施策名』: 重点施策3の名前が2行目（“居住支援”）と異なります"]
+    assert not PriorityArea.objects.filter(number=3).exists()
+
+
+def test_renaming_an_area_updates_it_and_its_rows_are_updates(kumamoto, editor):
+    rows = [HEADER, line("1", "就労・住居の確保等", "1", "就労の確保", "協力雇用主の拡大", partners="保護観察所",
+                         existing="", description="事業者へ周知します。")]
+    result = run_import(PlanStructureResource, csv_bytes(rows), editor)
+    assert [r.import_type for r in result.rows] == ["update"], result.messages()
+    kumamoto.area.refresh_from_db()
+    assert kumamoto.area.title == "就労・住居の確保等"
+
+
+def test_a_measure_without_a_heading_may_be_created(kumamoto, editor):
+    rows = [HEADER, line("1", "", "2", "", "見出しのない施策の事業")]
+    result = run_import(PlanStructureResource, csv_bytes(rows), editor)
+    assert not result.has_problems(), result.messages()
+    assert Measure.objects.get(area=kumamoto.area, number=2).title == ""
+
+
+def test_failed_file_leaves_no_new_areas_or_departments(kumamoto, editor):
+    rows = [HEADER, line("4", "広報・啓発", "1", "啓発", "事業A", departments="広報課"),
+            line("4", "広報・啓発", "1", "啓発", "事業B", existing="たぶん")]
+    messages = run_import(PlanStructureResource, csv_bytes(rows), editor).messages()
+    assert messages == ["3行目『既存事業』: “たぶん” を読めません（該当するときは「○」、しないときは空欄にしてください）"]
+    assert not PriorityArea.objects.filter(number=4).exists()
+    assert not Department.objects.filter(name="広報課").exists()
