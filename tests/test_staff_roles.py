@@ -1,0 +1,190 @@
+"""Staff roles and the publishing workflow."""
+
+import datetime
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+from django.utils import timezone
+
+from measures.models import Measure
+from plans.models import Plan, StaffMembership
+from tests.staff_world import make_user, make_world
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    return make_world()
+
+
+def publication(client, plan, action):
+    return client.post(reverse("admin:plans_plan_publication", args=[plan.pk]), {"action": action})
+
+
+def test_the_data_migration_creates_both_groups_with_their_permissions():
+    editor = Group.objects.get(name="編集者")
+    publisher = Group.objects.get(name="公開責任者")
+    editor_perms = set(editor.permissions.values_list("codename", flat=True))
+    publisher_perms = set(publisher.permissions.values_list("codename", flat=True))
+    assert {"change_plan", "add_programprogress", "change_measure", "view_municipality"} <= editor_perms
+    assert "publish_plan" not in editor_perms and "delete_plan" not in editor_perms
+    assert "change_municipality" not in editor_perms and "add_staffmembership" not in editor_perms
+    assert publisher_perms == editor_perms | {"publish_plan", "delete_plan"}
+
+
+def test_a_membership_puts_the_user_into_the_group_of_the_role_and_into_the_admin(world):
+    user = make_user("newcomer")
+    city_a, city_b = world
+    membership = StaffMembership.objects.create(user=user, municipality=city_a.municipality)
+    user.refresh_from_db()
+    assert user.is_staff
+    assert set(user.groups.values_list("name", flat=True)) == {"編集者"}
+    StaffMembership.objects.create(user=user, municipality=city_b.municipality, role="publisher")
+    assert set(user.groups.values_list("name", flat=True)) == {"編集者", "公開責任者"}
+    StaffMembership.objects.filter(municipality=city_b.municipality, user=user).get().delete()
+    assert set(user.groups.values_list("name", flat=True)) == {"編集者"}
+    membership.delete()
+    user.refresh_from_db()
+    assert not user.is_staff and not user.groups.exists()
+
+
+def test_deleting_a_staff_user_with_memberships_works(world):
+    city_a, _ = world
+    city_a.editor.delete()
+    assert not StaffMembership.objects.filter(municipality=city_a.municipality, role="editor").exists()
+
+
+def test_editor_cannot_publish_by_button_or_action(client, world):
+    city_a, _ = world
+    client.force_login(city_a.editor)
+    assert publication(client, city_a.plan, "publish").status_code == 403
+    client.post(reverse("admin:plans_plan_changelist"),
+                {"action": "publish_selected", "_selected_action": [city_a.plan.pk]})
+    city_a.plan.refresh_from_db()
+    assert city_a.plan.status == Plan.Status.DRAFT
+    page = client.get(reverse("admin:plans_plan_change", args=[city_a.plan.pk])).content.decode()
+    assert "この計画を公開する" not in page
+    assert "公開は公開責任者に依頼してください" in page
+    changelist = client.get(reverse("admin:plans_plan_changelist")).content.decode()
+    assert "publish_selected" not in changelist
+
+
+def test_editor_cannot_change_the_status_field(client, world):
+    city_a, _ = world
+    client.force_login(city_a.editor)
+    response = client.get(reverse("admin:plans_plan_change", args=[city_a.plan.pk]))
+    assert "status" not in response.context["adminform"].form.fields
+
+
+def test_publisher_publishes_and_unpublishes_with_the_buttons(client, world):
+    city_a, _ = world
+    client.force_login(city_a.publisher)
+    page = client.get(reverse("admin:plans_plan_change", args=[city_a.plan.pk])).content.decode()
+    assert "この計画を公開する" in page
+    before = timezone.now()
+    response = publication(client, city_a.plan, "publish")
+    assert response.status_code == 302
+    plan = Plan.objects.get(pk=city_a.plan.pk)
+    assert plan.status == Plan.Status.PUBLISHED and plan.published_at >= before
+    assert plan.history.first().history_user == city_a.publisher
+    page = client.get(response.url).content.decode()
+    assert "を公開しました" in page and "非公開（下書き）に戻す" in page
+    publication(client, plan, "unpublish")
+    plan.refresh_from_db()
+    assert plan.status == Plan.Status.DRAFT and plan.published_at is None
+    publication(client, plan, "archive")
+    plan.refresh_from_db()
+    assert plan.status == Plan.Status.ARCHIVED
+
+
+def test_publisher_of_a_cannot_publish_b(client, world):
+    city_a, city_b = world
+    client.force_login(city_a.publisher)
+    assert publication(client, city_b.plan, "publish").status_code == 404
+    client.post(reverse("admin:plans_plan_changelist"),
+                {"action": "publish_selected", "_selected_action": [city_b.plan.pk]})
+    city_b.plan.refresh_from_db()
+    assert city_b.plan.status == Plan.Status.DRAFT
+
+
+def test_publisher_of_a_who_only_edits_b_cannot_publish_b(client, world):
+    city_a, city_b = world
+    StaffMembership.objects.create(user=city_a.publisher, municipality=city_b.municipality, role="editor")
+    client.force_login(city_a.publisher)
+    assert publication(client, city_b.plan, "publish").status_code == 403
+    response = client.post(
+        reverse("admin:plans_plan_changelist"),
+        {"action": "publish_selected", "_selected_action": [city_a.plan.pk, city_b.plan.pk]},
+        follow=True,
+    )
+    statuses = dict(Plan.objects.values_list("municipality_id", "status"))
+    assert statuses == {city_a.municipality.pk: "published", city_b.municipality.pk: "draft"}
+    assert "公開責任者ではないため変更できませんでした" in response.content.decode()
+
+
+def test_publish_action_records_history_for_each_plan(admin_client, world):
+    city_a, city_b = world
+    admin_client.post(reverse("admin:plans_plan_changelist"),
+                      {"action": "publish_selected", "_selected_action": [city_a.plan.pk, city_b.plan.pk]})
+    for plan in Plan.objects.all():
+        assert plan.status == "published"
+        assert plan.history.first().status == "published"
+
+
+def test_publication_view_refuses_get(client, world):
+    city_a, _ = world
+    client.force_login(city_a.publisher)
+    assert client.get(reverse("admin:plans_plan_publication", args=[city_a.plan.pk])).status_code == 405
+
+
+def test_the_plan_page_links_the_draft_preview_and_the_yearly_screen(client, world):
+    city_a, _ = world
+    client.force_login(city_a.editor)
+    page = client.get(reverse("admin:plans_plan_change", args=[city_a.plan.pk])).content.decode()
+    assert f'{reverse("public:plan", args=[city_a.plan.pk])}?preview=1' in page
+    assert reverse("admin:measures_programprogress_entry_plan", args=[city_a.plan.pk]) in page
+
+
+def test_the_draft_preview_shows_the_plan_to_its_staff_only(client, world):
+    city_a, city_b = world
+    preview = f'{reverse("public:plan", args=[city_a.plan.pk])}?preview=1'
+    assert client.get(preview).status_code == 404  # residents never see a draft
+    client.force_login(city_b.editor)
+    assert client.get(preview).status_code == 404
+    client.force_login(city_a.editor)
+    response = client.get(preview)
+    assert response.status_code == 200
+    assert "案" in response.content.decode()
+
+
+def test_any_change_below_a_plan_moves_its_update_date(world):
+    city_a, _ = world
+    long_ago = timezone.now() - datetime.timedelta(days=30)
+    plans = Plan.objects.filter(pk=city_a.plan.pk)
+
+    def updated():
+        return plans.get().updated_at
+
+    for change in (
+        lambda: Measure.objects.filter(pk=city_a.measure.pk).get().save(),
+        lambda: city_a.progress.save(),
+        lambda: city_a.value.save(),
+        lambda: city_a.meeting.save(),
+        lambda: city_a.agenda_item.save(),
+        lambda: city_a.program.departments.remove(city_a.department),
+        lambda: city_a.department.programs.add(city_a.program),
+        lambda: city_a.document.delete(),
+    ):
+        plans.update(updated_at=long_ago)
+        change()
+        assert updated() > long_ago + datetime.timedelta(days=29)
+
+
+def test_a_change_in_another_plan_does_not_move_this_plans_date(world):
+    city_a, city_b = world
+    long_ago = timezone.now() - datetime.timedelta(days=30)
+    Plan.objects.update(updated_at=long_ago)
+    city_b.progress.save()
+    assert Plan.objects.get(pk=city_a.plan.pk).updated_at == long_ago
