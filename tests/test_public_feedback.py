@@ -162,3 +162,23 @@ def test_feedback_is_not_a_data_change_that_empties_the_page_cache(client, plan,
     client.post("/feedback/", answers(plan))
     with django_assert_num_queries(0):
         client.get(f"/plans/{plan.pk}/")
+
+
+def test_staff_read_the_answers_of_their_own_municipality_in_the_admin(client, plan):
+    from django.contrib.auth import get_user_model
+
+    from plans.models import StaffMembership
+
+    other_plan = build_plan(municipality(code="431001", name="熊本市", prefecture_code="430005", prefecture_name="熊本県"))
+    client.post("/feedback/", answers(plan, comment="山口市の計画へのご意見"))
+    client.post("/feedback/", answers(other_plan, comment="熊本市の計画へのご意見"))
+    editor = get_user_model().objects.create_user("yamaguchi-editor", password="x" * 12)
+    StaffMembership.objects.create(user=editor, municipality_id="352039")
+    client.force_login(editor)
+    response = client.get("/admin/plans/feedback/")
+    assert response.status_code == 200
+    assert plan.title in response.content.decode() and other_plan.title not in response.content.decode()
+    mine = Feedback.objects.get(municipality="352039")
+    detail = client.get(f"/admin/plans/feedback/{mine.pk}/change/").content.decode()
+    assert "山口市の計画へのご意見" in detail
+    assert 'name="_save"' not in detail  # read only
