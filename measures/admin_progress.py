@@ -53,7 +53,10 @@ class ProgressRowForm(ScopedModelForm):
 
     def clean(self):
         cleaned_data = super().clean()
-        filled = any(cleaned_data.get(name) not in (None, "") for name in self._meta.fields if name != "status")
+        filled = any(
+            cleaned_data.get(name) not in (None, "") or name in self.changed_data
+            for name in self._meta.fields if name != "status"
+        )
         if not cleaned_data.get("status"):
             if self.instance.pk is not None:
                 self.add_error("status", "登録済みの進捗の実施状況は空にできません。")

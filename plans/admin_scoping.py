@@ -101,9 +101,10 @@ def stale_save_error(obj, seen_version: str) -> ValidationError | None:
         return None
     history = type(obj).history.filter(**{obj._meta.pk.attname: obj.pk}).select_related("history_user")
     newest = history.order_by("-history_id").first()
-    who = (newest.history_user.get_full_name() or newest.history_user.get_username()) if (
-        newest and newest.history_user
-    ) else "他の職員"
+    if newest and newest.history_user:
+        who = f"{newest.history_user.get_full_name() or newest.history_user.get_username()}さん"
+    else:
+        who = "他の職員"
     when = timezone.localtime(newest.history_date).strftime("%H時%M分") if newest else ""
     changed = ""
     seen = history.filter(history_id=seen_version).first() if seen_version.isdigit() else None
@@ -113,7 +114,7 @@ def stale_save_error(obj, seen_version: str) -> ValidationError | None:
         if names:
             changed = f"変更された項目：{'、'.join(names)}。"
     return ValidationError(
-        "この%(name)sは、画面を開いた後に%(who)sさんが%(when)sに更新したため、上書きせずに保存を中止しました。"
+        "この%(name)sは、画面を開いた後に%(who)sが%(when)sに更新したため、上書きせずに保存を中止しました。"
         "%(changed)sあなたの入力内容はこの画面に残っています。最新の内容を確認し、"
         "必要ならもう一度「保存」を押すとあなたの入力内容で保存されます。",
         code="stale",
