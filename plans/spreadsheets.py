@@ -150,6 +150,8 @@ def _build_dataset(rows) -> tablib.Dataset:
         dataset.line_numbers.append(line)
         if len(dataset.line_numbers) > MAX_ROWS:
             raise ImportFileError(f"行が多すぎます（{MAX_ROWS:,}行まで）。ファイルを分けてください。")
+    if not dataset.line_numbers:
+        raise ImportFileError("見出しの下に内容の行がありません。2行目から入力してください。")
     return dataset
 
 
