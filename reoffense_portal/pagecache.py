@@ -34,6 +34,7 @@ VERSION_KEY = "public-pages:data-version"
 PAGE_TIMEOUT = 600
 # Rendered where {% csrf_token %} puts the token; replaced per response.
 CSRF_PLACEHOLDER = "__csrf_token_of_this_visitor__"
+PLACEHOLDER_BYTES = CSRF_PLACEHOLDER.encode()
 PORTAL_APPS = {"plans", "measures", "councils"}
 # Models whose changes do not show on public pages.
 IGNORED_MODELS = {"plans.feedback", "plans.staffmembership"}
@@ -98,11 +99,11 @@ def cache_public_page(view):
                 return response
             response.context_data = {**(response.context_data or {}), "csrf_token": CSRF_PLACEHOLDER}
             response.render()
-            cached = (response.content.decode(response.charset), response["Content-Type"])
+            cached = (response.content, response["Content-Type"])
             cache.set(key, cached, PAGE_TIMEOUT)
-        html, content_type = cached
-        if CSRF_PLACEHOLDER in html:
-            html = html.replace(CSRF_PLACEHOLDER, get_token(request))
-        return HttpResponse(html, content_type=content_type)
+        content, content_type = cached
+        if PLACEHOLDER_BYTES in content:
+            content = content.replace(PLACEHOLDER_BYTES, get_token(request).encode())
+        return HttpResponse(content, content_type=content_type)
 
     return wrapper

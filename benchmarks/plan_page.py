@@ -1,0 +1,203 @@
+#!/usr/bin/env python
+"""Requests per second of the public plan page, beside a bare Django view, served by gunicorn.
+
+    .venv/bin/python benchmarks/plan_page.py [--scale 10] [--seconds 5] [--workers 2] [--clients 4]
+
+Builds a throw-away SQLite database holding one plan `--scale` times the size
+of Kumamoto's (tests/public_data.py: areas, measures, programmes with
+departments and partners, KPI targets with five years of values, context
+statistics, 課題, 策定経過, councils with members and meetings), starts
+gunicorn on 127.0.0.1 with production settings (DEBUG off), and in the same
+run measures, one after another:
+
+- bare: a Django view that runs one query and returns a few bytes;
+- uncached: the plan page rendered for every request (a query string bypasses
+  the page cache; the SVG charts stay cached, as they do in production);
+- cached: the plan page as anonymous readers get it (page cache, no query).
+
+Goal: uncached ≥ 50 % and cached ≥ 90 % of the bare view's rate. Load comes
+from threads in this process over loopback only; every loop is bounded by
+--seconds and by a request cap, and gunicorn is stopped at the end.
+"""
+
+import argparse
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from django.urls import include, path
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+MAX_REQUESTS = 200_000  # per measurement, whatever --seconds says
+
+
+# --- The WSGI side (imported by gunicorn as benchmarks.plan_page:wsgi_app()) ---------------------
+
+def bare(request):
+    from django.http import HttpResponse
+
+    from plans.models import Municipality
+
+    Municipality.objects.filter(pk="431001").first()
+    return HttpResponse("ok", content_type="text/plain")
+
+
+def __getattr__(name):
+    """`urlpatterns`, built on first use (after django.setup()), with the bare view beside the portal's."""
+    if name == "urlpatterns":
+        return [path("bench/bare/", bare), path("", include("reoffense_portal.urls"))]
+    raise AttributeError(name)
+
+
+def wsgi_app():
+    from django.conf import settings
+    from django.core.wsgi import get_wsgi_application
+
+    application = get_wsgi_application()
+    settings.ROOT_URLCONF = "benchmarks.plan_page"
+    return application
+
+
+# --- The driver --------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+def environment(database: Path) -> dict:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "reoffense_portal.settings",
+        "DATABASE_URL": f"sqlite:///{database}",
+        "DEBUG": "0",
+        "SECURE_SSL_REDIRECT": "0",
+        "SECURE_HSTS_SECONDS": "0",
+        "STATIC_MANIFEST": "0",
+        "ALLOWED_HOSTS": HOST,
+        "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def build_database(env: dict, scale: int) -> int:
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from tests.public_data import build_plan, municipality
+
+    call_command("migrate", verbosity=0)
+    plan = build_plan(municipality(code="431001", name="熊本市", prefecture_code="430005", prefecture_name="熊本県"),
+                      scale=scale)
+    print(f"plan: {plan.priority_areas.count()} areas, "
+          f"{sum(area.measures.count() for area in plan.priority_areas.all())} measures, "
+          f"{plan.indicators.count()} indicators, {plan.councils.count()} councils ({scale}× Kumamoto's shape)")
+    return plan.pk
+
+
+def get(port: int, url: str) -> int:
+    connection = http.client.HTTPConnection(HOST, port, timeout=30)
+    try:
+        connection.request("GET", url)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def rate(port: int, url: str, seconds: float, clients: int) -> float:
+    """Requests per second over `seconds` with `clients` concurrent connections (bounded)."""
+    deadline = time.perf_counter() + seconds
+    counts = [0] * clients
+    failures = []
+
+    def client(index):
+        while time.perf_counter() < deadline and sum(counts) < MAX_REQUESTS:
+            status = get(port, url)
+            if status != 200:
+                failures.append(status)
+                return
+            counts[index] += 1
+
+    start = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise SystemExit(f"{url} answered {failures[0]}")
+    return sum(counts) / (time.perf_counter() - start)
+
+
+def wait_until_up(port: int, server: subprocess.Popen) -> None:
+    for _ in range(100):
+        if server.poll() is not None:
+            raise SystemExit("gunicorn did not start")
+        try:
+            get(port, "/bench/bare/")
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("gunicorn did not answer within 10 s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=int, default=10)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--clients", type=int, default=4)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as folder:
+        env = environment(Path(folder) / "bench.sqlite3")
+        plan_id = build_database(env, args.scale)
+        port = free_port()
+        server = subprocess.Popen(
+            [str(Path(sys.executable).parent / "gunicorn"), "benchmarks.plan_page:wsgi_app()",
+             "--bind", f"{HOST}:{port}", "--workers", str(args.workers), "--chdir", str(ROOT),
+             "--log-level", "warning"],
+            env=env,
+        )
+        try:
+            wait_until_up(port, server)
+            urls = {
+                "bare view (one query)": "/bench/bare/",
+                "plan page, uncached": f"/plans/{plan_id}/?uncached=1",
+                "plan page, cached": f"/plans/{plan_id}/",
+            }
+            for url in urls.values():  # warm up every worker: charts drawn, page cached, templates loaded
+                for _ in range(args.workers * 4):
+                    get(port, url)
+            results = {name: rate(port, url, args.seconds, args.clients) for name, url in urls.items()}
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+    bare_rate = results["bare view (one query)"]
+    print(f"gunicorn {args.workers} workers, {args.clients} clients, {args.seconds:g} s each, loopback")
+    for name, value in results.items():
+        share = f"{100 * value / bare_rate:5.1f} % of bare" if name != "bare view (one query)" else ""
+        print(f"{name:24} {value:8.1f} req/s  {share}")
+    uncached = results["plan page, uncached"] / bare_rate
+    cached = results["plan page, cached"] / bare_rate
+    print(f"goal uncached ≥ 50 %: {'met' if uncached >= 0.5 else 'NOT met'}; "
+          f"goal cached ≥ 90 %: {'met' if cached >= 0.9 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
