@@ -5,7 +5,7 @@ One place decides what a staff user may see and choose in the admin:
 
 - change lists, change/delete/history views and bulk actions (get_queryset;
   Django answers an object outside the queryset with a redirect to the admin
-  index and "存在しません", the history views here answer 404),
+  index and 「見つかりませんでした」, the history views here answer 404),
 - foreign-key and many-to-many choices (a choice outside the scope fails
   with a Japanese error) and the autocomplete endpoint (Django's
   AutocompleteJsonView asks the *related* model's admin for get_queryset and
