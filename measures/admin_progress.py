@@ -19,7 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from plans import eras
-from plans.admin_scoping import ScopedModelForm
+from plans.admin_scoping import ScopedModelForm, latest_history_ids
 from plans.models import Indicator, IndicatorValue, Plan
 
 from .models import Program, ProgramProgress
@@ -207,12 +207,15 @@ class ProgressEntry:
             )
             .order_by("measure__area__number", "measure__number", "order", "pk")
         )
+        recorded = [p for program in programs for p in program.nearby_progress if p.fiscal_year == fiscal_year]
+        versions = latest_history_ids(ProgramProgress, [p.pk for p in recorded]) if data is None else {}
         program_forms = {}
         for program in programs:
             by_year = {progress.fiscal_year: progress for progress in program.nearby_progress}
             instance = by_year.get(fiscal_year) or ProgramProgress(program=program, fiscal_year=fiscal_year)
             program_forms[program.pk] = ProgressRowForm(
-                data, instance=instance, previous=by_year.get(fiscal_year - 1), prefix=f"program-{program.pk}"
+                data, instance=instance, previous=by_year.get(fiscal_year - 1), prefix=f"program-{program.pk}",
+                version=versions.get(instance.pk, ""),
             )
 
         indicators = list(
@@ -221,12 +224,15 @@ class ProgressEntry:
                          to_attr="nearby_values")
             )
         )
+        recorded = [v for indicator in indicators for v in indicator.nearby_values if v.year == fiscal_year]
+        versions = latest_history_ids(IndicatorValue, [v.pk for v in recorded]) if data is None else {}
         indicator_rows = []
         for indicator in indicators:
             by_year = {value.year: value for value in indicator.nearby_values}
             instance = by_year.get(fiscal_year) or IndicatorValue(indicator=indicator, year=fiscal_year)
             form = IndicatorValueRowForm(
-                data, instance=instance, previous=by_year.get(fiscal_year - 1), prefix=f"indicator-{indicator.pk}"
+                data, instance=instance, previous=by_year.get(fiscal_year - 1), prefix=f"indicator-{indicator.pk}",
+                version=versions.get(instance.pk, ""),
             )
             indicator_rows.append((indicator, indicator.period_label(fiscal_year), form))
 

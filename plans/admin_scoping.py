@@ -69,6 +69,19 @@ def municipality_id_of(obj):
 # --- optimistic concurrency ------------------------------------------------------------------
 
 
+def latest_history_ids(model, pks) -> dict:
+    """latest_history_id for many rows of one model in one query."""
+    pk_name = model._meta.pk.attname
+    rows = (
+        model.history.filter(**{f"{pk_name}__in": list(pks)})
+        .order_by()
+        .values(pk_name)
+        .annotate(latest=models.Max("history_id"))
+    )
+    found = {row[pk_name]: str(row["latest"]) for row in rows}
+    return {pk: found.get(pk, "") for pk in pks}
+
+
 def latest_history_id(obj) -> str:
     """The id of the object's newest history row ("" if it has none, e.g. loaded from a fixture)."""
     if obj is None or obj.pk is None or not hasattr(type(obj), "history"):
@@ -130,10 +143,11 @@ class ScopedModelForm(forms.ModelForm):
 
     edit_version = VersionField(label="版")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, version: str | None = None, **kwargs):
+        """`version`: the latest history id when the caller loaded it already (saves a query per row)."""
         super().__init__(*args, **kwargs)
         if not self.is_bound:
-            self.initial[VERSION_FIELD] = latest_history_id(self.instance)
+            self.initial[VERSION_FIELD] = latest_history_id(self.instance) if version is None else version
 
     def clean(self):
         cleaned_data = super().clean()

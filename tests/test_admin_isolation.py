@@ -294,3 +294,23 @@ def test_editor_of_two_cities_sees_both_but_cannot_mix_them(client, world):
     response = client.post(url(CouncilMember, "add"), payload)
     assert response.status_code == 200
     assert "他の自治体" in str(response.context["adminform"].form.errors)
+
+
+def test_a_tampered_inline_row_id_of_b_changes_nothing_of_b(client, world):
+    """Posting A's measure with B's programme id in the inline: refused, B untouched."""
+    city_a, city_b = world
+    client.force_login(city_a.editor)
+    change = url(Measure, "change", city_a.measure.pk)
+    page = client.get(change)
+    form = page.context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data.update(management_forms(client, change))
+    data.update({
+        "programs-TOTAL_FORMS": "1", "programs-INITIAL_FORMS": "1",
+        "programs-0-id": city_b.program.pk, "programs-0-measure": city_a.measure.pk,
+        "programs-0-order": 1, "programs-0-name": "乗っ取り",
+    })
+    response = client.post(change, data)
+    assert response.status_code == 200
+    assert Program.objects.get(pk=city_b.program.pk).name == f"協力雇用主の拡大{B_MARK}"
+    assert B_MARK not in response.content.decode()

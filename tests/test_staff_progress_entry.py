@@ -209,3 +209,10 @@ def test_the_page_cost_does_not_grow_with_the_number_of_programmes(client, world
         Program.objects.create(measure=city_a.measure, order=n, name=f"追加事業{n}")
     with django_assert_max_num_queries(40):
         client.get(entry_url(city_a.plan, 2024))
+    # The same with every programme recorded for the year (each row carries its version).
+    for program_ in Program.objects.of_plan(city_a.plan):
+        ProgramProgress.objects.get_or_create(program=program_, fiscal_year=2023, defaults={"status": "partial"})
+    with django_assert_max_num_queries(40):
+        response = client.get(entry_url(city_a.plan, 2023))
+    assert all(form["edit_version"].value() for group in response.context["areas"]
+               for item in group["measures"] for _, form in item["rows"])
