@@ -2,14 +2,14 @@
 
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from plans.views import public_page, serve_upload, visible_plans
 
 from .models import Council, CouncilMember, Meeting, MeetingDocument
 
 
-@require_GET
+@require_safe
 def council_detail(request, pk):
     council = get_object_or_404(
         Council.objects.filter(plan__in=visible_plans(request))
@@ -27,7 +27,7 @@ def council_detail(request, pk):
     )
 
 
-@require_GET
+@require_safe
 def meeting_detail(request, pk):
     meeting = get_object_or_404(
         Meeting.objects.filter(council__plan__in=visible_plans(request))
@@ -42,7 +42,7 @@ def meeting_detail(request, pk):
     )
 
 
-@require_GET
+@require_safe
 def meeting_document(request, pk):
     document = get_object_or_404(
         MeetingDocument.objects.filter(meeting__council__plan__in=visible_plans(request)).select_related("meeting"),

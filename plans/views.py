@@ -13,7 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import urlencode
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from .feedback import FeedbackForm, is_local_path, over_rate_limit
 from .models import PUBLIC_STATUSES, Indicator, IndicatorValue, Municipality, Plan
@@ -77,7 +77,7 @@ def public_page(request, template: str, context: dict, plan: Plan | None = None)
     return response
 
 
-@require_GET
+@require_safe
 def municipality_detail(request, code):
     municipality = get_object_or_404(Municipality.objects.select_related("prefecture"), code=code)
     plans = list(
@@ -92,7 +92,7 @@ def municipality_detail(request, code):
     return public_page(request, "plans/municipality_detail.html", {"municipality": municipality, "plans": plans})
 
 
-@require_GET
+@require_safe
 def plan_detail(request, pk):
     plan = get_object_or_404(
         visible_plans(request)
@@ -103,7 +103,7 @@ def plan_detail(request, pk):
     return public_page(request, "plans/plan_detail.html", {"plan": plan, "municipality": plan.municipality}, plan)
 
 
-@require_GET
+@require_safe
 def plan_document(request, pk):
     """The plan's document (PDF); drafts' documents answer 404 like the drafts themselves."""
     plan = get_object_or_404(visible_plans(request), pk=pk)
@@ -144,7 +144,7 @@ def _thanks_url(page_path: str) -> str:
     return f"{url}?{urlencode({'page': page_path})}" if is_local_path(page_path) else url
 
 
-@require_GET
+@require_safe
 def feedback_thanks(request):
     page = request.GET.get("page", "")
     return TemplateResponse(request, "plans/feedback_thanks.html", {"back_to": page if is_local_path(page) else ""})

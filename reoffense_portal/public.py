@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from icalendar import Calendar, Event
 
 from councils.models import Council, Meeting
@@ -27,7 +27,7 @@ def published_meetings():
     return Meeting.objects.published().select_related("council__plan__municipality")
 
 
-@require_GET
+@require_safe
 def home(request):
     municipalities = (
         Municipality.objects.with_published_plans()
@@ -40,12 +40,12 @@ def home(request):
     return TemplateResponse(request, "public/home.html", {"municipalities": municipalities, "recent_meetings": recent})
 
 
-@require_GET
+@require_safe
 def accessibility(request):
     return TemplateResponse(request, "public/accessibility.html")
 
 
-@require_GET
+@require_safe
 def robots_txt(request):
     sitemap = request.build_absolute_uri(reverse("public:sitemap"))
     lines = ["User-agent: *", "Disallow: /admin/", "Disallow: /*?preview=", f"Sitemap: {sitemap}", ""]
@@ -130,7 +130,7 @@ class UpdatesFeed(Feed):
         return item.updated
 
 
-@require_GET
+@require_safe
 def meetings_calendar(request, code=None):
     """iCalendar (RFC 5545) of council meetings with a date, for all or one municipality."""
     meetings = published_meetings().filter(held_on__isnull=False).order_by("held_on")

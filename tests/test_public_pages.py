@@ -173,3 +173,8 @@ def test_unknown_pages_answer_a_japanese_404(client, db):
     response = client.get("/plans/999999/")
     assert response.status_code == 404
     assert "ページが見つかりません" in response.content.decode()
+
+
+def test_pages_answer_head_requests(client, seeded):
+    for url in ["/", "/plans/1001/", "/councils/1001/", "/meetings/1024/", "/feeds/meetings.ics"]:
+        assert client.head(url).status_code == 200, url

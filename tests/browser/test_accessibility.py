@@ -122,3 +122,29 @@ def test_focus_is_visible(public_site, page):
     page.keyboard.press("Tab")
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline == "solid"
+
+
+def test_text_enlarged_to_200_percent_stays_readable_without_sideways_scrolling(public_site, browser, live_server):
+    context = browser.new_context(base_url=live_server.url, locale="ja-JP", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        for url in ["/", "/plans/2001/", "/meetings/1024/"]:
+            page.goto(url)
+            normal = page.evaluate("parseFloat(getComputedStyle(document.querySelector('h1')).fontSize)")
+            page.evaluate("document.documentElement.style.fontSize = '200%'")
+            enlarged = page.evaluate("parseFloat(getComputedStyle(document.querySelector('h1')).fontSize)")
+            assert enlarged == 2 * normal, url
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, f"{url}: {overflow}px sideways at 200 % text"
+        page.screenshot(path=SCREENSHOTS / "meeting-text-200.png")
+    finally:
+        context.close()
+
+
+def test_print_leaves_out_navigation_and_the_survey(public_site, page):
+    page.goto("/plans/1001/")
+    page.emulate_media(media="print")
+    assert page.locator(".feedback").is_hidden()
+    assert page.locator(".site-nav").is_hidden()
+    assert page.locator("main h1").is_visible()
+    assert page.locator(".contact").is_visible()
