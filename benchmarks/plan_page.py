@@ -2,6 +2,7 @@
 """Requests per second of the public plan page, beside a bare Django view, served by gunicorn.
 
     .venv/bin/python benchmarks/plan_page.py [--scale 10] [--seconds 5] [--workers 2] [--clients 4]
+    REDIS_URL=redis://127.0.0.1:6379/15 .venv/bin/python benchmarks/plan_page.py   # the production cache
 
 Builds a throw-away SQLite database holding one plan `--scale` times the size
 of Kumamoto's (tests/public_data.py: areas, measures, programmes with

@@ -16,9 +16,9 @@ Only anonymous GET/HEAD requests without a query string are served from the
 cache (``?preview=1`` and the staff who use it never are), and only 200
 responses are stored, so a draft's 404 can never be cached into a page.
 
-With several server processes the cache must be shared (e.g. Redis via
-``CACHES``); with the default per-process memory cache a stale page lives at
-most ``PAGE_TIMEOUT`` seconds in the processes that did not see the change.
+With several server processes the cache must be shared (set ``REDIS_URL``);
+with the per-process memory cache used without it, a process that did not
+see a change keeps a stale page for at most ``PAGE_TIMEOUT`` seconds.
 """
 
 import uuid

@@ -105,12 +105,25 @@ DATABASES = {
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "reoffense-portal",
+# The public page cache is emptied on every staff change and the page survey's rate limit counts
+# per address, so with several server processes (gunicorn workers) they must share one cache:
+# set REDIS_URL (e.g. redis://127.0.0.1:6379/0). Without it each process keeps its own memory
+# cache, which is right for one process (runserver, tests).
+if os.environ.get("REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            "KEY_PREFIX": "reoffense-portal",
+        }
     }
-}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "reoffense-portal",
+        }
+    }
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
