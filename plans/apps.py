@@ -6,4 +6,10 @@ class PlansConfig(AppConfig):
     verbose_name = "計画"
 
     def ready(self):
+        from django.db.models.signals import post_migrate
+
         from . import signals  # noqa: F401  (connects the handlers)
+        from .roles import ensure_staff_groups_after_migrate
+
+        # After the permissions of each app exist (Django creates them on post_migrate, too).
+        post_migrate.connect(ensure_staff_groups_after_migrate, dispatch_uid="plans_ensure_staff_groups")

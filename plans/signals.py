@@ -21,10 +21,9 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from .models import Plan, StaffMembership
+from .roles import EDITOR_GROUP, PUBLISHER_GROUP
 from .scoping import MunicipalityScopedQuerySet
 
-EDITOR_GROUP = "編集者"
-PUBLISHER_GROUP = "公開責任者"
 PLAN_SUFFIX = "plan__municipality"
 
 

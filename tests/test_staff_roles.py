@@ -188,3 +188,12 @@ def test_a_change_in_another_plan_does_not_move_this_plans_date(world):
     Plan.objects.update(updated_at=long_ago)
     city_b.progress.save()
     assert Plan.objects.get(pk=city_a.plan.pk).updated_at == long_ago
+
+
+def test_the_groups_come_back_complete_after_a_flush_or_migrate():
+    from django.core.management import call_command
+
+    Group.objects.filter(name__in=["編集者", "公開責任者"]).delete()
+    call_command("migrate", verbosity=0)  # nothing to apply; post_migrate restores the groups
+    assert Group.objects.get(name="編集者").permissions.filter(codename="change_programprogress").exists()
+    assert Group.objects.get(name="公開責任者").permissions.filter(codename="publish_plan").exists()

@@ -1,0 +1,50 @@
+"""The two staff roles as permission groups: 編集者 (editor) and 公開責任者 (publisher).
+
+Which municipality's rows a member sees is decided by for_user(); whether a
+user may publish a given plan by Plan.may_be_published_by(). The groups are
+created by the data migration plans/0004_staff_groups and kept complete after
+every migrate or flush by ensure_staff_groups() (post_migrate), so a database
+emptied by `flush` (as Django's transactional tests do) still has them.
+"""
+
+from django.db.models import Q
+
+EDITOR_GROUP = "編集者"
+PUBLISHER_GROUP = "公開責任者"
+
+# Models staff edit in full (add, change, delete, view).
+EDITABLE = {
+    "plans": ["department", "organization", "formulationstep", "challenge", "indicator", "indicatorvalue"],
+    "measures": ["priorityarea", "measure", "program", "programprogress"],
+    "councils": ["council", "councilmember", "meeting", "agendaitem", "meetingdocument"],
+}
+# Models staff only read: their municipality, the national priorities, residents' feedback.
+VIEW_ONLY = {"plans": ["municipality", "nationalpriority", "feedback"]}
+
+EDITOR_PERMISSIONS = (
+    [(app, f"{action}_{model}") for app, models in EDITABLE.items() for model in models
+     for action in ("add", "change", "delete", "view")]
+    + [(app, f"view_{model}") for app, models in VIEW_ONLY.items() for model in models]
+    # Editors write drafts of plans but neither delete nor publish them.
+    + [("plans", "add_plan"), ("plans", "change_plan"), ("plans", "view_plan")]
+)
+PUBLISHER_PERMISSIONS = EDITOR_PERMISSIONS + [("plans", "delete_plan"), ("plans", "publish_plan")]
+ROLE_GROUPS = {EDITOR_GROUP: EDITOR_PERMISSIONS, PUBLISHER_GROUP: PUBLISHER_PERMISSIONS}
+
+
+def ensure_staff_groups(Group, Permission) -> None:
+    """Create the groups if missing and grant them every role permission that exists (never removes any)."""
+    for name, wanted in ROLE_GROUPS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        match = Q()
+        for app_label, codename in wanted:
+            match |= Q(content_type__app_label=app_label, codename=codename)
+        group.permissions.add(*Permission.objects.filter(match))
+
+
+def ensure_staff_groups_after_migrate(sender, **kwargs) -> None:
+    if sender.label not in EDITABLE:
+        return
+    from django.contrib.auth.models import Group, Permission
+
+    ensure_staff_groups(Group, Permission)
