@@ -101,6 +101,11 @@ class ProgramAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
         return "、".join(department.name for department in program.departments.all())
 
 
+def yen(amount) -> str:
+    """1500000 → 1,500,000円 (blank stays blank)."""
+    return "" if amount is None else f"{amount:,}円"
+
+
 def set_status_action(status):
     """A bulk action per status; each row is saved on its own so its history records the change."""
 
@@ -126,7 +131,7 @@ def set_status_action(status):
 @admin.register(ProgramProgress)
 class ProgramProgressAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
     resource_classes = [ProgramProgressResource]
-    list_display = ["program", "fiscal_year_label", "status", "support_count", "budget", "actual_cost"]
+    list_display = ["program", "fiscal_year_label", "status", "support_count", "budget_label", "actual_cost_label"]
     list_filter = [FiscalYearFilter, "status", "program__measure__area__plan__municipality",
                    "program__measure__area__plan", "program__measure__area"]
     search_fields = ["program__name", "results", "program__departments__name"]
@@ -137,6 +142,14 @@ class ProgramProgressAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
     @admin.display(description="年度", ordering="fiscal_year")
     def fiscal_year_label(self, progress):
         return progress.fiscal_year_label
+
+    @admin.display(description="予算額", ordering="budget")
+    def budget_label(self, progress):
+        return yen(progress.budget)
+
+    @admin.display(description="決算額", ordering="actual_cost")
+    def actual_cost_label(self, progress):
+        return yen(progress.actual_cost)
 
     def get_urls(self):
         entry = ProgressEntry(self)

@@ -249,6 +249,11 @@ class PlanAdmin(StaffHistoryAdmin):
                 request, f"{names}は公開責任者ではないため変更できませんでした。", messages.ERROR
             )
 
+    def has_delete_permission(self, request, obj=None):
+        """Deleting a plan is a publisher's decision, in the plan's own municipality."""
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or obj.may_be_published_by(request.user))
+
     def has_publish_permission(self, request):
         return request.user.has_perm("plans.publish_plan")
 

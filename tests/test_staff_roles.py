@@ -197,3 +197,19 @@ def test_the_groups_come_back_complete_after_a_flush_or_migrate():
     call_command("migrate", verbosity=0)  # nothing to apply; post_migrate restores the groups
     assert Group.objects.get(name="編集者").permissions.filter(codename="change_programprogress").exists()
     assert Group.objects.get(name="公開責任者").permissions.filter(codename="publish_plan").exists()
+
+
+def test_only_a_publisher_of_the_plans_own_city_deletes_it(client, world):
+    city_a, city_b = world
+    StaffMembership.objects.create(user=city_a.publisher, municipality=city_b.municipality, role="editor")
+    client.force_login(city_a.publisher)
+    delete_b = reverse("admin:plans_plan_delete", args=[city_b.plan.pk])
+    assert client.post(delete_b, {"post": "yes"}).status_code == 403
+    client.post(reverse("admin:plans_plan_changelist"),
+                {"action": "delete_selected", "_selected_action": [city_b.plan.pk], "post": "yes"})
+    assert Plan.objects.filter(pk=city_b.plan.pk).exists()
+    client.force_login(city_a.editor)
+    assert client.post(reverse("admin:plans_plan_delete", args=[city_a.plan.pk]), {"post": "yes"}).status_code == 403
+    client.force_login(city_a.publisher)
+    response = client.post(reverse("admin:plans_plan_delete", args=[city_a.plan.pk]), {"post": "yes"})
+    assert response.status_code == 302 and not Plan.objects.filter(pk=city_a.plan.pk).exists()
