@@ -73,6 +73,7 @@ class MeetingResource(CouncilMixin, PortalResource):
 
     class Meta(PortalResource.Meta):
         model = Meeting
+        use_bulk = True  # no many-to-many columns: saved in batches, history included
         fields = (
             "municipality", "plan", "council", "fiscal_year", "sequence", "held_on", "starts_at",
             "ends_at", "venue", "status", "reviewed_fiscal_year", "minutes",
@@ -132,6 +133,7 @@ class CouncilMemberResource(CouncilMixin, PortalResource):
 
     class Meta(PortalResource.Meta):
         model = CouncilMember
+        use_bulk = True  # no many-to-many columns: saved in batches, history included
         fields = (
             "municipality", "plan", "council", "organization", "sector", "role", "representative",
             "term_start", "term_end", "order",

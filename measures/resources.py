@@ -239,6 +239,7 @@ class ProgramProgressResource(PlanPartsMixin, PortalResource):
 
     class Meta(PortalResource.Meta):
         model = ProgramProgress
+        use_bulk = True  # no many-to-many columns: saved in batches, history included
         fields = (
             "municipality", "plan", "area_number", "measure_number", "program", "fiscal_year",
             "status", "results", "support_count", "budget", "actual_cost", "subsidy_rate",

@@ -33,6 +33,7 @@ class OrganizationResource(PortalResource):
 
     class Meta(PortalResource.Meta):
         model = Organization
+        use_bulk = True  # no many-to-many columns: saved in batches, history included
         fields = ("municipality", "name", "sector", "website")
         import_order = export_order = fields
 
@@ -82,6 +83,7 @@ class IndicatorValueResource(PortalResource):
 
     class Meta(PortalResource.Meta):
         model = IndicatorValue
+        use_bulk = True  # no many-to-many columns: saved in batches, history included
         fields = ("municipality", "plan", "indicator", "year", "value", "prefecture_value", "national_value", "note")
         import_order = export_order = fields
 

@@ -490,6 +490,8 @@ def parse_decimal(value, *, rate: bool = False) -> Decimal | None:
     if abs(number) >= Decimal(10) ** 15:
         raise ValueError(f"{shown(value)} は大きすぎます")
     if rate:
+        if not 0 <= number <= 1:
+            raise ValueError(f"{shown(value)} は0から1の間で入力してください（1/2 なら「1/2」「0.5」「50%」）")
         number = number.quantize(Decimal("0.001"))
     return number
 
@@ -762,6 +764,8 @@ class PortalResource(resources.ModelResource):
 
     class Meta:
         skip_unchanged = True
+        # No deep copy of every row's object graph: snapshot() and skip_row() tell unchanged rows.
+        skip_diff = True
         report_skipped = True
         clean_model_instances = True
         use_transactions = True
@@ -781,6 +785,7 @@ class PortalResource(resources.ModelResource):
         self._seen_keys = {}
         self._line = None
         self._touched = False
+        self._instance = self._before = None
         self.line_numbers = []
         self.cache = {}
 
@@ -903,10 +908,13 @@ class PortalResource(resources.ModelResource):
             raise ValidationError(f"{description}の行が{previous}行目にもあります。1行にまとめてください")
         self._seen_keys[key] = self._line
 
+    def change_reason(self) -> str:
+        return f"ファイルから取り込み（{self.file_name}）" if self.file_name else "ファイルから取り込み"
+
     def stamp(self, instance):
         """Record who imported, for django-simple-history."""
         instance._history_user = self.user
-        instance._change_reason = f"ファイルから取り込み（{self.file_name}）" if self.file_name else "ファイルから取り込み"
+        instance._change_reason = self.change_reason()
         return instance
 
     def save_parent(self, instance):
@@ -920,14 +928,34 @@ class PortalResource(resources.ModelResource):
     def find_or_build(self, row) -> tuple[Model, bool]:
         raise NotImplementedError
 
+    def own_fields(self):
+        """The columns this row sets on its own object (not keys, not parents)."""
+        skip = set(self.key_fields) | set(self.resolved_fields)
+        return [(name, f) for name, f in self.fields.items() if name not in skip and not f.readonly]
+
+    def snapshot(self, instance, row) -> dict:
+        """The values of the row's own columns, to tell an unchanged row without a deep copy."""
+        values = {}
+        for name, field in self.own_fields():
+            if field.column_name not in row:
+                continue
+            if isinstance(field.widget, widgets.ManyToManyWidget):
+                related = field.get_value(instance) if instance.pk else None
+                values[name] = sorted(o.pk for o in related.all()) if related is not None else []
+            else:
+                values[name] = field.get_value(instance)
+        return values
+
     def get_or_init_instance(self, instance_loader, row):
-        return self.find_or_build(row)
+        instance, new = self.find_or_build(row)
+        self._instance = instance
+        self._before = None if new else self.snapshot(instance, row)
+        return instance, new
 
     def import_instance(self, instance, row, **kwargs):
         errors = {}
-        skip = set(self.key_fields) | set(self.resolved_fields)
-        for name, field in self.fields.items():
-            if name in skip or field.readonly or field.column_name not in row:
+        for name, field in self.own_fields():
+            if field.column_name not in row:
                 continue
             try:
                 if isinstance(field.widget, widgets.ManyToManyWidget):
@@ -935,7 +963,9 @@ class PortalResource(resources.ModelResource):
                 else:
                     self.import_field(field, instance, row, **kwargs)
             except ValueError as e:
-                errors[field.column_name] = ValidationError(str(e), code="invalid")
+                # Keyed by the model field, so that full_clean does not repeat the complaint.
+                key = field.attribute if "__" not in field.attribute else field.column_name
+                errors[key] = ValidationError(str(e), code="invalid")
         if errors:
             raise ValidationError(errors)
 
@@ -943,17 +973,101 @@ class PortalResource(resources.ModelResource):
         return [f for f in super().get_import_fields() if not f.readonly]
 
     def skip_row(self, instance, original, row, import_validation_errors=None):
-        if self._touched:
+        """Unchanged: an existing row whose own columns and parents are as stored."""
+        if import_validation_errors or self._touched or self._before is None:
             return False
-        return super().skip_row(instance, original, row, import_validation_errors)
+        after = {}
+        for name, field in self.own_fields():
+            if name not in self._before:
+                continue
+            if isinstance(field.widget, widgets.ManyToManyWidget):
+                after[name] = sorted(o.pk for o in field.clean(row))
+            else:
+                after[name] = field.get_value(instance)
+        return after == self._before
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
-        # Uniqueness is the file's keys: rows are looked up by them and a key
-        # appears once per file, so no query per row is needed.
-        super().validate_instance(instance, import_validation_errors, validate_unique=False)
+        """The model's own validation, without a query per row.
+
+        Uniqueness follows from the file's keys (rows are looked up by them and
+        a key may appear once per file); the check constraints repeat what the
+        models' clean() and validators already say, and the database enforces
+        them anyway inside the import's transaction.
+        """
+        errors = dict(import_validation_errors or {})
+        # Parents were loaded through for_user() (or saved) by find_or_build: no query to re-check them.
+        resolved = [
+            f.name for f in instance._meta.concrete_fields
+            if f.is_relation and f.is_cached(instance) and getattr(f.get_cached_value(instance), "pk", None)
+        ]
+        try:
+            instance.full_clean(exclude=list(errors) + resolved, validate_unique=False, validate_constraints=False)
+        except ValidationError as e:
+            errors = e.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def preview_cells(self, row_result):
+        """The preview's cells: the row as it will be stored, changed cells marked."""
+        from django.utils.html import format_html
+
+        instance = self._instance
+        changed = None
+        if row_result.import_type == RowResult.IMPORT_TYPE_UPDATE and self._before is not None:
+            changed = {
+                self.fields[name].column_name for name, value in self._before.items()
+                if not isinstance(self.fields[name].widget, widgets.ManyToManyWidget)
+                and self.fields[name].get_value(instance) != value
+            }
+        cells = []
+        for field in self.get_import_fields():
+            try:
+                value = field.export(instance)
+            except ValueError:  # a many-to-many of an unsaved row
+                value = ""
+            value = "" if value is None else value
+            cells.append(format_html("<ins>{}</ins>", value) if changed and field.column_name in changed else value)
+        return cells
 
     def before_save_instance(self, instance, row, **kwargs):
         self.stamp(instance)
+
+    # -- bulk saving (resources without many-to-many columns set Meta.use_bulk) --
+
+    def _bulk(self, instances, save, result, raise_errors):
+        """Save a batch with its history rows (user and reason as for single saves) and move 更新日."""
+        from .models import Plan
+        from .signals import plan_id_of
+
+        if not instances:
+            return
+        try:
+            save(instances)
+        except Exception as e:
+            self.handle_import_error(result, RowFailure(f"保存できませんでした（{type(e).__name__}: {e}）。何も保存されていません。"), raise_errors)
+        else:
+            for plan_id in {plan_id_of(instance) for instance in instances}:
+                Plan.touch(plan_id)
+        finally:
+            instances.clear()
+
+    def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        from simple_history.utils import bulk_create_with_history
+
+        self._bulk(self.create_instances, lambda objs: bulk_create_with_history(
+            objs, self._meta.model, batch_size=batch_size, default_user=self.user,
+            default_change_reason=self.change_reason(),
+        ), result, raise_errors)
+
+    def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        from simple_history.utils import bulk_update_with_history
+
+        fields = [f.attribute for _, f in self.own_fields()
+                  if "__" not in f.attribute and not isinstance(f.widget, widgets.ManyToManyWidget)]
+        self._bulk(self.update_instances, lambda objs: bulk_update_with_history(
+            objs, self._meta.model, fields, batch_size=batch_size, default_user=self.user,
+            default_change_reason=self.change_reason(),
+        ), result, raise_errors)
 
     def describe(self, line: int, error: ValidationError) -> ValidationError:
         """「3行目『年度』: “R6年” を年度として読めません」 for every message of a row."""
@@ -973,7 +1087,10 @@ class PortalResource(resources.ModelResource):
         number = kwargs.get("row_number") or 0
         self._line = self.line_numbers[number - 1] if 0 < number <= len(self.line_numbers) else number + 1
         self._touched = False
+        self._instance = self._before = None
         row_result = super().import_row(row, instance_loader, **kwargs)
+        if row_result.is_valid() and self._instance is not None:
+            row_result.diff = self.preview_cells(row_result)
         if row_result.validation_error is not None:
             row_result.validation_error = self.describe(self._line, row_result.validation_error)
         if row_result.errors:

@@ -151,3 +151,16 @@ def test_an_editor_of_two_cities_imports_into_both(kumamoto, yamaguchi):
     result = run_import(ProgramProgressResource, csv_bytes([HEADER, row("2025"), other]), user)
     assert not result.has_problems(), result.messages()
     assert ProgramProgress.objects.filter(fiscal_year=2025).count() == 2
+
+
+def test_an_import_moves_the_plans_update_date_and_an_unchanged_one_does_not(kumamoto, editor):
+    import datetime
+
+    from plans.models import Plan
+
+    Plan.objects.filter(pk=kumamoto.plan.pk).update(updated_at=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC))
+    unchanged = row("2024", results="説明会を2回開催", support="12", budget="1500000", cost="1320000", rate="0.5")
+    run_import(ProgramProgressResource, csv_bytes([HEADER, unchanged]), editor)
+    assert Plan.objects.get(pk=kumamoto.plan.pk).updated_at.year == 2020
+    run_import(ProgramProgressResource, csv_bytes([HEADER, row("2025")]), editor)
+    assert Plan.objects.get(pk=kumamoto.plan.pk).updated_at.year > 2020
