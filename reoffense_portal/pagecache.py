@@ -16,15 +16,21 @@ Only anonymous GET/HEAD requests without a query string are served from the
 cache (``?preview=1`` and the staff who use it never are), and only 200
 responses are stored, so a draft's 404 can never be cached into a page.
 
-With several server processes the cache must be shared (set ``REDIS_URL``);
-with the per-process memory cache used without it, a process that did not
-see a change keeps a stale page for at most ``PAGE_TIMEOUT`` seconds.
+Only the data version lives in Django's default cache, which several server
+processes must share (set ``REDIS_URL``) so that a change seen by one empties
+the pages of all. The rendered pages themselves stay in each process's
+memory: a page never changes under its key (a new data version is a new key),
+so a local copy is never stale, and a cached page costs one small read of the
+shared cache instead of fetching half a megabyte from it. Without a shared
+cache, a process that did not see a change keeps serving its pages for at
+most ``PAGE_TIMEOUT`` seconds.
 """
 
 import uuid
 from functools import wraps
 
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
@@ -35,9 +41,14 @@ PAGE_TIMEOUT = 600
 # Rendered where {% csrf_token %} puts the token; replaced per response.
 CSRF_PLACEHOLDER = "__csrf_token_of_this_visitor__"
 PLACEHOLDER_BYTES = CSRF_PLACEHOLDER.encode()
+PAGE_ENTRIES = 200  # rendered pages kept per process; the oldest go first
 PORTAL_APPS = {"plans", "measures", "councils"}
 # Models whose changes do not show on public pages.
 IGNORED_MODELS = {"plans.feedback", "plans.staffmembership"}
+
+
+# Rendered pages of this process, keyed by data version and path.
+pages = LocMemCache("public-pages", {"TIMEOUT": PAGE_TIMEOUT, "OPTIONS": {"MAX_ENTRIES": PAGE_ENTRIES}})
 
 
 def data_version() -> str:
@@ -92,7 +103,7 @@ def cache_public_page(view):
         if not is_cacheable(request):
             return view(request, *args, **kwargs)
         key = f"public-page:{data_version()}:{request.path}"
-        cached = cache.get(key)
+        cached = pages.get(key)
         if cached is None:
             response = view(request, *args, **kwargs)
             if response.status_code != 200 or not isinstance(response, TemplateResponse):
@@ -100,7 +111,7 @@ def cache_public_page(view):
             response.context_data = {**(response.context_data or {}), "csrf_token": CSRF_PLACEHOLDER}
             response.render()
             cached = (response.content, response["Content-Type"])
-            cache.set(key, cached, PAGE_TIMEOUT)
+            pages.set(key, cached)
         content, content_type = cached
         if PLACEHOLDER_BYTES in content:
             content = content.replace(PLACEHOLDER_BYTES, get_token(request).encode())
