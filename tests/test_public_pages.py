@@ -25,7 +25,7 @@ def text_of(client, url) -> str:
     response = client.get(url)
     assert response.status_code == 200
     html = response.content.decode()
-    html = re.sub(r"<svg\b.*?</svg>", "", html, flags=re.S)
+    html = re.sub(r"<svg\b.*?</svg>", "", html, flags=re.DOTALL)
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace("&quot;", '"')
 
 
