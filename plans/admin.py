@@ -169,6 +169,7 @@ class PlanAdmin(StaffHistoryAdmin):
     autocomplete_fields = ["municipality", "department"]
     readonly_fields = ["status", "published_at", "created_at", "updated_at"]
     actions = ["publish_selected", "unpublish_selected", "archive_selected"]
+    view_on_site = False  # the change form has its own 「公開ページを見る」 / 「プレビュー（案）」 link
     inlines = [FormulationStepInline, ChallengeInline, IndicatorInline]
     fieldsets = [
         ("基本情報", {

@@ -26,6 +26,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import NotRelationField, flatten_fieldsets, get_fields_from_path, unquote
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist, ValidationError
 from django.db import models
+from django.urls import NoReverseMatch
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -342,6 +343,20 @@ class ScopedAdminMixin(ScopedFieldsMixin):
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and self.in_scope(request, obj)
+
+    def view_on_site(self, obj):
+        """「サイト上で表示」: the public page, or its staff preview (案) while the plan is a draft."""
+        try:
+            url = obj.get_absolute_url()
+        except (AttributeError, NoReverseMatch):
+            return None
+        from .models import Plan
+        from .signals import plan_id_of
+
+        plan_id = obj.pk if isinstance(obj, Plan) else plan_id_of(obj)
+        if plan_id is not None and not Plan.objects.published().filter(pk=plan_id).exists():
+            return f"{url}?preview=1"
+        return url
 
     def get_export_queryset(self, request):
         """django-import-export (when mixed in later): exports only the user's municipalities."""

@@ -213,3 +213,14 @@ def test_only_a_publisher_of_the_plans_own_city_deletes_it(client, world):
     client.force_login(city_a.publisher)
     response = client.post(reverse("admin:plans_plan_delete", args=[city_a.plan.pk]), {"post": "yes"})
     assert response.status_code == 302 and not Plan.objects.filter(pk=city_a.plan.pk).exists()
+
+
+def test_view_on_site_of_a_draft_plans_parts_opens_the_preview(client, world):
+    city_a, _ = world
+    client.force_login(city_a.editor)
+    council_url = reverse("public:council", args=[city_a.council.pk])
+    page = client.get(reverse("admin:councils_council_change", args=[city_a.council.pk])).content.decode()
+    assert f'href="{council_url}?preview=1"' in page
+    Plan.objects.get(pk=city_a.plan.pk).publish()
+    page = client.get(reverse("admin:councils_council_change", args=[city_a.council.pk])).content.decode()
+    assert f'href="{council_url}"' in page
