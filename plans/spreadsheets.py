@@ -770,9 +770,11 @@ class PortalResource(resources.ModelResource):
         clean_model_instances = True
         use_transactions = True
 
-    def __init__(self, user=None, **kwargs):
+    def __init__(self, user=None, published_only=False, **kwargs):
         super().__init__()
         self.user = user
+        # Open data: published rows for anyone, instead of a staff user's municipalities.
+        self.published_only = published_only
         self.file_name = ""
         self._reset()
         for field in self.fields.values():
@@ -840,7 +842,8 @@ class PortalResource(resources.ModelResource):
         return self._meta.model.objects.for_user(self.user)
 
     def filter_export(self, queryset, **kwargs):
-        scoped = self._meta.model.objects.for_user(self.user).values("pk")
+        manager = self._meta.model.objects
+        scoped = (manager.published() if self.published_only else manager.for_user(self.user)).values("pk")
         return self.export_queryset(queryset.filter(pk__in=scoped))
 
     def export_queryset(self, queryset):

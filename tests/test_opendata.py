@@ -1,0 +1,103 @@
+"""Open data: residents download a published plan's data as CSV and JSON under CC BY 4.0; drafts never."""
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from measures.models import Program, ProgramProgress
+from measures.resources import PlanStructureResource, ProgramProgressResource
+from plans.models import Plan
+from plans.spreadsheets import read_spreadsheet
+from reoffense_portal.opendata import DATASETS
+from tests.import_export_factories import (  # noqa: F401 (fixtures)
+    build_city,
+    editor,
+    kumamoto,
+    run_import,
+    yamaguchi,
+)
+
+
+def test_json_holds_the_plan_areas_programmes_progress_indicators_and_meetings(client, kumamoto):
+    response = client.get(reverse("opendata:plan_json", args=[kumamoto.plan.pk]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    assert 'rel="license"' in response["Link"]
+    data = json.loads(response.content)
+    assert data["license"]["spdx"] == "CC-BY-4.0"
+    assert data["license"]["attribution"] == "出典：熊本市「熊本市再犯防止推進計画」（再犯防止推進計画ポータル）"
+    assert data["municipality"] == {"code": "431001", "name": "熊本市"}
+    program = data["areas"][0]["measures"][0]["programs"][0]
+    assert program["name"] == "協力雇用主の拡大"
+    assert program["departments"] == ["生活安全課"] and program["partners"] == ["保護観察所"]
+    assert program["progress"][0] == {
+        "fiscal_year": 2024, "fiscal_year_label": "令和6年度", "status": "実施", "results": "説明会を2回開催",
+        "support_count": 12, "budget_yen": 1500000, "actual_cost_yen": 1320000, "subsidy_rate": 0.5,
+    }
+    indicator = data["indicators"][0]
+    assert indicator["target"]["value"] == 450 and indicator["values"][0]["value"] == 478
+    assert indicator["values"][0]["label"] == "令和5年"
+    meeting = data["councils"][0]["meetings"][0]
+    assert meeting["label"] == "令和6年度第1回" and meeting["held_on"] == "2024-07-18"
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_every_csv_is_utf8_with_bom_licensed_and_has_the_plans_rows(client, kumamoto, dataset):
+    response = client.get(reverse("opendata:plan_csv", args=[kumamoto.plan.pk, dataset]))
+    assert response.status_code == 200
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    assert 'rel="license"' in response["Link"]
+    rows = read_spreadsheet(response.content)
+    assert len(rows) >= 1 and {str(r[0]) for r in rows} == {"431001"}
+
+
+def test_drafts_are_never_served(client, kumamoto):
+    Plan.objects.filter(pk=kumamoto.plan.pk).update(status=Plan.Status.DRAFT)
+    assert client.get(reverse("opendata:plan_json", args=[kumamoto.plan.pk])).status_code == 404
+    for dataset in DATASETS:
+        assert client.get(reverse("opendata:plan_csv", args=[kumamoto.plan.pk, dataset])).status_code == 404
+
+
+def test_a_draft_plans_rows_never_appear_in_another_plans_files(client, kumamoto, yamaguchi):
+    Plan.objects.filter(pk=yamaguchi.plan.pk).update(status=Plan.Status.DRAFT)
+    for dataset in DATASETS:
+        body = client.get(reverse("opendata:plan_csv", args=[kumamoto.plan.pk, dataset])).content.decode("utf-8-sig")
+        assert "山口" not in body and "352039" not in body
+
+
+def test_archived_plans_stay_downloadable(client, kumamoto):
+    Plan.objects.filter(pk=kumamoto.plan.pk).update(status=Plan.Status.ARCHIVED)
+    assert client.get(reverse("opendata:plan_json", args=[kumamoto.plan.pk])).status_code == 200
+
+
+def test_unknown_dataset_and_unknown_plan_are_404(client, kumamoto):
+    assert client.get(reverse("opendata:plan_csv", args=[kumamoto.plan.pk, "users"])).status_code == 404
+    assert client.get(reverse("opendata:plan_json", args=[999999])).status_code == 404
+
+
+def test_open_data_csv_is_the_sheet_staff_import(client, kumamoto, editor):
+    for dataset, resource in (("programs", PlanStructureResource), ("progress", ProgramProgressResource)):
+        data = client.get(reverse("opendata:plan_csv", args=[kumamoto.plan.pk, dataset])).content
+        result = run_import(resource, data, editor)
+        assert not result.has_problems(), result.messages()
+        assert {r.import_type for r in result.rows} == {"skip"}
+
+
+def test_plan_page_links_the_open_data_with_the_licence(client, kumamoto):
+    page = client.get(kumamoto.plan.get_absolute_url()).content.decode()
+    assert reverse("opendata:plan_json", args=[kumamoto.plan.pk]) in page
+    assert reverse("opendata:plan_csv", args=[kumamoto.plan.pk, "progress"]) in page
+    assert "CC BY 4.0" in page and 'rel="license"' in page
+
+
+def test_json_query_count_does_not_grow_with_the_plan(client, kumamoto, django_assert_max_num_queries):
+    url = reverse("opendata:plan_json", args=[kumamoto.plan.pk])
+    with django_assert_max_num_queries(20) as small:
+        client.get(url)
+    for i in range(20):
+        program = Program.objects.create(measure=kumamoto.measure, name=f"追加事業{i}", order=10 + i)
+        program.departments.add(kumamoto.department)
+        ProgramProgress.objects.create(program=program, fiscal_year=2024, status="implemented")
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        client.get(url)
