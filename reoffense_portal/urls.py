@@ -11,6 +11,8 @@ urlpatterns = [
     # PDF summaries (staff under admin/summaries/, so before the admin's catch-all; residents under plans/).
     path("", include("reoffense_portal.summaries.urls")),
     path("admin/", admin.site.urls),
+    # Open data of published plans (CSV and JSON, CC BY 4.0).
+    path("opendata/", include("reoffense_portal.opendata")),
     # Residents' pages. Uploaded files are served only through views that check publication,
     # never from MEDIA_URL, so a draft's document cannot leak.
     path("", include("reoffense_portal.public_urls")),
