@@ -2,6 +2,7 @@
 
 from axes.helpers import get_client_username, get_cool_off, get_failure_limit
 from django.conf import settings
+from django.contrib import admin
 from django.shortcuts import render
 
 
@@ -9,9 +10,9 @@ def lockout_response(request, original_response=None, credentials=None):
     """429 with a page that says how long to wait; the lock lifts by itself after the cool-off."""
     cool_off = get_cool_off(request)
     context = {
+        **admin.site.each_context(request),
         "failure_limit": get_failure_limit(request, credentials),
         "username": get_client_username(request, credentials) or "",
         "cooloff_minutes": int(cool_off.total_seconds() // 60) if cool_off else None,
-        "site_title": "再犯防止推進計画ポータル",
     }
     return render(request, "admin/login_locked.html", context, status=settings.AXES_HTTP_RESPONSE_CODE)

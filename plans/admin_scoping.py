@@ -28,6 +28,7 @@ from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist, Valida
 from django.db import models
 from django.urls import NoReverseMatch
 from django.utils import timezone
+from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import eras
@@ -267,6 +268,21 @@ class ScopedFieldsMixin:
             if isinstance(formfield, forms.ModelMultipleChoiceField):
                 formfield.error_messages["invalid_pk_value"] = message
         return formfield
+
+    FISCAL_YEAR_FIELDS = ("fiscal_year", "reviewed_fiscal_year")
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        """Fiscal years are chosen as 「令和6年度（2024年度）」, not typed as 2024."""
+        if db_field.name in self.FISCAL_YEAR_FIELDS and isinstance(db_field, models.PositiveSmallIntegerField):
+            empty = [("", "---------")]
+            return forms.TypedChoiceField(
+                choices=empty + eras.fiscal_year_choices(first=2010),
+                coerce=int,
+                empty_value=None,
+                required=not db_field.blank,
+                label=capfirst(db_field.verbose_name),
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         self._limit_choices(db_field, request, kwargs)

@@ -73,3 +73,13 @@ def test_the_plan_page_holds_areas_councils_steps_challenges_and_indicators(worl
     page = superuser_client.get(reverse("admin:plans_plan_change", args=[city_a.plan.pk])).content.decode()
     for text in ("重点施策", "会議体", "策定経過", "課題", "指標", "就労支援", "年度の進捗入力"):
         assert text in page
+
+
+def test_fiscal_years_are_chosen_in_japanese_in_forms(world, superuser_client):
+    city_a, _ = world
+    page = superuser_client.get(reverse("admin:measures_programprogress_change", args=[city_a.progress.pk]))
+    html = page.content.decode()
+    assert '<option value="2023" selected>令和5年度（2023年度）</option>' in html
+    assert "令和元年度（2019年度）" in html
+    page = superuser_client.get(reverse("admin:councils_meeting_change", args=[city_a.meeting.pk])).content.decode()
+    assert '<option value="2024" selected>令和6年度（2024年度）</option>' in page

@@ -44,6 +44,7 @@ def test_five_failures_lock_the_user_name_from_that_address_with_a_japanese_page
     assert response.status_code == 429
     page = response.content.decode()
     assert "ログインが一時的に制限されています" in page and "30分ほど待って" in page
+    assert "再犯防止推進計画ポータル 管理画面" in page
     # Even the right password is refused while locked.
     response = login(client, staff.username, PASSWORD)
     assert response.status_code == 429
