@@ -9,7 +9,15 @@ from django.contrib.auth import get_user_model
 
 from councils.models import Council, CouncilMember, Meeting
 from measures.models import Measure, PriorityArea, Program, ProgramProgress
-from plans.models import Department, Indicator, IndicatorValue, Municipality, Organization, Plan, StaffMembership
+from plans.models import (
+    Department,
+    Indicator,
+    IndicatorValue,
+    Municipality,
+    Organization,
+    Plan,
+    StaffMembership,
+)
 from plans.spreadsheets import read_spreadsheet
 
 

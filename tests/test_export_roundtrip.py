@@ -1,3 +1,4 @@
+# ruff: noqa: F811 (pytest fixtures imported from tests.import_export_factories)
 """Export produces exactly what import reads: export → import changes nothing and writes no history."""
 
 import io

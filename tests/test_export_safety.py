@@ -1,3 +1,4 @@
+# ruff: noqa: F811 (pytest fixtures imported from tests.import_export_factories)
 """Exported cells never run as formulas; numbers stay numbers."""
 
 import csv

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 (pytest fixtures imported from tests.import_export_factories)
 """Importing through the admin: template, preview, confirm, permissions, isolation."""
 
 import pytest
@@ -71,8 +72,9 @@ def test_an_unreadable_file_is_a_form_error_not_a_server_error(logged_in, kumamo
 
 
 def test_xlsx_upload_is_read_even_when_csv_was_chosen(logged_in, kumamoto):
-    from plans.spreadsheets import write_xlsx
     import tablib
+
+    from plans.spreadsheets import write_xlsx
 
     dataset = tablib.Dataset(progress_row(2025), headers=HEADER)
     response = upload(logged_in, write_xlsx(dataset), name="進捗.xlsx", fmt="0")

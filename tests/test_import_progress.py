@@ -1,3 +1,4 @@
+# ruff: noqa: F811 (pytest fixtures imported from tests.import_export_factories)
 """Yearly programme progress from a spreadsheet: the job staff do every year."""
 
 from decimal import Decimal

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 (pytest fixtures imported from tests.import_export_factories)
 """Whatever staff upload, the import answers in Japanese and never half-writes.
 
 Hypothesis feeds the admin import view random bytes, wrong encodings,

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 (pytest fixtures imported from tests.import_export_factories)
 """The plan structure sheet: areas, measures and programmes in one table, as cities keep them in Excel."""
 
 from measures.models import Measure, PriorityArea, Program

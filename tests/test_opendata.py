@@ -1,3 +1,4 @@
+# ruff: noqa: F811 (pytest fixtures imported from tests.import_export_factories)
 """Open data: residents download a published plan's data as CSV and JSON under CC BY 4.0; drafts never."""
 
 import json
