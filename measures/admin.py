@@ -37,15 +37,23 @@ class PriorityAreaAdmin(StaffHistoryAdmin):
     inlines = [MeasureInline]
     fieldsets = [
         (None, {"fields": ["plan", "number", "title", "description"]}),
-        ("本編の該当ページ", {
-            "fields": [("page_from", "page_to")],
-            "description": "概要版に「本編P27～P33」と表示されます。1ページだけなら開始ページのみ入力します。",
-        }),
+        (
+            "本編の該当ページ",
+            {
+                "fields": [("page_from", "page_to")],
+                "description": "概要版に「本編P27～P33」と表示されます。1ページだけなら開始ページのみ入力します。",
+            },
+        ),
         ("国の計画との対応", {"fields": ["national_priorities"]}),
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("plan").prefetch_related("national_priorities")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("plan")
+            .prefetch_related("national_priorities")
+        )
 
     @admin.display(description="本編の該当ページ")
     def page_reference(self, area):
@@ -79,15 +87,28 @@ class MeasureAdmin(StaffHistoryAdmin):
 
 class ProgramProgressInline(StaffTabularInline):
     model = ProgramProgress
-    fields = ["fiscal_year", "status", "results", "support_count", "budget", "actual_cost", "subsidy_rate"]
+    fields = [
+        "fiscal_year",
+        "status",
+        "results",
+        "support_count",
+        "budget",
+        "actual_cost",
+        "subsidy_rate",
+    ]
 
 
 @admin.register(Program)
 class ProgramAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
     resource_classes = [PlanStructureResource]
     list_display = ["name", "measure", "department_list", "is_existing"]
-    list_filter = ["is_existing", "measure__area__plan__municipality", "measure__area__plan", "measure__area",
-                   "departments"]
+    list_filter = [
+        "is_existing",
+        "measure__area__plan__municipality",
+        "measure__area__plan",
+        "measure__area",
+        "departments",
+    ]
     search_fields = ["name", "description", "departments__name", "partners__name"]
     autocomplete_fields = ["measure", "departments", "partners"]
     inlines = [ProgramProgressInline]
@@ -123,17 +144,29 @@ def set_status_action(status):
         )
 
     action.__name__ = f"set_status_{status.value}"
-    return admin.action(description=f"選択した進捗の実施状況を「{status.label}」にする", permissions=["change"])(
-        action
-    )
+    return admin.action(
+        description=f"選択した進捗の実施状況を「{status.label}」にする", permissions=["change"]
+    )(action)
 
 
 @admin.register(ProgramProgress)
 class ProgramProgressAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
     resource_classes = [ProgramProgressResource]
-    list_display = ["program", "fiscal_year_label", "status", "support_count", "budget_label", "actual_cost_label"]
-    list_filter = [FiscalYearFilter, "status", "program__measure__area__plan__municipality",
-                   "program__measure__area__plan", "program__measure__area"]
+    list_display = [
+        "program",
+        "fiscal_year_label",
+        "status",
+        "support_count",
+        "budget_label",
+        "actual_cost_label",
+    ]
+    list_filter = [
+        FiscalYearFilter,
+        "status",
+        "program__measure__area__plan__municipality",
+        "program__measure__area__plan",
+        "program__measure__area",
+    ]
     search_fields = ["program__name", "results", "program__departments__name"]
     autocomplete_fields = ["program"]
     list_select_related = ["program"]
@@ -156,7 +189,15 @@ class ProgramProgressAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
         view = self.admin_site.admin_view
         return [
             path("entry/", view(entry.pick), name="measures_programprogress_entry_pick"),
-            path("entry/<int:plan_id>/", view(entry.default_year), name="measures_programprogress_entry_plan"),
-            path("entry/<int:plan_id>/<int:fiscal_year>/", view(entry.edit), name="measures_programprogress_entry"),
+            path(
+                "entry/<int:plan_id>/",
+                view(entry.default_year),
+                name="measures_programprogress_entry_plan",
+            ),
+            path(
+                "entry/<int:plan_id>/<int:fiscal_year>/",
+                view(entry.edit),
+                name="measures_programprogress_entry",
+            ),
             *super().get_urls(),
         ]

@@ -55,16 +55,20 @@ class ProgressRowForm(ScopedModelForm):
         cleaned_data = super().clean()
         filled = any(
             cleaned_data.get(name) not in (None, "") or name in self.changed_data
-            for name in self._meta.fields if name != "status"
+            for name in self._meta.fields
+            if name != "status"
         )
         if not cleaned_data.get("status"):
             if self.instance.pk is not None:
                 self.add_error("status", "登録済みの進捗の実施状況は空にできません。")
             elif filled:
                 self.add_error("status", "実施状況を選んでください。")
-        elif self.instance.pk is None and ProgramProgress.objects.filter(
-            program=self.instance.program, fiscal_year=self.instance.fiscal_year
-        ).exists():
+        elif (
+            self.instance.pk is None
+            and ProgramProgress.objects.filter(
+                program=self.instance.program, fiscal_year=self.instance.fiscal_year
+            ).exists()
+        ):
             raise ValidationError(
                 "この画面を開いた後に、他の職員がこの年度の進捗を登録しました。上書きを防ぐため保存していません。"
                 "画面を開き直して最新の内容を確認してください。",
@@ -94,16 +98,23 @@ class IndicatorValueRowForm(ScopedModelForm):
 
     def clean(self):
         cleaned_data = super().clean()
-        filled = any(cleaned_data.get(name) not in (None, "") for name in ("prefecture_value", "national_value",
-                                                                             "note"))
+        filled = any(
+            cleaned_data.get(name) not in (None, "")
+            for name in ("prefecture_value", "national_value", "note")
+        )
         if cleaned_data.get("value") is None:
             if self.instance.pk is not None:
-                self.add_error("value", "登録済みの値は空にできません（削除は指標の画面から行ってください）。")
+                self.add_error(
+                    "value", "登録済みの値は空にできません（削除は指標の画面から行ってください）。"
+                )
             elif filled:
                 self.add_error("value", "値を入力してください。")
-        elif self.instance.pk is None and IndicatorValue.objects.filter(
-            indicator=self.instance.indicator, year=self.instance.year
-        ).exists():
+        elif (
+            self.instance.pk is None
+            and IndicatorValue.objects.filter(
+                indicator=self.instance.indicator, year=self.instance.year
+            ).exists()
+        ):
             raise ValidationError(
                 "この画面を開いた後に、他の職員がこの年の値を登録しました。上書きを防ぐため保存していません。"
                 "画面を開き直して最新の内容を確認してください。",
@@ -119,23 +130,31 @@ class IndicatorValueRowForm(ScopedModelForm):
 
 
 class PickForm(forms.Form):
-    plan = forms.ModelChoiceField(queryset=Plan.objects.none(), label="計画", empty_label="計画を選んでください")
+    plan = forms.ModelChoiceField(
+        queryset=Plan.objects.none(), label="計画", empty_label="計画を選んでください"
+    )
     fiscal_year = forms.TypedChoiceField(label="年度", coerce=int)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         plans = Plan.objects.for_user(user).select_related("municipality")
         self.fields["plan"].queryset = plans
-        self.fields["plan"].error_messages["invalid_choice"] = "担当する自治体の計画を選んでください。"
+        self.fields["plan"].error_messages["invalid_choice"] = (
+            "担当する自治体の計画を選んでください。"
+        )
         years = sorted({year for plan in plans for year in plan.fiscal_years}, reverse=True)
-        self.fields["fiscal_year"].choices = [(year, eras.fiscal_year_full_label(year)) for year in years]
+        self.fields["fiscal_year"].choices = [
+            (year, eras.fiscal_year_full_label(year)) for year in years
+        ]
         self.fields["fiscal_year"].initial = eras.fiscal_year_of(datetime.date.today())
 
     def clean(self):
         cleaned_data = super().clean()
         plan, year = cleaned_data.get("plan"), cleaned_data.get("fiscal_year")
         if plan and year and year not in plan.fiscal_years:
-            self.add_error("fiscal_year", f"{eras.fiscal_year_full_label(year)}は「{plan}」の計画期間外です。")
+            self.add_error(
+                "fiscal_year", f"{eras.fiscal_year_full_label(year)}は「{plan}」の計画期間外です。"
+            )
         return cleaned_data
 
 
@@ -150,7 +169,9 @@ class ProgressEntry:
 
     def _check_permission(self, request):
         model_admin = self.model_admin
-        if not (model_admin.has_change_permission(request) and model_admin.has_add_permission(request)):
+        if not (
+            model_admin.has_change_permission(request) and model_admin.has_add_permission(request)
+        ):
             raise PermissionDenied
 
     def _context(self, request, **extra):
@@ -166,8 +187,10 @@ class ProgressEntry:
         form = PickForm(request.GET or None, user=request.user)
         if form.is_bound and form.is_valid():
             return HttpResponseRedirect(
-                reverse("admin:measures_programprogress_entry",
-                        args=[form.cleaned_data["plan"].pk, form.cleaned_data["fiscal_year"]])
+                reverse(
+                    "admin:measures_programprogress_entry",
+                    args=[form.cleaned_data["plan"].pk, form.cleaned_data["fiscal_year"]],
+                )
             )
         return TemplateResponse(
             request, self.pick_template, self._context(request, form=form, title="年度の進捗入力")
@@ -179,10 +202,17 @@ class ProgressEntry:
         plan = self._plan(request, plan_id)
         this_year = eras.fiscal_year_of(datetime.date.today())
         fiscal_year = min(max(this_year, plan.first_fiscal_year), plan.last_fiscal_year)
-        return HttpResponseRedirect(reverse("admin:measures_programprogress_entry", args=[plan.pk, fiscal_year]))
+        return HttpResponseRedirect(
+            reverse("admin:measures_programprogress_entry", args=[plan.pk, fiscal_year])
+        )
 
     def _plan(self, request, plan_id):
-        plan = Plan.objects.for_user(request.user).select_related("municipality").filter(pk=plan_id).first()
+        plan = (
+            Plan.objects.for_user(request.user)
+            .select_related("municipality")
+            .filter(pk=plan_id)
+            .first()
+        )
         if plan is None:
             raise Http404("指定された計画は存在しないか、担当する自治体の計画ではありません。")
         return plan
@@ -191,7 +221,9 @@ class ProgressEntry:
         self._check_permission(request)
         plan = self._plan(request, plan_id)
         if fiscal_year not in plan.fiscal_years:
-            raise Http404(f"{eras.fiscal_year_full_label(fiscal_year)}は「{plan}」の計画期間外です。")
+            raise Http404(
+                f"{eras.fiscal_year_full_label(fiscal_year)}は「{plan}」の計画期間外です。"
+            )
         data = request.POST if request.method == "POST" else None
 
         programs = list(
@@ -201,37 +233,63 @@ class ProgressEntry:
                 "departments",
                 Prefetch(
                     "progress",
-                    queryset=ProgramProgress.objects.filter(fiscal_year__in=[fiscal_year, fiscal_year - 1]),
+                    queryset=ProgramProgress.objects.filter(
+                        fiscal_year__in=[fiscal_year, fiscal_year - 1]
+                    ),
                     to_attr="nearby_progress",
                 ),
             )
             .order_by("measure__area__number", "measure__number", "order", "pk")
         )
-        recorded = [p for program in programs for p in program.nearby_progress if p.fiscal_year == fiscal_year]
-        versions = latest_history_ids(ProgramProgress, [p.pk for p in recorded]) if data is None else {}
+        recorded = [
+            p
+            for program in programs
+            for p in program.nearby_progress
+            if p.fiscal_year == fiscal_year
+        ]
+        versions = (
+            latest_history_ids(ProgramProgress, [p.pk for p in recorded]) if data is None else {}
+        )
         program_forms = {}
         for program in programs:
             by_year = {progress.fiscal_year: progress for progress in program.nearby_progress}
-            instance = by_year.get(fiscal_year) or ProgramProgress(program=program, fiscal_year=fiscal_year)
+            instance = by_year.get(fiscal_year) or ProgramProgress(
+                program=program, fiscal_year=fiscal_year
+            )
             program_forms[program.pk] = ProgressRowForm(
-                data, instance=instance, previous=by_year.get(fiscal_year - 1), prefix=f"program-{program.pk}",
+                data,
+                instance=instance,
+                previous=by_year.get(fiscal_year - 1),
+                prefix=f"program-{program.pk}",
                 version=versions.get(instance.pk, ""),
             )
 
         indicators = list(
             Indicator.objects.filter(plan=plan).prefetch_related(
-                Prefetch("values", queryset=IndicatorValue.objects.filter(year__in=[fiscal_year, fiscal_year - 1]),
-                         to_attr="nearby_values")
+                Prefetch(
+                    "values",
+                    queryset=IndicatorValue.objects.filter(year__in=[fiscal_year, fiscal_year - 1]),
+                    to_attr="nearby_values",
+                )
             )
         )
-        recorded = [v for indicator in indicators for v in indicator.nearby_values if v.year == fiscal_year]
-        versions = latest_history_ids(IndicatorValue, [v.pk for v in recorded]) if data is None else {}
+        recorded = [
+            v for indicator in indicators for v in indicator.nearby_values if v.year == fiscal_year
+        ]
+        versions = (
+            latest_history_ids(IndicatorValue, [v.pk for v in recorded]) if data is None else {}
+        )
         indicator_rows = []
         for indicator in indicators:
             by_year = {value.year: value for value in indicator.nearby_values}
-            instance = by_year.get(fiscal_year) or IndicatorValue(indicator=indicator, year=fiscal_year)
+            instance = by_year.get(fiscal_year) or IndicatorValue(
+                indicator=indicator, year=fiscal_year
+            )
             form = IndicatorValueRowForm(
-                data, instance=instance, previous=by_year.get(fiscal_year - 1), prefix=f"indicator-{indicator.pk}",
+                data,
+                instance=instance,
+                previous=by_year.get(fiscal_year - 1),
+                prefix=f"indicator-{indicator.pk}",
                 version=versions.get(instance.pk, ""),
             )
             indicator_rows.append((indicator, indicator.period_label(fiscal_year), form))
@@ -250,8 +308,11 @@ class ProgressEntry:
                     return HttpResponseRedirect(request.path)
             else:
                 error_count = sum(bool(form.errors) for form in all_forms)
-                messages.error(request, f"入力内容に誤りがあります（{error_count}行）。赤字の項目を確認してください。"
-                                        "何も保存していません。")
+                messages.error(
+                    request,
+                    f"入力内容に誤りがあります（{error_count}行）。赤字の項目を確認してください。"
+                    "何も保存していません。",
+                )
 
         areas = []
         for program in programs:
@@ -273,8 +334,11 @@ class ProgressEntry:
             fiscal_year_label=eras.fiscal_year_full_label(fiscal_year),
             previous_year_label=eras.fiscal_year_full_label(fiscal_year - 1),
             year_links=[
-                (year, eras.fiscal_year_full_label(year),
-                 reverse("admin:measures_programprogress_entry", args=[plan.pk, year]))
+                (
+                    year,
+                    eras.fiscal_year_full_label(year),
+                    reverse("admin:measures_programprogress_entry", args=[plan.pk, year]),
+                )
                 for year in plan.fiscal_years
             ],
             areas=areas,

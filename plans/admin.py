@@ -47,7 +47,9 @@ class PlanFiscalYearFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         years = set()
-        for start, end in model_admin.get_queryset(request).values_list("period_start", "period_end"):
+        for start, end in model_admin.get_queryset(request).values_list(
+            "period_start", "period_end"
+        ):
             years.update(range(eras.fiscal_year_of(start), eras.fiscal_year_of(end) + 1))
         return [(year, eras.fiscal_year_full_label(year)) for year in sorted(years, reverse=True)]
 
@@ -116,10 +118,13 @@ class DepartmentAdmin(StaffHistoryAdmin):
     autocomplete_fields = ["municipality"]
     fieldsets = [
         (None, {"fields": ["municipality", "name", "bureau", "section"]}),
-        ("問い合わせ先", {
-            "fields": ["postal_code", "address", "telephone", "fax", "email"],
-            "description": "計画のページの末尾に問い合わせ先として表示されます。",
-        }),
+        (
+            "問い合わせ先",
+            {
+                "fields": ["postal_code", "address", "telephone", "fax", "email"],
+                "description": "計画のページの末尾に問い合わせ先として表示されます。",
+            },
+        ),
     ]
 
 
@@ -156,8 +161,17 @@ class ChallengeInline(StaffTabularInline):
 
 class IndicatorInline(StaffTabularInline):
     model = Indicator
-    fields = ["kind", "order", "name", "unit", "direction", "baseline_year", "baseline_value", "target_year",
-              "target_value"]
+    fields = [
+        "kind",
+        "order",
+        "name",
+        "unit",
+        "direction",
+        "baseline_year",
+        "baseline_value",
+        "target_year",
+        "target_value",
+    ]
     show_change_link = True
 
 
@@ -169,23 +183,51 @@ class PlanAdmin(StaffHistoryAdmin):
     autocomplete_fields = ["municipality", "department"]
     readonly_fields = ["status", "published_at", "created_at", "updated_at"]
     actions = ["publish_selected", "unpublish_selected", "archive_selected"]
-    view_on_site = False  # the change form has its own 「公開ページを見る」 / 「プレビュー（案）」 link
+    view_on_site = (
+        False  # the change form has its own 「公開ページを見る」 / 「プレビュー（案）」 link
+    )
     inlines = [FormulationStepInline, ChallengeInline, IndicatorInline]
     fieldsets = [
-        ("基本情報", {
-            "fields": ["municipality", "title", "edition", ("period_start", "period_end"), "department",
-                       "embedded_in", "legal_basis", "document"],
-        }),
-        ("計画の内容", {
-            "fields": ["position", "purpose", "target_persons", "basic_philosophy", "basic_policy"],
-            "description": "住民向けの計画ページにそのまま表示されます。段落は空行で区切ります。",
-        }),
-        ("現状・推進体制・進捗管理", {"fields": ["current_situation", "promotion_system", "progress_management"]}),
-        ("公開", {
-            "fields": ["status", "published_at", "created_at", "updated_at"],
-            "description": "公開・非公開は画面上部のボタンまたは一覧の操作で、公開責任者が行います。"
-                           "「更新日時」は計画の下の施策・進捗・会議などを変更したときにも更新されます。",
-        }),
+        (
+            "基本情報",
+            {
+                "fields": [
+                    "municipality",
+                    "title",
+                    "edition",
+                    ("period_start", "period_end"),
+                    "department",
+                    "embedded_in",
+                    "legal_basis",
+                    "document",
+                ],
+            },
+        ),
+        (
+            "計画の内容",
+            {
+                "fields": [
+                    "position",
+                    "purpose",
+                    "target_persons",
+                    "basic_philosophy",
+                    "basic_policy",
+                ],
+                "description": "住民向けの計画ページにそのまま表示されます。段落は空行で区切ります。",
+            },
+        ),
+        (
+            "現状・推進体制・進捗管理",
+            {"fields": ["current_situation", "promotion_system", "progress_management"]},
+        ),
+        (
+            "公開",
+            {
+                "fields": ["status", "published_at", "created_at", "updated_at"],
+                "description": "公開・非公開は画面上部のボタンまたは一覧の操作で、公開責任者が行います。"
+                "「更新日時」は計画の下の施策・進捗・会議などを変更したときにも更新されます。",
+            },
+        ),
     ]
 
     @classmethod
@@ -200,8 +242,11 @@ class PlanAdmin(StaffHistoryAdmin):
 
     def get_urls(self):
         return [
-            path("<path:object_id>/publication/", self.admin_site.admin_view(self.publication_view),
-                 name="plans_plan_publication"),
+            path(
+                "<path:object_id>/publication/",
+                self.admin_site.admin_view(self.publication_view),
+                name="plans_plan_publication",
+            ),
             *super().get_urls(),
         ]
 
@@ -306,10 +351,17 @@ class IndicatorAdmin(StaffHistoryAdmin):
     fieldsets = [
         (None, {"fields": ["plan", "kind", "order", "name", "unit", "direction"]}),
         ("集計期間", {"fields": ["period_kind", "average_years"]}),
-        ("基準値と目標", {
-            "fields": [("baseline_year", "baseline_value"), ("target_year", "target_value"), "target_text"],
-            "description": "年は西暦で入力します。年度の指標なら年度の開始年です。",
-        }),
+        (
+            "基準値と目標",
+            {
+                "fields": [
+                    ("baseline_year", "baseline_value"),
+                    ("target_year", "target_value"),
+                    "target_text",
+                ],
+                "description": "年は西暦で入力します。年度の指標なら年度の開始年です。",
+            },
+        ),
         ("出典・備考", {"fields": ["source", "note"]}),
     ]
 
@@ -334,8 +386,12 @@ class IndicatorYearFilter(admin.SimpleListFilter):
     parameter_name = "year"
 
     def lookups(self, request, model_admin):
-        years = model_admin.get_queryset(request).order_by().values_list("year", flat=True).distinct()
-        return [(year, f"{eras.era_year(year)}（{year}）") for year in sorted(set(years), reverse=True)]
+        years = (
+            model_admin.get_queryset(request).order_by().values_list("year", flat=True).distinct()
+        )
+        return [
+            (year, f"{eras.era_year(year)}（{year}）") for year in sorted(set(years), reverse=True)
+        ]
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -345,7 +401,13 @@ class IndicatorYearFilter(admin.SimpleListFilter):
 @admin.register(IndicatorValue)
 class IndicatorValueAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
     resource_classes = [IndicatorValueResource]
-    list_display = ["indicator", "period_label", "value_label", "prefecture_value", "national_value"]
+    list_display = [
+        "indicator",
+        "period_label",
+        "value_label",
+        "prefecture_value",
+        "national_value",
+    ]
     list_filter = [IndicatorYearFilter, "indicator__plan__municipality", "indicator__plan"]
     search_fields = ["indicator__name", "indicator__plan__title"]
     autocomplete_fields = ["indicator"]
@@ -364,7 +426,14 @@ class IndicatorValueAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
 class FeedbackAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """Residents' answers: staff read those of their municipality; nobody edits them."""
 
-    list_display = ["page_title", "municipality", "sufficiency", "clarity", "findability", "created_at"]
+    list_display = [
+        "page_title",
+        "municipality",
+        "sufficiency",
+        "clarity",
+        "findability",
+        "created_at",
+    ]
     list_filter = ["sufficiency", "clarity", "findability", "municipality"]
     search_fields = ["page_title", "page_path", "comment"]
     date_hierarchy = "created_at"

@@ -23,8 +23,17 @@ object after the form was opened.
 
 from django import forms, http
 from django.contrib import admin
-from django.contrib.admin.utils import NotRelationField, flatten_fieldsets, get_fields_from_path, unquote
-from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist, ValidationError
+from django.contrib.admin.utils import (
+    NotRelationField,
+    flatten_fieldsets,
+    get_fields_from_path,
+    unquote,
+)
+from django.core.exceptions import (
+    FieldDoesNotExist,
+    ObjectDoesNotExist,
+    ValidationError,
+)
 from django.db import models
 from django.urls import NoReverseMatch
 from django.utils import timezone
@@ -89,7 +98,8 @@ def latest_history_id(obj) -> str:
     if obj is None or obj.pk is None or not hasattr(type(obj), "history"):
         return ""
     history_id = (
-        type(obj).history.filter(**{obj._meta.pk.attname: obj.pk})
+        type(obj)
+        .history.filter(**{obj._meta.pk.attname: obj.pk})
         .order_by("-history_id")
         .values_list("history_id", flat=True)
         .first()
@@ -114,7 +124,9 @@ def stale_save_error(obj, seen_version: str) -> ValidationError | None:
     current = latest_history_id(obj)
     if current == (seen_version or ""):
         return None
-    history = type(obj).history.filter(**{obj._meta.pk.attname: obj.pk}).select_related("history_user")
+    history = (
+        type(obj).history.filter(**{obj._meta.pk.attname: obj.pk}).select_related("history_user")
+    )
     newest = history.order_by("-history_id").first()
     if newest and newest.history_user:
         who = f"{newest.history_user.get_full_name() or newest.history_user.get_username()}さん"
@@ -125,7 +137,9 @@ def stale_save_error(obj, seen_version: str) -> ValidationError | None:
     seen = history.filter(history_id=seen_version).first() if seen_version.isdigit() else None
     if newest and seen:
         delta = newest.diff_against(seen)
-        names = [str(type(obj)._meta.get_field(change.field).verbose_name) for change in delta.changes]
+        names = [
+            str(type(obj)._meta.get_field(change.field).verbose_name) for change in delta.changes
+        ]
         if names:
             changed = f"変更された項目：{'、'.join(names)}。"
     return ValidationError(
@@ -149,7 +163,9 @@ class ScopedModelForm(forms.ModelForm):
         """`version`: the latest history id when the caller loaded it already (saves a query per row)."""
         super().__init__(*args, **kwargs)
         if not self.is_bound:
-            self.initial[VERSION_FIELD] = latest_history_id(self.instance) if version is None else version
+            self.initial[VERSION_FIELD] = (
+                latest_history_id(self.instance) if version is None else version
+            )
 
     def clean(self):
         cleaned_data = super().clean()
@@ -190,10 +206,14 @@ class ScopedModelForm(forms.ModelForm):
     def _check_same_municipality(self, cleaned_data):
         if not is_scoped(self._meta.model):
             return
-        first_hop = self._meta.model._default_manager._queryset_class.municipality_path.split("__")[0]
+        first_hop = self._meta.model._default_manager._queryset_class.municipality_path.split("__")[
+            0
+        ]
         references = [
-            (name, value) for name, value in cleaned_data.items()
-            if name != first_hop and name in self.fields
+            (name, value)
+            for name, value in cleaned_data.items()
+            if name != first_hop
+            and name in self.fields
             and isinstance(self.fields[name], forms.ModelChoiceField)
             and is_scoped(self.fields[name].queryset.model)
         ]
@@ -203,7 +223,11 @@ class ScopedModelForm(forms.ModelForm):
         for name, value in references:
             field = self.fields[name]
             chosen = list(value) if isinstance(field, forms.ModelMultipleChoiceField) else [value]
-            foreign = [obj for obj in chosen if obj is not None and municipality_id_of(obj) not in (None, owner)]
+            foreign = [
+                obj
+                for obj in chosen
+                if obj is not None and municipality_id_of(obj) not in (None, owner)
+            ]
             if foreign:
                 self.add_error(
                     name,
@@ -236,7 +260,9 @@ class FiscalYearFilter(admin.SimpleListFilter):
             .values_list(self.field_name, flat=True)
             .distinct()
         )
-        return [(year, eras.fiscal_year_full_label(year)) for year in sorted(set(years), reverse=True)]
+        return [
+            (year, eras.fiscal_year_full_label(year)) for year in sorted(set(years), reverse=True)
+        ]
 
     def queryset(self, request, queryset):
         if self.value() and self.value().isdigit():
@@ -273,7 +299,9 @@ class ScopedFieldsMixin:
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         """Fiscal years are chosen as 「令和6年度（2024年度）」, not typed as 2024."""
-        if db_field.name in self.FISCAL_YEAR_FIELDS and isinstance(db_field, models.PositiveSmallIntegerField):
+        if db_field.name in self.FISCAL_YEAR_FIELDS and isinstance(
+            db_field, models.PositiveSmallIntegerField
+        ):
             empty = [("", "---------")]
             return forms.TypedChoiceField(
                 choices=empty + eras.fiscal_year_choices(first=2010),
@@ -286,11 +314,15 @@ class ScopedFieldsMixin:
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         self._limit_choices(db_field, request, kwargs)
-        return self._japanese_invalid_choice(super().formfield_for_foreignkey(db_field, request, **kwargs), db_field)
+        return self._japanese_invalid_choice(
+            super().formfield_for_foreignkey(db_field, request, **kwargs), db_field
+        )
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         self._limit_choices(db_field, request, kwargs)
-        return self._japanese_invalid_choice(super().formfield_for_manytomany(db_field, request, **kwargs), db_field)
+        return self._japanese_invalid_choice(
+            super().formfield_for_manytomany(db_field, request, **kwargs), db_field
+        )
 
     def get_queryset(self, request):
         return scoped(super().get_queryset(request), request.user)
@@ -306,7 +338,10 @@ class ScopedFieldsMixin:
         if editable and VERSION_FIELD not in names and issubclass(self.form, ScopedModelForm):
             first_name, first_options = fieldsets[0]
             fieldsets = [
-                (first_name, {**first_options, "fields": [*first_options["fields"], VERSION_FIELD]}),
+                (
+                    first_name,
+                    {**first_options, "fields": [*first_options["fields"], VERSION_FIELD]},
+                ),
                 *fieldsets[1:],
             ]
         return fieldsets

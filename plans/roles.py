@@ -14,7 +14,14 @@ PUBLISHER_GROUP = "公開責任者"
 
 # Models staff edit in full (add, change, delete, view).
 EDITABLE = {
-    "plans": ["department", "organization", "formulationstep", "challenge", "indicator", "indicatorvalue"],
+    "plans": [
+        "department",
+        "organization",
+        "formulationstep",
+        "challenge",
+        "indicator",
+        "indicatorvalue",
+    ],
     "measures": ["priorityarea", "measure", "program", "programprogress"],
     "councils": ["council", "councilmember", "meeting", "agendaitem", "meetingdocument"],
 }
@@ -22,8 +29,12 @@ EDITABLE = {
 VIEW_ONLY = {"plans": ["municipality", "nationalpriority", "feedback"]}
 
 EDITOR_PERMISSIONS = (
-    [(app, f"{action}_{model}") for app, models in EDITABLE.items() for model in models
-     for action in ("add", "change", "delete", "view")]
+    [
+        (app, f"{action}_{model}")
+        for app, models in EDITABLE.items()
+        for model in models
+        for action in ("add", "change", "delete", "view")
+    ]
     + [(app, f"view_{model}") for app, models in VIEW_ONLY.items() for model in models]
     # Editors write drafts of plans but neither delete nor publish them.
     + [("plans", "add_plan"), ("plans", "change_plan"), ("plans", "view_plan")]

@@ -71,7 +71,9 @@ def touch_plan_on_m2m(sender, instance, action, reverse, model, pk_set, **kwargs
         return
     path = plan_path(model)
     if path is not None and pk_set:
-        plan_ids = model._default_manager.filter(pk__in=pk_set).values_list("__".join(path), flat=True)
+        plan_ids = model._default_manager.filter(pk__in=pk_set).values_list(
+            "__".join(path), flat=True
+        )
         for plan_id in set(plan_ids):
             Plan.touch(plan_id)
 

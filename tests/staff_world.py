@@ -56,11 +56,29 @@ class City:
 
     def objects(self):
         """Every staff-editable row of the city, by model."""
-        return {type(obj): obj for obj in [
-            self.municipality, self.department, self.organization, self.plan, self.step, self.challenge,
-            self.indicator, self.value, self.area, self.measure, self.program, self.progress, self.council,
-            self.member, self.meeting, self.agenda_item, self.document, self.feedback,
-        ]}
+        return {
+            type(obj): obj
+            for obj in [
+                self.municipality,
+                self.department,
+                self.organization,
+                self.plan,
+                self.step,
+                self.challenge,
+                self.indicator,
+                self.value,
+                self.area,
+                self.measure,
+                self.program,
+                self.progress,
+                self.council,
+                self.member,
+                self.meeting,
+                self.agenda_item,
+                self.document,
+                self.feedback,
+            ]
+        }
 
 
 def make_user(username, password=None, **extra):
@@ -80,7 +98,9 @@ def make_city(code, name, prefecture_code, prefecture_name, mark="", login=None)
     municipality = Municipality.objects.create(
         code=code, name=f"{name}{mark}", kind=Municipality.Kind.CITY, prefecture=pref
     )
-    department = Department.objects.create(municipality=municipality, name=f"地域福祉課{mark}", telephone="083-934-2794")
+    department = Department.objects.create(
+        municipality=municipality, name=f"地域福祉課{mark}", telephone="083-934-2794"
+    )
     organization = Organization.objects.create(
         municipality=municipality, name=f"保護司会{mark}", sector=Organization.Sector.VOLUNTEER
     )
@@ -94,14 +114,25 @@ def make_city(code, name, prefecture_code, prefecture_name, mark="", login=None)
         department=department,
     )
     step = FormulationStep.objects.create(
-        plan=plan, date=datetime.date(2023, 1, 10), kind=FormulationStep.Kind.SURVEY, description=f"調査{mark}"
+        plan=plan,
+        date=datetime.date(2023, 1, 10),
+        kind=FormulationStep.Kind.SURVEY,
+        description=f"調査{mark}",
     )
     challenge = Challenge.objects.create(plan=plan, order=1, text=f"就労の課題{mark}")
     indicator = Indicator.objects.create(
-        plan=plan, name=f"再犯者数{mark}", unit="人", direction=Indicator.Direction.LOWER,
-        baseline_year=2019, baseline_value=564, target_year=2025, target_value=450,
+        plan=plan,
+        name=f"再犯者数{mark}",
+        unit="人",
+        direction=Indicator.Direction.LOWER,
+        baseline_year=2019,
+        baseline_value=564,
+        target_year=2025,
+        target_value=450,
     )
-    value = IndicatorValue.objects.create(indicator=indicator, year=2023, value=500, note=f"速報{mark}")
+    value = IndicatorValue.objects.create(
+        indicator=indicator, year=2023, value=500, note=f"速報{mark}"
+    )
     area = PriorityArea.objects.create(plan=plan, number=1, title=f"就労支援{mark}")
     area.national_priorities.set(NationalPriority.objects.filter(number=1)[:1])
     measure = Measure.objects.create(area=area, number=1, title=f"就労の確保{mark}")
@@ -109,33 +140,71 @@ def make_city(code, name, prefecture_code, prefecture_name, mark="", login=None)
     program.departments.add(department)
     program.partners.add(organization)
     progress = ProgramProgress.objects.create(
-        program=program, fiscal_year=2023, status=ProgramProgress.Status.IMPLEMENTED, results=f"実績{mark}"
+        program=program,
+        fiscal_year=2023,
+        status=ProgramProgress.Status.IMPLEMENTED,
+        results=f"実績{mark}",
     )
-    council = Council.objects.create(plan=plan, name=f"再犯防止推進協議会{mark}", kind=Council.Kind.COUNCIL)
-    member = CouncilMember.objects.create(council=council, organization=organization, representative=f"会長{mark}")
+    council = Council.objects.create(
+        plan=plan, name=f"再犯防止推進協議会{mark}", kind=Council.Kind.COUNCIL
+    )
+    member = CouncilMember.objects.create(
+        council=council, organization=organization, representative=f"会長{mark}"
+    )
     meeting = Meeting.objects.create(
-        council=council, fiscal_year=2024, sequence=1, held_on=datetime.date(2024, 7, 1),
-        status=Meeting.Status.HELD, venue=f"市役所{mark}",
+        council=council,
+        fiscal_year=2024,
+        sequence=1,
+        held_on=datetime.date(2024, 7, 1),
+        status=Meeting.Status.HELD,
+        venue=f"市役所{mark}",
     )
     agenda_item = AgendaItem.objects.create(meeting=meeting, order=1, title=f"進捗報告{mark}")
     agenda_item.areas.add(area)
-    document = MeetingDocument(meeting=meeting, kind=MeetingDocument.Kind.AGENDA, title=f"次第{mark}")
+    document = MeetingDocument(
+        meeting=meeting, kind=MeetingDocument.Kind.AGENDA, title=f"次第{mark}"
+    )
     document.file.save("agenda.pdf", ContentFile(b"%PDF-1.4 test"), save=False)
     document.save()
     feedback = Feedback.objects.create(
-        municipality=municipality, plan=plan, page_path=f"/plans/{plan.pk}/", page_title=f"計画のページ{mark}",
+        municipality=municipality,
+        plan=plan,
+        page_path=f"/plans/{plan.pk}/",
+        page_title=f"計画のページ{mark}",
         comment=f"分かりやすい{mark}",
     )
     login = login or code
     editor = make_user(f"editor-{login}")
-    StaffMembership.objects.create(user=editor, municipality=municipality, role=StaffMembership.Role.EDITOR)
+    StaffMembership.objects.create(
+        user=editor, municipality=municipality, role=StaffMembership.Role.EDITOR
+    )
     publisher = make_user(f"publisher-{login}")
-    StaffMembership.objects.create(user=publisher, municipality=municipality, role=StaffMembership.Role.PUBLISHER)
+    StaffMembership.objects.create(
+        user=publisher, municipality=municipality, role=StaffMembership.Role.PUBLISHER
+    )
     for user in (editor, publisher):
         user.refresh_from_db()
     return City(
-        municipality, department, organization, plan, step, challenge, indicator, value, area, measure, program,
-        progress, council, member, meeting, agenda_item, document, feedback, editor, publisher,
+        municipality,
+        department,
+        organization,
+        plan,
+        step,
+        challenge,
+        indicator,
+        value,
+        area,
+        measure,
+        program,
+        progress,
+        council,
+        member,
+        meeting,
+        agenda_item,
+        document,
+        feedback,
+        editor,
+        publisher,
     )
 
 

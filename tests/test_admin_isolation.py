@@ -24,7 +24,7 @@ from django.contrib import admin
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from councils.models import AgendaItem, CouncilMember, Meeting, MeetingDocument
+from councils.models import AgendaItem, Council, CouncilMember, Meeting, MeetingDocument
 from measures.models import Measure, PriorityArea, Program, ProgramProgress
 from plans.models import (
     Challenge,
@@ -39,24 +39,48 @@ from plans.models import (
     Plan,
     StaffMembership,
 )
-from councils.models import Council
 from tests.staff_world import B_MARK, make_world
 
 pytestmark = pytest.mark.django_db
 
 MODELS = [
-    Municipality, StaffMembership, Department, Organization, NationalPriority, Plan, FormulationStep, Challenge,
-    Indicator, IndicatorValue, Feedback, PriorityArea, Measure, Program, ProgramProgress, Council, CouncilMember,
-    Meeting, AgendaItem, MeetingDocument,
+    Municipality,
+    StaffMembership,
+    Department,
+    Organization,
+    NationalPriority,
+    Plan,
+    FormulationStep,
+    Challenge,
+    Indicator,
+    IndicatorValue,
+    Feedback,
+    PriorityArea,
+    Measure,
+    Program,
+    ProgramProgress,
+    Council,
+    CouncilMember,
+    Meeting,
+    AgendaItem,
+    MeetingDocument,
 ]
-OPERATIONS = ["changelist", "change", "delete", "history", "add_with_foreign_reference", "autocomplete"]
+OPERATIONS = [
+    "changelist",
+    "change",
+    "delete",
+    "history",
+    "add_with_foreign_reference",
+    "autocomplete",
+]
 NO_DATA = (302, 403, 404)
 
 
 def second_organization(city):
     """An organisation of the city that is not yet on its council."""
     return Organization.objects.get_or_create(
-        municipality=city.municipality, name=f"更生保護女性会（{city.municipality.name}）",
+        municipality=city.municipality,
+        name=f"更生保護女性会（{city.municipality.name}）",
         defaults={"sector": "volunteer"},
     )[0]
 
@@ -66,37 +90,96 @@ def add_payload(model, city):
     today = datetime.date(2024, 5, 1)
     return {
         Department: lambda: {"municipality": city.municipality.pk, "name": "新設課"},
-        Organization: lambda: {"municipality": city.municipality.pk, "name": "新しい団体", "sector": "nonprofit"},
-        Plan: lambda: {"municipality": city.municipality.pk, "title": "新しい計画", "period_start": "2028-04-01",
-                       "period_end": "2033-03-31", "legal_basis": "法第8条", "department": city.department.pk},
-        FormulationStep: lambda: {"plan": city.plan.pk, "date": today, "kind": "survey", "description": "追加調査"},
+        Organization: lambda: {
+            "municipality": city.municipality.pk,
+            "name": "新しい団体",
+            "sector": "nonprofit",
+        },
+        Plan: lambda: {
+            "municipality": city.municipality.pk,
+            "title": "新しい計画",
+            "period_start": "2028-04-01",
+            "period_end": "2033-03-31",
+            "legal_basis": "法第8条",
+            "department": city.department.pk,
+        },
+        FormulationStep: lambda: {
+            "plan": city.plan.pk,
+            "date": today,
+            "kind": "survey",
+            "description": "追加調査",
+        },
         Challenge: lambda: {"plan": city.plan.pk, "order": 2, "text": "追加の課題"},
-        Indicator: lambda: {"plan": city.plan.pk, "kind": "statistic", "order": 2, "name": "刑法犯認知件数",
-                            "unit": "件", "period_kind": "calendar"},
+        Indicator: lambda: {
+            "plan": city.plan.pk,
+            "kind": "statistic",
+            "order": 2,
+            "name": "刑法犯認知件数",
+            "unit": "件",
+            "period_kind": "calendar",
+        },
         IndicatorValue: lambda: {"indicator": city.indicator.pk, "year": 2024, "value": "480"},
         PriorityArea: lambda: {"plan": city.plan.pk, "number": 2, "title": "居住支援"},
         Measure: lambda: {"area": city.area.pk, "number": 2, "title": "住居の確保"},
-        Program: lambda: {"measure": city.measure.pk, "order": 2, "name": "新しい事業",
-                          "departments": [city.department.pk], "partners": [city.organization.pk]},
-        ProgramProgress: lambda: {"program": city.program.pk, "fiscal_year": 2024, "status": "partial"},
+        Program: lambda: {
+            "measure": city.measure.pk,
+            "order": 2,
+            "name": "新しい事業",
+            "departments": [city.department.pk],
+            "partners": [city.organization.pk],
+        },
+        ProgramProgress: lambda: {
+            "program": city.program.pk,
+            "fiscal_year": 2024,
+            "status": "partial",
+        },
         Council: lambda: {"plan": city.plan.pk, "name": "庁内会議", "kind": "internal", "order": 2},
-        CouncilMember: lambda: {"council": city.council.pk, "organization": second_organization(city).pk,
-                                "role": "member", "order": 2},
-        Meeting: lambda: {"council": city.council.pk, "fiscal_year": 2025, "sequence": 1, "status": "scheduled"},
-        AgendaItem: lambda: {"meeting": city.meeting.pk, "order": 2, "title": "次年度の計画",
-                             "areas": [city.area.pk]},
-        MeetingDocument: lambda: {"meeting": city.meeting.pk, "kind": "material", "order": 2, "title": "資料1",
-                                  "file": SimpleUploadedFile("siryou.pdf", b"%PDF-1.4 x")},
+        CouncilMember: lambda: {
+            "council": city.council.pk,
+            "organization": second_organization(city).pk,
+            "role": "member",
+            "order": 2,
+        },
+        Meeting: lambda: {
+            "council": city.council.pk,
+            "fiscal_year": 2025,
+            "sequence": 1,
+            "status": "scheduled",
+        },
+        AgendaItem: lambda: {
+            "meeting": city.meeting.pk,
+            "order": 2,
+            "title": "次年度の計画",
+            "areas": [city.area.pk],
+        },
+        MeetingDocument: lambda: {
+            "meeting": city.meeting.pk,
+            "kind": "material",
+            "order": 2,
+            "title": "資料1",
+            "file": SimpleUploadedFile("siryou.pdf", b"%PDF-1.4 x"),
+        },
     }[model]()
 
 
 # Which references of an add form point into B in the refused variant.
 FOREIGN_FIELDS = {
-    Department: ["municipality"], Organization: ["municipality"], Plan: ["municipality", "department"],
-    FormulationStep: ["plan"], Challenge: ["plan"], Indicator: ["plan"], IndicatorValue: ["indicator"],
-    PriorityArea: ["plan"], Measure: ["area"], Program: ["measure", "departments", "partners"],
-    ProgramProgress: ["program"], Council: ["plan"], CouncilMember: ["council", "organization"],
-    Meeting: ["council"], AgendaItem: ["meeting", "areas"], MeetingDocument: ["meeting"],
+    Department: ["municipality"],
+    Organization: ["municipality"],
+    Plan: ["municipality", "department"],
+    FormulationStep: ["plan"],
+    Challenge: ["plan"],
+    Indicator: ["plan"],
+    IndicatorValue: ["indicator"],
+    PriorityArea: ["plan"],
+    Measure: ["area"],
+    Program: ["measure", "departments", "partners"],
+    ProgramProgress: ["program"],
+    Council: ["plan"],
+    CouncilMember: ["council", "organization"],
+    Meeting: ["council"],
+    AgendaItem: ["meeting", "areas"],
+    MeetingDocument: ["meeting"],
 }
 
 
@@ -105,7 +188,9 @@ def management_forms(client, url):
     page = client.get(url).content.decode()
     return {
         name: value
-        for name, value in re.findall(r'name="([^"]+-(?:TOTAL|INITIAL|MIN_NUM|MAX_NUM)_FORMS)" value="(\d*)"', page)
+        for name, value in re.findall(
+            r'name="([^"]+-(?:TOTAL|INITIAL|MIN_NUM|MAX_NUM)_FORMS)" value="(\d*)"', page
+        )
     }
 
 
@@ -150,7 +235,9 @@ def check_change(client, model, b_obj):
     assert response.redirect_chain or response.status_code in NO_DATA
     assert_no_b(response, "change form")
     before = model.objects.filter(pk=b_obj.pk).values().first()
-    response = client.post(url(model, "change", b_obj.pk), {"title": "乗っ取り", "name": "乗っ取り"})
+    response = client.post(
+        url(model, "change", b_obj.pk), {"title": "乗っ取り", "name": "乗っ取り"}
+    )
     assert response.status_code in NO_DATA
     assert model.objects.filter(pk=b_obj.pk).values().first() == before
 
@@ -164,7 +251,8 @@ def check_delete(client, model, b_obj):
     assert model.objects.filter(pk=b_obj.pk).exists()
     # the bulk action with B's id in the selection deletes nothing either
     response = client.post(
-        url(model, "changelist"), {"action": "delete_selected", "_selected_action": [b_obj.pk], "post": "yes"}
+        url(model, "changelist"),
+        {"action": "delete_selected", "_selected_action": [b_obj.pk], "post": "yes"},
     )
     assert model.objects.filter(pk=b_obj.pk).exists()
 
@@ -201,7 +289,9 @@ def check_add(client, model, city_a, city_b, notes):
         payload[field] = foreign
         count = model.objects.count()
         response = client.post(add_url, payload)
-        assert response.status_code == 200, f"add with B's {field} must be refused, got {response.status_code}"
+        assert response.status_code == 200, (
+            f"add with B's {field} must be refused, got {response.status_code}"
+        )
         errors = response.context["adminform"].form.errors
         assert field in errors, f"add with B's {field}: no error on the field ({errors})"
         assert "選" in " ".join(errors[field]), "a Japanese error"
@@ -210,7 +300,9 @@ def check_add(client, model, city_a, city_b, notes):
     # Control: the same form with A's references is accepted.
     payload = {**base, **add_payload(model, city_a)}
     response = client.post(add_url, payload)
-    assert response.status_code == 302, response.context and response.context["adminform"].form.errors
+    assert response.status_code == 302, (
+        response.context and response.context["adminform"].form.errors
+    )
 
 
 def check_autocomplete(client, model, city_a, city_b, notes):
@@ -220,8 +312,11 @@ def check_autocomplete(client, model, city_a, city_b, notes):
         notes.append("autocomplete: none on this model")
         return
     for field_name in fields:
-        params = {"app_label": model._meta.app_label, "model_name": model._meta.model_name,
-                  "field_name": field_name}
+        params = {
+            "app_label": model._meta.app_label,
+            "model_name": model._meta.model_name,
+            "field_name": field_name,
+        }
         response = client.get(reverse("admin:autocomplete"), {**params, "term": ""})
         if response.status_code == 403:
             notes.append(f"autocomplete {field_name}: 403")
@@ -259,7 +354,9 @@ def test_editor_of_a_sees_and_touches_nothing_of_b(client, world, model):
 
 
 def test_matrix_covers_every_registered_model_of_the_three_apps():
-    registered = {m for m in admin.site._registry if m._meta.app_label in ("plans", "measures", "councils")}
+    registered = {
+        m for m in admin.site._registry if m._meta.app_label in ("plans", "measures", "councils")
+    }
     assert registered == set(MODELS)
     assert len(MODELS) * len(OPERATIONS) == 120
 
@@ -269,18 +366,26 @@ def test_editor_of_a_cannot_edit_national_priorities_but_may_read_them(client, w
     client.force_login(city_a.editor)
     priority = NationalPriority.objects.first()
     assert client.get(url(NationalPriority, "changelist")).status_code == 200
-    client.post(url(NationalPriority, "change", priority.pk), {"national_plan": 2, "number": 1, "title": "改ざん"})
+    client.post(
+        url(NationalPriority, "change", priority.pk),
+        {"national_plan": 2, "number": 1, "title": "改ざん"},
+    )
     priority.refresh_from_db()
     assert priority.title == "就労・住居の確保"
 
 
 def test_superuser_cannot_tie_a_kumamoto_program_to_a_yamaguchi_department(admin_client, world):
     city_a, city_b = world
-    payload = {**management_forms(admin_client, url(Program, "add")), **add_payload(Program, city_a)}
+    payload = {
+        **management_forms(admin_client, url(Program, "add")),
+        **add_payload(Program, city_a),
+    }
     payload["departments"] = [city_b.department.pk]
     response = admin_client.post(url(Program, "add"), payload)
     assert response.status_code == 200
-    assert "他の自治体の担当課は選べません" in " ".join(response.context["adminform"].form.errors["departments"])
+    assert "他の自治体の担当課は選べません" in " ".join(
+        response.context["adminform"].form.errors["departments"]
+    )
 
 
 def test_editor_of_two_cities_sees_both_but_cannot_mix_them(client, world):
@@ -289,7 +394,10 @@ def test_editor_of_two_cities_sees_both_but_cannot_mix_them(client, world):
     client.force_login(city_a.editor)
     response = client.get(url(Plan, "changelist"))
     assert response.context["cl"].result_count == 2
-    payload = {**management_forms(client, url(CouncilMember, "add")), **add_payload(CouncilMember, city_a)}
+    payload = {
+        **management_forms(client, url(CouncilMember, "add")),
+        **add_payload(CouncilMember, city_a),
+    }
     payload["organization"] = city_b.organization.pk
     response = client.post(url(CouncilMember, "add"), payload)
     assert response.status_code == 200
@@ -305,11 +413,16 @@ def test_a_tampered_inline_row_id_of_b_changes_nothing_of_b(client, world):
     form = page.context["adminform"].form
     data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
     data.update(management_forms(client, change))
-    data.update({
-        "programs-TOTAL_FORMS": "1", "programs-INITIAL_FORMS": "1",
-        "programs-0-id": city_b.program.pk, "programs-0-measure": city_a.measure.pk,
-        "programs-0-order": 1, "programs-0-name": "乗っ取り",
-    })
+    data.update(
+        {
+            "programs-TOTAL_FORMS": "1",
+            "programs-INITIAL_FORMS": "1",
+            "programs-0-id": city_b.program.pk,
+            "programs-0-measure": city_a.measure.pk,
+            "programs-0-order": 1,
+            "programs-0-name": "乗っ取り",
+        }
+    )
     response = client.post(change, data)
     assert response.status_code == 200
     assert Program.objects.get(pk=city_b.program.pk).name == f"協力雇用主の拡大{B_MARK}"

@@ -29,13 +29,32 @@ def superuser_client(client):
 def test_every_model_of_the_three_apps_is_registered():
     names = {model.__name__ for model in registered_models()}
     assert names >= {
-        "Municipality", "StaffMembership", "Department", "Organization", "NationalPriority", "Plan",
-        "FormulationStep", "Challenge", "Indicator", "IndicatorValue", "Feedback", "PriorityArea", "Measure",
-        "Program", "ProgramProgress", "Council", "CouncilMember", "Meeting", "AgendaItem", "MeetingDocument",
+        "Municipality",
+        "StaffMembership",
+        "Department",
+        "Organization",
+        "NationalPriority",
+        "Plan",
+        "FormulationStep",
+        "Challenge",
+        "Indicator",
+        "IndicatorValue",
+        "Feedback",
+        "PriorityArea",
+        "Measure",
+        "Program",
+        "ProgramProgress",
+        "Council",
+        "CouncilMember",
+        "Meeting",
+        "AgendaItem",
+        "MeetingDocument",
     }
 
 
-def test_every_changelist_change_form_add_form_and_history_opens_for_a_superuser(world, superuser_client):
+def test_every_changelist_change_form_add_form_and_history_opens_for_a_superuser(
+    world, superuser_client
+):
     city_a, _ = world
     objects = city_a.objects()
     objects.update({type(m): m for m in [city_a.editor.memberships.first()]})
@@ -57,10 +76,14 @@ def test_every_changelist_change_form_add_form_and_history_opens_for_a_superuser
 
 
 def test_changelists_answer_search_and_filters(world, superuser_client):
-    response = superuser_client.get(reverse("admin:measures_programprogress_changelist"), {"fiscal_year": "2023"})
+    response = superuser_client.get(
+        reverse("admin:measures_programprogress_changelist"), {"fiscal_year": "2023"}
+    )
     assert "令和5年度（2023年度）" in response.content.decode()
     assert response.context["cl"].result_count == 2
-    response = superuser_client.get(reverse("admin:measures_program_changelist"), {"q": "地域福祉課"})
+    response = superuser_client.get(
+        reverse("admin:measures_program_changelist"), {"q": "地域福祉課"}
+    )
     assert response.context["cl"].result_count == 2
     response = superuser_client.get(reverse("admin:plans_plan_changelist"), {"fiscal_year": "2024"})
     assert response.context["cl"].result_count == 2
@@ -68,18 +91,26 @@ def test_changelists_answer_search_and_filters(world, superuser_client):
     assert response.context["cl"].result_count == 0
 
 
-def test_the_plan_page_holds_areas_councils_steps_challenges_and_indicators(world, superuser_client):
+def test_the_plan_page_holds_areas_councils_steps_challenges_and_indicators(
+    world, superuser_client
+):
     city_a, _ = world
-    page = superuser_client.get(reverse("admin:plans_plan_change", args=[city_a.plan.pk])).content.decode()
+    page = superuser_client.get(
+        reverse("admin:plans_plan_change", args=[city_a.plan.pk])
+    ).content.decode()
     for text in ("重点施策", "会議体", "策定経過", "課題", "指標", "就労支援", "年度の進捗入力"):
         assert text in page
 
 
 def test_fiscal_years_are_chosen_in_japanese_in_forms(world, superuser_client):
     city_a, _ = world
-    page = superuser_client.get(reverse("admin:measures_programprogress_change", args=[city_a.progress.pk]))
+    page = superuser_client.get(
+        reverse("admin:measures_programprogress_change", args=[city_a.progress.pk])
+    )
     html = page.content.decode()
     assert '<option value="2023" selected>令和5年度（2023年度）</option>' in html
     assert "令和元年度（2019年度）" in html
-    page = superuser_client.get(reverse("admin:councils_meeting_change", args=[city_a.meeting.pk])).content.decode()
+    page = superuser_client.get(
+        reverse("admin:councils_meeting_change", args=[city_a.meeting.pk])
+    ).content.decode()
     assert '<option value="2024" selected>令和6年度（2024年度）</option>' in page

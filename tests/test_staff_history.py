@@ -48,10 +48,14 @@ def test_editing_a_measure_records_who_changed_what_and_shows_the_diff(client, w
     data = form_data(client, city_a.measure)
     data["title"] = "協力雇用主の開拓と就労の確保"
     response = client.post(change_url(city_a.measure), data)
-    assert response.status_code == 302, response.context and response.context["adminform"].form.errors
+    assert response.status_code == 302, (
+        response.context and response.context["adminform"].form.errors
+    )
     record = city_a.measure.history.first()
     assert record.history_user == city_a.editor and record.title == "協力雇用主の開拓と就労の確保"
-    page = client.get(reverse("admin:measures_measure_history", args=[city_a.measure.pk])).content.decode()
+    page = client.get(
+        reverse("admin:measures_measure_history", args=[city_a.measure.pk])
+    ).content.decode()
     assert "変更履歴" in page
     assert "施策名：" in page and "就労の確保" in page and "協力雇用主の開拓と就労の確保" in page
     assert "editor-a" in page
@@ -64,11 +68,18 @@ def test_revert_to_an_earlier_version(client, world):
     measure = Measure.objects.get(pk=city_a.measure.pk)
     measure.title = "誤って書き換えた施策名"
     measure.save()
-    revert_url = reverse("admin:measures_measure_simple_history", args=[measure.pk, original.history_id])
+    revert_url = reverse(
+        "admin:measures_measure_simple_history", args=[measure.pk, original.history_id]
+    )
     page = client.get(revert_url).content.decode()
     assert "この版に戻す" in page and "就労の確保" in page
-    data = {"area": measure.area_id, "number": 1, "title": original.title, "description": "",
-            "edit_version": re.search(r'name="edit_version" value="(\d*)"', page).group(1)}
+    data = {
+        "area": measure.area_id,
+        "number": 1,
+        "title": original.title,
+        "description": "",
+        "edit_version": re.search(r'name="edit_version" value="(\d*)"', page).group(1),
+    }
     response = client.post(revert_url, data)
     assert response.status_code == 302
     measure.refresh_from_db()
@@ -96,7 +107,10 @@ def test_bulk_status_action_of_a_never_touches_b(client, world):
     client.force_login(city_a.editor)
     client.post(
         reverse("admin:measures_programprogress_changelist"),
-        {"action": "set_status_not_implemented", "_selected_action": [city_a.progress.pk, city_b.progress.pk]},
+        {
+            "action": "set_status_not_implemented",
+            "_selected_action": [city_a.progress.pk, city_b.progress.pk],
+        },
     )
     assert ProgramProgress.objects.get(pk=city_b.progress.pk).status == "implemented"
     assert ProgramProgress.objects.get(pk=city_a.progress.pk).status == "not_implemented"

@@ -28,7 +28,9 @@ def staff():
 
 
 def login(client, username, password, ip="192.0.2.10"):
-    return client.post(LOGIN, {"username": username, "password": password, "next": "/admin/"}, REMOTE_ADDR=ip)
+    return client.post(
+        LOGIN, {"username": username, "password": password, "next": "/admin/"}, REMOTE_ADDR=ip
+    )
 
 
 def fail(client, username, times, ip="192.0.2.10"):

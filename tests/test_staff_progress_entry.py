@@ -18,7 +18,9 @@ def world():
     area = PriorityArea.objects.create(plan=city_a.plan, number=2, title="居住支援")
     measure = Measure.objects.create(area=area, number=1, title="住居の確保")
     Program.objects.create(measure=measure, name="市営住宅の情報提供")
-    Indicator.objects.create(plan=city_a.plan, kind="statistic", order=2, name="刑法犯認知件数", unit="件")
+    Indicator.objects.create(
+        plan=city_a.plan, kind="statistic", order=2, name="刑法犯認知件数", unit="件"
+    )
     return city_a, city_b
 
 
@@ -56,15 +58,21 @@ def test_the_pick_screen_offers_own_plans_and_opens_the_entry_page(client, world
     plans = list(response.context["form"].fields["plan"].queryset)
     assert plans == [city_a.plan]
     assert "令和6年度（2024年度）" in response.content.decode()
-    response = client.get(reverse("admin:measures_programprogress_entry_pick"),
-                          {"plan": city_a.plan.pk, "fiscal_year": 2024})
+    response = client.get(
+        reverse("admin:measures_programprogress_entry_pick"),
+        {"plan": city_a.plan.pk, "fiscal_year": 2024},
+    )
     assert response.status_code == 302 and response.url == entry_url(city_a.plan, 2024)
-    response = client.get(reverse("admin:measures_programprogress_entry_pick"),
-                          {"plan": city_b.plan.pk, "fiscal_year": 2024})
+    response = client.get(
+        reverse("admin:measures_programprogress_entry_pick"),
+        {"plan": city_b.plan.pk, "fiscal_year": 2024},
+    )
     assert response.status_code == 200
     assert "担当する自治体の計画を選んでください" in response.content.decode()
-    response = client.get(reverse("admin:measures_programprogress_entry_pick"),
-                          {"plan": city_a.plan.pk, "fiscal_year": 2028})
+    response = client.get(
+        reverse("admin:measures_programprogress_entry_pick"),
+        {"plan": city_a.plan.pk, "fiscal_year": 2028},
+    )
     assert "計画期間外" in response.content.decode() or response.status_code == 200
 
 
@@ -73,8 +81,12 @@ def test_the_admin_index_and_plan_page_lead_to_the_screen(client, world):
     client.force_login(city_a.editor)
     index = client.get(reverse("admin:index")).content.decode()
     assert reverse("admin:measures_programprogress_entry_pick") in index
-    response = client.get(reverse("admin:measures_programprogress_entry_plan", args=[city_a.plan.pk]))
-    assert response.status_code == 302 and response.url.startswith(entry_url(city_a.plan, 2020)[:-5])
+    response = client.get(
+        reverse("admin:measures_programprogress_entry_plan", args=[city_a.plan.pk])
+    )
+    assert response.status_code == 302 and response.url.startswith(
+        entry_url(city_a.plan, 2020)[:-5]
+    )
 
 
 def test_another_citys_plan_and_years_outside_the_period_are_not_found(client, world):
@@ -108,28 +120,37 @@ def test_saving_records_every_programme_and_indicator_and_updates_the_rates(clie
     response = client.get(entry_url(city_a.plan, 2024))
     assert response.context["areas"][0]["rate"] == 0
     data = page_data(response)
-    first, second, housing = (program(n) for n in ("協力雇用主の拡大", "職場体験の受入れ", "市営住宅の情報提供"))
-    data.update({
-        f"program-{first.pk}-results": "協力雇用主を12社開拓",
-        f"program-{first.pk}-support_count": "12",
-        f"program-{first.pk}-actual_cost": "150000",
-        f"program-{second.pk}-status": "partial",
-        f"program-{housing.pk}-status": "not_implemented",
-        f"indicator-{city_a.indicator.pk}-value": "470",
-        f"indicator-{city_a.indicator.pk}-national_value": "90000",
-    })
+    first, second, housing = (
+        program(n) for n in ("協力雇用主の拡大", "職場体験の受入れ", "市営住宅の情報提供")
+    )
+    data.update(
+        {
+            f"program-{first.pk}-results": "協力雇用主を12社開拓",
+            f"program-{first.pk}-support_count": "12",
+            f"program-{first.pk}-actual_cost": "150000",
+            f"program-{second.pk}-status": "partial",
+            f"program-{housing.pk}-status": "not_implemented",
+            f"indicator-{city_a.indicator.pk}-value": "470",
+            f"indicator-{city_a.indicator.pk}-national_value": "90000",
+        }
+    )
     response = client.post(entry_url(city_a.plan, 2024), data, follow=True)
     page = response.content.decode()
     assert "令和6年度（2024年度）の進捗を保存しました（取組・事業 3件、指標の値 1件）" in page
     saved = {p.program.name: p for p in ProgramProgress.objects.filter(fiscal_year=2024)}
     assert saved["協力雇用主の拡大"].status == "implemented"
-    assert saved["協力雇用主の拡大"].support_count == 12 and saved["協力雇用主の拡大"].actual_cost == 150000
+    assert (
+        saved["協力雇用主の拡大"].support_count == 12
+        and saved["協力雇用主の拡大"].actual_cost == 150000
+    )
     assert saved["職場体験の受入れ"].status == "partial"
     assert saved["市営住宅の情報提供"].status == "not_implemented"
     assert saved["協力雇用主の拡大"].history.first().history_user == city_a.editor
     value = IndicatorValue.objects.get(indicator=city_a.indicator, year=2024)
     assert value.value == 470 and value.national_value == 90000
-    assert not IndicatorValue.objects.filter(indicator__name="刑法犯認知件数").exists()  # left empty
+    assert not IndicatorValue.objects.filter(
+        indicator__name="刑法犯認知件数"
+    ).exists()  # left empty
     rates = [group["rate"] for group in response.context["areas"]]
     assert rates == [100, 0]
     assert "100.0%" in page
@@ -141,11 +162,13 @@ def test_one_wrong_row_saves_nothing_and_says_so_in_japanese(client, world):
     data = page_data(client.get(entry_url(city_a.plan, 2024)))
     second = program("職場体験の受入れ")
     housing = program("市営住宅の情報提供")
-    data.update({
-        f"program-{second.pk}-status": "partial",
-        f"program-{housing.pk}-support_count": "-3",
-        f"indicator-{city_a.indicator.pk}-value": "多い",
-    })
+    data.update(
+        {
+            f"program-{second.pk}-status": "partial",
+            f"program-{housing.pk}-support_count": "-3",
+            f"indicator-{city_a.indicator.pk}-value": "多い",
+        }
+    )
     response = client.post(entry_url(city_a.plan, 2024), data)
     assert response.status_code == 200
     page = response.content.decode()
@@ -201,7 +224,9 @@ def test_untouched_page_of_a_recorded_year_saves_nothing_new(client, world):
     assert city_a.progress.history.count() == before
 
 
-def test_the_page_cost_does_not_grow_with_the_number_of_programmes(client, world, django_assert_max_num_queries):
+def test_the_page_cost_does_not_grow_with_the_number_of_programmes(
+    client, world, django_assert_max_num_queries
+):
     city_a, _ = world
     client.force_login(city_a.editor)
     client.get(entry_url(city_a.plan, 2024))
@@ -211,8 +236,14 @@ def test_the_page_cost_does_not_grow_with_the_number_of_programmes(client, world
         client.get(entry_url(city_a.plan, 2024))
     # The same with every programme recorded for the year (each row carries its version).
     for program_ in Program.objects.of_plan(city_a.plan):
-        ProgramProgress.objects.get_or_create(program=program_, fiscal_year=2023, defaults={"status": "partial"})
+        ProgramProgress.objects.get_or_create(
+            program=program_, fiscal_year=2023, defaults={"status": "partial"}
+        )
     with django_assert_max_num_queries(40):
         response = client.get(entry_url(city_a.plan, 2023))
-    assert all(form["edit_version"].value() for group in response.context["areas"]
-               for item in group["measures"] for _, form in item["rows"])
+    assert all(
+        form["edit_version"].value()
+        for group in response.context["areas"]
+        for item in group["measures"]
+        for _, form in item["rows"]
+    )

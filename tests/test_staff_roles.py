@@ -28,7 +28,12 @@ def test_the_data_migration_creates_both_groups_with_their_permissions():
     publisher = Group.objects.get(name="公開責任者")
     editor_perms = set(editor.permissions.values_list("codename", flat=True))
     publisher_perms = set(publisher.permissions.values_list("codename", flat=True))
-    assert {"change_plan", "add_programprogress", "change_measure", "view_municipality"} <= editor_perms
+    assert {
+        "change_plan",
+        "add_programprogress",
+        "change_measure",
+        "view_municipality",
+    } <= editor_perms
     assert "publish_plan" not in editor_perms and "delete_plan" not in editor_perms
     assert "change_municipality" not in editor_perms and "add_staffmembership" not in editor_perms
     assert publisher_perms == editor_perms | {"publish_plan", "delete_plan"}
@@ -53,15 +58,19 @@ def test_a_membership_puts_the_user_into_the_group_of_the_role_and_into_the_admi
 def test_deleting_a_staff_user_with_memberships_works(world):
     city_a, _ = world
     city_a.editor.delete()
-    assert not StaffMembership.objects.filter(municipality=city_a.municipality, role="editor").exists()
+    assert not StaffMembership.objects.filter(
+        municipality=city_a.municipality, role="editor"
+    ).exists()
 
 
 def test_editor_cannot_publish_by_button_or_action(client, world):
     city_a, _ = world
     client.force_login(city_a.editor)
     assert publication(client, city_a.plan, "publish").status_code == 403
-    client.post(reverse("admin:plans_plan_changelist"),
-                {"action": "publish_selected", "_selected_action": [city_a.plan.pk]})
+    client.post(
+        reverse("admin:plans_plan_changelist"),
+        {"action": "publish_selected", "_selected_action": [city_a.plan.pk]},
+    )
     city_a.plan.refresh_from_db()
     assert city_a.plan.status == Plan.Status.DRAFT
     page = client.get(reverse("admin:plans_plan_change", args=[city_a.plan.pk])).content.decode()
@@ -103,15 +112,19 @@ def test_publisher_of_a_cannot_publish_b(client, world):
     city_a, city_b = world
     client.force_login(city_a.publisher)
     assert publication(client, city_b.plan, "publish").status_code == 404
-    client.post(reverse("admin:plans_plan_changelist"),
-                {"action": "publish_selected", "_selected_action": [city_b.plan.pk]})
+    client.post(
+        reverse("admin:plans_plan_changelist"),
+        {"action": "publish_selected", "_selected_action": [city_b.plan.pk]},
+    )
     city_b.plan.refresh_from_db()
     assert city_b.plan.status == Plan.Status.DRAFT
 
 
 def test_publisher_of_a_who_only_edits_b_cannot_publish_b(client, world):
     city_a, city_b = world
-    StaffMembership.objects.create(user=city_a.publisher, municipality=city_b.municipality, role="editor")
+    StaffMembership.objects.create(
+        user=city_a.publisher, municipality=city_b.municipality, role="editor"
+    )
     client.force_login(city_a.publisher)
     assert publication(client, city_b.plan, "publish").status_code == 403
     response = client.post(
@@ -126,8 +139,10 @@ def test_publisher_of_a_who_only_edits_b_cannot_publish_b(client, world):
 
 def test_publish_action_records_history_for_each_plan(admin_client, world):
     city_a, city_b = world
-    admin_client.post(reverse("admin:plans_plan_changelist"),
-                      {"action": "publish_selected", "_selected_action": [city_a.plan.pk, city_b.plan.pk]})
+    admin_client.post(
+        reverse("admin:plans_plan_changelist"),
+        {"action": "publish_selected", "_selected_action": [city_a.plan.pk, city_b.plan.pk]},
+    )
     for plan in Plan.objects.all():
         assert plan.status == "published"
         assert plan.history.first().status == "published"
@@ -136,20 +151,23 @@ def test_publish_action_records_history_for_each_plan(admin_client, world):
 def test_publication_view_refuses_get(client, world):
     city_a, _ = world
     client.force_login(city_a.publisher)
-    assert client.get(reverse("admin:plans_plan_publication", args=[city_a.plan.pk])).status_code == 405
+    assert (
+        client.get(reverse("admin:plans_plan_publication", args=[city_a.plan.pk])).status_code
+        == 405
+    )
 
 
 def test_the_plan_page_links_the_draft_preview_and_the_yearly_screen(client, world):
     city_a, _ = world
     client.force_login(city_a.editor)
     page = client.get(reverse("admin:plans_plan_change", args=[city_a.plan.pk])).content.decode()
-    assert f'{reverse("public:plan", args=[city_a.plan.pk])}?preview=1' in page
+    assert f"{reverse('public:plan', args=[city_a.plan.pk])}?preview=1" in page
     assert reverse("admin:measures_programprogress_entry_plan", args=[city_a.plan.pk]) in page
 
 
 def test_the_draft_preview_shows_the_plan_to_its_staff_only(client, world):
     city_a, city_b = world
-    preview = f'{reverse("public:plan", args=[city_a.plan.pk])}?preview=1'
+    preview = f"{reverse('public:plan', args=[city_a.plan.pk])}?preview=1"
     assert client.get(preview).status_code == 404  # residents never see a draft
     client.force_login(city_b.editor)
     assert client.get(preview).status_code == 404
@@ -195,23 +213,38 @@ def test_the_groups_come_back_complete_after_a_flush_or_migrate():
 
     Group.objects.filter(name__in=["編集者", "公開責任者"]).delete()
     call_command("migrate", verbosity=0)  # nothing to apply; post_migrate restores the groups
-    assert Group.objects.get(name="編集者").permissions.filter(codename="change_programprogress").exists()
+    assert (
+        Group.objects.get(name="編集者")
+        .permissions.filter(codename="change_programprogress")
+        .exists()
+    )
     assert Group.objects.get(name="公開責任者").permissions.filter(codename="publish_plan").exists()
 
 
 def test_only_a_publisher_of_the_plans_own_city_deletes_it(client, world):
     city_a, city_b = world
-    StaffMembership.objects.create(user=city_a.publisher, municipality=city_b.municipality, role="editor")
+    StaffMembership.objects.create(
+        user=city_a.publisher, municipality=city_b.municipality, role="editor"
+    )
     client.force_login(city_a.publisher)
     delete_b = reverse("admin:plans_plan_delete", args=[city_b.plan.pk])
     assert client.post(delete_b, {"post": "yes"}).status_code == 403
-    client.post(reverse("admin:plans_plan_changelist"),
-                {"action": "delete_selected", "_selected_action": [city_b.plan.pk], "post": "yes"})
+    client.post(
+        reverse("admin:plans_plan_changelist"),
+        {"action": "delete_selected", "_selected_action": [city_b.plan.pk], "post": "yes"},
+    )
     assert Plan.objects.filter(pk=city_b.plan.pk).exists()
     client.force_login(city_a.editor)
-    assert client.post(reverse("admin:plans_plan_delete", args=[city_a.plan.pk]), {"post": "yes"}).status_code == 403
+    assert (
+        client.post(
+            reverse("admin:plans_plan_delete", args=[city_a.plan.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
     client.force_login(city_a.publisher)
-    response = client.post(reverse("admin:plans_plan_delete", args=[city_a.plan.pk]), {"post": "yes"})
+    response = client.post(
+        reverse("admin:plans_plan_delete", args=[city_a.plan.pk]), {"post": "yes"}
+    )
     assert response.status_code == 302 and not Plan.objects.filter(pk=city_a.plan.pk).exists()
 
 
@@ -219,8 +252,12 @@ def test_view_on_site_of_a_draft_plans_parts_opens_the_preview(client, world):
     city_a, _ = world
     client.force_login(city_a.editor)
     council_url = reverse("public:council", args=[city_a.council.pk])
-    page = client.get(reverse("admin:councils_council_change", args=[city_a.council.pk])).content.decode()
+    page = client.get(
+        reverse("admin:councils_council_change", args=[city_a.council.pk])
+    ).content.decode()
     assert f'href="{council_url}?preview=1"' in page
     Plan.objects.get(pk=city_a.plan.pk).publish()
-    page = client.get(reverse("admin:councils_council_change", args=[city_a.council.pk])).content.decode()
+    page = client.get(
+        reverse("admin:councils_council_change", args=[city_a.council.pk])
+    ).content.decode()
     assert f'href="{council_url}"' in page

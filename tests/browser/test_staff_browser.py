@@ -36,7 +36,9 @@ def log_in(page, username):
     expect(page.locator("#user-tools")).to_contain_text(username)
 
 
-def test_kumamoto_editor_records_the_year_and_publisher_publishes(page, browser, live_server, kumamoto):
+def test_kumamoto_editor_records_the_year_and_publisher_publishes(
+    page, browser, live_server, kumamoto
+):
     plan = kumamoto
     log_in(page, "kumamoto-editor")
 
@@ -67,8 +69,11 @@ def test_kumamoto_editor_records_the_year_and_publisher_publishes(page, browser,
     page.click("#progress-entry-link")
     fiscal_year = plan.last_fiscal_year  # this fiscal year, or the nearest one of the plan's period
     expect(page).to_have_url(re.compile(rf"/entry/{plan.pk}/{fiscal_year}/$"))
-    programs = list(Program.objects.filter(measure__area__plan=plan).order_by("measure__area__number",
-                                                                               "measure__number", "order")[:3])
+    programs = list(
+        Program.objects.filter(measure__area__plan=plan).order_by(
+            "measure__area__number", "measure__number", "order"
+        )[:3]
+    )
     statuses = ["implemented", "partial", "not_implemented"]
     for program, status in zip(programs, statuses):
         page.select_option(f"select[name=program-{program.pk}-status]", status)
@@ -76,10 +81,14 @@ def test_kumamoto_editor_records_the_year_and_publisher_publishes(page, browser,
     page.fill(f"textarea[name=program-{programs[0].pk}-results]", "出前講座を3回実施")
     page.fill("input[name=indicator-2001-value]", "468")
     page.click("input[type=submit][value$=の進捗を保存]")
-    expect(page.locator(".messagelist")).to_contain_text("の進捗を保存しました（取組・事業 3件、指標の値 1件）")
+    expect(page.locator(".messagelist")).to_contain_text(
+        "の進捗を保存しました（取組・事業 3件、指標の値 1件）"
+    )
     first_area_rate = page.locator(".area-rate").first
     expect(first_area_rate).not_to_have_text("0.0%")
-    saved = {p.program_id: p.status for p in ProgramProgress.objects.filter(fiscal_year=fiscal_year)}
+    saved = {
+        p.program_id: p.status for p in ProgramProgress.objects.filter(fiscal_year=fiscal_year)
+    }
     assert saved == {program.pk: status for program, status in zip(programs, statuses)}
     assert IndicatorValue.objects.get(indicator_id=2001, year=fiscal_year).value == 468
 
