@@ -121,17 +121,30 @@ class ProgramQuerySet(MunicipalityScopedQuerySet):
         forgotten entry lowers the rate instead of hiding; None when there
         are no programmes at all.
         """
-        counts = self.aggregate(
-            total=Count("pk", distinct=True),
-            done=Count(
+        counts = self.aggregate(**self._rate_counts(fiscal_year))
+        return self._rate(counts["done"], counts["total"])
+
+    def implementation_rates_by_area(self, fiscal_year: int) -> dict[int, Decimal | None]:
+        """implementation_rate() of each priority area (by id) of these programmes, in one query."""
+        rows = self.order_by().values("measure__area").annotate(**self._rate_counts(fiscal_year))
+        return {row["measure__area"]: self._rate(row["done"], row["total"]) for row in rows}
+
+    @staticmethod
+    def _rate_counts(fiscal_year: int) -> dict:
+        return {
+            "total": Count("pk", distinct=True),
+            "done": Count(
                 "progress",
                 filter=Q(progress__fiscal_year=fiscal_year, progress__status__in=ProgramProgress.CARRIED_OUT),
                 distinct=True,
             ),
-        )
-        if not counts["total"]:
+        }
+
+    @staticmethod
+    def _rate(done: int, total: int) -> Decimal | None:
+        if not total:
             return None
-        return (Decimal(100) * counts["done"] / counts["total"]).quantize(Decimal("0.1"))
+        return (Decimal(100) * done / total).quantize(Decimal("0.1"))
 
 
 class Program(models.Model):

@@ -280,3 +280,23 @@ def test_a_missing_font_is_a_clear_error(monkeypatch, tmp_path):
     with pytest.raises(typesetting.FontMissing) as raised:
         typesetting.render_pdf("<p>x</p>", static_roots=[])
     assert "BIZ UDゴシック" in raised.value.message
+
+
+def test_rates_by_area_agree_with_each_areas_own_rate(kumamoto_meeting):
+    plan = kumamoto_meeting.council.plan
+    rates = Program.objects.of_plan(plan).implementation_rates_by_area(2023)
+    for area in PriorityArea.objects.filter(plan=plan):
+        assert rates[area.pk] == area.implementation_rate(2023)
+    assert rates[PriorityArea.objects.get(plan=plan, number=1).pk] == Decimal("25.0")
+
+
+def test_queries_do_not_grow_with_the_plan(kumamoto_meeting, django_assert_max_num_queries):
+    """Prefetched: a fixed number of queries however many areas, measures and programmes."""
+    plan = kumamoto_plan()
+    with django_assert_max_num_queries(12):
+        assert PlanSummary(plan).html
+    meeting = Meeting.objects.select_related("council__plan__municipality").get(
+        pk=kumamoto_meeting.pk
+    )
+    with django_assert_max_num_queries(16):
+        assert MeetingReport(meeting).html

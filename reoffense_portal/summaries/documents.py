@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
@@ -26,7 +27,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 from councils.models import CouncilMember, Meeting
-from measures.models import Measure, Program, ProgramProgress
+from measures.models import Measure, PriorityArea, Program, ProgramProgress
 from plans import eras
 from plans.charts import indicator_chart_svg
 from plans.models import Indicator, Plan, format_quantity
@@ -60,11 +61,8 @@ def rate_label(rate: Decimal | None) -> str:
 class ProgramRow:
     label: str
     program: Program
+    departments: str
     progress: ProgramProgress | None = None
-
-    @property
-    def departments(self) -> str:
-        return "、".join(department.name for department in self.program.departments.all())
 
 
 @dataclass
@@ -75,7 +73,8 @@ class MeasureSection:
 
 @dataclass
 class AreaSection:
-    area: object
+    area: PriorityArea
+    national_priorities: list
     measures: list[MeasureSection]
     rate: Decimal | None = None
 
@@ -93,12 +92,33 @@ class AreaSection:
         return f"{min(max(self.rate or 0, 0), 100)}%"
 
 
+@dataclass(frozen=True)
+class Chart:
+    """A chart image of the document: `src` names it for the typesetter, `alt` is the SVG's own label."""
+
+    src: str
+    alt: str
+
+
+def register_chart(indicator: Indicator, charts: dict[str, str]) -> Chart | None:
+    """The same chart as on the public pages (plans.charts), handed to the typesetter as an image."""
+    svg = indicator_chart_svg(indicator)
+    if not svg:
+        return None
+    name = hashlib.sha256(svg.encode()).hexdigest()[:40] + ".svg"
+    charts[name] = svg
+    label = re.search(r'aria-label="([^"]*)"', svg)
+    # The label is already HTML-escaped by plans.charts.
+    alt = mark_safe(label.group(1)) if label else indicator.name
+    return Chart(src=f"{typesetting.CHART_SCHEME}:{name}", alt=alt)
+
+
 @dataclass
 class IndicatorView:
     """An indicator as the documents print it: labels ready, chart inline."""
 
     indicator: Indicator
-    chart: str = ""
+    chart: Chart | None = None
     latest_label: str = ""
     latest_period: str = ""
     target_period: str = ""
@@ -106,7 +126,8 @@ class IndicatorView:
     national_label: str = ""
 
     @classmethod
-    def of(cls, indicator: Indicator, *, chart: bool) -> IndicatorView:
+    def of(cls, indicator: Indicator, charts: dict[str, str] | None = None) -> IndicatorView:
+        """With `charts`, the indicator's chart is drawn and registered there."""
         latest = indicator.latest_value()
         view = cls(indicator)
         if indicator.target_year is not None:
@@ -123,15 +144,18 @@ class IndicatorView:
             view.latest_label = format_quantity(indicator.baseline_value, indicator.unit)
             if indicator.baseline_year is not None:
                 view.latest_period = indicator.period_label(indicator.baseline_year)
-        if chart:
-            # Our own matplotlib SVG (its one text attribute escaped by plans.charts), never staff markup.
-            view.chart = mark_safe(indicator_chart_svg(indicator))
+        if charts is not None:
+            view.chart = register_chart(indicator, charts)
         return view
 
 
 def area_sections(plan: Plan, *, fiscal_year: int | None = None) -> list[AreaSection]:
-    """Areas → measures → programmes (with the year's progress when a year is given), prefetched."""
-    programs = Program.objects.prefetch_related("departments")
+    """Areas → measures → programmes (with the year's progress when a year is given), prefetched.
+
+    Prefetched into plain lists (to_attr): a related manager's .all() clones a queryset
+    each time, which costs more than the query itself once a plan has hundreds of rows.
+    """
+    programs = Program.objects.prefetch_related(Prefetch("departments", to_attr="department_list"))
     if fiscal_year is not None:
         programs = programs.prefetch_related(
             Prefetch(
@@ -140,30 +164,37 @@ def area_sections(plan: Plan, *, fiscal_year: int | None = None) -> list[AreaSec
                 to_attr="reviewed",
             )
         )
-    areas = plan.priority_areas.prefetch_related(
-        "national_priorities",
-        Prefetch(
-            "measures",
-            queryset=Measure.objects.prefetch_related(Prefetch("programs", queryset=programs)),
-        ),
+    measures = Measure.objects.prefetch_related(
+        Prefetch("programs", queryset=programs, to_attr="program_list")
     )
-    sections = []
-    for area in areas:
-        measures = []
-        for measure in area.measures.all():
-            rows = [
-                ProgramRow(
-                    katakana_label(number),
-                    program,
-                    (program.reviewed[0] if program.reviewed else None)
-                    if fiscal_year is not None
-                    else None,
+    areas = plan.priority_areas.prefetch_related(
+        Prefetch("national_priorities", to_attr="national_list"),
+        Prefetch("measures", queryset=measures, to_attr="measure_list"),
+    )
+    return [
+        AreaSection(
+            area,
+            area.national_list,
+            [
+                MeasureSection(
+                    measure,
+                    [
+                        ProgramRow(
+                            katakana_label(number),
+                            program,
+                            "、".join(department.name for department in program.department_list),
+                            program.reviewed[0]
+                            if fiscal_year is not None and program.reviewed
+                            else None,
+                        )
+                        for number, program in enumerate(measure.program_list, start=1)
+                    ],
                 )
-                for number, program in enumerate(measure.programs.all(), start=1)
-            ]
-            measures.append(MeasureSection(measure, rows))
-        sections.append(AreaSection(area, measures))
-    return sections
+                for measure in area.measure_list
+            ],
+        )
+        for area in areas
+    ]
 
 
 def council_list(plan: Plan):
@@ -177,6 +208,10 @@ class Document:
 
     template_name: str
     kind_label: str
+
+    def __init__(self):
+        # name → SVG of the charts the HTML shows as images; filled while the HTML is rendered.
+        self.charts: dict[str, str] = {}
 
     @property
     def plan(self) -> Plan:
@@ -233,6 +268,7 @@ class Document:
             data = typesetting.render_pdf(
                 self.html,
                 static_roots=static_roots(),
+                charts=self.charts,
                 timeout=getattr(settings, "PDF_RENDER_TIMEOUT", 20),
             )
             cache.set(key, data, CACHE_SECONDS)
@@ -257,6 +293,7 @@ class PlanSummary(Document):
     kind_label = "概要版"
 
     def __init__(self, plan: Plan):
+        super().__init__()
         self._plan = plan
 
     @property
@@ -270,17 +307,13 @@ class PlanSummary(Document):
     def context(self) -> dict:
         plan = self.plan
         indicators = list(plan.indicators.prefetch_related("values"))
-        statistics = [
-            IndicatorView.of(i, chart=False)
-            for i in indicators
-            if i.kind == Indicator.Kind.STATISTIC
-        ]
+        statistics = [IndicatorView.of(i) for i in indicators if i.kind == Indicator.Kind.STATISTIC]
         return {
             "plan": plan,
             "municipality": plan.municipality,
             "department": plan.department,
             "targets": [
-                IndicatorView.of(i, chart=True)
+                IndicatorView.of(i, self.charts)
                 for i in indicators
                 if i.kind == Indicator.Kind.TARGET
             ],
@@ -300,6 +333,7 @@ class MeetingReport(Document):
     kind_label = "進捗状況報告"
 
     def __init__(self, meeting: Meeting):
+        super().__init__()
         self.meeting = meeting
 
     @property
@@ -318,8 +352,9 @@ class MeetingReport(Document):
     def context(self) -> dict:
         meeting, plan, year = self.meeting, self.plan, self.reviewed_fiscal_year
         areas = area_sections(plan, fiscal_year=year)
+        rates = Program.objects.of_plan(plan).implementation_rates_by_area(year)
         for section in areas:
-            section.rate = section.area.implementation_rate(year)
+            section.rate = rates.get(section.area.pk)
         members = meeting.council.members.select_related("organization")
         indicators = plan.indicators.filter(kind=Indicator.Kind.TARGET).prefetch_related("values")
         return {
@@ -333,7 +368,7 @@ class MeetingReport(Document):
             "overall_rate": rate_label(Program.objects.of_plan(plan).implementation_rate(year)),
             "areas": areas,
             "program_total": sum(section.program_count for section in areas),
-            "targets": [IndicatorView.of(i, chart=True) for i in indicators],
+            "targets": [IndicatorView.of(i, self.charts) for i in indicators],
             "members": list(members),
             "council": meeting.council,
         }
