@@ -289,7 +289,10 @@ class ScopedFieldsMixin:
     def _japanese_invalid_choice(self, formfield, db_field):
         if formfield is not None:
             kind = db_field.related_model._meta.verbose_name
-            message = f"選んだ{kind}は選べません。担当する自治体の{kind}を選んでください。"
+            if kind == "自治体":
+                message = "選んだ自治体は選べません。担当する自治体を選んでください。"
+            else:
+                message = f"選んだ{kind}は選べません。担当する自治体の{kind}を選んでください。"
             formfield.error_messages["invalid_choice"] = message
             if isinstance(formfield, forms.ModelMultipleChoiceField):
                 formfield.error_messages["invalid_pk_value"] = message

@@ -427,3 +427,16 @@ def test_a_tampered_inline_row_id_of_b_changes_nothing_of_b(client, world):
     assert response.status_code == 200
     assert Program.objects.get(pk=city_b.program.pk).name == f"協力雇用主の拡大{B_MARK}"
     assert B_MARK not in response.content.decode()
+
+
+def test_choosing_another_citys_municipality_says_why_in_japanese(client, world):
+    city_a, city_b = world
+    client.force_login(city_a.editor)
+    payload = {
+        **management_forms(client, url(Department, "add")),
+        **add_payload(Department, city_b),
+    }
+    response = client.post(url(Department, "add"), payload)
+    assert response.context["adminform"].form.errors["municipality"] == [
+        "選んだ自治体は選べません。担当する自治体を選んでください。"
+    ]

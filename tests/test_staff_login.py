@@ -107,3 +107,14 @@ def test_sessions_end_with_the_browser_and_after_an_hour_idle(client, staff):
     assert not cookie["max-age"] and not cookie["expires"]  # a browser-session cookie
     assert client.session.get_expire_at_browser_close()
     assert cookie["httponly"]
+
+
+def test_an_idle_session_ends_and_asks_for_the_login_again(client, staff):
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    login(client, staff.username, PASSWORD)
+    assert client.get(reverse("admin:index")).status_code == 200
+    Session.objects.update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302 and response.url.startswith(LOGIN)
