@@ -127,7 +127,11 @@ def rate(port: int, url: str, seconds: float, clients: int) -> float:
 
     def client(index):
         while time.perf_counter() < deadline and sum(counts) < MAX_REQUESTS:
-            status = get(port, url)
+            try:
+                status = get(port, url)
+            except OSError as error:
+                failures.append(repr(error))
+                return
             if status != 200:
                 failures.append(status)
                 return
@@ -171,7 +175,7 @@ def main() -> None:
         server = subprocess.Popen(
             [str(Path(sys.executable).parent / "gunicorn"), "benchmarks.plan_page:wsgi_app()",
              "--bind", f"{HOST}:{port}", "--workers", str(args.workers), "--chdir", str(ROOT),
-             "--log-level", "warning"],
+             "--log-level", "warning", "--timeout", "120"],
             env=env,
         )
         try:
