@@ -280,7 +280,7 @@ class CSVFormat(base_formats.CSV):
     """CSV in UTF-8 (BOM or not) or CP932, detected; written as UTF-8 with BOM."""
 
     def get_title(self):
-        return "CSV（UTF-8・Shift_JIS）"
+        return "CSV"
 
     def is_binary(self):
         # Read raw bytes: the encoding is detected, not assumed.
