@@ -13,7 +13,10 @@ every name marked 「ビー秘」):
 5. add with a foreign reference to B's parent (or department, organisation,
    area): refused with a Japanese error and nothing created, while the same
    form with A's parent is accepted (so the check can fail);
-6. autocomplete of every autocomplete field: B's rows never offered, A's are.
+6. autocomplete of every autocomplete field: B's rows never offered, A's are;
+
+and, for the six models with a spreadsheet export (django-import-export), the
+exported file holds A's rows and none of B's.
 """
 
 import datetime
@@ -351,6 +354,19 @@ def test_editor_of_a_sees_and_touches_nothing_of_b(client, world, model):
         check_history(client, model, b_obj)
     check_add(client, model, city_a, city_b, notes)
     check_autocomplete(client, model, city_a, city_b, notes)
+    check_export(client, model, city_a, notes)
+
+
+def check_export(client, model, city_a, notes):
+    """Models with a spreadsheet export (django-import-export): only A's rows in the file."""
+    if not hasattr(admin.site._registry[model], "has_export_permission"):
+        return
+    export_url = url(model, "export")
+    response = client.post(export_url, {"resource": "0", "format": "0"})
+    assert response.status_code == 200
+    content = response.content.decode("utf-8-sig")
+    assert B_MARK not in content, "export holds city B's rows"
+    assert len(content.strip().splitlines()) >= 2, "control: A's rows are exported"
 
 
 def test_matrix_covers_every_registered_model_of_the_three_apps():
