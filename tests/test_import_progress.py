@@ -3,6 +3,8 @@
 
 from decimal import Decimal
 
+import pytest
+
 from measures.models import ProgramProgress
 from measures.resources import ProgramProgressResource
 from tests.import_export_factories import (  # noqa: F401 (fixtures)
@@ -165,3 +167,11 @@ def test_an_import_moves_the_plans_update_date_and_an_unchanged_one_does_not(kum
     assert Plan.objects.get(pk=kumamoto.plan.pk).updated_at.year == 2020
     run_import(ProgramProgressResource, csv_bytes([HEADER, row("2025")]), editor)
     assert Plan.objects.get(pk=kumamoto.plan.pk).updated_at.year > 2020
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp932"])
+def test_csv_in_utf8_with_or_without_bom_and_in_cp932_reads_the_same(kumamoto, editor, encoding):
+    data = csv_bytes([HEADER, row("令和7年度", results="﨑・髙・①（CP932の機種依存文字）")], encoding)
+    result = run_import(ProgramProgressResource, data, editor)
+    assert not result.has_problems(), result.messages()
+    assert ProgramProgress.objects.get(fiscal_year=2025).results == "﨑・髙・①（CP932の機種依存文字）"
