@@ -5,7 +5,14 @@ from decimal import Decimal
 
 import pytest
 
-from plans.spreadsheets import parse_bool, parse_date, parse_decimal, parse_integer, parse_time, parse_year
+from plans.spreadsheets import (
+    parse_bool,
+    parse_date,
+    parse_decimal,
+    parse_integer,
+    parse_time,
+    parse_year,
+)
 
 
 @pytest.mark.parametrize("typed, fiscal_year", [
