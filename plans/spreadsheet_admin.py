@@ -62,6 +62,17 @@ class SpreadsheetAdminMixin(ImportExportMixin):
     def export_formats(self):
         return FORMATS
 
+    def has_import_permission(self, request):
+        """The explicit import permission, and the right to add and change the rows imported."""
+        return (
+            super().has_import_permission(request)
+            and self.has_add_permission(request)
+            and self.has_change_permission(request)
+        )
+
+    def has_export_permission(self, request):
+        return super().has_export_permission(request) and self.has_view_permission(request)
+
     def get_resource_kwargs(self, request, *args, **kwargs):
         return {"user": request.user}
 

@@ -147,3 +147,13 @@ def test_every_spreadsheet_page_opens_with_its_buttons(logged_in, kumamoto, mode
 def test_progress_change_list_keeps_its_yearly_entry_link(logged_in, kumamoto):
     page = logged_in.get(reverse("admin:measures_programprogress_changelist")).content.decode()
     assert reverse("admin:measures_programprogress_entry_pick") in page
+
+
+def test_the_import_permission_alone_does_not_let_a_viewer_write(client, kumamoto):
+    user = staff("viewer", kumamoto.city)
+    user.groups.clear()
+    user.user_permissions.add(*Permission.objects.filter(
+        codename__in=["view_programprogress", "import_programprogress", "export_programprogress"]))
+    client.force_login(user)
+    assert client.get(IMPORT_URL).status_code == 403
+    assert client.get(reverse("admin:measures_programprogress_export")).status_code == 200
