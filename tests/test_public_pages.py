@@ -47,7 +47,7 @@ def test_municipality_page_shows_its_plan_council_and_contact(client, seeded):
 
 
 def test_plan_page_shows_the_update_day_in_wareki_and_western_years(client, seeded):
-    assert "更新日： 令和7年4月1日（2025年4月1日）" in text_of(client, "/plans/1001/")
+    assert "更新日： 令和7年4月1日 （2025年4月1日）" in text_of(client, "/plans/1001/")
 
 
 def test_yamaguchi_plan_page_shows_areas_measures_programmes_meetings_document_and_contact(client, seeded):
