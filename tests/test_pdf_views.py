@@ -49,6 +49,18 @@ def test_a_resident_downloads_the_summary_of_a_published_plan(client, seeded):
     assert PdfReader(io.BytesIO(response.content)).metadata.title == "熊本市再犯防止推進計画 概要版"
 
 
+def test_a_current_copy_is_revalidated_without_sending_the_pdf_again(client, seeded):
+    url = reverse("summaries:plan_summary", args=[KUMAMOTO_PLAN])
+    first = client.get(url)
+    assert "no-cache" in first["Cache-Control"] and "public" in first["Cache-Control"]
+    again = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304 and not again.content
+
+    Plan.objects.filter(pk=KUMAMOTO_PLAN).update(purpose="目的を改めました。")
+    changed = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert is_pdf(changed) and changed["ETag"] != first["ETag"]
+
+
 def test_the_published_plan_page_links_to_its_summary(client, seeded):
     page = client.get(reverse("public:plan", args=[KUMAMOTO_PLAN])).content.decode()
     assert reverse("summaries:plan_summary", args=[KUMAMOTO_PLAN]) in page
@@ -80,7 +92,7 @@ def test_an_editor_downloads_the_draft_summary_marked_as_such(client, kumamoto_e
     client.force_login(kumamoto_editor)
     response = client.get(reverse("summaries:staff_plan_summary", args=[KUMAMOTO_PLAN]))
     assert is_pdf(response)
-    assert "no-store" in response["Cache-Control"]
+    assert "private" in response["Cache-Control"] and "no-cache" in response["Cache-Control"]
     reader = PdfReader(io.BytesIO(response.content))
     assert reader.metadata.title == "熊本市再犯防止推進計画 概要版（案）"
     assert all("案" in page.extract_text() for page in reader.pages)
