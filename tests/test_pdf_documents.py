@@ -118,9 +118,13 @@ def test_summary_numbers_every_page_but_the_cover(seeded):
         assert f"－{number}－" in text
 
 
-def test_every_font_is_embedded_and_it_is_biz_ud_gothic(seeded, tmp_path):
-    path = tmp_path / "summary.pdf"
-    path.write_bytes(PlanSummary(kumamoto_plan()).pdf())
+@pytest.mark.parametrize("kind", ["summary", "report"])
+def test_every_font_is_embedded_and_it_is_biz_ud_gothic(kumamoto_meeting, tmp_path, kind):
+    document = (
+        PlanSummary(kumamoto_plan()) if kind == "summary" else MeetingReport(kumamoto_meeting)
+    )
+    path = tmp_path / f"{kind}.pdf"
+    path.write_bytes(document.pdf())
     lines = subprocess.run(
         ["pdffonts", str(path)], check=True, capture_output=True, text=True
     ).stdout.splitlines()
@@ -142,6 +146,28 @@ def test_summary_is_tagged_titled_and_in_japanese(seeded):
     assert root["/Lang"] == "ja"
     assert bool(root["/ViewerPreferences"]["/DisplayDocTitle"])
     assert reader.metadata.title == "熊本市再犯防止推進計画 概要版"
+
+
+def structure_elements(node, found):
+    """Every element of the PDF's structure tree (the tags screen readers use), depth first."""
+    node = node.get_object()
+    if isinstance(node, dict):
+        if "/S" in node:
+            found.append(node)
+        kids = node.get("/K")
+        for kid in kids if isinstance(kids, list) else [kids] if kids is not None else []:
+            structure_elements(kid, found)
+    return found
+
+
+def test_the_kpi_chart_is_a_figure_with_its_data_as_alternative_text(seeded):
+    reader = PdfReader(io.BytesIO(PlanSummary(kumamoto_plan()).pdf()))
+    elements = structure_elements(reader.trailer["/Root"]["/StructTreeRoot"], [])
+    figures = [element for element in elements if element["/S"] == "/Figure"]
+    assert len(figures) == 1
+    assert figures[0]["/Alt"] == "刑法犯検挙人員中の再犯者数の推移：令和元年 564人。目標 450人以下"
+    roles = {element["/S"] for element in elements}
+    assert {"/H1", "/H2", "/H3", "/Table", "/TH", "/TD"} <= roles
 
 
 def test_a_draft_is_marked_on_every_page(seeded):
