@@ -161,6 +161,8 @@ WHITENOISE_USE_FINDERS = envbool("WHITENOISE_USE_FINDERS", True)
 WHITENOISE_MANIFEST_STRICT = False
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+# PDF summaries (概要版, 進捗状況報告): a render running longer is stopped with a Japanese error.
+PDF_RENDER_TIMEOUT = envint("PDF_RENDER_TIMEOUT", 20)
 
 # Spreadsheet import/export (plans/spreadsheets.py): staff need the explicit
 # permissions import_<model> / export_<model>, given to the staff groups by a

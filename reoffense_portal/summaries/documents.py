@@ -269,7 +269,7 @@ class Document:
                 self.html,
                 static_roots=static_roots(),
                 charts=self.charts,
-                timeout=getattr(settings, "PDF_RENDER_TIMEOUT", 20),
+                timeout=settings.PDF_RENDER_TIMEOUT,
             )
             cache.set(key, data, CACHE_SECONDS)
         return data
