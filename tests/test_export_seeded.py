@@ -38,3 +38,11 @@ def test_a_kumamoto_editor_exports_only_kumamoto(seeded):
     dataset = PlanStructureResource(user=user).export()
     assert len(dataset) > 0
     assert {str(row[0]) for row in dataset} == {"431001"}
+
+
+def test_every_blank_templates_example_row_is_valid_for_kumamoto(seeded):
+    user = get_user_model().objects.create_superuser("operator", password="correct-horse-battery")
+    for resource_class in RESOURCES:
+        data = CSVFormat().export_data(resource_class(user=user).template_dataset())
+        result = run_import(resource_class, data, user, dry_run=True)
+        assert not result.has_problems(), (resource_class.__name__, result.messages())
