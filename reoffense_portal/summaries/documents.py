@@ -16,9 +16,9 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
+from importlib.metadata import version
 from pathlib import Path
 
-import weasyprint
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.cache import cache
@@ -35,6 +35,9 @@ from plans.models import Indicator, Plan, format_quantity
 from . import typesetting
 
 STYLESHEET = "pdf/summary.css"
+# Part of the cache key; read from the package metadata so the web process never imports WeasyPrint
+# (only the PDF worker does).
+WEASYPRINT_VERSION = version("weasyprint")
 CACHE_SECONDS = 60 * 60 * 24 * 7
 # 公用文 numbering below (1): ア, イ, ウ … (五十音順).
 KATAKANA = (
@@ -252,7 +255,7 @@ class Document:
         for part in (
             self.html,
             typesetting.font_face_css(),
-            weasyprint.__version__,
+            WEASYPRINT_VERSION,
             typesetting.PDF_VARIANT,
         ):
             digest.update(part.encode())
