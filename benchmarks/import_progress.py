@@ -11,7 +11,8 @@ runs, one after another:
 
 - preview: the dry run the admin shows before confirming (writes nothing);
 - import: the confirmed import (every row new, each recorded in the history);
-- again: the same file once more (every row unchanged, nothing written).
+- again: the same file once more (every row unchanged, nothing written);
+- export: the 10,000 rows written back as CSV and as XLSX.
 
 Each step's wall time is printed, then the peak resident memory of the
 whole process (Django, the database and the parsed file included).
@@ -118,6 +119,13 @@ def main():
     for label, dry_run in (("preview (dry run)", True), ("import", False), ("again (unchanged)", False)):
         elapsed, result = run(dry_run)
         print(f"{label:18} {elapsed:6.2f} s   {result.summary()}   {args.rows / elapsed:,.0f} rows/s")
+    from plans.spreadsheets import CSVFormat, XLSXFormat
+
+    for fmt in (CSVFormat, XLSXFormat):
+        start = time.perf_counter()
+        exported = fmt().export_data(ProgramProgressResource(user=user).export())
+        elapsed = time.perf_counter() - start
+        print(f"export {fmt().get_title():11} {elapsed:6.2f} s   {len(exported) / 1e6:.1f} MB")
     assert ProgramProgress.objects.count() == args.rows
     assert ProgramProgress.history.count() == args.rows, "unchanged rows record no history"
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

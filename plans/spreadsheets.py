@@ -355,8 +355,11 @@ YEAR_RANGE = (1950, 2100)
 FISCAL_YEAR_HINT = "「2024」「令和6年度」「R6年度」のように入力してください"
 
 
+ERA_STARTS = {name: start for start, name in eras.ERAS}
+
+
 def _era_start(name: str) -> datetime.date:
-    return next(start for start, era in eras.ERAS if era == name)
+    return ERA_STARTS[name]
 
 
 def _era_to_year(era: str, number: str) -> int:
