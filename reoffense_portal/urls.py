@@ -1,7 +1,5 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from django.views.static import serve
 
 admin.site.site_header = "再犯防止推進計画ポータル 管理画面"
 admin.site.site_title = "再犯防止推進計画ポータル"
