@@ -133,7 +133,9 @@ def set_status_action(status):
     def action(modeladmin, request, queryset):
         with transaction.atomic():
             changed = 0
-            for progress in queryset.select_for_update():
+            # Locked by id: the changelist queryset is DISTINCT, which FOR UPDATE refuses on PostgreSQL.
+            rows = ProgramProgress.objects.select_for_update().filter(pk__in=queryset.values("pk"))
+            for progress in rows:
                 if progress.status != status:
                     progress.status = status
                     progress._history_user = request.user
