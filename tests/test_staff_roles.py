@@ -261,3 +261,12 @@ def test_view_on_site_of_a_draft_plans_parts_opens_the_preview(client, world):
         reverse("admin:councils_council_change", args=[city_a.council.pk])
     ).content.decode()
     assert f'href="{council_url}"' in page
+
+
+def test_a_single_city_editor_gets_the_city_preset_on_new_rows(client, world):
+    city_a, _ = world
+    client.force_login(city_a.editor)
+    response = client.get(reverse("admin:plans_department_add"))
+    assert response.context["adminform"].form.initial["municipality"] == city_a.municipality.pk
+    choices = list(response.context["adminform"].form.fields["municipality"].queryset)
+    assert choices == [city_a.municipality]
