@@ -1,5 +1,7 @@
 """Spreadsheet columns for council meetings and member organisations (django-import-export)."""
 
+from django.core.exceptions import ValidationError
+
 from plans.models import Organization
 from plans.resources import MUNICIPALITY_CODE, PLAN_TITLE
 from plans.spreadsheets import (
@@ -66,7 +68,7 @@ class MeetingResource(CouncilMixin, PortalResource):
     ends_at = column("ends_at", "終了時刻", TimeWidget())
     venue = column("venue", "会場")
     status = column(
-        "status", "開催状況", ChoiceWidget(Meeting.Status.choices, "開催状況", default=Meeting.Status.SCHEDULED)
+        "status", "開催状況", ChoiceWidget(Meeting.Status.choices, default=Meeting.Status.SCHEDULED)
     )
     reviewed_fiscal_year = column("reviewed_fiscal_year", "審議の対象年度", YearWidget(fiscal=True))
     minutes = column("minutes", "議事要旨", TextWidget())
@@ -124,8 +126,8 @@ class CouncilMemberResource(CouncilMixin, PortalResource):
     plan = column("council__plan__title", PLAN_TITLE)
     council = column("council__name", COUNCIL_NAME)
     organization = column("organization__name", "団体名")
-    sector = column("organization__sector", "分野", ChoiceWidget(Organization.Sector.choices, "分野"))
-    role = column("role", "役職", ChoiceWidget(CouncilMember.Role.choices, "役職", default=CouncilMember.Role.MEMBER))
+    sector = column("organization__sector", "分野", ChoiceWidget(Organization.Sector.choices))
+    role = column("role", "役職", ChoiceWidget(CouncilMember.Role.choices, default=CouncilMember.Role.MEMBER))
     representative = column("representative", "委員の職名")
     term_start = column("term_start", "任期（開始）", DateWidget())
     term_end = column("term_end", "任期（終了）", DateWidget())
@@ -152,15 +154,16 @@ class CouncilMemberResource(CouncilMixin, PortalResource):
         if key not in self.cache:
             self.cache[key] = {o.name: o for o in Organization.objects.filter(municipality=municipality)}
         organization = self.cache[key].get(name)
-        sector = self.value(row, "sector") if self.fields["sector"].column_name in row and row.get(self.fields["sector"].column_name) not in (None, "") else None
+        given = row.get(self.fields["sector"].column_name)
+        sector = self.value(row, "sector") if given not in (None, "") else None
         if organization is None:
             if sector is None:
                 raise self.problem("sector", f"{shown(name)}は未登録の団体です。登録するには分野を入力してください")
             organization = Organization(municipality=municipality, name=name, sector=sector)
             try:
                 organization.full_clean(validate_unique=False)
-            except Exception as e:
-                raise self.problem("organization", "、".join(getattr(e, "messages", [str(e)]))) from None
+            except ValidationError as e:
+                raise self.problem("organization", "、".join(e.messages)) from None
             self.save_parent(organization)
             self.cache[key][name] = organization
         elif sector is not None and organization.sector != sector:

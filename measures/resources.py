@@ -6,6 +6,8 @@ measure are named on every row and created when new; departments and
 partner organisations are given by name, separated by 「、」.
 """
 
+from django.core.exceptions import ValidationError
+
 from plans.models import Department, Organization
 from plans.resources import MUNICIPALITY_CODE, PLAN_TITLE
 from plans.spreadsheets import (
@@ -111,7 +113,7 @@ class PlanStructureResource(PlanPartsMixin, PortalResource):
                 department = Department(municipality=municipality, name=name)
                 try:
                     department.full_clean(validate_unique=False)
-                except Exception:
+                except ValidationError:
                     raise ValueError(f"{shown(name)}は担当課の名前として登録できません") from None
                 self.save_parent(department)
                 found[name] = department
@@ -196,8 +198,6 @@ class PlanStructureResource(PlanPartsMixin, PortalResource):
         return Program(measure=measure, name=name), True
 
     def _check_parent(self, instance, field_name, exclude):
-        from django.core.exceptions import ValidationError
-
         try:
             instance.full_clean(exclude=exclude, validate_unique=False)
         except ValidationError as e:
@@ -230,7 +230,7 @@ class ProgramProgressResource(PlanPartsMixin, PortalResource):
     measure_number = column("program__measure__number", MEASURE_NUMBER, SMALL_NUMBER)
     program = column("program__name", PROGRAM_NAME)
     fiscal_year = column("fiscal_year", "年度", YearWidget(fiscal=True))
-    status = column("status", "実施状況", ChoiceWidget(ProgramProgress.Status.choices, "実施状況"))
+    status = column("status", "実施状況", ChoiceWidget(ProgramProgress.Status.choices))
     results = column("results", "実績・成果", TextWidget())
     support_count = column("support_count", "支援件数", IntegerWidget())
     budget = column("budget", "予算額（円）", IntegerWidget(maximum=9_223_372_036_854_775_807))

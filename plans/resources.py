@@ -28,7 +28,7 @@ class OrganizationResource(PortalResource):
 
     municipality = column("municipality__code", MUNICIPALITY_CODE)
     name = column("name", "団体名")
-    sector = column("sector", "分野", ChoiceWidget(Organization.Sector.choices, "分野"))
+    sector = column("sector", "分野", ChoiceWidget(Organization.Sector.choices))
     website = column("website", "ウェブサイト")
 
     class Meta(PortalResource.Meta):

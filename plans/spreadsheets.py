@@ -32,6 +32,7 @@ import tablib
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Model
 from import_export import resources, widgets
+from import_export.fields import Field
 from import_export.formats import base_formats
 from import_export.results import Error, Result, RowResult
 
@@ -648,10 +649,9 @@ class BooleanWidget(widgets.Widget):
 class ChoiceWidget(widgets.Widget):
     """A choice by its Japanese label (実施) — the stored value is accepted too."""
 
-    def __init__(self, choices, column: str, default=None):
+    def __init__(self, choices, default=None):
         super().__init__()
         self.choices = list(choices)
-        self.column = column
         self.default = default
         self.by_text = {}
         for value, label in self.choices:
@@ -738,8 +738,7 @@ class PortalResult(Result):
 
 
 def column(attribute, name, widget=None, readonly=False):
-    from import_export.fields import Field
-
+    """A sheet column: the model attribute it reads and writes, its Japanese header, its cell parser."""
     return Field(attribute=attribute, column_name=name, widget=widget or TextWidget(), readonly=readonly)
 
 
@@ -762,8 +761,6 @@ class PortalResource(resources.ModelResource):
     display_name = ""
     #: an example row for the blank template: column name → value
     example: dict = {}
-    #: which key makes two rows the same (for the duplicate check)
-    municipality_field = "municipality"
 
     class Meta:
         skip_unchanged = True
