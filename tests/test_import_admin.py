@@ -157,3 +157,11 @@ def test_the_import_permission_alone_does_not_let_a_viewer_write(client, kumamot
     client.force_login(user)
     assert client.get(IMPORT_URL).status_code == 403
     assert client.get(reverse("admin:measures_programprogress_export")).status_code == 200
+
+
+def test_preview_marks_the_changed_cells_of_an_update(logged_in, kumamoto):
+    header = HEADER + ["実績・成果"]
+    response = upload(logged_in, csv_bytes([header, progress_row("2024", status="未実施") + ["説明会を2回開催"]]))
+    page = response.content.decode()
+    assert "新規 0件、更新 1件、変更なし 0件" in page
+    assert "<ins>未実施</ins>" in page and "<ins>説明会を2回開催</ins>" not in page
