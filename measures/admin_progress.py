@@ -323,8 +323,9 @@ class ProgressEntry:
             if not measures or measures[-1]["measure"] != measure:
                 measures.append({"measure": measure, "rows": []})
             measures[-1]["rows"].append((program, program_forms[program.pk]))
+        rates = Program.objects.of_plan(plan).implementation_rates_by_area(fiscal_year)
         for group in areas:
-            group["rate"] = group["area"].implementation_rate(fiscal_year)
+            group["rate"] = rates.get(group["area"].pk)
 
         context = self._context(
             request,
