@@ -102,3 +102,11 @@ def test_json_query_count_does_not_grow_with_the_plan(client, kumamoto, django_a
         ProgramProgress.objects.create(program=program, fiscal_year=2024, status="implemented")
     with django_assert_max_num_queries(len(small.captured_queries)):
         client.get(url)
+
+
+def test_a_staff_preview_of_a_draft_offers_no_open_data(client, kumamoto, editor):
+    Plan.objects.filter(pk=kumamoto.plan.pk).update(status=Plan.Status.DRAFT)
+    client.force_login(editor)
+    response = client.get(kumamoto.plan.get_absolute_url() + "?preview=1")
+    assert response.status_code == 200
+    assert reverse("opendata:plan_json", args=[kumamoto.plan.pk]) not in response.content.decode()
