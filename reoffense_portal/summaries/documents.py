@@ -376,10 +376,3 @@ class MeetingReport(Document):
             "council": meeting.council,
         }
 
-
-def plan_summary(plan: Plan) -> PlanSummary:
-    return PlanSummary(plan)
-
-
-def meeting_report(meeting: Meeting) -> MeetingReport:
-    return MeetingReport(meeting)
