@@ -10,6 +10,7 @@ from measures.models import PriorityArea
 from plans import eras
 from plans.files import file_label, stored_size
 from plans.models import PUBLIC_STATUSES, Organization, Plan, PlanPartQuerySet
+from plans.roles import spreadsheet_permissions
 from plans.scoping import MunicipalityScopedQuerySet
 
 
@@ -73,6 +74,7 @@ class CouncilMember(models.Model):
     class Meta:
         verbose_name = "構成団体"
         verbose_name_plural = "構成団体"
+        permissions = spreadsheet_permissions("councilmember", "構成団体")
         ordering = ["council", "order", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["council", "organization"], name="unique_council_member"),
@@ -125,6 +127,7 @@ class Meeting(models.Model):
     class Meta:
         verbose_name = "会議"
         verbose_name_plural = "会議"
+        permissions = spreadsheet_permissions("meeting", "会議")
         ordering = ["council", "-fiscal_year", "-sequence"]
         constraints = [
             models.UniqueConstraint(fields=["council", "fiscal_year", "sequence"], name="unique_meeting_sequence"),

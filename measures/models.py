@@ -10,6 +10,7 @@ from simple_history.models import HistoricalRecords
 
 from plans import eras
 from plans.models import PUBLIC_STATUSES, Department, NationalPriority, Organization, Plan, PlanPartQuerySet
+from plans.roles import spreadsheet_permissions
 from plans.scoping import MunicipalityScopedQuerySet
 
 
@@ -168,6 +169,7 @@ class Program(models.Model):
     class Meta:
         verbose_name = "取組・事業"
         verbose_name_plural = "取組・事業"
+        permissions = spreadsheet_permissions("program", "取組・事業（計画の構成）")
         ordering = ["measure", "order", "pk"]
         constraints = [models.UniqueConstraint(fields=["measure", "name"], name="unique_program_name")]
 
@@ -219,6 +221,7 @@ class ProgramProgress(models.Model):
     class Meta:
         verbose_name = "年度の進捗"
         verbose_name_plural = "年度の進捗"
+        permissions = spreadsheet_permissions("programprogress", "年度の進捗")
         ordering = ["program", "-fiscal_year"]
         constraints = [
             models.UniqueConstraint(fields=["program", "fiscal_year"], name="unique_progress_year"),

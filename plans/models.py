@@ -15,6 +15,7 @@ from simple_history.models import HistoricalRecords
 
 from . import eras
 from .files import file_label, stored_size
+from .roles import spreadsheet_permissions
 from .scoping import MunicipalityScopedQuerySet
 
 # Plan statuses residents may see; drafts never show.
@@ -224,6 +225,7 @@ class Organization(models.Model):
     class Meta:
         verbose_name = "関係機関・団体"
         verbose_name_plural = "関係機関・団体"
+        permissions = spreadsheet_permissions("organization", "関係機関・団体")
         ordering = ["municipality", "sector", "name"]
         constraints = [
             models.UniqueConstraint(fields=["municipality", "name"], name="unique_organization_name"),
@@ -666,6 +668,7 @@ class IndicatorValue(models.Model):
     class Meta:
         verbose_name = "指標の値"
         verbose_name_plural = "指標の値"
+        permissions = spreadsheet_permissions("indicatorvalue", "指標の値")
         ordering = ["indicator", "year"]
         constraints = [
             models.UniqueConstraint(fields=["indicator", "year"], name="unique_indicator_year"),

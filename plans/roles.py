@@ -25,6 +25,13 @@ EDITABLE = {
     "measures": ["priorityarea", "measure", "program", "programprogress"],
     "councils": ["council", "councilmember", "meeting", "agendaitem", "meetingdocument"],
 }
+# Models with a spreadsheet resource: staff import and export them (django-import-export asks
+# for `<app>.import_<model>` and `<app>.export_<model>`).
+SPREADSHEETS = {
+    "plans": ["organization", "indicatorvalue"],
+    "measures": ["program", "programprogress"],
+    "councils": ["meeting", "councilmember"],
+}
 # Models staff only read: their municipality, the national priorities, residents' feedback.
 VIEW_ONLY = {"plans": ["municipality", "nationalpriority", "feedback"]}
 
@@ -36,11 +43,25 @@ EDITOR_PERMISSIONS = (
         for action in ("add", "change", "delete", "view")
     ]
     + [(app, f"view_{model}") for app, models in VIEW_ONLY.items() for model in models]
+    + [
+        (app, f"{action}_{model}")
+        for app, models in SPREADSHEETS.items()
+        for model in models
+        for action in ("import", "export")
+    ]
     # Editors write drafts of plans but neither delete nor publish them.
     + [("plans", "add_plan"), ("plans", "change_plan"), ("plans", "view_plan")]
 )
 PUBLISHER_PERMISSIONS = EDITOR_PERMISSIONS + [("plans", "delete_plan"), ("plans", "publish_plan")]
 ROLE_GROUPS = {EDITOR_GROUP: EDITOR_PERMISSIONS, PUBLISHER_GROUP: PUBLISHER_PERMISSIONS}
+
+
+def spreadsheet_permissions(model_name: str, label: str) -> list[tuple[str, str]]:
+    """Meta.permissions of a model staff import and export as spreadsheets."""
+    return [
+        (f"import_{model_name}", f"{label}をファイルから取り込める"),
+        (f"export_{model_name}", f"{label}をファイルに書き出せる"),
+    ]
 
 
 def ensure_staff_groups(Group, Permission) -> None:

@@ -11,8 +11,8 @@ It adds: CSV (UTF-8 or CP932, detected) and XLSX both ways; the preview
 errors; all-or-nothing imports recorded in the change history with the
 user; exports of the user's municipalities only; blank templates with an
 example row; and the permissions `import_<model>` / `export_<model>`
-(settings IMPORT_EXPORT_IMPORT_PERMISSION_CODE / EXPORT_PERMISSION_CODE,
-granted to the staff groups by plans/migrations/0005).
+(settings IMPORT_EXPORT_IMPORT_PERMISSION_CODE / EXPORT_PERMISSION_CODE),
+declared on the models and granted to the staff groups by plans/roles.py.
 """
 
 from django.contrib import messages

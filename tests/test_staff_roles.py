@@ -270,3 +270,13 @@ def test_a_single_city_editor_gets_the_city_preset_on_new_rows(client, world):
     assert response.context["adminform"].form.initial["municipality"] == city_a.municipality.pk
     choices = list(response.context["adminform"].form.fields["municipality"].queryset)
     assert choices == [city_a.municipality]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_staff_groups_keep_spreadsheet_permissions_after_a_flush():
+    """Django's transactional tests flush the database; the roles must survive it whole."""
+    from django.core.management import call_command
+
+    call_command("flush", "--noinput", verbosity=0)
+    codenames = set(Group.objects.get(name="編集者").permissions.values_list("codename", flat=True))
+    assert {"import_programprogress", "export_programprogress", "import_meeting", "export_organization"} <= codenames
