@@ -161,3 +161,12 @@ def test_demo_accounts_log_in(debug, client):
     )
     assert response.status_code == 302
     assert client.get("/admin/").status_code == 200
+
+
+def test_seeded_rows_have_a_first_version_in_the_history(settings):
+    settings.DEBUG = True
+    call_command("setup_demo", stdout=StringIO())
+    plan = Plan.objects.get(title="熊本市再犯防止推進計画")
+    assert plan.history.count() == 1
+    call_command("setup_demo", stdout=StringIO())
+    assert plan.history.count() == 1
