@@ -271,11 +271,12 @@ def test_the_fetcher_serves_only_static_files_and_the_font(settings, tmp_path):
     (static / "pdf").mkdir(parents=True)
     (static / "pdf" / "summary.css").write_text("p { color: black }")
     (tmp_path / "secret.css").write_text("secret")
-    fetcher = typesetting.url_fetcher([str(static)])
+    fetcher = typesetting.url_fetcher([str(static)], charts={"a1.svg": "<svg/>"})
 
     assert fetcher.fetch((static / "pdf" / "summary.css").as_uri()).read() == b"p { color: black }"
     font = typesetting.FONT_FILES[400]
     assert fetcher.fetch(font.as_uri()).read(4) == font.read_bytes()[:4]
+    assert fetcher.fetch("portal-chart:a1.svg").read() == b"<svg/>"
     for url in (
         "file:///etc/passwd",
         (tmp_path / "secret.css").as_uri(),
@@ -285,6 +286,8 @@ def test_the_fetcher_serves_only_static_files_and_the_font(settings, tmp_path):
         "data:text/css,p%7Bcolor:red%7D",
         "ftp://example.com/x.css",
         "summary.css",
+        "portal-chart:other.svg",
+        "portal-chart:../../etc/passwd",
     ):
         with pytest.raises(PermissionError):
             fetcher.fetch(url)

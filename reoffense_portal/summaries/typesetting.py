@@ -4,7 +4,8 @@ Three safety choices, each for a reason:
 
 - A restricted URL fetcher: WeasyPrint would otherwise read any `file://`,
   `http(s)://` or `data:` URL a document names. Ours serves the project's
-  own static files (the stylesheet) and the font files, and refuses the rest.
+  own static files (the stylesheet), the font files and the charts the
+  document registered itself (`portal-chart:<hash>.svg`), and refuses the rest.
   Staff text is escaped by the templates, so it can never name a URL; the
   fetcher is the second wall.
 - A worker process with a time limit: layout of a pathological document can
