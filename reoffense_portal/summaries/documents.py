@@ -375,4 +375,3 @@ class MeetingReport(Document):
             "members": list(members),
             "council": meeting.council,
         }
-
