@@ -16,7 +16,7 @@ def council_detail(request, pk):
         .select_related("plan__municipality", "plan__department")
         .prefetch_related(
             Prefetch("members", queryset=CouncilMember.objects.select_related("organization")),
-            "meetings",
+            Prefetch("meetings", to_attr="meeting_list"),  # as the plan page has them (councils/_meetings.html)
         ),
         pk=pk,
     )

@@ -15,10 +15,15 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST, require_safe
 
+from councils.models import Council
+from measures.models import Measure, PriorityArea, Program
+
 from .feedback import FeedbackForm, is_local_path, over_rate_limit
 from .models import PUBLIC_STATUSES, Indicator, IndicatorValue, Municipality, Plan
 
 # Everything the plan page shows, fetched in a fixed number of queries whatever the plan's size.
+# The many rows of the areas' tree and the councils' meetings go into plain lists (to_attr): a
+# prefetch into `.all()` builds a queryset per parent row, which costs more than the rows themselves.
 PLAN_PAGE_PREFETCH = [
     "formulation_steps",
     "challenges",
@@ -36,10 +41,29 @@ PLAN_PAGE_PREFETCH = [
         ),
         to_attr="statistics",
     ),
-    "priority_areas__national_priorities",
-    "priority_areas__measures__programs__departments",
-    "priority_areas__measures__programs__partners",
-    "councils__meetings",
+    Prefetch(
+        "priority_areas",
+        queryset=PriorityArea.objects.prefetch_related(
+            Prefetch("national_priorities", to_attr="priority_list"),
+            Prefetch(
+                "measures",
+                queryset=Measure.objects.prefetch_related(
+                    Prefetch(
+                        "programs",
+                        queryset=Program.objects.prefetch_related(
+                            Prefetch("departments", to_attr="department_list"),
+                            Prefetch("partners", to_attr="partner_list"),
+                        ),
+                        to_attr="program_list",
+                    )
+                ),
+                to_attr="measure_list",
+            ),
+        ),
+        to_attr="area_list",
+    ),
+    Prefetch("councils", queryset=Council.objects.prefetch_related(Prefetch("meetings", to_attr="meeting_list")),
+             to_attr="council_list"),
 ]
 
 
