@@ -277,6 +277,8 @@ class ScopedFieldsMixin:
     """Choices of foreign keys and many-to-many fields limited to the user's municipalities."""
 
     form = ScopedModelForm
+    # Web addresses typed without a scheme are read as https (Django 6's default, today).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def _limit_choices(self, db_field, request, kwargs):
         related = db_field.related_model
