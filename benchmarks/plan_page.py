@@ -13,8 +13,15 @@ run measures, one after another:
 
 - bare: a Django view that runs one query and returns a few bytes;
 - uncached: the plan page rendered for every request (a query string bypasses
-  the page cache; the SVG charts stay cached, as they do in production);
+  the page cache, as for staff signed in or a link with ?utm_source=…); its
+  data sections stay rendered per data version (pagecache.cached_fragment),
+  as they do in production until the data changes;
+- uncached, cold fragments: the same, with the kept sections dropped before
+  every request, so each one fetches all the plan's rows and renders the
+  whole page: the cost of the first request after any change to the data;
 - cached: the plan page as anonymous readers get it (page cache, no query).
+
+The SVG charts stay cached in every row, as they do in production.
 
 Goal: uncached ≥ 50 % and cached ≥ 90 % of the bare view's rate. Load comes
 from threads in this process over loopback only; every loop is bounded by
@@ -50,10 +57,20 @@ def bare(request):
     return HttpResponse("ok", content_type="text/plain")
 
 
+def cold_plan_page(request, pk):
+    """The plan page as the first request after a change gets it: no kept sections."""
+    from plans.views import plan_detail
+    from reoffense_portal import pagecache
+
+    pagecache.fragments.clear()
+    return plan_detail(request, pk)
+
+
 def __getattr__(name):
-    """`urlpatterns`, built on first use (after django.setup()), with the bare view beside the portal's."""
+    """`urlpatterns`, built on first use (after django.setup()), with the bench views beside the portal's."""
     if name == "urlpatterns":
-        return [path("bench/bare/", bare), path("", include("reoffense_portal.urls"))]
+        return [path("bench/bare/", bare), path("bench/cold/plans/<int:pk>/", cold_plan_page),
+                path("", include("reoffense_portal.urls"))]
     raise AttributeError(name)
 
 
@@ -182,6 +199,7 @@ def main() -> None:
             wait_until_up(port, server)
             urls = {
                 "bare view (one query)": "/bench/bare/",
+                "uncached page, cold fragments": f"/bench/cold/plans/{plan_id}/?uncached=1",
                 "plan page, uncached": f"/plans/{plan_id}/?uncached=1",
                 "plan page, cached": f"/plans/{plan_id}/",
             }
@@ -197,10 +215,12 @@ def main() -> None:
     print(f"gunicorn {args.workers} workers, {args.clients} clients, {args.seconds:g} s each, loopback")
     for name, value in results.items():
         share = f"{100 * value / bare_rate:5.1f} % of bare" if name != "bare view (one query)" else ""
-        print(f"{name:24} {value:8.1f} req/s  {share}")
+        print(f"{name:30} {value:8.1f} req/s  {share}")
     uncached = results["plan page, uncached"] / bare_rate
+    cold = results["uncached page, cold fragments"] / bare_rate
     cached = results["plan page, cached"] / bare_rate
-    print(f"goal uncached ≥ 50 %: {'met' if uncached >= 0.5 else 'NOT met'}; "
+    print(f"goal uncached ≥ 50 %: {'met' if uncached >= 0.5 else 'NOT met'} "
+          f"(with cold fragments: {'met' if cold >= 0.5 else 'NOT met'}); "
           f"goal cached ≥ 90 %: {'met' if cached >= 0.9 else 'NOT met'}")
 
 

@@ -6,9 +6,10 @@ Public code reaches plans only through `visible_plans(request)`: published
 responses are never cached.
 """
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from councils.models import Council
 from measures.models import Measure, PriorityArea, Program
+from reoffense_portal.pagecache import cached_fragment
 
 from .feedback import FeedbackForm, is_local_path, over_rate_limit
 from .models import PUBLIC_STATUSES, Indicator, IndicatorValue, Municipality, Plan
@@ -82,21 +84,22 @@ def visible_plans(request):
     return Plan.objects.published()
 
 
+def public_context(request, context: dict, plan: Plan | None = None) -> dict:
+    """The context every public page has: whether it is a preview, and whether it shows a draft."""
+    preview = is_preview(request)
+    return {
+        **context,
+        "preview": preview,
+        # Added to links between public pages so a preview stays a preview.
+        "preview_query": "?preview=1" if preview else "",
+        "draft": bool(plan and not plan.is_public),
+    }
+
+
 def public_page(request, template: str, context: dict, plan: Plan | None = None) -> TemplateResponse:
     """A public page; in a preview, marked as such and never cached by anyone."""
-    preview = is_preview(request)
-    response = TemplateResponse(
-        request,
-        template,
-        {
-            **context,
-            "preview": preview,
-            # Added to links between public pages so a preview stays a preview.
-            "preview_query": "?preview=1" if preview else "",
-            "draft": bool(plan and not plan.is_public),
-        },
-    )
-    if preview:
+    response = TemplateResponse(request, template, public_context(request, context, plan))
+    if is_preview(request):
         add_never_cache_headers(response)
     return response
 
@@ -118,13 +121,21 @@ def municipality_detail(request, code):
 
 @require_safe
 def plan_detail(request, pk):
-    plan = get_object_or_404(
-        visible_plans(request)
-        .select_related("municipality__prefecture", "department")
-        .prefetch_related(*PLAN_PAGE_PREFETCH),
-        pk=pk,
+    plan = get_object_or_404(visible_plans(request).select_related("municipality__prefecture", "department"), pk=pk)
+    context = {"plan": plan, "municipality": plan.municipality}
+    # The sections show the plan's data only: rendered once per data version (and per preview or not),
+    # and fetched only then, for every request the page cache does not answer.
+    context["sections"] = cached_fragment(
+        f"plan-sections:{plan.pk}:{'preview' if is_preview(request) else 'public'}",
+        lambda: plan_sections(request, plan, context),
     )
-    return public_page(request, "plans/plan_detail.html", {"plan": plan, "municipality": plan.municipality}, plan)
+    return public_page(request, "plans/plan_detail.html", context, plan)
+
+
+def plan_sections(request, plan: Plan, context: dict) -> str:
+    """The plan page's sections (templates/plans/_plan_sections.html), rendered without the request."""
+    prefetch_related_objects([plan], *PLAN_PAGE_PREFETCH)
+    return render_to_string("plans/_plan_sections.html", public_context(request, context, plan))
 
 
 @require_safe

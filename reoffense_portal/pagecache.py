@@ -24,9 +24,16 @@ so a local copy is never stale, and a cached page costs one small read of the
 shared cache instead of fetching half a megabyte from it. Without a shared
 cache, a process that did not see a change keeps serving its pages for at
 most ``PAGE_TIMEOUT`` seconds.
+
+Requests the page cache must not answer (staff signed in, a query string such
+as ``?utm_source=…``, a staff preview) still need not rebuild a large page
+from its thousand rows: `cached_fragment` keeps a part of a page that shows
+data only (nothing of the visitor) under the same data version, in the same
+kind of per-process memory.
 """
 
 import uuid
+from collections.abc import Callable
 from functools import wraps
 
 from django.core.cache import cache
@@ -35,6 +42,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.template.response import TemplateResponse
+from django.utils.safestring import SafeString, mark_safe
 
 VERSION_KEY = "public-pages:data-version"
 PAGE_TIMEOUT = 600
@@ -49,6 +57,8 @@ IGNORED_MODELS = {"plans.feedback", "plans.staffmembership"}
 
 # Rendered pages of this process, keyed by data version and path.
 pages = LocMemCache("public-pages", {"TIMEOUT": PAGE_TIMEOUT, "OPTIONS": {"MAX_ENTRIES": PAGE_ENTRIES}})
+# Rendered parts of pages of this process, keyed by data version and a name that says what they show.
+fragments = LocMemCache("public-fragments", {"TIMEOUT": PAGE_TIMEOUT, "OPTIONS": {"MAX_ENTRIES": PAGE_ENTRIES}})
 
 
 def data_version() -> str:
@@ -61,6 +71,21 @@ def data_version() -> str:
 
 def new_data_version() -> None:
     cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+
+
+def cached_fragment(name: str, render: Callable[[], str]) -> SafeString:
+    """The HTML `render()` returns, kept until the data changes.
+
+    `name` must tell apart everything the HTML depends on besides the data
+    (the plan, whether it is a preview); `render` must not show anything of
+    the visitor (no CSRF token, no user), since other visitors get the copy.
+    """
+    key = f"public-fragment:{data_version()}:{name}"
+    html = fragments.get(key)
+    if html is None:
+        html = str(render())
+        fragments.set(key, html)
+    return mark_safe(html)
 
 
 def shows_on_public_pages(model) -> bool:

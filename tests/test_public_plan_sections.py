@@ -1,0 +1,81 @@
+"""The plan page's sections are kept rendered per data version for the requests the page cache does not
+answer (a query string, staff signed in): the same page, followed by every change, never mixed with a preview."""
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from plans.models import Plan, StaffMembership
+from tests.public_data import build_plan, municipality
+
+pytestmark = pytest.mark.django_db
+
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    cache.clear()
+
+
+def page(client, url) -> tuple[str, int]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return TOKEN.sub("", response.content.decode()), len(queries)
+
+
+def staff_of(city):
+    user = get_user_model().objects.create_user("staff-sections", password="x" * 12, is_staff=True)
+    StaffMembership.objects.create(user=user, municipality=city, role=StaffMembership.Role.EDITOR)
+    return user
+
+
+def test_the_sections_are_rendered_once_and_the_page_stays_the_same(client):
+    plan = build_plan(municipality())
+    first, cold_queries = page(client, f"/plans/{plan.pk}/?utm_source=sns")
+    again, warm_queries = page(client, f"/plans/{plan.pk}/?utm_source=mail")
+    assert again == first
+    assert "重点施策6" in again and "推進協議会3" in again  # the sections are there, from the kept copy
+    assert warm_queries < cold_queries
+    # And the page the page cache keeps is that same page.
+    cached, _ = page(client, f"/plans/{plan.pk}/")
+    assert cached == first
+
+
+def test_a_change_shows_at_once_on_a_page_the_page_cache_does_not_answer(client):
+    plan = build_plan(municipality())
+    url = f"/plans/{plan.pk}/?utm_source=sns"
+    assert "就労支援（改訂）" not in page(client, url)[0]
+    area = plan.priority_areas.get(number=1)
+    area.title = "就労支援（改訂）"
+    area.save()
+    assert "就労支援（改訂）" in page(client, url)[0]
+
+
+def test_a_preview_and_the_public_page_never_share_their_sections(client):
+    city = municipality()
+    plan = build_plan(city)
+    council = plan.councils.first()
+    client.force_login(staff_of(city))
+    preview, _ = page(client, f"/plans/{plan.pk}/?preview=1")
+    assert f'href="/councils/{council.pk}/?preview=1"' in preview
+    client.logout()
+    public, _ = page(client, f"/plans/{plan.pk}/?utm_source=sns")
+    assert f'href="/councils/{council.pk}/"' in public and "?preview=1" not in public
+
+
+def test_a_draft_previewed_then_published_shows_as_published(client):
+    city = municipality()
+    plan = build_plan(city, status=Plan.Status.DRAFT)
+    client.force_login(staff_of(city))
+    draft = page(client, f"/plans/{plan.pk}/?preview=1")[0]
+    assert "概要版（案）" in draft and f'href="/plans/{plan.pk}/summary.pdf"' not in draft  # the staff-only 概要版
+    plan.status = Plan.Status.PUBLISHED
+    plan.save()
+    published, _ = page(client, f"/plans/{plan.pk}/?preview=1")
+    assert "概要版（案）" not in published and f'href="/plans/{plan.pk}/summary.pdf"' in published
