@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from councils.models import Council
 from measures.models import Measure, PriorityArea, Program
-from reoffense_portal.pagecache import cached_fragment
+from reoffense_portal.pagecache import cached_fragment, fill_csrf_token, fragment_context
 
 from .feedback import FeedbackForm, is_local_path, over_rate_limit
 from .models import PUBLIC_STATUSES, Indicator, IndicatorValue, Municipality, Plan
@@ -123,19 +123,21 @@ def municipality_detail(request, code):
 def plan_detail(request, pk):
     plan = get_object_or_404(visible_plans(request).select_related("municipality__prefecture", "department"), pk=pk)
     context = {"plan": plan, "municipality": plan.municipality}
-    # The sections show the plan's data only: rendered once per data version (and per preview or not),
-    # and fetched only then, for every request the page cache does not answer.
+    # Below its heading the page shows the plan's data only: rendered once per data version (per path, and
+    # per preview or not) and its rows fetched only then, for every request the page cache does not answer.
     context["sections"] = cached_fragment(
-        f"plan-sections:{plan.pk}:{'preview' if is_preview(request) else 'public'}",
+        f"plan-sections:{request.path}:{'preview' if is_preview(request) else 'public'}",
         lambda: plan_sections(request, plan, context),
     )
-    return public_page(request, "plans/plan_detail.html", context, plan)
+    return fill_csrf_token(request, public_page(request, "plans/plan_detail.html", context, plan))
 
 
 def plan_sections(request, plan: Plan, context: dict) -> str:
-    """The plan page's sections (templates/plans/_plan_sections.html), rendered without the request."""
+    """templates/plans/_plan_sections.html, rendered with nothing of the visitor (pagecache.fragment_context)."""
     prefetch_related_objects([plan], *PLAN_PAGE_PREFETCH)
-    return render_to_string("plans/_plan_sections.html", public_context(request, context, plan))
+    return render_to_string(
+        "plans/_plan_sections.html", {**public_context(request, context, plan), **fragment_context(request)}
+    )
 
 
 @require_safe

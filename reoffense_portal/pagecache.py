@@ -29,11 +29,14 @@ Requests the page cache must not answer (staff signed in, a query string such
 as ``?utm_source=…``, a staff preview) still need not rebuild a large page
 from its thousand rows: `cached_fragment` keeps a part of a page that shows
 data only (nothing of the visitor) under the same data version, in the same
-kind of per-process memory.
+kind of per-process memory. Such a part is rendered with `fragment_context`
+(the request's path and nothing else of it, the CSRF placeholder in place of
+the token) and `fill_csrf_token` puts the visitor's token in on the way out.
 """
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 
 from django.core.cache import cache
@@ -73,12 +76,41 @@ def new_data_version() -> None:
     cache.set(VERSION_KEY, uuid.uuid4().hex, None)
 
 
+@dataclass(frozen=True)
+class FragmentRequest:
+    """What a kept fragment's templates see of the request: its path (the page survey's page_path)."""
+
+    path: str
+
+
+def fragment_context(request) -> dict:
+    """Template context for a fragment other visitors will get: no user, no token, no query string."""
+    return {"request": FragmentRequest(path=request.path), "csrf_token": CSRF_PLACEHOLDER}
+
+
+def fill_csrf_token(request, response: TemplateResponse) -> TemplateResponse:
+    """Once rendered, the response carries this visitor's CSRF token where a fragment has the placeholder.
+
+    Not when the page cache renders it (it keeps the placeholder and swaps it per reader itself).
+    """
+
+    def fill(rendered):
+        if (rendered.context_data or {}).get("csrf_token") == CSRF_PLACEHOLDER:
+            return
+        if PLACEHOLDER_BYTES in rendered.content:
+            rendered.content = rendered.content.replace(PLACEHOLDER_BYTES, get_token(request).encode())
+
+    response.add_post_render_callback(fill)
+    return response
+
+
 def cached_fragment(name: str, render: Callable[[], str]) -> SafeString:
     """The HTML `render()` returns, kept until the data changes.
 
     `name` must tell apart everything the HTML depends on besides the data
-    (the plan, whether it is a preview); `render` must not show anything of
-    the visitor (no CSRF token, no user), since other visitors get the copy.
+    (the page's path, whether it is a preview); `render` must not show
+    anything of the visitor (render with `fragment_context`), since other
+    visitors get the copy.
     """
     key = f"public-fragment:{data_version()}:{name}"
     html = fragments.get(key)

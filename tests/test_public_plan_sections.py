@@ -1,5 +1,6 @@
-"""The plan page's sections are kept rendered per data version for the requests the page cache does not
-answer (a query string, staff signed in): the same page, followed by every change, never mixed with a preview."""
+"""The plan page below its heading is kept rendered per data version for the requests the page cache does not
+answer (a query string, staff signed in): the same page, followed by every change, never mixed with a preview,
+with each visitor's own CSRF token in the page survey."""
 
 import re
 
@@ -7,9 +8,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from plans.models import Plan, StaffMembership
+from plans.models import Feedback, Plan, StaffMembership
+from reoffense_portal import pagecache
 from tests.public_data import build_plan, municipality
 
 pytestmark = pytest.mark.django_db
@@ -79,3 +82,23 @@ def test_a_draft_previewed_then_published_shows_as_published(client):
     plan.save()
     published, _ = page(client, f"/plans/{plan.pk}/?preview=1")
     assert "概要版（案）" not in published and f'href="/plans/{plan.pk}/summary.pdf"' in published
+
+
+def test_every_visitor_gets_a_working_token_of_their_own_in_the_kept_survey(db):
+    plan = build_plan(municipality())
+    url = f"/plans/{plan.pk}/?utm_source=sns"
+    tokens = []
+    for _ in range(2):  # two visitors, the second served from the kept sections
+        visitor = Client(enforce_csrf_checks=True)
+        html = visitor.get(url).content.decode()
+        assert pagecache.CSRF_PLACEHOLDER not in html
+        token = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+        assert len(token) == 1 and f'name="page_path" value="/plans/{plan.pk}/"' in html
+        response = visitor.post("/feedback/", {
+            "csrfmiddlewaretoken": token[0], "municipality": plan.municipality_id, "plan": plan.pk,
+            "page_path": f"/plans/{plan.pk}/", "page_title": plan.title, "sufficiency": "sufficient",
+        })
+        assert response.status_code == 302
+        tokens.append(visitor.cookies["csrftoken"].value)
+    assert tokens[0] != tokens[1]
+    assert Feedback.objects.filter(plan=plan).count() == 2
