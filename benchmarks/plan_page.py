@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Requests per second of the public plan page, beside a bare Django view, served by gunicorn.
 
-    .venv/bin/python benchmarks/plan_page.py [--scale 10] [--seconds 5] [--workers 2] [--clients 4]
+    .venv/bin/python benchmarks/plan_page.py [--scale 10] [--seconds 3] [--rounds 3] [--workers 2] [--clients 4]
     REDIS_URL=redis://127.0.0.1:6379/15 .venv/bin/python benchmarks/plan_page.py   # the production cache
 
 Builds a throw-away SQLite database holding one plan `--scale` times the size
@@ -23,6 +23,11 @@ run measures, one after another:
 
 The SVG charts stay cached in every row, as they do in production.
 
+The measurements take turns for --rounds rounds, and each share is the median
+of the rounds' shares (a row against the bare view of the same round), so a
+burst of other work on the machine moves both sides of a share alike. The load
+average is printed before and after.
+
 Goal: uncached ≥ 50 % and cached ≥ 90 % of the bare view's rate. Load comes
 from threads in this process over loopback only; every loop is bounded by
 --seconds and by a request cap, and gunicorn is stopped at the end.
@@ -32,6 +37,7 @@ import argparse
 import http.client
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -180,10 +186,12 @@ def wait_until_up(port: int, server: subprocess.Popen) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=int, default=10)
-    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--seconds", type=float, default=3.0, help="per measurement and round")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--clients", type=int, default=4)
     args = parser.parse_args()
+    load_before = os.getloadavg()
 
     with tempfile.TemporaryDirectory() as folder:
         env = environment(Path(folder) / "bench.sqlite3")
@@ -206,19 +214,27 @@ def main() -> None:
             for url in urls.values():  # warm up every worker: charts drawn, page cached, templates loaded
                 for _ in range(args.workers * 4):
                     get(port, url)
-            results = {name: rate(port, url, args.seconds, args.clients) for name, url in urls.items()}
+            rounds = [{name: rate(port, url, args.seconds, args.clients) for name, url in urls.items()}
+                      for _ in range(args.rounds)]
+            load_after = os.getloadavg()
         finally:
             server.terminate()
             server.wait(timeout=30)
 
-    bare_rate = results["bare view (one query)"]
-    print(f"gunicorn {args.workers} workers, {args.clients} clients, {args.seconds:g} s each, loopback")
-    for name, value in results.items():
-        share = f"{100 * value / bare_rate:5.1f} % of bare" if name != "bare view (one query)" else ""
-        print(f"{name:30} {value:8.1f} req/s  {share}")
-    uncached = results["plan page, uncached"] / bare_rate
-    cold = results["uncached page, cold fragments"] / bare_rate
-    cached = results["plan page, cached"] / bare_rate
+    bare = "bare view (one query)"
+    print(f"gunicorn {args.workers} workers, {args.clients} clients, {args.rounds} rounds of {args.seconds:g} s "
+          f"each, loopback; load average {load_before[0]:.2f} before, {load_after[0]:.2f} after "
+          f"({os.cpu_count()} CPUs)")
+    shares = {}
+    for name in urls:
+        rates = [measured[name] for measured in rounds]
+        line = f"{name:30} {statistics.median(rates):8.1f} req/s"
+        if name != bare:
+            shares[name] = statistics.median(measured[name] / measured[bare] for measured in rounds)
+            line += f"  {100 * shares[name]:5.1f} % of bare"
+        print(f"{line:60} (rounds: {', '.join(f'{rate:.1f}' for rate in rates)})")
+    uncached, cold, cached = (shares[name] for name in
+                              ("plan page, uncached", "uncached page, cold fragments", "plan page, cached"))
     print(f"goal uncached ≥ 50 %: {'met' if uncached >= 0.5 else 'NOT met'} "
           f"(with cold fragments: {'met' if cold >= 0.5 else 'NOT met'}); "
           f"goal cached ≥ 90 %: {'met' if cached >= 0.9 else 'NOT met'}")
