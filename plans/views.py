@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from councils.models import Council
 from measures.models import Measure, PriorityArea, Program
-from reoffense_portal.pagecache import cached_fragment, fill_csrf_token, fragment_context
+from reoffense_portal.pagecache import cached_fragment, fragment_context, fragment_marker, insert_fragment
 
 from .feedback import FeedbackForm, is_local_path, over_rate_limit
 from .models import PUBLIC_STATUSES, Indicator, IndicatorValue, Municipality, Plan
@@ -125,11 +125,12 @@ def plan_detail(request, pk):
     context = {"plan": plan, "municipality": plan.municipality}
     # Below its heading the page shows the plan's data only: rendered once per data version (per path, and
     # per preview or not) and its rows fetched only then, for every request the page cache does not answer.
-    context["sections"] = cached_fragment(
+    sections = cached_fragment(
         f"plan-sections:{request.path}:{'preview' if is_preview(request) else 'public'}",
         lambda: plan_sections(request, plan, context),
     )
-    return fill_csrf_token(request, public_page(request, "plans/plan_detail.html", context, plan))
+    response = public_page(request, "plans/plan_detail.html", {**context, "sections": fragment_marker()}, plan)
+    return insert_fragment(request, response, sections)
 
 
 def plan_sections(request, plan: Plan, context: dict) -> str:

@@ -31,7 +31,8 @@ from its thousand rows: `cached_fragment` keeps a part of a page that shows
 data only (nothing of the visitor) under the same data version, in the same
 kind of per-process memory. Such a part is rendered with `fragment_context`
 (the request's path and nothing else of it, the CSRF placeholder in place of
-the token) and `fill_csrf_token` puts the visitor's token in on the way out.
+the token); `insert_fragment` puts it, as bytes, into the rendered page with
+the visitor's token in it.
 """
 
 import uuid
@@ -45,13 +46,16 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.template.response import TemplateResponse
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import mark_safe
 
 VERSION_KEY = "public-pages:data-version"
 PAGE_TIMEOUT = 600
 # Rendered where {% csrf_token %} puts the token; replaced per response.
 CSRF_PLACEHOLDER = "__csrf_token_of_this_visitor__"
 PLACEHOLDER_BYTES = CSRF_PLACEHOLDER.encode()
+# Written by a template where insert_fragment puts a kept fragment.
+FRAGMENT_MARKER = "<!--kept-fragment-->"
+MARKER_BYTES = FRAGMENT_MARKER.encode()
 PAGE_ENTRIES = 200  # rendered pages kept per process; the oldest go first
 PORTAL_APPS = {"plans", "measures", "councils"}
 # Models whose changes do not show on public pages.
@@ -88,36 +92,52 @@ def fragment_context(request) -> dict:
     return {"request": FragmentRequest(path=request.path), "csrf_token": CSRF_PLACEHOLDER}
 
 
-def fill_csrf_token(request, response: TemplateResponse) -> TemplateResponse:
-    """Once rendered, the response carries this visitor's CSRF token where a fragment has the placeholder.
-
-    Not when the page cache renders it (it keeps the placeholder and swaps it per reader itself).
-    """
-
-    def fill(rendered):
-        if (rendered.context_data or {}).get("csrf_token") == CSRF_PLACEHOLDER:
-            return
-        if PLACEHOLDER_BYTES in rendered.content:
-            rendered.content = rendered.content.replace(PLACEHOLDER_BYTES, get_token(request).encode())
-
-    response.add_post_render_callback(fill)
-    return response
+def fragment_marker():
+    """What a page's template writes where `insert_fragment` puts the kept fragment."""
+    return mark_safe(FRAGMENT_MARKER)
 
 
-def cached_fragment(name: str, render: Callable[[], str]) -> SafeString:
-    """The HTML `render()` returns, kept until the data changes.
+def cached_fragment(name: str, render: Callable[[], str]) -> list[bytes]:
+    """The HTML `render()` returns, kept until the data changes, as UTF-8 pieces split at the CSRF placeholder.
 
     `name` must tell apart everything the HTML depends on besides the data
     (the page's path, whether it is a preview); `render` must not show
     anything of the visitor (render with `fragment_context`), since other
-    visitors get the copy.
+    visitors get the copy. Kept as bytes, it goes into a response with
+    `insert_fragment` without being decoded, searched or encoded again.
     """
     key = f"public-fragment:{data_version()}:{name}"
-    html = fragments.get(key)
-    if html is None:
-        html = str(render())
-        fragments.set(key, html)
-    return mark_safe(html)
+    pieces = fragments.get(key)
+    if pieces is None:
+        pieces = str(render()).encode().split(PLACEHOLDER_BYTES)
+        fragments.set(key, pieces)
+    return pieces
+
+
+def insert_fragment(request, response: TemplateResponse, pieces: list[bytes]) -> TemplateResponse:
+    """Once rendered, the response carries the kept fragment where its template wrote `fragment_marker()`.
+
+    The fragment gets this visitor's CSRF token in place of the placeholder,
+    except when the page cache renders the response (it keeps the placeholder
+    and swaps it per reader itself).
+    """
+
+    def insert(rendered):
+        if len(pieces) == 1 or (rendered.context_data or {}).get("csrf_token") == CSRF_PLACEHOLDER:
+            token = PLACEHOLDER_BYTES
+        else:
+            token = get_token(request).encode()
+        before, marker, after = rendered.content.partition(MARKER_BYTES)
+        if not marker:
+            raise ValueError(f"{rendered.template_name} has no {FRAGMENT_MARKER} for the kept fragment")
+        body = [before]
+        for piece in pieces[:-1]:
+            body += (piece, token)
+        body += (pieces[-1], after)
+        rendered.content = b"".join(body)  # one copy of the page
+
+    response.add_post_render_callback(insert)
+    return response
 
 
 def shows_on_public_pages(model) -> bool:

@@ -84,11 +84,12 @@ def test_a_draft_previewed_then_published_shows_as_published(client):
     assert "概要版（案）" not in published and f'href="/plans/{plan.pk}/summary.pdf"' in published
 
 
-def test_every_visitor_gets_a_working_token_of_their_own_in_the_kept_survey(db):
+@pytest.mark.parametrize("query", ["?utm_source=sns", ""], ids=["page cache bypassed", "page cache"])
+def test_every_visitor_gets_a_working_token_of_their_own_in_the_kept_survey(db, query):
     plan = build_plan(municipality())
-    url = f"/plans/{plan.pk}/?utm_source=sns"
+    url = f"/plans/{plan.pk}/{query}"
     tokens = []
-    for _ in range(2):  # two visitors, the second served from the kept sections
+    for _ in range(2):  # two visitors, the second served from what the first one's request kept
         visitor = Client(enforce_csrf_checks=True)
         html = visitor.get(url).content.decode()
         assert pagecache.CSRF_PLACEHOLDER not in html
