@@ -103,3 +103,27 @@ def test_every_visitor_gets_a_working_token_of_their_own_in_the_kept_survey(db, 
         tokens.append(visitor.cookies["csrftoken"].value)
     assert tokens[0] != tokens[1]
     assert Feedback.objects.filter(plan=plan).count() == 2
+
+
+def test_each_programme_lists_its_own_departments_and_partners_in_their_usual_order(client):
+    from measures.models import Program
+    from plans.models import Department, Organization
+
+    city = municipality()
+    plan = build_plan(city)
+    first, second = Program.objects.filter(measure__area__plan=plan).order_by("pk")[:2]
+    first.departments.add(Department.objects.create(municipality=city, name="こども家庭課"),
+                          Department.objects.create(municipality=city, name="障がい者支援課"))
+    first.partners.add(Organization.objects.create(municipality=city, name="更生保護女性会",
+                                                   sector=Organization.Sector.VOLUNTEER),
+                       Organization.objects.create(municipality=city, name="ハローワーク",
+                                                   sector=Organization.Sector.NATIONAL))
+    second.departments.clear()
+    second.partners.clear()
+    html = page(client, f"/plans/{plan.pk}/")[0]
+    expected = ("担当課：" + "、".join(department.name for department in first.departments.all())
+                + "／連携：" + "、".join(partner.name for partner in first.partners.all()))
+    assert expected in html and "、障がい者支援課" in expected
+    second_item = html[html.index(second.name):]
+    second_item = second_item[:second_item.index("</li>")]
+    assert "担当課" not in second_item and "連携" not in second_item
