@@ -2,6 +2,7 @@
 """Requests per second of the public plan page, beside a bare Django view, served by gunicorn.
 
     .venv/bin/python benchmarks/plan_page.py [--scale 10] [--seconds 3] [--rounds 3] [--workers 2] [--clients 4]
+    .venv/bin/python benchmarks/plan_page.py --gzip   # every response gzipped by Django (GZipMiddleware)
     REDIS_URL=redis://127.0.0.1:6379/15 .venv/bin/python benchmarks/plan_page.py   # the production cache
 
 Builds a throw-away SQLite database holding one plan `--scale` times the size
@@ -84,6 +85,9 @@ def wsgi_app():
     from django.conf import settings
     from django.core.wsgi import get_wsgi_application
 
+    if os.environ.get("BENCH_GZIP") == "1":  # --gzip: what compressing in Django would cost the server
+        settings.MIDDLEWARE = [*settings.MIDDLEWARE[:1], "django.middleware.gzip.GZipMiddleware",
+                               *settings.MIDDLEWARE[1:]]
     application = get_wsgi_application()
     settings.ROOT_URLCONF = "benchmarks.plan_page"
     return application
@@ -131,10 +135,13 @@ def build_database(env: dict, scale: int) -> int:
     return plan.pk
 
 
+HEADERS = {}  # --gzip adds Accept-Encoding
+
+
 def get(port: int, url: str) -> int:
     connection = http.client.HTTPConnection(HOST, port, timeout=30)
     try:
-        connection.request("GET", url)
+        connection.request("GET", url, headers=HEADERS)
         response = connection.getresponse()
         response.read()
         return response.status
@@ -188,6 +195,7 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=3.0, help="per measurement and round")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--gzip", action="store_true", help="Django gzips every response; clients accept gzip")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--clients", type=int, default=4)
     args = parser.parse_args()
@@ -195,6 +203,9 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         env = environment(Path(folder) / "bench.sqlite3")
+        if args.gzip:
+            env["BENCH_GZIP"] = "1"
+            HEADERS["Accept-Encoding"] = "gzip"
         plan_id = build_database(env, args.scale)
         port = free_port()
         server = subprocess.Popen(
@@ -223,7 +234,7 @@ def main() -> None:
 
     bare = "bare view (one query)"
     print(f"gunicorn {args.workers} workers, {args.clients} clients, {args.rounds} rounds of {args.seconds:g} s "
-          f"each, loopback; load average {load_before[0]:.2f} before, {load_after[0]:.2f} after "
+          f"each, loopback{', gzip' if args.gzip else ''}; load average {load_before[0]:.2f} before, {load_after[0]:.2f} after "
           f"({os.cpu_count()} CPUs)")
     shares = {}
     for name in urls:
