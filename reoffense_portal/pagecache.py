@@ -2,9 +2,10 @@
 
 A rendered page is stored under a key that holds the current *data version*.
 Any save, delete or many-to-many change of a model in plans, measures or
-councils (staff editing in the admin, an import, loaddata) sets a new data
-version, so every cached page is dropped at once without anyone tracking
-which page shows which row. Pages change rarely and are read often, so
+councils (staff editing in the admin, loaddata) and any spreadsheet import
+(saved in batches, without per-row signals) sets a new data version, so
+every cached page is dropped at once without anyone tracking which page
+shows which row. Pages change rarely and are read often, so
 flushing everything on each edit costs little.
 
 The feedback form on each page needs a per-visitor CSRF token. Pages are
@@ -158,10 +159,19 @@ def _m2m_changed(sender, instance, action, **kwargs):
         new_data_version()
 
 
+def _imported(sender, model=None, **kwargs):
+    # Spreadsheet imports save in batches (bulk_create/bulk_update), which send no post_save.
+    if model is None or shows_on_public_pages(model):
+        new_data_version()
+
+
 def connect_signals() -> None:
+    from import_export.signals import post_import
+
     post_save.connect(_data_changed, dispatch_uid="pagecache-save")
     post_delete.connect(_data_changed, dispatch_uid="pagecache-delete")
     m2m_changed.connect(_m2m_changed, dispatch_uid="pagecache-m2m")
+    post_import.connect(_imported, dispatch_uid="pagecache-import")
 
 
 def is_cacheable(request) -> bool:

@@ -127,3 +127,19 @@ def test_each_programme_lists_its_own_departments_and_partners_in_their_usual_or
     second_item = html[html.index(second.name):]
     second_item = second_item[:second_item.index("</li>")]
     assert "担当課" not in second_item and "連携" not in second_item
+
+
+def test_a_spreadsheet_import_saved_in_batches_shows_at_once(client):
+    from import_export.signals import post_import
+
+    from plans.models import IndicatorValue
+
+    plan = build_plan(municipality())
+    indicator = plan.indicators.filter(kind="statistic").first()
+    for url in (f"/plans/{plan.pk}/", f"/plans/{plan.pk}/?utm_source=sns"):
+        assert "7,777人" not in page(client, url)[0]
+    # What a batch import does: rows written without post_save, then the admin's post_import.
+    IndicatorValue.objects.bulk_create([IndicatorValue(indicator=indicator, year=2024, value=7777)])
+    post_import.send(sender=None, model=IndicatorValue)
+    for url in (f"/plans/{plan.pk}/", f"/plans/{plan.pk}/?utm_source=sns"):
+        assert "7,777人" in page(client, url)[0], url
