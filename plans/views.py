@@ -18,7 +18,12 @@ from django.views.decorators.http import require_POST, require_safe
 
 from councils.models import Council
 from measures.models import Measure, PriorityArea, Program
-from reoffense_portal.pagecache import cached_fragment, fragment_context, fragment_marker, insert_fragment
+from reoffense_portal.pagecache import (
+    cached_fragment,
+    fragment_context,
+    fragment_marker,
+    insert_fragment,
+)
 
 from .feedback import FeedbackForm, is_local_path, over_rate_limit
 from .models import PUBLIC_STATUSES, Indicator, IndicatorValue, Municipality, Plan
