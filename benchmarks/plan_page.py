@@ -13,13 +13,15 @@ gunicorn on 127.0.0.1 with production settings (DEBUG off), and in the same
 run measures, one after another:
 
 - bare: a Django view that runs one query and returns a few bytes;
-- uncached: the plan page rendered for every request (a query string bypasses
-  the page cache, as for staff signed in or a link with ?utm_source=…); its
-  data sections stay rendered per data version (pagecache.cached_fragment),
-  as they do in production until the data changes;
-- uncached, cold fragments: the same, with the kept sections dropped before
-  every request, so each one fetches all the plan's rows and renders the
-  whole page: the cost of the first request after any change to the data;
+- plan page, uncached: the page cache bypassed (a query string, as for a link
+  with ?utm_source=… or staff signed in): the plan is looked up (which also
+  decides 404 for drafts) and the page around its heading rendered for every
+  request; what lies below the heading (sections, contact, survey) stays
+  rendered per data version (pagecache.cached_fragment), as it does in
+  production until the data changes;
+- uncached page, cold fragments: the same with the kept fragments dropped
+  before every request, so each one fetches all the plan's rows and renders
+  the whole page: the cost of the first request after any change to the data;
 - cached: the plan page as anonymous readers get it (page cache, no query).
 
 The SVG charts stay cached in every row, as they do in production.
