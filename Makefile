@@ -18,6 +18,7 @@ run: system-packages-run $(VENV)/.installed
 	DEBUG=1 SECURE_SSL_REDIRECT=0 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: system-packages-test $(VENV)/.installed
+	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
 

@@ -92,7 +92,7 @@ def enlarge(plan, scale: int) -> None:
 
     indicators = list(plan.indicators.all())
     target = next(i for i in indicators if i.kind == Indicator.Kind.TARGET)
-    for year, value in zip(range(2015, 2019), (612, 598, 585, 571)):
+    for year, value in zip(range(2015, 2019), (612, 598, 585, 571), strict=True):
         IndicatorValue.objects.get_or_create(
             indicator=target, year=year, defaults={"value": Decimal(value)}
         )

@@ -38,7 +38,7 @@ def lg_code_check_digit(first_five: str) -> int:
     Weights 6,5,4,3,2 on the first five digits; the check digit is the last
     digit of 11 minus the remainder of the sum divided by 11.
     """
-    total = sum(int(d) * w for d, w in zip(first_five, (6, 5, 4, 3, 2)))
+    total = sum(int(d) * w for d, w in zip(first_five, (6, 5, 4, 3, 2), strict=True))
     return (11 - total % 11) % 10
 
 

@@ -957,7 +957,7 @@ class PortalResource(resources.ModelResource):
 
     def import_instance(self, instance, row, **kwargs):
         errors = {}
-        for name, field in self.own_fields():
+        for _name, field in self.own_fields():
             if field.column_name not in row:
                 continue
             try:

@@ -93,7 +93,7 @@ def test_xlsx_export_keeps_numbers_and_dates_as_cells_of_their_type(kumamoto, ed
     data = XLSXFormat().export_data(MeetingResource(user=editor).export())
     sheet = openpyxl.load_workbook(io.BytesIO(data)).active
     header = [c.value for c in sheet[1]]
-    row = {h: c for h, c in zip(header, sheet[2])}
+    row = {h: c for h, c in zip(header, sheet[2], strict=True)}
     assert row["年度"].value == 2024 and row["年度"].data_type == "n"
     assert row["開催日"].is_date and row["開催日"].value.date().isoformat() == "2024-07-18"
     assert row["開催状況"].value == "開催済み"

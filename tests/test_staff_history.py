@@ -25,7 +25,7 @@ def form_data(client, obj):
     response = client.get(change_url(obj))
     form = response.context["adminform"].form
     data = {}
-    for name, field in form.fields.items():
+    for name in form.fields:
         value = form[name].value()
         if value is None:
             continue

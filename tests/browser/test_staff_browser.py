@@ -75,7 +75,7 @@ def test_kumamoto_editor_records_the_year_and_publisher_publishes(
         )[:3]
     )
     statuses = ["implemented", "partial", "not_implemented"]
-    for program, status in zip(programs, statuses):
+    for program, status in zip(programs, statuses, strict=True):
         page.select_option(f"select[name=program-{program.pk}-status]", status)
     page.fill(f"input[name=program-{programs[0].pk}-support_count]", "14")
     page.fill(f"textarea[name=program-{programs[0].pk}-results]", "出前講座を3回実施")
@@ -89,7 +89,7 @@ def test_kumamoto_editor_records_the_year_and_publisher_publishes(
     saved = {
         p.program_id: p.status for p in ProgramProgress.objects.filter(fiscal_year=fiscal_year)
     }
-    assert saved == {program.pk: status for program, status in zip(programs, statuses)}
+    assert saved == {program.pk: status for program, status in zip(programs, statuses, strict=True)}
     assert IndicatorValue.objects.get(indicator_id=2001, year=fiscal_year).value == 468
 
     # An editor has no publish button; residents still see nothing.
