@@ -44,7 +44,7 @@ def test_the_sections_are_rendered_once_and_the_page_stays_the_same(client):
     again, warm_queries = page(client, f"/plans/{plan.pk}/?utm_source=mail")
     assert again == first
     assert "重点施策6" in again and "推進協議会3" in again  # the sections are there, from the kept copy
-    assert warm_queries < cold_queries
+    assert warm_queries == 1 < cold_queries  # only the plan itself, which also decides 404 for a draft
     # And the page the page cache keeps is that same page.
     cached, _ = page(client, f"/plans/{plan.pk}/")
     assert cached == first
