@@ -27,8 +27,56 @@ from .models import Program, ProgramProgress
 EMPTY_STATUS = [("", "（未入力）")]
 
 
-class ProgressRowForm(ScopedModelForm):
+class YearRowForm(ScopedModelForm):
+    """A row of the yearly screen: recorded once its key field is filled.
+
+    An existing row's key cannot be emptied here, details without the key are
+    an error, and a row another user recorded since the screen opened is
+    refused rather than overwritten.
+    """
+
+    key_field: str
+    error_texts: dict[str, str]  # "cleared", "missing", "stale"
+
+    def __init__(self, *args, previous=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.previous = previous
+        self.fields[self.key_field].required = False
+
+    def recorded_meanwhile(self) -> bool:
+        raise NotImplementedError
+
+    def has_details(self, cleaned_data) -> bool:
+        return any(cleaned_data.get(name) not in (None, "") for name in self._meta.fields if name != self.key_field)
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if cleaned_data.get(self.key_field) in (None, ""):
+            if self.instance.pk is not None:
+                self.add_error(self.key_field, self.error_texts["cleared"])
+            elif self.has_details(cleaned_data):
+                self.add_error(self.key_field, self.error_texts["missing"])
+        elif self.instance.pk is None and self.recorded_meanwhile():
+            raise ValidationError(self.error_texts["stale"], code="stale")
+        return cleaned_data
+
+    @property
+    def to_save(self) -> bool:
+        if self.instance.pk is not None:
+            return self.has_changed()
+        return self.cleaned_data.get(self.key_field) not in (None, "")
+
+
+class ProgressRowForm(YearRowForm):
     """One programme's progress for the year; a row left without a status is not recorded."""
+
+    key_field = "status"
+    error_texts = {
+        "cleared": "登録済みの進捗の実施状況は空にできません。",
+        "missing": "実施状況を選んでください。",
+        "stale": "この画面を開いた後に、他の職員がこの年度の進捗を登録しました。上書きを防ぐため保存していません。"
+        "画面を開き直して最新の内容を確認してください。",
+    }
 
     class Meta:
         model = ProgramProgress
@@ -41,9 +89,7 @@ class ProgressRowForm(ScopedModelForm):
         }
 
     def __init__(self, *args, previous=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.previous = previous
-        self.fields["status"].required = False
+        super().__init__(*args, previous=previous, **kwargs)
         self.fields["status"].choices = EMPTY_STATUS + list(ProgramProgress.Status.choices)
         self.prefilled = False
         if self.instance.pk is None and previous is not None and not self.is_bound:
@@ -51,82 +97,36 @@ class ProgressRowForm(ScopedModelForm):
             self.initial.update(status=previous.status, budget=previous.budget)
             self.prefilled = True
 
-    def clean(self):
-        cleaned_data = super().clean()
-        filled = any(
-            cleaned_data.get(name) not in (None, "") or name in self.changed_data
-            for name in self._meta.fields
-            if name != "status"
+    def has_details(self, cleaned_data) -> bool:
+        # A prefilled budget the editor cleared counts as an entry too.
+        return super().has_details(cleaned_data) or any(
+            name in self.changed_data for name in self._meta.fields if name != self.key_field
         )
-        if not cleaned_data.get("status"):
-            if self.instance.pk is not None:
-                self.add_error("status", "登録済みの進捗の実施状況は空にできません。")
-            elif filled:
-                self.add_error("status", "実施状況を選んでください。")
-        elif (
-            self.instance.pk is None
-            and ProgramProgress.objects.filter(
-                program=self.instance.program, fiscal_year=self.instance.fiscal_year
-            ).exists()
-        ):
-            raise ValidationError(
-                "この画面を開いた後に、他の職員がこの年度の進捗を登録しました。上書きを防ぐため保存していません。"
-                "画面を開き直して最新の内容を確認してください。",
-                code="stale",
-            )
-        return cleaned_data
 
-    @property
-    def to_save(self) -> bool:
-        if self.instance.pk is not None:
-            return self.has_changed()
-        return bool(self.cleaned_data.get("status"))
+    def recorded_meanwhile(self) -> bool:
+        return ProgramProgress.objects.filter(
+            program=self.instance.program, fiscal_year=self.instance.fiscal_year
+        ).exists()
 
 
-class IndicatorValueRowForm(ScopedModelForm):
+class IndicatorValueRowForm(YearRowForm):
     """One indicator's value for the year; left empty, nothing is recorded."""
+
+    key_field = "value"
+    error_texts = {
+        "cleared": "登録済みの値は空にできません（削除は指標の画面から行ってください）。",
+        "missing": "値を入力してください。",
+        "stale": "この画面を開いた後に、他の職員がこの年の値を登録しました。上書きを防ぐため保存していません。"
+        "画面を開き直して最新の内容を確認してください。",
+    }
 
     class Meta:
         model = IndicatorValue
         fields = ["value", "prefecture_value", "national_value", "note"]
         widgets = {"note": forms.TextInput(attrs={"size": 20})}
 
-    def __init__(self, *args, previous=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.previous = previous
-        self.fields["value"].required = False
-
-    def clean(self):
-        cleaned_data = super().clean()
-        filled = any(
-            cleaned_data.get(name) not in (None, "")
-            for name in ("prefecture_value", "national_value", "note")
-        )
-        if cleaned_data.get("value") is None:
-            if self.instance.pk is not None:
-                self.add_error(
-                    "value", "登録済みの値は空にできません（削除は指標の画面から行ってください）。"
-                )
-            elif filled:
-                self.add_error("value", "値を入力してください。")
-        elif (
-            self.instance.pk is None
-            and IndicatorValue.objects.filter(
-                indicator=self.instance.indicator, year=self.instance.year
-            ).exists()
-        ):
-            raise ValidationError(
-                "この画面を開いた後に、他の職員がこの年の値を登録しました。上書きを防ぐため保存していません。"
-                "画面を開き直して最新の内容を確認してください。",
-                code="stale",
-            )
-        return cleaned_data
-
-    @property
-    def to_save(self) -> bool:
-        if self.instance.pk is not None:
-            return self.has_changed()
-        return self.cleaned_data.get("value") is not None
+    def recorded_meanwhile(self) -> bool:
+        return IndicatorValue.objects.filter(indicator=self.instance.indicator, year=self.instance.year).exists()
 
 
 class PickForm(forms.Form):
