@@ -165,8 +165,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 PDF_RENDER_TIMEOUT = envint("PDF_RENDER_TIMEOUT", 20)
 
 # Spreadsheet import/export (plans/spreadsheets.py): staff need the explicit
-# permissions import_<model> / export_<model>, given to the staff groups by a
-# data migration; every import runs in one transaction.
+# permissions import_<model> / export_<model> (Meta.permissions on the models), which
+# plans/roles.py grants to the staff groups after every migrate; every import runs in one transaction.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 IMPORT_EXPORT_USE_TRANSACTIONS = True
