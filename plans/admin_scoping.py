@@ -458,15 +458,7 @@ class StaffHistoryAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         return f"過去の版に戻す：{obj}"
 
 
-class ScopedInlineMixin(ScopedFieldsMixin):
-    """For every inline: its rows and choices are scoped like the page around it."""
+class StaffTabularInline(ScopedFieldsMixin, admin.TabularInline):
+    """For every inline: its rows, choices and version field are scoped like the page around it."""
 
-    # Rows, choices and the version field come from ScopedFieldsMixin.
-
-
-class StaffTabularInline(ScopedInlineMixin, admin.TabularInline):
-    extra = 0
-
-
-class StaffStackedInline(ScopedInlineMixin, admin.StackedInline):
     extra = 0
