@@ -102,7 +102,3 @@ def csv_bytes(rows, encoding="utf-8-sig"):
 def run_import(resource_class, data, user, dry_run=False):
     dataset = read_spreadsheet(data)
     return resource_class(user=user).import_data(dataset, dry_run=dry_run, user=user, file_name="test.csv")
-
-
-def history_count(*models):
-    return sum(model.history.count() for model in models)
