@@ -10,8 +10,7 @@ One place decides what a staff user may see and choose in the admin:
   with a Japanese error) and the autocomplete endpoint (Django's
   AutocompleteJsonView asks the *related* model's admin for get_queryset and
   get_search_results, both scoped here),
-- inlines, and django-import-export's export queryset when an
-  ImportExportMixin is mixed in after ScopedAdminMixin.
+- inlines (spreadsheet exports are scoped by plans.spreadsheet_admin).
 
 Forms also refuse a row of one municipality pointing at another
 municipality's department, organisation or area (which matters for
@@ -358,7 +357,7 @@ class ScopedFieldsMixin:
 
 
 class ScopedAdminMixin(ScopedFieldsMixin):
-    """For every staff ModelAdmin. Put it first among the bases (before ImportExportMixin)."""
+    """For every staff ModelAdmin (through StaffHistoryAdmin; SpreadsheetAdminMixin goes before it)."""
 
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
@@ -413,12 +412,6 @@ class ScopedAdminMixin(ScopedFieldsMixin):
         if plan_id is not None and not Plan.objects.published().filter(pk=plan_id).exists():
             return f"{url}?preview=1"
         return url
-
-    def get_export_queryset(self, request):
-        """django-import-export (when mixed in later): exports only the user's municipalities."""
-        parent = getattr(super(), "get_export_queryset", None)
-        queryset = parent(request) if parent else self.get_queryset(request)
-        return scoped(queryset, request.user)
 
 
 class StaffHistoryAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
