@@ -345,7 +345,6 @@ class ProgressEntry:
             areas=areas,
             plan_rate=Program.objects.of_plan(plan).implementation_rate(fiscal_year),
             indicator_rows=indicator_rows,
-            status_choices=ProgramProgress.Status.choices,
         )
         return TemplateResponse(request, self.template, context)
 
