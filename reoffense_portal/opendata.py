@@ -98,7 +98,7 @@ DATASETS = {
 }
 
 
-def _licensed(response, plan):
+def _licensed(response):
     response["Link"] = f'<{LICENSE["url"]}>; rel="license"'
     response["Access-Control-Allow-Origin"] = "*"
     return response
@@ -112,7 +112,7 @@ def plan_csv(request, pk, dataset):
     title, build = DATASETS[dataset]
     response = HttpResponse(CSVFormat().export_data(build(plan)), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = content_disposition_header(True, f"{plan.title}_{title}.csv")
-    return _licensed(response, plan)
+    return _licensed(response)
 
 
 # --------------------------------------------------------------------------- JSON
@@ -257,7 +257,7 @@ def plan_json(request, pk):
     )
     response["Content-Type"] = "application/json; charset=utf-8"
     response["Content-Disposition"] = content_disposition_header(False, f"plan-{plan.pk}.json")
-    return _licensed(response, plan)
+    return _licensed(response)
 
 
 app_name = "opendata"
