@@ -2,6 +2,7 @@
 answer (a query string, staff signed in): the same page, followed by every change, never mixed with a preview,
 with each visitor's own CSRF token in the page survey."""
 
+import datetime
 import re
 
 import pytest
@@ -143,3 +144,16 @@ def test_a_spreadsheet_import_saved_in_batches_shows_at_once(client):
     post_import.send(sender=None, model=IndicatorValue)
     for url in (f"/plans/{plan.pk}/", f"/plans/{plan.pk}/?utm_source=sns"):
         assert "7,777人" in page(client, url)[0], url
+
+
+def test_the_table_of_contents_links_every_section_the_page_shows(client):
+    plan = Plan.objects.create(
+        municipality=municipality(), title="進捗管理だけを記載した計画", status=Plan.Status.PUBLISHED,
+        period_start=datetime.date(2024, 4, 1), period_end=datetime.date(2029, 3, 31),
+        progress_management="PDCAサイクルで毎年度評価します。",
+    )
+    html = client.get(f"/plans/{plan.pk}/").content.decode()
+    sections = set(re.findall(r'<section id="([\w-]+)"', html))
+    links = set(re.findall(r'<li><a href="#([\w-]+)">', html))
+    assert "system" in sections
+    assert sections == links
