@@ -40,7 +40,7 @@ from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import eras
-from .scoping import MunicipalityScopedQuerySet
+from .scoping import municipality_path
 
 VERSION_FIELD = "edit_version"
 
@@ -49,8 +49,7 @@ VERSION_FIELD = "edit_version"
 
 
 def is_scoped(model) -> bool:
-    queryset_class = getattr(model._default_manager, "_queryset_class", None)
-    return bool(queryset_class and issubclass(queryset_class, MunicipalityScopedQuerySet))
+    return municipality_path(model) is not None
 
 
 def scoped(queryset, user):
@@ -60,9 +59,9 @@ def scoped(queryset, user):
 
 def municipality_id_of(obj):
     """The municipality code a row belongs to, following its queryset's municipality_path."""
-    if obj is None or not is_scoped(type(obj)):
+    path = municipality_path(type(obj)) if obj is not None else None
+    if path is None:
         return None
-    path = type(obj)._default_manager._queryset_class.municipality_path
     if path == "pk":
         return obj.pk
     *hops, last = path.split("__")
@@ -184,10 +183,9 @@ class ScopedModelForm(forms.ModelForm):
             raise error
 
     def _owner_municipality(self, cleaned_data):
-        model = self._meta.model
-        if not is_scoped(model):
+        path = municipality_path(self._meta.model)
+        if path is None:
             return None
-        path = model._default_manager._queryset_class.municipality_path
         if path == "pk":
             return None  # a municipality refers to its prefecture, another municipality by design
         first = path.split("__")[0]
@@ -203,11 +201,10 @@ class ScopedModelForm(forms.ModelForm):
         return municipality_id_of(parent)
 
     def _check_same_municipality(self, cleaned_data):
-        if not is_scoped(self._meta.model):
+        path = municipality_path(self._meta.model)
+        if path is None:
             return
-        first_hop = self._meta.model._default_manager._queryset_class.municipality_path.split("__")[
-            0
-        ]
+        first_hop = path.split("__")[0]
         references = [
             (name, value)
             for name, value in cleaned_data.items()

@@ -22,3 +22,11 @@ class MunicipalityScopedQuerySet(models.QuerySet):
 
     def for_municipality(self, municipality):
         return self.filter(**{self.municipality_path: municipality})
+
+
+def municipality_path(model) -> str | None:
+    """The lookup path from `model` to its municipality ("pk" for Municipality); None for unscoped (national) models."""
+    queryset_class = getattr(getattr(model, "_default_manager", None), "_queryset_class", None)
+    if queryset_class and issubclass(queryset_class, MunicipalityScopedQuerySet):
+        return queryset_class.municipality_path
+    return None

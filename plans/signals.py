@@ -22,7 +22,7 @@ from django.dispatch import receiver
 
 from .models import Plan, StaffMembership
 from .roles import EDITOR_GROUP, PUBLISHER_GROUP
-from .scoping import MunicipalityScopedQuerySet
+from .scoping import municipality_path
 
 PLAN_SUFFIX = "plan__municipality"
 
@@ -30,12 +30,8 @@ PLAN_SUFFIX = "plan__municipality"
 @cache
 def plan_path(model) -> tuple[str, ...] | None:
     """("measure", "area", "plan") for Program; None for models not below a plan."""
-    manager = getattr(model, "_default_manager", None)
-    queryset_class = getattr(manager, "_queryset_class", None)
-    if not (queryset_class and issubclass(queryset_class, MunicipalityScopedQuerySet)):
-        return None
-    path = queryset_class.municipality_path
-    if not (path == PLAN_SUFFIX or path.endswith("__" + PLAN_SUFFIX)):
+    path = municipality_path(model)
+    if path is None or not (path == PLAN_SUFFIX or path.endswith("__" + PLAN_SUFFIX)):
         return None
     return tuple(path.split("__")[:-1])
 
