@@ -23,8 +23,9 @@ FEED_SIZE = 50
 RECENT_MEETINGS = 5
 
 
-def published_meetings():
-    return Meeting.objects.published().select_related("council__plan__municipality")
+def dated_meetings():
+    """Meetings of published plans that have a date: the home page's, the feed's and the calendar's."""
+    return Meeting.objects.published().filter(held_on__isnull=False).select_related("council__plan__municipality")
 
 
 @require_safe
@@ -36,7 +37,7 @@ def home(request):
             Prefetch("plans", queryset=Plan.objects.published().order_by("-period_start"), to_attr="public_plans")
         )
     )
-    recent = published_meetings().filter(held_on__isnull=False).order_by("-held_on")[:RECENT_MEETINGS]
+    recent = dated_meetings().order_by("-held_on")[:RECENT_MEETINGS]
     return TemplateResponse(request, "public/home.html", {"municipalities": municipalities, "recent_meetings": recent})
 
 
@@ -77,7 +78,7 @@ def _start_of(day: datetime.date) -> datetime.datetime:
 def recent_updates(limit: int = FEED_SIZE) -> list[Update]:
     """The newest plan updates and meetings of published plans, newest first."""
     plans = Plan.objects.published().select_related("municipality").order_by("-updated_at")[:limit]
-    meetings = published_meetings().filter(held_on__isnull=False).order_by("-held_on")[:limit]
+    meetings = dated_meetings().order_by("-held_on")[:limit]
     updates = [
         Update(
             title=f"{plan.title}（{plan.municipality}）を更新しました",
@@ -133,7 +134,7 @@ class UpdatesFeed(Feed):
 @require_safe
 def meetings_calendar(request, code=None):
     """iCalendar (RFC 5545) of council meetings with a date, for all or one municipality."""
-    meetings = published_meetings().filter(held_on__isnull=False).order_by("held_on")
+    meetings = dated_meetings().order_by("held_on")
     name = "再犯防止推進計画 会議予定"
     if code is not None:
         municipality = get_object_or_404(Municipality.objects.with_published_plans(), code=code)
