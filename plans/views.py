@@ -28,26 +28,21 @@ from reoffense_portal.pagecache import (
 from .feedback import FeedbackForm, is_local_path, over_rate_limit
 from .models import PUBLIC_STATUSES, Indicator, IndicatorValue, Municipality, Plan
 
+
+def _indicators(kind: str, to_attr: str) -> Prefetch:
+    """The plan's indicators of one kind, with their values by year, as a list named `to_attr`."""
+    values = Prefetch("values", queryset=IndicatorValue.objects.order_by("year"))
+    return Prefetch("indicators", queryset=Indicator.objects.filter(kind=kind).prefetch_related(values), to_attr=to_attr)
+
+
 # Everything the plan page shows, fetched in a fixed number of queries whatever the plan's size.
 # The many rows of the areas' tree and the councils' meetings go into plain lists (to_attr): a
 # prefetch into `.all()` builds a queryset per parent row, which costs more than the rows themselves.
 PLAN_PAGE_PREFETCH = [
     "formulation_steps",
     "challenges",
-    Prefetch(
-        "indicators",
-        queryset=Indicator.objects.filter(kind=Indicator.Kind.TARGET).prefetch_related(
-            Prefetch("values", queryset=IndicatorValue.objects.order_by("year"))
-        ),
-        to_attr="targets",
-    ),
-    Prefetch(
-        "indicators",
-        queryset=Indicator.objects.filter(kind=Indicator.Kind.STATISTIC).prefetch_related(
-            Prefetch("values", queryset=IndicatorValue.objects.order_by("year"))
-        ),
-        to_attr="statistics",
-    ),
+    _indicators(Indicator.Kind.TARGET, "targets"),
+    _indicators(Indicator.Kind.STATISTIC, "statistics"),
     Prefetch(
         "priority_areas",
         queryset=PriorityArea.objects.prefetch_related(
