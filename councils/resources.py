@@ -5,9 +5,9 @@ from django.core.exceptions import ValidationError
 from plans.models import Organization
 from plans.resources import MUNICIPALITY_CODE, PLAN_TITLE
 from plans.spreadsheets import (
+    SMALL_NUMBER,
     ChoiceWidget,
     DateWidget,
-    IntegerWidget,
     PortalResource,
     TextWidget,
     TimeWidget,
@@ -19,7 +19,6 @@ from plans.spreadsheets import (
 from .models import Council, CouncilMember, Meeting
 
 COUNCIL_NAME = "会議名"
-SMALL_NUMBER = IntegerWidget(maximum=32767)
 
 
 class CouncilMixin:

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from plans.models import Department, Organization
 from plans.resources import MUNICIPALITY_CODE, PLAN_TITLE
 from plans.spreadsheets import (
+    SMALL_NUMBER,
     BooleanWidget,
     ChoiceWidget,
     DecimalWidget,
@@ -28,8 +29,6 @@ from .models import Measure, PriorityArea, Program, ProgramProgress
 AREA_NUMBER = "重点施策番号"
 MEASURE_NUMBER = "施策番号"
 PROGRAM_NAME = "事業名"
-
-SMALL_NUMBER = IntegerWidget(maximum=32767)
 
 
 class PlanPartsMixin:

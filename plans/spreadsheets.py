@@ -596,6 +596,10 @@ class IntegerWidget(widgets.Widget):
         return value
 
 
+# Numbers, orders and sequences stored in a PositiveSmallIntegerField.
+SMALL_NUMBER = IntegerWidget(maximum=32767)
+
+
 class DecimalWidget(widgets.Widget):
     def __init__(self, rate: bool = False):
         super().__init__(coerce_to_string=False)
