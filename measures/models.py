@@ -183,9 +183,6 @@ class ProgramProgressQuerySet(MunicipalityScopedQuerySet):
     def published(self):
         return self.filter(program__measure__area__plan__status__in=PUBLIC_STATUSES)
 
-    def for_fiscal_year(self, fiscal_year: int):
-        return self.filter(fiscal_year=fiscal_year)
-
 
 class ProgramProgress(models.Model):
     """What a programme achieved in one fiscal year (進捗管理)."""

@@ -96,9 +96,12 @@ def _render(data: dict, text_as_paths: bool = True) -> str:
     figure.tight_layout()
 
     buffer = io.StringIO()
-    matplotlib.rcParams["svg.fonttype"] = "path" if text_as_paths else "none"
-    matplotlib.rcParams["svg.hashsalt"] = "reoffense-portal"  # stable ids, so the same data gives the same bytes
-    figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    svg_settings = {
+        "svg.fonttype": "path" if text_as_paths else "none",
+        "svg.hashsalt": "reoffense-portal",  # stable ids, so the same data gives the same bytes
+    }
+    with matplotlib.rc_context(svg_settings):  # for this drawing only, whatever other threads draw
+        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     return _inline(buffer.getvalue(), data)
 
 

@@ -266,9 +266,6 @@ class PlanQuerySet(MunicipalityScopedQuerySet):
         """What residents may see: published plans and archived earlier ones, never drafts."""
         return self.filter(status__in=PUBLIC_STATUSES)
 
-    def current_on(self, day: datetime.date):
-        return self.filter(period_start__lte=day, period_end__gte=day)
-
 
 class Plan(models.Model):
     class Status(models.TextChoices):

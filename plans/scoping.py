@@ -20,9 +20,6 @@ class MunicipalityScopedQuerySet(models.QuerySet):
         prefix = "" if self.municipality_path == "pk" else f"{self.municipality_path}__"
         return self.filter(**{f"{prefix}memberships__user": user}).distinct()
 
-    def for_municipality(self, municipality):
-        return self.filter(**{self.municipality_path: municipality})
-
 
 def municipality_path(model) -> str | None:
     """The lookup path from `model` to its municipality ("pk" for Municipality); None for unscoped (national) models."""

@@ -16,8 +16,6 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST, require_safe
 
-from councils.models import Council
-from measures.models import Measure, PriorityArea, Program
 from reoffense_portal.pagecache import (
     cached_fragment,
     fragment_context,
@@ -27,6 +25,17 @@ from reoffense_portal.pagecache import (
 
 from .feedback import FeedbackForm, is_local_path, over_rate_limit
 from .models import PUBLIC_STATUSES, Indicator, IndicatorValue, Municipality, Plan
+
+
+def _related(model, relation: str):
+    """The model at the other end of a relation: plans reaches areas and councils without importing their apps."""
+    return model._meta.get_field(relation).related_model
+
+
+PriorityArea = _related(Plan, "priority_areas")
+Measure = _related(PriorityArea, "measures")
+Program = _related(Measure, "programs")
+Council = _related(Plan, "councils")
 
 
 def _indicators(kind: str, to_attr: str) -> Prefetch:

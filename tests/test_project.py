@@ -49,3 +49,21 @@ def test_debug_refuses_an_unclear_value():
 @pytest.mark.django_db
 def test_models_and_migrations_agree():
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def imported_modules(app: str) -> set[str]:
+    import ast
+
+    names = set()
+    for path in (ROOT / app).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module.split(".")[0])
+            elif isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+    return names
+
+
+def test_dependencies_point_one_way():
+    assert not imported_modules("plans") & {"measures", "councils"}
+    assert "councils" not in imported_modules("measures")
