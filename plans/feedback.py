@@ -7,6 +7,7 @@ shared cache such as Redis makes the limit hold across server processes).
 """
 
 from django import forms
+from django.conf import settings
 from django.core.cache import cache
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -17,9 +18,18 @@ RATE_WINDOW = 10 * 60  # … per client address in ten minutes
 HONEYPOT_FIELD = "homepage"
 
 
+def client_address(request) -> str:
+    """The resident's address: behind a reverse proxy, the header that proxy sets (CLIENT_IP_HEADER)."""
+    if settings.CLIENT_IP_HEADER:
+        forwarded = request.META.get(settings.CLIENT_IP_HEADER, "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()
+    return request.META.get("REMOTE_ADDR", "")
+
+
 def over_rate_limit(request) -> bool:
     """Count this submission; True once the address has sent more than RATE_LIMIT in the window."""
-    key = f"feedback-rate:{request.META.get('REMOTE_ADDR', '')}"
+    key = f"feedback-rate:{client_address(request)}"
     cache.add(key, 0, RATE_WINDOW)
     try:
         count = cache.incr(key)

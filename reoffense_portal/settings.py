@@ -173,6 +173,9 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 
 # Production safety: on unless explicitly switched off (e.g. `make run` locally).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind a reverse proxy every request comes from the proxy's address: name the header it sets
+# with the resident's address (e.g. HTTP_X_REAL_IP), so the page survey's rate limit counts residents.
+CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "")
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -136,6 +136,15 @@ def test_too_many_answers_from_one_address_are_refused_for_a_while(client, plan)
     assert other_address.status_code == 302
 
 
+def test_behind_a_proxy_residents_are_counted_by_the_address_it_forwards(client, plan, settings):
+    settings.CLIENT_IP_HEADER = "HTTP_X_REAL_IP"
+    for _ in range(RATE_LIMIT):
+        assert client.post("/feedback/", answers(plan), HTTP_X_REAL_IP="198.51.100.1").status_code == 302
+    assert client.post("/feedback/", answers(plan), HTTP_X_REAL_IP="198.51.100.1").status_code == 429
+    # Same proxy address, another resident.
+    assert client.post("/feedback/", answers(plan), HTTP_X_REAL_IP="198.51.100.2").status_code == 302
+
+
 def test_a_post_without_the_csrf_token_is_refused_in_japanese(plan):
     client = Client(enforce_csrf_checks=True)
     response = client.post("/feedback/", answers(plan))
