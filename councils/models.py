@@ -166,6 +166,12 @@ class Meeting(models.Model):
     def held_on_label(self) -> str:
         return eras.japanese_date(self.held_on) if self.held_on else ""
 
+    @property
+    def when_label(self) -> str:
+        """令和6年12月24日開催, 令和7年2月3日開催予定 or 中止, as lists of meetings say it."""
+        word = "開催" if self.status == self.Status.HELD else self.get_status_display()
+        return f"{self.held_on_label}{word}"
+
 
 class MeetingPartQuerySet(MunicipalityScopedQuerySet):
     municipality_path = "meeting__council__plan__municipality"

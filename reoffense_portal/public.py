@@ -89,7 +89,7 @@ def recent_updates(limit: int = FEED_SIZE) -> list[Update]:
         for plan in plans
     ] + [
         Update(
-            title=f"{meeting.title}（{meeting.held_on_label}{_status_word(meeting)}）",
+            title=f"{meeting.title}（{meeting.when_label}）",
             description=f"{meeting.council.plan.municipality}の{meeting.council.name}の会議です。",
             url=meeting.get_absolute_url(),
             updated=_start_of(meeting.held_on),
@@ -97,11 +97,6 @@ def recent_updates(limit: int = FEED_SIZE) -> list[Update]:
         for meeting in meetings
     ]
     return sorted(updates, key=lambda update: update.updated, reverse=True)[:limit]
-
-
-def _status_word(meeting) -> str:
-    """令和6年12月24日「開催」, 「開催予定」 or 「中止」."""
-    return "開催" if meeting.status == Meeting.Status.HELD else meeting.get_status_display()
 
 
 class UpdatesFeed(Feed):
