@@ -9,7 +9,7 @@ from simple_history.models import HistoricalRecords
 from measures.models import PriorityArea
 from plans import eras
 from plans.files import file_label, stored_size
-from plans.models import PUBLIC_STATUSES, Organization, Plan, PlanPartQuerySet
+from plans.models import Organization, Plan, PlanPartQuerySet
 from plans.roles import spreadsheet_permissions
 from plans.scoping import MunicipalityScopedQuerySet
 
@@ -45,9 +45,6 @@ class Council(models.Model):
 
 class CouncilMemberQuerySet(MunicipalityScopedQuerySet):
     municipality_path = "council__plan__municipality"
-
-    def published(self):
-        return self.filter(council__plan__status__in=PUBLIC_STATUSES)
 
 
 class CouncilMember(models.Model):
@@ -97,9 +94,6 @@ class CouncilMember(models.Model):
 
 class MeetingQuerySet(MunicipalityScopedQuerySet):
     municipality_path = "council__plan__municipality"
-
-    def published(self):
-        return self.filter(council__plan__status__in=PUBLIC_STATUSES)
 
 
 class Meeting(models.Model):
@@ -175,9 +169,6 @@ class Meeting(models.Model):
 
 class MeetingPartQuerySet(MunicipalityScopedQuerySet):
     municipality_path = "meeting__council__plan__municipality"
-
-    def published(self):
-        return self.filter(meeting__council__plan__status__in=PUBLIC_STATUSES)
 
 
 class AgendaItem(models.Model):

@@ -9,7 +9,7 @@ from django.db.models import Count, F, Q
 from simple_history.models import HistoricalRecords
 
 from plans import eras
-from plans.models import PUBLIC_STATUSES, Department, NationalPriority, Organization, Plan, PlanPartQuerySet
+from plans.models import Department, NationalPriority, Organization, Plan, PlanPartQuerySet
 from plans.roles import spreadsheet_permissions
 from plans.scoping import MunicipalityScopedQuerySet
 
@@ -73,9 +73,6 @@ class PriorityArea(models.Model):
 class MeasureQuerySet(MunicipalityScopedQuerySet):
     municipality_path = "area__plan__municipality"
 
-    def published(self):
-        return self.filter(area__plan__status__in=PUBLIC_STATUSES)
-
 
 class Measure(models.Model):
     """A numbered measure “(1) …” within a priority area."""
@@ -108,9 +105,6 @@ class Measure(models.Model):
 
 class ProgramQuerySet(MunicipalityScopedQuerySet):
     municipality_path = "measure__area__plan__municipality"
-
-    def published(self):
-        return self.filter(measure__area__plan__status__in=PUBLIC_STATUSES)
 
     def of_plan(self, plan):
         return self.filter(measure__area__plan=plan)
@@ -179,9 +173,6 @@ class Program(models.Model):
 
 class ProgramProgressQuerySet(MunicipalityScopedQuerySet):
     municipality_path = "program__measure__area__plan__municipality"
-
-    def published(self):
-        return self.filter(program__measure__area__plan__status__in=PUBLIC_STATUSES)
 
 
 class ProgramProgress(models.Model):

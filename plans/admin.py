@@ -7,14 +7,9 @@ the plan page through PlanAdmin.add_inline(), so plans never imports them.
 
 import datetime
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
-from django.urls import path, reverse
 
 from . import eras
 from .admin_scoping import (
@@ -177,12 +172,11 @@ class IndicatorInline(StaffTabularInline):
 
 @admin.register(Plan)
 class PlanAdmin(StaffHistoryAdmin):
-    list_display = ["title", "municipality", "period_label", "status", "published_at", "updated_at"]
-    list_filter = ["status", "municipality", PlanFiscalYearFilter]
+    list_display = ["title", "municipality", "period_label", "updated_at"]
+    list_filter = ["municipality", PlanFiscalYearFilter]
     search_fields = ["title", "municipality__name", "municipality__kana", "department__name"]
     autocomplete_fields = ["municipality", "department"]
-    readonly_fields = ["status", "published_at", "created_at", "updated_at"]
-    actions = ["publish_selected", "unpublish_selected", "archive_selected"]
+    readonly_fields = ["created_at", "updated_at"]
     view_on_site = (
         False  # the change form has its own 「公開ページを見る」 / 「プレビュー（案）」 link
     )
@@ -221,11 +215,11 @@ class PlanAdmin(StaffHistoryAdmin):
             {"fields": ["current_situation", "promotion_system", "progress_management"]},
         ),
         (
-            "公開",
+            "記録",
             {
-                "fields": ["status", "published_at", "created_at", "updated_at"],
-                "description": "公開・非公開は画面上部のボタンまたは一覧の操作で、公開責任者が行います。"
-                "「更新日時」は計画の下の施策・進捗・会議などを変更したときにも更新されます。",
+                "fields": ["created_at", "updated_at"],
+                "description": "「更新日時」は計画の下の施策・進捗・会議などを変更したときにも更新されます。"
+                "住民に見えるのは公開責任者が承認した版だけです（画面上部の「承認申請」から）。",
             },
         ),
     ]
@@ -240,80 +234,10 @@ class PlanAdmin(StaffHistoryAdmin):
     def period_label(self, plan):
         return plan.period_label
 
-    def get_urls(self):
-        return [
-            path(
-                "<path:object_id>/publication/",
-                self.admin_site.admin_view(self.publication_view),
-                name="plans_plan_publication",
-            ),
-            *super().get_urls(),
-        ]
-
-    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        context["may_publish"] = obj is not None and obj.may_be_published_by(request.user)
-        return super().render_change_form(request, context, add, change, form_url, obj)
-
-    # Publishing: the buttons on the change form and the list actions share _change_status.
-
-    PUBLICATION = {
-        "publish": ("公開しました", Plan.publish),
-        "unpublish": ("非公開（下書き）に戻しました", Plan.unpublish),
-        "archive": ("公開終了（過去の計画）にしました", Plan.archive),
-    }
-
-    def publication_view(self, request, object_id):
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        plan = get_object_or_404(self.get_queryset(request), pk=object_id)
-        action = request.POST.get("action")
-        if action not in self.PUBLICATION:
-            raise PermissionDenied
-        if not plan.may_be_published_by(request.user):
-            raise PermissionDenied("計画の公開・非公開は、この自治体の公開責任者だけが行えます。")
-        self._change_status(request, Plan.objects.filter(pk=plan.pk), action)
-        return HttpResponseRedirect(reverse("admin:plans_plan_change", args=[plan.pk]))
-
-    def _change_status(self, request, queryset, action):
-        done_message, change = self.PUBLICATION[action]
-        done, refused = [], []
-        with transaction.atomic():
-            for plan in queryset.select_related("municipality"):
-                if plan.may_be_published_by(request.user):
-                    plan._history_user = request.user
-                    change(plan)
-                    self.log_change(request, plan, f"計画を{done_message}")
-                    done.append(plan)
-                else:
-                    refused.append(plan)
-        if done:
-            names = "、".join(f"「{plan}」" for plan in done)
-            self.message_user(request, f"{names}を{done_message}。", messages.SUCCESS)
-        if refused:
-            names = "、".join(f"「{plan}」" for plan in refused)
-            self.message_user(
-                request, f"{names}は公開責任者ではないため変更できませんでした。", messages.ERROR
-            )
-
     def has_delete_permission(self, request, obj=None):
         """Deleting a plan is a publisher's decision, in the plan's own municipality."""
         allowed = super().has_delete_permission(request, obj)
         return allowed and (obj is None or obj.may_be_published_by(request.user))
-
-    def has_publish_permission(self, request):
-        return request.user.has_perm("plans.publish_plan")
-
-    @admin.action(description="選択した計画を公開する", permissions=["publish"])
-    def publish_selected(self, request, queryset):
-        self._change_status(request, queryset, "publish")
-
-    @admin.action(description="選択した計画を非公開（下書き）に戻す", permissions=["publish"])
-    def unpublish_selected(self, request, queryset):
-        self._change_status(request, queryset, "unpublish")
-
-    @admin.action(description="選択した計画を公開終了（過去の計画）にする", permissions=["publish"])
-    def archive_selected(self, request, queryset):
-        self._change_status(request, queryset, "archive")
 
 
 @admin.register(FormulationStep)

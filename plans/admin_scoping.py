@@ -397,18 +397,11 @@ class ScopedAdminMixin(ScopedFieldsMixin):
         return super().has_delete_permission(request, obj) and self.in_scope(request, obj)
 
     def view_on_site(self, obj):
-        """「サイト上で表示」: the public page, or its staff preview (案) while the plan is a draft."""
+        """「サイト上で表示」: the staff preview of the public page, showing the working rows (承認前の内容)."""
         try:
-            url = obj.get_absolute_url()
+            return f"{obj.get_absolute_url()}?preview=1"
         except (AttributeError, NoReverseMatch):
             return None
-        from .models import Plan
-        from .signals import plan_id_of
-
-        plan_id = obj.pk if isinstance(obj, Plan) else plan_id_of(obj)
-        if plan_id is not None and not Plan.objects.published().filter(pk=plan_id).exists():
-            return f"{url}?preview=1"
-        return url
 
 
 class StaffHistoryAdmin(ScopedAdminMixin, SimpleHistoryAdmin):

@@ -45,7 +45,7 @@ def is_local_path(path: str) -> bool:
 
 class FeedbackForm(forms.ModelForm):
     municipality = forms.ModelChoiceField(
-        queryset=Municipality.objects.with_published_plans(),
+        queryset=Municipality.objects.all(),
         to_field_name="code",
         widget=forms.HiddenInput,
         error_messages={
@@ -54,10 +54,10 @@ class FeedbackForm(forms.ModelForm):
         },
     )
     plan = forms.ModelChoiceField(
-        queryset=Plan.objects.published(),
+        queryset=Plan.objects.all(),
         required=False,
         widget=forms.HiddenInput,
-        error_messages={"invalid_choice": "このページの計画は公開されていません。"},
+        error_messages={"invalid_choice": "このページの計画が見つかりません。ページを読み込み直してから送信してください。"},
     )
     page_path = forms.CharField(max_length=200, widget=forms.HiddenInput)
     page_title = forms.CharField(max_length=200, required=False, widget=forms.HiddenInput)

@@ -38,3 +38,17 @@ def stored_size(field_file) -> int | None:
         return field_file.size
     except (FileNotFoundError, OSError):
         return None
+
+
+def upload_response(field_file, title: str):
+    """A stored file under a readable name; 404 when it is missing from storage."""
+    from django.http import FileResponse, Http404
+
+    if not field_file:
+        raise Http404("ファイルがありません。")
+    try:
+        handle = field_file.open("rb")
+    except (FileNotFoundError, OSError):
+        raise Http404("ファイルが見つかりません。") from None
+    suffix = "." + field_file.name.rsplit(".", 1)[-1] if "." in field_file.name else ""
+    return FileResponse(handle, filename=f"{title}{suffix}")

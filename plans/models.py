@@ -18,9 +18,6 @@ from .files import file_label, stored_size
 from .roles import spreadsheet_permissions
 from .scoping import MunicipalityScopedQuerySet
 
-# Plan statuses residents may see; drafts never show.
-PUBLIC_STATUSES = ("published", "archived")
-
 KANJI_NUMBERS = "〇一二三四五六七八九十"
 
 
@@ -61,17 +58,11 @@ phone_validator = RegexValidator(
 class MunicipalityQuerySet(MunicipalityScopedQuerySet):
     municipality_path = "pk"
 
-    def with_published_plans(self):
-        return self.filter(plans__status__in=PUBLIC_STATUSES).distinct()
-
 
 class PlanPartQuerySet(MunicipalityScopedQuerySet):
     """Rows that hang below a plan."""
 
     municipality_path = "plan__municipality"
-
-    def published(self):
-        return self.filter(plan__status__in=PUBLIC_STATUSES)
 
 
 class Municipality(models.Model):
@@ -261,17 +252,8 @@ class NationalPriority(models.Model):
         return f"{edition}{self.number} {self.title}"
 
 
-class PlanQuerySet(MunicipalityScopedQuerySet):
-    def published(self):
-        """What residents may see: published plans and archived earlier ones, never drafts."""
-        return self.filter(status__in=PUBLIC_STATUSES)
-
-
 class Plan(models.Model):
-    class Status(models.TextChoices):
-        DRAFT = "draft", "下書き"
-        PUBLISHED = "published", "公開中"
-        ARCHIVED = "archived", "公開終了（過去の計画）"
+    """A plan's working rows, which staff edit freely; residents read its approved versions (publishing)."""
 
     municipality = models.ForeignKey(
         Municipality, verbose_name="自治体", on_delete=models.PROTECT, related_name="plans"
@@ -310,12 +292,10 @@ class Plan(models.Model):
     )
     document = models.FileField("計画本文（ファイル）", upload_to="plans/%Y/", blank=True)
     document_size = models.PositiveBigIntegerField("ファイルサイズ", null=True, blank=True, editable=False)
-    status = models.CharField("公開状態", max_length=20, choices=Status.choices, default=Status.DRAFT)
-    published_at = models.DateTimeField("公開日時", null=True, blank=True, editable=False)
     created_at = models.DateTimeField("作成日時", auto_now_add=True)
     updated_at = models.DateTimeField("更新日時", auto_now=True)
 
-    objects = PlanQuerySet.as_manager()
+    objects = MunicipalityScopedQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -328,8 +308,7 @@ class Plan(models.Model):
             ),
             models.UniqueConstraint(fields=["municipality", "title"], name="unique_plan_title"),
         ]
-        indexes = [models.Index(fields=["status", "municipality"], name="plan_status_idx")]
-        permissions = [("publish_plan", "計画を公開・非公開にできる")]
+        permissions = [("publish_plan", "計画を承認して公開・公開終了できる")]
 
     def __str__(self):
         return self.title
@@ -342,15 +321,13 @@ class Plan(models.Model):
 
     def save(self, *args, **kwargs):
         self.document_size = stored_size(self.document)
-        if self.status == self.Status.PUBLISHED and self.published_at is None:
-            self.published_at = timezone.now()
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("public:plan", args=[self.pk])
 
     def may_be_published_by(self, user) -> bool:
-        """Only a superuser or a publisher (公開責任者) of the plan's own municipality publishes."""
+        """Only a superuser or a publisher (公開責任者) of the plan's own municipality approves and publishes."""
         if not (user.is_active and user.is_authenticated):
             return False
         if user.is_superuser:
@@ -359,32 +336,11 @@ class Plan(models.Model):
             user=user, role=StaffMembership.Role.PUBLISHER
         ).exists()
 
-    def publish(self) -> None:
-        """Show the plan to residents from now on (公開日 is the day of this publication)."""
-        self.status = self.Status.PUBLISHED
-        self.published_at = timezone.now()
-        self.save()
-
-    def unpublish(self) -> None:
-        """Back to a draft residents cannot see."""
-        self.status = self.Status.DRAFT
-        self.published_at = None
-        self.save()
-
-    def archive(self) -> None:
-        """A finished plan stays visible as a past plan."""
-        self.status = self.Status.ARCHIVED
-        self.save()
-
     @classmethod
     def touch(cls, plan_id) -> None:
         """Move 更新日 when something below the plan changed (no history row: nothing of the plan itself did)."""
         if plan_id is not None:
             cls.objects.filter(pk=plan_id).update(updated_at=timezone.now())
-
-    @property
-    def is_public(self) -> bool:
-        return self.status in PUBLIC_STATUSES
 
     @property
     def edition_label(self) -> str:
@@ -646,9 +602,6 @@ def format_quantity(value: Decimal, unit: str = "") -> str:
 
 class IndicatorValueQuerySet(MunicipalityScopedQuerySet):
     municipality_path = "indicator__plan__municipality"
-
-    def published(self):
-        return self.filter(indicator__plan__status__in=PUBLIC_STATUSES)
 
 
 class IndicatorValue(models.Model):

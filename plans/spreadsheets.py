@@ -774,11 +774,12 @@ class PortalResource(resources.ModelResource):
         clean_model_instances = True
         use_transactions = True
 
-    def __init__(self, user=None, published_only=False, **kwargs):
+    def __init__(self, user=None, open_data=False, **kwargs):
         super().__init__()
         self.user = user
-        # Open data: published rows for anyone, instead of a staff user's municipalities.
-        self.published_only = published_only
+        # Open data: every row of the queryset given (one plan's, for its published version),
+        # instead of a staff user's municipalities.
+        self.open_data = open_data
         self.file_name = ""
         self._reset()
         for field in self.fields.values():
@@ -846,9 +847,9 @@ class PortalResource(resources.ModelResource):
         return self._meta.model.objects.for_user(self.user)
 
     def filter_export(self, queryset, **kwargs):
-        manager = self._meta.model.objects
-        scoped = (manager.published() if self.published_only else manager.for_user(self.user)).values("pk")
-        return self.export_queryset(queryset.filter(pk__in=scoped))
+        if not self.open_data:
+            queryset = queryset.filter(pk__in=self._meta.model.objects.for_user(self.user).values("pk"))
+        return self.export_queryset(queryset)
 
     def export_queryset(self, queryset):
         """Related rows fetched up front; the export's order."""

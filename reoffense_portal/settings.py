@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+import dj_email_url
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -58,8 +59,8 @@ INSTALLED_APPS = [
     "plans",
     "measures",
     "councils",
-    # Last: the public site's page cache listens for changes to the apps above.
-    "reoffense_portal.apps.PortalConfig",
+    # Composes the three apps above: approval and the published versions residents read.
+    "reoffense_portal.publishing",
 ]
 
 MIDDLEWARE = [
@@ -105,10 +106,9 @@ DATABASES = {
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# The public page cache is emptied on every staff change and the page survey's rate limit counts
-# per address, so with several server processes (gunicorn workers) they must share one cache:
-# set REDIS_URL (e.g. redis://127.0.0.1:6379/0). Without it each process keeps its own memory
-# cache, which is right for one process (runserver, tests).
+# Public pages need no shared cache: what is live is read from the database on each request. The
+# page survey's rate limit counts per address in this cache, so with several server processes set
+# REDIS_URL (e.g. redis://127.0.0.1:6379/0) for one count across them; `check --deploy` warns otherwise.
 if os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {
@@ -164,6 +164,15 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 # PDF summaries (概要版, 進捗状況報告): a render running longer is stopped with a Japanese error.
 PDF_RENDER_TIMEOUT = envint("PDF_RENDER_TIMEOUT", 20)
 
+# Approval (承認): a publisher may approve a change they submitted themselves only where this is on
+# (a small town with one member of staff). Mail to submitters and publishers goes through EMAIL_URL
+# (e.g. smtp://user:password@mail.example.lg.jp:587?tls=True); without it, to the console (the log).
+PUBLISHING_SELF_APPROVAL = envbool("PUBLISHING_SELF_APPROVAL", False)
+globals().update(dj_email_url.parse(os.environ.get("EMAIL_URL") or "console://"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")
+# The portal's address in e-mails (links to the admin), e.g. https://saihan.example.lg.jp
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
 # Spreadsheet import/export (plans/spreadsheets.py): staff need the explicit
 # permissions import_<model> / export_<model> (Meta.permissions on the models), which
 # plans/roles.py grants to the staff groups after every migrate; every import runs in one transaction.
@@ -186,7 +195,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Residents read a Japanese page when a form's CSRF check fails.
-CSRF_FAILURE_VIEW = "reoffense_portal.public.csrf_failure"
+CSRF_FAILURE_VIEW = "reoffense_portal.public.views.csrf_failure"
 
 # Staff share office PCs: sessions end when the browser closes and after an
 # hour without activity.

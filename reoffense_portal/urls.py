@@ -6,12 +6,10 @@ admin.site.site_title = "再犯防止推進計画ポータル"
 admin.site.index_title = "計画の管理"
 
 urlpatterns = [
-    # PDF summaries (staff under admin/summaries/, so before the admin's catch-all; residents under plans/).
+    # Staff PDFs under admin/summaries/, before the admin's catch-all.
     path("", include("reoffense_portal.summaries.urls")),
     path("admin/", admin.site.urls),
-    # Open data of published plans (CSV and JSON, CC BY 4.0).
-    path("opendata/", include("reoffense_portal.opendata")),
-    # Residents' pages. Uploaded files are served only through views that check publication,
-    # never from MEDIA_URL, so a draft's document cannot leak.
-    path("", include("reoffense_portal.public_urls")),
+    # Residents' pages and downloads, all from published versions. Uploaded files are served only
+    # through views that look them up in a live version, never from MEDIA_URL, so a draft's document cannot leak.
+    path("", include("reoffense_portal.public.urls")),
 ]

@@ -3,6 +3,8 @@
 import pytest
 from django.core.management import call_command
 
+from reoffense_portal.publishing.management.commands.setup_demo import publish_seeded_plans
+
 
 @pytest.fixture(autouse=True)
 def _plain_http(settings):
@@ -20,5 +22,6 @@ def _media_in_tmp(settings, tmp_path):
 
 @pytest.fixture
 def seeded(db):
-    """The real cities of shared/seeds: national priorities, Yamaguchi and Kumamoto."""
+    """The real cities of the fixtures: national priorities, Yamaguchi and Kumamoto, their plans published."""
     call_command("loaddata", "national_priorities", "yamaguchi", "kumamoto", verbosity=0)
+    publish_seeded_plans()

@@ -19,16 +19,17 @@ from plans.models import (
     StaffMembership,
 )
 from plans.spreadsheets import read_spreadsheet
+from tests.public_data import publish
 
 
-def build_city(code, name, prefecture_code, prefecture_name, plan_title, status=Plan.Status.PUBLISHED):
+def build_city(code, name, prefecture_code, prefecture_name, plan_title, published=True):
     prefecture, _ = Municipality.objects.get_or_create(
         code=prefecture_code, defaults={"name": prefecture_name, "kind": Municipality.Kind.PREFECTURE}
     )
     city = Municipality.objects.create(code=code, name=name, kind=Municipality.Kind.CITY, prefecture=prefecture)
     plan = Plan.objects.create(
         municipality=city, title=plan_title, period_start=datetime.date(2023, 4, 1),
-        period_end=datetime.date(2028, 3, 31), status=status,
+        period_end=datetime.date(2028, 3, 31),
     )
     department = Department.objects.create(municipality=city, name="生活安全課")
     Department.objects.create(municipality=city, name="経済政策課")
@@ -55,6 +56,8 @@ def build_city(code, name, prefecture_code, prefecture_name, plan_title, status=
         starts_at=datetime.time(14, 0), status=Meeting.Status.HELD, venue="市役所",
     )
     member = CouncilMember.objects.create(council=council, organization=probation, representative="所長")
+    if published:
+        publish(plan)
     return SimpleNamespace(
         city=city, plan=plan, department=department, probation=probation, area=area, measure=measure,
         program=program, second=second, progress=progress, indicator=indicator, value=value,

@@ -17,6 +17,7 @@ from plans.models import (
     Organization,
     Plan,
 )
+from reoffense_portal.publishing.snapshot import build_version
 
 # 熊本市再犯防止推進計画 as the fixtures hold it: the unit a plan's size is measured in.
 KUMAMOTO_SHAPE = {"areas": 6, "measures_per_area": 2, "programs_per_measure": 2, "targets": 1,
@@ -35,8 +36,8 @@ def municipality(code="352039", name="山口市", prefecture_code="350001", pref
     return city
 
 
-def build_plan(city: Municipality, scale: int = 1, status=Plan.Status.PUBLISHED, title=None) -> Plan:
-    """A plan `scale` times the size of Kumamoto's, every part filled in."""
+def build_plan(city: Municipality, scale: int = 1, published=True, title=None) -> Plan:
+    """A plan `scale` times the size of Kumamoto's, every part filled in; approved as its first version if `published`."""
     shape = {key: value * scale for key, value in KUMAMOTO_SHAPE.items()}
     shape["measures_per_area"] = KUMAMOTO_SHAPE["measures_per_area"]
     shape["programs_per_measure"] = KUMAMOTO_SHAPE["programs_per_measure"]
@@ -57,7 +58,7 @@ def build_plan(city: Municipality, scale: int = 1, status=Plan.Status.PUBLISHED,
         target_persons="犯罪をした人等で支援が必要な人",
         basic_philosophy="誰一人取り残さない地域共生社会の実現", basic_policy="関係機関と連携して支援します。",
         current_situation="刑法犯検挙人員は減少傾向にあります。", promotion_system="推進協議会で進捗を確認します。",
-        progress_management="PDCAサイクルで毎年度評価します。", department=department, status=status,
+        progress_management="PDCAサイクルで毎年度評価します。", department=department,
     )
     Challenge.objects.bulk_create(
         Challenge(plan=plan, order=n, text=f"課題その{n}") for n in range(1, shape["challenges"] + 1)
@@ -109,7 +110,14 @@ def build_plan(city: Municipality, scale: int = 1, status=Plan.Status.PUBLISHED,
                 status=Meeting.Status.HELD)
         for council in councils for n in range(shape["meetings_per_council"])
     )
+    if published:
+        publish(plan)
     return plan
+
+
+def publish(plan: Plan, summary: str = "初版の公開", **kwargs):
+    """The plan's working rows go live as a new version, as a publisher's approval makes them."""
+    return build_version(plan, approved_by=None, summary=summary, **kwargs)
 
 
 def attach_plan_document(plan: Plan, name="plan.pdf", content=PDF_BYTES) -> Plan:

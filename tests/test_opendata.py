@@ -10,7 +10,7 @@ from measures.models import Program, ProgramProgress
 from measures.resources import PlanStructureResource, ProgramProgressResource
 from plans.models import Plan
 from plans.spreadsheets import read_spreadsheet
-from reoffense_portal.opendata import DATASETS
+from reoffense_portal.publishing.opendata import DATASETS
 from tests.import_export_factories import (  # noqa: F401 (fixtures)
     build_city,
     editor,
@@ -21,7 +21,7 @@ from tests.import_export_factories import (  # noqa: F401 (fixtures)
 
 
 def test_json_holds_the_plan_areas_programmes_progress_indicators_and_meetings(client, kumamoto):
-    response = client.get(reverse("opendata:plan_json", args=[kumamoto.plan.pk]))
+    response = client.get(reverse("public:plan_json", args=[kumamoto.plan.pk]))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json; charset=utf-8"
     assert 'rel="license"' in response["Link"]
@@ -45,7 +45,7 @@ def test_json_holds_the_plan_areas_programmes_progress_indicators_and_meetings(c
 
 @pytest.mark.parametrize("dataset", DATASETS)
 def test_every_csv_is_utf8_with_bom_licensed_and_has_the_plans_rows(client, kumamoto, dataset):
-    response = client.get(reverse("opendata:plan_csv", args=[kumamoto.plan.pk, dataset]))
+    response = client.get(reverse("public:plan_csv", args=[kumamoto.plan.pk, dataset]))
     assert response.status_code == 200
     assert response.content.startswith(b"\xef\xbb\xbf")
     assert 'rel="license"' in response["Link"]
@@ -55,31 +55,31 @@ def test_every_csv_is_utf8_with_bom_licensed_and_has_the_plans_rows(client, kuma
 
 def test_drafts_are_never_served(client, kumamoto):
     Plan.objects.filter(pk=kumamoto.plan.pk).update(status=Plan.Status.DRAFT)
-    assert client.get(reverse("opendata:plan_json", args=[kumamoto.plan.pk])).status_code == 404
+    assert client.get(reverse("public:plan_json", args=[kumamoto.plan.pk])).status_code == 404
     for dataset in DATASETS:
-        assert client.get(reverse("opendata:plan_csv", args=[kumamoto.plan.pk, dataset])).status_code == 404
+        assert client.get(reverse("public:plan_csv", args=[kumamoto.plan.pk, dataset])).status_code == 404
 
 
 def test_a_draft_plans_rows_never_appear_in_another_plans_files(client, kumamoto, yamaguchi):
     Plan.objects.filter(pk=yamaguchi.plan.pk).update(status=Plan.Status.DRAFT)
     for dataset in DATASETS:
-        body = client.get(reverse("opendata:plan_csv", args=[kumamoto.plan.pk, dataset])).content.decode("utf-8-sig")
+        body = client.get(reverse("public:plan_csv", args=[kumamoto.plan.pk, dataset])).content.decode("utf-8-sig")
         assert "山口" not in body and "352039" not in body
 
 
 def test_archived_plans_stay_downloadable(client, kumamoto):
     Plan.objects.filter(pk=kumamoto.plan.pk).update(status=Plan.Status.ARCHIVED)
-    assert client.get(reverse("opendata:plan_json", args=[kumamoto.plan.pk])).status_code == 200
+    assert client.get(reverse("public:plan_json", args=[kumamoto.plan.pk])).status_code == 200
 
 
 def test_unknown_dataset_and_unknown_plan_are_404(client, kumamoto):
-    assert client.get(reverse("opendata:plan_csv", args=[kumamoto.plan.pk, "users"])).status_code == 404
-    assert client.get(reverse("opendata:plan_json", args=[999999])).status_code == 404
+    assert client.get(reverse("public:plan_csv", args=[kumamoto.plan.pk, "users"])).status_code == 404
+    assert client.get(reverse("public:plan_json", args=[999999])).status_code == 404
 
 
 def test_open_data_csv_is_the_sheet_staff_import(client, kumamoto, editor):
     for dataset, resource in (("programs", PlanStructureResource), ("progress", ProgramProgressResource)):
-        data = client.get(reverse("opendata:plan_csv", args=[kumamoto.plan.pk, dataset])).content
+        data = client.get(reverse("public:plan_csv", args=[kumamoto.plan.pk, dataset])).content
         result = run_import(resource, data, editor)
         assert not result.has_problems(), result.messages()
         assert {r.import_type for r in result.rows} == {"skip"}
@@ -87,13 +87,13 @@ def test_open_data_csv_is_the_sheet_staff_import(client, kumamoto, editor):
 
 def test_plan_page_links_the_open_data_with_the_licence(client, kumamoto):
     page = client.get(kumamoto.plan.get_absolute_url()).content.decode()
-    assert reverse("opendata:plan_json", args=[kumamoto.plan.pk]) in page
-    assert reverse("opendata:plan_csv", args=[kumamoto.plan.pk, "progress"]) in page
+    assert reverse("public:plan_json", args=[kumamoto.plan.pk]) in page
+    assert reverse("public:plan_csv", args=[kumamoto.plan.pk, "progress"]) in page
     assert "CC BY 4.0" in page and 'rel="license"' in page
 
 
 def test_json_query_count_does_not_grow_with_the_plan(client, kumamoto, django_assert_max_num_queries):
-    url = reverse("opendata:plan_json", args=[kumamoto.plan.pk])
+    url = reverse("public:plan_json", args=[kumamoto.plan.pk])
     with django_assert_max_num_queries(20) as small:
         client.get(url)
     for i in range(20):
@@ -109,4 +109,4 @@ def test_a_staff_preview_of_a_draft_offers_no_open_data(client, kumamoto, editor
     client.force_login(editor)
     response = client.get(kumamoto.plan.get_absolute_url() + "?preview=1")
     assert response.status_code == 200
-    assert reverse("opendata:plan_json", args=[kumamoto.plan.pk]) not in response.content.decode()
+    assert reverse("public:plan_json", args=[kumamoto.plan.pk]) not in response.content.decode()

@@ -40,7 +40,7 @@ def is_pdf(response) -> bool:
 
 
 def test_a_resident_downloads_the_summary_of_a_published_plan(client, seeded):
-    response = client.get(reverse("summaries:plan_summary", args=[KUMAMOTO_PLAN]))
+    response = client.get(reverse("public:plan_summary", args=[KUMAMOTO_PLAN]))
     assert is_pdf(response)
     assert "inline" in response["Content-Disposition"]
     assert (
@@ -50,7 +50,7 @@ def test_a_resident_downloads_the_summary_of_a_published_plan(client, seeded):
 
 
 def test_a_current_copy_is_revalidated_without_sending_the_pdf_again(client, seeded):
-    url = reverse("summaries:plan_summary", args=[KUMAMOTO_PLAN])
+    url = reverse("public:plan_summary", args=[KUMAMOTO_PLAN])
     first = client.get(url)
     assert "no-cache" in first["Cache-Control"] and "public" in first["Cache-Control"]
     again = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
@@ -63,18 +63,18 @@ def test_a_current_copy_is_revalidated_without_sending_the_pdf_again(client, see
 
 def test_the_published_plan_page_links_to_its_summary(client, seeded):
     page = client.get(reverse("public:plan", args=[KUMAMOTO_PLAN])).content.decode()
-    assert reverse("summaries:plan_summary", args=[KUMAMOTO_PLAN]) in page
+    assert reverse("public:plan_summary", args=[KUMAMOTO_PLAN]) in page
 
 
 def test_a_draft_summary_is_404_for_anonymous_users(client, seeded):
     Plan.objects.get(pk=KUMAMOTO_PLAN).unpublish()
-    assert client.get(reverse("summaries:plan_summary", args=[KUMAMOTO_PLAN])).status_code == 404
+    assert client.get(reverse("public:plan_summary", args=[KUMAMOTO_PLAN])).status_code == 404
 
 
 def test_the_public_address_is_404_for_a_draft_even_for_its_own_staff(client, kumamoto_editor):
     Plan.objects.get(pk=KUMAMOTO_PLAN).unpublish()
     client.force_login(kumamoto_editor)
-    assert client.get(reverse("summaries:plan_summary", args=[KUMAMOTO_PLAN])).status_code == 404
+    assert client.get(reverse("public:plan_summary", args=[KUMAMOTO_PLAN])).status_code == 404
 
 
 def test_staff_addresses_send_anonymous_users_to_the_login(client, seeded):
@@ -137,7 +137,7 @@ def test_a_render_over_the_time_limit_answers_in_japanese(client, kumamoto_edito
 
     monkeypatch.setattr(typesetting, "render_pdf", too_slow)
     cache.clear()  # a PDF cached by an earlier test would be served without rendering
-    public = client.get(reverse("summaries:plan_summary", args=[KUMAMOTO_PLAN]))
+    public = client.get(reverse("public:plan_summary", args=[KUMAMOTO_PLAN]))
     assert public.status_code == 503
     assert "制限時間（20秒）内に終わらなかったため中止しました" in public.content.decode()
 

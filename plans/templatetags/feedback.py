@@ -1,4 +1,4 @@
-"""{% feedback_form municipality plan page_title %}: the page survey at the foot of a page."""
+"""{% feedback_form municipality plan_id page_title %}: the page survey at the foot of a page."""
 
 from django import template
 
@@ -8,15 +8,14 @@ register = template.Library()
 
 
 @register.inclusion_tag("plans/_feedback_form.html", takes_context=True)
-def feedback_form(context, municipality, plan=None, page_title=""):
+def feedback_form(context, municipality, plan_id=None, page_title=""):
     request = context["request"]
     form = FeedbackForm(
         initial={
             "municipality": municipality.code,
-            "plan": plan.pk if plan else None,
+            "plan": plan_id,
             "page_path": request.path,
             "page_title": page_title,
         }
     )
-    # csrf_token is passed on as the page has it (the page cache puts a placeholder there).
     return {"form": form, "csrf_token": context.get("csrf_token")}

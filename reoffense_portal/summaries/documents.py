@@ -28,6 +28,7 @@ from django.utils.safestring import mark_safe
 
 from councils.models import CouncilMember, Meeting
 from measures.models import Measure, PriorityArea, Program, ProgramProgress
+from measures.tree import plan_tree
 from plans import eras
 from plans.charts import indicator_chart_svg
 from plans.models import Indicator, Plan, format_quantity
@@ -154,27 +155,8 @@ class IndicatorView:
 
 
 def area_sections(plan: Plan, *, fiscal_year: int | None = None) -> list[AreaSection]:
-    """Areas → measures → programmes (with the year's progress when a year is given), prefetched.
-
-    Prefetched into plain lists (to_attr): a related manager's .all() clones a queryset
-    each time, which costs more than the query itself once a plan has hundreds of rows.
-    """
-    programs = Program.objects.prefetch_related(Prefetch("departments", to_attr="department_list"))
-    if fiscal_year is not None:
-        programs = programs.prefetch_related(
-            Prefetch(
-                "progress",
-                queryset=ProgramProgress.objects.filter(fiscal_year=fiscal_year),
-                to_attr="reviewed",
-            )
-        )
-    measures = Measure.objects.prefetch_related(
-        Prefetch("programs", queryset=programs, to_attr="program_list")
-    )
-    areas = plan.priority_areas.prefetch_related(
-        Prefetch("national_priorities", to_attr="national_list"),
-        Prefetch("measures", queryset=measures, to_attr="measure_list"),
-    )
+    """Areas → measures → programmes (with the year's progress when a year is given)."""
+    areas = plan_tree(plan, progress_years=[fiscal_year] if fiscal_year is not None else False)
     return [
         AreaSection(
             area,
@@ -187,9 +169,7 @@ def area_sections(plan: Plan, *, fiscal_year: int | None = None) -> list[AreaSec
                             katakana_label(number),
                             program,
                             "、".join(department.name for department in program.department_list),
-                            program.reviewed[0]
-                            if fiscal_year is not None and program.reviewed
-                            else None,
+                            program.progress_list[0] if fiscal_year is not None and program.progress_list else None,
                         )
                         for number, program in enumerate(measure.program_list, start=1)
                     ],
@@ -213,18 +193,15 @@ class Document:
     template_name: str
     kind_label: str
 
-    def __init__(self):
+    def __init__(self, *, draft: bool):
         # name → SVG of the charts the HTML shows as images; filled while the HTML is rendered.
         self.charts: dict[str, str] = {}
+        # Drafts print 「案」 on every page.
+        self.draft = draft
 
     @property
     def plan(self) -> Plan:
         raise NotImplementedError
-
-    @property
-    def draft(self) -> bool:
-        """Drafts print 「案」 on every page."""
-        return not self.plan.is_public
 
     @property
     def subject(self) -> str:
@@ -296,8 +273,8 @@ class PlanSummary(Document):
     template_name = "pdf/plan_summary.html"
     kind_label = "概要版"
 
-    def __init__(self, plan: Plan):
-        super().__init__()
+    def __init__(self, plan: Plan, *, draft: bool):
+        super().__init__(draft=draft)
         self._plan = plan
 
     @property
@@ -336,8 +313,8 @@ class MeetingReport(Document):
     template_name = "pdf/meeting_report.html"
     kind_label = "進捗状況報告"
 
-    def __init__(self, meeting: Meeting):
-        super().__init__()
+    def __init__(self, meeting: Meeting, *, draft: bool):
+        super().__init__(draft=draft)
         self.meeting = meeting
 
     @property

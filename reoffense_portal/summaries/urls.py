@@ -1,4 +1,4 @@
-"""PDF downloads. Included before the admin's URLs: its catch-all would answer admin/summaries/ otherwise."""
+"""Staff PDF downloads. Included before the admin's URLs: its catch-all would answer admin/summaries/ otherwise."""
 
 from django.contrib import admin
 from django.urls import path
@@ -8,7 +8,6 @@ from . import views
 app_name = "summaries"
 
 urlpatterns = [
-    path("plans/<int:pk>/summary.pdf", views.plan_summary, name="plan_summary"),
     # admin_view: staff login (redirect to the admin login page), never cached by browsers' shared caches.
     path(
         "admin/summaries/plans/<int:pk>/summary.pdf",

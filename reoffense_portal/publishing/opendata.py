@@ -1,29 +1,27 @@
-"""Open data: a published plan's areas, measures, programmes, indicators and meetings as CSV and JSON.
+"""Open data of a version: the plan's areas, measures, programmes, indicators and meetings as CSV and JSON.
 
 Residents (and researchers comparing cities) download what the plan page
-shows, under CC BY 4.0. Only published and archived plans are served; a
-draft answers 404 like every other public URL. The CSV files are the same
-sheets staff import and export (measures/councils/plans resources, UTF-8
-with BOM, formula cells neutralised), so one column set describes the data
-everywhere. This module composes plans, measures and councils, which is why
-it lives at the top (plans never imports the other two).
+shows, under CC BY 4.0. The files are made when a version is approved and
+served as stored bytes. The CSV files are the same sheets staff import and
+export (measures/councils/plans resources, UTF-8 with BOM, formula cells
+neutralised), so one column set describes the data everywhere.
 """
 
-from django.db.models import Prefetch
-from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404
-from django.urls import path
-from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_GET
+import json
 
-from councils.models import Council, Meeting
+import tablib
+from django.core.serializers.json import DjangoJSONEncoder
+
+from councils.models import Meeting
 from councils.resources import MeetingResource
-from measures.models import Measure, PriorityArea, Program, ProgramProgress
+from measures.models import Program, ProgramProgress
 from measures.resources import PlanStructureResource, ProgramProgressResource
 from plans import eras
-from plans.models import Indicator, IndicatorValue, Plan
+from plans.models import IndicatorValue
 from plans.resources import IndicatorValueResource
 from plans.spreadsheets import CSVFormat, DecimalWidget
+
+from .models import VersionFile
 
 LICENSE = {
     "name": "クリエイティブ・コモンズ 表示 4.0 国際（CC BY 4.0）",
@@ -43,23 +41,17 @@ def license_statement(plan) -> str:
     )
 
 
-def published_plan(pk) -> Plan:
-    return get_object_or_404(Plan.objects.published().select_related("municipality"), pk=pk)
-
-
 # --------------------------------------------------------------------------- CSV
 
 
 def indicator_rows(plan):
     """One row per indicator: what it measures and the target (its values are another file)."""
-    import tablib
-
     dataset = tablib.Dataset(headers=[
         "団体コード", "計画名", "種類", "指標名", "単位", "望ましい方向", "集計期間", "基準年", "基準値",
         "目標年", "目標値", "目標の文言", "出典",
     ])
     number = DecimalWidget()
-    for i in Indicator.objects.published().filter(plan=plan).order_by("kind", "order", "pk"):
+    for i in _indicators(plan):
         dataset.append([
             plan.municipality_id, plan.title, i.get_kind_display(), i.name, i.unit, i.get_direction_display(),
             i.get_period_kind_display(), i.baseline_year, number.render(i.baseline_value), i.target_year,
@@ -69,23 +61,23 @@ def indicator_rows(plan):
 
 
 def _structure(plan):
-    queryset = Program.objects.published().filter(measure__area__plan=plan)
-    return PlanStructureResource(published_only=True).export(queryset=queryset)
+    queryset = Program.objects.filter(measure__area__plan=plan)
+    return PlanStructureResource(open_data=True).export(queryset=queryset)
 
 
 def _progress(plan):
-    queryset = ProgramProgress.objects.published().filter(program__measure__area__plan=plan)
-    return ProgramProgressResource(published_only=True).export(queryset=queryset)
+    queryset = ProgramProgress.objects.filter(program__measure__area__plan=plan)
+    return ProgramProgressResource(open_data=True).export(queryset=queryset)
 
 
 def _values(plan):
-    queryset = IndicatorValue.objects.published().filter(indicator__plan=plan)
-    return IndicatorValueResource(published_only=True).export(queryset=queryset)
+    queryset = IndicatorValue.objects.filter(indicator__plan=plan)
+    return IndicatorValueResource(open_data=True).export(queryset=queryset)
 
 
 def _meetings(plan):
-    queryset = Meeting.objects.published().filter(council__plan=plan)
-    return MeetingResource(published_only=True).export(queryset=queryset)
+    queryset = Meeting.objects.filter(council__plan=plan)
+    return MeetingResource(open_data=True).export(queryset=queryset)
 
 
 # name in the URL → (title, dataset builder)
@@ -98,23 +90,6 @@ DATASETS = {
 }
 
 
-def _licensed(response):
-    response["Link"] = f'<{LICENSE["url"]}>; rel="license"'
-    response["Access-Control-Allow-Origin"] = "*"
-    return response
-
-
-@require_GET
-def plan_csv(request, pk, dataset):
-    plan = published_plan(pk)
-    if dataset not in DATASETS:
-        raise Http404("そのデータはありません。")
-    title, build = DATASETS[dataset]
-    response = HttpResponse(CSVFormat().export_data(build(plan)), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = content_disposition_header(True, f"{plan.title}_{title}.csv")
-    return _licensed(response)
-
-
 # --------------------------------------------------------------------------- JSON
 
 
@@ -124,39 +99,29 @@ def _number(value):
     return value if value is None or isinstance(value, int) else float(value)
 
 
-def plan_data(plan, request=None) -> dict:
-    """The whole published plan as plain data (a handful of queries whatever its size)."""
-    progress = Prefetch("progress", queryset=ProgramProgress.objects.order_by("fiscal_year"))
-    programs = Prefetch(
-        "programs",
-        queryset=Program.objects.order_by("order", "pk").prefetch_related("departments", "partners", progress),
-    )
-    measures = Prefetch("measures", queryset=Measure.objects.order_by("number").prefetch_related(programs))
-    areas = (
-        PriorityArea.objects.published().filter(plan=plan).order_by("number")
-        .prefetch_related("national_priorities", measures)
-    )
-    indicators = (
-        Indicator.objects.published().filter(plan=plan).order_by("kind", "order", "pk")
-        .prefetch_related(Prefetch("values", queryset=IndicatorValue.objects.order_by("year")))
-    )
-    councils = (
-        Council.objects.published().filter(plan=plan).order_by("order", "pk")
-        .prefetch_related(Prefetch("meetings", queryset=Meeting.objects.order_by("fiscal_year", "sequence")))
-    )
+def _indicators(plan) -> list:
+    """Statistics, then targets, each in their order (load_plan's lists)."""
+    return sorted([*plan.statistics, *plan.targets], key=lambda i: (i.kind, i.order, i.pk))
+
+
+def plan_data(plan, *, version: int, updated_on) -> dict:
+    """The whole plan as plain data, from `snapshot.load_plan` (no query of its own)."""
+    areas = plan.area_list
+    indicators = _indicators(plan)
+    councils = plan.council_list
     page = plan.get_absolute_url()
     return {
         "license": {**LICENSE, "attribution": attribution(plan), "statement": license_statement(plan)},
-        "source": request.build_absolute_uri(page) if request else page,
+        "source": page,
         "municipality": {"code": plan.municipality_id, "name": plan.municipality.name},
         "plan": {
             "id": plan.pk,
             "title": plan.title,
-            "status": plan.status,
+            "version": version,
             "period": {"start": plan.period_start, "end": plan.period_end, "label": plan.period_full_label},
             "embedded_in": plan.embedded_in,
             "legal_basis": plan.legal_basis,
-            "updated_on": plan.last_updated,
+            "updated_on": updated_on,
         },
         "areas": [
             {
@@ -164,7 +129,7 @@ def plan_data(plan, request=None) -> dict:
                 "title": area.title,
                 "description": area.description,
                 "page_reference": area.page_reference,
-                "national_priorities": [str(p) for p in area.national_priorities.all()],
+                "national_priorities": [str(p) for p in area.national_list],
                 "measures": [
                     {
                         "number": measure.number,
@@ -174,8 +139,8 @@ def plan_data(plan, request=None) -> dict:
                             {
                                 "name": program.name,
                                 "description": program.description,
-                                "departments": [d.name for d in program.departments.all()],
-                                "partners": [o.name for o in program.partners.all()],
+                                "departments": [d.name for d in program.department_list],
+                                "partners": [o.name for o in program.partner_list],
                                 "is_existing": program.is_existing,
                                 "progress": [
                                     {
@@ -188,13 +153,13 @@ def plan_data(plan, request=None) -> dict:
                                         "actual_cost_yen": p.actual_cost,
                                         "subsidy_rate": _number(p.subsidy_rate),
                                     }
-                                    for p in program.progress.all()
+                                    for p in program.progress_list
                                 ],
                             }
-                            for program in measure.programs.all()
+                            for program in measure.program_list
                         ],
                     }
-                    for measure in area.measures.all()
+                    for measure in area.measure_list
                 ],
             }
             for area in areas
@@ -241,7 +206,7 @@ def plan_data(plan, request=None) -> dict:
                         "reviewed_fiscal_year": m.reviewed_fiscal_year,
                         "minutes": m.minutes,
                     }
-                    for m in council.meetings.all()
+                    for m in council.meeting_list
                 ],
             }
             for council in councils
@@ -249,19 +214,18 @@ def plan_data(plan, request=None) -> dict:
     }
 
 
-@require_GET
-def plan_json(request, pk):
-    plan = published_plan(pk)
-    response = JsonResponse(
-        plan_data(plan, request), json_dumps_params={"ensure_ascii": False, "indent": 1},
+
+
+def files(plan, *, version: int, updated_on) -> list[VersionFile]:
+    """The version's open data: the JSON of the whole plan and one CSV per sheet."""
+    data = json.dumps(
+        plan_data(plan, version=version, updated_on=updated_on), cls=DjangoJSONEncoder, ensure_ascii=False, indent=1
     )
-    response["Content-Type"] = "application/json; charset=utf-8"
-    response["Content-Disposition"] = content_disposition_header(False, f"plan-{plan.pk}.json")
-    return _licensed(response)
-
-
-app_name = "opendata"
-urlpatterns = [
-    path("plans/<int:pk>.json", plan_json, name="plan_json"),
-    path("plans/<int:pk>/<slug:dataset>.csv", plan_csv, name="plan_csv"),
-]
+    made = [VersionFile(key="plan.json", filename=f"plan-{plan.pk}.json",
+                        content_type="application/json; charset=utf-8", content=data.encode())]
+    for name, (title, build) in DATASETS.items():
+        made.append(VersionFile(
+            key=f"{name}.csv", filename=f"{plan.title}_{title}.csv", content_type="text/csv; charset=utf-8",
+            content=CSVFormat().export_data(build(plan)),
+        ))
+    return made

@@ -9,7 +9,8 @@ are reset to the seeds; rows added in the demo stay) and creates or resets:
 - yamaguchi-editor, kumamoto-editor: staff with a StaffMembership as 編集者;
 - yamaguchi-publisher, kumamoto-publisher: staff with a StaffMembership as 公開責任者.
 
-The membership puts each user into the 編集者 / 公開責任者 permission group
+The seeded plans go live as their first version (as if a publisher had
+approved them). The membership puts each user into the 編集者 / 公開責任者 permission group
 (plans.signals). All share one password: DEMO_PASSWORD, or demo-pass-2026.
 Running it again gives the same accounts: passwords, roles and lockouts are
 reset. It refuses to run with DEBUG off unless --force is given.
@@ -26,7 +27,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from plans.models import Municipality, StaffMembership
+from plans.models import Municipality, Plan, StaffMembership
+from reoffense_portal.publishing.snapshot import build_version
 
 DEFAULT_PASSWORD = "demo-pass-2026"
 FIXTURES = ("national_priorities", "yamaguchi", "kumamoto")
@@ -63,6 +65,7 @@ class Command(BaseCommand):
             # on their first edit and can revert to the seed. Models that have history are skipped
             # (it says so on stderr, which is not news here).
             call_command("populate_history", auto=True, verbosity=0, stderr=io.StringIO())
+            publish_seeded_plans()
             rows = [self.reset_user(ADMIN, password, superuser=True)]
             for username, code, role in STAFF:
                 user = self.reset_user(username, password)
@@ -113,3 +116,9 @@ class Command(BaseCommand):
                 membership = user.memberships.select_related("municipality").get()
                 role = f"{membership.municipality.name}の{membership.get_role_display()}"
             self.stdout.write(f"  {user.username:<22} {role}")
+
+
+def publish_seeded_plans() -> None:
+    """The seeded plans go live as their first version, as if a publisher had approved them on their 更新日."""
+    for plan in Plan.objects.filter(versions__isnull=True):
+        build_version(plan, approved_by=None, summary="初版の公開", live_from=plan.updated_at)

@@ -1,0 +1,31 @@
+"""The "public" URL namespace: what residents read, all of it from published versions."""
+
+from django.contrib.sitemaps.views import sitemap
+from django.urls import path
+
+from . import feeds, views
+
+app_name = "public"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("municipalities/<str:code>/", views.municipality_detail, name="municipality"),
+    path("municipalities/<str:code>/meetings.ics", feeds.meetings_calendar, name="municipality_calendar"),
+    path("plans/<int:pk>/", views.plan_detail, name="plan"),
+    path("plans/<int:pk>/versions/", views.plan_versions, name="plan_versions"),
+    path("plans/<int:pk>/versions/<int:number>/", views.plan_version, name="plan_version"),
+    path("plans/<int:pk>/document/", views.plan_document, name="plan_document"),
+    path("plans/<int:pk>/summary.pdf", views.plan_summary, name="plan_summary"),
+    path("opendata/plans/<int:pk>.json", views.plan_json, name="plan_json"),
+    path("opendata/plans/<int:pk>/<slug:dataset>.csv", views.plan_csv, name="plan_csv"),
+    path("councils/<int:pk>/", views.council_detail, name="council"),
+    path("meetings/<int:pk>/", views.meeting_detail, name="meeting"),
+    path("meetings/documents/<int:pk>/", views.meeting_document, name="meeting_document"),
+    path("feedback/", views.feedback, name="feedback"),
+    path("feedback/thanks/", views.feedback_thanks, name="feedback_thanks"),
+    path("accessibility/", views.accessibility, name="accessibility"),
+    path("feeds/updates.atom", feeds.UpdatesFeed(), name="feed_updates"),
+    path("feeds/meetings.ics", feeds.meetings_calendar, name="calendar"),
+    path("sitemap.xml", sitemap, {"sitemaps": feeds.SITEMAPS}, name="sitemap"),
+    path("robots.txt", views.robots_txt, name="robots"),
+]

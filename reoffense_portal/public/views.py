@@ -1,0 +1,277 @@
+"""What residents read: pages and downloads of the live versions of plans, and the page survey.
+
+Every response comes from a published version (reoffense_portal.publishing):
+a page is one read of its stored HTML, a download one read of its stored
+bytes. Nothing here queries the rows staff edit, so a draft or an
+unapproved change cannot show, and every server process answers the same,
+since the live version is decided by the database on each request.
+
+The one exception is the staff preview (``?preview=1``), handed to
+publishing.preview, which renders the working rows for their own staff.
+"""
+
+import logging
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db.models import FileField
+from django.db.models.fields.files import FieldFile
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import content_disposition_header, urlencode
+from django.views.decorators.http import require_POST, require_safe
+
+from plans.feedback import FeedbackForm, is_local_path, over_rate_limit
+from plans.files import upload_response
+from plans.models import Municipality
+from reoffense_portal.publishing import preview
+from reoffense_portal.publishing.models import PlanVersion, VersionFile, VersionMeeting, VersionPage
+from reoffense_portal.publishing.opendata import DATASETS, LICENSE
+from reoffense_portal.summaries.documents import static_roots
+from reoffense_portal.summaries.typesetting import PdfRenderError, render_pdf
+
+logger = logging.getLogger(__name__)
+
+RECENT_MEETINGS = 5
+
+
+def live_versions():
+    return PlanVersion.objects.live()
+
+
+def _page_response(request, page: VersionPage, *, current: bool = True) -> TemplateResponse:
+    version = page.version
+    return TemplateResponse(request, "public/page.html", {
+        "page": page, "version": version, "municipality": version.municipality, "plan_id": version.plan_id,
+        "current": current,
+    })
+
+
+def _live_page(request):
+    """The live version's page at this URL; 404 when no live version has one (a draft, an unpublished plan)."""
+    page = (
+        VersionPage.objects.filter(path=request.path, version__in=live_versions())
+        .select_related("version__municipality").first()
+    )
+    if page is None:
+        raise Http404("公開中のページではありません。")
+    return _page_response(request, page)
+
+
+@require_safe
+def plan_detail(request, pk):
+    if preview.is_preview(request):
+        return preview.plan_page(request, pk)
+    return _live_page(request)
+
+
+@require_safe
+def council_detail(request, pk):
+    if preview.is_preview(request):
+        return preview.council_page(request, pk)
+    return _live_page(request)
+
+
+@require_safe
+def meeting_detail(request, pk):
+    if preview.is_preview(request):
+        return preview.meeting_page(request, pk)
+    return _live_page(request)
+
+
+def _live_version_of(pk) -> PlanVersion:
+    version = live_versions().filter(plan_id=pk).select_related("municipality").order_by("-live_from").first()
+    if version is None:
+        raise Http404("公開中の計画ではありません。")
+    return version
+
+
+@require_safe
+def plan_versions(request, pk):
+    """改訂履歴: every version of a live plan that has been public, newest first."""
+    current = _live_version_of(pk)
+    versions = PlanVersion.objects.released().filter(plan_id=pk).order_by("-number")
+    return TemplateResponse(request, "public/plan_versions.html", {
+        "current": current, "versions": versions, "municipality": current.municipality,
+    })
+
+
+@require_safe
+def plan_version(request, pk, number):
+    """An earlier version of a live plan's page, marked as not current."""
+    current = _live_version_of(pk)
+    page = get_object_or_404(
+        VersionPage.objects.filter(version__in=PlanVersion.objects.released())
+        .select_related("version__municipality"),
+        version__plan_id=pk, version__number=number, path=reverse("public:plan", args=[pk]),
+    )
+    if page.version_id == current.pk:
+        return HttpResponseRedirect(page.path)
+    response = _page_response(request, page, current=False)
+    response.context_data["current_version"] = current
+    return response
+
+
+@require_safe
+def municipality_detail(request, code):
+    municipality = get_object_or_404(Municipality.objects.select_related("prefecture"), code=code)
+    versions = list(live_versions().filter(municipality=municipality).order_by("-period_start"))
+    if not versions:
+        raise Http404("公開中の計画がありません。")
+    return TemplateResponse(request, "public/municipality.html", {"municipality": municipality, "versions": versions})
+
+
+@require_safe
+def home(request):
+    versions = live_versions().select_related("municipality__prefecture").order_by("municipality", "-period_start")
+    municipalities = {}
+    for version in versions:
+        municipalities.setdefault(version.municipality, []).append(version)
+    recent = (
+        VersionMeeting.objects.filter(version__in=live_versions(), held_on__isnull=False)
+        .select_related("version__municipality").order_by("-held_on")[:RECENT_MEETINGS]
+    )
+    return TemplateResponse(request, "public/home.html", {
+        "municipalities": list(municipalities.items()), "recent_meetings": recent,
+    })
+
+
+# --- Downloads ---------------------------------------------------------------------------------
+
+
+def _live_file(plan_pk, key: str) -> VersionFile:
+    file = VersionFile.objects.filter(
+        version__in=live_versions(), version__plan_id=plan_pk, key=key
+    ).order_by("-version__live_from").first()
+    if file is None:
+        raise Http404("公開中のファイルではありません。")
+    return file
+
+
+def _stored_bytes(request, file: VersionFile, *, as_attachment: bool) -> HttpResponse:
+    """Stored bytes, or 304 when the reader has them (a version's file never changes under its key).
+
+    Readers revalidate every time (no-cache): an unpublished plan must answer 404 at once.
+    """
+    etag = f'"v{file.version_id}-{file.pk}"'
+    response = get_conditional_response(request, etag=etag)
+    if response is None:
+        response = HttpResponse(bytes(file.content), content_type=file.content_type)
+        response["Content-Disposition"] = content_disposition_header(as_attachment, file.filename)
+    response["ETag"] = etag
+    patch_cache_control(response, public=True, no_cache=True)
+    return response
+
+
+@require_safe
+def plan_summary(request, pk):
+    """The 概要版 PDF of the live version, typeset from its approved HTML on the first request, then stored."""
+    file = _live_file(pk, "summary.pdf")
+    if file.content is None:
+        try:
+            file.content = render_pdf(
+                file.source["html"], static_roots=static_roots(), charts=file.source["charts"],
+                timeout=settings.PDF_RENDER_TIMEOUT,
+            )
+        except PdfRenderError as error:
+            logger.error("Public plan summary %s failed: %s", pk, error)
+            response = TemplateResponse(request, "pdf/unavailable.html", {"message": error.message}, status=503)
+            response["Retry-After"] = "60"
+            return response
+        VersionFile.objects.filter(pk=file.pk, content__isnull=True).update(content=file.content)
+    return _stored_bytes(request, file, as_attachment=False)
+
+
+def _licensed(response):
+    response["Link"] = f'<{LICENSE["url"]}>; rel="license"'
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_safe
+def plan_json(request, pk):
+    return _licensed(_stored_bytes(request, _live_file(pk, "plan.json"), as_attachment=False))
+
+
+@require_safe
+def plan_csv(request, pk, dataset):
+    if dataset not in DATASETS:
+        raise Http404("そのデータはありません。")
+    return _licensed(_stored_bytes(request, _live_file(pk, f"{dataset}.csv"), as_attachment=True))
+
+
+def _serve_document(file: VersionFile):
+    if not file.stored_name or not default_storage.exists(file.stored_name):
+        raise Http404("ファイルが見つかりません。")
+    return upload_response(FieldFile(None, FileField(), file.stored_name), file.filename)
+
+
+@require_safe
+def plan_document(request, pk):
+    if preview.is_preview(request):
+        return preview.plan_document(request, pk)
+    return _serve_document(_live_file(pk, "document"))
+
+
+@require_safe
+def meeting_document(request, pk):
+    if preview.is_preview(request):
+        return preview.meeting_document(request, pk)
+    file = (
+        VersionFile.objects.filter(version__in=live_versions(), key=f"meeting-document:{pk}")
+        .order_by("-version__live_from").first()
+    )
+    if file is None:
+        raise Http404("公開中のファイルではありません。")
+    return _serve_document(file)
+
+
+# --- The page survey ---------------------------------------------------------------------------
+
+
+@require_POST
+def feedback(request):
+    if over_rate_limit(request):
+        return TemplateResponse(request, "plans/feedback_limited.html", status=429)
+    form = FeedbackForm(request.POST)
+    if form.is_robot:
+        # Answer a robot as if it had succeeded, and store nothing.
+        return HttpResponseRedirect(_thanks_url(request.POST.get("page_path", "")))
+    if not form.is_valid():
+        return TemplateResponse(request, "plans/feedback_invalid.html", {"form": form}, status=400)
+    form.save()
+    return HttpResponseRedirect(_thanks_url(form.cleaned_data["page_path"]))
+
+
+def _thanks_url(page_path: str) -> str:
+    url = reverse("public:feedback_thanks")
+    return f"{url}?{urlencode({'page': page_path})}" if is_local_path(page_path) else url
+
+
+@require_safe
+def feedback_thanks(request):
+    page = request.GET.get("page", "")
+    return TemplateResponse(request, "plans/feedback_thanks.html", {"back_to": page if is_local_path(page) else ""})
+
+
+# --- Site pages --------------------------------------------------------------------------------
+
+
+@require_safe
+def accessibility(request):
+    return TemplateResponse(request, "public/accessibility.html")
+
+
+@require_safe
+def robots_txt(request):
+    sitemap = request.build_absolute_uri(reverse("public:sitemap"))
+    lines = ["User-agent: *", "Disallow: /admin/", "Disallow: /*?preview=", f"Sitemap: {sitemap}", ""]
+    return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: a Japanese page instead of Django's English one."""
+    return TemplateResponse(request, "public/csrf_failure.html", status=403)

@@ -1,0 +1,193 @@
+"""The approval flow in the admin: on each plan's change form, and 「承認待ち」 on the admin index.
+
+The plan's admin (plans.admin.PlanAdmin) is extended here rather than in
+plans, which must not know about versions: the change form shows whether the
+plan is live, its unpublished changes, the buttons of the flow the user may
+use, and the publication record.
+"""
+
+import datetime
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Subquery
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+
+from plans.admin import PlanAdmin
+from plans.models import Plan
+
+from . import workflow
+from .models import ApprovalRequest, PlanVersion
+from .rows import unpublished_changes
+
+
+def parse_local_datetime(value: str) -> datetime.datetime | None:
+    """「2027-04-01T09:00」 (a datetime-local field) in Japan's time; None when empty. Raises WorkflowError."""
+    if not value.strip():
+        return None
+    try:
+        moment = datetime.datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise workflow.WorkflowError(
+            f"日時「{value[:40]}」を読み取れません。「2027-04-01 09:00」の形で入力してください。"
+        ) from None
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+
+
+class PublishingPlanAdmin(PlanAdmin):
+    list_display = [*PlanAdmin.list_display, "publication_state"]
+
+    def get_queryset(self, request):
+        live = PlanVersion.objects.live().filter(plan=OuterRef("pk")).order_by("-live_from")
+        return super().get_queryset(request).annotate(
+            live_number=Subquery(live.values("number")[:1]),
+            awaiting_approval=Exists(ApprovalRequest.objects.pending().filter(plan=OuterRef("pk"))),
+        )
+
+    @admin.display(description="公開状態")
+    def publication_state(self, plan):
+        state = f"公開中（第{plan.live_number}版）" if plan.live_number else "未公開"
+        return f"{state}・承認待ち" if plan.awaiting_approval else state
+
+    def get_urls(self):
+        def view(function, name):
+            return path(f"<path:object_id>/{name}/", self.admin_site.admin_view(function),
+                        name=f"plans_plan_{name.replace('-', '_')}")
+
+        return [
+            view(self.submit_view, "submit"),
+            view(self.decide_view, "decide"),
+            view(self.end_view, "end-publication"),
+            view(self.changes_view, "changes"),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            pending = ApprovalRequest.objects.pending().filter(plan=obj).select_related("submitted_by").first()
+            context.update({
+                "live_version": PlanVersion.objects.current(obj),
+                "scheduled_version": PlanVersion.objects.filter(plan=obj).scheduled().order_by("live_from").first(),
+                "pending_request": pending,
+                "may_decide": pending is not None and workflow.may_approve(pending, request.user),
+                "may_send_back": pending is not None and obj.may_be_published_by(request.user),
+                "unpublished_change_count": len(unpublished_changes(obj)),
+                "publication_events": obj.publication_events.select_related("user", "version")[:20],
+            })
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    # The steps of the flow: each a POST from the change form, each redirecting back to it.
+
+    def _plan(self, request, object_id) -> Plan:
+        return get_object_or_404(self.get_queryset(request), pk=object_id)
+
+    def _back(self, plan):
+        return HttpResponseRedirect(reverse("admin:plans_plan_change", args=[plan.pk]))
+
+    def _step(self, request, plan, step, done: str):
+        try:
+            step()
+        except workflow.WorkflowError as error:
+            self.message_user(request, str(error), messages.ERROR)
+        else:
+            self.log_change(request, plan, done)
+            self.message_user(request, done, messages.SUCCESS)
+        return self._back(plan)
+
+    def submit_view(self, request, object_id):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        plan = self._plan(request, object_id)
+        return self._step(
+            request, plan, lambda: workflow.submit(plan, request.user, request.POST.get("comment", "")),
+            f"「{plan}」の承認を申請しました。公開責任者が承認すると公開されます。",
+        )
+
+    def decide_view(self, request, object_id):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        plan = self._plan(request, object_id)
+        pending = ApprovalRequest.objects.pending().filter(plan=plan).first()
+        if pending is None:
+            self.message_user(request, "承認待ちの申請はありません。", messages.ERROR)
+            return self._back(plan)
+        if request.POST.get("decision") == "send_back":
+            return self._step(
+                request, plan, lambda: workflow.send_back(pending, request.user, request.POST.get("reason", "")),
+                f"「{plan}」の承認申請を差し戻しました。",
+            )
+        try:
+            live_from = parse_local_datetime(request.POST.get("live_from", ""))
+        except workflow.WorkflowError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return self._back(plan)
+        done = (f"「{plan}」を承認しました。{timezone.localtime(live_from):%Y年%-m月%-d日 %H:%M}に公開します。"
+                if live_from and live_from > timezone.now() else f"「{plan}」を承認し、公開しました。")
+        return self._step(
+            request, plan,
+            lambda: workflow.approve(pending, request.user, live_from=live_from,
+                                     comment=request.POST.get("reason", "")),
+            done,
+        )
+
+    def end_view(self, request, object_id):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        plan = self._plan(request, object_id)
+        try:
+            at = parse_local_datetime(request.POST.get("at", ""))
+        except workflow.WorkflowError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return self._back(plan)
+        done = (f"「{plan}」は{timezone.localtime(at):%Y年%-m月%-d日 %H:%M}に公開を終了します。"
+                if at and at > timezone.now() else f"「{plan}」の公開を終了しました。住民には表示されません。")
+        return self._step(request, plan, lambda: workflow.end_publication(plan, request.user, at=at), done)
+
+    def changes_view(self, request, object_id):
+        plan = get_object_or_404(self.get_queryset(request), pk=object_id)
+        if not self.has_view_permission(request, plan):
+            raise PermissionDenied
+        return TemplateResponse(request, "admin/publishing/changes.html", {
+            **self.admin_site.each_context(request),
+            "title": f"{plan} の未公開の変更",
+            "plan": plan,
+            "opts": self.opts,
+            "live_version": PlanVersion.objects.current(plan),
+            "changes": unpublished_changes(plan),
+        })
+
+
+admin.site.unregister(Plan)
+admin.site.register(Plan, PublishingPlanAdmin)
+
+
+@admin.register(ApprovalRequest)
+class ApprovalRequestAdmin(admin.ModelAdmin):
+    """承認申請の一覧: read-only; requests are made and decided on the plan's change form."""
+
+    list_display = ["plan", "state", "submitted_by", "submitted_at", "decided_by", "decided_at"]
+    list_filter = ["state"]
+    search_fields = ["plan__title", "comment"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).for_user(request.user).select_related("plan", "submitted_by",
+                                                                                   "decided_by")
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff and request.user.has_perm("plans.view_plan")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_model_perms(self, request):
+        return {"view": self.has_view_permission(request)}

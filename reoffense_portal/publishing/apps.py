@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class PublishingConfig(AppConfig):
+    """承認と公開: staff submit a plan, a publisher approves it, and the approved version is what residents read."""
+
+    name = "reoffense_portal.publishing"
+    label = "publishing"
+    verbose_name = "承認・公開"

@@ -1,0 +1,163 @@
+"""承認フロー: submit (承認申請), approve (承認 → live now or at a set time), send back (差戻し), end publication.
+
+Each step checks who may take it, records a PublicationEvent and tells the
+people concerned by e-mail: the municipality's publishers when a request
+awaits them, the submitter when it is decided. Publication changes only
+here, so no other path (history revert, import, bulk actions, a crafted
+form) can publish or unpublish a plan.
+"""
+
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mass_mail
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+
+from plans.models import Plan, StaffMembership
+
+from .models import ApprovalRequest, PlanVersion, PublicationEvent
+from .snapshot import build_version
+
+logger = logging.getLogger("portal.publishing")
+
+
+class WorkflowError(Exception):
+    """A step that cannot be taken; the message is for the user, in Japanese."""
+
+
+def _when(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y年%-m月%-d日 %H:%M")
+
+
+def _name(user) -> str:
+    return (user.get_full_name() or user.get_username()) if user else "（不明）"
+
+
+def publishers_of(plan: Plan):
+    return [
+        membership.user for membership in
+        StaffMembership.objects.filter(municipality=plan.municipality_id, role=StaffMembership.Role.PUBLISHER,
+                                       user__is_active=True).select_related("user")
+    ]
+
+
+def _notify(recipients, subject: str, body: str) -> None:
+    addresses = sorted({user.email for user in recipients if user and user.email})
+    if not addresses:
+        return
+    messages = [(f"[再犯防止推進計画ポータル] {subject}", body, settings.DEFAULT_FROM_EMAIL, [address])
+                for address in addresses]
+    try:
+        send_mass_mail(messages, fail_silently=False)
+    except Exception:  # noqa: BLE001 — a mail server down must not undo the approval; staff see the log
+        logger.exception("Could not send %r to %d recipients", subject, len(addresses))
+
+
+def _admin_url(plan: Plan) -> str:
+    return settings.SITE_URL + reverse("admin:plans_plan_change", args=[plan.pk])
+
+
+def may_approve(request_obj: ApprovalRequest, user) -> bool:
+    """A publisher of the municipality; their own request only where PUBLISHING_SELF_APPROVAL allows it."""
+    if not request_obj.plan.may_be_published_by(user):
+        return False
+    return settings.PUBLISHING_SELF_APPROVAL or user.is_superuser or request_obj.submitted_by_id != user.pk
+
+
+@transaction.atomic
+def submit(plan: Plan, user, comment: str) -> ApprovalRequest:
+    if not Plan.objects.for_user(user).filter(pk=plan.pk).exists() or not user.has_perm("plans.change_plan"):
+        raise WorkflowError("この計画の承認申請はできません。")
+    if not comment.strip():
+        raise WorkflowError("申請の内容（改訂の概要）を入力してください。住民向けの改訂履歴にも表示します。")
+    if ApprovalRequest.objects.filter(plan=plan).pending().exists():
+        raise WorkflowError("この計画はすでに承認待ちです。")
+    request_obj = ApprovalRequest.objects.create(plan=plan, submitted_by=user, comment=comment.strip())
+    PublicationEvent.objects.create(plan=plan, action=PublicationEvent.Action.SUBMITTED, user=user,
+                                    comment=request_obj.comment)
+    transaction.on_commit(lambda: _notify(
+        [publisher for publisher in publishers_of(plan) if publisher.pk != user.pk],
+        f"承認待ち：{plan}",
+        f"{_name(user)}さんから「{plan}」の承認申請がありました。\n\n申請の内容：\n{request_obj.comment}\n\n"
+        f"内容を確認し、承認または差戻しをしてください。\n{_admin_url(plan)}\n",
+    ))
+    return request_obj
+
+
+@transaction.atomic
+def approve(request_obj: ApprovalRequest, user, *, live_from=None, comment: str = "") -> PlanVersion:
+    """Freeze the plan's working rows as its new version, live now or at `live_from` (公開予約)."""
+    request_obj = ApprovalRequest.objects.select_for_update().select_related("plan__municipality").get(
+        pk=request_obj.pk
+    )
+    if request_obj.state != ApprovalRequest.State.PENDING:
+        raise WorkflowError("この申請はすでに処理されています。")
+    if not may_approve(request_obj, user):
+        if request_obj.plan.may_be_published_by(user):
+            raise WorkflowError("自分で申請した変更は、他の公開責任者が承認します。")
+        raise WorkflowError("承認できるのは、この自治体の公開責任者だけです。")
+    now = timezone.now()
+    if live_from is not None and live_from <= now:
+        live_from = None
+    plan = request_obj.plan
+    version = build_version(plan, approved_by=user, submitted_by=request_obj.submitted_by,
+                            summary=request_obj.comment, live_from=live_from)
+    request_obj.state = ApprovalRequest.State.APPROVED
+    request_obj.decided_by, request_obj.decided_at, request_obj.reason = user, now, comment.strip()
+    request_obj.version = version
+    request_obj.save()
+    action = PublicationEvent.Action.SCHEDULED if live_from else PublicationEvent.Action.APPROVED
+    PublicationEvent.objects.create(plan=plan, action=action, user=user, version=version,
+                                    comment=comment.strip() or request_obj.comment)
+    when = f"{_when(live_from)}に公開します" if live_from else "公開しました"
+    transaction.on_commit(lambda: _notify(
+        [request_obj.submitted_by], f"承認されました：{plan}",
+        f"「{plan}」の承認申請が{_name(user)}さんに承認され、第{version.number}版として{when}。\n"
+        + (f"\nコメント：\n{comment.strip()}\n" if comment.strip() else "") + f"\n{_admin_url(plan)}\n",
+    ))
+    return version
+
+
+@transaction.atomic
+def send_back(request_obj: ApprovalRequest, user, reason: str) -> None:
+    request_obj = ApprovalRequest.objects.select_for_update().select_related("plan").get(pk=request_obj.pk)
+    if request_obj.state != ApprovalRequest.State.PENDING:
+        raise WorkflowError("この申請はすでに処理されています。")
+    if not request_obj.plan.may_be_published_by(user):
+        raise WorkflowError("差戻しができるのは、この自治体の公開責任者だけです。")
+    if not reason.strip():
+        raise WorkflowError("差戻しの理由を入力してください。")
+    request_obj.state = ApprovalRequest.State.RETURNED
+    request_obj.decided_by, request_obj.decided_at, request_obj.reason = user, timezone.now(), reason.strip()
+    request_obj.save()
+    plan = request_obj.plan
+    PublicationEvent.objects.create(plan=plan, action=PublicationEvent.Action.RETURNED, user=user,
+                                    comment=request_obj.reason)
+    transaction.on_commit(lambda: _notify(
+        [request_obj.submitted_by], f"差戻し：{plan}",
+        f"「{plan}」の承認申請は{_name(user)}さんから差し戻されました。\n\n理由：\n{request_obj.reason}\n\n"
+        f"修正してから、もう一度承認申請をしてください。\n{_admin_url(plan)}\n",
+    ))
+
+
+@transaction.atomic
+def end_publication(plan: Plan, user, *, at=None) -> None:
+    """公開終了 now, or 公開終了予約 at `at`: residents stop reading the plan then; scheduled versions are cancelled."""
+    if not plan.may_be_published_by(user):
+        raise WorkflowError("公開終了ができるのは、この自治体の公開責任者だけです。")
+    now = timezone.now()
+    end = at if at is not None and at > now else now
+    versions = PlanVersion.objects.select_for_update().filter(plan=plan)
+    if not versions.live(now).exists() and not versions.scheduled(now).exists():
+        raise WorkflowError("この計画は公開されていません。")
+    versions.filter(live_from__gte=end).update(live_until=F("live_from"))
+    versions.filter(live_from__lt=end).exclude(live_until__lte=end).update(live_until=end)
+    scheduled = end > now
+    PublicationEvent.objects.create(
+        plan=plan, user=user,
+        action=PublicationEvent.Action.END_SCHEDULED if scheduled else PublicationEvent.Action.ENDED,
+        comment=f"{_when(end)}に公開を終了します。" if scheduled else "",
+    )
