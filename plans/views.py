@@ -24,6 +24,7 @@ from reoffense_portal.pagecache import (
 )
 
 from .feedback import FeedbackForm, is_local_path, over_rate_limit
+from .files import upload_response
 from .models import PUBLIC_STATUSES, Indicator, IndicatorValue, Municipality, Plan
 
 
@@ -177,15 +178,8 @@ def plan_document(request, pk):
 
 
 def serve_upload(request, field_file, title: str) -> FileResponse:
-    """An uploaded file under a readable name; 404 when it is missing from storage."""
-    if not field_file:
-        raise Http404("ファイルがありません。")
-    try:
-        handle = field_file.open("rb")
-    except (FileNotFoundError, OSError):
-        raise Http404("ファイルが見つかりません。") from None
-    suffix = "." + field_file.name.rsplit(".", 1)[-1] if "." in field_file.name else ""
-    response = FileResponse(handle, filename=f"{title}{suffix}")
+    """An uploaded file under a readable name, served safely (files.upload_response)."""
+    response = upload_response(field_file, title)
     if is_preview(request):
         add_never_cache_headers(response)
     return response
