@@ -8,7 +8,7 @@ from simple_history.models import HistoricalRecords
 
 from measures.models import PriorityArea
 from plans import eras
-from plans.files import file_label, stored_size
+from plans.files import UPLOAD_HELP_TEXT, file_label, stored_size, validate_upload
 from plans.models import Organization, Plan, PlanPartQuerySet
 from plans.roles import spreadsheet_permissions
 from plans.scoping import MunicipalityScopedQuerySet
@@ -205,7 +205,9 @@ class MeetingDocument(models.Model):
     kind = models.CharField("種類", max_length=20, choices=Kind.choices)
     order = models.PositiveSmallIntegerField("順番", default=1)
     title = models.CharField("資料名", max_length=200)
-    file = models.FileField("ファイル", upload_to="meetings/%Y/")
+    file = models.FileField(
+        "ファイル", upload_to="meetings/%Y/", validators=[validate_upload], help_text=UPLOAD_HELP_TEXT
+    )
     file_size = models.PositiveBigIntegerField("ファイルサイズ", null=True, blank=True, editable=False)
 
     objects = MeetingPartQuerySet.as_manager()

@@ -1,32 +1,116 @@
-"""Attachment labels as Japanese municipal sites write them: [PDFファイル／1.38MB]."""
+"""Uploaded documents: the kinds a city publishes, checked by content, labelled and served safely.
 
+Staff upload plan documents and meeting materials, and residents download them from the public
+site, on the same origin as the admin. So an upload is accepted only when its content is one of
+the kinds below and its name says the same kind (a PDF named .docx or an HTML page named .txt is
+refused), and a stored file goes out with the type of its checked kind, never sniffed by the
+browser and never run as a page of the site.
+"""
+
+import codecs
+import logging
+import re
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+import filetype
+import olefile
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.uploadhandler import TemporaryFileUploadHandler
+from django.db.models.fields.files import FieldFile
+from django.http import FileResponse, Http404
+
+logger = logging.getLogger(__name__)
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Kind:
+    label: str  # as in [PDFファイル／1.38MB]
+    content_type: str
+    inline: bool = False  # shown in the browser; every other kind is downloaded
+
+    @property
+    def is_text(self) -> bool:
+        return self.content_type.startswith("text/")
+
+
+WORD_97 = Kind("Word", "application/msword")
+EXCEL_97 = Kind("Excel", "application/vnd.ms-excel")
+POWERPOINT_97 = Kind("PowerPoint", "application/vnd.ms-powerpoint")
+JPEG = Kind("JPEG", "image/jpeg", inline=True)
+
+# The accepted kinds by the extension of the name; filetype and olefile report the same content types.
 KINDS = {
-    ".pdf": "PDF",
-    ".doc": "Word",
-    ".docx": "Word",
-    ".xls": "Excel",
-    ".xlsx": "Excel",
-    ".csv": "CSV",
-    ".ppt": "PowerPoint",
-    ".pptx": "PowerPoint",
-    ".txt": "テキスト",
-    ".zip": "ZIP",
+    ".pdf": Kind("PDF", "application/pdf", inline=True),
+    ".doc": WORD_97,
+    ".docx": Kind("Word", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    ".xls": EXCEL_97,
+    ".xlsx": Kind("Excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ".ppt": POWERPOINT_97,
+    ".pptx": Kind("PowerPoint", "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
+    ".odt": Kind("ODT", "application/vnd.oasis.opendocument.text"),
+    ".ods": Kind("ODS", "application/vnd.oasis.opendocument.spreadsheet"),
+    ".odp": Kind("ODP", "application/vnd.oasis.opendocument.presentation"),
+    ".csv": Kind("CSV", "text/csv"),
+    ".txt": Kind("テキスト", "text/plain"),
+    ".png": Kind("PNG", "image/png", inline=True),
+    ".jpg": JPEG,
+    ".jpeg": JPEG,
 }
+
+
+def _accepted_kinds_text() -> str:
+    """PDF（.pdf）、Word（.doc・.docx）、…: the kinds of KINDS with their extensions."""
+    extensions: dict[str, list[str]] = {}
+    for extension, kind in KINDS.items():
+        extensions.setdefault(kind.label, []).append(extension)
+    return "、".join(f"{label}（{'・'.join(names)}）" for label, names in extensions.items())
+
+
+ACCEPTED_KINDS = _accepted_kinds_text()
+# How a stored file of any other kind goes out: bytes to download, whatever its name says.
+UNACCEPTED = Kind("", "application/octet-stream")
+UPLOAD_HELP_TEXT = f"受け付けるファイル：{ACCEPTED_KINDS}。"
+
+# The streams that make an Office 97-2003 compound file a document, workbook or presentation.
+COMPOUND_DOCUMENT_STREAMS = {
+    "WordDocument": WORD_97.content_type,
+    "Workbook": EXCEL_97.content_type,
+    "Book": EXCEL_97.content_type,  # Excel 5.0/95
+    "PowerPoint Document": POWERPOINT_97.content_type,
+}
+
+TEXT_ENCODINGS = ("utf-8-sig", "cp932")  # UTF-8 (with or without BOM) and Shift_JIS as Japanese Excel saves CSV
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+# Anything a browser could take for markup: a tag (<p, </div, <svg/), a comment, a doctype, <?xml.
+MARKUP = re.compile(r"<(?:[!?]|/?[a-z][a-z0-9-]*(?:[\s/>]|$))", re.IGNORECASE)
+
+
+def upload_max_bytes() -> int:
+    return settings.UPLOAD_MAX_MB * MB
 
 
 def size_text(size: int) -> str:
     """1447034 → 1.38MB, 250000 → 244KB."""
-    if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.2f}MB"
+    if size >= MB:
+        return f"{size / MB:.2f}MB"
     return f"{max(1, round(size / 1024))}KB"
 
 
+def extension_of(name: str) -> str:
+    return PurePosixPath(name).suffix.lower()
+
+
 def file_label(name: str, size: int | None) -> str:
+    """Attachment labels as Japanese municipal sites write them: [PDFファイル／1.38MB]."""
     if not name or size is None:
         return ""
-    kind = KINDS.get(PurePosixPath(name).suffix.lower(), PurePosixPath(name).suffix.lstrip(".").upper())
+    extension = extension_of(name)
+    kind = KINDS[extension].label if extension in KINDS else extension.lstrip(".").upper()
     return f"[{kind}ファイル／{size_text(size)}]"
 
 
@@ -40,15 +124,114 @@ def stored_size(field_file) -> int | None:
         return None
 
 
-def upload_response(field_file, title: str):
-    """A stored file under a readable name; 404 when it is missing from storage."""
-    from django.http import FileResponse, Http404
+def content_type_of(file) -> str | None:
+    """The type the content shows by its signature, or None (plain text has none)."""
+    file.seek(0)
+    head = file.read(8192)
+    if head.startswith(olefile.MAGIC):
+        # filetype guesses the Office 97-2003 kinds from the bytes at one offset, which differ between
+        # the programs that write them; the streams the compound file holds tell them apart.
+        file.seek(0)
+        try:
+            with olefile.OleFileIO(file) as compound:
+                return next(
+                    (kind for stream, kind in COMPOUND_DOCUMENT_STREAMS.items() if compound.exists(stream)), None
+                )
+        except Exception:  # olefile raises many kinds of error on a damaged or hostile file
+            return None
+    guess = filetype.guess(head)
+    return guess.mime if guess else None
 
+
+def text_problem(data: bytes) -> str | None:
+    """Why the bytes are not a plain text or CSV to publish, or None."""
+    encodings = ("utf-16",) if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else TEXT_ENCODINGS
+    for encoding in encodings:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if CONTROL_CHARACTERS.search(text):
+            break
+        if MARKUP.search(text):
+            return "テキストとCSVのファイルには、HTMLのタグ（<…>）を入れられません。タグを消すか、PDFにしてください。"
+        return None
+    return "テキストとCSVのファイルは、文字（UTF-8またはシフトJIS）だけのファイルにしてください。"
+
+
+def kind_problem(file, name: str) -> str | None:
+    """Why a file is not an accepted kind, in Japanese; None when its content is the kind its name says."""
+    extension = extension_of(name)
+    kind = KINDS.get(extension)
+    if kind is None:
+        what = f"「{extension}」のファイル" if extension else "拡張子のないファイル"
+        return f"{what}は受け付けていません。受け付けるファイルは{ACCEPTED_KINDS}です。"
+    if kind.is_text:
+        file.seek(0)
+        return text_problem(file.read())
+    if content_type_of(file) != kind.content_type:
+        return (
+            f"ファイルの中身が{kind.label}（{extension}）ではありません。中身に合った拡張子のファイルにしてください。"
+            f"受け付けるファイルは{ACCEPTED_KINDS}です。"
+        )
+    return None
+
+
+def validate_upload(value) -> None:
+    """The validator of every FileField: a new upload must be within UPLOAD_MAX_MB and an accepted kind."""
+    # A file already in storage (a form saved without a new upload) was checked when it was uploaded,
+    # and is checked again whenever it is served; the change history holds names only.
+    if not isinstance(value, File) or not value or (isinstance(value, FieldFile) and value._committed):
+        return
+    if value.size > upload_max_bytes():
+        raise ValidationError(
+            f"ファイルの大きさは{settings.UPLOAD_MAX_MB}MBまでです（このファイルは{value.size / MB:.1f}MB）。",
+            code="file_too_large",
+        )
+    problem = kind_problem(value, value.name)
+    value.seek(0)
+    if problem:
+        logger.info("Upload %r refused: %s", value.name, problem)
+        raise ValidationError(problem, code="file_kind")
+
+
+def upload_response(field_file, title: str) -> FileResponse:
+    """A stored file for residents, under the name `title`: 404 when it is missing from storage.
+
+    It goes out with the content type of its checked kind and a sandbox policy, inline only for PDF
+    and images. A file that is not an accepted kind (stored before uploads were checked) is
+    downloaded as bytes (application/octet-stream), so the public page linking it still works
+    but nothing in it is ever shown or run by the browser.
+    """
     if not field_file:
         raise Http404("ファイルがありません。")
     try:
         handle = field_file.open("rb")
     except (FileNotFoundError, OSError):
         raise Http404("ファイルが見つかりません。") from None
-    suffix = "." + field_file.name.rsplit(".", 1)[-1] if "." in field_file.name else ""
-    return FileResponse(handle, filename=f"{title}{suffix}")
+    problem = kind_problem(handle, field_file.name)
+    handle.seek(0)
+    if problem:
+        logger.warning("Stored file %s is not an accepted kind, served as a download: %s", field_file.name, problem)
+    kind = UNACCEPTED if problem else KINDS[extension_of(field_file.name)]
+    response = FileResponse(
+        handle,
+        as_attachment=not kind.inline,
+        filename=f"{title}{PurePosixPath(field_file.name).suffix}",
+        content_type=kind.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
+    return response
+
+
+class SizeLimitedUploadHandler(TemporaryFileUploadHandler):
+    """Writes no more than UPLOAD_MAX_MB of an uploaded file to disk and drops the rest.
+
+    The request parser still counts every byte into the file's size, so validate_upload refuses the
+    file naming its real size, and an oversized upload cannot fill the server's disk.
+    """
+
+    def receive_data_chunk(self, raw_data, start):
+        if start + len(raw_data) <= upload_max_bytes():
+            self.file.write(raw_data)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from . import eras
-from .files import file_label, stored_size
+from .files import UPLOAD_HELP_TEXT, file_label, stored_size, validate_upload
 from .roles import spreadsheet_permissions
 from .scoping import MunicipalityScopedQuerySet
 
@@ -290,7 +290,9 @@ class Plan(models.Model):
         related_name="plans",
         help_text="計画を所管し、問い合わせ先として表示する課（編集・発行）。",
     )
-    document = models.FileField("計画本文（ファイル）", upload_to="plans/%Y/", blank=True)
+    document = models.FileField(
+        "計画本文（ファイル）", upload_to="plans/%Y/", blank=True, validators=[validate_upload], help_text=UPLOAD_HELP_TEXT
+    )
     document_size = models.PositiveBigIntegerField("ファイルサイズ", null=True, blank=True, editable=False)
     created_at = models.DateTimeField("作成日時", auto_now_add=True)
     updated_at = models.DateTimeField("更新日時", auto_now=True)

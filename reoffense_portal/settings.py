@@ -159,7 +159,15 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = envbool("WHITENOISE_USE_FINDERS", True)
 WHITENOISE_MANIFEST_STRICT = False
+# Plan documents and meeting materials (plans/files.py): accepted kinds only, each file at most UPLOAD_MAX_MB;
+# of a larger one no more than that is written to disk before the form refuses it with its size.
+UPLOAD_MAX_MB = envint("UPLOAD_MAX_MB", 20)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "plans.files.SizeLimitedUploadHandler",
+]
+# The form fields of one request, files not counted (a larger request is answered 400, templates/400.html).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 # PDF summaries (概要版, 進捗状況報告): a render running longer is stopped with a Japanese error.
 PDF_RENDER_TIMEOUT = envint("PDF_RENDER_TIMEOUT", 20)

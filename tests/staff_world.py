@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
+from django.db.models.fields.files import FieldFile
+from django.urls import reverse
 
 from councils.models import AgendaItem, Council, CouncilMember, Meeting, MeetingDocument
 from measures.models import Measure, PriorityArea, Program, ProgramProgress
@@ -79,6 +81,35 @@ class City:
                 self.feedback,
             ]
         }
+
+
+def change_url(obj):
+    return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+
+
+def form_data(client, obj):
+    """Everything the change form would post as it stands, inline management forms included.
+
+    Stored files are left out, as a browser sends a file only when one is chosen.
+    """
+    response = client.get(change_url(obj))
+    form = response.context["adminform"].form
+    data = {}
+    for name in form.fields:
+        value = form[name].value()
+        if value is None or isinstance(value, FieldFile):
+            continue
+        data[name] = value
+    for formset in response.context["inline_admin_formsets"]:
+        management = formset.formset.management_form
+        for name in management.fields:
+            data[management.add_prefix(name)] = management[name].value()
+        for inline_form in formset.formset.forms:
+            for name in inline_form.fields:
+                value = inline_form[name].value()
+                if value not in (None, False) and not isinstance(value, FieldFile):
+                    data[inline_form.add_prefix(name)] = value
+    return data
 
 
 def make_user(username, password=None, **extra):

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from measures.models import Measure, ProgramProgress
-from tests.staff_world import make_user, make_world
+from tests.staff_world import change_url, form_data, make_user, make_world
 
 pytestmark = pytest.mark.django_db
 
@@ -14,32 +14,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def world():
     return make_world()
-
-
-def change_url(obj):
-    return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
-
-
-def form_data(client, obj):
-    """Everything the change form would post as it stands, inline management forms included."""
-    response = client.get(change_url(obj))
-    form = response.context["adminform"].form
-    data = {}
-    for name in form.fields:
-        value = form[name].value()
-        if value is None:
-            continue
-        data[name] = value
-    for formset in response.context["inline_admin_formsets"]:
-        management = formset.formset.management_form
-        for name in management.fields:
-            data[management.add_prefix(name)] = management[name].value()
-        for inline_form in formset.formset.forms:
-            for name in inline_form.fields:
-                value = inline_form[name].value()
-                if value not in (None, False):
-                    data[inline_form.add_prefix(name)] = value
-    return data
 
 
 def test_editing_a_measure_records_who_changed_what_and_shows_the_diff(client, world):

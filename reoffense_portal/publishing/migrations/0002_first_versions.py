@@ -23,6 +23,6 @@ def first_versions(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [("publishing", "0001_initial")]
-    run_before = [("plans", "0006_publication_moves_to_versions")]
+    run_before = [("plans", "0007_publication_moves_to_versions")]
 
     operations = [migrations.RunPython(first_versions, migrations.RunPython.noop)]

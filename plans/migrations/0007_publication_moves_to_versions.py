@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('plans', '0005_spreadsheet_permissions'),
+        ('plans', '0006_checked_uploads'),
     ]
 
     operations = [
