@@ -20,6 +20,7 @@ from . import eras
 from .admin_scoping import (
     ScopedAdminMixin,
     StaffHistoryAdmin,
+    StaffLogMixin,
     StaffTabularInline,
 )
 from .models import (
@@ -103,8 +104,8 @@ if admin.site.is_registered(User):
 
 
 @admin.register(User)
-class StaffUserAdmin(UserAdmin):
-    """Users with their municipalities and roles; only superusers manage accounts."""
+class StaffUserAdmin(StaffLogMixin, UserAdmin):
+    """Users with their municipalities and roles; only superusers manage accounts (each change in the staff log)."""
 
     inlines = [MembershipInline]
     list_display = ["username", "last_name", "first_name", "is_staff", "is_superuser", "is_active"]
@@ -282,7 +283,7 @@ class PlanAdmin(StaffHistoryAdmin):
                 if plan.may_be_published_by(request.user):
                     plan._history_user = request.user
                     change(plan)
-                    self.log_change(request, plan, f"計画を{done_message}")
+                    self.log_named_change(request, plan, f"計画を{done_message}", action)
                     done.append(plan)
                 else:
                     refused.append(plan)
