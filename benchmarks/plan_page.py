@@ -103,11 +103,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def environment(database: Path) -> dict:
+def environment(database_url: str) -> dict:
+    """Production settings (DEBUG off) for a server on loopback, with plain HTTP."""
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "reoffense_portal.settings",
-        "DATABASE_URL": f"sqlite:///{database}",
+        "DATABASE_URL": database_url,
         "DEBUG": "0",
         "SECURE_SSL_REDIRECT": "0",
         "SECURE_HSTS_SECONDS": "0",
@@ -118,12 +119,17 @@ def environment(database: Path) -> dict:
     }
 
 
-def build_database(env: dict, scale: int) -> int:
+def start_django(env: dict) -> None:
+    """Django in this process, with the server's settings, to build the data."""
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
+
+
+def build_database(env: dict, scale: int) -> int:
+    start_django(env)
     from django.core.management import call_command
 
     from tests.public_data import build_plan, municipality
@@ -180,16 +186,16 @@ def rate(port: int, url: str, seconds: float, clients: int) -> float:
     return sum(counts) / (time.perf_counter() - start)
 
 
-def wait_until_up(port: int, server: subprocess.Popen) -> None:
-    for _ in range(100):
+def wait_until_up(port: int, server: subprocess.Popen, url: str = "/bench/bare/", seconds: float = 10) -> None:
+    for _ in range(int(seconds * 10)):
         if server.poll() is not None:
             raise SystemExit("gunicorn did not start")
         try:
-            get(port, "/bench/bare/")
+            get(port, url)
             return
         except OSError:
             time.sleep(0.1)
-    raise SystemExit("gunicorn did not answer within 10 s")
+    raise SystemExit(f"gunicorn did not answer within {seconds:g} s")
 
 
 def main() -> None:
@@ -204,7 +210,7 @@ def main() -> None:
     load_before = os.getloadavg()
 
     with tempfile.TemporaryDirectory() as folder:
-        env = environment(Path(folder) / "bench.sqlite3")
+        env = environment(f"sqlite:///{Path(folder) / 'bench.sqlite3'}")
         if args.gzip:
             env["BENCH_GZIP"] = "1"
             HEADERS["Accept-Encoding"] = "gzip"
