@@ -30,8 +30,6 @@ import math
 import os
 import random
 import runpy
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -40,7 +38,7 @@ from pathlib import Path
 
 import dj_database_url
 import psycopg2
-from plan_page import HOST, ROOT, environment, free_port, get, start_django, wait_until_up
+from plan_page import ROOT, environment, free_port, get, start_django, start_gunicorn, wait_until_up
 from psycopg2 import sql
 
 MAX_REQUESTS = 500_000
@@ -186,12 +184,7 @@ def main() -> None:
             workers = runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"]
             port = free_port()
             access_log = Path(folder) / "access.log"
-            server = subprocess.Popen(
-                [str(Path(sys.executable).parent / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"),
-                 "reoffense_portal.wsgi", "--bind", f"{HOST}:{port}", "--chdir", str(ROOT),
-                 "--access-logfile", str(access_log), "--log-level", "warning"],
-                env=env,
-            )
+            server = start_gunicorn("reoffense_portal.wsgi", port, env, access_log)
             try:
                 wait_until_up(port, server, "/health/", seconds=60)
                 for url in dict.fromkeys(url for _, url in mix):  # every URL, 2 × workers times

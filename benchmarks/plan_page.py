@@ -9,7 +9,8 @@ Builds a throw-away SQLite database holding one plan `--scale` times the size
 of Kumamoto's (tests/public_data.py: areas, measures, programmes with
 departments and partners, KPI targets with five years of values, context
 statistics, 課題, 策定経過, councils with members and meetings), starts
-gunicorn on 127.0.0.1 with production settings (DEBUG off), and in the same
+gunicorn on 127.0.0.1 with production settings (DEBUG off) and gunicorn.conf.py
+(its access log to a file), and in the same
 run measures, one after another:
 
 - bare: a Django view that runs one query and returns a few bytes;
@@ -186,6 +187,16 @@ def rate(port: int, url: str, seconds: float, clients: int) -> float:
     return sum(counts) / (time.perf_counter() - start)
 
 
+def start_gunicorn(app: str, port: int, env: dict, access_log: Path, *options: str) -> subprocess.Popen:
+    """gunicorn with the production gunicorn.conf.py on loopback, its access log in a file, `options` last."""
+    return subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), app,
+         "--bind", f"{HOST}:{port}", "--chdir", str(ROOT), "--access-logfile", str(access_log),
+         "--log-level", "warning", *options],
+        env=env,
+    )
+
+
 def wait_until_up(port: int, server: subprocess.Popen, url: str = "/bench/bare/", seconds: float = 10) -> None:
     for _ in range(int(seconds * 10)):
         if server.poll() is not None:
@@ -216,12 +227,8 @@ def main() -> None:
             HEADERS["Accept-Encoding"] = "gzip"
         plan_id = build_database(env, args.scale)
         port = free_port()
-        server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "benchmarks.plan_page:wsgi_app()",
-             "--bind", f"{HOST}:{port}", "--workers", str(args.workers), "--chdir", str(ROOT),
-             "--log-level", "warning", "--timeout", "120"],
-            env=env,
-        )
+        server = start_gunicorn("benchmarks.plan_page:wsgi_app()", port, env, Path(folder) / "access.log",
+                                "--workers", str(args.workers), "--timeout", "120")
         try:
             wait_until_up(port, server)
             urls = {
