@@ -9,7 +9,8 @@ Builds a throw-away SQLite database holding one plan `--scale` times the size
 of Kumamoto's (tests/public_data.py: areas, measures, programmes with
 departments and partners, KPI targets with five years of values, context
 statistics, 課題, 策定経過, councils with members and meetings), starts
-gunicorn on 127.0.0.1 with production settings (DEBUG off), and in the same
+gunicorn on 127.0.0.1 with production settings (DEBUG off) and gunicorn.conf.py
+(its access log to a file), and in the same
 run measures, one after another:
 
 - bare: a Django view that runs one query and returns a few bytes;
@@ -69,6 +70,7 @@ def bare(request):
 def cold_plan_page(request, pk):
     """The plan page as the first request after a change gets it: no kept sections."""
     from plans.views import plan_detail
+
     from reoffense_portal import pagecache
 
     pagecache.fragments.clear()
@@ -103,11 +105,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def environment(database: Path) -> dict:
+def environment(database_url: str) -> dict:
+    """Production settings (DEBUG off) for a server on loopback, with plain HTTP."""
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "reoffense_portal.settings",
-        "DATABASE_URL": f"sqlite:///{database}",
+        "DATABASE_URL": database_url,
         "DEBUG": "0",
         "SECURE_SSL_REDIRECT": "0",
         "SECURE_HSTS_SECONDS": "0",
@@ -118,12 +121,17 @@ def environment(database: Path) -> dict:
     }
 
 
-def build_database(env: dict, scale: int) -> int:
+def start_django(env: dict) -> None:
+    """Django in this process, with the server's settings, to build the data."""
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
+
+
+def build_database(env: dict, scale: int) -> int:
+    start_django(env)
     from django.core.management import call_command
 
     from tests.public_data import build_plan, municipality
@@ -180,16 +188,26 @@ def rate(port: int, url: str, seconds: float, clients: int) -> float:
     return sum(counts) / (time.perf_counter() - start)
 
 
-def wait_until_up(port: int, server: subprocess.Popen) -> None:
-    for _ in range(100):
+def start_gunicorn(app: str, port: int, env: dict, access_log: Path, *options: str) -> subprocess.Popen:
+    """gunicorn with the production gunicorn.conf.py on loopback, its access log in a file, `options` last."""
+    return subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), app,
+         "--bind", f"{HOST}:{port}", "--chdir", str(ROOT), "--access-logfile", str(access_log),
+         "--log-level", "warning", *options],
+        env=env,
+    )
+
+
+def wait_until_up(port: int, server: subprocess.Popen, url: str = "/bench/bare/", seconds: float = 10) -> None:
+    for _ in range(int(seconds * 10)):
         if server.poll() is not None:
             raise SystemExit("gunicorn did not start")
         try:
-            get(port, "/bench/bare/")
+            get(port, url)
             return
         except OSError:
             time.sleep(0.1)
-    raise SystemExit("gunicorn did not answer within 10 s")
+    raise SystemExit(f"gunicorn did not answer within {seconds:g} s")
 
 
 def main() -> None:
@@ -204,18 +222,14 @@ def main() -> None:
     load_before = os.getloadavg()
 
     with tempfile.TemporaryDirectory() as folder:
-        env = environment(Path(folder) / "bench.sqlite3")
+        env = environment(f"sqlite:///{Path(folder) / 'bench.sqlite3'}")
         if args.gzip:
             env["BENCH_GZIP"] = "1"
             HEADERS["Accept-Encoding"] = "gzip"
         plan_id = build_database(env, args.scale)
         port = free_port()
-        server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "benchmarks.plan_page:wsgi_app()",
-             "--bind", f"{HOST}:{port}", "--workers", str(args.workers), "--chdir", str(ROOT),
-             "--log-level", "warning", "--timeout", "120"],
-            env=env,
-        )
+        server = start_gunicorn("benchmarks.plan_page:wsgi_app()", port, env, Path(folder) / "access.log",
+                                "--workers", str(args.workers), "--timeout", "120")
         try:
             wait_until_up(port, server)
             urls = {

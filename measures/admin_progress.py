@@ -20,6 +20,7 @@ from django.urls import reverse
 
 from plans import eras
 from plans.admin_scoping import ScopedModelForm, latest_history_ids
+from plans.audit import log_staff_action
 from plans.models import Indicator, IndicatorValue, Plan
 
 from .models import Program, ProgramProgress
@@ -300,6 +301,10 @@ class ProgressEntry:
                 saved = self._save(request, all_forms)
                 if saved is not None:
                     progress_count, value_count = saved
+                    log_staff_action(
+                        request.user, "progress", plan, municipality=plan.municipality_id,
+                        fiscal_year=fiscal_year, programs=progress_count, values=value_count,
+                    )
                     messages.success(
                         request,
                         f"{eras.fiscal_year_full_label(fiscal_year)}の進捗を保存しました"

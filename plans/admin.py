@@ -15,6 +15,7 @@ from . import eras
 from .admin_scoping import (
     ScopedAdminMixin,
     StaffHistoryAdmin,
+    StaffLogMixin,
     StaffTabularInline,
 )
 from .models import (
@@ -98,8 +99,8 @@ if admin.site.is_registered(User):
 
 
 @admin.register(User)
-class StaffUserAdmin(UserAdmin):
-    """Users with their municipalities and roles; only superusers manage accounts."""
+class StaffUserAdmin(StaffLogMixin, UserAdmin):
+    """Users with their municipalities and roles; only superusers manage accounts (each change in the staff log)."""
 
     inlines = [MembershipInline]
     list_display = ["username", "last_name", "first_name", "is_staff", "is_superuser", "is_active"]

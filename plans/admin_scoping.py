@@ -12,6 +12,9 @@ One place decides what a staff user may see and choose in the admin:
   get_search_results, both scoped here),
 - inlines (spreadsheet exports are scoped by plans.spreadsheet_admin).
 
+Every add, change and delete is also a line of the staff log (StaffLogMixin,
+plans.audit), with the user and the row's municipality.
+
 Forms also refuse a row of one municipality pointing at another
 municipality's department, organisation or area (which matters for
 superusers and staff of several municipalities), and refuse a stale form:
@@ -39,7 +42,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import eras
+from . import audit, eras
 from .scoping import municipality_path
 
 VERSION_FIELD = "edit_version"
@@ -353,7 +356,37 @@ class ScopedFieldsMixin:
         return self.model._default_manager.for_user(request.user).filter(pk=obj.pk).exists()
 
 
-class ScopedAdminMixin(ScopedFieldsMixin):
+class StaffLogMixin:
+    """Every add, change and delete in the admin is also one line of the staff log (plans.audit).
+
+    Beside the admin's own LogEntry rows, not from them: Django bulk-creates the
+    rows of a deletion of several objects, which sends no post_save.
+    """
+
+    def log_addition(self, request, obj, message):
+        entry = super().log_addition(request, obj, message)
+        audit.log_staff_action(request.user, "add", obj, municipality=municipality_id_of(obj))
+        return entry
+
+    def log_change(self, request, obj, message):
+        return self.log_named_change(request, obj, message, "change")
+
+    def log_named_change(self, request, obj, message, action: str):
+        """log_change for a change with a name of its own in the staff log (publish, archive, …)."""
+        entry = super().log_change(request, obj, message)
+        audit.log_staff_action(
+            request.user, action, obj, municipality=municipality_id_of(obj), detail=entry.get_change_message()
+        )
+        return entry
+
+    def log_deletions(self, request, queryset):
+        entries = super().log_deletions(request, queryset)
+        for obj in queryset:
+            audit.log_staff_action(request.user, "delete", obj, municipality=municipality_id_of(obj))
+        return entries
+
+
+class ScopedAdminMixin(StaffLogMixin, ScopedFieldsMixin):
     """For every staff ModelAdmin (through StaffHistoryAdmin; SpreadsheetAdminMixin goes before it)."""
 
     def get_search_results(self, request, queryset, search_term):

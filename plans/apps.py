@@ -8,7 +8,7 @@ class PlansConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from . import signals  # noqa: F401  (connects the handlers)
+        from . import audit, signals  # noqa: F401  (connect the handlers)
         from .roles import ensure_staff_groups_after_migrate
 
         # After the permissions of each app exist (Django creates them on post_migrate, too).

@@ -25,6 +25,7 @@ from import_export.admin import ImportExportMixin
 from import_export.forms import ExportForm
 from import_export.signals import post_import
 
+from .audit import log_staff_action
 from .spreadsheets import FORMATS, ImportFileError
 
 FORMAT_BY_EXTENSION = {fmt().get_extension(): fmt for fmt in FORMATS}
@@ -85,6 +86,16 @@ class SpreadsheetAdminMixin(ImportExportMixin):
         queryset = super().get_export_queryset(request)
         return queryset.filter(pk__in=self.model._default_manager.for_user(request.user).values("pk"))
 
+    def get_data_for_export(self, request, queryset, **kwargs):
+        data = super().get_data_for_export(request, queryset, **kwargs)
+        log_staff_action(request.user, "export", model=self.model._meta.label_lower, rows=len(data))
+        return data
+
+    def log_import(self, request, action, result):
+        """One line for the whole file, with its counts (import-export writes its LogEntry rows itself)."""
+        totals = {f"rows_{kind}": result.totals[kind] for kind in ("new", "update", "delete", "skip")}
+        log_staff_action(request.user, action, model=self.model._meta.label_lower, **totals)
+
     def get_export_filename(self, request, queryset, file_format):
         return f"{self.model.__name__}-{localdate():%Y-%m-%d}.{file_format.get_extension()}"
 
@@ -113,8 +124,10 @@ class SpreadsheetAdminMixin(ImportExportMixin):
             for message in result.messages()[:30]:
                 messages.error(request, message)
             messages.error(request, "取り込みを中止しました。何も保存されていません。")
+            self.log_import(request, "import_refused", result)
             return HttpResponseRedirect(self.import_url())
         self.generate_log_entries(result, request)
+        self.log_import(request, "import", result)
         messages.success(request, f"{self.model._meta.verbose_name_plural}を取り込みました（{result.summary()}）。")
         post_import.send(sender=None, model=self.model)
         return HttpResponseRedirect(

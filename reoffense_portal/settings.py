@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "import_export",
     "simple_history",
     "axes",
+    "health_check",  # its `manage.py health_check` command; /health/ is reoffense_portal.health
     "plans",
     "measures",
     "councils",
@@ -196,6 +197,7 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # with the resident's address (e.g. HTTP_X_REAL_IP), so the page survey's rate limit counts residents.
 CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "")
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]  # load balancers probe the server itself over plain HTTP
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
@@ -237,11 +239,19 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "plans.admin_login.lockout_response"  # a Japanese page with the wait
 
+# One line per event on standard error (reoffense_portal.logformat), staff actions included
+# (plans.audit, logger portal.staff): plain `2026-12-01T10:15:00+09:00 INFO name message` or json.
+LOG_FORMAT = os.environ.get("LOG_FORMAT") or "plain"
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"()": "reoffense_portal.logformat.PlainFormatter"},
+        "json": {"()": "reoffense_portal.logformat.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         # One handler for everything: Django's own console handler would print each line twice.

@@ -1,11 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from .health import PublicHealthCheckView
+
 admin.site.site_header = "再犯防止推進計画ポータル 管理画面"
 admin.site.site_title = "再犯防止推進計画ポータル"
 admin.site.index_title = "計画の管理"
 
 urlpatterns = [
+    # For the load balancer: 200 or 503, never cached, no details (reoffense_portal/health.py).
+    path("health/", PublicHealthCheckView.as_view(), name="health"),
     # Staff PDFs under admin/summaries/, before the admin's catch-all.
     path("", include("reoffense_portal.summaries.urls")),
     path("admin/", admin.site.urls),

@@ -73,6 +73,7 @@ class PublishingPlanAdmin(PlanAdmin):
                 "live_version": PlanVersion.objects.current(obj),
                 "scheduled_version": PlanVersion.objects.filter(plan=obj).scheduled().order_by("live_from").first(),
                 "pending_request": pending,
+                "may_publish": obj.may_be_published_by(request.user),
                 "may_decide": pending is not None and workflow.may_approve(pending, request.user),
                 "may_send_back": pending is not None and obj.may_be_published_by(request.user),
                 "unpublished_change_count": len(unpublished_changes(obj)),

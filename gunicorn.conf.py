@@ -1,0 +1,37 @@
+"""gunicorn settings for production: `gunicorn reoffense_portal.wsgi` run from this folder reads them.
+
+Every setting can still be changed on the command line or in
+GUNICORN_CMD_ARGS (e.g. GUNICORN_CMD_ARGS="--bind 0.0.0.0:8000 --timeout 60").
+"""
+
+import multiprocessing
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from reoffense_portal.settings import PDF_RENDER_TIMEOUT  # noqa: E402  (the one source of the PDF limit)
+
+# Workers: 2 × cores + 1, at most 8 (each holds its own PDF renderer and charts in memory);
+# WEB_CONCURRENCY (gunicorn's own variable) sets the number. Use REDIS_URL with more than one.
+workers = int(os.environ.get("WEB_CONCURRENCY") or min(2 * multiprocessing.cpu_count() + 1, 8))
+
+# A PDF render is stopped after PDF_RENDER_TIMEOUT with a Japanese error page; the worker must
+# live longer than that, or the resident would get the proxy's error instead.
+timeout = PDF_RENDER_TIMEOUT + 10
+# On a restart (HUP, deploy) requests in flight get as long to finish.
+graceful_timeout = timeout
+# Behind a reverse proxy that keeps connections open.
+keepalive = 5
+
+# A worker is replaced after about a thousand requests, the workers not all at once.
+max_requests = 1000
+max_requests_jitter = 100
+
+# One line per request on standard output: the peer (the proxy, behind one), the resident's address
+# as the proxy forwarded it, the request, status, size, referrer, browser and the time in milliseconds.
+accesslog = "-"
+access_log_format = '%(h)s %({x-forwarded-for}i)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms'
+# The proxies gunicorn believes when they say a request came over https (X-Forwarded-Proto):
+# comma-separated addresses, gunicorn's own variable and default.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
