@@ -19,7 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from plans import eras
-from plans.admin_scoping import ScopedModelForm, latest_history_ids
+from plans.admin_scoping import ScopedModelForm, has_save_conflict, latest_history_ids
 from plans.audit import log_staff_action
 from plans.models import Indicator, IndicatorValue, Plan
 
@@ -350,6 +350,7 @@ class ProgressEntry:
             areas=areas,
             plan_rate=Program.objects.of_plan(plan).implementation_rate(fiscal_year),
             indicator_rows=indicator_rows,
+            save_conflict=has_save_conflict(all_forms),
         )
         return TemplateResponse(request, self.template, context)
 

@@ -19,9 +19,14 @@ Forms also refuse a row of one municipality pointing at another
 municipality's department, organisation or area (which matters for
 superusers and staff of several municipalities), and refuse a stale form:
 each form carries the id of the object's latest history row
-(django-simple-history) and a save is refused when someone else saved the
-object after the form was opened.
+(django-simple-history) and a save that would overwrite what someone else
+saved after the form was opened is refused. The refusal shows the saved
+value under each field in conflict; only ticking
+「他の人の変更を確認し、自分の入力で上書きする」 lets the next save overwrite.
 """
+
+from dataclasses import dataclass
+from itertools import pairwise
 
 from django import forms, http
 from django.contrib import admin
@@ -38,7 +43,7 @@ from django.core.exceptions import (
 )
 from django.db import models
 from django.urls import NoReverseMatch
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -46,6 +51,12 @@ from . import audit, eras
 from .scoping import municipality_path
 
 VERSION_FIELD = "edit_version"
+# After a refused save: the version whose changes the user was shown, and the page's checkbox
+# (admin/includes/overwrite_confirmation.html) that confirms overwriting it.
+OVERWRITE_FIELD = "overwrite_version"
+CONFIRM_OVERWRITE = "_confirm_overwrite"
+CONFIRM_OVERWRITE_LABEL = "他の人の変更を確認し、自分の入力で上書きする"
+HIDDEN_FIELDS = (VERSION_FIELD, OVERWRITE_FIELD)
 
 
 # --- scope helpers ---------------------------------------------------------------------------
@@ -120,36 +131,102 @@ class VersionField(forms.CharField):
         return False
 
 
-def stale_save_error(obj, seen_version: str) -> ValidationError | None:
-    """The Japanese refusal when `obj` was saved by someone else after `seen_version`, else None."""
-    current = latest_history_id(obj)
-    if current == (seen_version or ""):
-        return None
-    history = (
-        type(obj).history.filter(**{obj._meta.pk.attname: obj.pk}).select_related("history_user")
-    )
-    newest = history.order_by("-history_id").first()
-    if newest and newest.history_user:
-        who = f"{newest.history_user.get_full_name() or newest.history_user.get_username()}さん"
+def _by_whom_and_when(record) -> str:
+    """「colleagueさんが12月1日 10:15に」 for a history row, 「他の職員が」 without one."""
+    if record is None:
+        return "他の職員が"
+    user = record.history_user
+    who = f"{user.get_full_name() or user.get_username()}さん" if user else "他の職員"
+    local = timezone.localtime(record.history_date)
+    return f"{who}が{local.month}月{local.day}日 {local:%H:%M}に"
+
+
+def saved_value_label(obj, name: str) -> str:
+    """A field's value as staff read it: choices and related rows by name, an empty one as （空欄）."""
+    field = obj._meta.get_field(name)
+    if field.many_to_many:
+        value = "、".join(str(item) for item in getattr(obj, name).all())
+    elif field.is_relation:
+        value = getattr(obj, name)
+    elif field.flatchoices:
+        value = obj._get_FIELD_display(field)
+    elif isinstance(field, models.BooleanField):
+        value = "はい" if field.value_from_object(obj) else "いいえ"
+    elif isinstance(field, models.FileField):
+        value = field.value_from_object(obj).name
     else:
-        who = "他の職員"
-    when = timezone.localtime(newest.history_date).strftime("%H時%M分") if newest else ""
-    changed = ""
-    seen = history.filter(history_id=seen_version).first() if seen_version.isdigit() else None
-    if newest and seen:
-        delta = newest.diff_against(seen)
-        names = [
-            str(type(obj)._meta.get_field(change.field).verbose_name) for change in delta.changes
-        ]
-        if names:
-            changed = f"変更された項目：{'、'.join(names)}。"
-    return ValidationError(
-        "この%(name)sは、画面を開いた後に%(who)sが%(when)sに更新したため、上書きせずに保存を中止しました。"
-        "%(changed)sあなたの入力内容はこの画面に残っています。最新の内容を確認し、"
-        "必要ならもう一度「保存」を押すとあなたの入力内容で保存されます。",
-        code="stale",
-        params={"name": type(obj)._meta.verbose_name, "who": who, "when": when, "changed": changed},
-    )
+        value = formats.localize(field.value_from_object(obj))
+    return str(value) if value not in (None, "") else "（空欄）"
+
+
+@dataclass
+class SaveConflict:
+    """Others' saves of an object since a form was opened that the form's input would overwrite."""
+
+    obj: models.Model
+    version: str  # the object's newest history id: what a confirmed overwrite is based on
+    newest: models.Model | None  # its newest history row
+    changed_by: dict  # field name -> the history row that last changed it since the form was opened
+
+    @classmethod
+    def find(cls, obj, seen_version: str, input_fields) -> "SaveConflict | None":
+        """None unless someone saved `obj` after `seen_version` and the input differs from their save.
+
+        `input_fields` are the form's fields whose input differs from what is saved now. When the
+        version the form was opened on is unknown (a row loaded without history, or recorded by
+        someone else while the form was open), each of them is in conflict.
+        """
+        version = latest_history_id(obj)
+        if version == (seen_version or ""):
+            return None
+        seen_id = int(seen_version) if seen_version.isdigit() else None
+        rows = list(
+            type(obj)
+            .history.filter(**{obj._meta.pk.attname: obj.pk, "history_id__gte": seen_id or 0})
+            .select_related("history_user")
+            .order_by("history_id")
+        )
+        model_fields = {field.name for field in obj._meta.get_fields()}
+        names = [name for name in input_fields if name in model_fields]
+        newest = rows[-1] if rows else None
+        if rows and rows[0].history_id == seen_id:
+            changed_by = {}
+            for older, newer in pairwise(rows):
+                for change in newer.diff_against(older, included_fields=names).changes:
+                    changed_by[change.field] = newer
+        else:
+            changed_by = dict.fromkeys(names, newest)
+        if not changed_by:
+            return None  # others changed only what this input leaves as they saved it
+        ordered = {name: changed_by[name] for name in names if name in changed_by}
+        return cls(obj, version, newest, ordered)
+
+    def field_notes(self):
+        """(field name, 「現在の保存内容：…（…さんが12月1日 10:15に変更）」) for each field in conflict."""
+        saved = type(self.obj)._default_manager.get(pk=self.obj.pk)
+        for name, record in self.changed_by.items():
+            yield name, f"現在の保存内容：{saved_value_label(saved, name)}（{_by_whom_and_when(record)}変更）"
+
+    def error(self) -> ValidationError:
+        labels = [str(self.obj._meta.get_field(name).verbose_name) for name in self.changed_by]
+        return ValidationError(
+            "この%(name)sは、画面を開いた後に%(by)s更新したため、上書きせずに保存を中止しました。"
+            "変更された項目：%(fields)s（各項目の下に現在の保存内容を示しています）。"
+            "あなたの入力内容はこの画面に残っています。あなたの入力で上書きするときは、"
+            "「%(confirm)s」にチェックを入れて、もう一度保存してください。",
+            code="stale",
+            params={
+                "name": self.obj._meta.verbose_name,
+                "by": _by_whom_and_when(self.newest),
+                "fields": "、".join(labels),
+                "confirm": CONFIRM_OVERWRITE_LABEL,
+            },
+        )
+
+
+def has_save_conflict(forms_) -> bool:
+    """Whether the page shows the checkbox 「他の人の変更を確認し、自分の入力で上書きする」."""
+    return any(getattr(form, "save_conflict", None) for form in forms_)
 
 
 # --- forms ---------------------------------------------------------------------------------------
@@ -159,6 +236,8 @@ class ScopedModelForm(forms.ModelForm):
     """Every staff form: version check and no references across municipalities."""
 
     edit_version = VersionField(label="版")
+    overwrite_version = VersionField(label="上書きを確認した版")
+    save_conflict: SaveConflict | None = None  # set by clean() when others saved meanwhile
 
     def __init__(self, *args, version: str | None = None, **kwargs):
         """`version`: the latest history id when the caller loaded it already (saves a query per row)."""
@@ -175,15 +254,28 @@ class ScopedModelForm(forms.ModelForm):
         return cleaned_data
 
     def _check_version(self):
+        """Refuse to overwrite what others saved since the form was opened, unless confirmed.
+
+        The refusal shows the saved value under each field in conflict and keeps the version the
+        form was opened on, so saving again unchanged is refused again. Ticking the page's
+        checkbox confirms the overwrite of the version shown (OVERWRITE_FIELD); a save by someone
+        else after that is refused anew.
+        """
         if self.instance.pk is None or not self.has_changed():
             return  # nothing of this row would be written
         seen = self.data.get(self.add_prefix(VERSION_FIELD), "") or ""
-        error = stale_save_error(self.instance, seen)
-        if error:
-            # The next deliberate save (after reading the message) goes through.
-            self.data = self.data.copy()
-            self.data[self.add_prefix(VERSION_FIELD)] = latest_history_id(self.instance)
-            raise error
+        conflict = SaveConflict.find(self.instance, seen, self.changed_data)
+        if conflict is None:
+            return
+        self.save_conflict = conflict
+        confirmed = self.data.get(self.add_prefix(OVERWRITE_FIELD)) == conflict.version
+        if self.data.get(CONFIRM_OVERWRITE) and confirmed:
+            return
+        self.data = self.data.copy()
+        self.data[self.add_prefix(OVERWRITE_FIELD)] = conflict.version
+        for name, note in conflict.field_notes():
+            self.add_error(name, note)
+        raise conflict.error()
 
     def _owner_municipality(self, cleaned_data):
         path = municipality_path(self._meta.model)
@@ -332,10 +424,10 @@ class ScopedFieldsMixin:
         return scoped(super().get_queryset(request), request.user)
 
     def get_fields(self, request, obj=None):
-        return [name for name in super().get_fields(request, obj) if name != VERSION_FIELD]
+        return [name for name in super().get_fields(request, obj) if name not in HIDDEN_FIELDS]
 
     def get_fieldsets(self, request, obj=None):
-        """The hidden version field rides in the first fieldset of every editable form."""
+        """The hidden version fields ride in the first fieldset of every editable form."""
         fieldsets = super().get_fieldsets(request, obj)
         names = flatten_fieldsets(fieldsets)
         editable = obj is None or self.has_change_permission(request, obj)
@@ -344,7 +436,7 @@ class ScopedFieldsMixin:
             fieldsets = [
                 (
                     first_name,
-                    {**first_options, "fields": [*first_options["fields"], VERSION_FIELD]},
+                    {**first_options, "fields": [*first_options["fields"], *HIDDEN_FIELDS]},
                 ),
                 *fieldsets[1:],
             ]
@@ -407,6 +499,13 @@ class ScopedAdminMixin(StaffLogMixin, ScopedFieldsMixin):
             filters.append(item)
         return filters
 
+    def render_change_form(self, request, context, *args, **kwargs):
+        inline_forms = [
+            form for inline in context["inline_admin_formsets"] for form in inline.formset.forms
+        ]
+        context["save_conflict"] = has_save_conflict([context["adminform"].form, *inline_forms])
+        return super().render_change_form(request, context, *args, **kwargs)
+
     def get_changeform_initial_data(self, request):
         """A staff member of one municipality gets it preset on new rows."""
         initial = super().get_changeform_initial_data(request)
@@ -464,6 +563,11 @@ class StaffHistoryAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         if not request.user.is_superuser:
             self._get_scoped_or_404(request, object_id)
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def render_history_view(self, request, template, context, **kwargs):
+        if "adminform" in context:  # the revert form
+            context["save_conflict"] = has_save_conflict([context["adminform"].form])
+        return super().render_history_view(request, template, context, **kwargs)
 
     def history_view_title(self, request, obj):
         return f"変更履歴：{obj}"

@@ -9,6 +9,10 @@
   "plan__municipality").
 - Roles: a StaffMembership puts its user into the permission group of its
   role (編集者 or 公開責任者) and lets the user into the admin.
+- Loading (loaddata, restore): rows are saved raw and change nothing else.
+  Django then sets each loaded row's many-to-many fields, which sends
+  m2m_changed without a raw flag; so a raw save marks its row, and neither
+  simple-history (a version with no user per row) nor 更新日 react to it.
 """
 
 from functools import cache
@@ -17,7 +21,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import QuerySet
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from .models import Plan, StaffMembership
@@ -49,6 +53,14 @@ def plan_id_of(instance):
     return getattr(obj, f"{path[-1]}_id", None)
 
 
+@receiver(pre_save, dispatch_uid="plans_mark_loaded_rows")
+def mark_loaded_rows(sender, instance, raw=False, **kwargs):
+    """A row saved raw is being loaded: its many-to-many fields, set next, are loaded too."""
+    if raw:
+        instance.loaded_raw = True
+        instance.skip_history_when_saving = True  # simple-history's switch, read by its m2m_changed
+
+
 @receiver(post_save, dispatch_uid="plans_touch_plan_on_save")
 @receiver(post_delete, dispatch_uid="plans_touch_plan_on_delete")
 def touch_plan(sender, instance, raw=False, **kwargs):
@@ -59,7 +71,7 @@ def touch_plan(sender, instance, raw=False, **kwargs):
 
 @receiver(m2m_changed, dispatch_uid="plans_touch_plan_on_m2m")
 def touch_plan_on_m2m(sender, instance, action, reverse, model, pk_set, **kwargs):
-    if action not in ("post_add", "post_remove", "post_clear"):
+    if action not in ("post_add", "post_remove", "post_clear") or getattr(instance, "loaded_raw", False):
         return
     if not reverse:
         if plan_path(type(instance)) is not None:

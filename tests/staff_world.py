@@ -88,11 +88,13 @@ def change_url(obj):
 
 
 def form_data(client, obj):
-    """Everything the change form would post as it stands, inline management forms included.
+    """Everything the change form would post as it stands, inline management forms included."""
+    return page_data(client.get(change_url(obj)))
 
-    Stored files are left out, as a browser sends a file only when one is chosen.
-    """
-    response = client.get(change_url(obj))
+
+def page_data(response):
+    """Everything a change form page would post as shown. Stored files are left out, as a browser
+    sends a file only when one is chosen."""
     form = response.context["adminform"].form
     data = {}
     for name in form.fields:

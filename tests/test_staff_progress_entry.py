@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 
 from measures.models import Measure, PriorityArea, Program, ProgramProgress
-from plans.models import Indicator, IndicatorValue
-from tests.staff_world import make_world
+from plans.models import Indicator, IndicatorValue, StaffMembership
+from tests.staff_world import make_user, make_world
 
 pytestmark = pytest.mark.django_db
 
@@ -191,16 +191,38 @@ def test_a_recorded_status_cannot_be_emptied(client, world):
     assert ProgramProgress.objects.get(pk=city_a.progress.pk).status == "implemented"
 
 
-def test_a_row_saved_by_a_colleague_meanwhile_is_not_overwritten(client, world):
+def test_a_row_saved_by_a_colleague_meanwhile_is_overwritten_only_when_confirmed(client, world):
     city_a, _ = world
+    colleague = make_user("suzuki")
+    StaffMembership.objects.create(user=colleague, municipality=city_a.municipality)
     client.force_login(city_a.editor)
     data = page_data(client.get(entry_url(city_a.plan, 2023)))
-    city_a.progress.results = "同僚が書いた実績"
-    city_a.progress.save()
-    data[f"program-{city_a.program.pk}-results"] = "私の実績"
-    response = client.post(entry_url(city_a.plan, 2023), data)
+    progress = ProgramProgress.objects.get(pk=city_a.progress.pk)
+    progress.results = "同僚が書いた実績"
+    progress._history_user = colleague
+    progress.save()
+    results = f"program-{city_a.program.pk}-results"
+
+    response = client.post(entry_url(city_a.plan, 2023), {**data, results: "私の実績"})
+    page = response.content.decode()
+    assert "上書きせずに保存を中止しました" in page
+    assert "現在の保存内容：同僚が書いた実績（suzukiさんが" in page
+    assert "私の実績" in page and "他の人の変更を確認し、自分の入力で上書きする" in page
+    assert ProgramProgress.objects.get(pk=progress.pk).results == "同僚が書いた実績"
+
+    # Saving the page again as shown is still refused.
+    response = client.post(entry_url(city_a.plan, 2023), page_data(response))
     assert "上書きせずに保存を中止しました" in response.content.decode()
-    assert ProgramProgress.objects.get(pk=city_a.progress.pk).results == "同僚が書いた実績"
+    assert ProgramProgress.objects.get(pk=progress.pk).results == "同僚が書いた実績"
+
+    # With the confirmation ticked, the editor's value is saved and the history says who.
+    response = client.post(
+        entry_url(city_a.plan, 2023), {**page_data(response), "_confirm_overwrite": "1"}
+    )
+    assert response.status_code == 302
+    progress.refresh_from_db()
+    assert progress.results == "私の実績"
+    assert progress.history.first().history_user == city_a.editor
 
 
 def test_a_year_recorded_by_a_colleague_meanwhile_is_not_duplicated(client, world):
