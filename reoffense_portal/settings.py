@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "councils",
     # Composes the three apps above: approval and the published versions residents read.
     "reoffense_portal.publishing",
+    # The project itself, for its site-wide commands (backup, restore).
+    "reoffense_portal",
 ]
 
 MIDDLEWARE = [

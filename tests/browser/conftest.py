@@ -6,6 +6,7 @@ made by tests around it are synchronous and safe, so Django is told so.
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -24,8 +25,11 @@ CHROMIUM_ARGS = [
 
 
 def pytest_collection_modifyitems(items):
+    """Mark the tests of this folder (the hook sees every collected test, not only these)."""
+    here = Path(__file__).parent
     for item in items:
-        item.add_marker(pytest.mark.browser)
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session", autouse=True)
