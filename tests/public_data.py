@@ -135,3 +135,12 @@ def fill_meeting(meeting: Meeting) -> MeetingDocument:
     document = MeetingDocument(meeting=meeting, kind=MeetingDocument.Kind.MATERIAL, order=1, title="資料1 取組状況")
     document.file.save("shiryo1.pdf", ContentFile(PDF_BYTES), save=True)
     return document
+
+
+def unpublish(plan: Plan) -> None:
+    """公開終了 now: every version of the plan stops being live."""
+    from django.utils import timezone
+
+    from reoffense_portal.publishing.models import PlanVersion
+
+    PlanVersion.objects.filter(plan=plan).exclude(live_until__lte=timezone.now()).update(live_until=timezone.now())

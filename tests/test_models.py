@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from councils.models import Council, Meeting, MeetingDocument
 from measures.models import Measure, PriorityArea, Program, ProgramProgress
@@ -53,7 +54,7 @@ def make_plan(
 
 @pytest.fixture
 def plan(city):
-    return make_plan(city, status=Plan.Status.PUBLISHED)
+    return make_plan(city)
 
 
 # ------------------------------------------------------------------ 全国地方公共団体コード
@@ -160,16 +161,27 @@ def test_edition_label(city):
     assert [kanji_number(n) for n in (1, 10, 11, 12, 20)] == ["一", "十", "十一", "十二", "二十"]
 
 
-def test_published_excludes_drafts(city):
-    draft = make_plan(city, title="下書きの計画")
-    published = make_plan(city, title="公開中の計画", status=Plan.Status.PUBLISHED)
-    archived = make_plan(city, title="過去の計画", status=Plan.Status.ARCHIVED)
-    assert set(Plan.objects.published()) == {published, archived}
-    assert draft not in Plan.objects.published()
-    assert published.published_at is not None and draft.published_at is None
-    area = PriorityArea.objects.create(plan=draft, number=1, title="就労支援")
-    assert area not in PriorityArea.objects.published()
-    assert set(Municipality.objects.with_published_plans()) == {city}
+def test_a_version_is_live_from_its_start_until_the_next_one_or_its_end(city):
+    from reoffense_portal.publishing.models import PlanVersion
+    from tests.public_data import publish
+
+    plan = make_plan(city)
+    assert not PlanVersion.objects.live().exists()
+    now = timezone.now()
+    first = publish(plan)
+    later = now + datetime.timedelta(days=7)
+    second = publish(plan, live_from=later)
+    first.refresh_from_db()
+    assert first.live_until == later
+    assert list(PlanVersion.objects.live()) == [first]
+    assert list(PlanVersion.objects.scheduled()) == [second]
+    assert list(PlanVersion.objects.live(later)) == [second]
+    assert set(PlanVersion.objects.released(later)) == {first, second}
+    # A third approved for now cancels the one scheduled: it never goes live.
+    third = publish(plan)
+    second.refresh_from_db()
+    assert second.live_until == second.live_from and second not in PlanVersion.objects.released(later)
+    assert list(PlanVersion.objects.live(later)) == [third]
 
 
 def test_plan_period_end_before_start_is_refused(city):

@@ -8,7 +8,6 @@ from django.urls import reverse
 
 from measures.models import Program, ProgramProgress
 from measures.resources import PlanStructureResource, ProgramProgressResource
-from plans.models import Plan
 from plans.spreadsheets import read_spreadsheet
 from reoffense_portal.publishing.opendata import DATASETS
 from tests.import_export_factories import (  # noqa: F401 (fixtures)
@@ -18,6 +17,7 @@ from tests.import_export_factories import (  # noqa: F401 (fixtures)
     run_import,
     yamaguchi,
 )
+from tests.public_data import publish, unpublish
 
 
 def test_json_holds_the_plan_areas_programmes_progress_indicators_and_meetings(client, kumamoto):
@@ -54,22 +54,26 @@ def test_every_csv_is_utf8_with_bom_licensed_and_has_the_plans_rows(client, kuma
 
 
 def test_drafts_are_never_served(client, kumamoto):
-    Plan.objects.filter(pk=kumamoto.plan.pk).update(status=Plan.Status.DRAFT)
+    unpublish(kumamoto.plan)
     assert client.get(reverse("public:plan_json", args=[kumamoto.plan.pk])).status_code == 404
     for dataset in DATASETS:
         assert client.get(reverse("public:plan_csv", args=[kumamoto.plan.pk, dataset])).status_code == 404
 
 
 def test_a_draft_plans_rows_never_appear_in_another_plans_files(client, kumamoto, yamaguchi):
-    Plan.objects.filter(pk=yamaguchi.plan.pk).update(status=Plan.Status.DRAFT)
+    unpublish(yamaguchi.plan)
     for dataset in DATASETS:
         body = client.get(reverse("public:plan_csv", args=[kumamoto.plan.pk, dataset])).content.decode("utf-8-sig")
         assert "山口" not in body and "352039" not in body
 
 
-def test_archived_plans_stay_downloadable(client, kumamoto):
-    Plan.objects.filter(pk=kumamoto.plan.pk).update(status=Plan.Status.ARCHIVED)
-    assert client.get(reverse("public:plan_json", args=[kumamoto.plan.pk])).status_code == 200
+def test_the_files_hold_the_approved_version_not_the_working_rows(client, kumamoto):
+    kumamoto.program.name = "承認前の事業名"
+    kumamoto.program.save()
+    url = reverse("public:plan_csv", args=[kumamoto.plan.pk, "programs"])
+    assert "承認前の事業名" not in client.get(url).content.decode("utf-8-sig")
+    publish(kumamoto.plan)
+    assert "承認前の事業名" in client.get(url).content.decode("utf-8-sig")
 
 
 def test_unknown_dataset_and_unknown_plan_are_404(client, kumamoto):
@@ -100,12 +104,13 @@ def test_json_query_count_does_not_grow_with_the_plan(client, kumamoto, django_a
         program = Program.objects.create(measure=kumamoto.measure, name=f"追加事業{i}", order=10 + i)
         program.departments.add(kumamoto.department)
         ProgramProgress.objects.create(program=program, fiscal_year=2024, status="implemented")
+    publish(kumamoto.plan)
     with django_assert_max_num_queries(len(small.captured_queries)):
         client.get(url)
 
 
 def test_a_staff_preview_of_a_draft_offers_no_open_data(client, kumamoto, editor):
-    Plan.objects.filter(pk=kumamoto.plan.pk).update(status=Plan.Status.DRAFT)
+    unpublish(kumamoto.plan)
     client.force_login(editor)
     response = client.get(kumamoto.plan.get_absolute_url() + "?preview=1")
     assert response.status_code == 200

@@ -87,7 +87,7 @@ def test_katakana_labels_follow_the_gojuon_order():
 
 def test_kumamoto_summary_states_the_key_facts(seeded):
     plan = kumamoto_plan()
-    text = pdf_text(PlanSummary(plan).pdf())
+    text = pdf_text(PlanSummary(plan, draft=False).pdf())
 
     assert "熊本市" in text
     assert "熊本市再犯防止推進計画" in text
@@ -111,7 +111,7 @@ def test_kumamoto_summary_states_the_key_facts(seeded):
 
 
 def test_summary_numbers_every_page_but_the_cover(seeded):
-    pages = page_texts(PlanSummary(kumamoto_plan()).pdf())
+    pages = page_texts(PlanSummary(kumamoto_plan(), draft=False).pdf())
     assert len(pages) >= 4
     assert "－1－" not in pages[0]
     for number, text in enumerate(pages[1:], start=2):
@@ -121,7 +121,7 @@ def test_summary_numbers_every_page_but_the_cover(seeded):
 @pytest.mark.parametrize("kind", ["summary", "report"])
 def test_every_font_is_embedded_and_it_is_biz_ud_gothic(kumamoto_meeting, tmp_path, kind):
     document = (
-        PlanSummary(kumamoto_plan()) if kind == "summary" else MeetingReport(kumamoto_meeting)
+        PlanSummary(kumamoto_plan(), draft=False) if kind == "summary" else MeetingReport(kumamoto_meeting, draft=False)
     )
     path = tmp_path / f"{kind}.pdf"
     path.write_bytes(document.pdf())
@@ -139,7 +139,7 @@ def test_every_font_is_embedded_and_it_is_biz_ud_gothic(kumamoto_meeting, tmp_pa
 
 
 def test_summary_is_tagged_titled_and_in_japanese(seeded):
-    reader = PdfReader(io.BytesIO(PlanSummary(kumamoto_plan()).pdf()))
+    reader = PdfReader(io.BytesIO(PlanSummary(kumamoto_plan(), draft=False).pdf()))
     root = reader.trailer["/Root"]
     assert "/StructTreeRoot" in root
     assert bool(root["/MarkInfo"]["/Marked"])
@@ -161,7 +161,7 @@ def structure_elements(node, found):
 
 
 def test_the_kpi_chart_is_a_figure_with_its_data_as_alternative_text(seeded):
-    reader = PdfReader(io.BytesIO(PlanSummary(kumamoto_plan()).pdf()))
+    reader = PdfReader(io.BytesIO(PlanSummary(kumamoto_plan(), draft=False).pdf()))
     elements = structure_elements(reader.trailer["/Root"]["/StructTreeRoot"], [])
     figures = [element for element in elements if element["/S"] == "/Figure"]
     assert len(figures) == 1
@@ -171,9 +171,7 @@ def test_the_kpi_chart_is_a_figure_with_its_data_as_alternative_text(seeded):
 
 
 def test_a_draft_is_marked_on_every_page(seeded):
-    plan = kumamoto_plan()
-    plan.unpublish()
-    summary = PlanSummary(plan)
+    summary = PlanSummary(kumamoto_plan(), draft=True)
     data = summary.pdf()
 
     assert summary.title == "熊本市再犯防止推進計画 概要版（案）"
@@ -184,14 +182,14 @@ def test_a_draft_is_marked_on_every_page(seeded):
 
 
 def test_a_published_summary_carries_no_draft_mark(seeded):
-    summary = PlanSummary(kumamoto_plan())
+    summary = PlanSummary(kumamoto_plan(), draft=False)
     assert not summary.draft
     assert "draft-label" not in summary.html.split("</head>")[1]
     assert "watermark" not in summary.html.split("</head>")[1]
 
 
 def test_meeting_report_shows_the_reviewed_year_rates_kpis_and_members(kumamoto_meeting):
-    report = MeetingReport(kumamoto_meeting)
+    report = MeetingReport(kumamoto_meeting, draft=False)
     assert report.reviewed_fiscal_year == 2023  # not recorded: the year before the meeting's
     text = pdf_text(report.pdf())
 
@@ -217,7 +215,7 @@ def test_meeting_report_shows_the_reviewed_year_rates_kpis_and_members(kumamoto_
 
 def test_meeting_report_uses_the_recorded_review_year(kumamoto_meeting):
     kumamoto_meeting.reviewed_fiscal_year = 2022
-    assert MeetingReport(kumamoto_meeting).reviewed_fiscal_year == 2022
+    assert MeetingReport(kumamoto_meeting, draft=False).reviewed_fiscal_year == 2022
 
 
 def test_the_cache_returns_the_same_bytes_until_the_data_changes(seeded, cold_cache, monkeypatch):
@@ -230,19 +228,19 @@ def test_the_cache_returns_the_same_bytes_until_the_data_changes(seeded, cold_ca
 
     monkeypatch.setattr(typesetting, "render_pdf", counting_render)
 
-    first = PlanSummary(kumamoto_plan()).pdf()
-    again = PlanSummary(kumamoto_plan()).pdf()
+    first = PlanSummary(kumamoto_plan(), draft=False).pdf()
+    again = PlanSummary(kumamoto_plan(), draft=False).pdf()
     assert again == first
     assert len(renders) == 1
 
     area = PriorityArea.objects.get(plan_id=KUMAMOTO_PLAN, number=2)
     area.title = "住まいの確保に関する支援"
     area.save()
-    changed = PlanSummary(kumamoto_plan()).pdf()
+    changed = PlanSummary(kumamoto_plan(), draft=False).pdf()
     assert len(renders) == 2
     assert changed != first
     assert "住まいの確保に関する支援" in pdf_text(changed)
-    assert PlanSummary(kumamoto_plan()).pdf() == changed
+    assert PlanSummary(kumamoto_plan(), draft=False).pdf() == changed
     assert len(renders) == 2
 
 
@@ -253,7 +251,7 @@ def test_staff_markup_is_printed_as_text_and_attaches_nothing(seeded):
     PriorityArea.objects.filter(plan=plan, number=1).update(
         title='<img src="file:///etc/passwd">連携強化'
     )
-    summary = PlanSummary(kumamoto_plan())
+    summary = PlanSummary(kumamoto_plan(), draft=False)
     assert "&lt;link rel=attachment" in summary.html and HOSTILE not in summary.html
 
     data = summary.pdf()
@@ -298,10 +296,10 @@ def test_a_render_over_the_time_limit_stops_with_a_japanese_error(
 ):
     settings.PDF_RENDER_TIMEOUT = 0.01
     with pytest.raises(typesetting.PdfRenderTimeout) as raised:
-        PlanSummary(kumamoto_plan()).pdf()
+        PlanSummary(kumamoto_plan(), draft=False).pdf()
     assert "制限時間（0.01秒）内に終わらなかったため中止しました" in raised.value.message
     assert "PDF render stopped after 0.01s" in caplog.text
-    assert cache.get(PlanSummary(kumamoto_plan()).cache_key) is None  # nothing half-made is kept
+    assert cache.get(PlanSummary(kumamoto_plan(), draft=False).cache_key) is None  # nothing half-made is kept
 
 
 def test_a_missing_font_is_a_clear_error(monkeypatch, tmp_path):
@@ -323,9 +321,9 @@ def test_queries_do_not_grow_with_the_plan(kumamoto_meeting, django_assert_max_n
     """Prefetched: a fixed number of queries however many areas, measures and programmes."""
     plan = kumamoto_plan()
     with django_assert_max_num_queries(12):
-        assert PlanSummary(plan).html
+        assert PlanSummary(plan, draft=False).html
     meeting = Meeting.objects.select_related("council__plan__municipality").get(
         pk=kumamoto_meeting.pk
     )
     with django_assert_max_num_queries(16):
-        assert MeetingReport(meeting).html
+        assert MeetingReport(meeting, draft=False).html

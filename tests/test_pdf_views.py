@@ -11,6 +11,7 @@ from pypdf import PdfReader
 from councils.models import Meeting
 from plans.models import Municipality, Plan, StaffMembership
 from reoffense_portal.summaries import typesetting
+from tests.public_data import publish, unpublish
 
 pytestmark = pytest.mark.django_db
 
@@ -57,8 +58,20 @@ def test_a_current_copy_is_revalidated_without_sending_the_pdf_again(client, see
     assert again.status_code == 304 and not again.content
 
     Plan.objects.filter(pk=KUMAMOTO_PLAN).update(purpose="目的を改めました。")
+    assert client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304  # not approved yet
+    publish(Plan.objects.get(pk=KUMAMOTO_PLAN))
     changed = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
     assert is_pdf(changed) and changed["ETag"] != first["ETag"]
+
+
+def test_a_versions_summary_is_typeset_once_and_then_served_as_stored_bytes(client, seeded, monkeypatch):
+    url = reverse("public:plan_summary", args=[KUMAMOTO_PLAN])
+    typeset = []
+    real = typesetting.render_pdf
+    monkeypatch.setattr(typesetting, "render_pdf", lambda html, **kwargs: typeset.append(1) or real(html, **kwargs))
+    first, again = client.get(url), client.get(url)
+    assert is_pdf(first) and first.content == again.content
+    assert len(typeset) == 1
 
 
 def test_the_published_plan_page_links_to_its_summary(client, seeded):
@@ -67,12 +80,12 @@ def test_the_published_plan_page_links_to_its_summary(client, seeded):
 
 
 def test_a_draft_summary_is_404_for_anonymous_users(client, seeded):
-    Plan.objects.get(pk=KUMAMOTO_PLAN).unpublish()
+    unpublish(Plan.objects.get(pk=KUMAMOTO_PLAN))
     assert client.get(reverse("public:plan_summary", args=[KUMAMOTO_PLAN])).status_code == 404
 
 
 def test_the_public_address_is_404_for_a_draft_even_for_its_own_staff(client, kumamoto_editor):
-    Plan.objects.get(pk=KUMAMOTO_PLAN).unpublish()
+    unpublish(Plan.objects.get(pk=KUMAMOTO_PLAN))
     client.force_login(kumamoto_editor)
     assert client.get(reverse("public:plan_summary", args=[KUMAMOTO_PLAN])).status_code == 404
 
@@ -88,7 +101,7 @@ def test_staff_addresses_send_anonymous_users_to_the_login(client, seeded):
 
 
 def test_an_editor_downloads_the_draft_summary_marked_as_such(client, kumamoto_editor):
-    Plan.objects.get(pk=KUMAMOTO_PLAN).unpublish()
+    unpublish(Plan.objects.get(pk=KUMAMOTO_PLAN))
     client.force_login(kumamoto_editor)
     response = client.get(reverse("summaries:staff_plan_summary", args=[KUMAMOTO_PLAN]))
     assert is_pdf(response)

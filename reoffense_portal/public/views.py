@@ -31,7 +31,7 @@ from reoffense_portal.publishing import preview
 from reoffense_portal.publishing.models import PlanVersion, VersionFile, VersionMeeting, VersionPage
 from reoffense_portal.publishing.opendata import DATASETS, LICENSE
 from reoffense_portal.summaries.documents import static_roots
-from reoffense_portal.summaries.typesetting import PdfRenderError, render_pdf
+from reoffense_portal.summaries import typesetting
 
 logger = logging.getLogger(__name__)
 
@@ -172,11 +172,11 @@ def plan_summary(request, pk):
     file = _live_file(pk, "summary.pdf")
     if file.content is None:
         try:
-            file.content = render_pdf(
+            file.content = typesetting.render_pdf(
                 file.source["html"], static_roots=static_roots(), charts=file.source["charts"],
                 timeout=settings.PDF_RENDER_TIMEOUT,
             )
-        except PdfRenderError as error:
+        except typesetting.PdfRenderError as error:
             logger.error("Public plan summary %s failed: %s", pk, error)
             response = TemplateResponse(request, "pdf/unavailable.html", {"message": error.message}, status=503)
             response["Retry-After"] = "60"
