@@ -57,7 +57,7 @@ class FeedbackForm(forms.ModelForm):
         queryset=Plan.objects.all(),
         required=False,
         widget=forms.HiddenInput,
-        error_messages={"invalid_choice": "このページの計画が見つかりません。ページを読み込み直してから送信してください。"},
+        error_messages={"invalid_choice": "このページの計画は公開されていません。"},
     )
     page_path = forms.CharField(max_length=200, widget=forms.HiddenInput)
     page_title = forms.CharField(max_length=200, required=False, widget=forms.HiddenInput)
@@ -84,8 +84,11 @@ class FeedbackForm(forms.ModelForm):
             }
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, public_plans=None, **kwargs):
+        """`public_plans`: the plans residents may comment on (the public site passes those with a live version)."""
         super().__init__(*args, **kwargs)
+        if public_plans is not None:
+            self.fields["plan"].queryset = public_plans
         for name in ("sufficiency", "clarity", "findability"):
             self.fields[name].choices = self.fields[name].choices[1:]  # no empty “---------” radio
 

@@ -15,8 +15,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from measures.models import ProgramProgress
-from plans.models import Challenge, Plan
+from plans.models import Challenge
 from reoffense_portal.logformat import JsonFormatter, PlainFormatter
+from reoffense_portal.publishing.models import PlanVersion
 from tests.import_export_factories import csv_bytes
 from tests.staff_world import PASSWORD, make_world
 from tests.test_project import manage
@@ -104,11 +105,13 @@ def test_a_city_editors_admin_edit_is_one_log_line_with_user_and_municipality(cl
     assert "施策名" in logged["detail"]
 
 
-def test_publishing_and_deleting_several_rows_are_logged_one_line_each(client, world, staff_log, caplog):
+def test_approval_steps_and_deleting_several_rows_are_logged_one_line_each(client, world, staff_log, caplog):
     city_a, _ = world
+    sign_in(client, city_a.editor, caplog)
+    client.post(reverse("admin:plans_plan_submit", args=[city_a.plan.pk]), {"comment": "初版の公開"})
     sign_in(client, city_a.publisher, caplog)
-    client.post(reverse("admin:plans_plan_publication", args=[city_a.plan.pk]), {"action": "publish"})
-    assert Plan.objects.get(pk=city_a.plan.pk).status == Plan.Status.PUBLISHED
+    client.post(reverse("admin:plans_plan_decide", args=[city_a.plan.pk]), {"decision": "approve"})
+    assert PlanVersion.objects.live().filter(plan=city_a.plan).exists()
     second = Challenge.objects.create(plan=city_a.plan, order=2, text="住居の課題")
     client.post(
         reverse("admin:plans_challenge_changelist"),
@@ -118,7 +121,7 @@ def test_publishing_and_deleting_several_rows_are_logged_one_line_each(client, w
 
     logged = [fields(line) for line in staff_log()]
     assert [(entry["action"], entry["object"]) for entry in logged] == [
-        ("publish", f"plans.plan:{city_a.plan.pk}"),
+        ("approved", f"plans.plan:{city_a.plan.pk}"),  # sign_in starts the log afresh: the editor's submit is gone
         ("delete", f"plans.challenge:{city_a.challenge.pk}"),
         ("delete", f"plans.challenge:{second.pk}"),
     ]

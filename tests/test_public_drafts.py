@@ -6,8 +6,8 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
 from councils.models import Meeting
-from plans.models import Plan, StaffMembership
-from tests.public_data import attach_plan_document, build_plan, fill_meeting, municipality
+from plans.models import StaffMembership
+from tests.public_data import attach_plan_document, build_plan, fill_meeting, municipality, publish, unpublish
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +23,7 @@ def _empty_cache():
 def draft():
     """A draft plan of a municipality with nothing published, with a document, councils and meetings."""
     city = municipality(code="352012", name="下関市")
-    plan = build_plan(city, status=Plan.Status.DRAFT, title=DRAFT_TITLE)
+    plan = build_plan(city, published=False, title=DRAFT_TITLE)
     attach_plan_document(plan)
     meeting = Meeting.objects.filter(council__plan=plan).first()
     document = fill_meeting(meeting)
@@ -42,6 +42,15 @@ def draft_urls(draft):
     ]
 
 
+def draft_downloads(draft):
+    """Downloads and pages that have no preview: 404 for everyone."""
+    pk = draft["plan"].pk
+    return [
+        f"/plans/{pk}/summary.pdf", f"/plans/{pk}/versions/", f"/plans/{pk}/versions/1/",
+        f"/opendata/plans/{pk}.json", f"/opendata/plans/{pk}/programs.csv", f"/opendata/plans/{pk}/meetings.csv",
+    ]
+
+
 def staff(code, **extra):
     user = get_user_model().objects.create_user(f"staff-{code}-{len(extra)}", password="x" * 12, **extra)
     if code:
@@ -51,9 +60,22 @@ def staff(code, **extra):
 
 
 def test_every_public_url_of_a_draft_answers_404(client, draft):
-    for url in draft_urls(draft):
+    for url in draft_urls(draft) + draft_downloads(draft):
         assert client.get(url).status_code == 404, url
         assert client.get(url + "?preview=1").status_code == 404, url
+
+
+def test_rows_added_to_a_published_plan_stay_404_until_approved(client):
+    plan = build_plan(municipality())
+    council = plan.councils.first()
+    meeting = Meeting.objects.create(council=council, fiscal_year=2026, sequence=9, status=Meeting.Status.SCHEDULED)
+    document = fill_meeting(meeting)
+    attach_plan_document(plan)
+    for url in (f"/meetings/{meeting.pk}/", f"/meetings/documents/{document.pk}/", f"/plans/{plan.pk}/document/"):
+        assert client.get(url).status_code == 404, url
+    publish(plan)
+    for url in (f"/meetings/{meeting.pk}/", f"/meetings/documents/{document.pk}/", f"/plans/{plan.pk}/document/"):
+        assert client.get(url).status_code == 200, url
 
 
 def test_drafts_are_left_out_of_home_feeds_and_sitemap(client, draft):
@@ -110,14 +132,13 @@ def test_a_preview_does_not_leak_into_the_anonymous_cache(client, draft):
     assert client.get(url).status_code == 404
 
 
-def test_unpublishing_a_plan_hides_its_cached_pages_at_once(client, db):
+def test_ending_publication_hides_every_page_at_once(client, db):
     plan = build_plan(municipality())
     meeting = Meeting.objects.filter(council__plan=plan).first()
     urls = [f"/plans/{plan.pk}/", f"/councils/{meeting.council_id}/", f"/meetings/{meeting.pk}/",
             f"/municipalities/{plan.municipality_id}/"]
     for url in urls:
         assert client.get(url).status_code == 200
-    plan.status = Plan.Status.DRAFT
-    plan.save()
-    for url in urls:
+    unpublish(plan)
+    for url in urls + [f"/plans/{plan.pk}/summary.pdf", f"/opendata/plans/{plan.pk}.json"]:
         assert client.get(url).status_code == 404, url

@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from plans.feedback import RATE_LIMIT
-from plans.models import Feedback, Plan
+from plans.models import Feedback
 from tests.public_data import build_plan, municipality
 
 pytestmark = pytest.mark.django_db
@@ -93,7 +93,7 @@ def test_a_too_long_comment_is_refused_with_its_length(client, plan):
 
 
 def test_feedback_on_a_draft_plan_is_refused(client, plan):
-    draft = build_plan(plan.municipality, status=Plan.Status.DRAFT, title="案の計画")
+    draft = build_plan(plan.municipality, published=False, title="案の計画")
     response = client.post("/feedback/", answers(plan, plan=draft.pk))
     assert response.status_code == 400
     assert "このページの計画は公開されていません。" in errors_of(response)
@@ -164,13 +164,6 @@ def test_the_form_on_a_cached_page_carries_the_visitors_own_csrf_token(plan, vis
     response = client.post("/feedback/", {**answers(plan), "csrfmiddlewaretoken": token})
     assert response.status_code == 302
     assert Feedback.objects.count() == 1
-
-
-def test_feedback_is_not_a_data_change_that_empties_the_page_cache(client, plan, django_assert_num_queries):
-    client.get(f"/plans/{plan.pk}/")
-    client.post("/feedback/", answers(plan))
-    with django_assert_num_queries(0):
-        client.get(f"/plans/{plan.pk}/")
 
 
 def test_staff_read_the_answers_of_their_own_municipality_in_the_admin(client, plan):

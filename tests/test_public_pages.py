@@ -1,13 +1,15 @@
 """Each public page shows the seeded facts of 山口市 and 熊本市, as a resident reads them."""
 
+import datetime
 import re
 
 import pytest
+import time_machine
 from django.core.cache import cache
 
 from councils.models import CouncilMember, Meeting
 from plans.models import Organization, Plan
-from tests.public_data import attach_plan_document, fill_meeting
+from tests.public_data import attach_plan_document, build_plan, fill_meeting, municipality, publish
 from tests.test_fixtures import YAMAGUCHI_AREAS, YAMAGUCHI_PROGRAMMES
 
 pytestmark = pytest.mark.django_db
@@ -52,6 +54,7 @@ def test_plan_page_shows_the_update_day_in_wareki_and_western_years(client, seed
 
 def test_yamaguchi_plan_page_shows_areas_measures_programmes_meetings_document_and_contact(client, seeded):
     attach_plan_document(Plan.objects.get(pk=1001), name="keikaku.pdf", content=b"%PDF" + b"0" * (YAMAGUCHI_PDF_SIZE - 4))
+    publish(Plan.objects.get(pk=1001))
     text = text_of(client, "/plans/1001/")
     assert "計画期間 令和7年度（2025年度）～令和11年度（2029年度）" in text
     assert "第二次山口市再犯防止推進計画 [PDFファイル／1.38MB]" in text
@@ -77,6 +80,8 @@ def test_yamaguchi_plan_page_shows_areas_measures_programmes_meetings_document_a
 
 def test_plan_document_link_serves_the_file(client, seeded):
     attach_plan_document(Plan.objects.get(pk=1001), name="keikaku.pdf")
+    assert client.get("/plans/1001/document/").status_code == 404  # not approved yet
+    publish(Plan.objects.get(pk=1001))
     response = client.get("/plans/1001/document/")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
@@ -119,6 +124,7 @@ def test_plan_page_shows_formulation_history(client, seeded):
     plan.formulation_steps.create(date="2024-12-24", kind="council", description="推進協議会で素案を審議")
     plan.formulation_steps.create(date="2025-01-10", end_date="2025-02-09", kind="public_comment",
                                   description="パブリックコメントを実施")
+    publish(plan)
     text = text_of(client, "/plans/1001/")
     assert "令和6年12月24日 協議会等での審議 推進協議会で素案を審議" in text
     assert "令和7年1月10日～令和7年2月9日 パブリックコメント パブリックコメントを実施" in text
@@ -127,6 +133,7 @@ def test_plan_page_shows_formulation_history(client, seeded):
 def test_council_page_lists_member_organisations_and_meetings(client, seeded):
     organisation = Organization.objects.get(municipality="352039", name="山口更生保護会")
     CouncilMember.objects.create(council_id=1001, organization=organisation, role="chair", representative="理事長")
+    publish(Plan.objects.get(pk=1001))
     text = text_of(client, "/councils/1001/")
     assert "山口更生保護会 理事長 民間非営利団体 会長" in text
     assert "令和6年度第1回山口市再犯防止推進協議会 （令和6年12月24日開催）" in text
@@ -135,6 +142,7 @@ def test_council_page_lists_member_organisations_and_meetings(client, seeded):
 
 def test_meeting_page_shows_agenda_minutes_and_documents(client, seeded):
     document = fill_meeting(Meeting.objects.get(pk=1024))
+    publish(Plan.objects.get(pk=1001))
     text = text_of(client, "/meetings/1024/")
     assert "開催日時 令和6年12月24日（2024年12月24日）" in text
     assert "再犯防止推進計画の取組状況について" in text
@@ -146,10 +154,12 @@ def test_meeting_page_shows_agenda_minutes_and_documents(client, seeded):
     assert b"".join(response.streaming_content).startswith(b"%PDF")
 
 
-def test_archived_plans_stay_readable(client, seeded):
-    Plan.objects.filter(pk=2001).update(status=Plan.Status.ARCHIVED)
-    text = text_of(client, "/plans/2001/")
-    assert "計画期間を終えた計画です。" in text
+def test_a_plan_past_its_period_stays_readable_and_says_so(client, db):
+    plan = build_plan(municipality())  # 令和5年度～令和9年度: ends on 2028-03-31
+    with time_machine.travel(datetime.datetime(2028, 3, 31, 12, tzinfo=datetime.UTC)):
+        assert "計画期間を終えた計画です" not in text_of(client, f"/plans/{plan.pk}/")
+    with time_machine.travel(datetime.datetime(2028, 4, 1, 12, tzinfo=datetime.UTC)):
+        assert "計画期間を終えた計画です（令和5年度～令和9年度）。" in text_of(client, f"/plans/{plan.pk}/")
 
 
 def test_every_page_has_one_h1_landmarks_skip_link_and_japanese_language(client, seeded):

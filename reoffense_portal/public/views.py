@@ -26,12 +26,12 @@ from django.views.decorators.http import require_POST, require_safe
 
 from plans.feedback import FeedbackForm, is_local_path, over_rate_limit
 from plans.files import upload_response
-from plans.models import Municipality
+from plans.models import Municipality, Plan
 from reoffense_portal.publishing import preview
 from reoffense_portal.publishing.models import PlanVersion, VersionFile, VersionMeeting, VersionPage
 from reoffense_portal.publishing.opendata import DATASETS, LICENSE
-from reoffense_portal.summaries.documents import static_roots
 from reoffense_portal.summaries import typesetting
+from reoffense_portal.summaries.documents import static_roots
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +117,8 @@ def plan_version(request, pk, number):
 
 @require_safe
 def municipality_detail(request, code):
+    if preview.is_preview(request):
+        return preview.municipality_page(request, code)
     municipality = get_object_or_404(Municipality.objects.select_related("prefecture"), code=code)
     versions = list(live_versions().filter(municipality=municipality).order_by("-period_start"))
     if not versions:
@@ -236,7 +238,7 @@ def meeting_document(request, pk):
 def feedback(request):
     if over_rate_limit(request):
         return TemplateResponse(request, "plans/feedback_limited.html", status=429)
-    form = FeedbackForm(request.POST)
+    form = FeedbackForm(request.POST, public_plans=Plan.objects.filter(versions__in=live_versions()).distinct())
     if form.is_robot:
         # Answer a robot as if it had succeeded, and store nothing.
         return HttpResponseRedirect(_thanks_url(request.POST.get("page_path", "")))

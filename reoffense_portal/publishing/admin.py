@@ -95,7 +95,6 @@ class PublishingPlanAdmin(PlanAdmin):
         except workflow.WorkflowError as error:
             self.message_user(request, str(error), messages.ERROR)
         else:
-            self.log_change(request, plan, done)
             self.message_user(request, done, messages.SUCCESS)
         return self._back(plan)
 

@@ -93,6 +93,11 @@ class PlanVersion(models.Model):
     def live_from_label(self) -> str:
         return eras.japanese_date(timezone.localdate(self.live_from))
 
+    @property
+    def period_ended(self) -> bool:
+        """The plan's period is over (today in Japan): it stays readable, marked as a past plan."""
+        return self.period_end < timezone.localdate()
+
     def is_live(self, now=None) -> bool:
         now = now or timezone.now()
         return self.live_from <= now and (self.live_until is None or self.live_until > now)

@@ -4,6 +4,8 @@ Only staff of the plan's own municipality get it; everyone else gets the
 public answer. A preview is marked 【案】, noindex, and never cached.
 """
 
+from types import SimpleNamespace
+
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -11,9 +13,9 @@ from django.utils.cache import add_never_cache_headers
 
 from councils.models import Council, Meeting, MeetingDocument
 from plans.files import upload_response
-from plans.models import Plan
+from plans.models import Municipality, Plan
 
-from .snapshot import preview_page
+from .snapshot import card, load_plan, preview_page
 
 
 def is_preview(request) -> bool:
@@ -50,6 +52,20 @@ def council_page(request, pk):
 def meeting_page(request, pk):
     meeting = get_object_or_404(Meeting.objects.for_user(request.user).select_related("council"), pk=pk)
     return _response(request, _own_plan(request, meeting.council.plan_id))
+
+
+def municipality_page(request, code):
+    """The municipality page with every plan of its staff's, drafts included, as approval would list them."""
+    municipality = get_object_or_404(Municipality, code=code)
+    plans = list(Plan.objects.for_user(request.user).filter(municipality=municipality).order_by("-period_start"))
+    if not plans:
+        raise Http404("このページはありません。")
+    versions = [SimpleNamespace(plan_id=plan.pk, card=card(load_plan(plan.pk))) for plan in plans]
+    response = TemplateResponse(request, "public/municipality.html", {
+        "municipality": municipality, "versions": versions, "draft": True, "preview": True,
+    })
+    add_never_cache_headers(response)
+    return response
 
 
 def _file_response(request, field_file, title: str):

@@ -16,6 +16,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+from plans.audit import log_staff_action
 from plans.models import Plan, StaffMembership
 
 from .models import ApprovalRequest, PlanVersion, PublicationEvent
@@ -60,6 +61,13 @@ def _admin_url(plan: Plan) -> str:
     return settings.SITE_URL + reverse("admin:plans_plan_change", args=[plan.pk])
 
 
+def _record(plan: Plan, action: str, user, *, version=None, comment: str = "") -> None:
+    """The step in the plan's publication record and, as one line, in the staff log."""
+    PublicationEvent.objects.create(plan=plan, action=action, user=user, version=version, comment=comment)
+    log_staff_action(user, action, plan, municipality=plan.municipality_id,
+                     **({"version": version.number} if version else {}))
+
+
 def may_approve(request_obj: ApprovalRequest, user) -> bool:
     """A publisher of the municipality; their own request only where PUBLISHING_SELF_APPROVAL allows it."""
     if not request_obj.plan.may_be_published_by(user):
@@ -76,8 +84,7 @@ def submit(plan: Plan, user, comment: str) -> ApprovalRequest:
     if ApprovalRequest.objects.filter(plan=plan).pending().exists():
         raise WorkflowError("この計画はすでに承認待ちです。")
     request_obj = ApprovalRequest.objects.create(plan=plan, submitted_by=user, comment=comment.strip())
-    PublicationEvent.objects.create(plan=plan, action=PublicationEvent.Action.SUBMITTED, user=user,
-                                    comment=request_obj.comment)
+    _record(plan, PublicationEvent.Action.SUBMITTED, user, comment=request_obj.comment)
     transaction.on_commit(lambda: _notify(
         [publisher for publisher in publishers_of(plan) if publisher.pk != user.pk],
         f"承認待ち：{plan}",
@@ -110,8 +117,7 @@ def approve(request_obj: ApprovalRequest, user, *, live_from=None, comment: str 
     request_obj.version = version
     request_obj.save()
     action = PublicationEvent.Action.SCHEDULED if live_from else PublicationEvent.Action.APPROVED
-    PublicationEvent.objects.create(plan=plan, action=action, user=user, version=version,
-                                    comment=comment.strip() or request_obj.comment)
+    _record(plan, action, user, version=version, comment=comment.strip() or request_obj.comment)
     when = f"{_when(live_from)}に公開します" if live_from else "公開しました"
     transaction.on_commit(lambda: _notify(
         [request_obj.submitted_by], f"承認されました：{plan}",
@@ -134,8 +140,7 @@ def send_back(request_obj: ApprovalRequest, user, reason: str) -> None:
     request_obj.decided_by, request_obj.decided_at, request_obj.reason = user, timezone.now(), reason.strip()
     request_obj.save()
     plan = request_obj.plan
-    PublicationEvent.objects.create(plan=plan, action=PublicationEvent.Action.RETURNED, user=user,
-                                    comment=request_obj.reason)
+    _record(plan, PublicationEvent.Action.RETURNED, user, comment=request_obj.reason)
     transaction.on_commit(lambda: _notify(
         [request_obj.submitted_by], f"差戻し：{plan}",
         f"「{plan}」の承認申請は{_name(user)}さんから差し戻されました。\n\n理由：\n{request_obj.reason}\n\n"
@@ -156,8 +161,5 @@ def end_publication(plan: Plan, user, *, at=None) -> None:
     versions.filter(live_from__gte=end).update(live_until=F("live_from"))
     versions.filter(live_from__lt=end).exclude(live_until__lte=end).update(live_until=end)
     scheduled = end > now
-    PublicationEvent.objects.create(
-        plan=plan, user=user,
-        action=PublicationEvent.Action.END_SCHEDULED if scheduled else PublicationEvent.Action.ENDED,
-        comment=f"{_when(end)}に公開を終了します。" if scheduled else "",
-    )
+    _record(plan, PublicationEvent.Action.END_SCHEDULED if scheduled else PublicationEvent.Action.ENDED, user,
+            comment=f"{_when(end)}に公開を終了します。" if scheduled else "")
