@@ -19,10 +19,6 @@ def world():
     return make_world()
 
 
-def publication(client, plan, action):
-    return client.post(reverse("admin:plans_plan_publication", args=[plan.pk]), {"action": action})
-
-
 def test_the_data_migration_creates_both_groups_with_their_permissions():
     editor = Group.objects.get(name="編集者")
     publisher = Group.objects.get(name="公開責任者")
@@ -61,100 +57,6 @@ def test_deleting_a_staff_user_with_memberships_works(world):
     assert not StaffMembership.objects.filter(
         municipality=city_a.municipality, role="editor"
     ).exists()
-
-
-def test_editor_cannot_publish_by_button_or_action(client, world):
-    city_a, _ = world
-    client.force_login(city_a.editor)
-    assert publication(client, city_a.plan, "publish").status_code == 403
-    client.post(
-        reverse("admin:plans_plan_changelist"),
-        {"action": "publish_selected", "_selected_action": [city_a.plan.pk]},
-    )
-    city_a.plan.refresh_from_db()
-    assert city_a.plan.status == Plan.Status.DRAFT
-    page = client.get(reverse("admin:plans_plan_change", args=[city_a.plan.pk])).content.decode()
-    assert "この計画を公開する" not in page
-    assert "公開は公開責任者に依頼してください" in page
-    changelist = client.get(reverse("admin:plans_plan_changelist")).content.decode()
-    assert "publish_selected" not in changelist
-
-
-def test_editor_cannot_change_the_status_field(client, world):
-    city_a, _ = world
-    client.force_login(city_a.editor)
-    response = client.get(reverse("admin:plans_plan_change", args=[city_a.plan.pk]))
-    assert "status" not in response.context["adminform"].form.fields
-
-
-def test_publisher_publishes_and_unpublishes_with_the_buttons(client, world):
-    city_a, _ = world
-    client.force_login(city_a.publisher)
-    page = client.get(reverse("admin:plans_plan_change", args=[city_a.plan.pk])).content.decode()
-    assert "この計画を公開する" in page
-    before = timezone.now()
-    response = publication(client, city_a.plan, "publish")
-    assert response.status_code == 302
-    plan = Plan.objects.get(pk=city_a.plan.pk)
-    assert plan.status == Plan.Status.PUBLISHED and plan.published_at >= before
-    assert plan.history.first().history_user == city_a.publisher
-    page = client.get(response.url).content.decode()
-    assert "を公開しました" in page and "非公開（下書き）に戻す" in page
-    publication(client, plan, "unpublish")
-    plan.refresh_from_db()
-    assert plan.status == Plan.Status.DRAFT and plan.published_at is None
-    publication(client, plan, "archive")
-    plan.refresh_from_db()
-    assert plan.status == Plan.Status.ARCHIVED
-
-
-def test_publisher_of_a_cannot_publish_b(client, world):
-    city_a, city_b = world
-    client.force_login(city_a.publisher)
-    assert publication(client, city_b.plan, "publish").status_code == 404
-    client.post(
-        reverse("admin:plans_plan_changelist"),
-        {"action": "publish_selected", "_selected_action": [city_b.plan.pk]},
-    )
-    city_b.plan.refresh_from_db()
-    assert city_b.plan.status == Plan.Status.DRAFT
-
-
-def test_publisher_of_a_who_only_edits_b_cannot_publish_b(client, world):
-    city_a, city_b = world
-    StaffMembership.objects.create(
-        user=city_a.publisher, municipality=city_b.municipality, role="editor"
-    )
-    client.force_login(city_a.publisher)
-    assert publication(client, city_b.plan, "publish").status_code == 403
-    response = client.post(
-        reverse("admin:plans_plan_changelist"),
-        {"action": "publish_selected", "_selected_action": [city_a.plan.pk, city_b.plan.pk]},
-        follow=True,
-    )
-    statuses = dict(Plan.objects.values_list("municipality_id", "status"))
-    assert statuses == {city_a.municipality.pk: "published", city_b.municipality.pk: "draft"}
-    assert "公開責任者ではないため変更できませんでした" in response.content.decode()
-
-
-def test_publish_action_records_history_for_each_plan(admin_client, world):
-    city_a, city_b = world
-    admin_client.post(
-        reverse("admin:plans_plan_changelist"),
-        {"action": "publish_selected", "_selected_action": [city_a.plan.pk, city_b.plan.pk]},
-    )
-    for plan in Plan.objects.all():
-        assert plan.status == "published"
-        assert plan.history.first().status == "published"
-
-
-def test_publication_view_refuses_get(client, world):
-    city_a, _ = world
-    client.force_login(city_a.publisher)
-    assert (
-        client.get(reverse("admin:plans_plan_publication", args=[city_a.plan.pk])).status_code
-        == 405
-    )
 
 
 def test_the_plan_page_links_the_draft_preview_and_the_yearly_screen(client, world):
@@ -248,7 +150,7 @@ def test_only_a_publisher_of_the_plans_own_city_deletes_it(client, world):
     assert response.status_code == 302 and not Plan.objects.filter(pk=city_a.plan.pk).exists()
 
 
-def test_view_on_site_of_a_draft_plans_parts_opens_the_preview(client, world):
+def test_view_on_site_of_a_plans_parts_opens_the_preview_of_the_working_rows(client, world):
     city_a, _ = world
     client.force_login(city_a.editor)
     council_url = reverse("public:council", args=[city_a.council.pk])
@@ -256,11 +158,6 @@ def test_view_on_site_of_a_draft_plans_parts_opens_the_preview(client, world):
         reverse("admin:councils_council_change", args=[city_a.council.pk])
     ).content.decode()
     assert f'href="{council_url}?preview=1"' in page
-    Plan.objects.get(pk=city_a.plan.pk).publish()
-    page = client.get(
-        reverse("admin:councils_council_change", args=[city_a.council.pk])
-    ).content.decode()
-    assert f'href="{council_url}"' in page
 
 
 def test_a_single_city_editor_gets_the_city_preset_on_new_rows(client, world):

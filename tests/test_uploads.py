@@ -16,7 +16,7 @@ from PIL import Image
 
 from councils.models import Meeting, MeetingDocument
 from plans.files import SizeLimitedUploadHandler
-from tests.public_data import PDF_BYTES, attach_plan_document, build_plan, fill_meeting, municipality
+from tests.public_data import PDF_BYTES, attach_plan_document, build_plan, fill_meeting, municipality, publish
 from tests.staff_world import change_url, form_data, make_world
 
 pytestmark = pytest.mark.django_db
@@ -244,11 +244,13 @@ def published():
 
 def plan_document_response(client, plan, name, content):
     attach_plan_document(plan, name, content)
+    publish(plan)
     return client.get(reverse("public:plan_document", args=[plan.pk]))
 
 
 def meeting_document_response(client, document, name, content):
     document.file.save(name, ContentFile(content), save=True)
+    publish(document.meeting.council.plan)
     return client.get(reverse("public:meeting_document", args=[document.pk]))
 
 

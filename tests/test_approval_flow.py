@@ -1,0 +1,224 @@
+"""承認フロー as staff meet it: an editor's change waits for a publisher's approval, who approves it now or at a set
+time, or sends it back; everyone concerned is told by e-mail; and no other path publishes or unpublishes a plan."""
+
+import datetime
+
+import pytest
+import time_machine
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from plans.models import Plan
+from reoffense_portal.publishing.models import ApprovalRequest, PlanVersion, PublicationEvent
+from tests.public_data import publish
+from tests.staff_world import change_url, form_data, make_world
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    city_a, city_b = make_world()
+    for city in (city_a, city_b):
+        city.editor.email = f"{city.editor.username}@example.lg.jp"
+        city.editor.save()
+        city.publisher.email = f"{city.publisher.username}@example.lg.jp"
+        city.publisher.save()
+    return city_a, city_b
+
+
+@pytest.fixture(autouse=True)
+def _mail_at_once(monkeypatch):
+    """The flow sends mail once its transaction commits; the test's transaction never does, so send it at once."""
+    monkeypatch.setattr("django.db.transaction.on_commit", lambda func, using=None, robust=False: func())
+
+
+def submit(client, plan, comment="目的を改訂しました"):
+    return client.post(reverse("admin:plans_plan_submit", args=[plan.pk]), {"comment": comment}, follow=True)
+
+
+def decide(client, plan, **data):
+    return client.post(reverse("admin:plans_plan_decide", args=[plan.pk]), data, follow=True)
+
+
+def resident_sees(client, plan, text) -> bool:
+    client.logout()
+    response = client.get(f"/plans/{plan.pk}/")
+    return response.status_code == 200 and text in response.content.decode()
+
+
+def edit_purpose(client, plan, purpose):
+    data = form_data(client, plan)
+    data["purpose"] = purpose
+    response = client.post(change_url(plan), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+
+def test_an_editors_change_waits_for_approval_and_goes_live_when_approved(client, world):
+    city_a, _ = world
+    publish(city_a.plan)
+    client.force_login(city_a.editor)
+    edit_purpose(client, city_a.plan, "改訂した目的です。")
+    assert not resident_sees(client, city_a.plan, "改訂した目的です。")
+
+    client.force_login(city_a.editor)
+    page = client.get(change_url(city_a.plan)).content.decode()
+    assert "未公開の変更が1件あります。" in page and "公開中：" in page
+    changes = client.get(reverse("admin:plans_plan_changes", args=[city_a.plan.pk])).content.decode()
+    assert "計画の目的" in changes and "改訂した目的です。" in changes
+
+    page = submit(client, city_a.plan).content.decode()
+    assert "の承認を申請しました" in page and "公開責任者の承認をお待ちください。" in page
+    assert [message.to for message in mail.outbox] == [["publisher-a@example.lg.jp"]]
+    assert "承認待ち" in mail.outbox[0].subject and "目的を改訂しました" in mail.outbox[0].body
+    assert "approve-button" not in page  # an editor has no 承認 button
+
+    client.force_login(city_a.publisher)
+    index = client.get(reverse("admin:index")).content.decode()
+    assert "承認待ち" in index and city_a.plan.title in index and "目的を改訂しました" in index
+    page = decide(client, city_a.plan, decision="approve", reason="確認しました").content.decode()
+    assert "を承認し、公開しました。" in page
+    assert resident_sees(client, city_a.plan, "改訂した目的です。")
+    assert mail.outbox[-1].to == ["editor-a@example.lg.jp"] and "第2版として公開しました" in mail.outbox[-1].body
+
+    events = list(PublicationEvent.objects.filter(plan=city_a.plan).order_by("at", "pk"))
+    assert [(event.action, event.user) for event in events] == [
+        ("submitted", city_a.editor), ("approved", city_a.publisher)
+    ]
+    version = PlanVersion.objects.current(city_a.plan)
+    assert (version.number, version.summary, version.submitted_by, version.approved_by) == (
+        2, "目的を改訂しました", city_a.editor, city_a.publisher
+    )
+    client.logout()
+    assert "目的を改訂しました" in client.get(f"/plans/{city_a.plan.pk}/versions/").content.decode()
+
+
+def test_the_diff_lists_added_and_removed_rows(client, world):
+    city_a, _ = world
+    publish(city_a.plan)
+    city_a.challenge.delete()
+    city_a.plan.challenges.create(order=9, text="新しい課題です")
+    client.force_login(city_a.editor)
+    changes = client.get(reverse("admin:plans_plan_changes", args=[city_a.plan.pk])).content.decode()
+    assert "追加" in changes and "新しい課題です" in changes
+    assert "削除" in changes and city_a.challenge.text in changes
+
+
+def test_a_publisher_sends_a_request_back_with_a_reason(client, world):
+    city_a, _ = world
+    client.force_login(city_a.editor)
+    submit(client, city_a.plan)
+    client.force_login(city_a.publisher)
+    page = decide(client, city_a.plan, decision="send_back", reason="").content.decode()
+    assert "差戻しの理由を入力してください。" in page
+    assert ApprovalRequest.objects.get().state == "pending"
+    decide(client, city_a.plan, decision="send_back", reason="数値の出典を確認してください。")
+    request = ApprovalRequest.objects.get()
+    assert (request.state, request.decided_by, request.reason) == ("returned", city_a.publisher,
+                                                                  "数値の出典を確認してください。")
+    assert mail.outbox[-1].to == ["editor-a@example.lg.jp"] and "数値の出典を確認してください。" in mail.outbox[-1].body
+    assert not PlanVersion.objects.exists()
+    assert PublicationEvent.objects.filter(plan=city_a.plan, action="returned", user=city_a.publisher).exists()
+
+
+def test_a_publisher_approves_their_own_change_only_where_the_setting_allows(client, world, settings):
+    city_a, _ = world
+    client.force_login(city_a.publisher)
+    submit(client, city_a.plan, comment="初版の公開")
+    page = decide(client, city_a.plan, decision="approve").content.decode()
+    assert "自分で申請した変更は、他の公開責任者が承認します。" in page
+    assert not PlanVersion.objects.exists()
+    settings.PUBLISHING_SELF_APPROVAL = True
+    decide(client, city_a.plan, decision="approve")
+    assert PlanVersion.objects.live().filter(plan=city_a.plan).exists()
+
+
+def test_an_editor_cannot_approve_send_back_or_end_publication_by_a_crafted_post(client, world):
+    city_a, _ = world
+    publish(city_a.plan)
+    client.force_login(city_a.editor)
+    submit(client, city_a.plan)
+    assert "承認できるのは、この自治体の公開責任者だけです。" in decide(client, city_a.plan, decision="approve").content.decode()
+    decide(client, city_a.plan, decision="send_back", reason="x")
+    assert ApprovalRequest.objects.get().state == "pending"
+    client.post(reverse("admin:plans_plan_end_publication", args=[city_a.plan.pk]))
+    assert PlanVersion.objects.live().filter(plan=city_a.plan).count() == 1
+    assert PlanVersion.objects.count() == 1
+
+
+def test_staff_of_another_city_cannot_reach_the_flow(client, world):
+    city_a, city_b = world
+    client.force_login(city_a.publisher)
+    for name in ("submit", "decide", "end_publication", "changes"):
+        url = reverse(f"admin:plans_plan_{name}", args=[city_b.plan.pk])
+        response = client.get(url) if name == "changes" else client.post(url, {"comment": "x", "decision": "approve"})
+        assert response.status_code == 404, name
+    assert not ApprovalRequest.objects.exists() and not PlanVersion.objects.exists()
+
+
+def test_publication_is_scheduled_and_ended_at_set_times(client, world):
+    city_a, _ = world
+    start = timezone.make_aware(datetime.datetime(2027, 4, 1, 9, 0))
+    with time_machine.travel(start - datetime.timedelta(days=3), tick=False) as clock:
+        publish(city_a.plan)
+        client.force_login(city_a.editor)
+        edit_purpose(client, city_a.plan, "4月1日からの目的です。")
+        submit(client, city_a.plan, comment="令和9年度からの改訂")
+        client.force_login(city_a.publisher)
+        page = decide(client, city_a.plan, decision="approve", live_from="2027-04-01T09:00").content.decode()
+        assert "2027年4月1日 09:00に公開します。" in page and "公開予約：第2版を" in page
+        assert not resident_sees(client, city_a.plan, "4月1日からの目的です。")
+        clock.move_to(start)
+        assert resident_sees(client, city_a.plan, "4月1日からの目的です。")
+        client.force_login(city_a.publisher)
+        page = client.post(reverse("admin:plans_plan_end_publication", args=[city_a.plan.pk]),
+                           {"at": "2027-04-30T17:00"}, follow=True).content.decode()
+        assert "2027年4月30日 17:00に公開を終了します。" in page
+        clock.move_to(timezone.make_aware(datetime.datetime(2027, 4, 30, 17, 0)))
+        client.logout()
+        assert client.get(f"/plans/{city_a.plan.pk}/").status_code == 404
+
+
+def test_a_bad_schedule_gets_a_japanese_error(client, world):
+    city_a, _ = world
+    client.force_login(city_a.editor)
+    submit(client, city_a.plan)
+    client.force_login(city_a.publisher)
+    page = decide(client, city_a.plan, decision="approve", live_from="来年の4月").content.decode()
+    assert "日時「来年の4月」を読み取れません。" in page
+    assert not PlanVersion.objects.exists()
+
+
+def test_reverting_a_plan_in_its_history_never_changes_what_residents_read(client, world):
+    city_a, _ = world
+    client.force_login(city_a.publisher)
+    edit_purpose(client, city_a.plan, "公開した目的です。")
+    publish(city_a.plan)
+    client.force_login(city_a.editor)
+    edit_purpose(client, city_a.plan, "下書きの目的です。")
+    first = city_a.plan.history.order_by("history_id").first()
+    revert = reverse("admin:plans_plan_simple_history", args=[city_a.plan.pk, first.history_id])
+    data = form_data(client, city_a.plan)
+    client.post(revert, data)
+    assert resident_sees(client, city_a.plan, "公開した目的です。")
+    assert PlanVersion.objects.filter(plan=city_a.plan).count() == 1
+
+
+def test_the_plan_change_list_offers_no_bulk_publication(client, world):
+    city_a, _ = world
+    client.force_login(city_a.publisher)
+    changelist = client.get(reverse("admin:plans_plan_changelist")).content.decode()
+    assert "publish" not in changelist.split('name="action"')[-1].split("</select>")[0]
+    assert "未公開" in changelist
+
+
+def test_ending_publication_now_hides_the_plan_at_once(client, world):
+    city_a, _ = world
+    publish(city_a.plan)
+    client.force_login(city_a.publisher)
+    page = client.post(reverse("admin:plans_plan_end_publication", args=[city_a.plan.pk]), follow=True).content.decode()
+    assert "の公開を終了しました。" in page and "未公開" in page
+    client.logout()
+    assert client.get(f"/plans/{city_a.plan.pk}/").status_code == 404
+    assert Plan.objects.filter(pk=city_a.plan.pk).exists()  # the working rows stay for the next version
