@@ -222,3 +222,32 @@ def test_ending_publication_now_hides_the_plan_at_once(client, world):
     client.logout()
     assert client.get(f"/plans/{city_a.plan.pk}/").status_code == 404
     assert Plan.objects.filter(pk=city_a.plan.pk).exists()  # the working rows stay for the next version
+
+
+def test_cron_records_and_announces_a_scheduled_go_live_once(client, world, monkeypatch):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from reoffense_portal.summaries import typesetting
+
+    monkeypatch.setattr(typesetting, "render_pdf", lambda html, **kwargs: b"%PDF-1.7 typeset")
+    city_a, _ = world
+    start = timezone.make_aware(datetime.datetime(2027, 4, 1, 9, 0))
+    with time_machine.travel(start - datetime.timedelta(days=1), tick=False) as clock:
+        client.force_login(city_a.editor)
+        submit(client, city_a.plan, comment="令和9年度の計画")
+        client.force_login(city_a.publisher)
+        decide(client, city_a.plan, decision="approve", live_from="2027-04-01T09:00")
+        out = StringIO()
+        call_command("publish_scheduled", stdout=out)
+        assert "公開予約の時刻を過ぎた版はありません。" in out.getvalue()
+        clock.move_to(start + datetime.timedelta(minutes=5))
+        sent = len(mail.outbox)
+        call_command("publish_scheduled", stdout=out)
+        call_command("publish_scheduled", stdout=out)
+        assert out.getvalue().count("公開しました：") == 1
+        assert PublicationEvent.objects.filter(plan=city_a.plan, action="went_live").count() == 1
+        assert len(mail.outbox) == sent + 1 and mail.outbox[-1].to == ["editor-a@example.lg.jp"]
+        version = PlanVersion.objects.current(city_a.plan)
+        assert bytes(version.files.get(key="summary.pdf").content) == b"%PDF-1.7 typeset"

@@ -65,5 +65,47 @@ def imported_modules(app: str) -> set[str]:
 
 
 def test_dependencies_point_one_way():
-    assert not imported_modules("plans") & {"measures", "councils"}
-    assert "councils" not in imported_modules("measures")
+    assert not imported_modules("plans") & {"measures", "councils", "reoffense_portal"}
+    assert not imported_modules("measures") & {"councils", "reoffense_portal"}
+    assert "reoffense_portal" not in imported_modules("councils")
+
+
+LOOKUPS = {"get_field", "getattr", "prefetch_related", "select_related", "Prefetch", "filter", "values"}
+
+
+def relation_lookups(app: str) -> set[str]:
+    """Attribute names the app's code reads, and the strings it hands to model lookups (get_field, prefetches…)."""
+    import ast
+
+    names = set()
+    for path in (ROOT / app).rglob("*.py"):
+        if "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute):
+                names.add(node.attr)
+            elif isinstance(node, ast.Call):
+                function = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+                if function in LOOKUPS:
+                    names.update(arg.value.split("__")[0] for arg in node.args
+                                 if isinstance(arg, ast.Constant) and isinstance(arg.value, str))
+    return names
+
+
+def test_no_app_reaches_an_app_above_it_through_meta_lookups():
+    """The names of the relations from an upper app into a lower one (plans.Plan.priority_areas, …) never
+    appear in the lower app's code: no `_meta.get_field("councils").related_model` around the import rule."""
+    from django.apps import apps
+
+    order = ["plans", "measures", "councils"]
+    for lower_index, lower in enumerate(order):
+        reverse_names = {
+            field.remote_field.get_accessor_name()
+            for upper in order[lower_index + 1:]
+            for model in apps.get_app_config(upper).get_models()
+            for field in model._meta.get_fields()
+            if field.many_to_one or field.many_to_many
+            if getattr(field, "related_model", None) and field.related_model._meta.app_label == lower
+            and not field.auto_created and not field.remote_field.hidden
+        }
+        assert not reverse_names & relation_lookups(lower), lower

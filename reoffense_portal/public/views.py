@@ -12,7 +12,6 @@ publishing.preview, which renders the working rows for their own staff.
 
 import logging
 
-from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db.models import FileField
 from django.db.models.fields.files import FieldFile
@@ -27,11 +26,10 @@ from django.views.decorators.http import require_POST, require_safe
 from plans.feedback import FeedbackForm, is_local_path, over_rate_limit
 from plans.files import upload_response
 from plans.models import Municipality, Plan
-from reoffense_portal.publishing import preview
+from reoffense_portal.publishing import pdf, preview
 from reoffense_portal.publishing.models import PlanVersion, VersionFile, VersionMeeting, VersionPage
 from reoffense_portal.publishing.opendata import DATASETS, LICENSE
-from reoffense_portal.summaries import typesetting
-from reoffense_portal.summaries.documents import static_roots
+from reoffense_portal.summaries.typesetting import PdfRenderError
 
 logger = logging.getLogger(__name__)
 
@@ -172,18 +170,13 @@ def _stored_bytes(request, file: VersionFile, *, as_attachment: bool) -> HttpRes
 def plan_summary(request, pk):
     """The 概要版 PDF of the live version, typeset from its approved HTML on the first request, then stored."""
     file = _live_file(pk, "summary.pdf")
-    if file.content is None:
-        try:
-            file.content = typesetting.render_pdf(
-                file.source["html"], static_roots=static_roots(), charts=file.source["charts"],
-                timeout=settings.PDF_RENDER_TIMEOUT,
-            )
-        except typesetting.PdfRenderError as error:
-            logger.error("Public plan summary %s failed: %s", pk, error)
-            response = TemplateResponse(request, "pdf/unavailable.html", {"message": error.message}, status=503)
-            response["Retry-After"] = "60"
-            return response
-        VersionFile.objects.filter(pk=file.pk, content__isnull=True).update(content=file.content)
+    try:
+        pdf.typeset(file)
+    except PdfRenderError as error:
+        logger.error("Public plan summary %s failed: %s", pk, error)
+        response = TemplateResponse(request, "pdf/unavailable.html", {"message": error.message}, status=503)
+        response["Retry-After"] = "60"
+        return response
     return _stored_bytes(request, file, as_attachment=False)
 
 

@@ -64,7 +64,7 @@ def _admin_url(plan: Plan) -> str:
 def _record(plan: Plan, action: str, user, *, version=None, comment: str = "") -> None:
     """The step in the plan's publication record and, as one line, in the staff log."""
     PublicationEvent.objects.create(plan=plan, action=action, user=user, version=version, comment=comment)
-    log_staff_action(user, action, plan, municipality=plan.municipality_id,
+    log_staff_action(user or "scheduler", action, plan, municipality=plan.municipality_id,
                      **({"version": version.number} if version else {}))
 
 
@@ -163,3 +163,26 @@ def end_publication(plan: Plan, user, *, at=None) -> None:
     scheduled = end > now
     _record(plan, PublicationEvent.Action.END_SCHEDULED if scheduled else PublicationEvent.Action.ENDED, user,
             comment=f"{_when(end)}に公開を終了します。" if scheduled else "")
+
+
+def record_scheduled_go_lives(now=None) -> list[PlanVersion]:
+    """Versions scheduled earlier that are live by now: recorded once, their submitter told, their PDF typeset."""
+    from .pdf import ensure_summary_pdf
+
+    now = now or timezone.now()
+    due = (
+        PlanVersion.objects.live(now).filter(events__action=PublicationEvent.Action.SCHEDULED)
+        .exclude(events__action=PublicationEvent.Action.WENT_LIVE)
+        .select_related("plan", "submitted_by").distinct()
+    )
+    done = []
+    for version in due:
+        with transaction.atomic():
+            _record(version.plan, PublicationEvent.Action.WENT_LIVE, None, version=version,
+                    comment=f"第{version.number}版を予約どおり{_when(version.live_from)}に公開しました。")
+        _notify([version.submitted_by], f"公開されました：{version.plan}",
+                f"「{version.plan}」の第{version.number}版を、予約どおり{_when(version.live_from)}に公開しました。\n"
+                f"{_admin_url(version.plan)}\n")
+        ensure_summary_pdf(version)
+        done.append(version)
+    return done
