@@ -30,9 +30,19 @@ def test_deploy_check_is_clean_with_production_variables():
         DEBUG="0",
         SECRET_KEY="k8Zq2v9Lr4Xw7Tn1Bc6Hy3Jm5Pd0Fg8Sa2Ue4Wi7Oq9Rt1Yz3Xc5Vb7Nm9Lk",
         ALLOWED_HOSTS="saihan.example.lg.jp",
+        REDIS_URL="redis://127.0.0.1:6379/0",
     )
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_deploy_check_warns_that_a_per_process_cache_splits_the_survey_rate_limit():
+    result = manage(
+        "check", "--deploy", DEBUG="0", ALLOWED_HOSTS="saihan.example.lg.jp", REDIS_URL="",
+        SECRET_KEY="k8Zq2v9Lr4Xw7Tn1Bc6Hy3Jm5Pd0Fg8Sa2Ue4Wi7Oq9Rt1Yz3Xc5Vb7Nm9Lk",
+    )
+    assert "portal.W001" in result.stderr + result.stdout
+    assert "REDIS_URL" in result.stderr + result.stdout
 
 
 def test_deploy_check_flags_the_development_key():

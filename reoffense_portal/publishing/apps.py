@@ -7,3 +7,6 @@ class PublishingConfig(AppConfig):
     name = "reoffense_portal.publishing"
     label = "publishing"
     verbose_name = "承認・公開"
+
+    def ready(self):
+        from . import checks  # noqa: F401  (registers the deploy checks)

@@ -10,7 +10,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from councils.models import Meeting
 from plans.models import Plan
-from tests.public_data import attach_plan_document, fill_meeting
+from tests.public_data import attach_plan_document, fill_meeting, publish
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,8 +22,10 @@ AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa"]}, "res
 @pytest.fixture
 def public_site(seeded):
     """The seeded cities, with the attachments and meeting records the seeds only mention."""
-    attach_plan_document(Plan.objects.get(pk=1001), name="dai2ji_keikaku.pdf")
+    plan = Plan.objects.get(pk=1001)
+    attach_plan_document(plan, name="dai2ji_keikaku.pdf")
     fill_meeting(Meeting.objects.get(pk=1024))
+    publish(plan, summary="計画本文と会議の記録を掲載しました")
 
 
 PAGES = {
@@ -35,6 +37,8 @@ PAGES = {
     "meeting": "/meetings/1024/",
     "accessibility": "/accessibility/",
     "feedback-thanks": "/feedback/thanks/?page=/plans/1001/",
+    "revision-history": "/plans/1001/versions/",
+    "earlier-version": "/plans/1001/versions/1/",
     "not-found": "/plans/999999/",
 }
 

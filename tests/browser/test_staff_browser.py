@@ -19,8 +19,7 @@ NEW_TITLE = "就労に向けた相談・支援等の充実（ハローワーク�
 @pytest.fixture
 def kumamoto(seeded, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    plan = Plan.objects.get(pk=KUMAMOTO_PLAN)
-    plan.unpublish()  # the city prepares this edition as a draft residents cannot see yet
+    plan = Plan.objects.get(pk=KUMAMOTO_PLAN)  # published: residents read its approved version
     editor = make_user("kumamoto-editor", password=PASSWORD)
     StaffMembership.objects.create(user=editor, municipality=plan.municipality, role="editor")
     publisher = make_user("kumamoto-publisher", password=PASSWORD)
@@ -36,7 +35,7 @@ def log_in(page, username):
     expect(page.locator("#user-tools")).to_contain_text(username)
 
 
-def test_kumamoto_editor_records_the_year_and_publisher_publishes(
+def test_kumamoto_editor_records_the_year_submits_it_and_the_publisher_approves(
     page, browser, live_server, kumamoto
 ):
     plan = kumamoto
@@ -57,7 +56,7 @@ def test_kumamoto_editor_records_the_year_and_publisher_publishes(
     expect(page.locator(".messagelist")).to_contain_text("変更しました")
     assert Measure.objects.get(pk=MEASURE).title == NEW_TITLE
 
-    # The draft's preview shows the change, marked as 案.
+    # The preview shows the change, marked as 案.
     page.goto(reverse("admin:plans_plan_change", args=[plan.pk]))
     preview_href = page.locator("#plan-preview-link").get_attribute("href")
     page.goto(preview_href)
@@ -92,19 +91,25 @@ def test_kumamoto_editor_records_the_year_and_publisher_publishes(
     assert saved == {program.pk: status for program, status in zip(programs, statuses, strict=True)}
     assert IndicatorValue.objects.get(indicator_id=2001, year=fiscal_year).value == 468
 
-    # An editor has no publish button; residents still see nothing.
-    page.goto(reverse("admin:plans_plan_change", args=[plan.pk]))
-    expect(page.locator("#plan-publish-button")).to_have_count(0)
+    # Residents still read the approved version; the editor submits the changes for approval.
     resident = browser.new_context(base_url=live_server.url, locale="ja-JP").new_page()
-    assert resident.goto(reverse("public:plan", args=[plan.pk])).status == 404
+    assert resident.goto(reverse("public:plan", args=[plan.pk])).status == 200
+    expect(resident.locator("body")).not_to_contain_text(NEW_TITLE)
+    page.goto(reverse("admin:plans_plan_change", args=[plan.pk]))
+    expect(page.locator("#unpublished-changes")).to_contain_text("未公開の変更が")
+    expect(page.locator("#approve-button")).to_have_count(0)
+    page.fill("#id_comment", "令和7年度の進捗と施策名の変更を公開")
+    page.click("#submit-button")
+    expect(page.locator(".messagelist")).to_contain_text("の承認を申請しました")
 
-    # The publisher publishes it.
+    # The publisher finds it on the admin index and approves it.
     page.context.clear_cookies()
     log_in(page, "kumamoto-publisher")
-    page.goto(reverse("admin:plans_plan_change", args=[plan.pk]))
-    page.click("#plan-publish-button")
-    expect(page.locator(".messagelist")).to_contain_text("を公開しました")
-    assert Plan.objects.get(pk=plan.pk).status == Plan.Status.PUBLISHED
+    expect(page.locator("#awaiting-approval")).to_contain_text("令和7年度の進捗と施策名の変更を公開")
+    page.click(f"#awaiting-approval a[href*='/plans/plan/{plan.pk}/']")
+    page.click("#approve-button")
+    expect(page.locator(".messagelist")).to_contain_text("を承認し、公開しました。")
+    expect(page.locator("#publication-state")).to_contain_text("公開中：第2版")
 
     # Residents now see the changed measure on the public page.
     response = resident.goto(reverse("public:plan", args=[plan.pk]))
