@@ -24,6 +24,7 @@ from plans.audit import log_staff_action
 from plans.models import Indicator, IndicatorValue, Plan
 
 from .models import Program, ProgramProgress
+from .tree import plan_tree, programs_of
 
 EMPTY_STATUS = [("", "（未入力）")]
 
@@ -227,25 +228,12 @@ class ProgressEntry:
             )
         data = request.POST if request.method == "POST" else None
 
-        programs = list(
-            Program.objects.of_plan(plan)
-            .select_related("measure__area")
-            .prefetch_related(
-                "departments",
-                Prefetch(
-                    "progress",
-                    queryset=ProgramProgress.objects.filter(
-                        fiscal_year__in=[fiscal_year, fiscal_year - 1]
-                    ),
-                    to_attr="nearby_progress",
-                ),
-            )
-            .order_by("measure__area__number", "measure__number", "order", "pk")
-        )
+        tree = plan_tree(plan, progress_years=[fiscal_year, fiscal_year - 1])
+        programs = programs_of(tree)
         recorded = [
             p
             for program in programs
-            for p in program.nearby_progress
+            for p in program.progress_list
             if p.fiscal_year == fiscal_year
         ]
         versions = (
@@ -253,7 +241,7 @@ class ProgressEntry:
         )
         program_forms = {}
         for program in programs:
-            by_year = {progress.fiscal_year: progress for progress in program.nearby_progress}
+            by_year = {progress.fiscal_year: progress for progress in program.progress_list}
             instance = by_year.get(fiscal_year) or ProgramProgress(
                 program=program, fiscal_year=fiscal_year
             )
@@ -319,15 +307,13 @@ class ProgressEntry:
                     "何も保存していません。",
                 )
 
-        areas = []
-        for program in programs:
-            area, measure = program.measure.area, program.measure
-            if not areas or areas[-1]["area"] != area:
-                areas.append({"area": area, "measures": []})
-            measures = areas[-1]["measures"]
-            if not measures or measures[-1]["measure"] != measure:
-                measures.append({"measure": measure, "rows": []})
-            measures[-1]["rows"].append((program, program_forms[program.pk]))
+        areas = [
+            {"area": area, "measures": [
+                {"measure": measure, "rows": [(program, program_forms[program.pk]) for program in measure.program_list]}
+                for measure in area.measure_list if measure.program_list
+            ]}
+            for area in tree if any(measure.program_list for measure in area.measure_list)
+        ]
         rates = Program.objects.of_plan(plan).implementation_rates_by_area(fiscal_year)
         for group in areas:
             group["rate"] = rates.get(group["area"].pk)
