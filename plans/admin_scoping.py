@@ -20,6 +20,8 @@ each form carries the id of the object's latest history row
 object after the form was opened.
 """
 
+import re
+
 from django import forms, http
 from django.contrib import admin
 from django.contrib.admin.utils import (
@@ -132,7 +134,7 @@ def stale_save_error(obj, seen_version: str) -> ValidationError | None:
         who = "他の職員"
     when = timezone.localtime(newest.history_date).strftime("%H時%M分") if newest else ""
     changed = ""
-    seen = history.filter(history_id=seen_version).first() if seen_version.isdigit() else None
+    seen = history.filter(history_id=seen_version).first() if seen_version.isascii() and seen_version.isdigit() else None
     if newest and seen:
         delta = newest.diff_against(seen)
         names = [
@@ -242,7 +244,15 @@ class ScopedModelForm(forms.ModelForm):
 # --- list filters ------------------------------------------------------------------------------
 
 
-class FiscalYearFilter(admin.SimpleListFilter):
+class YearListFilter(admin.SimpleListFilter):
+    """A filter by year: a parameter that is no year from 1900 to 2099 (“²”, 10**400) is ignored, like no filter."""
+
+    def year(self) -> int | None:
+        value = self.value()
+        return int(value) if value and re.fullmatch(r"(19|20)[0-9]{2}", value) else None
+
+
+class FiscalYearFilter(YearListFilter):
     """年度 as 「令和6年度（2024年度）」, newest first, only years present in the user's rows."""
 
     title = "年度"
@@ -261,9 +271,8 @@ class FiscalYearFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        if self.value() and self.value().isdigit():
-            return queryset.filter(**{self.field_name: int(self.value())})
-        return queryset
+        year = self.year()
+        return queryset if year is None else queryset.filter(**{self.field_name: year})
 
 
 # --- admin mixins ------------------------------------------------------------------------------

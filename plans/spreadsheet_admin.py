@@ -16,7 +16,9 @@ declared on the models and granted to the staff groups by plans/roles.py.
 
 A file larger than IMPORT_MAX_MB is refused by the form, before it is stored
 or read; plans.spreadsheets refuses the rest of what is too big (rows, an
-XLSX's expanded size) before parsing rows.
+XLSX's expanded size) before parsing rows. Filter parameters that the change
+list cannot apply are dropped from an export page as the change list drops
+them, never a server error.
 """
 
 import logging
@@ -24,6 +26,7 @@ import logging
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
@@ -106,6 +109,21 @@ class SpreadsheetAdminMixin(ImportExportMixin):
     def get_export_queryset(self, request):
         queryset = super().get_export_queryset(request)
         return queryset.filter(pk__in=self.model._default_manager.for_user(request.user).values("pk"))
+
+    def export_action(self, request):
+        """The export page applies the change list's filters; ones it cannot apply are dropped, as the change list does.
+
+        (A lookup on a field this model lacks, e.g. municipality__code__exact
+        on meetings, or a value of the wrong type.)
+        """
+        try:
+            return super().export_action(request)
+        except IncorrectLookupParameters as e:
+            logger.warning("Export filters of %s refused: %s", request.get_full_path(), e)
+            messages.warning(
+                request, "URLの絞り込みの条件を読み取れなかったため、条件を外しました。書き出す範囲を確かめてください。"
+            )
+            return HttpResponseRedirect(request.path)
 
     def get_export_filename(self, request, queryset, file_format):
         return f"{self.model.__name__}-{localdate():%Y-%m-%d}.{file_format.get_extension()}"

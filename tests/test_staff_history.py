@@ -182,3 +182,12 @@ def test_a_fixture_row_without_history_is_still_protected(client, world):
     response = client.post(change_url(city_a.challenge), {**stale, "text": "私の文"})
     assert response.status_code == 200
     assert "上書きせずに保存を中止しました" in response.content.decode()
+
+
+def test_a_crafted_form_version_is_refused_as_stale_not_a_server_error(client, world):
+    city_a, _ = world
+    client.force_login(city_a.editor)
+    crafted = {**form_data(client, city_a.measure), "title": "私が直した施策名", "edit_version": "²"}
+    response = client.post(change_url(city_a.measure), crafted)
+    assert response.status_code == 200
+    assert "上書きせずに保存を中止しました" in response.content.decode()
