@@ -43,6 +43,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import eras
 from .scoping import municipality_path
+from .text import PlainTextFormMixin
 
 VERSION_FIELD = "edit_version"
 
@@ -154,8 +155,8 @@ def stale_save_error(obj, seen_version: str) -> ValidationError | None:
 # --- forms ---------------------------------------------------------------------------------------
 
 
-class ScopedModelForm(forms.ModelForm):
-    """Every staff form: version check and no references across municipalities."""
+class ScopedModelForm(PlainTextFormMixin, forms.ModelForm):
+    """Every staff form: plain text, version check and no references across municipalities."""
 
     edit_version = VersionField(label="版")
 

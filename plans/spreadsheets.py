@@ -46,6 +46,7 @@ from import_export.formats import base_formats
 from import_export.results import Error, Result, RowResult
 
 from . import eras
+from .text import plain_text
 
 # --------------------------------------------------------------------------
 # Limits and errors
@@ -96,9 +97,6 @@ def restore(value):
 
 # --------------------------------------------------------------------------
 # Reading files
-
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
 
 def decode_csv_bytes(data: bytes) -> str:
     """UTF-8 (with or without BOM), else CP932 — the two encodings Excel writes."""
@@ -628,8 +626,7 @@ def clean_text(value) -> str:
         value = value.date()
     if isinstance(value, datetime.date):
         value = value.isoformat()
-    text = CONTROL_CHARACTERS.sub("", str(value).replace("\r\n", "\n").replace("\r", "\n"))
-    return text.strip()
+    return plain_text(str(value)).strip()
 
 
 # --------------------------------------------------------------------------
