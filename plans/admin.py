@@ -17,6 +17,7 @@ from .admin_scoping import (
     StaffHistoryAdmin,
     StaffLogMixin,
     StaffTabularInline,
+    YearListFilter,
 )
 from .models import (
     Challenge,
@@ -35,7 +36,7 @@ from .resources import IndicatorValueResource, OrganizationResource
 from .spreadsheet_admin import SpreadsheetAdminMixin
 
 
-class PlanFiscalYearFilter(admin.SimpleListFilter):
+class PlanFiscalYearFilter(YearListFilter):
     """Plans whose period includes a fiscal year, labelled 「令和6年度（2024年度）」."""
 
     title = "計画期間に含む年度"
@@ -50,14 +51,13 @@ class PlanFiscalYearFilter(admin.SimpleListFilter):
         return [(year, eras.fiscal_year_full_label(year)) for year in sorted(years, reverse=True)]
 
     def queryset(self, request, queryset):
-        value = self.value()
-        if value and value.isdigit():
-            fiscal_year = int(value)
-            return queryset.filter(
-                period_start__lte=datetime.date(fiscal_year + 1, 3, 31),
-                period_end__gte=datetime.date(fiscal_year, 4, 1),
-            )
-        return queryset
+        fiscal_year = self.year()
+        if fiscal_year is None:
+            return queryset
+        return queryset.filter(
+            period_start__lte=datetime.date(fiscal_year + 1, 3, 31),
+            period_end__gte=datetime.date(fiscal_year, 4, 1),
+        )
 
 
 # --- municipalities and people ------------------------------------------------------------------
@@ -306,7 +306,7 @@ class IndicatorAdmin(StaffHistoryAdmin):
         return indicator.progress_text()
 
 
-class IndicatorYearFilter(admin.SimpleListFilter):
+class IndicatorYearFilter(YearListFilter):
     title = "年（年度）"
     parameter_name = "year"
 
@@ -319,8 +319,8 @@ class IndicatorYearFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        value = self.value()
-        return queryset.filter(year=int(value)) if value and value.isdigit() else queryset
+        year = self.year()
+        return queryset if year is None else queryset.filter(year=year)
 
 
 @admin.register(IndicatorValue)

@@ -25,6 +25,7 @@ value under each field in conflict; only ticking
 「他の人の変更を確認し、自分の入力で上書きする」 lets the next save overwrite.
 """
 
+import re
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -49,6 +50,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import audit, eras
 from .scoping import municipality_path
+from .text import PlainTextFormMixin
 
 VERSION_FIELD = "edit_version"
 # After a refused save: the version whose changes the user was shown, and the page's checkbox
@@ -179,7 +181,7 @@ class SaveConflict:
         version = latest_history_id(obj)
         if version == (seen_version or ""):
             return None
-        seen_id = int(seen_version) if seen_version.isdigit() else None
+        seen_id = int(seen_version) if re.fullmatch(r"[0-9]{1,18}", seen_version or "") else None
         rows = list(
             type(obj)
             .history.filter(**{obj._meta.pk.attname: obj.pk, "history_id__gte": seen_id or 0})
@@ -232,8 +234,8 @@ def has_save_conflict(forms_) -> bool:
 # --- forms ---------------------------------------------------------------------------------------
 
 
-class ScopedModelForm(forms.ModelForm):
-    """Every staff form: version check and no references across municipalities."""
+class ScopedModelForm(PlainTextFormMixin, forms.ModelForm):
+    """Every staff form: plain text, version check and no references across municipalities."""
 
     edit_version = VersionField(label="版")
     overwrite_version = VersionField(label="上書きを確認した版")
@@ -337,7 +339,15 @@ class ScopedModelForm(forms.ModelForm):
 # --- list filters ------------------------------------------------------------------------------
 
 
-class FiscalYearFilter(admin.SimpleListFilter):
+class YearListFilter(admin.SimpleListFilter):
+    """A filter by year: a parameter that is no year from 1900 to 2099 (“²”, 10**400) is ignored, like no filter."""
+
+    def year(self) -> int | None:
+        value = self.value()
+        return int(value) if value and re.fullmatch(r"(19|20)[0-9]{2}", value) else None
+
+
+class FiscalYearFilter(YearListFilter):
     """年度 as 「令和6年度（2024年度）」, newest first, only years present in the user's rows."""
 
     title = "年度"
@@ -356,9 +366,8 @@ class FiscalYearFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        if self.value() and self.value().isdigit():
-            return queryset.filter(**{self.field_name: int(self.value())})
-        return queryset
+        year = self.year()
+        return queryset if year is None else queryset.filter(**{self.field_name: year})
 
 
 # --- admin mixins ------------------------------------------------------------------------------

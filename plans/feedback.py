@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from .models import Feedback, Municipality, Plan
+from .text import PlainTextFormMixin
 
 RATE_LIMIT = 5  # submissions …
 RATE_WINDOW = 10 * 60  # … per client address in ten minutes
@@ -43,7 +44,7 @@ def is_local_path(path: str) -> bool:
     return path.startswith("/") and url_has_allowed_host_and_scheme(path, allowed_hosts=None)
 
 
-class FeedbackForm(forms.ModelForm):
+class FeedbackForm(PlainTextFormMixin, forms.ModelForm):
     municipality = forms.ModelChoiceField(
         queryset=Municipality.objects.all(),
         to_field_name="code",

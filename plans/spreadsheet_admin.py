@@ -13,26 +13,51 @@ user; exports of the user's municipalities only; blank templates with an
 example row; and the permissions `import_<model>` / `export_<model>`
 (settings IMPORT_EXPORT_IMPORT_PERMISSION_CODE / EXPORT_PERMISSION_CODE),
 declared on the models and granted to the staff groups by plans/roles.py.
+
+A file larger than IMPORT_MAX_MB is refused by the form, before it is stored
+or read; plans.spreadsheets refuses the rest of what is too big (rows, an
+XLSX's expanded size) before parsing rows. Filter parameters that the change
+list cannot apply are dropped from an export page as the change list drops
+them, never a server error.
 """
 
+import logging
+
+from django import forms
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.http import content_disposition_header
 from django.utils.timezone import localdate
 from import_export.admin import ImportExportMixin
-from import_export.forms import ExportForm
+from import_export.forms import ExportForm, ImportForm
 from import_export.signals import post_import
 
 from .audit import log_staff_action
-from .spreadsheets import FORMATS, ImportFileError
+from .spreadsheets import FORMATS, ImportFileError, check_file_size
+
+logger = logging.getLogger(__name__)
 
 FORMAT_BY_EXTENSION = {fmt().get_extension(): fmt for fmt in FORMATS}
 
 
+class SpreadsheetImportForm(ImportForm):
+    def clean_import_file(self):
+        upload = self.cleaned_data["import_file"]
+        try:
+            check_file_size(upload.size)
+        except ImportFileError as e:
+            logger.warning("Import of %r refused: %s", upload.name, e)
+            raise forms.ValidationError(str(e)) from None
+        return upload
+
+
 class SpreadsheetAdminMixin(ImportExportMixin):
     import_template_name = "admin/import_export/portal_import.html"
+    import_form_class = SpreadsheetImportForm
     # Every column, always: an export is a file that import reads back.
     export_form_class = ExportForm
     import_error_display = ("message",)
@@ -96,15 +121,33 @@ class SpreadsheetAdminMixin(ImportExportMixin):
         totals = {f"rows_{kind}": result.totals[kind] for kind in ("new", "update", "delete", "skip")}
         log_staff_action(request.user, action, model=self.model._meta.label_lower, **totals)
 
+    def export_action(self, request):
+        """The export page applies the change list's filters; ones it cannot apply are dropped, as the change list does.
+
+        (A lookup on a field this model lacks, e.g. municipality__code__exact
+        on meetings, or a value of the wrong type.)
+        """
+        try:
+            return super().export_action(request)
+        except IncorrectLookupParameters as e:
+            logger.warning("Export filters of %s refused: %s", request.get_full_path(), e)
+            messages.warning(
+                request, "URLの絞り込みの条件を読み取れなかったため、条件を外しました。書き出す範囲を確かめてください。"
+            )
+            return HttpResponseRedirect(request.path)
+
     def get_export_filename(self, request, queryset, file_format):
         return f"{self.model.__name__}-{localdate():%Y-%m-%d}.{file_format.get_extension()}"
 
     # -- reading problems in Japanese ------------------------------------------
 
     def add_data_read_fail_error_to_form(self, form, e):
+        name = form.cleaned_data["import_file"].name
         if isinstance(e, ImportFileError):
+            logger.warning("Import of %r refused: %s", name, e)
             form.add_error("import_file", str(e))
         else:
+            logger.warning("Import of %r unreadable", name, exc_info=e)
             form.add_error("import_file", "ファイルを読み取れません。CSV（UTF-8またはShift_JIS）かExcel（.xlsx）のファイルを選んでください。")
 
     def import_url(self):
@@ -163,6 +206,8 @@ class SpreadsheetAdminMixin(ImportExportMixin):
 
     def get_import_context_data(self, **kwargs):
         context = super().get_import_context_data(**kwargs)
+        context["import_max_mb"] = settings.IMPORT_MAX_MB
+        context["import_max_rows"] = settings.IMPORT_MAX_ROWS
         info = self.get_model_info()
         context["spreadsheet_templates"] = [
             {

@@ -12,6 +12,13 @@ Cells are parsed the way people type them in Excel (「令和6年度」「R6年�
 Japanese message naming the row and the column, and one bad row means that
 nothing at all is written.
 
+Limits, each refused with a Japanese message naming it, before rows are
+parsed where the file can tell: IMPORT_MAX_MB per file; for an XLSX, what
+its zip directory says it expands to (XLSX_MAX_EXPANDED_MB, XLSX_MAX_RATIO)
+and the rows its first sheet declares; IMPORT_MAX_ROWS rows below the first
+line, counted as rows are read one at a time, so that a file without a
+declared size never costs more than the largest one accepted.
+
 Export safety: a text cell starting with = + - @ tab or CR could run as a
 formula when the file is opened. CSV text cells get a leading apostrophe
 (which the CSV reader removes again, so the round trip is exact); XLSX
@@ -26,9 +33,11 @@ import datetime
 import io
 import re
 import unicodedata
+import zipfile
 from decimal import Decimal, InvalidOperation
 
 import tablib
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Model
 from import_export import resources, widgets
@@ -37,13 +46,17 @@ from import_export.formats import base_formats
 from import_export.results import Error, Result, RowResult
 
 from . import eras
+from .text import plain_text
 
 # --------------------------------------------------------------------------
-# Errors
+# Limits and errors
 
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-MAX_ROWS = 50_000
+MB = 1024 * 1024
 MAX_COLUMNS = 100
+# An XLSX file is a zip of XML files. What it would expand to is checked from the zip's directory
+# before anything is inflated (Python's zipfile never inflates a member beyond its declared size).
+XLSX_MAX_EXPANDED_MB = 100  # the export's sheet of 100,000 progress rows expands to about 60 MB
+XLSX_MAX_RATIO = 100  # a sheet's XML compresses 5 to 20 times; a zip bomb thousands of times
 
 
 class ImportFileError(ValueError):
@@ -85,9 +98,6 @@ def restore(value):
 # --------------------------------------------------------------------------
 # Reading files
 
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
 def decode_csv_bytes(data: bytes) -> str:
     """UTF-8 (with or without BOM), else CP932 — the two encodings Excel writes."""
     if data.startswith(b"\xef\xbb\xbf"):
@@ -116,18 +126,44 @@ def _blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def check_file_size(size: int) -> None:
+    """Refuse a file larger than IMPORT_MAX_MB, before it is read."""
+    limit = settings.IMPORT_MAX_MB
+    if size > limit * MB:
+        raise ImportFileError(
+            f"ファイルが大きすぎます（{size / MB:,.1f}MB）。取り込めるファイルは{limit}MBまでです。ファイルを分けてください。"
+        )
+
+
+def too_many_rows(last_line: int | None = None) -> ImportFileError:
+    """The refusal of a sheet longer than IMPORT_MAX_ROWS rows below its first line."""
+    found = f"シートが{last_line:,}行目まであります。" if last_line else ""
+    return ImportFileError(
+        f"行が多すぎます。{found}1回に取り込めるのは{settings.IMPORT_MAX_ROWS:,}行まで"
+        "（1行目の見出しを除く。空の行も数えます）です。ファイルを分けてください。"
+    )
+
+
+def _numbered(rows):
+    """(line, cells) from line 1 on, refusing the line after the last one IMPORT_MAX_ROWS allows."""
+    last_line = settings.IMPORT_MAX_ROWS + 1
+    for line, cells in enumerate(rows, 1):
+        if line > last_line:
+            raise too_many_rows()
+        yield line, cells
+
+
 def _build_dataset(rows) -> tablib.Dataset:
-    """A dataset from raw rows: header first; blank rows dropped, their line numbers kept.
+    """A dataset from raw rows, read one at a time: header first; blank rows dropped, their line numbers kept.
 
     `dataset.line_numbers[i]` is the spreadsheet row (header = 1) of data row i,
     so that messages name the row staff see in Excel.
     """
-    rows = iter(rows)
+    numbered = _numbered(rows)
     header = None
-    for line, cells in enumerate(rows, 1):
+    for _line, cells in numbered:
         if not all(_blank(c) for c in cells):
             header = list(cells)
-            header_line = line
             break
     if header is None:
         raise ImportFileError("ファイルが空です。1行目に見出し、2行目から内容を入力してください。")
@@ -139,7 +175,7 @@ def _build_dataset(rows) -> tablib.Dataset:
     width = len(headers)
     dataset = tablib.Dataset(headers=headers)
     dataset.line_numbers = []
-    for line, cells in enumerate(rows, header_line + 1):
+    for line, cells in numbered:
         cells = list(cells)
         if all(_blank(c) for c in cells):
             continue
@@ -149,8 +185,6 @@ def _build_dataset(rows) -> tablib.Dataset:
         cells = (cells + [None] * width)[:width]
         dataset.append(cells)
         dataset.line_numbers.append(line)
-        if len(dataset.line_numbers) > MAX_ROWS:
-            raise ImportFileError(f"行が多すぎます（{MAX_ROWS:,}行まで）。ファイルを分けてください。")
     if not dataset.line_numbers:
         raise ImportFileError("見出しの下に内容の行がありません。2行目から入力してください。")
     return dataset
@@ -160,25 +194,60 @@ def read_csv(data: bytes) -> tablib.Dataset:
     text = decode_csv_bytes(data)
     if "\x00" in text:
         raise ImportFileError("CSVファイルとして読めません（文字でないデータが含まれています）。")
+    rows = ([restore(c) for c in row] for row in csv.reader(io.StringIO(text, newline="")))
     try:
-        rows = [[restore(c) for c in row] for row in csv.reader(io.StringIO(text, newline=""))]
+        return _build_dataset(rows)
     except csv.Error as e:
+        if "field larger than field limit" in str(e):
+            raise ImportFileError(f"長すぎるセルがあります（1つのセルは{csv.field_size_limit():,}文字まで）。") from e
         raise ImportFileError(f"CSVファイルとして読めません（{e}）。") from e
-    return _build_dataset(rows)
+
+
+XLSX_UNREADABLE = "Excelファイル（.xlsx）として読めません。Excelで保存した.xlsxファイルか、壊れていないかを確認してください。"
+
+
+def check_xlsx_archive(data: bytes) -> None:
+    """Refuse, from the zip's directory alone, a zip that is no workbook or that would expand too far."""
+    try:
+        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except Exception as e:  # zipfile raises many kinds of errors on damaged archives
+        raise ImportFileError(XLSX_UNREADABLE) from e
+    if "[Content_Types].xml" not in {member.filename for member in members}:
+        raise ImportFileError(
+            "ZIPファイルですが、Excelファイル（.xlsx）ではありません。Excelで「Excelブック（.xlsx）」として保存したファイルを選んでください。"
+        )
+    expanded = sum(member.file_size for member in members)
+    if expanded > XLSX_MAX_EXPANDED_MB * MB:
+        raise ImportFileError(
+            f"Excelファイルの中身が大きすぎます（展開すると{expanded / MB:,.0f}MB）。"
+            f"取り込めるのは展開して{XLSX_MAX_EXPANDED_MB}MBまでのファイルです。ファイルを分けてください。"
+        )
+    for member in members:
+        if member.file_size > MB and member.file_size > XLSX_MAX_RATIO * member.compress_size:
+            raise ImportFileError(
+                f"Excelファイルの圧縮のされ方が異常です（展開すると{member.file_size // max(member.compress_size, 1):,}倍。"
+                f"{XLSX_MAX_RATIO}倍までです）。Excelで開いて「Excelブック（.xlsx）」として保存し直してください。"
+            )
 
 
 def read_xlsx(data: bytes) -> tablib.Dataset:
-    import zipfile
-
+    """The first sheet, after the archive's checks and the sheet's declared size: no row is parsed before."""
     import openpyxl
 
+    check_xlsx_archive(data)
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, IndexError) as e:
-        raise ImportFileError("Excelファイル（.xlsx）として読めません。ファイルが壊れていないか確認してください。") from e
+    except Exception as e:  # openpyxl raises many kinds of errors on damaged or foreign files
+        raise ImportFileError(XLSX_UNREADABLE) from e
     try:
+        if not book.worksheets:
+            raise ImportFileError("Excelファイルにシートがありません。1枚目のシートに表を入力してください。")
         sheet = book.worksheets[0]
-        rows = ([cell for cell in row] for row in sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS + 20))
+        # In read-only mode max_row is the sheet's declared <dimension>, read from the start of its XML.
+        if sheet.max_row and sheet.max_row > settings.IMPORT_MAX_ROWS + 1:
+            raise too_many_rows(sheet.max_row)
+        # Read one row past the limit even where the declared size is missing or smaller.
+        rows = sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS + 20, max_row=settings.IMPORT_MAX_ROWS + 2)
         return _build_dataset(rows)
     except ImportFileError:
         raise
@@ -188,15 +257,17 @@ def read_xlsx(data: bytes) -> tablib.Dataset:
         book.close()
 
 
+ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")  # a zip with files, an empty zip
+
+
 def read_spreadsheet(data) -> tablib.Dataset:
     """Read an upload whatever the chosen format: XLSX files are zip archives."""
     if isinstance(data, str):
         data = data.encode("utf-8")
     if not data:
         raise ImportFileError("ファイルが空です。1行目に見出し、2行目から内容を入力してください。")
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise ImportFileError("ファイルが大きすぎます（10MBまで）。ファイルを分けてください。")
-    if data.startswith(b"PK\x03\x04"):
+    check_file_size(len(data))
+    if data.startswith(ZIP_SIGNATURES):
         return read_xlsx(data)
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise ImportFileError("古い形式のExcelファイル（.xls）は読み込めません。.xlsx形式またはCSVで保存し直してください。")
@@ -555,8 +626,7 @@ def clean_text(value) -> str:
         value = value.date()
     if isinstance(value, datetime.date):
         value = value.isoformat()
-    text = CONTROL_CHARACTERS.sub("", str(value).replace("\r\n", "\n").replace("\r", "\n"))
-    return text.strip()
+    return plain_text(str(value)).strip()
 
 
 # --------------------------------------------------------------------------

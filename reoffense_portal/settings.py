@@ -192,6 +192,10 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 IMPORT_EXPORT_USE_TRANSACTIONS = True
+# What one import may hold: a file of IMPORT_MAX_MB megabytes with IMPORT_MAX_ROWS rows below its
+# header line. Larger files are refused, with a Japanese message naming the limit, before their rows are read.
+IMPORT_MAX_MB = envint("IMPORT_MAX_MB", 10)
+IMPORT_MAX_ROWS = envint("IMPORT_MAX_ROWS", 100_000)
 
 # Production safety: on unless explicitly switched off (e.g. `make run` locally).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

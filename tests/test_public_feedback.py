@@ -184,3 +184,12 @@ def test_staff_read_the_answers_of_their_own_municipality_in_the_admin(client, p
     detail = client.get(f"/admin/plans/feedback/{mine.pk}/change/").content.decode()
     assert "山口市の計画へのご意見" in detail
     assert 'name="_save"' not in detail  # read only
+
+
+def test_control_characters_and_direction_overrides_are_removed_from_an_answer(client, plan):
+    typed = "グラフが\u202e分かりやすい\x1b[31m\x08\x7f\x85\u2066です\u2069。\r\n次の行\tタブ"
+    response = client.post("/feedback/", answers(plan, comment=typed, page_title="再犯防止\u202e計画"))
+    assert response.status_code == 302
+    feedback = Feedback.objects.get()
+    assert feedback.comment == "グラフが分かりやすい[31mです。\n次の行\tタブ"
+    assert feedback.page_title == "再犯防止計画"

@@ -268,3 +268,12 @@ def test_a_tampered_version_is_a_conflict_not_an_error(client, world):
         assert response.status_code == 200
         assert "現在の保存内容：就労の確保" in response.content.decode()
     assert Measure.objects.get(pk=city_a.measure.pk).title == "就労の確保"
+
+
+def test_a_crafted_form_version_is_refused_as_stale_not_a_server_error(client, world):
+    city_a, _ = world
+    client.force_login(city_a.editor)
+    crafted = {**form_data(client, city_a.measure), "title": "私が直した施策名", "edit_version": "²"}
+    response = client.post(change_url(city_a.measure), crafted)
+    assert response.status_code == 200
+    assert "上書きせずに保存を中止しました" in response.content.decode()

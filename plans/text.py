@@ -1,0 +1,32 @@
+"""Text as people typed it, without invisible control characters.
+
+Whatever staff forms, imported spreadsheets and the residents' page survey
+store passes through `plain_text`: line breaks become "\\n" and tab stays,
+but the other C0 and C1 control characters (ESC, backspace, DEL …) and the
+bidirectional embeddings, overrides and isolates (U+202A–U+202E,
+U+2066–U+2069) are removed. None of them belongs in a plan's text, and on a
+public page or in a spreadsheet they make text show differently from what is
+stored: 「請求書」 + RIGHT-TO-LEFT OVERRIDE + 「fdp.exe」 shows as 「請求書exe.pdf」.
+"""
+
+import re
+
+INVISIBLE_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def plain_text(text: str) -> str:
+    """`text` with "\\n" line breaks and without control characters other than newline and tab."""
+    return INVISIBLE_CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+class PlainTextFormMixin:
+    """Every text a form accepts is `plain_text` (the fields' own validation runs first: NUL stays refused)."""
+
+    def clean(self):
+        cleaned_data = super().clean()
+        for name, value in cleaned_data.items():
+            if isinstance(value, str):
+                value = plain_text(value)
+                field = self.fields.get(name)
+                cleaned_data[name] = value.strip() if getattr(field, "strip", False) else value
+        return cleaned_data
