@@ -85,17 +85,19 @@ def load_seed(env: dict) -> list[tuple[str, str]]:
 
     from councils.models import Council, Meeting
     from plans.models import Plan
+    from reoffense_portal.publishing.management.commands.setup_demo import publish_seeded_plans
 
     call_command("migrate", verbosity=0)
     call_command("loaddata", "national_priorities", "yamaguchi", "kumamoto", verbosity=0)
-    plans = list(Plan.objects.published().order_by("pk"))
+    publish_seeded_plans()
+    plans = list(Plan.objects.filter(versions__isnull=False).distinct().order_by("pk"))
     urls = defaultdict(list)
     urls["home"].append(reverse("public:home"))
     for plan in plans:
         urls["municipality"].append(reverse("public:municipality", args=[plan.municipality_id]))
         urls["plan"].append(reverse("public:plan", args=[plan.pk]))
-        urls["csv"].append(reverse("opendata:plan_csv", args=[plan.pk, "programs"]))
-        urls["pdf"].append(reverse("summaries:plan_summary", args=[plan.pk]))
+        urls["csv"].append(reverse("public:plan_csv", args=[plan.pk, "programs"]))
+        urls["pdf"].append(reverse("public:plan_summary", args=[plan.pk]))
     for council in Council.objects.filter(plan__in=plans).order_by("pk"):
         urls["council"].append(reverse("public:council", args=[council.pk]))
     for meeting in Meeting.objects.filter(council__plan__in=plans).order_by("pk"):

@@ -252,8 +252,8 @@ def main() -> None:
         f"{Program.objects.of_plan(plan).count()} programmes, {plan.indicators.count()} indicators"
     )
     print(HEADER)
-    print(measure("plan summary 概要版", lambda: PlanSummary(plan), args.repeat))
-    print(measure("meeting report", lambda: MeetingReport(meeting), args.repeat))
+    print(measure("plan summary 概要版", lambda: PlanSummary(plan, draft=False), args.repeat))
+    print(measure("meeting report", lambda: MeetingReport(meeting, draft=False), args.repeat))
     print(
         "Seconds, medians. first: fresh process; cold: PDF cache empty, charts cached "
         "(in brackets the worker's CPU time); no caches: charts drawn too; "
