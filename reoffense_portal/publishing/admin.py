@@ -81,71 +81,52 @@ class PublishingPlanAdmin(PlanAdmin):
             })
         return super().render_change_form(request, context, add, change, form_url, obj)
 
-    # The steps of the flow: each a POST from the change form, each redirecting back to it.
+    # The steps of the flow: each a POST from the change form, each redirecting back to it with a message.
 
-    def _plan(self, request, object_id) -> Plan:
-        return get_object_or_404(self.get_queryset(request), pk=object_id)
-
-    def _back(self, plan):
+    def _step(self, request, object_id, step):
+        """Run `step(plan)`, which returns what was done; a WorkflowError is the user's error message."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        plan = get_object_or_404(self.get_queryset(request), pk=object_id)
+        try:
+            self.message_user(request, step(plan), messages.SUCCESS)
+        except workflow.WorkflowError as error:
+            self.message_user(request, str(error), messages.ERROR)
         return HttpResponseRedirect(reverse("admin:plans_plan_change", args=[plan.pk]))
 
-    def _step(self, request, plan, step, done: str):
-        try:
-            step()
-        except workflow.WorkflowError as error:
-            self.message_user(request, str(error), messages.ERROR)
-        else:
-            self.message_user(request, done, messages.SUCCESS)
-        return self._back(plan)
-
     def submit_view(self, request, object_id):
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        plan = self._plan(request, object_id)
-        return self._step(
-            request, plan, lambda: workflow.submit(plan, request.user, request.POST.get("comment", "")),
-            f"「{plan}」の承認を申請しました。公開責任者が承認すると公開されます。",
-        )
+        def submit(plan):
+            workflow.submit(plan, request.user, request.POST.get("comment", ""))
+            return f"「{plan}」の承認を申請しました。公開責任者が承認すると公開されます。"
+
+        return self._step(request, object_id, submit)
 
     def decide_view(self, request, object_id):
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        plan = self._plan(request, object_id)
-        pending = ApprovalRequest.objects.pending().filter(plan=plan).first()
-        if pending is None:
-            self.message_user(request, "承認待ちの申請はありません。", messages.ERROR)
-            return self._back(plan)
-        if request.POST.get("decision") == "send_back":
-            return self._step(
-                request, plan, lambda: workflow.send_back(pending, request.user, request.POST.get("reason", "")),
-                f"「{plan}」の承認申請を差し戻しました。",
-            )
-        try:
+        def decide(plan):
+            pending = ApprovalRequest.objects.pending().filter(plan=plan).first()
+            if pending is None:
+                raise workflow.WorkflowError("承認待ちの申請はありません。")
+            reason = request.POST.get("reason", "")
+            if request.POST.get("decision") == "send_back":
+                workflow.send_back(pending, request.user, reason)
+                return f"「{plan}」の承認申請を差し戻しました。"
             live_from = parse_local_datetime(request.POST.get("live_from", ""))
-        except workflow.WorkflowError as error:
-            self.message_user(request, str(error), messages.ERROR)
-            return self._back(plan)
-        done = (f"「{plan}」を承認しました。{timezone.localtime(live_from):%Y年%-m月%-d日 %H:%M}に公開します。"
-                if live_from and live_from > timezone.now() else f"「{plan}」を承認し、公開しました。")
-        return self._step(
-            request, plan,
-            lambda: workflow.approve(pending, request.user, live_from=live_from,
-                                     comment=request.POST.get("reason", "")),
-            done,
-        )
+            version = workflow.approve(pending, request.user, live_from=live_from, comment=reason)
+            if version.live_from > timezone.now():
+                return f"「{plan}」を承認しました。{workflow.when_label(version.live_from)}に公開します。"
+            return f"「{plan}」を承認し、公開しました。"
+
+        return self._step(request, object_id, decide)
 
     def end_view(self, request, object_id):
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        plan = self._plan(request, object_id)
-        try:
+        def end(plan):
             at = parse_local_datetime(request.POST.get("at", ""))
-        except workflow.WorkflowError as error:
-            self.message_user(request, str(error), messages.ERROR)
-            return self._back(plan)
-        done = (f"「{plan}」は{timezone.localtime(at):%Y年%-m月%-d日 %H:%M}に公開を終了します。"
-                if at and at > timezone.now() else f"「{plan}」の公開を終了しました。住民には表示されません。")
-        return self._step(request, plan, lambda: workflow.end_publication(plan, request.user, at=at), done)
+            workflow.end_publication(plan, request.user, at=at)
+            if at and at > timezone.now():
+                return f"「{plan}」は{workflow.when_label(at)}に公開を終了します。"
+            return f"「{plan}」の公開を終了しました。住民には表示されません。"
+
+        return self._step(request, object_id, end)
 
     def changes_view(self, request, object_id):
         plan = get_object_or_404(self.get_queryset(request), pk=object_id)

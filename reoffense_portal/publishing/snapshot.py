@@ -6,7 +6,7 @@ staff preview. Both go through `plan_pages`, so a preview is exactly what
 approval will publish.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import F, Max, Prefetch
@@ -32,7 +32,6 @@ class Page:
     breadcrumbs: list[tuple[str, str | None]]
     feedback_title: str
     description: str = ""
-    extra: dict = field(default_factory=dict)
 
 
 def _indicators(kind: str, to_attr: str) -> Prefetch:

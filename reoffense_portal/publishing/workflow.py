@@ -29,7 +29,8 @@ class WorkflowError(Exception):
     """A step that cannot be taken; the message is for the user, in Japanese."""
 
 
-def _when(moment) -> str:
+def when_label(moment) -> str:
+    """2027年4月1日 09:00, in Japan's time."""
     return timezone.localtime(moment).strftime("%Y年%-m月%-d日 %H:%M")
 
 
@@ -118,7 +119,7 @@ def approve(request_obj: ApprovalRequest, user, *, live_from=None, comment: str 
     request_obj.save()
     action = PublicationEvent.Action.SCHEDULED if live_from else PublicationEvent.Action.APPROVED
     _record(plan, action, user, version=version, comment=comment.strip() or request_obj.comment)
-    when = f"{_when(live_from)}に公開します" if live_from else "公開しました"
+    when = f"{when_label(live_from)}に公開します" if live_from else "公開しました"
     transaction.on_commit(lambda: _notify(
         [request_obj.submitted_by], f"承認されました：{plan}",
         f"「{plan}」の承認申請が{_name(user)}さんに承認され、第{version.number}版として{when}。\n"
@@ -162,7 +163,7 @@ def end_publication(plan: Plan, user, *, at=None) -> None:
     versions.filter(live_from__lt=end).exclude(live_until__lte=end).update(live_until=end)
     scheduled = end > now
     _record(plan, PublicationEvent.Action.END_SCHEDULED if scheduled else PublicationEvent.Action.ENDED, user,
-            comment=f"{_when(end)}に公開を終了します。" if scheduled else "")
+            comment=f"{when_label(end)}に公開を終了します。" if scheduled else "")
 
 
 def record_scheduled_go_lives(now=None) -> list[PlanVersion]:
@@ -179,9 +180,9 @@ def record_scheduled_go_lives(now=None) -> list[PlanVersion]:
     for version in due:
         with transaction.atomic():
             _record(version.plan, PublicationEvent.Action.WENT_LIVE, None, version=version,
-                    comment=f"第{version.number}版を予約どおり{_when(version.live_from)}に公開しました。")
+                    comment=f"第{version.number}版を予約どおり{when_label(version.live_from)}に公開しました。")
         _notify([version.submitted_by], f"公開されました：{version.plan}",
-                f"「{version.plan}」の第{version.number}版を、予約どおり{_when(version.live_from)}に公開しました。\n"
+                f"「{version.plan}」の第{version.number}版を、予約どおり{when_label(version.live_from)}に公開しました。\n"
                 f"{_admin_url(version.plan)}\n")
         ensure_summary_pdf(version)
         done.append(version)
