@@ -22,7 +22,7 @@ def live_meetings():
     """Meetings of live versions that have a date: the feed's and the calendar's."""
     return VersionMeeting.objects.filter(
         version__in=PlanVersion.objects.live(), held_on__isnull=False
-    ).select_related("version__municipality")
+    ).select_related("version__municipality").defer("version__rows")
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ def _live_page(request):
     """The live version's page at this URL; 404 when no live version has one (a draft, an unpublished plan)."""
     page = (
         VersionPage.objects.filter(path=request.path, version__in=live_versions())
-        .select_related("version__municipality").first()
+        .select_related("version__municipality").defer("version__rows").first()
     )
     if page is None:
         raise Http404("公開中のページではありません。")
@@ -103,7 +103,7 @@ def plan_version(request, pk, number):
     current = _live_version_of(pk)
     page = get_object_or_404(
         VersionPage.objects.filter(version__in=PlanVersion.objects.released())
-        .select_related("version__municipality"),
+        .select_related("version__municipality").defer("version__rows"),
         version__plan_id=pk, version__number=number, path=reverse("public:plan", args=[pk]),
     )
     if page.version_id == current.pk:

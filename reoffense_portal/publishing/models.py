@@ -27,9 +27,9 @@ from plans.scoping import MunicipalityScopedQuerySet
 
 class PlanVersionQuerySet(MunicipalityScopedQuerySet):
     def live(self, now=None):
-        """Versions residents read at `now` (default: this moment)."""
+        """Versions residents read at `now` (default: this moment), without the rows kept for the diff."""
         now = now or timezone.now()
-        return self.filter(live_from__lte=now).filter(Q(live_until__isnull=True) | Q(live_until__gt=now))
+        return self.filter(live_from__lte=now).filter(Q(live_until__isnull=True) | Q(live_until__gt=now)).defer("rows")
 
     def current(self, plan):
         """The plan's version residents read now, or None."""
