@@ -34,9 +34,14 @@ def every_row():
     """
     skipped = {"contenttypes.contenttype", "auth.permission", "sessions.session"}
     return {
-        model._meta.label: serializers.serialize(
-            "json", model._base_manager.order_by("pk"), use_natural_foreign_keys=True
-        )
+        model._meta.label: [
+            # Many-to-many values sorted: a database may list them in any order (PostgreSQL does).
+            {**row, "fields": {name: sorted(value) if name in {f.name for f in model._meta.many_to_many} else value
+                               for name, value in row["fields"].items()}}
+            for row in json.loads(serializers.serialize(
+                "json", model._base_manager.order_by("pk"), use_natural_foreign_keys=True
+            ))
+        ]
         for model in apps.get_models()
         if model._meta.label_lower not in skipped
     }
