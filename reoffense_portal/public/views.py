@@ -11,6 +11,7 @@ publishing.preview, which renders the working rows for their own staff.
 """
 
 import logging
+from functools import lru_cache
 
 from django.core.files.storage import default_storage
 from django.db.models import FileField
@@ -48,14 +49,27 @@ def _page_response(request, page: VersionPage, *, current: bool = True) -> Templ
     })
 
 
+@lru_cache(maxsize=64)
+def page_content(digest: str, page_id: int) -> str:
+    """The stored HTML of a page, named by its hash: each process keeps the last pages it served.
+
+    Kept by content, not by row, so the copy can never be another page's or an older one.
+    """
+    return VersionPage.objects.values_list("content", flat=True).get(pk=page_id)
+
+
 def _live_page(request):
-    """The live version's page at this URL; 404 when no live version has one (a draft, an unpublished plan)."""
+    """The live version's page at this URL; 404 when no live version has one (a draft, an unpublished plan).
+
+    The database decides on every request which page is live; only its (immutable) HTML may come from memory.
+    """
     page = (
         VersionPage.objects.filter(path=request.path, version__in=live_versions())
-        .select_related("version__municipality").defer("version__rows").first()
+        .select_related("version__municipality").defer("content", "version__rows").first()
     )
     if page is None:
         raise Http404("公開中のページではありません。")
+    page.content = page_content(page.digest, page.pk)
     return _page_response(request, page)
 
 

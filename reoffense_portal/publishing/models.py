@@ -112,6 +112,8 @@ class VersionPage(models.Model):
     description = models.CharField("説明", max_length=500, blank=True)
     breadcrumbs = models.JSONField("パンくずリスト", default=list)
     content = models.TextField("本文")
+    # sha256 of `content`: names the HTML in each process's memory (public.views.page_content).
+    digest = models.CharField("本文のハッシュ", max_length=64)
     feedback_title = models.CharField("ページ評価の対象", max_length=300)
 
     class Meta:

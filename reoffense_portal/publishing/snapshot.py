@@ -6,6 +6,7 @@ staff preview. Both go through `plan_pages`, so a preview is exactly what
 approval will publish.
 """
 
+import hashlib
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -194,7 +195,8 @@ def build_version(plan: Plan, *, approved_by, submitted_by=None, summary: str = 
     pages = plan_pages(plan, updated_on=timezone.localdate(live_from), draft=False)
     VersionPage.objects.bulk_create(
         VersionPage(version=version, path=page.path, title=page.title, description=page.description,
-                    breadcrumbs=page.breadcrumbs, content=page.content, feedback_title=page.feedback_title)
+                    breadcrumbs=page.breadcrumbs, content=page.content, feedback_title=page.feedback_title,
+                    digest=hashlib.sha256(page.content.encode()).hexdigest())
         for page in pages
     )
     summary_pdf = PlanSummary(plan, draft=False)

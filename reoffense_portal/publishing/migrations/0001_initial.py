@@ -125,6 +125,7 @@ class Migration(migrations.Migration):
                 ('description', models.CharField(blank=True, max_length=500, verbose_name='説明')),
                 ('breadcrumbs', models.JSONField(default=list, verbose_name='パンくずリスト')),
                 ('content', models.TextField(verbose_name='本文')),
+                ('digest', models.CharField(max_length=64, verbose_name='本文のハッシュ')),
                 ('feedback_title', models.CharField(max_length=300, verbose_name='ページ評価の対象')),
                 ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='pages', to='publishing.planversion')),
             ],
