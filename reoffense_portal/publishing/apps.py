@@ -9,4 +9,21 @@ class PublishingConfig(AppConfig):
     verbose_name = "承認・公開"
 
     def ready(self):
+        from django.db.models.signals import post_migrate
+
         from . import checks  # noqa: F401  (registers the deploy checks)
+
+        post_migrate.connect(publish_legacy_plans, sender=self, dispatch_uid="publishing_legacy_plans")
+
+
+def publish_legacy_plans(sender, using="default", **kwargs):
+    """After an upgrade's migrations: plans published before versions existed go live as their first version."""
+    from django.utils import timezone
+
+    from .models import LegacyPublication
+    from .snapshot import build_version
+
+    for legacy in LegacyPublication.objects.using(using).select_related("plan"):
+        build_version(legacy.plan, approved_by=None, summary="公開（承認の仕組みの導入前から公開）",
+                      live_from=legacy.published_at or timezone.now())
+        legacy.delete()

@@ -260,3 +260,19 @@ class PublicationEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()}（{self.plan}）"
+
+
+class LegacyPublication(models.Model):
+    """A plan published before versions existed, waiting for its first version.
+
+    The upgrade's migration records these while the old publication state still
+    exists; the first versions are built after every migration has run
+    (publishing.apps), with the code and columns of the version installed.
+    """
+
+    plan = models.OneToOneField(Plan, on_delete=models.CASCADE, related_name="+")
+    published_at = models.DateTimeField(null=True)
+
+    class Meta:
+        verbose_name = "承認の仕組みの導入前からの公開"
+        verbose_name_plural = verbose_name
