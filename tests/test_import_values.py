@@ -5,14 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from plans.spreadsheets import (
-    parse_bool,
-    parse_date,
-    parse_decimal,
-    parse_integer,
-    parse_time,
-    parse_year,
-)
+from plans.eras import DatePrecision, TypedDate, parse_date, parse_year
+from plans.spreadsheets import parse_bool, parse_decimal, parse_integer, parse_time
 
 
 @pytest.mark.parametrize("typed, fiscal_year", [
@@ -52,7 +46,7 @@ def test_a_calendar_year_column_takes_both_suffixes():
 @pytest.mark.parametrize("typed", ["2024-05-20", "2024/5/20", "2024.5.20", "2024年5月20日", "令和6年5月20日",
                                    "R6.5.20", "Ｒ６．５．２０", datetime.datetime(2024, 5, 20), datetime.date(2024, 5, 20)])
 def test_dates(typed):
-    assert parse_date(typed) == datetime.date(2024, 5, 20)
+    assert parse_date(typed) == TypedDate(datetime.date(2024, 5, 20), DatePrecision.DAY)
 
 
 @pytest.mark.parametrize("typed, message", [
