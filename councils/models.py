@@ -111,7 +111,8 @@ class Meeting(models.Model):
     )
     # Set from how the date was typed (令和5年12月 → 月): pages and the calendar never say more than the source.
     date_precision = models.CharField(
-        "開催日の精度", max_length=12, choices=eras.DatePrecision.choices, default=eras.DatePrecision.DAY
+        "開催日の精度", max_length=12, choices=eras.DatePrecision.choices, default=eras.DatePrecision.DAY,
+        editable=False,
     )
     starts_at = models.TimeField("開始時刻", null=True, blank=True)
     ends_at = models.TimeField("終了時刻", null=True, blank=True)

@@ -421,7 +421,8 @@ class FormulationStep(models.Model):
     )
     # Set from how the dates were typed (令和5年12月 → 月): the page never shows more than the source says.
     date_precision = models.CharField(
-        "日付の精度", max_length=12, choices=eras.DatePrecision.choices, default=eras.DatePrecision.DAY
+        "日付の精度", max_length=12, choices=eras.DatePrecision.choices, default=eras.DatePrecision.DAY,
+        editable=False,
     )
     kind = models.CharField("区分", max_length=20, choices=Kind.choices)
     description = models.CharField("内容", max_length=200)

@@ -608,6 +608,8 @@ class PreciseDateWidget(widgets.Widget):
 class PreciseDateColumn(Field):
     """A date column of a row with a `date_precision`: the cell sets both (令和5年12月 → 2023-12-01, 月)."""
 
+    also_writes = ("date_precision",)  # saved with the date by bulk updates
+
     def __init__(self, attribute, column_name):
         super().__init__(attribute=attribute, column_name=column_name, widget=PreciseDateWidget())
 
@@ -1065,8 +1067,9 @@ class PortalResource(resources.ModelResource):
     def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
         from simple_history.utils import bulk_update_with_history
 
-        fields = [f.attribute for _, f in self.own_fields()
-                  if "__" not in f.attribute and not isinstance(f.widget, widgets.ManyToManyWidget)]
+        fields = [attribute for _, f in self.own_fields()
+                  if "__" not in f.attribute and not isinstance(f.widget, widgets.ManyToManyWidget)
+                  for attribute in (f.attribute, *getattr(f, "also_writes", ()))]
         self._bulk(self.update_instances, lambda objs: bulk_update_with_history(
             objs, self._meta.model, fields, batch_size=batch_size, default_user=self.user,
             default_change_reason=self.change_reason(),

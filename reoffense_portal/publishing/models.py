@@ -156,7 +156,8 @@ class VersionMeeting(models.Model):
     council_name = models.CharField("会議体", max_length=200)
     held_on = models.DateField("開催日", null=True, blank=True, db_index=True)
     date_precision = models.CharField(
-        "開催日の精度", max_length=12, choices=eras.DatePrecision.choices, default=eras.DatePrecision.DAY
+        "開催日の精度", max_length=12, choices=eras.DatePrecision.choices, default=eras.DatePrecision.DAY,
+        editable=False,
     )
     starts_at = models.TimeField("開始時刻", null=True, blank=True)
     ends_at = models.TimeField("終了時刻", null=True, blank=True)
