@@ -158,6 +158,8 @@ def saved_value_label(obj, name: str) -> str:
         value = "はい" if field.value_from_object(obj) else "いいえ"
     elif isinstance(field, models.FileField):
         value = field.value_from_object(obj).name
+    elif isinstance(field, models.DateField) and has_date_precision(type(obj)) and field.value_from_object(obj):
+        value = eras.date_label(field.value_from_object(obj), getattr(obj, PRECISION_FIELD))  # 令和5年12月
     else:
         value = formats.localize(field.value_from_object(obj))
     return str(value) if value not in (None, "") else "（空欄）"

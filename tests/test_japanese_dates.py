@@ -289,3 +289,14 @@ def test_a_statistic_without_a_year_is_shown_as_the_source_states_its_time(edito
     opendata = client.get(f"/opendata/plans/{city.plan.pk}.json").content.decode()
     for public in (page, summary, opendata):
         assert "概要版に年の記載はありません" not in public
+
+
+def test_a_save_conflict_shows_the_saved_date_as_precise_as_it_was_typed(editor_client, city):
+    from django.test import Client
+
+    opened = form_data(editor_client, city.meeting)
+    colleague = Client()
+    colleague.force_login(city.publisher)
+    assert save(colleague, city.meeting, held_on="令和6年11月").status_code == 302
+    response = editor_client.post(change_url(city.meeting), {**opened, "held_on": "令和6年12月"})
+    assert "現在の保存内容：令和6年11月（" in errors_of(response)
