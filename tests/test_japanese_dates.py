@@ -300,3 +300,14 @@ def test_a_save_conflict_shows_the_saved_date_as_precise_as_it_was_typed(editor_
     assert save(colleague, city.meeting, held_on="令和6年11月").status_code == 302
     response = editor_client.post(change_url(city.meeting), {**opened, "held_on": "令和6年12月"})
     assert "現在の保存内容：令和6年11月（" in errors_of(response)
+
+
+def test_a_published_plan_whose_step_becomes_a_month_has_that_change_to_approve(city):
+    from reoffense_portal.publishing.rows import unpublished_changes
+
+    publish(city.plan)
+    assert unpublished_changes(city.plan) == []
+    city.step.date, city.step.date_precision = datetime.date(2022, 12, 1), DatePrecision.MONTH
+    city.step.save()
+    [change] = unpublished_changes(city.plan)
+    assert [(f.name, f.before, f.after) for f in change.fields] == [("日付", "2023-01-10", "2022年12月")]
