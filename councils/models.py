@@ -105,7 +105,15 @@ class Meeting(models.Model):
     council = models.ForeignKey(Council, verbose_name="会議体", on_delete=models.CASCADE, related_name="meetings")
     fiscal_year = models.PositiveSmallIntegerField("年度", help_text="西暦で入力（令和6年度なら 2024）。")
     sequence = models.PositiveSmallIntegerField("回", help_text="その年度の第何回か。")
-    held_on = models.DateField("開催日", null=True, blank=True)
+    held_on = models.DateField(
+        "開催日", null=True, blank=True,
+        help_text="資料に日がなければ「令和5年12月」、月もなければ「令和5年度」と入力します。",
+    )
+    # Set from how the date was typed (令和5年12月 → 月): pages and the calendar never say more than the source.
+    date_precision = models.CharField(
+        "開催日の精度", max_length=12, choices=eras.DatePrecision.choices, default=eras.DatePrecision.DAY,
+        editable=False,
+    )
     starts_at = models.TimeField("開始時刻", null=True, blank=True)
     ends_at = models.TimeField("終了時刻", null=True, blank=True)
     venue = models.CharField("会場", max_length=200, blank=True)
@@ -142,6 +150,8 @@ class Meeting(models.Model):
             raise ValidationError({"held_on": "開催日が年度の期間に入っていません。"})
         if self.status == self.Status.HELD and not self.held_on:
             raise ValidationError({"held_on": "開催済みの会議には開催日を入力してください。"})
+        if (self.starts_at or self.ends_at) and not self.known_day:
+            raise ValidationError({"starts_at": "時刻は、開催日を日まで入力したときに入力してください。"})
 
     def get_absolute_url(self):
         return reverse("public:meeting", args=[self.pk])
@@ -157,8 +167,19 @@ class Meeting(models.Model):
         return f"{self.label}{self.council.name}"
 
     @property
+    def known_day(self) -> bool:
+        """Whether the day it is held on is known (not only its month or fiscal year)."""
+        return self.held_on is not None and self.date_precision == eras.DatePrecision.DAY
+
+    @property
     def held_on_label(self) -> str:
-        return eras.japanese_date(self.held_on) if self.held_on else ""
+        """令和6年12月24日, 令和5年12月 or 令和5年度, as precise as the source."""
+        return eras.date_label(self.held_on, self.date_precision) if self.held_on else ""
+
+    @property
+    def held_on_full_label(self) -> str:
+        """令和6年12月24日（2024年12月24日）, 令和5年12月（2023年12月）."""
+        return eras.date_full_label(self.held_on, self.date_precision) if self.held_on else ""
 
     @property
     def when_label(self) -> str:

@@ -9,6 +9,7 @@ from plans.spreadsheets import (
     ChoiceWidget,
     DateWidget,
     PortalResource,
+    PreciseDateColumn,
     TextWidget,
     TimeWidget,
     YearWidget,
@@ -62,7 +63,7 @@ class MeetingResource(CouncilMixin, PortalResource):
     council = column("council__name", COUNCIL_NAME)
     fiscal_year = column("fiscal_year", "年度", YearWidget(fiscal=True))
     sequence = column("sequence", "回", SMALL_NUMBER)
-    held_on = column("held_on", "開催日", DateWidget())
+    held_on = PreciseDateColumn("held_on", "開催日")  # 令和5年12月, 令和5年度 when the source says no more
     starts_at = column("starts_at", "開始時刻", TimeWidget())
     ends_at = column("ends_at", "終了時刻", TimeWidget())
     venue = column("venue", "会場")

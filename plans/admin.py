@@ -250,7 +250,7 @@ class FormulationStepAdmin(StaffHistoryAdmin):
 
     @admin.display(description="日付", ordering="date")
     def date_label(self, step):
-        return eras.japanese_date(step.date)
+        return step.date_label
 
 
 @admin.register(Challenge)
@@ -281,13 +281,14 @@ class IndicatorAdmin(StaffHistoryAdmin):
             {
                 "fields": [
                     ("baseline_year", "baseline_value"),
+                    "as_of_text",
                     ("target_year", "target_value"),
                     "target_text",
                 ],
-                "description": "年は西暦で入力します。年度の指標なら年度の開始年です。",
+                "description": "年は「2019」「令和元年」「R1」のように入力します。年度の指標なら年度の開始年です。",
             },
         ),
-        ("出典・備考", {"fields": ["source", "note"]}),
+        ("出典・備考", {"fields": ["source", "note", "staff_note"]}),
     ]
 
     def get_queryset(self, request):

@@ -25,6 +25,7 @@ value under each field in conflict; only ticking
 「他の人の変更を確認し、自分の入力で上書きする」 lets the next save overwrite.
 """
 
+import datetime
 import re
 from dataclasses import dataclass
 from itertools import pairwise
@@ -37,6 +38,7 @@ from django.contrib.admin.utils import (
     get_fields_from_path,
     unquote,
 )
+from django.contrib.admin.widgets import AdminDateWidget
 from django.core.exceptions import (
     FieldDoesNotExist,
     ObjectDoesNotExist,
@@ -156,6 +158,8 @@ def saved_value_label(obj, name: str) -> str:
         value = "はい" if field.value_from_object(obj) else "いいえ"
     elif isinstance(field, models.FileField):
         value = field.value_from_object(obj).name
+    elif isinstance(field, models.DateField) and has_date_precision(type(obj)) and field.value_from_object(obj):
+        value = eras.date_label(field.value_from_object(obj), getattr(obj, PRECISION_FIELD))  # 令和5年12月
     else:
         value = formats.localize(field.value_from_object(obj))
     return str(value) if value not in (None, "") else "（空欄）"
@@ -231,6 +235,64 @@ def has_save_conflict(forms_) -> bool:
     return any(getattr(form, "save_conflict", None) for form in forms_)
 
 
+# --- dates and years as staff type them ------------------------------------------------------------
+
+# A model with this field stores how precisely its dates are known: typed 令和5年12月 or 令和5年度,
+# they are stored as the first day with that precision, and shown no more precisely.
+PRECISION_FIELD = "date_precision"
+
+
+def has_date_precision(model) -> bool:
+    try:
+        model._meta.get_field(PRECISION_FIELD)
+    except FieldDoesNotExist:
+        return False
+    return True
+
+
+class JapaneseDateField(forms.DateField):
+    """A date read by eras.parse_date, like the import's cells: 2024/4/1, 令和6年4月1日, R6.4.1, ２０２４／４／１ ….
+
+    `precise` (the dates of a model with a `date_precision`): also a month or a fiscal year
+    (令和5年12月, 令和5年度); ScopedModelForm stores the precision. Errors say what is accepted.
+    """
+
+    def __init__(self, *, precise: bool = False, **kwargs):
+        self.precise = precise
+        kwargs.setdefault("widget", AdminDateWidget(attrs={"size": "16"}))
+        super().__init__(**kwargs)
+
+    def typed(self, value) -> eras.TypedDate | None:
+        """The date and its precision of a typed value (or of a stored date)."""
+        try:
+            return eras.parse_date(value, precise=self.precise)
+        except ValueError as error:
+            raise ValidationError(str(error), code="invalid") from None
+
+    def to_python(self, value):
+        typed = self.typed(value)
+        return typed.day if typed else None
+
+    def has_changed(self, initial, data):
+        """令和5年12月1日 → 令和5年12月 is a change, though the first day stays the same."""
+        try:
+            return self.typed(initial) != self.typed(data)
+        except ValidationError:
+            return True
+
+
+class JapaneseYearField(forms.IntegerField):
+    """A calendar year typed 2019, 令和元年, R1 or 令和元年度, read by eras.parse_year like the import's cells."""
+
+    widget = forms.TextInput(attrs={"size": "10"})
+
+    def to_python(self, value):
+        try:
+            return eras.parse_year(value, fiscal=False)
+        except ValueError as error:
+            raise ValidationError(str(error), code="invalid") from None
+
+
 # --- forms ---------------------------------------------------------------------------------------
 
 
@@ -248,12 +310,42 @@ class ScopedModelForm(PlainTextFormMixin, forms.ModelForm):
             self.initial[VERSION_FIELD] = (
                 latest_history_id(self.instance) if version is None else version
             )
+        precision = getattr(self.instance, PRECISION_FIELD, eras.DatePrecision.DAY)
+        for name in self._precise_dates():
+            value = self.initial.get(name)
+            if isinstance(value, datetime.date) and precision != eras.DatePrecision.DAY:
+                self.initial[name] = eras.written_date(value, precision)  # 2023年12月, not 2023-12-01
 
     def clean(self):
         cleaned_data = super().clean()
+        self._store_date_precision(cleaned_data)
         self._check_version()
         self._check_same_municipality(cleaned_data)
         return cleaned_data
+
+    def _precise_dates(self) -> list[str]:
+        return [
+            name for name, field in self.fields.items()
+            if isinstance(field, JapaneseDateField) and field.precise
+        ]
+
+    def _store_date_precision(self, cleaned_data):
+        """The precision the dates were typed with (日, 月 or 年度), one for all the row's dates."""
+        names = self._precise_dates()
+        if not names or any(name in self.errors for name in names):
+            return
+        typed = {
+            name: self.fields[name].typed(self[name].data) for name in names if cleaned_data.get(name)
+        }
+        precisions = {value.precision for value in typed.values()}
+        if len(precisions) > 1:
+            labels = "と".join(str(self.fields[name].label) for name in typed)
+            self.add_error(
+                names[-1],
+                f"{labels}は同じ書き方（日まで、月まで、年度のどれか）で入力してください。",
+            )
+            return
+        setattr(self.instance, PRECISION_FIELD, precisions.pop() if precisions else eras.DatePrecision.DAY)
 
     def _check_version(self):
         """Refuse to overwrite what others saved since the form was opened, unless confirmed.
@@ -377,8 +469,12 @@ class ScopedFieldsMixin:
     """Choices of foreign keys and many-to-many fields limited to the user's municipalities."""
 
     form = ScopedModelForm
-    # Web addresses typed without a scheme are read as https (Django 6's default, today).
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    formfield_overrides = {
+        # Web addresses typed without a scheme are read as https (Django 6's default, today).
+        models.URLField: {"assume_scheme": "https"},
+        # Dates typed as Japanese staff type them (date-and-time fields keep Django's own).
+        models.DateField: {"form_class": JapaneseDateField},
+    }
 
     def _limit_choices(self, db_field, request, kwargs):
         related = db_field.related_model
@@ -403,7 +499,7 @@ class ScopedFieldsMixin:
     FISCAL_YEAR_FIELDS = ("fiscal_year", "reviewed_fiscal_year")
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
-        """Fiscal years are chosen as 「令和6年度（2024年度）」, not typed as 2024."""
+        """Fiscal years are chosen as 「令和6年度（2024年度）」; other years and dates are typed as staff write them."""
         if db_field.name in self.FISCAL_YEAR_FIELDS and isinstance(
             db_field, models.PositiveSmallIntegerField
         ):
@@ -415,6 +511,12 @@ class ScopedFieldsMixin:
                 required=not db_field.blank,
                 label=capfirst(db_field.verbose_name),
             )
+        if isinstance(db_field, models.PositiveSmallIntegerField) and (
+            db_field.name == "year" or db_field.name.endswith("_year")
+        ):
+            return db_field.formfield(form_class=JapaneseYearField, **kwargs)
+        if isinstance(db_field, models.DateField) and not isinstance(db_field, models.DateTimeField):
+            kwargs.setdefault("precise", has_date_precision(db_field.model))
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):

@@ -412,8 +412,18 @@ class FormulationStep(models.Model):
         OTHER = "other", "その他"
 
     plan = models.ForeignKey(Plan, verbose_name="計画", on_delete=models.CASCADE, related_name="formulation_steps")
-    date = models.DateField("日付")
-    end_date = models.DateField("終了日", null=True, blank=True, help_text="期間のある手続（パブリックコメント等）の場合。")
+    date = models.DateField(
+        "日付", help_text="資料に日がなければ「令和5年12月」、月もなければ「令和5年度」と入力します。"
+    )
+    end_date = models.DateField(
+        "終了日", null=True, blank=True,
+        help_text="期間のある手続（パブリックコメント等）の場合。日付と同じ書き方（日・月・年度）で入力します。",
+    )
+    # Set from how the dates were typed (令和5年12月 → 月): the page never shows more than the source says.
+    date_precision = models.CharField(
+        "日付の精度", max_length=12, choices=eras.DatePrecision.choices, default=eras.DatePrecision.DAY,
+        editable=False,
+    )
     kind = models.CharField("区分", max_length=20, choices=Kind.choices)
     description = models.CharField("内容", max_length=200)
 
@@ -432,11 +442,19 @@ class FormulationStep(models.Model):
         ]
 
     def __str__(self):
-        return f"{eras.japanese_date(self.date)} {self.description}"
+        return f"{self.date_label} {self.description}"
 
     def clean(self):
         if self.date and self.end_date and self.end_date < self.date:
             raise ValidationError({"end_date": "終了日は日付以降にしてください。"})
+
+    @property
+    def date_label(self) -> str:
+        """令和5年12月1日, 令和5年12月 or 令和5年度, and its end: 令和5年12月1日～令和5年12月28日."""
+        label = eras.date_label(self.date, self.date_precision)
+        if self.end_date:
+            label += f"～{eras.date_label(self.end_date, self.date_precision)}"
+        return label
 
 
 class Challenge(models.Model):
@@ -501,15 +519,20 @@ class Indicator(models.Model):
     average_years = models.PositiveSmallIntegerField(
         "平均する年数", null=True, blank=True, help_text="複数年平均の場合のみ（例：3）。"
     )
-    baseline_year = models.PositiveSmallIntegerField("基準年", null=True, blank=True, help_text="西暦で入力（例：2019）。")
+    baseline_year = models.PositiveSmallIntegerField("基準年", null=True, blank=True, help_text="例：2019、令和元年、R1")
     baseline_value = models.DecimalField("基準値", max_digits=14, decimal_places=2, null=True, blank=True)
-    target_year = models.PositiveSmallIntegerField("目標年", null=True, blank=True, help_text="西暦で入力（例：2025）。")
+    target_year = models.PositiveSmallIntegerField("目標年", null=True, blank=True, help_text="例：2025、令和7年、R7")
     target_value = models.DecimalField("目標値", max_digits=14, decimal_places=2, null=True, blank=True)
     target_text = models.CharField(
         "目標の文言", max_length=200, blank=True, help_text="例：熊本市の刑法犯検挙人員中の再犯者数を450人以下とします。"
     )
+    as_of_text = models.CharField(
+        "時点", max_length=100, blank=True,
+        help_text="出典に年がないときに、出典の書き方で入力します（例：令和2年国勢調査時点）。基準年より優先して表示します。",
+    )
     source = models.CharField("出典", max_length=200, blank=True, help_text="例：熊本県警察（暦年）")
-    note = models.TextField("備考", blank=True)
+    note = models.TextField("備考", blank=True, help_text="公開ページに表示します。")
+    staff_note = models.TextField("職員用メモ", blank=True, help_text="公開ページやPDF、オープンデータには表示しません。")
 
     objects = PlanPartQuerySet.as_manager()
     history = HistoricalRecords()
@@ -548,9 +571,11 @@ class Indicator(models.Model):
 
     @property
     def baseline_label(self) -> str:
-        if self.baseline_value is None or self.baseline_year is None:
+        """令和元年 564人, or as the source states its time (令和2年国勢調査時点 1,107人); "" without either."""
+        if self.baseline_value is None:
             return ""
-        return f"{self.period_label(self.baseline_year)} {format_quantity(self.baseline_value, self.unit)}"
+        when = self.as_of_text or (self.period_label(self.baseline_year) if self.baseline_year is not None else "")
+        return f"{when} {format_quantity(self.baseline_value, self.unit)}" if when else ""
 
     @property
     def target_label(self) -> str:
@@ -608,7 +633,7 @@ class IndicatorValueQuerySet(MunicipalityScopedQuerySet):
 
 class IndicatorValue(models.Model):
     indicator = models.ForeignKey(Indicator, verbose_name="指標", on_delete=models.CASCADE, related_name="values")
-    year = models.PositiveSmallIntegerField("年（年度）", help_text="西暦で入力（年度なら開始年、複数年平均なら最終年）。")
+    year = models.PositiveSmallIntegerField("年（年度）", help_text="例：2019、令和元年、R1（年度なら開始年、複数年平均なら最終年）。")
     value = models.DecimalField("値", max_digits=14, decimal_places=2)
     prefecture_value = models.DecimalField("都道府県の値", max_digits=14, decimal_places=2, null=True, blank=True)
     national_value = models.DecimalField("全国の値", max_digits=14, decimal_places=2, null=True, blank=True)

@@ -32,7 +32,6 @@ import csv
 import datetime
 import io
 import re
-import unicodedata
 import zipfile
 from decimal import Decimal, InvalidOperation
 
@@ -46,7 +45,7 @@ from import_export.formats import base_formats
 from import_export.results import Error, Result, RowResult
 
 from . import eras
-from .text import plain_text
+from .text import normalised, plain_text, shown
 
 # --------------------------------------------------------------------------
 # Limits and errors
@@ -407,114 +406,6 @@ FORMATS = [CSVFormat, XLSXFormat]
 # Parsing cells
 
 
-def shown(value) -> str:
-    """A cell value quoted in a message, shortened."""
-    text = str(value).replace("\n", " ")
-    return f"“{text[:40]}…”" if len(text) > 40 else f"“{text}”"
-
-
-def normalised(value) -> str:
-    """NFKC (全角英数→半角) without spaces, for values typed many ways."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(value)))
-
-
-ERA_ALIASES = {"令和": "令和", "R": "令和", "平成": "平成", "H": "平成", "昭和": "昭和", "S": "昭和"}
-ERA_PATTERN = "(令和|平成|昭和|R|H|S)"
-# The last year number each era reached (令和 is open).
-ERA_LAST = {"平成": 31, "昭和": 64}
-YEAR_RANGE = (1950, 2100)
-
-FISCAL_YEAR_HINT = "「2024」「令和6年度」「R6年度」のように入力してください"
-
-
-ERA_STARTS = {name: start for start, name in eras.ERAS}
-
-
-def _era_start(name: str) -> datetime.date:
-    return ERA_STARTS[name]
-
-
-def _era_to_year(era: str, number: str) -> int:
-    name = ERA_ALIASES[era.upper()]
-    n = 1 if number == "元" else int(number)
-    last = ERA_LAST.get(name)
-    if n < 1 or (last is not None and n > last):
-        raise ValueError(f"{name}{number}年はありません（{name}は{last}年までです）" if last else f"{name}{number}年はありません")
-    return _era_start(name).year + n - 1
-
-
-def parse_year(value, *, fiscal: bool) -> int | None:
-    """2024 from 2024, 2024年度, 令和6年度, R6年度, 令和元年度, H30 …
-
-    For a fiscal year (年度) a value written as a calendar year (“R6年”,
-    “2024年”) is refused: statistics and targets distinguish 年 from 年度 and
-    a guess would silently mix them up. Bare numbers and era years without a
-    suffix (2024, R6, 令和6) are read as the column says.
-    """
-    if _blank(value):
-        return None
-    label = "年度" if fiscal else "年"
-    if isinstance(value, bool) or isinstance(value, (datetime.date, datetime.time)):
-        raise ValueError(f"{shown(value)} を{label}として読めません（{FISCAL_YEAR_HINT if fiscal else '「2019」「令和元年」のように入力してください'}）")
-    if isinstance(value, float):
-        if not value.is_integer():
-            raise ValueError(f"{shown(value)} を{label}として読めません")
-        value = int(value)
-    text = normalised(value)
-    m = re.fullmatch(r"(\d{4})(年度|年)?", text) or re.fullmatch(
-        ERA_PATTERN + r"(\d{1,2}|元)(年度|年)?", text, flags=re.IGNORECASE
-    )
-    if not m:
-        hint = FISCAL_YEAR_HINT if fiscal else "「2019」「令和元年」のように入力してください"
-        raise ValueError(f"{shown(value)} を{label}として読めません（{hint}）")
-    suffix = m.groups()[-1]
-    if fiscal and suffix == "年":
-        raise ValueError(
-            f"{shown(value)} を年度として読めません（「年」は暦年の書き方です。{FISCAL_YEAR_HINT}）"
-        )
-    if len(m.groups()) == 2:
-        year = int(m.group(1))
-    else:
-        year = _era_to_year(m.group(1), m.group(2))
-    if not YEAR_RANGE[0] <= year <= YEAR_RANGE[1]:
-        raise ValueError(f"{shown(value)} は{label}として範囲外です（{YEAR_RANGE[0]}～{YEAR_RANGE[1]}）")
-    return year
-
-
-def parse_date(value) -> datetime.date | None:
-    """2024-05-20, 2024/5/20, 2024年5月20日, 令和6年5月20日, R6.5.20, or an Excel date cell."""
-    if _blank(value):
-        return None
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    text = normalised(value)
-    problem = f"{shown(value)} を日付として読めません（「2024-05-20」「令和6年5月20日」のように入力してください）"
-    era = None
-    m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:00:00(?::00)?)?", text)
-    if m:
-        year, month, day_number = int(m.group(1)), m.group(2), m.group(3)
-    else:
-        m = re.fullmatch(ERA_PATTERN + r"(\d{1,2}|元)[-/.年](\d{1,2})[-/.月](\d{1,2})日?", text, flags=re.IGNORECASE)
-        if not m:
-            raise ValueError(problem)
-        era = ERA_ALIASES[m.group(1).upper()]
-        year, month, day_number = _era_to_year(m.group(1), m.group(2)), m.group(3), m.group(4)
-    try:
-        day = datetime.date(year, int(month), int(day_number))
-    except ValueError:
-        raise ValueError(f"{shown(value)} は存在しない日付です") from None
-    if era is not None:
-        start = _era_start(era)
-        following = [s for s, _ in eras.ERAS if s > start]
-        if day < start or (following and day >= min(following)):
-            raise ValueError(f"{shown(value)} は{era}の期間にない日付です")
-    if not YEAR_RANGE[0] <= day.year <= YEAR_RANGE[1]:
-        raise ValueError(f"{shown(value)} は日付として範囲外です")
-    return day
-
-
 def parse_time(value) -> datetime.time | None:
     """14:00, 14:30:00, 14時, 14時30分, or an Excel time cell."""
     if _blank(value):
@@ -648,7 +539,7 @@ class YearWidget(widgets.Widget):
         self.fiscal = fiscal
 
     def clean(self, value, row=None, **kwargs):
-        return parse_year(value, fiscal=self.fiscal)
+        return eras.parse_year(value, fiscal=self.fiscal)
 
     def render(self, value, obj=None, **kwargs):
         return value
@@ -690,10 +581,46 @@ class DateWidget(widgets.Widget):
         super().__init__(coerce_to_string=False)
 
     def clean(self, value, row=None, **kwargs):
-        return parse_date(value)
+        typed = eras.parse_date(value)
+        return typed.day if typed else None
 
     def render(self, value, obj=None, **kwargs):
         return value
+
+
+class PreciseDateWidget(widgets.Widget):
+    """A day, or a month or fiscal year as the source states it (令和5年12月, 令和5年度): an eras.TypedDate."""
+
+    def __init__(self):
+        super().__init__(coerce_to_string=False)
+
+    def clean(self, value, row=None, **kwargs):
+        return eras.parse_date(value, precise=True)
+
+    def render(self, value, obj=None, **kwargs):
+        if value is None:
+            return None
+        if value.precision == eras.DatePrecision.DAY:
+            return value.day  # a date cell, like every other date
+        return eras.written_date(value.day, value.precision)  # 2023年12月, 2023年度
+
+
+class PreciseDateColumn(Field):
+    """A date column of a row with a `date_precision`: the cell sets both (令和5年12月 → 2023-12-01, 月)."""
+
+    also_writes = ("date_precision",)  # saved with the date by bulk updates
+
+    def __init__(self, attribute, column_name):
+        super().__init__(attribute=attribute, column_name=column_name, widget=PreciseDateWidget())
+
+    def get_value(self, instance):
+        day = getattr(instance, self.attribute)
+        return None if day is None else eras.TypedDate(day, instance.date_precision)
+
+    def save(self, instance, row, is_m2m=False, **kwargs):
+        typed = self.clean(row, **kwargs)
+        setattr(instance, self.attribute, typed.day if typed else None)
+        instance.date_precision = typed.precision if typed else eras.DatePrecision.DAY
 
 
 class TimeWidget(widgets.Widget):
@@ -1140,8 +1067,9 @@ class PortalResource(resources.ModelResource):
     def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
         from simple_history.utils import bulk_update_with_history
 
-        fields = [f.attribute for _, f in self.own_fields()
-                  if "__" not in f.attribute and not isinstance(f.widget, widgets.ManyToManyWidget)]
+        fields = [attribute for _, f in self.own_fields()
+                  if "__" not in f.attribute and not isinstance(f.widget, widgets.ManyToManyWidget)
+                  for attribute in (f.attribute, *getattr(f, "also_writes", ()))]
         self._bulk(self.update_instances, lambda objs: bulk_update_with_history(
             objs, self._meta.model, fields, batch_size=batch_size, default_user=self.user,
             default_change_reason=self.change_reason(),

@@ -10,6 +10,7 @@ stored: 「請求書」 + RIGHT-TO-LEFT OVERRIDE + 「fdp.exe」 shows as 「請
 """
 
 import re
+import unicodedata
 
 INVISIBLE_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -30,3 +31,14 @@ class PlainTextFormMixin:
                 field = self.fields.get(name)
                 cleaned_data[name] = value.strip() if getattr(field, "strip", False) else value
         return cleaned_data
+
+
+def normalised(value) -> str:
+    """NFKC (全角英数→半角) without spaces, for values typed many ways."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(value)))
+
+
+def shown(value) -> str:
+    """A typed value quoted in a message, shortened."""
+    text = str(value).replace("\n", " ")
+    return f"“{text[:40]}…”" if len(text) > 40 else f"“{text}”"

@@ -5,14 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from plans.spreadsheets import (
-    parse_bool,
-    parse_date,
-    parse_decimal,
-    parse_integer,
-    parse_time,
-    parse_year,
-)
+from plans.eras import DatePrecision, TypedDate, parse_date, parse_year
+from plans.spreadsheets import parse_bool, parse_decimal, parse_integer, parse_time
 
 
 @pytest.mark.parametrize("typed, fiscal_year", [
@@ -52,7 +46,7 @@ def test_a_calendar_year_column_takes_both_suffixes():
 @pytest.mark.parametrize("typed", ["2024-05-20", "2024/5/20", "2024.5.20", "2024年5月20日", "令和6年5月20日",
                                    "R6.5.20", "Ｒ６．５．２０", datetime.datetime(2024, 5, 20), datetime.date(2024, 5, 20)])
 def test_dates(typed):
-    assert parse_date(typed) == datetime.date(2024, 5, 20)
+    assert parse_date(typed) == TypedDate(datetime.date(2024, 5, 20), DatePrecision.DAY)
 
 
 @pytest.mark.parametrize("typed, message", [
@@ -106,3 +100,32 @@ def test_checkmarks():
     assert not parse_bool("") and not parse_bool(None) and not parse_bool("×")
     with pytest.raises(ValueError, match="「○」"):
         parse_bool("たぶん")
+
+
+@pytest.mark.parametrize("typed, first_day, precision", [
+    ("令和5年12月", datetime.date(2023, 12, 1), DatePrecision.MONTH),
+    ("2023/12", datetime.date(2023, 12, 1), DatePrecision.MONTH),
+    ("R5.12", datetime.date(2023, 12, 1), DatePrecision.MONTH),
+    ("令和元年5月", datetime.date(2019, 5, 1), DatePrecision.MONTH),
+    ("令和5年度", datetime.date(2023, 4, 1), DatePrecision.FISCAL_YEAR),
+    ("２０２３年度", datetime.date(2023, 4, 1), DatePrecision.FISCAL_YEAR),
+    ("令和元年度", datetime.date(2019, 4, 1), DatePrecision.FISCAL_YEAR),  # by convention, though begun under 平成
+])
+def test_a_date_as_precise_as_the_source(typed, first_day, precision):
+    assert parse_date(typed, precise=True) == TypedDate(first_day, precision)
+
+
+@pytest.mark.parametrize("typed, message", [
+    ("令和元年4月", "“令和元年4月” は令和の期間にない日付です（令和は2019年5月1日からです）。"),
+    ("平成31年5月", "“平成31年5月” は平成の期間にない日付です（平成は2019年4月30日までです）。"),
+    ("2023/13", "“2023/13” は存在しない月です。"),
+])
+def test_months_that_never_were_are_refused(typed, message):
+    with pytest.raises(ValueError) as error:
+        parse_date(typed, precise=True)
+    assert str(error.value).startswith(message)
+
+
+def test_a_date_column_without_precision_wants_the_day():
+    with pytest.raises(ValueError, match="“令和5年12月” は日まで入力してください。日付は「2024/4/1」"):
+        parse_date("令和5年12月")

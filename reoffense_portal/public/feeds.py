@@ -92,8 +92,12 @@ class UpdatesFeed(Feed):
 
 @require_safe
 def meetings_calendar(request, code=None):
-    """iCalendar (RFC 5545) of council meetings with a date, for all or one municipality."""
-    meetings = live_meetings().order_by("held_on")
+    """iCalendar (RFC 5545) of council meetings with a known day, for all or one municipality.
+
+    A meeting known only by its month or fiscal year (令和5年12月) is left out: an event needs a day,
+    and any day given would be invented. The meeting pages and the updates feed still list it.
+    """
+    meetings = live_meetings().filter(date_precision=eras.DatePrecision.DAY).order_by("held_on")
     name = "再犯防止推進計画 会議予定"
     if code is not None:
         version = PlanVersion.objects.live().filter(municipality_id=code).select_related("municipality").first()
@@ -132,7 +136,7 @@ def _meeting_event(request, meeting: VersionMeeting, host: str) -> Event:
     event.add("status", "CANCELLED" if meeting.cancelled else "CONFIRMED")
     url = request.build_absolute_uri(meeting.get_absolute_url())
     event.add("url", url)
-    event.add("description", f"{meeting.version.municipality} {eras.japanese_date(meeting.held_on)}\n{url}")
+    event.add("description", f"{meeting.version.municipality} {meeting.held_on_label}\n{url}")
     return event
 
 

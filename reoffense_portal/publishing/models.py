@@ -157,6 +157,10 @@ class VersionMeeting(models.Model):
     when_label = models.CharField("開催日の表示", max_length=100)
     council_name = models.CharField("会議体", max_length=200)
     held_on = models.DateField("開催日", null=True, blank=True, db_index=True)
+    date_precision = models.CharField(
+        "開催日の精度", max_length=12, choices=eras.DatePrecision.choices, default=eras.DatePrecision.DAY,
+        editable=False,
+    )
     starts_at = models.TimeField("開始時刻", null=True, blank=True)
     ends_at = models.TimeField("終了時刻", null=True, blank=True)
     venue = models.CharField("会場", max_length=200, blank=True)
@@ -174,8 +178,13 @@ class VersionMeeting(models.Model):
         return reverse("public:meeting", args=[self.meeting_id])
 
     @property
+    def known_day(self) -> bool:
+        return self.held_on is not None and self.date_precision == eras.DatePrecision.DAY
+
+    @property
     def held_on_label(self) -> str:
-        return eras.japanese_date(self.held_on)
+        """令和6年12月24日, 令和5年12月 or 令和5年度, as precise as the source."""
+        return eras.date_label(self.held_on, self.date_precision) if self.held_on else ""
 
 
 class ApprovalRequestQuerySet(MunicipalityScopedQuerySet):

@@ -47,14 +47,14 @@ def license_statement(plan) -> str:
 def indicator_rows(plan):
     """One row per indicator: what it measures and the target (its values are another file)."""
     dataset = tablib.Dataset(headers=[
-        "団体コード", "計画名", "種類", "指標名", "単位", "望ましい方向", "集計期間", "基準年", "基準値",
+        "団体コード", "計画名", "種類", "指標名", "単位", "望ましい方向", "集計期間", "基準年", "時点", "基準値",
         "目標年", "目標値", "目標の文言", "出典",
     ])
     number = DecimalWidget()
     for i in _indicators(plan):
         dataset.append([
             plan.municipality_id, plan.title, i.get_kind_display(), i.name, i.unit, i.get_direction_display(),
-            i.get_period_kind_display(), i.baseline_year, number.render(i.baseline_value), i.target_year,
+            i.get_period_kind_display(), i.baseline_year, i.as_of_text, number.render(i.baseline_value), i.target_year,
             number.render(i.target_value), i.target_text, i.source,
         ])
     return dataset
@@ -171,7 +171,7 @@ def plan_data(plan, *, version: int, updated_on) -> dict:
                 "unit": i.unit,
                 "direction": i.get_direction_display(),
                 "period_kind": i.get_period_kind_display(),
-                "baseline": {"year": i.baseline_year, "value": _number(i.baseline_value), "label": i.baseline_label},
+                "baseline": {"year": i.baseline_year, "as_of": i.as_of_text, "value": _number(i.baseline_value), "label": i.baseline_label},
                 "target": {"year": i.target_year, "value": _number(i.target_value), "label": i.target_label,
                            "text": i.target_text},
                 "source": i.source,
@@ -198,7 +198,9 @@ def plan_data(plan, *, version: int, updated_on) -> dict:
                         "fiscal_year": m.fiscal_year,
                         "sequence": m.sequence,
                         "label": m.label,
-                        "held_on": m.held_on,
+                        "held_on": m.held_on,  # with a month or fiscal year, its first day
+                        "held_on_precision": m.get_date_precision_display(),
+                        "held_on_label": m.held_on_label,
                         "starts_at": m.starts_at.strftime("%H:%M") if m.starts_at else None,
                         "ends_at": m.ends_at.strftime("%H:%M") if m.ends_at else None,
                         "venue": m.venue,

@@ -7,18 +7,21 @@ part without being named here: the ones whose municipality path runs through
 a plan (plans.signals.plan_path).
 """
 
+import datetime
 from dataclasses import dataclass
 
 from django.apps import apps
 from django.db import models
 
+from plans import eras
 from plans.signals import plan_path
 
 from .models import PlanVersion
 
 APPS = ("plans", "measures", "councils")
-# Bookkeeping that residents never read and that changes on every save.
-SKIPPED_FIELDS = {"id", "created_at", "updated_at", "document_size", "file_size"}
+# Bookkeeping that residents never read and that changes on every save; a date's precision is
+# shown in the date it qualifies (2023年12月).
+SKIPPED_FIELDS = {"id", "created_at", "updated_at", "document_size", "file_size", "date_precision"}
 
 
 def models_below_plan() -> list[tuple[type[models.Model], str]]:
@@ -43,6 +46,8 @@ def _display(obj, field) -> str:
     value = field.value_from_object(obj)
     if isinstance(value, models.fields.files.FieldFile):
         return value.name or ""
+    if isinstance(value, datetime.date) and hasattr(obj, "date_precision"):
+        return eras.written_date(value, obj.date_precision)  # 2024-04-01, 2023年12月, 2023年度
     return "" if value is None else str(value)
 
 

@@ -141,7 +141,7 @@ def meetings(plan: Plan) -> list[VersionMeeting]:
     return [
         VersionMeeting(
             meeting_id=meeting.pk, title=meeting.title, when_label=meeting.when_label, council_name=council.name,
-            held_on=meeting.held_on, starts_at=meeting.starts_at, ends_at=meeting.ends_at, venue=meeting.venue,
+            held_on=meeting.held_on, date_precision=meeting.date_precision, starts_at=meeting.starts_at, ends_at=meeting.ends_at, venue=meeting.venue,
             cancelled=meeting.status == Meeting.Status.CANCELLED,
         )
         for council in plan.council_list

@@ -147,7 +147,9 @@ class IndicatorView:
         elif indicator.baseline_value is not None:
             # A statistic known only as one figure (熊本市's 1,107人) is recorded as its baseline.
             view.latest_label = format_quantity(indicator.baseline_value, indicator.unit)
-            if indicator.baseline_year is not None:
+            if indicator.as_of_text:
+                view.latest_period = indicator.as_of_text  # as the source states it: 令和2年国勢調査時点
+            elif indicator.baseline_year is not None:
                 view.latest_period = indicator.period_label(indicator.baseline_year)
         if charts is not None:
             view.chart = register_chart(indicator, charts)
@@ -343,7 +345,7 @@ class MeetingReport(Document):
             "plan": plan,
             "municipality": plan.municipality,
             "department": plan.department,
-            "held_on": date_with_weekday(meeting.held_on),
+            "held_on": date_with_weekday(meeting.held_on) if meeting.known_day else meeting.held_on_label,
             "agenda": list(meeting.agenda_items.prefetch_related("areas")),
             "reviewed_year": year,
             "overall_rate": rate_label(Program.objects.of_plan(plan).implementation_rate(year)),
