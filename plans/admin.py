@@ -281,7 +281,7 @@ class IndicatorAdmin(StaffHistoryAdmin):
             {
                 "fields": [
                     ("baseline_year", "baseline_value"),
-                    ("target_year", "target_value"),
+                    ("target_year", "target_period_kind", "target_value"),
                     "target_text",
                 ],
                 "description": "年は西暦で入力します。年度の指標なら年度の開始年です。",

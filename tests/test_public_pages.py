@@ -116,7 +116,7 @@ def test_kumamoto_plan_page_shows_texts_targets_statistics_and_challenges(client
 
 def test_kpi_chart_is_an_inline_svg_with_a_text_alternative(client, seeded):
     html = client.get("/plans/2001/").content.decode()
-    assert '<svg role="img" aria-label="刑法犯検挙人員中の再犯者数の推移：令和元年 564人。目標 450人以下"' in html
+    assert '<svg role="img" aria-label="刑法犯検挙人員中の再犯者数の推移：令和元年（基準値） 564人。目標 450人以下"' in html
 
 
 def test_plan_page_shows_formulation_history(client, seeded):

@@ -197,7 +197,7 @@ def build_version(plan: Plan, *, approved_by, submitted_by=None, summary: str = 
                     breadcrumbs=page.breadcrumbs, content=page.content, feedback_title=page.feedback_title)
         for page in pages
     )
-    summary_pdf = PlanSummary(plan, draft=False)
+    summary_pdf = PlanSummary(plan, draft=False, public=True)
     files = [
         *opendata.files(plan, version=number, updated_on=timezone.localdate(live_from)),
         VersionFile(key="summary.pdf", filename=summary_pdf.filename, content_type="application/pdf",
