@@ -64,6 +64,10 @@ def load_plan(pk: int) -> Plan:
         .get(pk=pk)
     )
     plan.area_list = plan_tree(plan, progress_years=True)
+    for council in plan.council_list:
+        # Pages list the meetings of the plan's period apart from earlier or later ones (Meeting.in_plan_period).
+        council.period_meetings = [meeting for meeting in council.meeting_list if meeting.in_plan_period]
+        council.other_meetings = [meeting for meeting in council.meeting_list if not meeting.in_plan_period]
     return plan
 
 

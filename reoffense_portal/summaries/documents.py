@@ -339,16 +339,29 @@ class MeetingReport(Document):
         return self.meeting.title
 
     @property
-    def reviewed_fiscal_year(self) -> int:
-        """The year under review: as recorded, else the year before the meeting's (the usual PDCA rhythm)."""
-        return self.meeting.reviewed_fiscal_year or self.meeting.fiscal_year - 1
+    def reviewed_fiscal_year(self) -> int | None:
+        """The year of the plan under review (Meeting.plan_year_under_review); None when no year of the plan is."""
+        return self.meeting.plan_year_under_review
+
+    @property
+    def no_year_reason(self) -> str:
+        """Why no year of the plan is under review, in a sentence without its full stop."""
+        meeting, plan = self.meeting, self.plan
+        period = f"計画期間（{plan.period_label}）外です"
+        if meeting.reviewed_fiscal_year is not None:
+            return f"記録された審議の対象年度（{eras.fiscal_year_label(meeting.reviewed_fiscal_year)}）は{period}"
+        return f"会議の前年度（{eras.fiscal_year_label(meeting.fiscal_year - 1)}）は{period}"
 
     def context(self) -> dict:
         meeting, plan, year = self.meeting, self.plan, self.reviewed_fiscal_year
-        areas = area_sections(plan, fiscal_year=year)
-        rates = Program.objects.of_plan(plan).implementation_rates_by_area(year)
-        for section in areas:
-            section.rate = rates.get(section.area.pk)
+        if year is None:  # nothing of this plan to review: no table of 未報告 rows and 0 %
+            areas, overall_rate = [], ""
+        else:
+            areas = area_sections(plan, fiscal_year=year)
+            rates = Program.objects.of_plan(plan).implementation_rates_by_area(year)
+            for section in areas:
+                section.rate = rates.get(section.area.pk)
+            overall_rate = rate_label(Program.objects.of_plan(plan).implementation_rate(year))
         members = meeting.council.members.select_related("organization")
         indicators = plan.indicators.filter(kind=Indicator.Kind.TARGET).prefetch_related("values")
         return {
@@ -359,7 +372,9 @@ class MeetingReport(Document):
             "held_on": date_with_weekday(meeting.held_on),
             "agenda": list(meeting.agenda_items.prefetch_related("areas")),
             "reviewed_year": year,
-            "overall_rate": rate_label(Program.objects.of_plan(plan).implementation_rate(year)),
+            "plan_year_number": None if year is None else year - plan.first_fiscal_year + 1,
+            "no_year_reason": "" if year is not None else self.no_year_reason,
+            "overall_rate": overall_rate,
             "areas": areas,
             "program_total": sum(section.program_count for section in areas),
             "targets": [IndicatorView.of(i, self.charts, public=self.public) for i in indicators],
