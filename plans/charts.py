@@ -119,12 +119,18 @@ def _render(data: dict, text_as_paths: bool = True) -> str:
             axes.annotate(f"{value:,.10g}", (year, value), textcoords="offset points", xytext=(0, 7),
                           ha="center", fontproperties=font, fontsize=9, color="#222222")
     if data["baseline"] is not None:
-        year, label, value, _ = data["baseline"]
-        ticks.setdefault(year, label)
+        year, label, value, text = data["baseline"]
+        if value is None and year not in ticks:  # a masked small count: its label instead of its point
+            axes.annotate(text, (year, 0), textcoords="offset points", xytext=(0, 4), ha="center",
+                          fontproperties=font, fontsize=8, color="#222222")
         if value is not None:
             plotted.append(value)
             axes.plot([year], [value], marker="s", markersize=8, linestyle="none", color=BASELINE_COLOUR,
                       label=f"基準値（{label}）")
+            if year not in ticks:  # a value of that year is labelled already
+                axes.annotate(f"{value:,.10g}", (year, value), textcoords="offset points", xytext=(0, 8),
+                              ha="center", fontproperties=font, fontsize=9, color="#222222")
+        ticks.setdefault(year, label)
     if data["target"] is not None:
         plotted.append(data["target"])
         axes.axhline(data["target"], color=TARGET_COLOUR, linestyle="--", linewidth=1.5,
@@ -143,7 +149,7 @@ def _render(data: dict, text_as_paths: bool = True) -> str:
     axes.set_ylim(0 if low >= 0 else low * 1.15, high * 1.18 if high > 0 else 1)
     axes.spines[["top", "right"]].set_visible(False)
     axes.grid(axis="y", color="#dddddd", linewidth=0.8)
-    axes.legend(prop=font, frameon=False, loc="lower left", fontsize=9)
+    axes.legend(prop=font, frameon=False, loc="best", fontsize=9)
     figure.tight_layout()
 
     buffer = io.StringIO()
