@@ -222,6 +222,7 @@ def plan_data(plan, *, version: int, updated_on) -> dict:
                         "venue": m.venue,
                         "status": m.get_status_display(),
                         "reviewed_fiscal_year": m.reviewed_fiscal_year,
+                        "in_plan_period": m.in_plan_period,
                         "minutes": m.minutes,
                     }
                     for m in council.meeting_list
