@@ -579,11 +579,6 @@ class Indicator(models.Model):
 
     # -- figures as residents read them (small counts masked) and as staff read them (exact)
 
-    @property
-    def counts_people(self) -> bool:
-        """Whether the values count people, and small ones are masked in public (plans.disclosure)."""
-        return self.unit in disclosure.PEOPLE_UNITS
-
     def quantity_label(self, value: Decimal | None, *, public: bool = False) -> str:
         """564人; in public, 3人未満 for a small count about people; '' for no value."""
         if value is None:
