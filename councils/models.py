@@ -152,9 +152,36 @@ class Meeting(models.Model):
             raise ValidationError({"held_on": "開催済みの会議には開催日を入力してください。"})
         if (self.starts_at or self.ends_at) and not self.known_day:
             raise ValidationError({"starts_at": "時刻は、開催日を日まで入力したときに入力してください。"})
+        if self.reviewed_fiscal_year is not None and self.council_id is not None:
+            plan = self.council.plan
+            if self.reviewed_fiscal_year not in plan.fiscal_years:
+                raise ValidationError({"reviewed_fiscal_year": (
+                    f"審議の対象年度（{eras.fiscal_year_label(self.reviewed_fiscal_year)}）が、"
+                    f"計画「{plan.title}」の計画期間（{plan.period_label}）に入っていません。"
+                    "計画期間内の年度を入力してください。"
+                )})
 
     def get_absolute_url(self):
         return reverse("public:meeting", args=[self.pk])
+
+    @property
+    def plan_year_under_review(self) -> int | None:
+        """The year of the plan this meeting reviews: as recorded, else the year before the meeting's
+        (the usual PDCA rhythm) when that year is in the plan's period; None when no year of the plan is."""
+        plan = self.council.plan
+        if self.reviewed_fiscal_year is not None:
+            year = self.reviewed_fiscal_year
+        else:
+            year = self.fiscal_year - 1
+        return year if year in plan.fiscal_years else None
+
+    @property
+    def in_plan_period(self) -> bool:
+        """Held in a fiscal year of the plan's period, or reviewing one (the year after the plan ends)."""
+        plan = self.council.plan
+        return self.fiscal_year in plan.fiscal_years or (
+            self.reviewed_fiscal_year is not None and self.reviewed_fiscal_year in plan.fiscal_years
+        )
 
     @property
     def label(self) -> str:

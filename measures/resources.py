@@ -8,6 +8,7 @@ partner organisations are given by name, separated by 「、」.
 
 from django.core.exceptions import ValidationError
 
+from plans import disclosure
 from plans.models import Department, Organization
 from plans.resources import MUNICIPALITY_CODE, PLAN_TITLE
 from plans.spreadsheets import (
@@ -251,6 +252,13 @@ class ProgramProgressResource(PlanPartsMixin, PortalResource):
             "program__measure__area__number", "program__measure__number", "program__order",
             "program__pk", "fiscal_year",
         )
+
+    def open_data_mask(self, field_name, progress):
+        if field_name == "support_count" and disclosure.is_small_count(
+            progress.support_count, disclosure.SUPPORT_COUNT_UNIT
+        ):
+            return disclosure.small_count_label(disclosure.SUPPORT_COUNT_UNIT)
+        return ""
 
     def progress_of(self, plan):
         key = ("progress", plan.pk)

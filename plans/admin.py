@@ -282,7 +282,7 @@ class IndicatorAdmin(StaffHistoryAdmin):
                 "fields": [
                     ("baseline_year", "baseline_value"),
                     "as_of_text",
-                    ("target_year", "target_value"),
+                    ("target_year", "target_period_kind", "target_value"),
                     "target_text",
                 ],
                 "description": "年は「2019」「令和元年」「R1」のように入力します。年度の指標なら年度の開始年です。",

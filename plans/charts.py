@@ -20,6 +20,8 @@ from pathlib import Path
 from django.core.cache import cache
 from django.utils.html import escape
 
+from . import disclosure
+
 FONT_PATHS = [
     Path("/usr/share/fonts/truetype/bizud-gothic/BIZUDGothic-Regular.ttf"),
     Path("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"),
@@ -29,6 +31,7 @@ STYLE_ELEMENT = re.compile(r"\s*<style[^>]*>\*\{([^}]*)\}</style>")
 STYLE_ATTRIBUTE = re.compile(r'\sstyle="([^"]*)"')
 LINE_COLOUR = "#1d5fa6"
 TARGET_COLOUR = "#b3261e"
+BASELINE_COLOUR = "#5f6b7a"
 
 
 def _font_properties():
@@ -42,26 +45,44 @@ def _font_properties():
     return font_manager.FontProperties()
 
 
-def chart_data(indicator) -> dict:
-    """What the chart shows, from prefetched values (no query when prefetched)."""
+def chart_data(indicator, *, public: bool = False) -> dict:
+    """What the chart shows, from prefetched values (no query when prefetched).
+
+    Points sit at their years, so gaps between years show as gaps. The baseline is drawn even when it
+    is not also a yearly value, and the target at its year, labelled in its own period kind. In public,
+    a small count about people (plans.disclosure) is not drawn; its year says 「3人未満」 instead.
+    """
     values = sorted(indicator.values.all(), key=lambda v: v.year)
+    points = []
+    for v in values:
+        masked = public and disclosure.is_small_count(v.value, indicator.unit)
+        points.append((v.year, indicator.period_label(v.year), None if masked else float(v.value),
+                       indicator.quantity_label(v.value, public=public)))
+    baseline = None
+    if indicator.baseline_value is not None and indicator.baseline_year is not None:
+        masked = public and disclosure.is_small_count(indicator.baseline_value, indicator.unit)
+        baseline = (indicator.baseline_year, indicator.period_label(indicator.baseline_year),
+                    None if masked else float(indicator.baseline_value),
+                    indicator.quantity_label(indicator.baseline_value, public=public))
     return {
         "name": indicator.name,
         "unit": indicator.unit,
-        "points": [(indicator.period_label(v.year), float(v.value)) for v in values],
+        "points": points,
+        "baseline": baseline,
         "target": None if indicator.target_value is None else float(indicator.target_value),
         "target_label": indicator.target_label,
-        "baseline": None if indicator.baseline_value is None else float(indicator.baseline_value),
+        "target_year": indicator.target_year,
+        "target_period": indicator.target_period_label(),
     }
 
 
-def indicator_chart_svg(indicator, *, text_as_paths: bool = True) -> str:
-    """An inline <svg> of the indicator's yearly values with its target line; '' without values."""
-    data = chart_data(indicator)
+def indicator_chart_svg(indicator, *, text_as_paths: bool = True, public: bool = False) -> str:
+    """An inline <svg> of the indicator's baseline, yearly values and target; '' without values."""
+    data = chart_data(indicator, public=public)
     if not data["points"]:
         return ""
-    # v2: drawn with presentation attributes; a shared cache may still hold the earlier, CSS-styled SVGs.
-    key = f"chart:v2:{'paths' if text_as_paths else 'text'}:" + hashlib.sha256(
+    # v3: baseline and target drawn at their years; a shared cache may still hold the earlier SVGs.
+    key = f"chart:v3:{'paths' if text_as_paths else 'text'}:" + hashlib.sha256(
         repr(sorted(data.items())).encode()
     ).hexdigest()
     svg = cache.get(key)
@@ -71,6 +92,11 @@ def indicator_chart_svg(indicator, *, text_as_paths: bool = True) -> str:
     return svg
 
 
+def _tick_label(label: str) -> str:
+    """平成29年～令和元年平均 on two lines, so multi-year averages fit under their points."""
+    return label.replace("～", "～\n")
+
+
 def _render(data: dict, text_as_paths: bool = True) -> str:
     import matplotlib
 
@@ -78,28 +104,52 @@ def _render(data: dict, text_as_paths: bool = True) -> str:
     from matplotlib.figure import Figure
 
     font = _font_properties()
-    labels = [label for label, _ in data["points"]]
-    values = [value for _, value in data["points"]]
+    ticks = {year: label for year, label, _, _ in data["points"]}
+    drawn = [(year, value) for year, _, value, _ in data["points"] if value is not None]
+    plotted = [value for _, value in drawn]
 
     figure = Figure(figsize=(6.4, 3.2), dpi=100)
     axes = figure.add_subplot()
-    axes.plot(range(len(values)), values, marker="o", color=LINE_COLOUR, linewidth=2, label="実績")
-    for x, value in enumerate(values):
-        axes.annotate(f"{value:,.10g}", (x, value), textcoords="offset points", xytext=(0, 7),
-                      ha="center", fontproperties=font, fontsize=9, color="#222222")
+    axes.plot([year for year, _ in drawn], plotted, marker="o", color=LINE_COLOUR, linewidth=2, label="実績")
+    for year, _, value, text in data["points"]:
+        if value is None:  # a masked small count: its label instead of its point
+            axes.annotate(text, (year, 0), textcoords="offset points", xytext=(0, 4), ha="center",
+                          fontproperties=font, fontsize=8, color="#222222")
+        else:
+            axes.annotate(f"{value:,.10g}", (year, value), textcoords="offset points", xytext=(0, 7),
+                          ha="center", fontproperties=font, fontsize=9, color="#222222")
+    if data["baseline"] is not None:
+        year, label, value, text = data["baseline"]
+        if value is None and year not in ticks:  # a masked small count: its label instead of its point
+            axes.annotate(text, (year, 0), textcoords="offset points", xytext=(0, 4), ha="center",
+                          fontproperties=font, fontsize=8, color="#222222")
+        if value is not None:
+            plotted.append(value)
+            axes.plot([year], [value], marker="s", markersize=8, linestyle="none", color=BASELINE_COLOUR,
+                      label=f"基準値（{label}）")
+            if year not in ticks:  # a value of that year is labelled already
+                axes.annotate(f"{value:,.10g}", (year, value), textcoords="offset points", xytext=(0, 8),
+                              ha="center", fontproperties=font, fontsize=9, color="#222222")
+        ticks.setdefault(year, label)
     if data["target"] is not None:
+        plotted.append(data["target"])
         axes.axhline(data["target"], color=TARGET_COLOUR, linestyle="--", linewidth=1.5,
-                     label=f"目標 {data['target_label']}")
-    axes.set_xticks(range(len(labels)), labels, fontproperties=font, fontsize=9)
+                     label=f"目標 {data['target_period']} {data['target_label']}".replace("  ", " "))
+        if data["target_year"] is not None:
+            ticks.setdefault(data["target_year"], data["target_period"])
+            axes.plot([data["target_year"]], [data["target"]], marker="*", markersize=12, linestyle="none",
+                      color=TARGET_COLOUR)
+    years = sorted(ticks)
+    axes.set_xticks(years, [_tick_label(ticks[year]) for year in years], fontproperties=font, fontsize=8)
+    axes.set_xlim(years[0] - 0.5, years[-1] + 0.5)
     axes.set_ylabel(data["unit"], fontproperties=font, rotation=0, labelpad=12)
     for tick in axes.get_yticklabels():
         tick.set_fontproperties(font)
-    low = min(values + ([data["target"]] if data["target"] is not None else []))
-    high = max(values + ([data["target"]] if data["target"] is not None else []))
+    low, high = min(plotted, default=0), max(plotted, default=1)
     axes.set_ylim(0 if low >= 0 else low * 1.15, high * 1.18 if high > 0 else 1)
     axes.spines[["top", "right"]].set_visible(False)
     axes.grid(axis="y", color="#dddddd", linewidth=0.8)
-    axes.legend(prop=font, frameon=False, loc="lower left", fontsize=9)
+    axes.legend(prop=font, frameon=False, loc="best", fontsize=9)
     figure.tight_layout()
 
     buffer = io.StringIO()
@@ -128,9 +178,15 @@ def _inline(svg: str, data: dict) -> str:
         svg = STYLE_ELEMENT.sub("", svg, count=1)
         svg = re.sub(r"<svg\b", "<svg" + _presentation_attributes(root_style.group(1)), svg, count=1)
     svg = STYLE_ATTRIBUTE.sub(lambda style: _presentation_attributes(style.group(1)), svg)
-    points = "、".join(f"{label} {value:,.10g}{data['unit']}" for label, value in data["points"])
-    label = f"{data['name']}の推移：{points}"
+    baseline_year = data["baseline"][0] if data["baseline"] is not None else None
+    points = "、".join(
+        f"{label}{'（基準値）' if year == baseline_year else ''} {text}" for year, label, _, text in data["points"]
+    )
+    label = f"{data['name']}の推移："
+    if baseline_year is not None and all(year != baseline_year for year, *_ in data["points"]):
+        label += f"基準値 {data['baseline'][1]} {data['baseline'][3]}。"
+    label += points
     if data["target"] is not None:
-        label += f"。目標 {data['target_label']}"
+        label += f"。目標 {data['target_period']} {data['target_label']}".replace("  ", " ")
     svg = re.sub(r"<svg\b", f'<svg role="img" aria-label="{escape(label)}" focusable="false"', svg, count=1)
     return re.sub(r'\s(width|height)="[^"]*pt"', "", svg, count=2)

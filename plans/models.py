@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from . import eras
+from . import disclosure, eras
 from .files import UPLOAD_HELP_TEXT, file_label, stored_size, validate_upload
 from .roles import spreadsheet_permissions
 from .scoping import MunicipalityScopedQuerySet
@@ -481,13 +481,27 @@ class Challenge(models.Model):
 class Progress:
     """Where an indicator stands against its target."""
 
-    baseline: Decimal
+    baseline: Decimal | None
     latest: Decimal
     latest_year: int
     target: Decimal
     achieved: bool
     remaining: Decimal  # how far the latest value still is from the target (0 once achieved)
     ratio: Decimal | None  # share of the way from baseline to target, 0–1 and beyond; None without a gap
+
+    @property
+    def worsened(self) -> bool:
+        """Moved away from the target since the baseline (基準値より悪化)."""
+        return self.ratio is not None and self.ratio < 0
+
+    @property
+    def percent(self) -> int | None:
+        """達成率 in whole percent, held to 0–100: 100 only once the target is reached, 0 when worse."""
+        if self.achieved:
+            return 100
+        if self.ratio is None:
+            return None
+        return int(min(max(self.ratio, Decimal(0)), Decimal("0.99")) * 100)
 
 
 class Indicator(models.Model):
@@ -516,6 +530,10 @@ class Indicator(models.Model):
         help_text="成果目標では必須です。現状の統計では空欄にできます。",
     )
     period_kind = models.CharField("集計期間", max_length=10, choices=PeriodKind.choices, default=PeriodKind.CALENDAR)
+    target_period_kind = models.CharField(
+        "目標年の表し方", max_length=10, choices=PeriodKind.choices, blank=True,
+        help_text="空欄なら集計期間と同じです。暦年の統計に「令和7年度末までに」の目標なら「年度」を選びます。",
+    )
     average_years = models.PositiveSmallIntegerField(
         "平均する年数", null=True, blank=True, help_text="複数年平均の場合のみ（例：3）。"
     )
@@ -554,7 +572,8 @@ class Indicator(models.Model):
     def clean(self):
         if self.kind == self.Kind.TARGET and not self.direction:
             raise ValidationError({"direction": "成果目標には望ましい方向を選んでください。"})
-        if self.period_kind == self.PeriodKind.AVERAGE and not self.average_years:
+        averaged = self.PeriodKind.AVERAGE in (self.period_kind, self.target_period_kind)
+        if averaged and not self.average_years:
             raise ValidationError({"average_years": "複数年平均の場合は平均する年数を入力してください。"})
         # A target may be stated without a year (熊本市: 「450人以下とします」), never a year without a target.
         if self.target_year is not None and self.target_value is None:
@@ -569,13 +588,68 @@ class Indicator(models.Model):
             return f"{eras.year_label(first)}～{eras.year_label(year)}平均"
         return eras.year_label(year)
 
-    @property
-    def baseline_label(self) -> str:
-        """令和元年 564人, or as the source states its time (令和2年国勢調査時点 1,107人); "" without either."""
+    def target_period_label(self) -> str:
+        """The target's year in its own kind: 令和7年, 令和7年度末 or 令和3年～令和7年平均; '' without a year."""
+        if self.target_year is None:
+            return ""
+        kind = self.target_period_kind or self.period_kind
+        if kind == self.PeriodKind.FISCAL:
+            return f"{eras.fiscal_year_label(self.target_year)}末"
+        if kind == self.PeriodKind.AVERAGE:
+            first = self.target_year - (self.average_years or 1) + 1
+            return f"{eras.year_label(first)}～{eras.year_label(self.target_year)}平均"
+        return eras.year_label(self.target_year)
+
+    # -- figures as residents read them (small counts masked) and as staff read them (exact)
+
+    def quantity_label(self, value: Decimal | None, *, public: bool = False) -> str:
+        """564人; in public, 3人未満 for a small count about people; '' for no value."""
+        if value is None:
+            return ""
+        if public and disclosure.is_small_count(value, self.unit):
+            return disclosure.small_count_label(self.unit)
+        return format_quantity(value, self.unit)
+
+    def baseline_text(self, *, public: bool = False) -> str:
+        """令和元年 564人, or with its 時点 as the source states it; the value alone when neither is known."""
         if self.baseline_value is None:
             return ""
+        value = self.quantity_label(self.baseline_value, public=public)
         when = self.as_of_text or (self.period_label(self.baseline_year) if self.baseline_year is not None else "")
-        return f"{when} {format_quantity(self.baseline_value, self.unit)}" if when else ""
+        return f"{when} {value}" if when else value
+
+    @property
+    def baseline_label(self) -> str:
+        """令和元年 564人, or as the source states its time (令和2年国勢調査時点 1,107人); '' without either."""
+        return self.baseline_text() if self.baseline_year is not None or self.as_of_text else ""
+
+    @property
+    def baseline_period_label(self) -> str:
+        return self.period_label(self.baseline_year) if self.baseline_year is not None else ""
+
+    @property
+    def baseline_not_in_values(self) -> bool:
+        """A baseline known only as the baseline, not also entered as that year's value (values prefetched)."""
+        return (
+            self.baseline_value is not None and self.baseline_year is not None
+            and all(v.year != self.baseline_year for v in self.values.all())
+        )
+
+    @property
+    def masks_small_counts(self) -> bool:
+        """Whether residents see any of its figures as 「3人未満」 (values prefetched)."""
+        figures = [self.baseline_value] + [
+            figure for v in self.values.all() for figure in (v.value, v.prefecture_value, v.national_value)
+        ]
+        return any(disclosure.is_small_count(figure, self.unit) for figure in figures)
+
+    @property
+    def public_baseline_label(self) -> str:
+        return self.baseline_text(public=True) if self.baseline_year is not None or self.as_of_text else ""
+
+    @property
+    def public_baseline_text(self) -> str:
+        return self.baseline_text(public=True)
 
     @property
     def target_label(self) -> str:
@@ -590,17 +664,22 @@ class Indicator(models.Model):
         return max(values, key=lambda v: v.year) if values else None
 
     def progress(self) -> Progress | None:
-        """Progress from baseline towards target, in either direction; None without a target."""
+        """Progress from baseline towards target, in either direction; None without a target or a value.
+
+        The ratio is (baseline − latest) / (baseline − target) for lower-is-better and the mirror for
+        higher-is-better; None without a baseline or when the baseline already met the target. The latest
+        value and the baseline are in the indicator's own period kind, whatever kind the target year is in.
+        """
         latest = self.latest_value()
         if self.target_value is None or latest is None:
             return None
-        target, value = self.target_value, latest.value
-        baseline = self.baseline_value if self.baseline_value is not None else value
+        target, value, baseline = self.target_value, latest.value, self.baseline_value
         if self.direction == self.Direction.LOWER:
-            achieved, gap, moved = value <= target, value - target, baseline - value
+            achieved, gap = value <= target, value - target
+            moved, span = (None, None) if baseline is None else (baseline - value, baseline - target)
         else:
-            achieved, gap, moved = value >= target, target - value, value - baseline
-        span = abs(baseline - target)
+            achieved, gap = value >= target, target - value
+            moved, span = (None, None) if baseline is None else (value - baseline, target - baseline)
         return Progress(
             baseline=baseline,
             latest=value,
@@ -608,8 +687,42 @@ class Indicator(models.Model):
             target=target,
             achieved=achieved,
             remaining=max(gap, Decimal(0)),
-            ratio=(moved / span).quantize(Decimal("0.001")) if span else None,
+            ratio=(moved / span).quantize(Decimal("0.001")) if span and span > 0 else None,
         )
+
+    def achievement_text(self, *, public: bool = False) -> str:
+        """達成率 in words and numbers: 達成率 56%（基準値564人→最新500人／目標450人以下）.
+
+        Past the target it reads 達成率 100%・目標を達成, moving the wrong way 達成率 0%・基準値より悪化;
+        '' without a baseline, a target and a value later than the baseline. In public, a rate computed
+        from a masked small count would give the count away, so only the masked figures are shown.
+        """
+        progress = self.progress()
+        if progress is None or progress.baseline is None:
+            return ""
+        if self.baseline_year is not None and progress.latest_year <= self.baseline_year:
+            return ""  # nothing measured since the baseline yet
+        baseline = self.quantity_label(progress.baseline, public=public)
+        latest = self.quantity_label(progress.latest, public=public)
+        figures = f"（基準値{baseline}→最新{latest}／目標{self.target_label}）"
+        if public and (
+            disclosure.is_small_count(progress.baseline, self.unit)
+            or disclosure.is_small_count(progress.latest, self.unit)
+        ):
+            return f"達成率は少数のため掲載していません{figures}"
+        if progress.percent is None:
+            return ""
+        if progress.achieved:
+            state = "・目標を達成"
+        elif progress.worsened:
+            state = "・基準値より悪化"
+        else:
+            state = ""
+        return f"達成率 {progress.percent}%{state}{figures}"
+
+    @property
+    def public_achievement_text(self) -> str:
+        return self.achievement_text(public=True)
 
     def progress_text(self) -> str:
         """The progress in words: 目標まで残り114人 or 目標を達成しています."""
@@ -619,6 +732,14 @@ class Indicator(models.Model):
         if progress.achieved:
             return "目標を達成しています"
         return f"目標まで残り{format_quantity(progress.remaining, self.unit)}"
+
+    @property
+    def public_progress_text(self) -> str:
+        """progress_text, or '' when the latest value is a masked small count (the rest would give it away)."""
+        progress = self.progress()
+        if progress is None or disclosure.is_small_count(progress.latest, self.unit):
+            return ""
+        return self.progress_text()
 
 
 def format_quantity(value: Decimal, unit: str = "") -> str:
@@ -661,6 +782,19 @@ class IndicatorValue(models.Model):
     @property
     def value_label(self) -> str:
         return format_quantity(self.value, self.indicator.unit)
+
+    @property
+    def public_value_label(self) -> str:
+        """3人未満 for a small count about people (plans.disclosure), else as value_label."""
+        return self.indicator.quantity_label(self.value, public=True)
+
+    @property
+    def public_prefecture_label(self) -> str:
+        return self.indicator.quantity_label(self.prefecture_value, public=True)
+
+    @property
+    def public_national_label(self) -> str:
+        return self.indicator.quantity_label(self.national_value, public=True)
 
 
 class Feedback(models.Model):

@@ -1,5 +1,6 @@
 """Spreadsheet columns for organisations and indicator values (django-import-export)."""
 
+from . import disclosure
 from .models import Indicator, IndicatorValue, Organization
 from .spreadsheets import (
     ChoiceWidget,
@@ -91,6 +92,14 @@ class IndicatorValueResource(PortalResource):
         return queryset.select_related("indicator__plan__municipality").order_by(
             "indicator__plan__municipality", "indicator__plan", "indicator__kind", "indicator__order", "year"
         )
+
+    def open_data_mask(self, field_name, indicator_value):
+        if field_name not in ("value", "prefecture_value", "national_value"):
+            return ""
+        unit = indicator_value.indicator.unit
+        if disclosure.is_small_count(getattr(indicator_value, field_name), unit):
+            return disclosure.small_count_label(unit)
+        return ""
 
     def indicators_of(self, plan):
         if plan.pk not in self.cache:

@@ -852,6 +852,19 @@ class PortalResource(resources.ModelResource):
         """Related rows fetched up front; the export's order."""
         return queryset
 
+    def export_field(self, field, instance, **kwargs):
+        """Open data writes a small count about people as 「3人未満」 (plans.disclosure); staff exports
+        keep every number exact."""
+        if self.open_data:
+            masked = self.open_data_mask(self.get_field_name(field), instance)
+            if masked:
+                return masked
+        return super().export_field(field, instance, **kwargs)
+
+    def open_data_mask(self, field_name: str, instance) -> str:
+        """What open data writes instead of this column's value, or '' to write the value."""
+        return ""
+
     def problem(self, field_name: str, message: str) -> ValidationError:
         return ValidationError({self.fields[field_name].column_name: message})
 

@@ -176,6 +176,9 @@ FILE_UPLOAD_HANDLERS = [
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 # PDF summaries (概要版, 進捗状況報告): a render running longer is stopped with a Japanese error.
 PDF_RENDER_TIMEOUT = envint("PDF_RENDER_TIMEOUT", 20)
+# Small-number protection (plans/disclosure.py): counts about people below this are published as
+# 「3人未満」, never exactly, on public pages, the public 概要版 and the open data; staff see them exactly.
+SMALL_NUMBER_THRESHOLD = envint("SMALL_NUMBER_THRESHOLD", 3)
 
 # Approval (承認): a publisher may approve a change they submitted themselves only where this is on
 # (a small town with one member of staff). Mail to submitters and publishers goes through EMAIL_URL

@@ -165,7 +165,7 @@ def test_the_kpi_chart_is_a_figure_with_its_data_as_alternative_text(seeded):
     elements = structure_elements(reader.trailer["/Root"]["/StructTreeRoot"], [])
     figures = [element for element in elements if element["/S"] == "/Figure"]
     assert len(figures) == 1
-    assert figures[0]["/Alt"] == "刑法犯検挙人員中の再犯者数の推移：令和元年 564人。目標 450人以下"
+    assert figures[0]["/Alt"] == "刑法犯検挙人員中の再犯者数の推移：令和元年（基準値） 564人。目標 450人以下"
     roles = {element["/S"] for element in elements}
     assert {"/H1", "/H2", "/H3", "/Table", "/TH", "/TD"} <= roles
 

@@ -67,11 +67,14 @@ def test_yamaguchi_plan_page_shows_areas_measures_programmes_meetings_document_a
     for _, _, programme, _ in YAMAGUCHI_PROGRAMMES:
         assert programme in text
     assert "連携：ひまわり寮" not in text and "連携：山口更生保護会" in text
+    # The council's meetings so far were held before the second plan's period (令和7～11年度): listed apart.
+    assert "計画期間（令和7年度～令和11年度）の会議はまだありません。" in text
+    assert "計画期間（令和7年度～令和11年度）外に開催した会議" in text
     for seed_line in [
-        "令和6年度第1回山口市再犯防止推進協議会 （令和6年12月24日開催）",
-        "令和5年度第1回山口市再犯防止推進協議会 （令和5年7月24日開催）",
-        "令和4年度第1回山口市再犯防止推進協議会 （令和4年7月8日開催）",
-        "令和3年度第1回山口市再犯防止推進協議会 （令和3年7月21日開催）",
+        "令和6年度第1回山口市再犯防止推進協議会 （令和6年12月24日開催・計画期間外）",
+        "令和5年度第1回山口市再犯防止推進協議会 （令和5年7月24日開催・計画期間外）",
+        "令和4年度第1回山口市再犯防止推進協議会 （令和4年7月8日開催・計画期間外）",
+        "令和3年度第1回山口市再犯防止推進協議会 （令和3年7月21日開催・計画期間外）",
     ]:
         assert seed_line in text
     assert "地域福祉課 総務担当・地域福祉担当" in text
@@ -116,7 +119,7 @@ def test_kumamoto_plan_page_shows_texts_targets_statistics_and_challenges(client
 
 def test_kpi_chart_is_an_inline_svg_with_a_text_alternative(client, seeded):
     html = client.get("/plans/2001/").content.decode()
-    assert '<svg role="img" aria-label="刑法犯検挙人員中の再犯者数の推移：令和元年 564人。目標 450人以下"' in html
+    assert '<svg role="img" aria-label="刑法犯検挙人員中の再犯者数の推移：令和元年（基準値） 564人。目標 450人以下"' in html
 
 
 def test_plan_page_shows_formulation_history(client, seeded):
@@ -136,7 +139,7 @@ def test_council_page_lists_member_organisations_and_meetings(client, seeded):
     publish(Plan.objects.get(pk=1001))
     text = text_of(client, "/councils/1001/")
     assert "山口更生保護会 理事長 民間非営利団体 会長" in text
-    assert "令和6年度第1回山口市再犯防止推進協議会 （令和6年12月24日開催）" in text
+    assert "令和6年度第1回山口市再犯防止推進協議会 （令和6年12月24日開催・計画期間外）" in text
     assert "関係団体や専門家の方々を構成員とする" in text
 
 

@@ -1,27 +1,37 @@
-"""Template filters for KPI sections: {{ indicator|chart_svg }}, {{ value|quantity:indicator.unit }}."""
+"""Template tags for the public KPI sections: {{ indicator|public_chart_svg }}, {{ value|public_quantity:indicator }}.
+
+Everything here is what residents read: small counts about people are masked (plans.disclosure).
+"""
 
 from django import template
 from django.utils.safestring import mark_safe
 
+from plans import disclosure
 from plans.charts import indicator_chart_svg
-from plans.models import format_quantity
 
 register = template.Library()
 
 
 @register.filter
-def chart_svg(indicator) -> str:
-    """The indicator's inline SVG chart (built by matplotlib, labels escaped there); '' without values."""
-    return mark_safe(indicator_chart_svg(indicator))
+def public_chart_svg(indicator) -> str:
+    """The indicator's inline SVG chart, small counts masked (built by matplotlib, labels escaped there);
+    '' without values."""
+    return mark_safe(indicator_chart_svg(indicator, public=True))
 
 
 @register.filter
-def quantity(value, unit: str = "") -> str:
-    """1107 → 1,107人; '' for a missing value."""
-    return "" if value is None else format_quantity(value, unit)
+def public_quantity(value, indicator) -> str:
+    """1,107人, or 3人未満 for a small count about people; '' for a missing value."""
+    return indicator.quantity_label(value, public=True)
 
 
-@register.filter
-def period_label(indicator, year) -> str:
-    """{{ indicator|period_label:indicator.target_year }} → 令和7年度."""
-    return indicator.period_label(int(year)) if year not in (None, "") else ""
+@register.simple_tag
+def small_number_note() -> str:
+    """The note beside masked figures: what 「3人未満」 means."""
+    return disclosure.note()
+
+
+@register.simple_tag
+def small_number_rule() -> str:
+    """The small-number rule with the threshold in force, for the data policy page."""
+    return disclosure.rule_text()

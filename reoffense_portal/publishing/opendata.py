@@ -5,6 +5,10 @@ shows, under CC BY 4.0. The files are made when a version is approved and
 served as stored bytes. The CSV files are the same sheets staff import and
 export (measures/councils/plans resources, UTF-8 with BOM, formula cells
 neutralised), so one column set describes the data everywhere.
+
+Small counts about people (plans.disclosure) are written as the text
+「3人未満」 where the number would be, in the JSON and in the CSV alike; the
+resources do so only with `open_data=True`, so staff exports keep them exact.
 """
 
 import json
@@ -16,7 +20,7 @@ from councils.models import Meeting
 from councils.resources import MeetingResource
 from measures.models import Program, ProgramProgress
 from measures.resources import PlanStructureResource, ProgramProgressResource
-from plans import eras
+from plans import disclosure, eras
 from plans.models import IndicatorValue
 from plans.resources import IndicatorValueResource
 from plans.spreadsheets import CSVFormat, DecimalWidget
@@ -48,14 +52,16 @@ def indicator_rows(plan):
     """One row per indicator: what it measures and the target (its values are another file)."""
     dataset = tablib.Dataset(headers=[
         "団体コード", "計画名", "種類", "指標名", "単位", "望ましい方向", "集計期間", "基準年", "時点", "基準値",
-        "目標年", "目標値", "目標の文言", "出典",
+        "目標年", "目標年の表記", "目標値", "目標の文言", "達成率", "出典",
     ])
     number = DecimalWidget()
     for i in _indicators(plan):
+        baseline = (disclosure.small_count_label(i.unit) if disclosure.is_small_count(i.baseline_value, i.unit)
+                    else number.render(i.baseline_value))
         dataset.append([
             plan.municipality_id, plan.title, i.get_kind_display(), i.name, i.unit, i.get_direction_display(),
-            i.get_period_kind_display(), i.baseline_year, i.as_of_text, number.render(i.baseline_value), i.target_year,
-            number.render(i.target_value), i.target_text, i.source,
+            i.get_period_kind_display(), i.baseline_year, i.as_of_text, baseline, i.target_year, i.target_period_label(),
+            number.render(i.target_value), i.target_text, i.public_achievement_text, i.source,
         ])
     return dataset
 
@@ -99,6 +105,13 @@ def _number(value):
     return value if value is None or isinstance(value, int) else float(value)
 
 
+def _people_number(value, unit: str):
+    """The number as JSON writes it, or 「3人未満」 for a small count about people (plans.disclosure)."""
+    if disclosure.is_small_count(value, unit):
+        return disclosure.small_count_label(unit)
+    return value if value is None or isinstance(value, int) else _number(value)
+
+
 def _indicators(plan) -> list:
     """Statistics, then targets, each in their order (load_plan's lists)."""
     return sorted([*plan.statistics, *plan.targets], key=lambda i: (i.kind, i.order, i.pk))
@@ -112,6 +125,7 @@ def plan_data(plan, *, version: int, updated_on) -> dict:
     page = plan.get_absolute_url()
     return {
         "license": {**LICENSE, "attribution": attribution(plan), "statement": license_statement(plan)},
+        "small_numbers": {"threshold": disclosure.threshold(), "rule": disclosure.rule_text()},
         "source": page,
         "municipality": {"code": plan.municipality_id, "name": plan.municipality.name},
         "plan": {
@@ -148,7 +162,9 @@ def plan_data(plan, *, version: int, updated_on) -> dict:
                                         "fiscal_year_label": eras.fiscal_year_label(p.fiscal_year),
                                         "status": p.get_status_display(),
                                         "results": p.results,
-                                        "support_count": p.support_count,
+                                        "support_count": _people_number(
+                                            p.support_count, disclosure.SUPPORT_COUNT_UNIT
+                                        ),
                                         "budget_yen": p.budget,
                                         "actual_cost_yen": p.actual_cost,
                                         "subsidy_rate": _number(p.subsidy_rate),
@@ -171,17 +187,19 @@ def plan_data(plan, *, version: int, updated_on) -> dict:
                 "unit": i.unit,
                 "direction": i.get_direction_display(),
                 "period_kind": i.get_period_kind_display(),
-                "baseline": {"year": i.baseline_year, "as_of": i.as_of_text, "value": _number(i.baseline_value), "label": i.baseline_label},
-                "target": {"year": i.target_year, "value": _number(i.target_value), "label": i.target_label,
-                           "text": i.target_text},
+                "baseline": {"year": i.baseline_year, "as_of": i.as_of_text,
+                             "value": _people_number(i.baseline_value, i.unit), "label": i.public_baseline_label},
+                "target": {"year": i.target_year, "period_label": i.target_period_label(),
+                           "value": _number(i.target_value), "label": i.target_label, "text": i.target_text},
+                "achievement": i.public_achievement_text,
                 "source": i.source,
                 "values": [
                     {
                         "year": v.year,
                         "label": i.period_label(v.year),
-                        "value": _number(v.value),
-                        "prefecture_value": _number(v.prefecture_value),
-                        "national_value": _number(v.national_value),
+                        "value": _people_number(v.value, i.unit),
+                        "prefecture_value": _people_number(v.prefecture_value, i.unit),
+                        "national_value": _people_number(v.national_value, i.unit),
                         "note": v.note,
                     }
                     for v in i.values.all()
@@ -206,6 +224,7 @@ def plan_data(plan, *, version: int, updated_on) -> dict:
                         "venue": m.venue,
                         "status": m.get_status_display(),
                         "reviewed_fiscal_year": m.reviewed_fiscal_year,
+                        "in_plan_period": m.in_plan_period,
                         "minutes": m.minutes,
                     }
                     for m in council.meeting_list

@@ -65,6 +65,10 @@ def load_plan(pk: int) -> Plan:
         .get(pk=pk)
     )
     plan.area_list = plan_tree(plan, progress_years=True)
+    for council in plan.council_list:
+        # Pages list the meetings of the plan's period apart from earlier or later ones (Meeting.in_plan_period).
+        council.period_meetings = [meeting for meeting in council.meeting_list if meeting.in_plan_period]
+        council.other_meetings = [meeting for meeting in council.meeting_list if not meeting.in_plan_period]
     return plan
 
 
@@ -199,7 +203,7 @@ def build_version(plan: Plan, *, approved_by, submitted_by=None, summary: str = 
                     digest=hashlib.sha256(page.content.encode()).hexdigest())
         for page in pages
     )
-    summary_pdf = PlanSummary(plan, draft=False)
+    summary_pdf = PlanSummary(plan, draft=False, public=True)
     files = [
         *opendata.files(plan, version=number, updated_on=timezone.localdate(live_from)),
         VersionFile(key="summary.pdf", filename=summary_pdf.filename, content_type="application/pdf",

@@ -15,7 +15,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cached_property
+from functools import cached_property, partial
 from importlib.metadata import version
 from pathlib import Path
 
@@ -29,7 +29,7 @@ from django.utils.safestring import mark_safe
 from councils.models import CouncilMember, Meeting
 from measures.models import Measure, PriorityArea, Program, ProgramProgress
 from measures.tree import plan_tree
-from plans import eras
+from plans import disclosure, eras
 from plans.charts import indicator_chart_svg
 from plans.models import Indicator, Plan, format_quantity
 
@@ -104,10 +104,10 @@ class Chart:
     alt: str
 
 
-def register_chart(indicator: Indicator, charts: dict[str, str]) -> Chart | None:
+def register_chart(indicator: Indicator, charts: dict[str, str], *, public: bool) -> Chart | None:
     """The same chart as on the public pages (plans.charts), handed to the typesetter as an image."""
     # Text as text: the PDF embeds BIZ UD Gothic anyway, and glyph paths cost WeasyPrint ~70 ms a chart.
-    svg = indicator_chart_svg(indicator, text_as_paths=False)
+    svg = indicator_chart_svg(indicator, text_as_paths=False, public=public)
     if not svg:
         return None
     name = hashlib.sha256(svg.encode()).hexdigest()[:40] + ".svg"
@@ -120,39 +120,45 @@ def register_chart(indicator: Indicator, charts: dict[str, str]) -> Chart | None
 
 @dataclass
 class IndicatorView:
-    """An indicator as the documents print it: labels ready, chart inline."""
+    """An indicator as the documents print it: labels ready (small counts masked in public), chart inline."""
 
     indicator: Indicator
     chart: Chart | None = None
+    baseline_label: str = ""
     latest_label: str = ""
     latest_period: str = ""
     target_period: str = ""
     prefecture_label: str = ""
     national_label: str = ""
+    achievement: str = ""
+    progress: str = ""
 
     @classmethod
-    def of(cls, indicator: Indicator, charts: dict[str, str] | None = None) -> IndicatorView:
-        """With `charts`, the indicator's chart is drawn and registered there."""
+    def of(cls, indicator: Indicator, charts: dict[str, str] | None = None, *, public: bool) -> IndicatorView:
+        """With `charts`, the indicator's chart is drawn and registered there; `public` masks small counts."""
         latest = indicator.latest_value()
-        view = cls(indicator)
-        if indicator.target_year is not None:
-            view.target_period = indicator.period_label(indicator.target_year)
+        label = partial(indicator.quantity_label, public=public)
+        view = cls(
+            indicator,
+            baseline_label=indicator.public_baseline_label if public else indicator.baseline_label,
+            target_period=indicator.target_period_label(),
+            achievement=indicator.achievement_text(public=public),
+            progress=indicator.public_progress_text if public else indicator.progress_text(),
+        )
         if latest is not None:
-            view.latest_label = latest.value_label
+            view.latest_label = label(latest.value)
             view.latest_period = latest.period_label
-            if latest.prefecture_value is not None:
-                view.prefecture_label = format_quantity(latest.prefecture_value, indicator.unit)
-            if latest.national_value is not None:
-                view.national_label = format_quantity(latest.national_value, indicator.unit)
+            view.prefecture_label = label(latest.prefecture_value)
+            view.national_label = label(latest.national_value)
         elif indicator.baseline_value is not None:
             # A statistic known only as one figure (熊本市's 1,107人) is recorded as its baseline.
-            view.latest_label = format_quantity(indicator.baseline_value, indicator.unit)
+            view.latest_label = label(indicator.baseline_value)
             if indicator.as_of_text:
                 view.latest_period = indicator.as_of_text  # as the source states it: 令和2年国勢調査時点
             elif indicator.baseline_year is not None:
                 view.latest_period = indicator.period_label(indicator.baseline_year)
         if charts is not None:
-            view.chart = register_chart(indicator, charts)
+            view.chart = register_chart(indicator, charts, public=public)
         return view
 
 
@@ -195,11 +201,14 @@ class Document:
     template_name: str
     kind_label: str
 
-    def __init__(self, *, draft: bool):
+    def __init__(self, *, draft: bool, public: bool = False):
         # name → SVG of the charts the HTML shows as images; filled while the HTML is rendered.
         self.charts: dict[str, str] = {}
         # Drafts print 「案」 on every page.
         self.draft = draft
+        # What residents download (a published version's 概要版) masks small counts about people
+        # (plans.disclosure); what staff download from the admin keeps the exact numbers.
+        self.public = public
 
     @property
     def plan(self) -> Plan:
@@ -275,8 +284,8 @@ class PlanSummary(Document):
     template_name = "pdf/plan_summary.html"
     kind_label = "概要版"
 
-    def __init__(self, plan: Plan, *, draft: bool):
-        super().__init__(draft=draft)
+    def __init__(self, plan: Plan, *, draft: bool, public: bool = False):
+        super().__init__(draft=draft, public=public)
         self._plan = plan
 
     @property
@@ -290,17 +299,21 @@ class PlanSummary(Document):
     def context(self) -> dict:
         plan = self.plan
         indicators = list(plan.indicators.prefetch_related("values"))
-        statistics = [IndicatorView.of(i) for i in indicators if i.kind == Indicator.Kind.STATISTIC]
+        statistics = [
+            IndicatorView.of(i, public=self.public) for i in indicators if i.kind == Indicator.Kind.STATISTIC
+        ]
         return {
             "plan": plan,
             "municipality": plan.municipality,
             "department": plan.department,
             "targets": [
-                IndicatorView.of(i, self.charts)
+                IndicatorView.of(i, self.charts, public=self.public)
                 for i in indicators
                 if i.kind == Indicator.Kind.TARGET
             ],
             "statistics": statistics,
+            "small_number_note": disclosure.note()
+            if self.public and any(i.masks_small_counts for i in indicators) else "",
             "statistics_prefecture": any(view.prefecture_label for view in statistics),
             "statistics_national": any(view.national_label for view in statistics),
             "challenges": list(plan.challenges.all()),
@@ -328,16 +341,29 @@ class MeetingReport(Document):
         return self.meeting.title
 
     @property
-    def reviewed_fiscal_year(self) -> int:
-        """The year under review: as recorded, else the year before the meeting's (the usual PDCA rhythm)."""
-        return self.meeting.reviewed_fiscal_year or self.meeting.fiscal_year - 1
+    def reviewed_fiscal_year(self) -> int | None:
+        """The year of the plan under review (Meeting.plan_year_under_review); None when no year of the plan is."""
+        return self.meeting.plan_year_under_review
+
+    @property
+    def no_year_reason(self) -> str:
+        """Why no year of the plan is under review, in a sentence without its full stop."""
+        meeting, plan = self.meeting, self.plan
+        period = f"計画期間（{plan.period_label}）外です"
+        if meeting.reviewed_fiscal_year is not None:
+            return f"記録された審議の対象年度（{eras.fiscal_year_label(meeting.reviewed_fiscal_year)}）は{period}"
+        return f"会議の前年度（{eras.fiscal_year_label(meeting.fiscal_year - 1)}）は{period}"
 
     def context(self) -> dict:
         meeting, plan, year = self.meeting, self.plan, self.reviewed_fiscal_year
-        areas = area_sections(plan, fiscal_year=year)
-        rates = Program.objects.of_plan(plan).implementation_rates_by_area(year)
-        for section in areas:
-            section.rate = rates.get(section.area.pk)
+        if year is None:  # nothing of this plan to review: no table of 未報告 rows and 0 %
+            areas, overall_rate = [], ""
+        else:
+            areas = area_sections(plan, fiscal_year=year)
+            rates = Program.objects.of_plan(plan).implementation_rates_by_area(year)
+            for section in areas:
+                section.rate = rates.get(section.area.pk)
+            overall_rate = rate_label(Program.objects.of_plan(plan).implementation_rate(year))
         members = meeting.council.members.select_related("organization")
         indicators = plan.indicators.filter(kind=Indicator.Kind.TARGET).prefetch_related("values")
         return {
@@ -348,10 +374,12 @@ class MeetingReport(Document):
             "held_on": date_with_weekday(meeting.held_on) if meeting.known_day else meeting.held_on_label,
             "agenda": list(meeting.agenda_items.prefetch_related("areas")),
             "reviewed_year": year,
-            "overall_rate": rate_label(Program.objects.of_plan(plan).implementation_rate(year)),
+            "plan_year_number": None if year is None else year - plan.first_fiscal_year + 1,
+            "no_year_reason": "" if year is not None else self.no_year_reason,
+            "overall_rate": overall_rate,
             "areas": areas,
             "program_total": sum(section.program_count for section in areas),
-            "targets": [IndicatorView.of(i, self.charts) for i in indicators],
+            "targets": [IndicatorView.of(i, self.charts, public=self.public) for i in indicators],
             "members": list(members),
             "council": meeting.council,
         }

@@ -1,0 +1,155 @@
+# ruff: noqa: F811 (pytest fixtures imported from tests.import_export_factories)
+"""達成率: how far each KPI has come from its baseline toward its target, in both directions and every
+period kind, as residents read it on the plan page, in the 概要版 and in the open data."""
+
+import csv
+import io
+import json
+import re
+from decimal import Decimal
+
+import pytest
+from pypdf import PdfReader
+
+from plans.charts import indicator_chart_svg
+from plans.models import Indicator, IndicatorValue
+from tests.import_export_factories import kumamoto  # noqa: F401
+from tests.public_data import publish
+
+pytestmark = pytest.mark.django_db
+
+
+def kpi(plan, *, direction="lower", baseline=564, target=450, values=None, name="再犯者数", unit="人", **fields):
+    fields = {"baseline_year": 2019, "target_year": 2025, **fields}
+    indicator = Indicator.objects.create(
+        plan=plan, name=name, unit=unit, direction=direction, baseline_value=baseline, target_value=target, **fields
+    )
+    for year, value in (values or {}).items():
+        IndicatorValue.objects.create(indicator=indicator, year=year, value=value)
+    return indicator
+
+
+def page_text(client, url) -> str:
+    html = client.get(url).content.decode()
+    html = re.sub(r"<svg\b.*?</svg>", "", html, flags=re.DOTALL)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+# ------------------------------------------------------------------ the model
+
+
+def test_lower_is_better_reads_as_the_share_of_the_way_from_baseline_to_target(kumamoto):
+    indicator = kpi(kumamoto.plan, values={2019: 564, 2022: 500})
+    assert indicator.progress().percent == 56  # (564 − 500) / (564 − 450) = 0.561
+    assert indicator.achievement_text() == "達成率 56%（基準値564人→最新500人／目標450人以下）"
+
+
+def test_higher_is_better_is_the_mirror(kumamoto):
+    indicator = kpi(kumamoto.plan, direction="higher", baseline=10, target=20, values={2023: 17},
+                    name="協力雇用主数", unit="社")
+    assert indicator.achievement_text() == "達成率 70%（基準値10社→最新17社／目標20社以上）"
+
+
+@pytest.mark.parametrize("direction, baseline, target, latest", [("lower", 564, 450, 440), ("higher", 10, 20, 25)])
+def test_past_the_target_is_capped_at_100_percent_and_says_so(kumamoto, direction, baseline, target, latest):
+    indicator = kpi(kumamoto.plan, direction=direction, baseline=baseline, target=target, values={2023: latest})
+    assert indicator.progress().ratio > 1
+    assert indicator.achievement_text().startswith("達成率 100%・目標を達成（")
+
+
+@pytest.mark.parametrize("direction, baseline, target, latest", [("lower", 564, 450, 600), ("higher", 10, 20, 8)])
+def test_moving_the_wrong_way_is_0_percent_and_says_so(kumamoto, direction, baseline, target, latest):
+    indicator = kpi(kumamoto.plan, direction=direction, baseline=baseline, target=target, values={2023: latest})
+    assert indicator.progress().ratio < 0
+    assert indicator.achievement_text().startswith("達成率 0%・基準値より悪化（")
+
+
+def test_almost_there_is_not_rounded_up_to_100_percent(kumamoto):
+    indicator = kpi(kumamoto.plan, baseline=1000, target=0, values={2023: 4})
+    assert indicator.achievement_text().startswith("達成率 99%（")
+
+
+def test_no_rate_without_a_baseline_or_a_value_after_it(kumamoto):
+    assert kpi(kumamoto.plan, name="a", baseline=None, values={2023: 500}).achievement_text() == ""
+    only_the_baseline = kpi(kumamoto.plan, name="b", values={2019: 564})
+    assert only_the_baseline.achievement_text() == ""
+    assert only_the_baseline.progress_text() == "目標まで残り114人"
+
+
+def test_a_calendar_baseline_with_a_fiscal_year_target_labels_each_in_its_own_kind(kumamoto):
+    # 「令和2年 120人 → 令和8年度末 100人以下」: police statistics by calendar year, a target by the end of a 年度.
+    indicator = kpi(kumamoto.plan, baseline=120, baseline_year=2020, target=100, target_year=2026,
+                    target_period_kind=Indicator.PeriodKind.FISCAL, values={2023: 110})
+    assert indicator.baseline_label == "令和2年 120人"
+    assert indicator.target_period_label() == "令和8年度末"
+    assert indicator.values.get().period_label == "令和5年"
+    assert indicator.achievement_text() == "達成率 50%（基準値120人→最新110人／目標100人以下）"
+
+
+def test_the_target_year_follows_the_indicator_unless_told_otherwise(kumamoto):
+    calendar = kpi(kumamoto.plan, name="a")
+    fiscal = kpi(kumamoto.plan, name="b", period_kind=Indicator.PeriodKind.FISCAL)
+    assert (calendar.target_period_label(), fiscal.target_period_label()) == ("令和7年", "令和7年度末")
+
+
+def test_multi_year_averages_are_labelled_and_rated_by_their_last_year(kumamoto):
+    indicator = kpi(kumamoto.plan, baseline=Decimal("30.0"), target=Decimal("20.0"), unit="%",
+                    period_kind=Indicator.PeriodKind.AVERAGE, average_years=5, target_year=2027,
+                    values={2022: Decimal("26.0")})
+    assert indicator.baseline_label == "平成27年～令和元年平均 30%"
+    assert indicator.target_period_label() == "令和5年～令和9年平均"
+    assert indicator.achievement_text() == "達成率 40%（基準値30%→最新26%／目標20%以下）"
+
+
+# ------------------------------------------------------------------ the chart
+
+
+def test_the_chart_plots_the_baseline_every_value_and_the_target_at_its_year(kumamoto):
+    indicator = kpi(kumamoto.plan, baseline=120, baseline_year=2020, target=100, target_year=2026,
+                    target_period_kind=Indicator.PeriodKind.FISCAL, values={2022: 115, 2023: 110})
+    svg = indicator_chart_svg(indicator, text_as_paths=False)
+    label = re.search(r'aria-label="([^"]*)"', svg).group(1)
+    assert label == "再犯者数の推移：基準値 令和2年 120人。令和4年 115人、令和5年 110人。目標 令和8年度末 100人以下"
+    # Ticks under the baseline, each value and the target, and the legend names the baseline and the target.
+    for text in ("令和2年", "令和4年", "令和5年", "令和8年度末", "基準値（令和2年）", "目標 令和8年度末 100人以下"):
+        assert f">{text}<" in svg, text
+
+
+# ------------------------------------------------------------------ what residents read
+
+
+@pytest.fixture
+def published_kpi(kumamoto):
+    """熊本市's KPI (基準値 令和元年 564人, 目標 450人以下) with 500人 in 令和4年, and a mixed-kind KPI."""
+    kumamoto.indicator.delete()
+    kpi(kumamoto.plan, values={2022: 500}, target_year=None)
+    kpi(kumamoto.plan, name="20歳未満の再犯者数", baseline=120, baseline_year=2020, target=100, target_year=2026,
+        target_period_kind=Indicator.PeriodKind.FISCAL, values={2023: 110})
+    publish(kumamoto.plan)
+    return kumamoto.plan
+
+
+def test_the_plan_page_says_the_rate_in_words_and_numbers(client, published_kpi):
+    text = page_text(client, f"/plans/{published_kpi.pk}/")
+    assert "達成率 56%（基準値564人→最新500人／目標450人以下） 目標まで残り50人" in text
+    assert "目標値 令和8年度末 100人以下" in text and "令和8年 100人以下" not in text
+    assert "基準値（令和2年） 120人" in text  # the baseline row of the table, not entered as a yearly value
+
+
+def test_the_public_summary_pdf_prints_the_rate(client, published_kpi):
+    response = client.get(f"/plans/{published_kpi.pk}/summary.pdf")
+    text = re.sub(r"\s+", "", " ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages))
+    assert "達成率56%（基準値564人→最新500人／目標450人以下）" in text
+    assert "（目標年：令和8年度末）" in text
+
+
+def test_the_open_data_carries_the_rate_and_the_target_year_label(client, published_kpi):
+    data = json.loads(client.get(f"/opendata/plans/{published_kpi.pk}.json").content)
+    by_name = {i["name"]: i for i in data["indicators"]}
+    assert by_name["再犯者数"]["achievement"] == "達成率 56%（基準値564人→最新500人／目標450人以下）"
+    assert by_name["20歳未満の再犯者数"]["target"]["period_label"] == "令和8年度末"
+    rows = list(csv.DictReader(io.StringIO(
+        client.get(f"/opendata/plans/{published_kpi.pk}/indicators.csv").content.decode("utf-8-sig")
+    )))
+    row = next(r for r in rows if r["指標名"] == "20歳未満の再犯者数")
+    assert (row["目標年の表記"], row["達成率"]) == ("令和8年度末", "達成率 50%（基準値120人→最新110人／目標100人以下）")
