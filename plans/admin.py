@@ -287,7 +287,7 @@ class IndicatorAdmin(StaffHistoryAdmin):
                 "description": "年は西暦で入力します。年度の指標なら年度の開始年です。",
             },
         ),
-        ("出典・備考", {"fields": ["source", "note"]}),
+        ("出典・備考", {"fields": ["source", "note", "staff_note"]}),
     ]
 
     def get_queryset(self, request):

@@ -69,6 +69,7 @@ class Municipality(models.Model):
     class Kind(models.TextChoices):
         PREFECTURE = "prefecture", "都道府県"
         DESIGNATED_CITY = "designated_city", "政令指定都市"
+        CORE_CITY = "core_city", "中核市"
         CITY = "city", "市"
         TOWN = "town", "町"
         VILLAGE = "village", "村"
@@ -509,7 +510,12 @@ class Indicator(models.Model):
         "目標の文言", max_length=200, blank=True, help_text="例：熊本市の刑法犯検挙人員中の再犯者数を450人以下とします。"
     )
     source = models.CharField("出典", max_length=200, blank=True, help_text="例：熊本県警察（暦年）")
-    note = models.TextField("備考", blank=True)
+    note = models.TextField("備考", blank=True, help_text="住民向けのページとPDFに表示されます。")
+    staff_note = models.TextField(
+        "職員用メモ（公開しません）",
+        blank=True,
+        help_text="出典の確認結果など職員どうしの覚え書き。住民向けのページ・PDF・オープンデータには表示されません。",
+    )
 
     objects = PlanPartQuerySet.as_manager()
     history = HistoricalRecords()
