@@ -1,11 +1,18 @@
 """Staff forms that fit their work: Japanese labels, compact inlines, named exports, clear choices."""
 
+import datetime
 import re
+from urllib.parse import unquote
 
 import pytest
 from axes.models import AccessAttempt
 from django.urls import reverse
+from django.utils.timezone import localdate
 
+from councils.models import Meeting
+from measures.models import Program
+from plans.models import StaffMembership
+from plans.spreadsheets import read_spreadsheet
 from tests.staff_world import make_user
 
 pytestmark = pytest.mark.django_db
@@ -38,3 +45,45 @@ def test_the_login_attempts_list_is_labelled_in_japanese(superuser_client, setti
     assert {"日時", "ユーザー名", "ブラウザの種類", "失敗した回数", "状態"} <= set(headers)
     assert "あと2回" in html
     assert "Status" not in html and "Attempt Time" not in html
+
+
+def exported(client, model, query=""):
+    response = client.post(f"{reverse(f'admin:{model}_export')}{query}", {"resource": "0", "format": "0"})
+    assert response.status_code == 200, response.content[:300]
+    file_name = unquote(response["Content-Disposition"].split("filename*=utf-8''")[1])
+    return file_name, response.content
+
+
+def test_a_superuser_exports_one_plans_programmes_into_a_file_named_after_it(superuser_client, seeded):
+    file_name, content = exported(superuser_client, "measures_program", "?measure__area__plan__id__exact=2001")
+    rows = read_spreadsheet(content)
+    assert file_name == f"熊本市再犯防止推進計画_取組・事業_{localdate():%Y-%m-%d}.csv"
+    assert {str(row[0]) for row in rows} == {"431001"}
+    assert len(rows) == Program.objects.filter(measure__area__plan=2001).count()
+
+
+def test_an_export_of_several_plans_is_named_after_its_rows_and_date(superuser_client, seeded):
+    file_name, content = exported(superuser_client, "measures_program")
+    rows = read_spreadsheet(content)
+    assert file_name == f"取組・事業_{localdate():%Y-%m-%d}.csv"
+    assert {str(row[0]) for row in rows} == {"352039", "431001"}
+
+
+def test_meetings_and_council_members_can_be_exported_for_one_plan(superuser_client, seeded):
+    file_name, content = exported(superuser_client, "councils_meeting", "?council__plan__id__exact=1001")
+    assert file_name == f"第二次山口市再犯防止推進計画_会議_{localdate():%Y-%m-%d}.csv"
+    assert len(read_spreadsheet(content)) == 4
+    file_name, _ = exported(superuser_client, "councils_councilmember", "?council__plan__id__exact=1001")
+    assert file_name == f"構成団体_{localdate():%Y-%m-%d}.csv"  # the sources list no members
+
+
+def test_the_plan_filter_offers_only_the_users_own_plans(client, superuser_client, seeded):
+    Meeting.objects.create(council_id=2002, fiscal_year=2024, sequence=1, held_on=datetime.date(2024, 8, 1))
+    changelist = superuser_client.get(reverse("admin:councils_meeting_changelist")).content.decode()
+    assert "council__plan__id__exact=1001" in changelist and "council__plan__id__exact=2001" in changelist
+    editor = make_user("yamaguchi-editor")
+    StaffMembership.objects.create(user=editor, municipality_id="352039", role="editor")
+    client.force_login(editor)
+    changelist = client.get(reverse("admin:councils_meeting_changelist")).content.decode()
+    assert "令和6年度第1回山口市再犯防止推進協議会" in changelist
+    assert "熊本市" not in changelist and "council__plan__id__exact=2001" not in changelist
