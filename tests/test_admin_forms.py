@@ -11,7 +11,7 @@ from django.utils.timezone import localdate
 
 from councils.models import Meeting
 from measures.models import Program
-from plans.models import StaffMembership
+from plans.models import Department, StaffMembership
 from plans.spreadsheets import read_spreadsheet
 from tests.staff_world import make_user
 
@@ -87,3 +87,27 @@ def test_the_plan_filter_offers_only_the_users_own_plans(client, superuser_clien
     changelist = client.get(reverse("admin:councils_meeting_changelist")).content.decode()
     assert "令和6年度第1回山口市再犯防止推進協議会" in changelist
     assert "熊本市" not in changelist and "council__plan__id__exact=2001" not in changelist
+
+
+def department_choices(client, term="地域福祉課"):
+    response = client.get(
+        reverse("admin:autocomplete"),
+        {"app_label": "measures", "model_name": "program", "field_name": "departments", "term": term},
+    )
+    assert response.status_code == 200
+    return sorted(result["text"] for result in response.json()["results"])
+
+
+def test_a_superuser_tells_two_cities_departments_of_the_same_name_apart(superuser_client, seeded):
+    Department.objects.create(municipality_id="431001", name="地域福祉課")
+    assert department_choices(superuser_client) == ["地域福祉課（山口市）", "地域福祉課（熊本市）"]
+    form = superuser_client.get(reverse("admin:plans_plan_change", args=[2001])).content.decode()
+    assert "生活安全課（熊本市）" in form
+
+
+def test_an_editor_of_one_city_reads_the_plain_department_name(client, seeded):
+    Department.objects.create(municipality_id="431001", name="地域福祉課")
+    editor = make_user("kumamoto-editor")
+    StaffMembership.objects.create(user=editor, municipality_id="431001", role="editor")
+    client.force_login(editor)
+    assert department_choices(client) == ["地域福祉課"]
