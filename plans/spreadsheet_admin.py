@@ -236,6 +236,7 @@ class SpreadsheetAdminMixin(ImportExportMixin):
         context = super().get_import_context_data(**kwargs)
         context["import_max_mb"] = settings.IMPORT_MAX_MB
         context["import_max_rows"] = settings.IMPORT_MAX_ROWS
+        context["confirm_label"] = "取り込みを実行"  # the button and the text that names it
         info = self.get_model_info()
         context["spreadsheet_templates"] = [
             {
