@@ -10,10 +10,10 @@ from django.urls import reverse
 from django.utils.timezone import localdate
 
 from councils.models import Meeting
-from measures.models import Program
+from measures.models import Measure, Program
 from plans.models import Department, StaffMembership
 from plans.spreadsheets import read_spreadsheet
-from tests.staff_world import make_user
+from tests.staff_world import change_url, form_data, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -111,3 +111,29 @@ def test_an_editor_of_one_city_reads_the_plain_department_name(client, seeded):
     StaffMembership.objects.create(user=editor, municipality_id="431001", role="editor")
     client.force_login(editor)
     assert department_choices(client) == ["地域福祉課"]
+
+
+def test_the_plan_form_lists_indicators_compactly_with_a_link_to_their_values(superuser_client, seeded):
+    response = superuser_client.get(reverse("admin:plans_plan_change", args=[2001]))
+    indicators = next(f for f in response.context["inline_admin_formsets"] if f.formset.prefix == "indicators")
+    visible = [name for name in indicators.formset.forms[0].fields if name not in ("id", "plan", "DELETE")]
+    assert [name for name in visible if not name.endswith("_version")] == ["name", "kind", "unit"]
+    target = reverse("admin:plans_indicator_change", args=[2001])
+    assert f'<a href="{target}#values-group">値を入力・確認（1件）</a>' in response.content.decode()
+    indicator_page = superuser_client.get(target).content.decode()
+    assert 'id="values-group"' in indicator_page and "基準年" in indicator_page
+
+
+def test_programme_descriptions_are_written_in_the_measures_form(superuser_client, seeded):
+    measure = Measure.objects.get(pk=20131)
+    program = measure.programs.order_by("order").first()
+    data = form_data(superuser_client, measure)
+    index = next(
+        key.split("-")[1] for key, value in data.items() if key.endswith("-id") and str(value) == str(program.pk)
+    )
+    assert f'name="programs-{index}-description"' in superuser_client.get(change_url(measure)).content.decode()
+    data[f"programs-{index}-description"] = "・企業説明会を年2回\n・求人情報誌を毎月発行"
+    response = superuser_client.post(change_url(measure), data)
+    assert response.status_code == 302, response.context["errors"] if response.context else response
+    program.refresh_from_db()
+    assert program.description == "・企業説明会を年2回\n・求人情報誌を毎月発行"

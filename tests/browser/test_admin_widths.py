@@ -53,3 +53,20 @@ def test_the_yearly_screen_fits_a_phone(page, superuser):
     # Programme names keep whole words on a line: their cell is at least half the screen wide.
     cell = page.locator(".program-row td").first.bounding_box()
     assert cell["width"] >= 375 / 2
+
+
+def test_the_delete_column_reads_on_one_line_and_descriptions_grow_with_their_text(page, superuser):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    log_in(page, "admin")
+    page.goto(reverse("admin:plans_plan_change", args=[KUMAMOTO_PLAN]))
+    header = page.locator("#indicators-group thead th").last
+    assert header.inner_text().strip() == "削除しますか?"
+    line_height = page.locator("#indicators-group thead th").first.bounding_box()["height"]
+    assert header.bounding_box()["height"] <= line_height
+
+    page.goto(reverse("admin:measures_measure_change", args=[MEASURE]))
+    box = page.locator("textarea[name=programs-0-description]")
+    empty_height = box.bounding_box()["height"]
+    box.fill("・企業説明会を年2回開催\n・求人情報誌を毎月発行\n・ハローワークと合同の面接会\n・職場体験の受け入れ先の開拓")
+    assert box.bounding_box()["height"] > 1.5 * empty_height
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
