@@ -11,7 +11,7 @@ from django.utils.timezone import localdate
 
 from councils.models import Meeting
 from measures.models import Measure, Program
-from plans.models import Department, StaffMembership
+from plans.models import Department, Municipality, StaffMembership
 from plans.spreadsheets import read_spreadsheet
 from tests.staff_world import change_url, form_data, make_user
 
@@ -137,3 +137,15 @@ def test_programme_descriptions_are_written_in_the_measures_form(superuser_clien
     assert response.status_code == 302, response.context["errors"] if response.context else response
     program.refresh_from_db()
     assert program.description == "・企業説明会を年2回\n・求人情報誌を毎月発行"
+
+
+def test_a_core_city_and_a_special_ward_can_be_registered(superuser_client, seeded):
+    form = superuser_client.get(reverse("admin:plans_municipality_add")).content.decode()
+    assert '<option value="core_city">中核市</option>' in form and '<option value="ward">特別区</option>' in form
+    response = superuser_client.post(
+        reverse("admin:plans_municipality_add"),
+        {"code": "352012", "name": "下関市", "kana": "しものせきし", "kind": "core_city", "prefecture": "350001",
+         "departments-TOTAL_FORMS": "0", "departments-INITIAL_FORMS": "0"},
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert Municipality.objects.get(code="352012").get_kind_display() == "中核市"

@@ -5,7 +5,13 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
 
+    # Before publishing.0002, which renders the first versions with the current models (they read
+    # Indicator.staff_note), and so before plans.0007, which follows it.
     dependencies = [
+        ('plans', '0006_checked_uploads'),
+    ]
+    run_before = [
+        ('publishing', '0002_first_versions'),
         ('plans', '0007_publication_moves_to_versions'),
     ]
 
