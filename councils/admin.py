@@ -46,7 +46,7 @@ class CouncilAdmin(StaffHistoryAdmin):
 class CouncilMemberAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
     resource_classes = [CouncilMemberResource]
     list_display = ["organization", "role", "representative", "council", "term_start", "term_end"]
-    list_filter = ["role", "council__plan__municipality", "council"]
+    list_filter = ["role", "council__plan__municipality", "council__plan", "council"]
     search_fields = ["organization__name", "representative", "council__name"]
     autocomplete_fields = ["council", "organization"]
     list_select_related = ["organization", "council"]
@@ -71,7 +71,7 @@ class MeetingFiscalYearFilter(FiscalYearFilter):
 class MeetingAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
     resource_classes = [MeetingResource]
     list_display = ["title", "fiscal_year_label", "held_on_label", "status", "venue"]
-    list_filter = [MeetingFiscalYearFilter, "status", "council__plan__municipality", "council"]
+    list_filter = [MeetingFiscalYearFilter, "status", "council__plan__municipality", "council__plan", "council"]
     search_fields = ["council__name", "venue", "minutes", "agenda_items__title"]
     autocomplete_fields = ["council"]
     inlines = [AgendaItemInline, MeetingDocumentInline]

@@ -1,7 +1,8 @@
 """The Japanese admin of priority areas, measures, programmes and their yearly progress."""
 
+from django import forms
 from django.contrib import admin, messages
-from django.db import transaction
+from django.db import models, transaction
 from django.urls import path
 
 from plans.admin import PlanAdmin
@@ -65,10 +66,16 @@ class PriorityAreaAdmin(StaffHistoryAdmin):
 
 
 class ProgramInline(StaffTabularInline):
+    """Each programme's description is written here, in a box that grows with the text (static/css/admin.css)."""
+
     model = Program
-    fields = ["order", "name", "departments", "is_existing"]
+    fields = ["order", "name", "description", "departments", "is_existing"]
     autocomplete_fields = ["departments"]
     show_change_link = True
+    formfield_overrides = {
+        **StaffTabularInline.formfield_overrides,
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "class": "grows"})},
+    }
 
 
 @admin.register(Measure)

@@ -233,8 +233,8 @@ class ProgramProgressResource(PlanPartsMixin, PortalResource):
     status = column("status", "実施状況", ChoiceWidget(ProgramProgress.Status.choices))
     results = column("results", "実績・成果", TextWidget())
     support_count = column("support_count", "支援件数", IntegerWidget())
-    budget = column("budget", "予算額（円）", IntegerWidget(maximum=9_223_372_036_854_775_807))
-    actual_cost = column("actual_cost", "決算額（円）", IntegerWidget(maximum=9_223_372_036_854_775_807))
+    budget = column("budget", "予算額（円）", IntegerWidget(maximum=9_223_372_036_854_775_807, example="1500000"))
+    actual_cost = column("actual_cost", "決算額（円）", IntegerWidget(maximum=9_223_372_036_854_775_807, example="1500000"))
     subsidy_rate = column("subsidy_rate", "補助率", DecimalWidget(rate=True))
 
     class Meta(PortalResource.Meta):

@@ -10,6 +10,9 @@ import datetime
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html
 
 from . import eras
 from .admin_scoping import (
@@ -156,19 +159,21 @@ class ChallengeInline(StaffTabularInline):
 
 
 class IndicatorInline(StaffTabularInline):
+    """Compact on the plan page: the rest of an indicator, and its values, are edited on its own page."""
+
     model = Indicator
-    fields = [
-        "kind",
-        "order",
-        "name",
-        "unit",
-        "direction",
-        "baseline_year",
-        "baseline_value",
-        "target_year",
-        "target_value",
-    ]
-    show_change_link = True
+    fields = ["name", "kind", "unit", "values_link"]
+    readonly_fields = ["values_link"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(value_count=Count("values"))
+
+    @admin.display(description="基準値・目標・値")
+    def values_link(self, indicator):
+        if indicator.pk is None:
+            return "保存すると入力できます"
+        url = reverse("admin:plans_indicator_change", args=[indicator.pk])
+        return format_html('<a href="{}#values-group">値を入力・確認（{}件）</a>', url, indicator.value_count)
 
 
 @admin.register(Plan)

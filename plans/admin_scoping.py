@@ -51,6 +51,7 @@ from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import audit, eras
+from .models import Municipality
 from .scoping import municipality_path
 from .text import PlainTextFormMixin
 
@@ -91,6 +92,30 @@ def municipality_id_of(obj):
     except ObjectDoesNotExist:
         return None
     return getattr(obj, f"{last}_id", None)
+
+
+def choice_labeller(user):
+    """A choice's label: 「地域福祉課（山口市）」 for a user who sees several municipalities, else 「地域福祉課」.
+
+    For the rows that belong to a municipality directly (departments, organisations, plans), whose
+    names repeat between cities; used by every scoped select and by the autocomplete endpoint
+    (reoffense_portal.admin_site). A name that already holds the municipality's stays as it is.
+    """
+    municipalities = Municipality.objects.for_user(user)
+    if municipalities[:2].count() < 2:
+        return str
+    names = {}
+
+    def label(obj) -> str:
+        text = str(obj)
+        code = getattr(obj, "municipality_id", None) if municipality_path(type(obj)) == "municipality" else None
+        if code is None:
+            return text
+        if code not in names:
+            names[code] = municipalities.filter(pk=code).values_list("name", flat=True).first()
+        return text if not names[code] or names[code] in text else f"{text}（{names[code]}）"
+
+    return label
 
 
 # --- optimistic concurrency ------------------------------------------------------------------
@@ -521,14 +546,19 @@ class ScopedFieldsMixin:
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         self._limit_choices(db_field, request, kwargs)
-        return self._japanese_invalid_choice(
-            super().formfield_for_foreignkey(db_field, request, **kwargs), db_field
+        return self._labelled(
+            request, self._japanese_invalid_choice(super().formfield_for_foreignkey(db_field, request, **kwargs), db_field)
         )
+
+    def _labelled(self, request, formfield):
+        if formfield is not None and is_scoped(formfield.queryset.model):
+            formfield.label_from_instance = choice_labeller(request.user)
+        return formfield
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         self._limit_choices(db_field, request, kwargs)
-        return self._japanese_invalid_choice(
-            super().formfield_for_manytomany(db_field, request, **kwargs), db_field
+        return self._labelled(
+            request, self._japanese_invalid_choice(super().formfield_for_manytomany(db_field, request, **kwargs), db_field)
         )
 
     def get_queryset(self, request):

@@ -69,6 +69,7 @@ class Municipality(models.Model):
     class Kind(models.TextChoices):
         PREFECTURE = "prefecture", "都道府県"
         DESIGNATED_CITY = "designated_city", "政令指定都市"
+        CORE_CITY = "core_city", "中核市"
         CITY = "city", "市"
         TOWN = "town", "町"
         VILLAGE = "village", "村"
@@ -549,8 +550,12 @@ class Indicator(models.Model):
         help_text="出典に年がないときに、出典の書き方で入力します（例：令和2年国勢調査時点）。基準年より優先して表示します。",
     )
     source = models.CharField("出典", max_length=200, blank=True, help_text="例：熊本県警察（暦年）")
-    note = models.TextField("備考", blank=True, help_text="公開ページに表示します。")
-    staff_note = models.TextField("職員用メモ", blank=True, help_text="公開ページやPDF、オープンデータには表示しません。")
+    note = models.TextField("備考", blank=True, help_text="住民向けのページとPDFに表示されます。")
+    staff_note = models.TextField(
+        "職員用メモ（公開しません）",
+        blank=True,
+        help_text="出典の確認結果など職員どうしの覚え書き。住民向けのページ・PDF・オープンデータには表示されません。",
+    )
 
     objects = PlanPartQuerySet.as_manager()
     history = HistoricalRecords()

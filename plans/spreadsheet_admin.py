@@ -22,6 +22,7 @@ them, never a server error.
 """
 
 import logging
+import re
 
 from django import forms
 from django.conf import settings
@@ -37,11 +38,15 @@ from import_export.forms import ExportForm, ImportForm
 from import_export.signals import post_import
 
 from .audit import log_staff_action
+from .models import Plan
+from .signals import plan_path
 from .spreadsheets import FORMATS, ImportFileError, check_file_size
 
 logger = logging.getLogger(__name__)
 
 FORMAT_BY_EXTENSION = {fmt().get_extension(): fmt for fmt in FORMATS}
+# Characters Windows and macOS refuse in a file name (a plan title may hold 「/」).
+UNSAFE_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\s]+')
 
 
 class SpreadsheetImportForm(ImportForm):
@@ -137,7 +142,30 @@ class SpreadsheetAdminMixin(ImportExportMixin):
             return HttpResponseRedirect(request.path)
 
     def get_export_filename(self, request, queryset, file_format):
-        return f"{self.model.__name__}-{localdate():%Y-%m-%d}.{file_format.get_extension()}"
+        """「熊本市再犯防止推進計画_取組・事業_2026-12-01.csv」 when the rows are one plan's, else 「取組・事業_2026-12-01.csv」."""
+        parts = [self.model._meta.verbose_name_plural, f"{localdate():%Y-%m-%d}"]
+        plan = self.plan_of_rows(queryset)
+        if plan is not None:
+            parts.insert(0, UNSAFE_IN_FILE_NAMES.sub("_", plan.title))
+        return f"{'_'.join(parts)}.{file_format.get_extension()}"
+
+    def _do_file_export(self, file_format, request, queryset, export_form=None):
+        """import-export writes the name raw into the header; a Japanese name needs RFC 6266's filename*."""
+        response = super()._do_file_export(file_format, request, queryset, export_form=export_form)
+        response["Content-Disposition"] = content_disposition_header(
+            True, self.get_export_filename(request, queryset, file_format)
+        )
+        return response
+
+    def plan_of_rows(self, queryset):
+        """The one plan all the exported rows hang below (e.g. chosen with the 計画 filter), or None."""
+        path = plan_path(self.model)
+        if path is None:
+            return None
+        plan_ids = list(queryset.order_by().values_list("__".join(path), flat=True).distinct()[:2])
+        if len(plan_ids) != 1 or plan_ids[0] is None:
+            return None
+        return Plan.objects.filter(pk=plan_ids[0]).first()
 
     # -- reading problems in Japanese ------------------------------------------
 
@@ -208,6 +236,7 @@ class SpreadsheetAdminMixin(ImportExportMixin):
         context = super().get_import_context_data(**kwargs)
         context["import_max_mb"] = settings.IMPORT_MAX_MB
         context["import_max_rows"] = settings.IMPORT_MAX_ROWS
+        context["confirm_label"] = "取り込みを実行"  # the button and the text that names it
         info = self.get_model_info()
         context["spreadsheet_templates"] = [
             {

@@ -462,8 +462,11 @@ def parse_decimal(value, *, rate: bool = False) -> Decimal | None:
     return number
 
 
-def parse_integer(value, *, maximum: int) -> int | None:
-    """1500000 from 1,500,000 / 1500000円 / 1.5E6 in an Excel cell; never negative."""
+def parse_integer(value, *, maximum: int, example: str = "12") -> int | None:
+    """1500000 from 1,500,000 / 1500000円 / 1.5E6 in an Excel cell; never negative.
+
+    `example` is the column's own kind of value, shown in the error (「3」 for a number, 「1500000」 for yen).
+    """
     if _blank(value):
         return None
     if isinstance(value, bool):
@@ -478,7 +481,7 @@ def parse_integer(value, *, maximum: int) -> int | None:
         text = normalised(value).replace(",", "").replace("−", "-")
         text = re.sub(r"(円|件|人|回)$", "", text)
         if not re.fullmatch(r"-?\d+", text):
-            raise ValueError(f"{shown(value)} を整数として読めません（「1500000」のように数字で入力してください）")
+            raise ValueError(f"{shown(value)} を整数として読めません（「{example}」のように数字で入力してください）")
         if len(text) > 20:
             raise ValueError(f"{shown(value)} は大きすぎます（{maximum:,}まで）")
         number = int(text)
@@ -546,19 +549,20 @@ class YearWidget(widgets.Widget):
 
 
 class IntegerWidget(widgets.Widget):
-    def __init__(self, maximum: int = 2_147_483_647):
+    def __init__(self, maximum: int = 2_147_483_647, example: str = "12"):
         super().__init__(coerce_to_string=False)
         self.maximum = maximum
+        self.example = example
 
     def clean(self, value, row=None, **kwargs):
-        return parse_integer(value, maximum=self.maximum)
+        return parse_integer(value, maximum=self.maximum, example=self.example)
 
     def render(self, value, obj=None, **kwargs):
         return value
 
 
 # Numbers, orders and sequences stored in a PositiveSmallIntegerField.
-SMALL_NUMBER = IntegerWidget(maximum=32767)
+SMALL_NUMBER = IntegerWidget(maximum=32767, example="3")
 
 
 class DecimalWidget(widgets.Widget):

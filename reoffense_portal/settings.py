@@ -45,7 +45,7 @@ ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "reoffense_portal.app_configs.PortalAdminConfig",  # django.contrib.admin with labelled autocomplete
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -56,7 +56,7 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "import_export",
     "simple_history",
-    "axes",
+    "reoffense_portal.app_configs.LoginRecordsConfig",  # django-axes, named in Japanese
     "health_check",  # its `manage.py health_check` command; /health/ is reoffense_portal.health
     "plans",
     "measures",
@@ -147,6 +147,8 @@ LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", "日本語")]
 TIME_ZONE = "Asia/Tokyo"
 USE_I18N = True
+# Japanese for the libraries that ship none (django-axes' login records).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "/static/"

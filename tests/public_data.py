@@ -126,7 +126,7 @@ def attach_plan_document(plan: Plan, name="plan.pdf", content=PDF_BYTES) -> Plan
 
 
 def fill_meeting(meeting: Meeting) -> MeetingDocument:
-    """Agenda, minutes and a material for a meeting the seeds list only by date."""
+    """Agenda, minutes and a material for a meeting its city's page lists only by date."""
     meeting.minutes = "各重点施策の取組状況について報告し、意見交換を行いました。"
     meeting.venue = "山口市役所 本館"
     meeting.save()

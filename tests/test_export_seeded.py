@@ -1,5 +1,5 @@
 # ruff: noqa: F811 (pytest fixtures imported from tests.import_export_factories)
-"""The real cities (fixtures from shared/seeds) go out and come back unchanged, in both formats."""
+"""The real cities (the fixtures of their public documents, fixtures/README.md) go out and come back unchanged, in both formats."""
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -22,7 +22,7 @@ def test_seeded_cities_round_trip_through_every_sheet(seeded, fmt):
     for resource_class in RESOURCES:
         dataset = resource_class(user=user).export()
         if not len(dataset):
-            continue  # the seeds hold no rows of this kind (e.g. yearly progress)
+            continue  # the sources hold no rows of this kind (e.g. yearly progress)
         exported.append(resource_class.__name__)
         data = fmt().export_data(dataset)
         result = run_import(resource_class, data, user)

@@ -1,4 +1,9 @@
-"""The fixtures reproduce the seed documents (shared/seeds) faithfully."""
+"""The fixtures reproduce their public sources faithfully (fixtures/README.md cites each):
+
+山口市's page 「再犯防止を推進しています」 (山口市 地域福祉課, 更新日 2025年4月1日), 「熊本市再犯防止推進計画
+（素案概要版）」 (熊本市文化市民局市民生活部生活安全課) and the national 「再犯防止推進計画」 (閣議決定
+2017年12月15日) and 「第二次再犯防止推進計画」 (閣議決定 2023年3月17日).
+"""
 
 import datetime
 from decimal import Decimal
@@ -318,10 +323,25 @@ class SeedFacts(TestCase):
         assert (arrests.baseline_value, arrests.baseline_year) == (Decimal(1107), None)
         rate = statistics["再犯者率"]
         assert (rate.unit, rate.baseline_value, rate.baseline_year) == ("%", Decimal("44.8"), None)
-        assert "約50%" in rate.note
+        assert rate.note == "近年の再犯者率は約50%です。"
+        assert "どの年の値かは概要版から読み取れません" in rate.staff_note
         juveniles = statistics["刑法犯少年数"]
         assert juveniles.baseline_label == "令和元年 178人"
         assert [(v.year, v.value_label) for v in juveniles.values.all()] == [(2019, "178人")]
+
+    def test_what_the_sources_do_not_say_is_a_note_for_staff_only(self):
+        target = self.kumamoto.indicators.get(kind=Indicator.Kind.TARGET)
+        assert (target.target_year, target.note) == (None, "")
+        assert target.staff_note == "概要版に目標年の記載はありません。"
+        public_notes = " ".join(Indicator.objects.values_list("note", flat=True))
+        for remark in ("記載はありません", "読み取れません", "概要版"):
+            assert remark not in public_notes
+
+    def test_kumamoto_contact_holds_only_what_the_summary_prints(self):
+        """The 概要版 names 生活安全課 as its publisher and prints no address, telephone or e-mail."""
+        department = self.kumamoto.department
+        assert (department.bureau, department.name) == ("文化市民局市民生活部", "生活安全課")
+        assert (department.address, department.telephone, department.fax, department.email) == ("", "", "", "")
 
     def test_kumamoto_councils(self):
         councils = [(c.name, c.kind) for c in self.kumamoto.councils.all()]
@@ -353,3 +373,13 @@ class SeedFacts(TestCase):
                 obj.full_clean()
                 checked += 1
         assert checked >= 150
+
+
+def test_staff_notes_of_the_fixtures_never_reach_residents(client, seeded):
+    kumamoto = Plan.objects.get(title="熊本市再犯防止推進計画")
+    page = client.get(kumamoto.get_absolute_url()).content.decode()
+    assert "熊本市の刑法犯検挙人員中の再犯者数を450人以下とします。" in page
+    assert "近年の再犯者率は約50%です。" in page
+    for staff_note in kumamoto.indicators.exclude(staff_note="").values_list("staff_note", flat=True):
+        assert staff_note not in page
+    assert "記載はありません" not in page

@@ -1,6 +1,8 @@
 # ruff: noqa: F811 (pytest fixtures imported from tests.import_export_factories)
 """Importing through the admin: template, preview, confirm, permissions, isolation."""
 
+import re
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -55,6 +57,16 @@ def test_preview_shows_new_rows_and_writes_nothing_then_confirm_writes(logged_in
     assert ProgramProgress.objects.filter(fiscal_year=2025, program=kumamoto.program).exists()
     history = ProgramProgress.history.get(fiscal_year=2025)
     assert history.history_user.username == "kumamoto-editor"
+
+
+def test_the_preview_text_names_the_button_it_shows(logged_in, kumamoto):
+    page = logged_in.get(IMPORT_URL).content.decode()
+    assert 'value="プレビューを表示"' in page
+    page = upload(logged_in, csv_bytes([HEADER, progress_row()])).content.decode()
+    buttons = re.findall(r'<input type="submit"[^>]*value="([^"]+)"', page)
+    assert buttons == ["取り込みを実行"]
+    assert "「取り込みを実行」を押すと保存されます" in page
+    assert "インポートの確認" not in page and "インポート実行" not in page
 
 
 def test_preview_lists_errors_in_japanese_and_offers_no_confirmation(logged_in, kumamoto):

@@ -91,3 +91,9 @@ def test_failed_file_leaves_no_new_areas_or_departments(kumamoto, editor):
     assert messages == ["3行目『既存事業』: “たぶん” を読めません（該当するときは「○」、しないときは空欄にしてください）"]
     assert not PriorityArea.objects.filter(number=4).exists()
     assert not Department.objects.filter(name="広報課").exists()
+
+
+def test_an_area_number_in_words_is_refused_with_a_number_as_example(kumamoto, editor):
+    rows = [HEADER, line("第一", "就労・住居の確保", "1", "就労の確保", "新しい事業")]
+    messages = run_import(PlanStructureResource, csv_bytes(rows), editor).messages()
+    assert messages == ["2行目『重点施策番号』: “第一” を整数として読めません（「3」のように数字で入力してください）"]

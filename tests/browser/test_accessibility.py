@@ -21,7 +21,7 @@ AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa"]}, "res
 
 @pytest.fixture
 def public_site(seeded):
-    """The seeded cities, with the attachments and meeting records the seeds only mention."""
+    """The seeded cities, with the attachments and meeting records their public documents only mention."""
     plan = Plan.objects.get(pk=1001)
     attach_plan_document(plan, name="dai2ji_keikaku.pdf")
     fill_meeting(Meeting.objects.get(pk=1024))

@@ -3,7 +3,7 @@
     DEBUG=1 python manage.py setup_demo
 
 Loads the fixtures national_priorities, yamaguchi and kumamoto (fixture rows
-are reset to the seeds; rows added in the demo stay) and creates or resets:
+are reset to the fixtures; rows added in the demo stay) and creates or resets:
 
 - admin: a superuser;
 - yamaguchi-editor, kumamoto-editor: staff with a StaffMembership as 編集者;

@@ -1,0 +1,24 @@
+"""The portal's admin site: Django's, with autocomplete choices labelled like the selects.
+
+A user who sees several municipalities reads 「地域福祉課（山口市）」 and 「地域福祉課（熊本市）」 in the
+autocomplete list, as in every scoped select (plans.admin_scoping.choice_labeller).
+"""
+
+from django.contrib import admin
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
+
+from plans.admin_scoping import choice_labeller
+
+
+class LabelledAutocompleteView(AutocompleteJsonView):
+    def get(self, request, *args, **kwargs):
+        self.label = choice_labeller(request.user)
+        return super().get(request, *args, **kwargs)
+
+    def serialize_result(self, obj, to_field_name):
+        return {"id": str(getattr(obj, to_field_name)), "text": self.label(obj)}
+
+
+class PortalAdminSite(admin.AdminSite):
+    def autocomplete_view(self, request):
+        return LabelledAutocompleteView.as_view(admin_site=self)(request)

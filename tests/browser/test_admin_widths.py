@@ -1,0 +1,72 @@
+"""The main admin screens fit the window: nothing scrolls sideways at 1,280 px, the yearly screen fits 375 px.
+
+A superuser (every municipality, every filter) on the real Kumamoto and Yamaguchi plans.
+"""
+
+import pytest
+from django.urls import reverse
+
+from plans.models import Plan
+from tests.browser.test_staff_browser import log_in
+from tests.staff_world import PASSWORD, make_user
+
+KUMAMOTO_PLAN = 2001
+YAMAGUCHI_PLAN = 1001
+MEASURE = 20131  # 就労に向けた相談・支援等の充実, with its programmes
+
+
+@pytest.fixture
+def superuser(seeded, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    return make_user("admin", password=PASSWORD, is_staff=True, is_superuser=True)
+
+
+def scroll_width(page, url):
+    page.goto(url)
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+def yearly_screen(plan_id):
+    plan = Plan.objects.get(pk=plan_id)
+    return reverse("admin:measures_programprogress_entry", args=[plan.pk, plan.last_fiscal_year])
+
+
+def test_no_main_admin_screen_scrolls_sideways_at_1280_px(page, superuser):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    log_in(page, "admin")
+    screens = {
+        "熊本市の計画": reverse("admin:plans_plan_change", args=[KUMAMOTO_PLAN]),
+        "山口市の計画": reverse("admin:plans_plan_change", args=[YAMAGUCHI_PLAN]),
+        "施策": reverse("admin:measures_measure_change", args=[MEASURE]),
+        "取組・事業の一覧": reverse("admin:measures_program_changelist"),
+        "年度の進捗入力": yearly_screen(KUMAMOTO_PLAN),
+    }
+    widths = {name: scroll_width(page, url) for name, url in screens.items()}
+    assert {name: width for name, width in widths.items() if width > 1280} == {}, widths
+
+
+def test_the_yearly_screen_fits_a_phone(page, superuser):
+    page.set_viewport_size({"width": 375, "height": 800})
+    log_in(page, "admin")
+    width = scroll_width(page, yearly_screen(KUMAMOTO_PLAN))
+    assert width <= 375
+    # Programme names keep whole words on a line: their cell is at least half the screen wide.
+    cell = page.locator(".program-row td").first.bounding_box()
+    assert cell["width"] >= 375 / 2
+
+
+def test_the_delete_column_reads_on_one_line_and_descriptions_grow_with_their_text(page, superuser):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    log_in(page, "admin")
+    page.goto(reverse("admin:plans_plan_change", args=[KUMAMOTO_PLAN]))
+    header = page.locator("#indicators-group thead th").last
+    assert header.inner_text().strip() == "削除しますか?"
+    line_height = page.locator("#indicators-group thead th").first.bounding_box()["height"]
+    assert header.bounding_box()["height"] <= line_height
+
+    page.goto(reverse("admin:measures_measure_change", args=[MEASURE]))
+    box = page.locator("textarea[name=programs-0-description]")
+    empty_height = box.bounding_box()["height"]
+    box.fill("・企業説明会を年2回開催\n・求人情報誌を毎月発行\n・ハローワークと合同の面接会\n・職場体験の受け入れ先の開拓")
+    assert box.bounding_box()["height"] > 1.5 * empty_height
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
