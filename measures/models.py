@@ -102,6 +102,11 @@ class Measure(models.Model):
         """（1）, as the plans write it."""
         return f"（{self.number}）"
 
+    @property
+    def heading(self) -> str:
+        """（1）就労の確保; none for a measure without a title, whose number alone tells a reader nothing."""
+        return f"{self.label}{self.title}" if self.title else ""
+
 
 class ProgramQuerySet(MunicipalityScopedQuerySet):
     municipality_path = "measure__area__plan__municipality"

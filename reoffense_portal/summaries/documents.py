@@ -83,6 +83,11 @@ class AreaSection:
     rate: Decimal | None = None
 
     @property
+    def measure_headings(self) -> list[str]:
+        """The headings of the area's measures, those without a title left out."""
+        return [section.measure.heading for section in self.measures if section.measure.heading]
+
+    @property
     def program_count(self) -> int:
         return sum(len(section.programs) for section in self.measures)
 

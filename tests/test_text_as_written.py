@@ -1,0 +1,97 @@
+"""Staff text reaches residents as written: paragraphs, line breaks and 「○」「・」 items, on the pages and in the PDFs.
+
+An untitled measure (as in 熊本市's summary edition, which lists only the programmes) has no heading:
+its programmes stand under the area, never under a bare 「（2）」.
+"""
+
+import re
+
+import pytest
+from django.core.cache import cache
+
+from councils.models import Meeting
+from measures.models import Measure, Program
+from plans.templatetags.text import as_written
+from reoffense_portal.summaries.documents import PlanSummary
+from tests.public_data import build_plan, municipality, publish
+from tests.test_pdf_documents import pdf_text
+
+pytestmark = pytest.mark.django_db
+
+DESCRIPTION = (
+    "協力雇用主と連携し、就労の場を確保します。\n"
+    "○ 職場体験の受入れ\n"
+    "　・ 市役所での短期雇用\n"
+    "・ 就労後の定着支援<script>alert(1)</script>\n"
+    "\n"
+    "令和5年度から実施しています。\n"
+    "年2回、実績を報告します。"
+)
+MINUTES = "1　開会\n2　議事\n○ 取組状況の報告\n○ 意見交換\n\n3　閉会"
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    cache.clear()
+
+
+@pytest.fixture
+def plan():
+    plan = build_plan(municipality(), published=False)
+    Program.objects.filter(measure__area__plan=plan, name="取組1-1-1").update(description=DESCRIPTION)
+    Meeting.objects.filter(council__plan=plan).update(minutes=MINUTES)
+    Measure.objects.filter(area__plan=plan, area__number=2, number=2).update(title="")
+    publish(plan)
+    return plan
+
+
+def test_paragraphs_line_breaks_and_marked_items_are_kept_and_escaped():
+    assert as_written(DESCRIPTION) == (
+        "<p>協力雇用主と連携し、就労の場を確保します。</p>"
+        '<ul class="as-written"><li>○ 職場体験の受入れ</li><li class="as-written__sub">・ 市役所での短期雇用</li>'
+        "<li>・ 就労後の定着支援&lt;script&gt;alert(1)&lt;/script&gt;</li></ul>\n"
+        "<p>令和5年度から実施しています。<br>年2回、実績を報告します。</p>"
+    )
+
+
+def test_a_line_indented_under_an_item_continues_it_and_a_minus_sign_is_no_mark():
+    assert as_written("○ 住居の確保\r\n　公営住宅の活用\r\n-2.5%の減少\r\n\r\n\r\n- 就労") == (
+        '<ul class="as-written"><li>○ 住居の確保<br>公営住宅の活用</li></ul><p>-2.5%の減少</p>\n'
+        '<ul class="as-written"><li>- 就労</li></ul>'
+    )
+
+
+def test_the_plan_page_shows_the_programme_description_as_written(client, plan):
+    html = client.get(plan.get_absolute_url()).content.decode()
+    assert (
+        '<div class="programs__desc"><p>協力雇用主と連携し、就労の場を確保します。</p>'
+        '<ul class="as-written"><li>○ 職場体験の受入れ</li>'
+    ) in html
+    assert "<p>令和5年度から実施しています。<br>年2回、実績を報告します。</p>" in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert(1)" not in html
+
+
+def test_the_meeting_page_shows_the_minutes_as_written(client, plan):
+    meeting = Meeting.objects.filter(council__plan=plan).first()
+    html = client.get(meeting.get_absolute_url()).content.decode()
+    assert (
+        '<p>1　開会<br>2　議事</p><ul class="as-written"><li>○ 取組状況の報告</li><li>○ 意見交換</li></ul>\n<p>3　閉会</p>'
+    ) in html
+
+
+def test_an_untitled_measure_shows_its_programmes_without_a_bare_number(client, plan):
+    html = client.get(plan.get_absolute_url()).content.decode()
+    area = html[html.index("</span> 重点施策2"):html.index("</span> 重点施策3")]
+    assert "<h4>（1）施策2-1</h4>" in area
+    assert "（2）" not in area
+    assert "取組2-2-1" in area
+
+
+def test_the_summary_pdf_keeps_the_lines_and_prints_no_bare_number(plan):
+    summary = PlanSummary(plan, draft=False)
+    assert "（2）</h3>" not in summary.html and "（2）<br>" not in summary.html
+    text = pdf_text(summary.pdf())
+    for line in ("○職場体験の受入れ", "・市役所での短期雇用", "<script>alert(1)</script>"):
+        assert line in text
+    assert re.search(r"施策2-1(?!（2）)", text)
+    assert "（2）施策2-2" not in text and "（2）取組2-2-1" not in text
