@@ -1,20 +1,23 @@
+# ruff: noqa: F811 (the kumamoto_meeting fixture imported from tests.test_pdf_documents)
 """Staff text reaches residents as written: paragraphs, line breaks and 「○」「・」 items, on the pages and in the PDFs.
 
 An untitled measure (as in 熊本市's summary edition, which lists only the programmes) has no heading:
 its programmes stand under the area, never under a bare 「（2）」.
 """
 
+import io
 import re
 
 import pytest
 from django.core.cache import cache
+from pypdf import PdfReader
 
-from councils.models import Meeting
+from councils.models import AgendaItem, Meeting
 from measures.models import Measure, Program
 from plans.templatetags.text import as_written
-from reoffense_portal.summaries.documents import PlanSummary
+from reoffense_portal.summaries.documents import MeetingReport, PlanSummary
 from tests.public_data import build_plan, municipality, publish
-from tests.test_pdf_documents import pdf_text
+from tests.test_pdf_documents import kumamoto_meeting, pdf_text  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -90,8 +93,20 @@ def test_an_untitled_measure_shows_its_programmes_without_a_bare_number(client, 
 def test_the_summary_pdf_keeps_the_lines_and_prints_no_bare_number(plan):
     summary = PlanSummary(plan, draft=False)
     assert "（2）</h3>" not in summary.html and "（2）<br>" not in summary.html
-    text = pdf_text(summary.pdf())
-    for line in ("○職場体験の受入れ", "・市役所での短期雇用", "<script>alert(1)</script>"):
-        assert line in text
+    data = summary.pdf()
+    lines = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    assert (
+        "確保します。\n○ 職場体験の受入れ\n・ 市役所での短期雇用\n・ 就労後の定着支援<script>alert(1)</script>\n"
+        "令和5年度から実施しています。\n年2回、実績を報告します。"
+    ) in lines
+    text = pdf_text(data)
     assert re.search(r"施策2-1(?!（2）)", text)
     assert "（2）施策2-2" not in text and "（2）取組2-2-1" not in text
+
+
+def test_kumamotos_meeting_report_prints_no_bare_number_and_the_agenda_as_written(kumamoto_meeting):
+    assert Measure.objects.filter(area__plan=kumamoto_meeting.council.plan, title="").exists()
+    AgendaItem.objects.filter(meeting=kumamoto_meeting).update(description="○ 取組状況\n○ 意見交換")
+    html = MeetingReport(kumamoto_meeting, draft=False).html
+    assert not re.search(r"<h3>（\d+）</h3>", html)
+    assert '<ul class="as-written"><li>○ 取組状況</li><li>○ 意見交換</li></ul>' in html
