@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from councils.models import Meeting
+from councils.models import Meeting, MeetingDocument
 from measures.models import Program, ProgramProgress
 from plans.models import Indicator, IndicatorValue, Plan, StaffMembership
 from reoffense_portal.dashboard import plan_dashboards
@@ -88,6 +88,15 @@ def test_a_held_meeting_without_minutes_and_an_upcoming_one_link_to_their_forms(
     city_a.meeting.minutes = "取組状況を報告しました。"
     city_a.meeting.save()
     assert held_url not in index(client, city_a.editor)
+
+
+@time_machine.travel(SUMMER_2024, tick=False)
+def test_minutes_uploaded_as_a_document_count_as_minutes(world):
+    city_a, _ = world
+    city_a.document.kind = MeetingDocument.Kind.MINUTES
+    city_a.document.save()
+    [board] = plan_dashboards(city_a.editor)
+    assert board.meetings_without_minutes == []
 
 
 def test_a_plan_ending_within_a_year_is_flagged_until_a_successor_exists(client, world):
