@@ -201,7 +201,6 @@ class ApprovalRequest(models.Model):
         PENDING = "pending", "承認待ち"
         APPROVED = "approved", "承認済み"
         RETURNED = "returned", "差戻し"
-        WITHDRAWN = "withdrawn", "取下げ"
 
     plan = models.ForeignKey(Plan, verbose_name="計画", on_delete=models.CASCADE, related_name="approval_requests")
     submitted_by = models.ForeignKey(
@@ -245,7 +244,6 @@ class PublicationEvent(models.Model):
         APPROVED = "approved", "承認・公開"
         SCHEDULED = "scheduled", "承認・公開予約"
         RETURNED = "returned", "差戻し"
-        WITHDRAWN = "withdrawn", "申請の取下げ"
         ENDED = "ended", "公開終了"
         END_SCHEDULED = "end_scheduled", "公開終了予約"
         WENT_LIVE = "went_live", "予約した版の公開"

@@ -47,7 +47,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('submitted_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='申請日時')),
                 ('comment', models.TextField(help_text='住民向けの改訂履歴にも表示します。', verbose_name='申請の内容（改訂の概要）')),
-                ('state', models.CharField(choices=[('pending', '承認待ち'), ('approved', '承認済み'), ('returned', '差戻し'), ('withdrawn', '取下げ')], default='pending', max_length=20, verbose_name='状態')),
+                ('state', models.CharField(choices=[('pending', '承認待ち'), ('approved', '承認済み'), ('returned', '差戻し')], default='pending', max_length=20, verbose_name='状態')),
                 ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='決定日時')),
                 ('reason', models.TextField(blank=True, verbose_name='差戻しの理由・承認のコメント')),
                 ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='決定者')),
@@ -65,7 +65,7 @@ class Migration(migrations.Migration):
             name='PublicationEvent',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(choices=[('submitted', '承認申請'), ('approved', '承認・公開'), ('scheduled', '承認・公開予約'), ('returned', '差戻し'), ('withdrawn', '申請の取下げ'), ('ended', '公開終了'), ('end_scheduled', '公開終了予約'), ('went_live', '予約した版の公開')], max_length=20, verbose_name='操作')),
+                ('action', models.CharField(choices=[('submitted', '承認申請'), ('approved', '承認・公開'), ('scheduled', '承認・公開予約'), ('returned', '差戻し'), ('ended', '公開終了'), ('end_scheduled', '公開終了予約'), ('went_live', '予約した版の公開')], max_length=20, verbose_name='操作')),
                 ('at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='日時')),
                 ('comment', models.TextField(blank=True, verbose_name='コメント')),
                 ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='publication_events', to='plans.plan', verbose_name='計画')),
