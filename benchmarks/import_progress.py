@@ -53,7 +53,7 @@ def build(programmes: int):
         for m in range(1, 5):
             measure = Measure.objects.create(area=area, number=m, title=f"施策{a}-{m}")
             Program.objects.bulk_create(
-                Program(measure=measure, name=f"事業{a}-{m}-{p}", order=p) for p in range(1, per_measure + 1)
+                Program(area=area, measure=measure, name=f"事業{a}-{m}-{p}", order=p) for p in range(1, per_measure + 1)
             )
             keys += [(a, m, f"事業{a}-{m}-{p}") for p in range(1, per_measure + 1)]
     user = get_user_model().objects.create_user("bench-editor", password="bench-password-123")

@@ -57,7 +57,7 @@ def enlarge(plan, scale: int) -> None:
             "健康づくり推進課",
         )
     ]
-    areas = list(plan.priority_areas.prefetch_related("national_priorities", "measures__programs"))
+    areas = list(plan.priority_areas.prefetch_related("national_priorities", "programs"))
     for copy in range(2, scale + 1):
         for area in areas:
             number = area.number + (copy - 1) * len(areas)
@@ -70,23 +70,26 @@ def enlarge(plan, scale: int) -> None:
                 page_to=(area.page_to or 25) + 60 * (copy - 1),
             )
             new_area.national_priorities.set(area.national_priorities.all())
-            for measure in area.measures.all():
-                new_measure = Measure.objects.create(
+            new_measures = {
+                measure.pk: Measure.objects.create(
                     area=new_area,
                     number=measure.number,
                     title=measure.title,
                     description=measure.description,
                 )
-                for program in measure.programs.all():
-                    new_program = Program.objects.create(
-                        measure=new_measure,
-                        order=program.order,
-                        name=program.name,
-                        description=program.description,
-                    )
-                    new_program.departments.set(
-                        [departments[(number + program.order) % len(departments)]]
-                    )
+                for measure in area.measures.all()
+            }
+            for program in area.programs.all():
+                new_program = Program.objects.create(
+                    area=new_area,
+                    measure=new_measures.get(program.measure_id),
+                    order=program.order,
+                    name=program.name,
+                    description=program.description,
+                )
+                new_program.departments.set(
+                    [departments[(number + program.order) % len(departments)]]
+                )
     for program in Program.objects.of_plan(plan).filter(departments=None):
         program.departments.set([departments[program.pk % len(departments)]])
 

@@ -6,7 +6,7 @@ from django.db import models, transaction
 from django.urls import path
 
 from plans.admin import PlanAdmin
-from plans.admin_scoping import FiscalYearFilter, StaffHistoryAdmin, StaffTabularInline
+from plans.admin_scoping import FiscalYearFilter, ScopedModelForm, StaffHistoryAdmin, StaffTabularInline
 from plans.spreadsheet_admin import SpreadsheetAdminMixin
 
 from .admin_progress import ProgressEntry
@@ -29,13 +29,52 @@ class MeasureInline(StaffTabularInline):
     show_change_link = True
 
 
+class ProgramForm(ScopedModelForm):
+    """A programme given a measure is in the measure's area before its choices are checked."""
+
+    def clean(self):
+        program, data = self.instance, self.cleaned_data
+        if "area" in self.fields:
+            if data.get("area") is None and data.get("measure") is not None:
+                data["area"] = data["measure"].area
+        elif program.area_id is None and program.measure_id is not None:
+            program.area_id = Measure.objects.values_list("area_id", flat=True).get(pk=program.measure_id)
+        return super().clean()
+
+
+class ProgramInline(StaffTabularInline):
+    """Each programme's description is written here, in a box that grows with the text (static/css/admin.css)."""
+
+    model = Program
+    form = ProgramForm
+    fk_name = "measure"
+    fields = ["order", "name", "description", "departments", "is_existing"]
+    autocomplete_fields = ["departments"]
+    show_change_link = True
+    formfield_overrides = {
+        **StaffTabularInline.formfield_overrides,
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "class": "grows"})},
+    }
+
+
+class DirectProgramInline(ProgramInline):
+    """Programmes of an area without a measure level: entered on the area's page, no measure to invent."""
+
+    fk_name = "area"
+    verbose_name = "取組・事業（施策なし）"
+    verbose_name_plural = "取組・事業（施策なし）"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(measure__isnull=True)
+
+
 @admin.register(PriorityArea)
 class PriorityAreaAdmin(StaffHistoryAdmin):
     list_display = ["__str__", "plan", "page_reference", "national_priority_list"]
     list_filter = ["plan__municipality", "plan", "national_priorities"]
     search_fields = ["title", "description", "plan__title"]
     autocomplete_fields = ["plan", "national_priorities"]
-    inlines = [MeasureInline]
+    inlines = [MeasureInline, DirectProgramInline]
     fieldsets = [
         (None, {"fields": ["plan", "number", "title", "description"]}),
         (
@@ -63,19 +102,6 @@ class PriorityAreaAdmin(StaffHistoryAdmin):
     @admin.display(description="国の重点課題")
     def national_priority_list(self, area):
         return "、".join(str(priority) for priority in area.national_priorities.all())
-
-
-class ProgramInline(StaffTabularInline):
-    """Each programme's description is written here, in a box that grows with the text (static/css/admin.css)."""
-
-    model = Program
-    fields = ["order", "name", "description", "departments", "is_existing"]
-    autocomplete_fields = ["departments"]
-    show_change_link = True
-    formfield_overrides = {
-        **StaffTabularInline.formfield_overrides,
-        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "class": "grows"})},
-    }
 
 
 @admin.register(Measure)
@@ -107,19 +133,21 @@ class ProgramProgressInline(StaffTabularInline):
 
 @admin.register(Program)
 class ProgramAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
+    form = ProgramForm
     resource_classes = [PlanStructureResource]
-    list_display = ["name", "measure", "department_list", "is_existing"]
+    list_display = ["name", "area", "measure", "department_list", "is_existing"]
     list_filter = [
         "is_existing",
-        "measure__area__plan__municipality",
-        "measure__area__plan",
-        "measure__area",
+        "area__plan__municipality",
+        "area__plan",
+        "area",
         "departments",
     ]
     search_fields = ["name", "description", "departments__name", "partners__name"]
-    autocomplete_fields = ["measure", "departments", "partners"]
+    fields = ["area", "measure", "order", "name", "description", "departments", "partners", "is_existing"]
+    autocomplete_fields = ["area", "measure", "departments", "partners"]
     inlines = [ProgramProgressInline]
-    list_select_related = ["measure"]
+    list_select_related = ["area", "measure"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("departments")
@@ -172,9 +200,9 @@ class ProgramProgressAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
     list_filter = [
         FiscalYearFilter,
         "status",
-        "program__measure__area__plan__municipality",
-        "program__measure__area__plan",
-        "program__measure__area",
+        "program__area__plan__municipality",
+        "program__area__plan",
+        "program__area",
     ]
     search_fields = ["program__name", "results", "program__departments__name"]
     autocomplete_fields = ["program"]

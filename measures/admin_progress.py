@@ -309,10 +309,11 @@ class ProgressEntry:
 
         areas = [
             {"area": area, "measures": [
-                {"measure": measure, "rows": [(program, program_forms[program.pk]) for program in measure.program_list]}
-                for measure in area.measure_list if measure.program_list
+                {"measure": section.measure,
+                 "rows": [(program, program_forms[program.pk]) for program in section.program_list]}
+                for section in area.section_list if section.program_list
             ]}
-            for area in tree if any(measure.program_list for measure in area.measure_list)
+            for area in tree if any(section.program_list for section in area.section_list)
         ]
         rates = Program.objects.of_plan(plan).implementation_rates_by_area(fiscal_year)
         for group in areas:

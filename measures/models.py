@@ -67,7 +67,7 @@ class PriorityArea(models.Model):
         return page_reference(self.page_from, self.page_to)
 
     def implementation_rate(self, fiscal_year: int) -> Decimal | None:
-        return Program.objects.filter(measure__area=self).implementation_rate(fiscal_year)
+        return Program.objects.filter(area=self).implementation_rate(fiscal_year)
 
 
 class MeasureQuerySet(MunicipalityScopedQuerySet):
@@ -80,8 +80,8 @@ class Measure(models.Model):
     area = models.ForeignKey(PriorityArea, verbose_name="重点施策", on_delete=models.CASCADE, related_name="measures")
     number = models.PositiveSmallIntegerField("番号")
     title = models.CharField(
-        "施策名", max_length=200, blank=True,
-        help_text="資料に見出しが載っていない施策（概要版で取組だけが分かる場合など）は空欄にできます。",
+        "施策名", max_length=200,
+        help_text="資料に施策の見出しがなく取組だけが載っている場合は、施策を作らず、取組・事業を重点施策に直接登録します。",
     )
     description = models.TextField("説明", blank=True)
 
@@ -95,7 +95,14 @@ class Measure(models.Model):
         constraints = [models.UniqueConstraint(fields=["area", "number"], name="unique_measure_number")]
 
     def __str__(self):
-        return f"{self.label} {self.title}".rstrip()
+        return self.heading
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # A measure moved to another area takes its programmes along (each saved, for its history).
+        for program in self.programs.exclude(area_id=self.area_id):
+            program.area_id = self.area_id
+            program.save(update_fields=["area"])
 
     @property
     def label(self) -> str:
@@ -104,15 +111,15 @@ class Measure(models.Model):
 
     @property
     def heading(self) -> str:
-        """（1）就労の確保; none for a measure without a title, whose number alone tells a reader nothing."""
-        return f"{self.label}{self.title}" if self.title else ""
+        """（1）就労の確保 (a measure always has its title: programmes without one belong to the area)."""
+        return f"{self.label}{self.title}"
 
 
 class ProgramQuerySet(MunicipalityScopedQuerySet):
-    municipality_path = "measure__area__plan__municipality"
+    municipality_path = "area__plan__municipality"
 
     def of_plan(self, plan):
-        return self.filter(measure__area__plan=plan)
+        return self.filter(area__plan=plan)
 
     def implementation_rate(self, fiscal_year: int) -> Decimal | None:
         """Share of these programmes carried out (実施 or 一部実施) in a fiscal year, in percent.
@@ -126,8 +133,8 @@ class ProgramQuerySet(MunicipalityScopedQuerySet):
 
     def implementation_rates_by_area(self, fiscal_year: int) -> dict[int, Decimal | None]:
         """implementation_rate() of each priority area (by id) of these programmes, in one query."""
-        rows = self.order_by().values("measure__area").annotate(**self._rate_counts(fiscal_year))
-        return {row["measure__area"]: self._rate(row["done"], row["total"]) for row in rows}
+        rows = self.order_by().values("area").annotate(**self._rate_counts(fiscal_year))
+        return {row["area"]: self._rate(row["done"], row["total"]) for row in rows}
 
     @staticmethod
     def _rate_counts(fiscal_year: int) -> dict:
@@ -148,9 +155,22 @@ class ProgramQuerySet(MunicipalityScopedQuerySet):
 
 
 class Program(models.Model):
-    """A concrete programme “○ …” run by responsible departments with partners."""
+    """A concrete programme “○ …” run by responsible departments with partners.
 
-    measure = models.ForeignKey(Measure, verbose_name="施策", on_delete=models.CASCADE, related_name="programs")
+    It belongs to a priority area, and to one of that area's numbered measures
+    when the plan has that level; some plans list programmes straight under
+    their areas (the area's `direct_programs`).
+    """
+
+    # Blank in forms: choosing a measure is enough, clean() takes its area.
+    area = models.ForeignKey(
+        PriorityArea, verbose_name="重点施策", on_delete=models.CASCADE, related_name="programs", blank=True,
+        help_text="施策を選べば空欄でかまいません（その施策の重点施策になります）。",
+    )
+    measure = models.ForeignKey(
+        Measure, verbose_name="施策", on_delete=models.CASCADE, related_name="programs", null=True, blank=True,
+        help_text="計画に施策（（1）（2）…）の段階がない場合は空欄にします。",
+    )
     order = models.PositiveSmallIntegerField("順番", default=1)
     name = models.CharField("事業名", max_length=200)
     description = models.TextField("事業の概要", blank=True)
@@ -169,15 +189,40 @@ class Program(models.Model):
         verbose_name = "取組・事業"
         verbose_name_plural = "取組・事業"
         permissions = spreadsheet_permissions("program", "取組・事業（計画の構成）")
-        ordering = ["measure", "order", "pk"]
-        constraints = [models.UniqueConstraint(fields=["measure", "name"], name="unique_program_name")]
+        ordering = ["area", "measure__number", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["measure", "name"], name="unique_program_name"),
+            models.UniqueConstraint(
+                fields=["area", "name"], condition=Q(measure__isnull=True), name="unique_direct_program_name",
+                violation_error_message="この重点施策には同じ事業名の取組・事業（施策なし）がすでにあります。",
+            ),
+        ]
 
     def __str__(self):
         return self.name
 
+    def clean(self):
+        """The measure decides the area; a measure of another area (or plan) is refused."""
+        if self.measure_id is None:
+            if self.area_id is None:
+                raise ValidationError({"area": "重点施策か施策を選んでください。"})
+            return
+        if self.area_id is None:
+            self.area_id = self.measure.area_id
+        elif self.measure.area_id != self.area_id:
+            raise ValidationError(
+                {"measure": f"施策「{self.measure}」は重点施策「{self.measure.area}」のものです。"
+                            "選んだ重点施策の施策を選ぶか、施策を空欄にしてください。"}
+            )
+
+    def save(self, *args, **kwargs):
+        if self.measure_id is not None and self.area_id is None:
+            self.area_id = self.measure.area_id
+        super().save(*args, **kwargs)
+
 
 class ProgramProgressQuerySet(MunicipalityScopedQuerySet):
-    municipality_path = "program__measure__area__plan__municipality"
+    municipality_path = "program__area__plan__municipality"
 
 
 class ProgramProgress(models.Model):

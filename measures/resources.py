@@ -3,10 +3,12 @@
 The plan structure is one sheet, one row per programme, the way cities
 keep it in Excel (事業名 / 事業の概要 / 担当課): the priority area and the
 measure are named on every row and created when new; departments and
-partner organisations are given by name, separated by 「、」.
+partner organisations are given by name, separated by 「、」. A blank
+施策番号 puts the programme directly under its area (plans without measures).
 """
 
 from django.core.exceptions import ValidationError
+from django.db.models import F
 
 from plans import disclosure
 from plans.models import Department, Organization
@@ -32,6 +34,11 @@ MEASURE_NUMBER = "施策番号"
 PROGRAM_NAME = "事業名"
 
 
+def place(area_number: int, measure_number: int | None) -> str:
+    """重点施策1・施策2, or 重点施策1 (施策なし) for a programme directly under its area."""
+    return f"重点施策{area_number}" + (f"・施策{measure_number}" if measure_number is not None else "（施策なし）")
+
+
 class PlanPartsMixin:
     """Find (and for the structure sheet create) areas, measures and programmes of a plan."""
 
@@ -45,8 +52,8 @@ class PlanPartsMixin:
                 for m in Measure.objects.filter(area__plan=plan).select_related("area")
             }
             programs = {
-                (p.measure.area.number, p.measure.number, p.name): p
-                for p in Program.objects.filter(measure__area__plan=plan).select_related("measure__area")
+                (p.area.number, p.measure.number if p.measure else None, p.name): p
+                for p in Program.objects.filter(area__plan=plan).select_related("area", "measure")
             }
             self.cache[key] = (areas, measures, programs)
         return self.cache[key]
@@ -73,10 +80,10 @@ class PlanStructureResource(PlanPartsMixin, PortalResource):
         "順番": 1,
     }
 
-    municipality = column("measure__area__plan__municipality__code", MUNICIPALITY_CODE)
-    plan = column("measure__area__plan__title", PLAN_TITLE)
-    area_number = column("measure__area__number", AREA_NUMBER, SMALL_NUMBER)
-    area_title = column("measure__area__title", "重点施策名")
+    municipality = column("area__plan__municipality__code", MUNICIPALITY_CODE)
+    plan = column("area__plan__title", PLAN_TITLE)
+    area_number = column("area__number", AREA_NUMBER, SMALL_NUMBER)
+    area_title = column("area__title", "重点施策名")
     measure_number = column("measure__number", MEASURE_NUMBER, SMALL_NUMBER)
     measure_title = column("measure__title", "施策名")
     name = column("name", PROGRAM_NAME)
@@ -96,10 +103,11 @@ class PlanStructureResource(PlanPartsMixin, PortalResource):
 
     def export_queryset(self, queryset):
         return (
-            queryset.select_related("measure__area__plan__municipality")
+            queryset.select_related("area__plan__municipality", "measure")
             .prefetch_related("departments", "partners")
-            .order_by("measure__area__plan__municipality", "measure__area__plan", "measure__area__number",
-                      "measure__number", "order", "pk")
+            # An area's own programmes first, as the page lists them.
+            .order_by("area__plan__municipality", "area__plan", "area__number",
+                      F("measure__number").asc(nulls_first=True), "order", "pk")
         )
 
     # -- names of departments and partners ----------------------------------
@@ -136,8 +144,7 @@ class PlanStructureResource(PlanPartsMixin, PortalResource):
     def _parent_title(self, row, field_name, existing, number, label, kind_key, required=True):
         """The title of an area or measure given on this row, consistent across rows.
 
-        A blank title keeps the registered one; a measure may be created
-        without a heading (some plans list only its programmes).
+        A blank title keeps the registered one.
         """
         title = self.value(row, field_name) or ""
         if not title:
@@ -154,12 +161,13 @@ class PlanStructureResource(PlanPartsMixin, PortalResource):
     def find_or_build(self, row):
         plan = self.plan(row)
         area_number = self.required(row, "area_number")
-        measure_number = self.required(row, "measure_number")
+        measure_number = self.value(row, "measure_number")
         name = self.required(row, "name")
-        self.claim_key(
-            (plan.pk, area_number, measure_number, name),
-            f"重点施策{area_number}・施策{measure_number}の事業{shown(name)}",
-        )
+        self.claim_key((plan.pk, area_number, measure_number, name), f"{place(area_number, measure_number)}の事業{shown(name)}")
+        if measure_number is None and self.value(row, "measure_title"):
+            raise self.problem(
+                "measure_number", "施策名を書くときは施策番号も入力してください（施策のない事業は施策番号と施策名を空欄にします）"
+            )
         areas, measures, programs = self.parts_of(plan)
 
         area = areas.get(area_number)
@@ -175,10 +183,17 @@ class PlanStructureResource(PlanPartsMixin, PortalResource):
             self.save_parent(area)
         area.plan = plan
 
+        if measure_number is None:
+            program = programs.get((area_number, None, name))
+            if program is not None:
+                program.area = area
+                return program, False
+            return Program(area=area, name=name), True
+
         measure = measures.get((area_number, measure_number))
         title = self._parent_title(
             row, "measure_title", measure, f"{area_number}-{measure_number}", "施策",
-            ("measure", plan.pk, area_number, measure_number), required=False,
+            ("measure", plan.pk, area_number, measure_number),
         )
         if measure is None:
             measure = Measure(area=area, number=measure_number, title=title)
@@ -193,9 +208,9 @@ class PlanStructureResource(PlanPartsMixin, PortalResource):
 
         program = programs.get((area_number, measure_number, name))
         if program is not None:
-            program.measure = measure
+            program.area, program.measure = area, measure
             return program, False
-        return Program(measure=measure, name=name), True
+        return Program(area=area, measure=measure, name=name), True
 
     def _check_parent(self, instance, field_name, exclude):
         try:
@@ -224,9 +239,9 @@ class ProgramProgressResource(PlanPartsMixin, PortalResource):
         "補助率": 0.5,
     }
 
-    municipality = column("program__measure__area__plan__municipality__code", MUNICIPALITY_CODE)
-    plan = column("program__measure__area__plan__title", PLAN_TITLE)
-    area_number = column("program__measure__area__number", AREA_NUMBER, SMALL_NUMBER)
+    municipality = column("program__area__plan__municipality__code", MUNICIPALITY_CODE)
+    plan = column("program__area__plan__title", PLAN_TITLE)
+    area_number = column("program__area__number", AREA_NUMBER, SMALL_NUMBER)
     measure_number = column("program__measure__number", MEASURE_NUMBER, SMALL_NUMBER)
     program = column("program__name", PROGRAM_NAME)
     fiscal_year = column("fiscal_year", "年度", YearWidget(fiscal=True))
@@ -247,10 +262,9 @@ class ProgramProgressResource(PlanPartsMixin, PortalResource):
         import_order = export_order = fields
 
     def export_queryset(self, queryset):
-        return queryset.select_related("program__measure__area__plan__municipality").order_by(
-            "program__measure__area__plan__municipality", "program__measure__area__plan",
-            "program__measure__area__number", "program__measure__number", "program__order",
-            "program__pk", "fiscal_year",
+        return queryset.select_related("program__area__plan__municipality", "program__measure").order_by(
+            "program__area__plan__municipality", "program__area__plan", "program__area__number",
+            F("program__measure__number").asc(nulls_first=True), "program__order", "program__pk", "fiscal_year",
         )
 
     def open_data_mask(self, field_name, progress):
@@ -265,14 +279,14 @@ class ProgramProgressResource(PlanPartsMixin, PortalResource):
         if key not in self.cache:
             self.cache[key] = {
                 (p.program_id, p.fiscal_year): p
-                for p in ProgramProgress.objects.filter(program__measure__area__plan=plan)
+                for p in ProgramProgress.objects.filter(program__area__plan=plan)
             }
         return self.cache[key]
 
     def find_or_build(self, row):
         plan = self.plan(row)
         area_number = self.required(row, "area_number")
-        measure_number = self.required(row, "measure_number")
+        measure_number = self.value(row, "measure_number")
         name = self.required(row, "program")
         fiscal_year = self.required(row, "fiscal_year")
         _, _, programs = self.parts_of(plan)
@@ -280,11 +294,11 @@ class ProgramProgressResource(PlanPartsMixin, PortalResource):
         if program is None:
             raise self.problem(
                 "program",
-                f"重点施策{area_number}・施策{measure_number}に{shown(name)}という事業はありません"
-                "（事業は「計画の構成」で先に登録してください）",
+                f"{place(area_number, measure_number)}に{shown(name)}という事業はありません"
+                "（事業は「計画の構成」で先に登録してください。施策のない事業は施策番号を空欄にします）",
             )
         self.claim_key((program.pk, fiscal_year), f"事業{shown(name)}の{fiscal_year}年度")
-        program.measure.area.plan = plan
+        program.area.plan = plan
         found = self.progress_of(plan).get((program.pk, fiscal_year))
         if found is not None:
             found.program = program

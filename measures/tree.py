@@ -1,4 +1,4 @@
-"""A plan's tree of areas → measures → programmes, loaded once for every reader.
+"""A plan's tree of areas → (measures →) programmes, loaded once for every reader.
 
 The published version, the PDFs, the open data and the yearly progress
 screen all walk the same tree, so it is loaded here, in a fixed number of
@@ -6,17 +6,31 @@ queries whatever the plan's size. Rows go into plain lists (`national_list`,
 `measure_list`, `program_list`, `department_list`, `partner_list`,
 `progress_list`): a prefetch into `.all()` builds a queryset per parent row,
 which on a large plan costs more than the rows themselves.
+
+An area's `section_list` is what readers walk: first the programmes it lists
+directly (a section without a measure, printed with no heading and no number:
+some plans have no measure level), then each measure with its programmes.
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db.models import Prefetch
 
 from .models import Measure, PriorityArea, Program, ProgramProgress
 
 
+@dataclass
+class Section:
+    """Programmes printed together: under a measure's heading, or directly under the area (`measure` None)."""
+
+    measure: Measure | None
+    program_list: list[Program]
+
+
 def plan_tree(plan, *, progress_years: Iterable[int] | bool = False) -> list[PriorityArea]:
-    """The plan's areas, each with its national priorities and measures, each measure with its programmes.
+    """The plan's areas, each with its national priorities, direct programmes and measures, each measure
+    with its programmes.
 
     Every programme carries its departments and partners; with `progress_years`
     (True for every year) also its progress rows of those years, oldest first.
@@ -32,6 +46,7 @@ def plan_tree(plan, *, progress_years: Iterable[int] | bool = False) -> list[Pri
         .order_by("number")
         .prefetch_related(
             Prefetch("national_priorities", to_attr="national_list"),
+            Prefetch("programs", queryset=programs.filter(measure__isnull=True), to_attr="program_list"),
             Prefetch(
                 "measures",
                 queryset=Measure.objects.order_by("number").prefetch_related(
@@ -41,6 +56,9 @@ def plan_tree(plan, *, progress_years: Iterable[int] | bool = False) -> list[Pri
             ),
         )
     )
+    for area in areas:
+        direct = [Section(None, area.program_list)] if area.program_list else []
+        area.section_list = direct + [Section(measure, measure.program_list) for measure in area.measure_list]
     attach_parties(programs_of(areas))
     return areas
 
@@ -69,4 +87,4 @@ def attach_parties(programs: list[Program]) -> None:
 
 def programs_of(areas: list[PriorityArea]) -> list[Program]:
     """The tree's programmes in the order the plan lists them."""
-    return [program for area in areas for measure in area.measure_list for program in measure.program_list]
+    return [program for area in areas for section in area.section_list for program in section.program_list]

@@ -33,7 +33,7 @@ PLAN_SUFFIX = "plan__municipality"
 
 @cache
 def plan_path(model) -> tuple[str, ...] | None:
-    """("measure", "area", "plan") for Program; None for models not below a plan."""
+    """("program", "area", "plan") for ProgramProgress; None for models not below a plan."""
     path = municipality_path(model)
     if path is None or not (path == PLAN_SUFFIX or path.endswith("__" + PLAN_SUFFIX)):
         return None

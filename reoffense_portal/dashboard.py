@@ -72,15 +72,15 @@ def plan_dashboards(user, today: datetime.date | None = None) -> list[PlanDashbo
     boards = {plan.pk: PlanDashboard(plan=plan, fiscal_year=fiscal_year) for plan in plans}
 
     programs = (
-        Program.objects.filter(measure__area__plan__in=boards)
-        .values("measure__area__plan")
+        Program.objects.filter(area__plan__in=boards)
+        .values("area__plan")
         .annotate(
             total=Count("pk", distinct=True),
             recorded=Count("pk", filter=Q(progress__fiscal_year=fiscal_year), distinct=True),
         )
     )
     for row in programs:
-        board = boards[row["measure__area__plan"]]
+        board = boards[row["area__plan"]]
         board.programs, board.programs_recorded = row["total"], row["recorded"]
 
     indicators = (

@@ -77,7 +77,7 @@ def build_plan(city: Municipality, scale: int = 1, published=True, title=None) -
         for area in areas for n in range(1, shape["measures_per_area"] + 1)
     )
     programs = Program.objects.bulk_create(
-        Program(measure=measure, order=n, name=f"取組{measure.area.number}-{measure.number}-{n}",
+        Program(area=measure.area, measure=measure, order=n, name=f"取組{measure.area.number}-{measure.number}-{n}",
                 description="事業の概要です。")
         for measure in measures for n in range(1, shape["programs_per_measure"] + 1)
     )

@@ -67,12 +67,12 @@ def indicator_rows(plan):
 
 
 def _structure(plan):
-    queryset = Program.objects.filter(measure__area__plan=plan)
+    queryset = Program.objects.filter(area__plan=plan)
     return PlanStructureResource(open_data=True).export(queryset=queryset)
 
 
 def _progress(plan):
-    queryset = ProgramProgress.objects.filter(program__measure__area__plan=plan)
+    queryset = ProgramProgress.objects.filter(program__area__plan=plan)
     return ProgramProgressResource(open_data=True).export(queryset=queryset)
 
 
@@ -117,6 +117,29 @@ def _indicators(plan) -> list:
     return sorted([*plan.statistics, *plan.targets], key=lambda i: (i.kind, i.order, i.pk))
 
 
+def _program(program) -> dict:
+    return {
+        "name": program.name,
+        "description": program.description,
+        "departments": [d.name for d in program.department_list],
+        "partners": [o.name for o in program.partner_list],
+        "is_existing": program.is_existing,
+        "progress": [
+            {
+                "fiscal_year": p.fiscal_year,
+                "fiscal_year_label": eras.fiscal_year_label(p.fiscal_year),
+                "status": p.get_status_display(),
+                "results": p.results,
+                "support_count": _people_number(p.support_count, disclosure.SUPPORT_COUNT_UNIT),
+                "budget_yen": p.budget,
+                "actual_cost_yen": p.actual_cost,
+                "subsidy_rate": _number(p.subsidy_rate),
+            }
+            for p in program.progress_list
+        ],
+    }
+
+
 def plan_data(plan, *, version: int, updated_on) -> dict:
     """The whole plan as plain data, from `snapshot.load_plan` (no query of its own)."""
     areas = plan.area_list
@@ -144,36 +167,13 @@ def plan_data(plan, *, version: int, updated_on) -> dict:
                 "description": area.description,
                 "page_reference": area.page_reference,
                 "national_priorities": [str(p) for p in area.national_list],
+                "programs": [_program(program) for program in area.program_list],
                 "measures": [
                     {
                         "number": measure.number,
                         "label": measure.label,
                         "title": measure.title,
-                        "programs": [
-                            {
-                                "name": program.name,
-                                "description": program.description,
-                                "departments": [d.name for d in program.department_list],
-                                "partners": [o.name for o in program.partner_list],
-                                "is_existing": program.is_existing,
-                                "progress": [
-                                    {
-                                        "fiscal_year": p.fiscal_year,
-                                        "fiscal_year_label": eras.fiscal_year_label(p.fiscal_year),
-                                        "status": p.get_status_display(),
-                                        "results": p.results,
-                                        "support_count": _people_number(
-                                            p.support_count, disclosure.SUPPORT_COUNT_UNIT
-                                        ),
-                                        "budget_yen": p.budget,
-                                        "actual_cost_yen": p.actual_cost,
-                                        "subsidy_rate": _number(p.subsidy_rate),
-                                    }
-                                    for p in program.progress_list
-                                ],
-                            }
-                            for program in measure.program_list
-                        ],
+                        "programs": [_program(program) for program in measure.program_list],
                     }
                     for measure in area.measure_list
                 ],

@@ -71,7 +71,9 @@ class ProgramRow:
 
 @dataclass
 class MeasureSection:
-    measure: Measure
+    """A measure's programmes under its heading, or (`measure` None) the programmes the area lists directly."""
+
+    measure: Measure | None
     programs: list[ProgramRow]
 
 
@@ -83,13 +85,24 @@ class AreaSection:
     rate: Decimal | None = None
 
     @property
-    def measure_headings(self) -> list[str]:
-        """The headings of the area's measures, those without a title left out."""
-        return [section.measure.heading for section in self.measures if section.measure.heading]
+    def system_entries(self) -> list[str]:
+        """The area's line of 施策の体系: its direct programmes (○ …), then its measures' headings."""
+        return [
+            section.measure.heading if section.measure else f"○{row.program.name}"
+            for section in self.measures
+            for row in ([None] if section.measure else section.programs)
+        ]
 
     @property
     def program_count(self) -> int:
         return sum(len(section.programs) for section in self.measures)
+
+
+def system_column(areas: list[AreaSection]) -> str:
+    """The heading of 施策の体系's second column: only the levels the plan has."""
+    measures = any(section.measure for area in areas for section in area.measures)
+    direct = any(section.measure is None for area in areas for section in area.measures)
+    return "施策・主な取組" if measures and direct else "主な取組" if direct else "施策"
 
     @property
     def rate_label(self) -> str:
@@ -168,7 +181,7 @@ class IndicatorView:
 
 
 def area_sections(plan: Plan, *, fiscal_year: int | None = None) -> list[AreaSection]:
-    """Areas → measures → programmes (with the year's progress when a year is given)."""
+    """Areas → (measures →) programmes (with the year's progress when a year is given)."""
     areas = plan_tree(plan, progress_years=[fiscal_year] if fiscal_year is not None else False)
     return [
         AreaSection(
@@ -176,7 +189,7 @@ def area_sections(plan: Plan, *, fiscal_year: int | None = None) -> list[AreaSec
             area.national_list,
             [
                 MeasureSection(
-                    measure,
+                    section.measure,
                     [
                         ProgramRow(
                             katakana_label(number),
@@ -184,10 +197,10 @@ def area_sections(plan: Plan, *, fiscal_year: int | None = None) -> list[AreaSec
                             "、".join(department.name for department in program.department_list),
                             program.progress_list[0] if fiscal_year is not None and program.progress_list else None,
                         )
-                        for number, program in enumerate(measure.program_list, start=1)
+                        for number, program in enumerate(section.program_list, start=1)
                     ],
                 )
-                for measure in area.measure_list
+                for section in area.section_list
             ],
         )
         for area in areas
@@ -307,6 +320,7 @@ class PlanSummary(Document):
         statistics = [
             IndicatorView.of(i, public=self.public) for i in indicators if i.kind == Indicator.Kind.STATISTIC
         ]
+        areas = area_sections(plan)
         return {
             "plan": plan,
             "municipality": plan.municipality,
@@ -322,7 +336,8 @@ class PlanSummary(Document):
             "statistics_prefecture": any(view.prefecture_label for view in statistics),
             "statistics_national": any(view.national_label for view in statistics),
             "challenges": list(plan.challenges.all()),
-            "areas": area_sections(plan),
+            "areas": areas,
+            "system_column": system_column(areas),
             "councils": list(council_list(plan)),
         }
 
