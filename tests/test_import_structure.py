@@ -62,7 +62,7 @@ def test_a_new_area_needs_a_title(kumamoto, editor):
 
 
 def test_two_rows_naming_one_area_differently_are_refused(kumamoto, editor):
-    rows = [HEADER, line("3", "居住支援", "1", "", "事業A"), line("3", "住居支援", "1", "", "事業B")]
+    rows = [HEADER, line("3", "居住支援", "1", "住まい", "事業A"), line("3", "住居支援", "1", "住まい", "事業B")]
     messages = run_import(PlanStructureResource, csv_bytes(rows), editor).messages()
     assert messages == ["3行目『重点施策名』: 重点施策3の名前が2行目（“居住支援”）と異なります"]
     assert not PriorityArea.objects.filter(number=3).exists()
@@ -77,11 +77,34 @@ def test_renaming_an_area_updates_it_and_its_rows_are_updates(kumamoto, editor):
     assert kumamoto.area.title == "就労・住居の確保等"
 
 
-def test_a_measure_without_a_heading_may_be_created(kumamoto, editor):
-    rows = [HEADER, line("1", "", "2", "", "見出しのない施策の事業")]
+def test_a_blank_measure_number_puts_the_programme_directly_under_its_area(kumamoto, editor):
+    rows = [HEADER, line("6", "特性に応じた指導・支援", "", "", "女性からの様々な相談に対する助言や援助", order="1"),
+            line("6", "", "", "", "生活指導を要する児童への助言・指導", order="2")]
     result = run_import(PlanStructureResource, csv_bytes(rows), editor)
     assert not result.has_problems(), result.messages()
-    assert Measure.objects.get(area=kumamoto.area, number=2).title == ""
+    area = PriorityArea.objects.get(plan=kumamoto.plan, number=6)
+    assert not area.measures.exists()
+    assert list(area.programs.filter(measure=None).values_list("name", flat=True)) == [
+        "女性からの様々な相談に対する助言や援助", "生活指導を要する児童への助言・指導",
+    ]
+    # The same file again changes nothing: the rows find their programmes without a measure.
+    again = run_import(PlanStructureResource, csv_bytes(rows), editor)
+    assert [r.import_type for r in again.rows] == ["skip", "skip"], again.messages()
+
+
+def test_a_measure_title_without_its_number_is_refused(kumamoto, editor):
+    rows = [HEADER, line("1", "", "", "就労の確保", "番号のない施策の事業")]
+    messages = run_import(PlanStructureResource, csv_bytes(rows), editor).messages()
+    assert messages == ["2行目『施策番号』: 施策名を書くときは施策番号も入力してください"
+                        "（施策のない事業は施策番号と施策名を空欄にします）"]
+    assert not Program.objects.filter(name="番号のない施策の事業").exists()
+
+
+def test_a_new_measure_needs_its_heading(kumamoto, editor):
+    rows = [HEADER, line("1", "", "2", "", "見出しのない施策の事業")]
+    messages = run_import(PlanStructureResource, csv_bytes(rows), editor).messages()
+    assert messages == ["2行目『施策名』: 施策1-2は未登録です。新しく作るには施策名を入力してください"]
+    assert not Measure.objects.filter(area=kumamoto.area, number=2).exists()
 
 
 def test_failed_file_leaves_no_new_areas_or_departments(kumamoto, editor):

@@ -76,7 +76,7 @@ def edit_department_telephone(plan):
 
 def edit_programme_departments(plan):
     department = Department.objects.create(municipality=plan.municipality, name="市民安全課")
-    Program.objects.filter(measure__area__plan=plan).first().departments.add(department)
+    Program.objects.filter(area__plan=plan).first().departments.add(department)
     return "市民安全課"
 
 

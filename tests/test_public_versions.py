@@ -114,7 +114,7 @@ def test_each_programme_lists_its_own_departments_and_partners_in_their_usual_or
 
     city = municipality()
     plan = build_plan(city)
-    first, second = Program.objects.filter(measure__area__plan=plan).order_by("pk")[:2]
+    first, second = Program.objects.filter(area__plan=plan).order_by("pk")[:2]
     first.departments.add(Department.objects.create(municipality=city, name="こども家庭課"),
                           Department.objects.create(municipality=city, name="障がい者支援課"))
     first.partners.add(Organization.objects.create(municipality=city, name="更生保護女性会",

@@ -1,8 +1,8 @@
 # ruff: noqa: F811 (the kumamoto_meeting fixture imported from tests.test_pdf_documents)
 """Staff text reaches residents as written: paragraphs, line breaks and 「○」「・」 items, on the pages and in the PDFs.
 
-An untitled measure (as in 熊本市's summary edition, which lists only the programmes) has no heading:
-its programmes stand under the area, never under a bare 「（2）」.
+Programmes an area lists without a measure (as 熊本市's summary edition does) stand under the area,
+before its measures, never under a bare 「（2）」.
 """
 
 import io
@@ -41,9 +41,11 @@ def _empty_cache():
 @pytest.fixture
 def plan():
     plan = build_plan(municipality(), published=False)
-    Program.objects.filter(measure__area__plan=plan, name="取組1-1-1").update(description=DESCRIPTION)
+    Program.objects.filter(area__plan=plan, name="取組1-1-1").update(description=DESCRIPTION)
     Meeting.objects.filter(council__plan=plan).update(minutes=MINUTES)
-    Measure.objects.filter(area__plan=plan, area__number=2, number=2).update(title="")
+    # Area 2's second measure was never printed: its programmes belong to the area itself.
+    Program.objects.filter(area__plan=plan, measure__area__number=2, measure__number=2).update(measure=None)
+    Measure.objects.filter(area__plan=plan, area__number=2, number=2).delete()
     publish(plan)
     return plan
 
@@ -82,12 +84,12 @@ def test_the_meeting_page_shows_the_minutes_as_written(client, plan):
     ) in html
 
 
-def test_an_untitled_measure_shows_its_programmes_without_a_bare_number(client, plan):
+def test_an_areas_own_programmes_come_first_without_a_heading_or_number(client, plan):
     html = client.get(plan.get_absolute_url()).content.decode()
     area = html[html.index("</span> 重点施策2"):html.index("</span> 重点施策3")]
-    assert "<h4>（1）施策2-1</h4>" in area
     assert "（2）" not in area
-    assert "取組2-2-1" in area
+    assert area.index("取組2-2-1") < area.index("<h4>（1）施策2-1</h4>")
+    assert area.count("<h4>") == 1
 
 
 def test_the_summary_pdf_keeps_the_lines_and_prints_no_bare_number(plan):
@@ -100,13 +102,16 @@ def test_the_summary_pdf_keeps_the_lines_and_prints_no_bare_number(plan):
         "令和5年度から実施しています。\n年2回、実績を報告します。"
     ) in lines
     text = pdf_text(data)
-    assert re.search(r"施策2-1(?!（2）)", text)
+    # 施策の体系 names the area's own programmes (○), then its measure; no （2） anywhere in the area.
+    assert "○取組2-2-1○取組2-2-2（1）施策2-1" in text
     assert "（2）施策2-2" not in text and "（2）取組2-2-1" not in text
 
 
 def test_kumamotos_meeting_report_prints_no_bare_number_and_the_agenda_as_written(kumamoto_meeting):
-    assert Measure.objects.filter(area__plan=kumamoto_meeting.council.plan, title="").exists()
+    assert Program.objects.filter(area__plan=kumamoto_meeting.council.plan, measure=None).count() == 4
     AgendaItem.objects.filter(meeting=kumamoto_meeting).update(description="○ 取組状況\n○ 意見交換")
     html = MeetingReport(kumamoto_meeting, draft=False).html
     assert not re.search(r"<h3>（\d+）</h3>", html)
+    area6 = html[html.index("6　犯罪をした人等の特性に応じた指導・支援<span"):]
+    assert "<h3>" not in area6[:area6.index("女性からの様々な相談に対する助言や援助")]
     assert '<ul class="as-written"><li>○ 取組状況</li><li>○ 意見交換</li></ul>' in html

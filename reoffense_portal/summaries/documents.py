@@ -97,13 +97,6 @@ class AreaSection:
     def program_count(self) -> int:
         return sum(len(section.programs) for section in self.measures)
 
-
-def system_column(areas: list[AreaSection]) -> str:
-    """The heading of 施策の体系's second column: only the levels the plan has."""
-    measures = any(section.measure for area in areas for section in area.measures)
-    direct = any(section.measure is None for area in areas for section in area.measures)
-    return "施策・主な取組" if measures and direct else "主な取組" if direct else "施策"
-
     @property
     def rate_label(self) -> str:
         return rate_label(self.rate)
@@ -112,6 +105,13 @@ def system_column(areas: list[AreaSection]) -> str:
     def rate_width(self) -> str:
         """The bar's width in CSS, 0–100%."""
         return f"{min(max(self.rate or 0, 0), 100)}%"
+
+
+def system_column(areas: list[AreaSection]) -> str:
+    """The heading of 施策の体系's second column: only the levels the plan has."""
+    measures = any(section.measure for area in areas for section in area.measures)
+    direct = any(section.measure is None for area in areas for section in area.measures)
+    return "施策・主な取組" if measures and direct else "主な取組" if direct else "施策"
 
 
 @dataclass(frozen=True)
