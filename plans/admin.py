@@ -7,9 +7,11 @@ the plan page through PlanAdmin.add_inline(), so plans never imports them.
 
 import datetime
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.db import models
 from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
@@ -148,14 +150,23 @@ class NationalPriorityAdmin(StaffHistoryAdmin):
 # --- plans ------------------------------------------------------------------------------------
 
 
+GROWING_TEXT = {
+    **StaffTabularInline.formfield_overrides,
+    # Multi-line text kept as written (line breaks, ・ and ○ items), in a box that grows with it.
+    models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "class": "grows"})},
+}
+
+
 class FormulationStepInline(StaffTabularInline):
     model = FormulationStep
     fields = ["date", "end_date", "kind", "description"]
+    formfield_overrides = GROWING_TEXT
 
 
 class ChallengeInline(StaffTabularInline):
     model = Challenge
     fields = ["order", "text"]
+    formfield_overrides = GROWING_TEXT
 
 
 class IndicatorInline(StaffTabularInline):

@@ -426,7 +426,9 @@ class FormulationStep(models.Model):
         editable=False,
     )
     kind = models.CharField("区分", max_length=20, choices=Kind.choices)
-    description = models.CharField("内容", max_length=200)
+    description = models.TextField(
+        "内容", max_length=200, help_text="改行や「・」「○」の箇条書きは、そのままページに表示されます。"
+    )
 
     objects = PlanPartQuerySet.as_manager()
     history = HistoricalRecords()

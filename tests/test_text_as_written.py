@@ -14,6 +14,7 @@ from pypdf import PdfReader
 
 from councils.models import AgendaItem, Meeting
 from measures.models import Measure, Program
+from plans.models import Challenge, FormulationStep, Indicator
 from plans.templatetags.text import as_written
 from reoffense_portal.summaries.documents import MeetingReport, PlanSummary
 from tests.public_data import build_plan, municipality, publish
@@ -31,6 +32,9 @@ DESCRIPTION = (
     "年2回、実績を報告します。"
 )
 MINUTES = "1　開会\n2　議事\n○ 取組状況の報告\n○ 意見交換\n\n3　閉会"
+CHALLENGE = "帰住先（住まい）や就労先の確保\n・ 協力雇用主の不足\n・ 保証人のいない人の入居"
+STEP = "素案について意見を募集しました。\n○ 意見の数：12件\n○ 意見を反映した箇所：3か所"
+NOTE = "基準値は令和元年の数値です。\n・ 出典：熊本県警察（暦年）"
 
 
 @pytest.fixture(autouse=True)
@@ -43,6 +47,9 @@ def plan():
     plan = build_plan(municipality(), published=False)
     Program.objects.filter(area__plan=plan, name="取組1-1-1").update(description=DESCRIPTION)
     Meeting.objects.filter(council__plan=plan).update(minutes=MINUTES)
+    Challenge.objects.filter(plan=plan, order=1).update(text=CHALLENGE)
+    FormulationStep.objects.filter(plan=plan).filter(pk=plan.formulation_steps.first().pk).update(description=STEP)
+    Indicator.objects.filter(plan=plan, kind=Indicator.Kind.TARGET, order=1).update(note=NOTE)
     # Area 2's second measure was never printed: its programmes belong to the area itself.
     Program.objects.filter(area__plan=plan, measure__area__number=2, measure__number=2).update(measure=None)
     Measure.objects.filter(area__plan=plan, area__number=2, number=2).delete()
@@ -115,3 +122,28 @@ def test_kumamotos_meeting_report_prints_no_bare_number_and_the_agenda_as_writte
     area6 = html[html.index("6　犯罪をした人等の特性に応じた指導・支援<span"):]
     assert "<h3>" not in area6[:area6.index("女性からの様々な相談に対する助言や援助")]
     assert '<ul class="as-written"><li>○ 取組状況</li><li>○ 意見交換</li></ul>' in html
+
+
+def test_the_plan_page_keeps_the_lines_of_a_challenge_and_a_formulation_step(client, plan):
+    html = client.get(plan.get_absolute_url()).content.decode()
+    assert (
+        '<li><p>帰住先（住まい）や就労先の確保</p><ul class="as-written"><li>・ 協力雇用主の不足</li>'
+        "<li>・ 保証人のいない人の入居</li></ul></li>"
+    ) in html
+    assert (
+        '<td><p>素案について意見を募集しました。</p><ul class="as-written"><li>○ 意見の数：12件</li>'
+        "<li>○ 意見を反映した箇所：3か所</li></ul></td>"
+    ) in html
+
+
+def test_the_summary_pdf_keeps_the_lines_of_a_challenge_and_prints_the_target_note(plan):
+    data = PlanSummary(plan, draft=False).pdf()
+    lines = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    assert "帰住先（住まい）や就労先の確保\n・ 協力雇用主の不足\n・ 保証人のいない人の入居" in lines
+    assert "基準値は令和元年の数値です。\n・ 出典：熊本県警察（暦年）" in lines
+
+
+def test_the_meeting_report_prints_the_target_note_as_written(plan):
+    meeting = Meeting.objects.filter(council__plan=plan).first()
+    html = MeetingReport(meeting, draft=False).html
+    assert '<p>基準値は令和元年の数値です。</p><ul class="as-written"><li>・ 出典：熊本県警察（暦年）</li></ul>' in html
