@@ -125,6 +125,7 @@ def add_payload(model, city):
         PriorityArea: lambda: {"plan": city.plan.pk, "number": 2, "title": "居住支援"},
         Measure: lambda: {"area": city.area.pk, "number": 2, "title": "住居の確保"},
         Program: lambda: {
+            "area": city.area.pk,
             "measure": city.measure.pk,
             "order": 2,
             "name": "新しい事業",
@@ -176,7 +177,7 @@ FOREIGN_FIELDS = {
     IndicatorValue: ["indicator"],
     PriorityArea: ["plan"],
     Measure: ["area"],
-    Program: ["measure", "departments", "partners"],
+    Program: ["area", "measure", "departments", "partners"],
     ProgramProgress: ["program"],
     Council: ["plan"],
     CouncilMember: ["council", "organization"],

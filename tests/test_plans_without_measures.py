@@ -1,0 +1,167 @@
+"""Plans without measures: an area may hold its programmes directly, with no （1）（2） level.
+
+熊本市's 概要版 lists 施策6's 主な取組 with no measure heading at all, and two of 施策5's after
+its （1） without one. They belong to their areas; the page, both PDFs, the open data, the
+spreadsheets and the admin show them without an empty level or a bare number.
+"""
+
+import csv
+import io
+import json
+
+import pytest
+from django.urls import reverse
+
+from measures.models import Measure, PriorityArea, Program
+from measures.resources import PlanStructureResource
+from plans.models import Municipality, Plan, StaffMembership
+from reoffense_portal.summaries.documents import PlanSummary
+from tests.staff_world import change_url, form_data, make_user
+from tests.test_pdf_documents import pdf_text
+
+pytestmark = pytest.mark.django_db
+
+AREA6 = "犯罪をした人等の特性に応じた指導・支援"
+
+
+@pytest.fixture
+def kumamoto_editor(client, seeded):
+    user = make_user("kumamoto-staff", is_staff=True)
+    StaffMembership.objects.create(user=user, municipality=Municipality.objects.get(code="431001"))
+    client.force_login(user)
+    return user
+
+
+def kumamoto_plan():
+    return Plan.objects.get(municipality__code="431001")
+
+
+def area_html(html: str, title: str) -> str:
+    start = html.index(f"</span> {title}")
+    return html[start:html.index("</section>", start)]
+
+
+def test_the_page_lists_an_areas_own_programmes_with_no_heading_or_number(client, seeded):
+    html = client.get(kumamoto_plan().get_absolute_url()).content.decode()
+    area6 = area_html(html, AREA6)
+    assert "<h4>" not in area6 and "（1）" not in area6
+    assert "生活指導を要する児童への助言・指導" in area6 and "女性からの様々な相談に対する助言や援助" in area6
+    area5 = area_html(html, "非行の防止と修学支援")
+    assert area5.count("<h4>") == 1
+    assert area5.index("学校教育コンシェルジュ") < area5.index("<h4>（1）少年非行・被害の未然防止への支援</h4>")
+
+
+def test_the_summary_pdf_names_the_levels_the_plan_has(seeded):
+    text = pdf_text(PlanSummary(kumamoto_plan(), draft=False).pdf())
+    assert "重点施策施策・主な取組" in text
+    assert f"6{AREA6}（本編P61～P67）○生活指導を要する児童への助言・指導○女性からの様々な相談に対する助言や援助" in text
+    assert "（2）ア" not in text and "（1）ア生活指導" not in text
+
+
+def test_a_plan_with_no_measures_at_all_calls_the_column_its_programmes(seeded):
+    plan = kumamoto_plan()
+    Program.objects.filter(area__plan=plan).update(measure=None)
+    Measure.objects.filter(area__plan=plan).delete()
+    text = pdf_text(PlanSummary(plan, draft=False).pdf())
+    chapter = text[text.index("第4章"):text.index("第5章")]
+    assert "重点施策主な取組" in chapter and "（1）" not in chapter
+
+
+def test_the_open_data_puts_the_programmes_under_their_area(client, seeded):
+    plan = kumamoto_plan()
+    data = json.loads(client.get(reverse("public:plan_json", args=[plan.pk])).content)
+    area6 = next(area for area in data["areas"] if area["number"] == 6)
+    assert area6["measures"] == []
+    assert [p["name"] for p in area6["programs"]] == ["生活指導を要する児童への助言・指導", "女性からの様々な相談に対する助言や援助"]
+    area1 = next(area for area in data["areas"] if area["number"] == 1)
+    assert area1["programs"] == [] and len(area1["measures"]) == 2
+
+    body = client.get(reverse("public:plan_csv", args=[plan.pk, "programs"])).content.decode("utf-8-sig")
+    rows = [row for row in csv.DictReader(io.StringIO(body)) if row["重点施策番号"] == "6"]
+    assert [(row["施策番号"], row["施策名"], row["事業名"]) for row in rows] == [
+        ("", "", "生活指導を要する児童への助言・指導"), ("", "", "女性からの様々な相談に対する助言や援助"),
+    ]
+
+
+def test_the_exported_structure_imports_back_unchanged(kumamoto_editor):
+    plan = kumamoto_plan()
+    exported = PlanStructureResource(user=kumamoto_editor).export(queryset=Program.objects.filter(area__plan=plan))
+    result = PlanStructureResource(user=kumamoto_editor).import_data(exported, dry_run=True)
+    assert not result.has_errors() and not result.has_validation_errors()
+    assert {row.import_type for row in result.rows} == {"skip"}
+
+
+def test_an_editor_enters_programmes_on_the_areas_page_without_inventing_a_measure(client, kumamoto_editor):
+    area = PriorityArea.objects.get(pk=2016)
+    page = client.get(change_url(area)).content.decode()
+    assert "取組・事業（施策なし）" in page
+    data = form_data(client, area)
+    assert data["programs-TOTAL_FORMS"] == 2
+    data.update({
+        "programs-TOTAL_FORMS": 3,
+        "programs-2-order": 3,
+        "programs-2-name": "保護観察対象者等への相談支援",
+        "programs-2-description": "・ 相談窓口の案内\n・ 関係機関への同行",
+    })
+    response = client.post(change_url(area), data)
+    assert response.status_code == 302, response.context["errors"] if response.context else response
+    program = Program.objects.get(name="保護観察対象者等への相談支援")
+    assert (program.area, program.measure) == (area, None)
+    assert not area.measures.exists()
+
+
+def test_an_areas_page_with_measures_and_no_direct_programmes_keeps_to_its_measures(client, kumamoto_editor):
+    page = client.get(change_url(PriorityArea.objects.get(pk=2011))).content.decode()
+    assert "取組・事業（施策なし）" in page  # the inline is there, empty, for a programme outside the measures
+    assert 'name="programs-TOTAL_FORMS" value="0"' in page
+
+
+def test_a_programme_given_a_measure_takes_its_area(client, kumamoto_editor):
+    data = {
+        "measure": 20131, "order": 3, "name": "就労体験の受入れ",
+        "progress-TOTAL_FORMS": 0, "progress-INITIAL_FORMS": 0,
+    }
+    response = client.post(reverse("admin:measures_program_add"), data)
+    assert response.status_code == 302, response.context["errors"] if response.context else response
+    assert Program.objects.get(name="就労体験の受入れ").area_id == 2013
+
+
+def test_a_measure_of_another_area_is_refused_in_japanese(client, kumamoto_editor):
+    data = {
+        "area": 2016, "measure": 20131, "order": 3, "name": "就労体験の受入れ",
+        "progress-TOTAL_FORMS": 0, "progress-INITIAL_FORMS": 0,
+    }
+    response = client.post(reverse("admin:measures_program_add"), data)
+    assert response.status_code == 200
+    assert (
+        "施策「（1）就労に向けた相談・支援等の充実」は重点施策「3 就労の確保に関する支援」のものです。"
+        "選んだ重点施策の施策を選ぶか、施策を空欄にしてください。"
+    ) in response.content.decode()
+    assert not Program.objects.filter(name="就労体験の受入れ").exists()
+
+
+def test_a_programme_needs_an_area_or_a_measure(client, kumamoto_editor):
+    data = {"order": 3, "name": "行き先のない事業", "progress-TOTAL_FORMS": 0, "progress-INITIAL_FORMS": 0}
+    response = client.post(reverse("admin:measures_program_add"), data)
+    assert "重点施策か施策を選んでください。" in response.content.decode()
+    assert not Program.objects.filter(name="行き先のない事業").exists()
+
+
+def test_two_direct_programmes_of_one_area_cannot_share_a_name(client, kumamoto_editor):
+    data = {
+        "area": 2016, "order": 3, "name": "女性からの様々な相談に対する助言や援助",
+        "progress-TOTAL_FORMS": 0, "progress-INITIAL_FORMS": 0,
+    }
+    response = client.post(reverse("admin:measures_program_add"), data)
+    assert "この重点施策には同じ事業名の取組・事業（施策なし）がすでにあります。" in response.content.decode()
+
+
+def test_a_measure_moved_to_another_area_takes_its_programmes(seeded):
+    measure = Measure.objects.get(pk=20142)
+    measure.area_id, measure.number = 2016, 1
+    measure.save()
+    assert set(Program.objects.filter(measure=measure).values_list("area_id", flat=True)) == {2016}
+
+
+def test_the_admin_names_a_measure_by_its_heading(seeded):
+    assert str(Measure.objects.get(pk=20152 - 1)) == "（1）少年非行・被害の未然防止への支援"
