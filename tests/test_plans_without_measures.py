@@ -6,10 +6,14 @@ spreadsheets and the admin show them without an empty level or a bare number.
 """
 
 import csv
+import datetime
 import io
 import json
 
 import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 
 from measures.models import Measure, PriorityArea, Program
@@ -165,3 +169,42 @@ def test_a_measure_moved_to_another_area_takes_its_programmes(seeded):
 
 def test_the_admin_names_a_measure_by_its_heading(seeded):
     assert str(Measure.objects.get(pk=20152 - 1)) == "（1）少年非行・被害の未然防止への支援"
+
+
+BEFORE = [("measures", "0003_spreadsheet_permissions")]
+AFTER = [("measures", "0004_program_area_measure_optional")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_upgrade_gives_programmes_their_areas_and_untitled_measures_to_their_areas():
+    executor = MigrationExecutor(connection)
+    executor.migrate(BEFORE)
+    old = executor.loader.project_state(BEFORE + executor.loader.graph.leaf_nodes("plans")).apps
+    city = old.get_model("plans", "Municipality").objects.create(code="431001", name="熊本市", kind="designated_city")
+    plan = old.get_model("plans", "Plan").objects.create(
+        municipality=city, title="熊本市再犯防止推進計画",
+        period_start=datetime.date(2021, 4, 1), period_end=datetime.date(2026, 3, 31),
+    )
+    area = old.get_model("measures", "PriorityArea").objects.create(plan=plan, number=5, title="非行の防止と修学支援")
+    Measure, Program = old.get_model("measures", "Measure"), old.get_model("measures", "Program")
+    titled = Measure.objects.create(area=area, number=1, title="少年非行・被害の未然防止への支援")
+    untitled = Measure.objects.create(area=area, number=2, title="")
+    described = Measure.objects.create(area=area, number=3, title="", description="見出しのない施策の説明")
+    Program.objects.create(measure=titled, order=1, name="巡回指導や声かけ活動の実施")
+    Program.objects.create(measure=untitled, order=1, name="学校教育コンシェルジュによる相談対応")
+    Program.objects.create(measure=untitled, order=2, name="保護者に対する就学費用の援助")
+    Program.objects.create(measure=described, order=1, name="説明のある施策の事業")
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(AFTER)
+    new = executor.loader.project_state(AFTER).apps
+    Measure, Program = new.get_model("measures", "Measure"), new.get_model("measures", "Program")
+    assert set(Program.objects.values_list("area_id", flat=True)) == {area.pk}
+    assert list(Program.objects.filter(measure=None).order_by("order").values_list("order", "name")) == [
+        (1, "学校教育コンシェルジュによる相談対応"), (2, "保護者に対する就学費用の援助"),
+    ]
+    assert not Measure.objects.filter(pk=untitled.pk).exists()
+    # A measure with a description is kept, and titled so that staff see what to complete.
+    assert Measure.objects.get(pk=described.pk).title == "施策名未入力"
+    assert Program.objects.get(name="説明のある施策の事業").measure_id == described.pk
+    call_command("migrate", verbosity=0)
