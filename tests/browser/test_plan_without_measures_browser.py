@@ -1,0 +1,112 @@
+"""熊本市's staff enter a new plan in a real Chromium: a public comment dated only by its month, and an area
+whose programmes have no measure above them. Once approved, residents read both as entered, on the page
+and in the 概要版 PDF."""
+
+import subprocess
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from measures.models import PriorityArea, Program
+from plans.models import FormulationStep, Plan, StaffMembership
+from tests.staff_world import PASSWORD, make_user
+
+TITLE = "第2次熊本市再犯防止推進計画"
+AREA = "犯罪をした人等の特性に応じた指導・支援"
+PROGRAMS = ["生活指導を要する児童への助言・指導", "女性からの様々な相談に対する助言や援助"]
+STEP = "素案について市民の意見を募集しました。\n○ 意見の数：12件"
+
+
+@pytest.fixture
+def kumamoto_staff(seeded, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    city = Plan.objects.get(pk=2001).municipality
+    for role in ("editor", "publisher"):
+        StaffMembership.objects.create(
+            user=make_user(f"kumamoto-{role}", password=PASSWORD), municipality=city, role=role
+        )
+
+
+def log_in(page, username):
+    page.goto(reverse("admin:login"))
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("input[type=submit]")
+    expect(page.locator("#user-tools")).to_contain_text(username)
+
+
+def pdf_text(data: bytes) -> str:
+    """The PDF's text as poppler's pdftotext reads it, without line breaks or spaces."""
+    text = subprocess.run(["pdftotext", "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
+    return "".join(text.split())
+
+
+def test_a_month_dated_step_and_an_area_without_measures_reach_the_page_and_the_pdf(
+    page, browser, live_server, kumamoto_staff
+):
+    log_in(page, "kumamoto-editor")
+
+    # The plan, with its public comment dated as the source dates it, and its area.
+    page.goto(reverse("admin:plans_plan_add"))
+    page.fill("#id_title", TITLE)
+    page.fill("#id_period_start", "令和8年4月1日")
+    page.fill("#id_period_end", "令和13年3月31日")
+    page.locator("#formulation_steps-group .add-row a").click()
+    page.fill("#id_formulation_steps-0-date", "令和5年12月")
+    page.select_option("#id_formulation_steps-0-kind", "public_comment")
+    page.fill("#id_formulation_steps-0-description", STEP)
+    page.locator("#priority_areas-group .add-row a").click()
+    page.fill("#id_priority_areas-0-number", "6")
+    page.fill("#id_priority_areas-0-title", AREA)
+    page.click("input[name=_continue]")
+    expect(page.locator(".messagelist")).to_contain_text("追加しました")
+    plan = Plan.objects.get(title=TITLE)
+    step = FormulationStep.objects.get(plan=plan)
+    assert (str(step.date), step.date_precision) == ("2023-12-01", "month")
+
+    # The area's programmes, entered on the area's own page: no measure to invent.
+    page.locator("#priority_areas-group a.inlinechangelink").click()
+    expect(page.locator("#programs-group")).to_contain_text("取組・事業（施策なし）")
+    for index, name in enumerate(PROGRAMS):
+        page.locator("#programs-group .add-row a").click()
+        page.fill(f"#id_programs-{index}-order", str(index + 1))
+        page.fill(f"#id_programs-{index}-name", name)
+    page.click("input[name=_save]")
+    expect(page.locator(".messagelist")).to_contain_text("変更しました")
+    area = PriorityArea.objects.get(plan=plan)
+    assert list(Program.objects.filter(area=area, measure=None).order_by("order").values_list("name", flat=True)) == PROGRAMS
+
+    # Submitted by the editor, approved by the publisher.
+    page.goto(reverse("admin:plans_plan_change", args=[plan.pk]))
+    page.fill("#id_comment", "第2次計画の初版")
+    page.click("#submit-button")
+    expect(page.locator(".messagelist")).to_contain_text("の承認を申請しました")
+    page.context.clear_cookies()
+    log_in(page, "kumamoto-publisher")
+    page.goto(reverse("admin:plans_plan_change", args=[plan.pk]))
+    page.click("#approve-button")
+    expect(page.locator(".messagelist")).to_contain_text("を承認し、公開しました。")
+
+    # Residents: the step as dated, its lines kept; the programmes under the area, no number, no empty heading.
+    resident = browser.new_context(base_url=live_server.url, locale="ja-JP").new_page()
+    assert resident.goto(reverse("public:plan", args=[plan.pk])).status == 200
+    history = resident.locator("#history table")
+    expect(history).to_contain_text("令和5年12月")
+    expect(history).not_to_contain_text("令和5年12月1日")
+    expect(history).to_contain_text("パブリックコメント")
+    expect(history.locator("ul.as-written li")).to_have_text(["○ 意見の数：12件"])
+    section = resident.locator("section.area", has_text=AREA)
+    expect(section.locator("ul.programs li")).to_have_count(2)
+    expect(section.locator("h4")).to_have_count(0)
+    expect(section).not_to_contain_text("（1）")
+
+    pdf = resident.request.get(reverse("public:plan_summary", args=[plan.pk]))
+    assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
+    text = pdf_text(pdf.body())
+    chapter = text[text.index("第4章"):text.index("第5章")]
+    # 施策の体系 has no 施策 column, only the programmes (○); the area lists them ア, イ under no heading.
+    assert "重点施策主な取組" in chapter and f"○{PROGRAMS[0]}" in chapter and f"○{PROGRAMS[1]}" in chapter
+    assert f"6{AREA}主な取組担当課ア{PROGRAMS[0]}－イ{PROGRAMS[1]}－" in chapter
+    assert "（1）" not in chapter and "（" not in chapter
+    resident.context.close()
