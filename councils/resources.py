@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 
 from plans.models import Organization
 from plans.resources import MUNICIPALITY_CODE, PLAN_TITLE
-from plans.spreadsheets import (
+from reoffense_portal.spreadsheets.resources import (
     SMALL_NUMBER,
     ChoiceWidget,
     DateWidget,

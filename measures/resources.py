@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from plans import disclosure
 from plans.models import Department, Organization
 from plans.resources import MUNICIPALITY_CODE, PLAN_TITLE
-from plans.spreadsheets import (
+from reoffense_portal.spreadsheets.resources import (
     SMALL_NUMBER,
     BooleanWidget,
     ChoiceWidget,

@@ -1,8 +1,6 @@
 """Spreadsheet columns for organisations and indicator values (django-import-export)."""
 
-from . import disclosure
-from .models import Indicator, IndicatorValue, Organization
-from .spreadsheets import (
+from reoffense_portal.spreadsheets.resources import (
     ChoiceWidget,
     DecimalWidget,
     PortalResource,
@@ -10,6 +8,9 @@ from .spreadsheets import (
     column,
     shown,
 )
+
+from . import disclosure
+from .models import Indicator, IndicatorValue, Organization
 
 MUNICIPALITY_CODE = "団体コード"
 PLAN_TITLE = "計画名"

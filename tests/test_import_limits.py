@@ -17,7 +17,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from measures.models import ProgramProgress
-from plans import spreadsheets
+from reoffense_portal.spreadsheets import resources as spreadsheets
 from tests.import_export_factories import csv_bytes, editor, kumamoto  # noqa: F401 (fixtures)
 from tests.xlsx_files import repeated, row_xml, rows_xml, workbook
 

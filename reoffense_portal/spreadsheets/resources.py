@@ -44,8 +44,8 @@ from import_export.fields import Field
 from import_export.formats import base_formats
 from import_export.results import Error, Result, RowResult
 
-from . import eras
-from .text import normalised, plain_text, shown
+from reoffense_portal import eras
+from reoffense_portal.text import normalised, plain_text, shown
 
 # --------------------------------------------------------------------------
 # Limits and errors
@@ -889,7 +889,7 @@ class PortalResource(resources.ModelResource):
         return value
 
     def municipality(self, row, field_name="municipality"):
-        from .models import Municipality
+        from plans.models import Municipality
 
         if self._municipalities is None:
             self._municipalities = {m.code: m for m in Municipality.objects.for_user(self.user)}
@@ -909,7 +909,7 @@ class PortalResource(resources.ModelResource):
         return found
 
     def plan(self, row, municipality_field="municipality", plan_field="plan"):
-        from .models import Plan
+        from plans.models import Plan
 
         municipality = self.municipality(row, municipality_field)
         if self._plans is None:
@@ -1058,8 +1058,8 @@ class PortalResource(resources.ModelResource):
 
     def _bulk(self, instances, save, result, raise_errors):
         """Save a batch with its history rows (user and reason as for single saves) and move 更新日."""
-        from .models import Plan
-        from .signals import plan_id_of
+        from plans.models import Plan
+        from plans.signals import plan_id_of
 
         if not instances:
             return

@@ -1,0 +1,1 @@
+"""Spreadsheets in and out, shared by the three apps: files, cells, widgets and the resource base."""
