@@ -191,7 +191,7 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")
 # The portal's address in e-mails (links to the admin), e.g. https://saihan.example.lg.jp
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
-# Spreadsheet import/export (reoffense_portal/spreadsheets/resources.py): staff need the explicit
+# Spreadsheet import/export (reoffense_portal/spreadsheets/): staff need the explicit
 # permissions import_<model> / export_<model> (Meta.permissions on the models), which
 # plans/roles.py grants to the staff groups after every migrate; every import runs in one transaction.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from reoffense_portal.eras import DatePrecision, TypedDate, parse_date, parse_year
-from reoffense_portal.spreadsheets.resources import parse_bool, parse_decimal, parse_integer, parse_time
+from reoffense_portal.spreadsheets.cells import parse_bool, parse_decimal, parse_integer, parse_time
 
 
 @pytest.mark.parametrize("typed, fiscal_year", [

@@ -224,7 +224,7 @@ MEETING_HEADER = ["団体コード", "計画名", "会議名", "年度", "回", 
 
 
 def import_meetings(city, rows):
-    from reoffense_portal.spreadsheets.resources import read_spreadsheet
+    from reoffense_portal.spreadsheets.files import read_spreadsheet
     from tests.import_export_factories import csv_bytes
 
     rows = [MEETING_HEADER, *([city.municipality.code, city.plan.title, city.council.name, *row] for row in rows)]

@@ -24,7 +24,8 @@ from plans import disclosure
 from plans.models import IndicatorValue
 from plans.resources import IndicatorValueResource
 from reoffense_portal import eras
-from reoffense_portal.spreadsheets.resources import CSVFormat, DecimalWidget
+from reoffense_portal.spreadsheets.files import CSVFormat
+from reoffense_portal.spreadsheets.widgets import DecimalWidget
 
 from .models import VersionFile
 
