@@ -13,19 +13,18 @@ from django.db.models import F
 from plans import disclosure
 from plans.models import Department, Organization
 from plans.resources import MUNICIPALITY_CODE, PLAN_TITLE
-from plans.spreadsheets import (
+from reoffense_portal.spreadsheets.resources import PortalResource, column
+from reoffense_portal.spreadsheets.widgets import (
     SMALL_NUMBER,
     BooleanWidget,
     ChoiceWidget,
     DecimalWidget,
     IntegerWidget,
     NameListWidget,
-    PortalResource,
     TextWidget,
     YearWidget,
-    column,
-    shown,
 )
+from reoffense_portal.text import shown
 
 from .models import Measure, PriorityArea, Program, ProgramProgress
 
