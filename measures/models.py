@@ -95,7 +95,7 @@ class Measure(models.Model):
         constraints = [models.UniqueConstraint(fields=["area", "number"], name="unique_measure_number")]
 
     def __str__(self):
-        return self.heading
+        return f"{self.label} {self.title}"
 
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
@@ -211,7 +211,7 @@ class Program(models.Model):
             self.area_id = self.measure.area_id
         elif self.measure.area_id != self.area_id:
             raise ValidationError(
-                {"measure": f"施策「{self.measure}」は重点施策「{self.measure.area}」のものです。"
+                {"measure": f"施策「{self.measure.heading}」は重点施策「{self.measure.area}」のものです。"
                             "選んだ重点施策の施策を選ぶか、施策を空欄にしてください。"}
             )
 

@@ -290,7 +290,7 @@ class SeedFacts(TestCase):
         programme = Program.objects.of_plan(self.kumamoto).get(
             name="コレワーク等と連携した協力雇用主制度に関するセミナーの開催"
         )
-        assert str(programme.measure) == "（2）協力雇用主の活動に対する支援"
+        assert str(programme.measure) == "（2） 協力雇用主の活動に対する支援"
         assert [o.name for o in programme.partners.all()] == ["コレワーク"]
         assert Program.objects.of_plan(self.kumamoto).count() == 21
 

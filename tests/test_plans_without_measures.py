@@ -19,6 +19,8 @@ from django.urls import reverse
 from measures.models import Measure, PriorityArea, Program
 from measures.resources import PlanStructureResource
 from plans.models import Municipality, Plan, StaffMembership
+from reoffense_portal.publishing.models import PlanVersion
+from reoffense_portal.publishing.rows import is_published_as_is, unpublished_changes
 from reoffense_portal.summaries.documents import PlanSummary
 from tests.staff_world import change_url, form_data, make_user
 from tests.test_pdf_documents import pdf_text
@@ -167,8 +169,21 @@ def test_a_measure_moved_to_another_area_takes_its_programmes(seeded):
     assert set(Program.objects.filter(measure=measure).values_list("area_id", flat=True)) == {2016}
 
 
-def test_the_admin_names_a_measure_by_its_heading(seeded):
-    assert str(Measure.objects.get(pk=20152 - 1)) == "（1）少年非行・被害の未然防止への支援"
+def test_a_version_approved_before_programmes_had_areas_shows_no_change(seeded):
+    """Versions keep the rows as approved; a field added since (重点施策 of a programme) is no change."""
+    plan = kumamoto_plan()
+    live = PlanVersion.objects.current(plan)
+    for key, row in live.rows.items():
+        if key.startswith("measures.program:"):
+            del row["fields"]["重点施策"]
+    live.save(update_fields=["rows"])
+    assert is_published_as_is(plan)
+    program = Program.objects.get(pk=201621)
+    program.name = "女性からの相談に対する助言や援助"
+    program.save()
+    assert [(c.kind, c.label, [f.name for f in c.fields]) for c in unpublished_changes(plan)] == [
+        ("変更", "女性からの相談に対する助言や援助", ["事業名"]),
+    ]
 
 
 BEFORE = [("measures", "0003_spreadsheet_permissions")]

@@ -108,11 +108,14 @@ def diff(before: dict, after: dict) -> list[RowChange]:
             changes.append(RowChange("追加", row["model"], row["label"], tuple(
                 FieldChange(name, "", value) for name, value in row["fields"].items() if value
             )))
-        elif old["fields"] != row["fields"]:
-            changes.append(RowChange("変更", row["model"], row["label"], tuple(
-                FieldChange(name, old["fields"].get(name, ""), value)
-                for name, value in row["fields"].items() if old["fields"].get(name, "") != value
-            )))
+        else:
+            # Only fields the version recorded: one added to the model since (a programme's 重点施策) is no change.
+            changed = tuple(
+                FieldChange(name, old["fields"][name], value)
+                for name, value in row["fields"].items() if name in old["fields"] and old["fields"][name] != value
+            )
+            if changed:
+                changes.append(RowChange("変更", row["model"], row["label"], changed))
     for key, row in before.items():
         if key not in after:
             changes.append(RowChange("削除", row["model"], row["label"], tuple(
