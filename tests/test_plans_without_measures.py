@@ -16,12 +16,13 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 
-from measures.models import Measure, PriorityArea, Program
-from measures.resources import PlanStructureResource
+from measures.models import Measure, PriorityArea, Program, ProgramProgress
+from measures.resources import PlanStructureResource, ProgramProgressResource
 from plans.models import Municipality, Plan, StaffMembership
 from reoffense_portal.publishing.models import PlanVersion
 from reoffense_portal.publishing.rows import is_published_as_is, unpublished_changes
 from reoffense_portal.summaries.documents import PlanSummary
+from tests.import_export_factories import csv_bytes, run_import
 from tests.staff_world import change_url, form_data, make_user
 from tests.test_pdf_documents import pdf_text
 
@@ -223,3 +224,16 @@ def test_the_upgrade_gives_programmes_their_areas_and_untitled_measures_to_their
     assert Measure.objects.get(pk=described.pk).title == "施策名未入力"
     assert Program.objects.get(name="説明のある施策の事業").measure_id == described.pk
     call_command("migrate", verbosity=0)
+
+
+def test_a_years_progress_of_a_programme_without_a_measure_imports_with_a_blank_measure_number(kumamoto_editor):
+    header = ["団体コード", "計画名", "重点施策番号", "施策番号", "事業名", "年度", "実施状況"]
+    rows = [header, ["431001", "熊本市再犯防止推進計画", "6", "", "生活指導を要する児童への助言・指導", "令和6年度", "実施"]]
+    result = run_import(ProgramProgressResource, csv_bytes(rows), kumamoto_editor)
+    assert not result.has_problems(), result.messages()
+    assert ProgramProgress.objects.get(program_id=201611, fiscal_year=2024).status == "implemented"
+
+    rows[1][3] = "1"
+    messages = run_import(ProgramProgressResource, csv_bytes(rows), kumamoto_editor).messages()
+    assert messages == ["2行目『事業名』: 重点施策6・施策1に“生活指導を要する児童への助言・指導”という事業はありません"
+                        "（事業は「計画の構成」で先に登録してください。施策のない事業は施策番号を空欄にします）"]
