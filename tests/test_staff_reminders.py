@@ -100,7 +100,12 @@ def test_an_item_is_mailed_at_most_once_a_week(world):
     assert f"30日以内に開催予定の会議：{upcoming}（令和6年8月20日）" in second.body
     assert "未入力の取組・事業" not in second.body
 
-    with time_machine.travel(MONDAY + datetime.timedelta(days=7, hours=1), tick=False):
+    with time_machine.travel(MONDAY + datetime.timedelta(days=6), tick=False):  # Sunday
+        run()
+    assert len(mail_to("editor-a@example.lg.jp")) == 2
+
+    # The next Monday, even a little earlier in the day than last week's run.
+    with time_machine.travel(MONDAY + datetime.timedelta(days=7, minutes=-5), tick=False):
         run()
     third = mail_to("editor-a@example.lg.jp")[2]
     assert "令和6年度の進捗が未入力の取組・事業：1件" in third.body
@@ -152,3 +157,14 @@ class RefusingBackend:
 
     def send_messages(self, messages):
         raise ConnectionRefusedError("mail server down")
+
+
+@time_machine.travel(MONDAY, tick=False)
+def test_staff_of_two_cities_get_one_mail_for_each(world):
+    city_a, city_b = world
+    StaffMembership.objects.create(user=city_a.editor, municipality=city_b.municipality)
+    run()
+    subjects = sorted(message.subject for message in mail_to("editor-a@example.lg.jp"))
+    assert [subject.split("：")[0] for subject in subjects] == [
+        "[再犯防止推進計画ポータル] 山口市" + B_MARK, "[再犯防止推進計画ポータル] 熊本市",
+    ]

@@ -67,7 +67,7 @@ def due_reminders(now: datetime.datetime | None = None) -> list[Reminder]:
                                        user__is_active=True)
         .exclude(user__email="").select_related("user", "municipality").order_by("municipality", "user")
     )
-    recent = set(SentReminder.objects.filter(sent_at__gt=now - RESEND_AFTER).values_list("user", "item"))
+    recent = set(SentReminder.objects.filter(sent_at__gte=_week_start(now)).values_list("user", "item"))
     reminders = []
     for membership in memberships:
         items = [(plan, item) for plan, item in due[membership.municipality_id]
@@ -75,6 +75,16 @@ def due_reminders(now: datetime.datetime | None = None) -> list[Reminder]:
         if items:
             reminders.append(Reminder(membership.user, membership.municipality, items))
     return reminders
+
+
+def _week_start(now: datetime.datetime) -> datetime.datetime:
+    """The start of the day six days ago, in Japan: what was mailed since is not mailed again.
+
+    By days rather than to the second, so a daily cron that runs a little earlier than last week's
+    still mails on the same weekday.
+    """
+    day = timezone.localdate(now) - RESEND_AFTER + datetime.timedelta(days=1)
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
 def send_reminders(now: datetime.datetime | None = None) -> tuple[list[Reminder], list[Reminder]]:
