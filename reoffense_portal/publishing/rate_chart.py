@@ -1,4 +1,4 @@
-"""The small bar chart of a priority area's 実施率 by fiscal year, drawn like the KPI charts (plans.charts).
+"""The small bar chart of a priority area's 実施率 by fiscal year, drawn like the KPI charts (reoffense_portal.charts).
 
 The same machinery: matplotlib, text as paths, CSS turned into presentation
 attributes for the Content-Security-Policy, an `aria-label` that reads the
@@ -12,7 +12,13 @@ import re
 from django.core.cache import cache
 from django.utils.html import escape
 
-from plans.charts import LINE_COLOUR, STYLE_ATTRIBUTE, STYLE_ELEMENT, _font_properties, _presentation_attributes
+from reoffense_portal.charts import (
+    LINE_COLOUR,
+    STYLE_ATTRIBUTE,
+    STYLE_ELEMENT,
+    _font_properties,
+    _presentation_attributes,
+)
 
 
 def rate_chart_svg(title: str, bars: list[tuple[str, float | None, str]]) -> str:

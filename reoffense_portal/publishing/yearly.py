@@ -18,8 +18,9 @@ from django.utils.safestring import mark_safe
 
 from measures.models import Measure, PriorityArea, Program, ProgramProgress
 from measures.tree import programs_of
-from plans import disclosure, eras
+from plans import disclosure
 from plans.models import Plan, format_quantity
+from reoffense_portal import eras
 
 from .rate_chart import rate_chart_svg
 

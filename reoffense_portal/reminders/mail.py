@@ -17,8 +17,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from plans import eras
 from plans.models import Municipality, Plan, StaffMembership
+from reoffense_portal import eras
 from reoffense_portal.dashboard import DueItem, dashboards_of
 
 from .models import SentReminder
