@@ -7,18 +7,10 @@ figures, and a table beside it on the page. Cached under a hash of the data.
 
 import hashlib
 import io
-import re
 
 from django.core.cache import cache
-from django.utils.html import escape
 
-from reoffense_portal.charts import (
-    LINE_COLOUR,
-    STYLE_ATTRIBUTE,
-    STYLE_ELEMENT,
-    _font_properties,
-    _presentation_attributes,
-)
+from reoffense_portal.charts import LINE_COLOUR, font_properties, inline_svg
 
 
 def rate_chart_svg(title: str, bars: list[tuple[str, float | None, str]]) -> str:
@@ -38,7 +30,7 @@ def _render(title: str, bars: list[tuple[str, float | None, str]]) -> str:
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    font = _font_properties()
+    font = font_properties()
     figure = Figure(figsize=(3.6, 2.2), dpi=100)
     axes = figure.add_subplot()
     positions = range(len(bars))
@@ -60,13 +52,5 @@ def _render(title: str, bars: list[tuple[str, float | None, str]]) -> str:
     buffer = io.StringIO()
     with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": "reoffense-portal"}):
         figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-    svg = buffer.getvalue()
-    svg = svg[svg.index("<svg"):]
-    root_style = STYLE_ELEMENT.search(svg)
-    if root_style:
-        svg = STYLE_ELEMENT.sub("", svg, count=1)
-        svg = re.sub(r"<svg\b", "<svg" + _presentation_attributes(root_style.group(1)), svg, count=1)
-    svg = STYLE_ATTRIBUTE.sub(lambda style: _presentation_attributes(style.group(1)), svg)
     label = f"{title}の実施率の推移：" + "、".join(f"{year} {text}" for year, _, text in bars)
-    svg = re.sub(r"<svg\b", f'<svg role="img" aria-label="{escape(label)}" focusable="false"', svg, count=1)
-    return re.sub(r'\s(width|height)="[^"]*pt"', "", svg, count=2)
+    return inline_svg(buffer.getvalue(), label)
