@@ -23,6 +23,7 @@ from reoffense_portal.publishing.models import PlanVersion
 from reoffense_portal.publishing.rows import is_published_as_is, unpublished_changes
 from reoffense_portal.summaries.documents import PlanSummary
 from tests.import_export_factories import csv_bytes, run_import
+from tests.public_data import publish
 from tests.staff_world import change_url, form_data, make_user
 from tests.test_pdf_documents import pdf_text
 
@@ -237,3 +238,13 @@ def test_a_years_progress_of_a_programme_without_a_measure_imports_with_a_blank_
     messages = run_import(ProgramProgressResource, csv_bytes(rows), kumamoto_editor).messages()
     assert messages == ["2行目『事業名』: 重点施策6・施策1に“生活指導を要する児童への助言・指導”という事業はありません"
                         "（事業は「計画の構成」で先に登録してください。施策のない事業は施策番号を空欄にします）"]
+
+
+def test_a_years_page_lists_an_areas_own_programmes_under_the_area(client, seeded):
+    plan = kumamoto_plan()
+    ProgramProgress.objects.create(program_id=201611, fiscal_year=2023, status="implemented", results="助言を行いました。")
+    publish(plan)
+    page = client.get(reverse("public:plan_progress", args=[plan.pk, 2023])).content.decode()
+    area6 = page[page.index(f"</span> {AREA6}"):]
+    assert area6.index(f"<caption>{AREA6}の取組・事業（") < area6.index("生活指導を要する児童への助言・指導")
+    assert "（1）" not in area6[:area6.index("</section>")]

@@ -73,7 +73,8 @@ class ProgramYear:
 class AreaYear:
     area: PriorityArea
     rate: Decimal | None
-    measures: list[tuple[Measure, list[ProgramYear]]]
+    # (None, …) first for the programmes the area lists without a measure (measures.tree.Section)
+    measures: list[tuple[Measure | None, list[ProgramYear]]]
 
     @property
     def programs(self) -> list[ProgramYear]:
@@ -169,8 +170,8 @@ def plan_years(plan: Plan) -> list[PlanYear]:
         rates = programs.implementation_rates_by_area(year)
         areas = [
             AreaYear(area, rates.get(area.pk), [
-                (measure, [ProgramYear(program, _progress_of(program, year)) for program in measure.program_list])
-                for measure in area.measure_list
+                (section.measure, [ProgramYear(program, _progress_of(program, year)) for program in section.program_list])
+                for section in area.section_list
             ])
             for area in plan.area_list
         ]
