@@ -1,4 +1,4 @@
-"""Change-list filters that stay cheap at national scale (1,788 municipalities, 500,000 rows).
+"""Change-list filters and search that stay cheap at national scale (1,788 municipalities, 500,000 rows).
 
 Django's related filters list every related row the change list refers to,
 found by joining all of its rows (RelatedOnlyFieldListFilter), and a
@@ -11,6 +11,13 @@ which is scoped the same way (plans.admin_scoping) and sent with a
 (JIS X 8341-3, 3.2.2 On Input). Django's widget, not a library: the
 maintained ones render their own scripts, which the Content-Security-Policy
 of the admin would have to allow.
+
+Django's admin search joins every search field into one query (many-to-many
+ones too, then DISTINCT) and ORs them, so no index can answer it, and on
+PostgreSQL it compares UPPER(column), which costs five times a plain
+comparison on Japanese text. `search_field_by_field` asks each field on its
+own with ILIKE, which its trigram index (measures/migrations/0005) answers,
+and unites the rows found.
 """
 
 from django import forms
@@ -18,6 +25,9 @@ from django.contrib import admin
 from django.contrib.admin.views.main import PAGE_VAR
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
+from django.db.models import F, Lookup
+from django.db.models.lookups import IContains
+from django.utils.text import smart_split, unescape_string_literal
 
 from .scoping import municipality_path
 
@@ -100,3 +110,32 @@ class ScopedRelatedFilter(admin.FieldListFilter):
     @property
     def media(self):
         return self.form.media if self.autocomplete else forms.Media()
+
+
+class ContainsAnyCase(IContains):
+    """icontains; on PostgreSQL the column as stored, so that its trigram index applies.
+
+    A word without letters that have a case (漢字, かな, digits) is compared with LIKE, the
+    others with ILIKE. A word of one or two characters has no trigram: the index would be read
+    whole, slower than the rows, so the column is compared through an expression it does not index.
+    """
+
+    def as_postgresql(self, compiler, connection):
+        lhs, lhs_params = Lookup.process_lhs(self, compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        word = str(self.rhs)
+        operator = "LIKE" if word.upper() == word.lower() else "ILIKE"
+        if len(word) < 3:
+            lhs = f"({lhs} || '')"
+        return f"{lhs} {operator} {rhs}", (*lhs_params, *rhs_params)
+
+
+def search_field_by_field(queryset, fields, search_term):
+    """Django's admin search (every word in some field, quoted phrases kept whole), one subquery per field."""
+    within = queryset.order_by()  # the user's rows as filtered: each field is searched there only
+    for word in smart_split(search_term):
+        if word.startswith(('"', "'")) and word[0] == word[-1]:
+            word = unescape_string_literal(word)
+        found = [within.filter(ContainsAnyCase(F(field), word)).values("pk") for field in fields]
+        queryset = queryset.filter(pk__in=found[0].union(*found[1:]))
+    return queryset

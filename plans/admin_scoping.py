@@ -51,7 +51,7 @@ from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import audit, eras
-from .admin_filters import ScopedRelatedFilter
+from .admin_filters import ScopedRelatedFilter, search_field_by_field
 from .models import Municipality
 from .scoping import municipality_path
 from .text import PlainTextFormMixin
@@ -635,6 +635,9 @@ class ScopedAdminMixin(StaffLogMixin, ScopedFieldsMixin):
     """For every staff ModelAdmin (through StaffHistoryAdmin; SpreadsheetAdminMixin goes before it)."""
 
     def get_search_results(self, request, queryset, search_term):
+        fields = self.get_search_fields(request)
+        if search_term and fields and all(field[0] not in "^=@" for field in fields):
+            return search_field_by_field(scoped(queryset, request.user), fields, search_term), False
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         return scoped(queryset, request.user), may_have_duplicates
 

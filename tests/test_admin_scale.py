@@ -143,3 +143,22 @@ def test_the_search_box_of_an_editor_finds_no_other_citys_plan(client):
                       {"measure__area__plan__id__exact": other.pk}).content.decode()
     assert other.title not in page
     assert "結果 0" in page
+
+
+@pytest.mark.django_db
+def test_the_search_finds_rows_by_any_field_every_word_and_either_case(client):
+    plan, editor = add_cities(1, 1, scale=1)
+    program = Program.objects.of_plan(plan).first()
+    program.name = "NPOと連携した就労支援"
+    program.save()
+    client.force_login(editor)
+
+    def found(term):
+        response = client.get(reverse("admin:measures_program_changelist"), {"q": term})
+        return [row.name for row in response.context["cl"].result_list]
+
+    assert found("npo") == found("NPOと") == ["NPOと連携した就労支援"]
+    assert found("npo 就労") == ["NPOと連携した就労支援"], "every word, each in some field"
+    assert found("npo 住居") == []
+    assert len(found("地域福祉課")) == Program.objects.of_plan(plan).count(), "by the department, many-to-many"
+    assert found('"連携した就労"') == ["NPOと連携した就労支援"]
