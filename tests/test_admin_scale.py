@@ -11,8 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from measures.models import Program, ProgramProgress
-from plans import admin_filters
 from plans.models import Indicator, StaffMembership
+from reoffense_portal.scoping import filters as admin_filters
 from tests.public_data import build_plan, municipality
 from tests.staff_world import make_user
 

@@ -6,7 +6,7 @@ superuser's side panel then holds 10,728 areas. `ScopedRelatedFilter` reads
 the related rows the user may see instead (`for_user`), at most LINKS + 1 of
 them: a user with few (an editor of one city) gets the usual links, a user
 with many (a superuser) a search box on Django's own autocomplete endpoint,
-which is scoped the same way (plans.admin_scoping) and sent with a
+which is scoped the same way (reoffense_portal.scoping.admin) and sent with a
 「絞り込む」 button: choosing a row does not reload the page by itself
 (JIS X 8341-3, 3.2.2 On Input). Django's widget, not a library: the
 maintained ones render their own scripts, which the Content-Security-Policy
@@ -29,7 +29,7 @@ from django.db.models import F, Lookup
 from django.db.models.lookups import IContains
 from django.utils.text import smart_split, unescape_string_literal
 
-from .scoping import municipality_path
+from .querysets import municipality_path
 
 LINKS = 30
 
@@ -62,7 +62,7 @@ class ScopedRelatedFilter(admin.FieldListFilter):
         if self.autocomplete:
             self.form = self._search_form(field, model_admin.admin_site, choices)
         else:
-            from .admin_scoping import choice_labeller  # the same labels as the selects
+            from .admin import choice_labeller  # the same labels as the selects
 
             label = choice_labeller(request.user) if municipality_path(related) == "municipality" else str
             self.links = [(str(row.pk), label(row)) for row in rows]
