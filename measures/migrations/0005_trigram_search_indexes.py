@@ -12,6 +12,7 @@ from django.db import migrations
 # (table, column) searched by the change lists of programmes, progress, indicator values and plans.
 SEARCHED = [
     ("measures_program", "name"),
+    ("measures_program", "description"),
     ("measures_programprogress", "results"),
     ("plans_department", "name"),
     ("plans_organization", "name"),
