@@ -197,6 +197,8 @@ class Program(models.Model):
                 violation_error_message="この重点施策には同じ事業名の取組・事業（施策なし）がすでにあります。",
             ),
         ]
+        # The change list's order (ProgramAdmin.ordering), read from the index at any number of rows.
+        indexes = [models.Index(fields=["area", "measure", "order", "id"], name="program_list_order_idx")]
 
     def __str__(self):
         return self.name
@@ -268,7 +270,11 @@ class ProgramProgress(models.Model):
                 name="progress_subsidy_rate_range",
             ),
         ]
-        indexes = [models.Index(fields=["fiscal_year", "status"], name="progress_year_status_idx")]
+        indexes = [
+            models.Index(fields=["fiscal_year", "status"], name="progress_year_status_idx"),
+            # The change list's order (newest year first), read from the index at any number of rows.
+            models.Index(fields=["-fiscal_year", "program"], name="progress_list_order_idx"),
+        ]
 
     def __str__(self):
         return f"{self.program}（{self.fiscal_year_label}）"

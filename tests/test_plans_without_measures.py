@@ -188,8 +188,8 @@ def test_a_version_approved_before_programmes_had_areas_shows_no_change(seeded):
     ]
 
 
-BEFORE = [("measures", "0003_spreadsheet_permissions")]
-AFTER = [("measures", "0004_program_area_measure_optional")]
+BEFORE = [("measures", "0005_trigram_search_indexes")]
+AFTER = [("measures", "0006_program_area_measure_optional")]
 
 
 @pytest.mark.django_db(transaction=True)

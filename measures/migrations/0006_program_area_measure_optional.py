@@ -56,8 +56,8 @@ def programs_back_to_measures(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('measures', '0003_spreadsheet_permissions'),
-        ('plans', '0010_core_city_kind_and_staff_note_labels'),
+        ('measures', '0005_trigram_search_indexes'),
+        ('plans', '0011_list_indexes'),
     ]
 
     operations = [
@@ -104,5 +104,11 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name='program',
             constraint=models.UniqueConstraint(condition=models.Q(('measure__isnull', True)), fields=('area', 'name'), name='unique_direct_program_name', violation_error_message='この重点施策には同じ事業名の取組・事業（施策なし）がすでにあります。'),
+        ),
+        # The change list's order starts with the area now (ProgramAdmin.ordering).
+        migrations.RemoveIndex(model_name='program', name='program_list_order_idx'),
+        migrations.AddIndex(
+            model_name='program',
+            index=models.Index(fields=['area', 'measure', 'order', 'id'], name='program_list_order_idx'),
         ),
     ]
