@@ -135,6 +135,12 @@ def test_the_national_figure_as_open_data(client, yamaguchi_prefecture):
     data = client.get("/prefectures/status.json").json()
     yamaguchi = next(p for p in data["prefectures"] if p["code"] == "350001")
     assert (yamaguchi["municipalities"], yamaguchi["published"], yamaguchi["share_percent"]) == (4, 2, 50.0)
+    assert [(p["name"], p["title"], p["period"], p["embedded_in"]) for p in yamaguchi["municipality_plans"]] == [
+        ("宇部市", "宇部市再犯防止推進計画", "令和5年度～令和9年度", "宇部市地域福祉計画"),
+        ("山口市", "第二次山口市再犯防止推進計画", "令和7年度～令和11年度", ""),
+    ]
+    assert yamaguchi["municipality_plans"][1]["url"] == "http://testserver/plans/1001/"
+    assert DRAFT_TITLE not in response.content.decode() + str(data)
     assert data["license"]["spdx"] == "CC-BY-4.0"
 
 

@@ -196,6 +196,14 @@ def plan_status_csv(request):
     return _licensed(response)
 
 
+def _plan_entry(request, version) -> dict:
+    return {
+        "title": version.title, "period": version.period_label, "period_start": version.period_start.isoformat(),
+        "period_end": version.period_end.isoformat(), "embedded_in": version.card.get("embedded_in", ""),
+        "url": request.build_absolute_uri(version.card["url"]),
+    }
+
+
 @require_safe
 def plan_status_json(request):
     statuses = coverage.prefecture_statuses()
@@ -210,10 +218,10 @@ def plan_status_json(request):
                 "code": s.prefecture.code, "name": s.prefecture.name, "municipalities": s.total,
                 "published": s.published, "share_percent": coverage.share(s.published, s.total),
                 "preparing": s.preparing, "none": s.none,
-                "prefecture_plans": [
-                    {"title": v.title, "period": v.period_label, "period_start": v.period_start.isoformat(),
-                     "period_end": v.period_end.isoformat(), "url": request.build_absolute_uri(v.card["url"])}
-                    for v in s.plans
+                "prefecture_plans": [_plan_entry(request, v) for v in s.plans],
+                "municipality_plans": [
+                    {"code": v.municipality_id, "name": v.municipality.name, **_plan_entry(request, v)}
+                    for v in s.municipality_plans
                 ],
             }
             for s in statuses

@@ -69,6 +69,7 @@ class PrefectureStatus:
     published: int = 0
     preparing: int = 0
     plans: list = field(default_factory=list)  # the prefecture's own live versions
+    municipality_plans: list = field(default_factory=list)  # its municipalities' live versions
 
     @property
     def none(self) -> int:
@@ -88,7 +89,7 @@ class PrefectureStatus:
 
 
 def prefecture_statuses() -> list[PrefectureStatus]:
-    """One row per prefecture with the counts of its municipalities and its own live plans (three queries)."""
+    """One row per prefecture with the counts of its municipalities and the live plans (three queries)."""
     rows = {
         prefecture.code: PrefectureStatus(prefecture)
         for prefecture in Municipality.objects.filter(kind=Kind.PREFECTURE).order_by("code")
@@ -104,8 +105,16 @@ def prefecture_statuses() -> list[PrefectureStatus]:
         row = rows.get(count["prefecture_id"])
         if row is not None:
             row.total, row.published, row.preparing = count["total"], count["published"], count["preparing"]
-    for version in PlanVersion.objects.live().filter(municipality__kind=Kind.PREFECTURE).order_by("-period_start"):
-        rows[version.municipality_id].plans.append(version)
+    versions = (
+        PlanVersion.objects.live().exclude(municipality__kind=Kind.CITY_WARD).select_related("municipality")
+        .order_by("municipality_id", "-period_start")
+    )
+    for version in versions:
+        municipality = version.municipality
+        if municipality.kind == Kind.PREFECTURE:
+            rows[municipality.code].plans.append(version)
+        elif municipality.prefecture_id in rows:
+            rows[municipality.prefecture_id].municipality_plans.append(version)
     return list(rows.values())
 
 
