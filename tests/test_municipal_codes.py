@@ -21,6 +21,7 @@ from django.urls import reverse
 
 from plans.models import Municipality, StaffMembership, lg_code_check_digit
 from plans.municipal_codes import DESIGNATED_CITIES, load_code_list
+from plans.spreadsheets import ImportFileError
 
 DATA = Path(__file__).parent / "data"
 XLSX = (DATA / "municipal_codes.xlsx").read_bytes()
@@ -238,3 +239,24 @@ def test_a_ward_needs_a_designated_city_of_its_prefecture_on_the_admin_form():
     with pytest.raises(Exception) as error:
         ward.full_clean()
     assert "行政区の所属先は、同じ都道府県の政令指定都市にしてください。" in str(error.value)
+
+
+def test_the_import_limits_apply_to_the_code_list(settings):
+    settings.IMPORT_MAX_MB = 0
+    with pytest.raises(ImportFileError, match="ファイルが大きすぎます"):
+        load_code_list(XLSX)
+    settings.IMPORT_MAX_MB = 10
+    settings.IMPORT_MAX_ROWS = 5
+    with pytest.raises(ImportFileError, match="行が多すぎます。シートが16行目まであります。"):
+        load_code_list(XLSX)
+    with pytest.raises(ImportFileError, match="ZIPファイルですが、Excelファイル（.xlsx）ではありません"):
+        load_code_list(b"PK\x05\x06" + b"\x00" * 18)
+    assert not Municipality.objects.exists()
+
+
+def test_control_characters_in_a_name_are_dropped_and_a_too_long_name_is_refused():
+    rows = [["350001", "山口県", "", "ﾔﾏｸﾞﾁｹﾝ", ""], ["352039", "山口県", "山口\u202e市", "ﾔﾏｸﾞﾁｼ", "ﾔﾏｸﾞﾁｼ"]]
+    assert load_code_list(csv_of(rows)).errors == []
+    assert Municipality.objects.get(pk="352039").name == "山口市"
+    rows = [["350001", "山口県", "", "ﾔﾏｸﾞﾁｹﾝ", ""], ["352039", "山口県", "山" * 41 + "市", "ﾔﾏｸﾞﾁｼ", ""]]
+    assert load_code_list(csv_of(rows)).errors == ["3行目：市区町村名（漢字）が長すぎます（40文字まで）。"]

@@ -144,6 +144,13 @@ def test_the_national_figure_as_open_data(client, yamaguchi_prefecture):
     assert data["license"]["spdx"] == "CC-BY-4.0"
 
 
+def test_the_sitemap_lists_the_prefecture_pages_and_the_national_figure(client, yamaguchi_prefecture):
+    sitemap = client.get("/sitemap.xml").content.decode()
+    for path in ["/prefectures/", "/prefectures/status/", "/prefectures/010006/", "/prefectures/470007/"]:
+        assert f"<loc>http://testserver{path}</loc>" in sitemap, path
+    assert sitemap.count("<loc>http://testserver/prefectures/") == 2 + 47
+
+
 def test_a_superuser_downloads_the_survey_table_as_excel(client, yamaguchi_prefecture):
     build_plan(Municipality.objects.get(pk="430005"), title="熊本県再犯防止推進計画")
     admin = get_user_model().objects.create_user("admin", password="x" * 12, is_staff=True, is_superuser=True)
