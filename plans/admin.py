@@ -1,6 +1,6 @@
 """The Japanese admin of municipalities, plans and indicators.
 
-Every staff page goes through plans.admin_scoping (a user sees and chooses
+Every staff page goes through reoffense_portal.scoping.admin (a user sees and chooses
 only their municipalities' rows). measures and councils add their inlines to
 the plan page through PlanAdmin.add_inline(), so plans never imports them.
 """
@@ -19,14 +19,18 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from . import eras, municipal_codes
-from .admin_scoping import (
+from reoffense_portal import eras
+from reoffense_portal.scoping.admin import (
     ScopedAdminMixin,
     StaffHistoryAdmin,
     StaffLogMixin,
     StaffTabularInline,
     YearListFilter,
 )
+from reoffense_portal.spreadsheets.admin import SpreadsheetAdminMixin
+from reoffense_portal.spreadsheets.files import ImportFileError, check_file_size
+
+from . import municipal_codes
 from .audit import log_staff_action
 from .models import (
     Challenge,
@@ -42,8 +46,6 @@ from .models import (
     StaffMembership,
 )
 from .resources import IndicatorValueResource, OrganizationResource
-from .spreadsheet_admin import SpreadsheetAdminMixin
-from .spreadsheets import ImportFileError, check_file_size
 
 
 class PlanFiscalYearFilter(YearListFilter):

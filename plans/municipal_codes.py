@@ -19,7 +19,7 @@ What the list does not say, and how the kind is decided (a 種別 column, if pre
 
 Loading is idempotent (the code is the key: a row is created, updated or left alone) and all or
 nothing: one bad row, reported in Japanese with its sheet and line, means nothing is written.
-The file goes through the spreadsheet limits of plans.spreadsheets (size, rows, zip checks).
+The file goes through the spreadsheet limits of reoffense_portal.spreadsheets.files (size, rows, zip checks).
 """
 
 from __future__ import annotations
@@ -35,8 +35,7 @@ from django.db import transaction
 from django.db.models import Q
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from .models import Municipality, lg_code_check_digit, validate_lg_code
-from .spreadsheets import (
+from reoffense_portal.spreadsheets.files import (
     MAX_COLUMNS,
     XLSX_UNREADABLE,
     ZIP_SIGNATURES,
@@ -47,7 +46,9 @@ from .spreadsheets import (
     read_spreadsheet,
     too_many_rows,
 )
-from .text import plain_text
+from reoffense_portal.text import plain_text
+
+from .models import Municipality, lg_code_check_digit, validate_lg_code
 
 Kind = Municipality.Kind
 

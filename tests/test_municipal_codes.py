@@ -21,7 +21,7 @@ from django.urls import reverse
 
 from plans.models import Municipality, StaffMembership, lg_code_check_digit
 from plans.municipal_codes import DESIGNATED_CITIES, load_code_list
-from plans.spreadsheets import ImportFileError
+from reoffense_portal.spreadsheets.files import ImportFileError
 
 DATA = Path(__file__).parent / "data"
 XLSX = (DATA / "municipal_codes.xlsx").read_bytes()

@@ -26,13 +26,13 @@ from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.http import require_POST, require_safe
 
 from plans.feedback import FeedbackForm, is_local_path, over_rate_limit
-from plans.files import upload_response
 from plans.models import Municipality, Plan
-from plans.spreadsheets import write_csv
 from reoffense_portal.publishing import coverage, pdf, preview
 from reoffense_portal.publishing.models import PlanVersion, VersionFile, VersionMeeting, VersionPage
 from reoffense_portal.publishing.opendata import DATASETS, LICENSE
+from reoffense_portal.spreadsheets.files import write_csv
 from reoffense_portal.summaries.typesetting import PdfRenderError
+from reoffense_portal.uploads import upload_response
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +77,14 @@ def _live_page(request):
 
 @require_safe
 def plan_detail(request, pk):
+    if preview.is_preview(request):
+        return preview.plan_page(request, pk)
+    return _live_page(request)
+
+
+@require_safe
+def plan_progress(request, pk, year):
+    """年度ごとの実施状況: a fiscal year's page of the live version (a year the version holds, else 404)."""
     if preview.is_preview(request):
         return preview.plan_page(request, pk)
     return _live_page(request)

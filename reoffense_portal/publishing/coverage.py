@@ -24,9 +24,9 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 
-from plans import eras
 from plans.models import Municipality, Plan
-from plans.spreadsheets import write_xlsx
+from reoffense_portal import eras
+from reoffense_portal.spreadsheets.files import write_xlsx
 
 from .models import PlanVersion
 
