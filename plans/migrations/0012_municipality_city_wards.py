@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('plans', '0010_core_city_kind_and_staff_note_labels'),
+        ('plans', '0011_list_indexes'),
     ]
 
     operations = [
