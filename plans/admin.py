@@ -8,12 +8,16 @@ the plan page through PlanAdmin.add_inline(), so plans never imports them.
 import datetime
 
 from django import forms
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count
-from django.urls import reverse
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from reoffense_portal import eras
@@ -25,7 +29,10 @@ from reoffense_portal.scoping.admin import (
     YearListFilter,
 )
 from reoffense_portal.spreadsheets.admin import SpreadsheetAdminMixin
+from reoffense_portal.spreadsheets.files import ImportFileError, check_file_size
 
+from . import municipal_codes
+from .audit import log_staff_action
 from .models import (
     Challenge,
     Department,
@@ -75,13 +82,55 @@ class DepartmentInline(StaffTabularInline):
     show_change_link = True
 
 
+class CodeListForm(forms.Form):
+    file = forms.FileField(
+        label="団体コードの一覧",
+        help_text="総務省「全国地方公共団体コード」の「都道府県コード及び市区町村コード」（.xlsx、またはそのCSV）。",
+    )
+
+
 @admin.register(Municipality)
 class MunicipalityAdmin(StaffHistoryAdmin):
-    list_display = ["name", "code", "kind", "prefecture"]
+    list_display = ["name", "code", "kind", "prefecture", "parent"]
     list_filter = ["kind", "prefecture"]
     search_fields = ["name", "kana", "code"]
-    autocomplete_fields = ["prefecture"]
+    autocomplete_fields = ["prefecture", "parent"]
     inlines = [DepartmentInline]
+
+    def get_urls(self):
+        return [
+            path("import-code-list/", self.admin_site.admin_view(self.import_code_list),
+                 name="plans_municipality_import_code_list"),
+            *super().get_urls(),
+        ]
+
+    def import_code_list(self, request):
+        """Superusers load every municipality from the Ministry's code list (plans.municipal_codes)."""
+        if not request.user.is_superuser:
+            raise PermissionDenied
+        form = CodeListForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                check_file_size(upload.size)
+                result = municipal_codes.load_code_list(upload.read(), user=request.user)
+            except ImportFileError as error:
+                form.add_error("file", str(error))
+            else:
+                if result.errors:
+                    for message in result.messages():
+                        messages.error(request, message)
+                    messages.error(request, "取り込みを中止しました。何も保存されていません。")
+                    log_staff_action(request.user, "import_refused", file=upload.name, errors=len(result.errors))
+                else:
+                    log_staff_action(request.user, "import", file=upload.name, model="plans.municipality",
+                                     created=result.created, updated=result.updated)
+                    messages.success(request, f"自治体を取り込みました（{result.summary()}）。")
+                    return HttpResponseRedirect(reverse("admin:plans_municipality_changelist"))
+        return TemplateResponse(request, "admin/plans/municipality/import_code_list.html", {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
+            "title": "団体コードの一覧から取り込む", "import_max_mb": settings.IMPORT_MAX_MB,
+        })
 
 
 @admin.register(StaffMembership)

@@ -76,6 +76,7 @@ class Municipality(models.Model):
         TOWN = "town", "町"
         VILLAGE = "village", "村"
         WARD = "ward", "特別区"
+        CITY_WARD = "city_ward", "行政区"
 
     code = models.CharField(
         "団体コード",
@@ -97,6 +98,18 @@ class Municipality(models.Model):
         limit_choices_to={"kind": Kind.PREFECTURE},
         help_text="都道府県の場合は空欄にします。",
     )
+    # A 行政区 (ward of a 政令指定都市) is no 地方公共団体 of its own: it belongs to its city, which
+    # is what counts in the 策定状況. It has a code of its own in the Ministry's list all the same.
+    parent = models.ForeignKey(
+        "self",
+        verbose_name="所属する政令指定都市",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="city_wards",
+        limit_choices_to={"kind": Kind.DESIGNATED_CITY},
+        help_text="行政区の場合に、区を置く政令指定都市を選びます。それ以外は空欄にします。",
+    )
     website = models.URLField("ウェブサイト", blank=True)
 
     objects = MunicipalityQuerySet.as_manager()
@@ -115,6 +128,13 @@ class Municipality(models.Model):
             raise ValidationError({"prefecture": "都道府県には所属する都道府県を設定できません。"})
         if self.kind != self.Kind.PREFECTURE and not self.prefecture_id:
             raise ValidationError({"prefecture": "市区町村には所属する都道府県を設定してください。"})
+        if self.kind == self.Kind.CITY_WARD:
+            if not self.parent_id:
+                raise ValidationError({"parent": "行政区には区を置く政令指定都市を設定してください。"})
+            if self.parent.kind != self.Kind.DESIGNATED_CITY or self.parent.prefecture_id != self.prefecture_id:
+                raise ValidationError({"parent": "行政区の所属先は、同じ都道府県の政令指定都市にしてください。"})
+        elif self.parent_id:
+            raise ValidationError({"parent": "所属する政令指定都市を設定できるのは行政区だけです。"})
 
     def get_absolute_url(self):
         return reverse("public:municipality", args=[self.code])

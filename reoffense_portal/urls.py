@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from .health import PublicHealthCheckView
+from .publishing import coverage
 
 admin.site.site_header = "再犯防止推進計画ポータル 管理画面"
 admin.site.site_title = "再犯防止推進計画ポータル"
@@ -12,6 +13,8 @@ urlpatterns = [
     path("health/", PublicHealthCheckView.as_view(), name="health"),
     # Staff PDFs under admin/summaries/, before the admin's catch-all.
     path("", include("reoffense_portal.summaries.urls")),
+    # Superusers: the 策定状況 in the shape of 法務省's survey (XLSX), before the admin's catch-all.
+    path("admin/coverage/survey.xlsx", admin.site.admin_view(coverage.survey_download), name="coverage_survey"),
     path("admin/", admin.site.urls),
     # Residents' pages and downloads, all from published versions. Uploaded files are served only
     # through views that look them up in a live version, never from MEDIA_URL, so a draft's document cannot leak.

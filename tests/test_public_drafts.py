@@ -35,7 +35,6 @@ def draft():
 
 def draft_urls(draft):
     return [
-        f"/municipalities/{draft['plan'].municipality_id}/",
         f"/municipalities/{draft['plan'].municipality_id}/meetings.ics",
         f"/plans/{draft['plan'].pk}/",
         f"/plans/{draft['plan'].pk}/document/",
@@ -67,6 +66,14 @@ def test_every_public_url_of_a_draft_answers_404(client, draft):
     for url in draft_urls(draft) + draft_downloads(draft):
         assert client.get(url).status_code == 404, url
         assert client.get(url + "?preview=1").status_code == 404, url
+
+
+def test_the_municipality_page_of_a_draft_says_only_that_a_plan_is_in_preparation(client, draft):
+    """Every municipality has a page; a draft's existence makes it 策定中, nothing of the draft shows."""
+    body = client.get(f"/municipalities/{draft['plan'].municipality_id}/").content.decode()
+    assert "策定中" in body
+    assert DRAFT_TITLE not in body and f"/plans/{draft['plan'].pk}/" not in body
+    assert f"/councils/{draft['council'].pk}/" not in body and "地域福祉課" not in body
 
 
 def test_rows_added_to_a_published_plan_stay_404_until_approved(client):
@@ -140,10 +147,12 @@ def test_a_preview_does_not_leak_into_the_anonymous_cache(client, draft):
 def test_ending_publication_hides_every_page_at_once(client, db):
     plan = build_plan(municipality())
     meeting = Meeting.objects.filter(council__plan=plan).first()
-    urls = [f"/plans/{plan.pk}/", f"/councils/{meeting.council_id}/", f"/meetings/{meeting.pk}/",
-            f"/municipalities/{plan.municipality_id}/"]
+    urls = [f"/plans/{plan.pk}/", f"/councils/{meeting.council_id}/", f"/meetings/{meeting.pk}/"]
     for url in urls:
         assert client.get(url).status_code == 200
+    assert f"/plans/{plan.pk}/" in client.get(f"/municipalities/{plan.municipality_id}/").content.decode()
     unpublish(plan)
     for url in urls + [f"/plans/{plan.pk}/summary.pdf", f"/opendata/plans/{plan.pk}.json"]:
         assert client.get(url).status_code == 404, url
+    page = client.get(f"/municipalities/{plan.municipality_id}/").content.decode()
+    assert f"/plans/{plan.pk}/" not in page and plan.title not in page and "策定中" in page

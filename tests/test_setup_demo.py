@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from plans.models import Plan, StaffMembership
+from plans.models import Municipality, Plan, StaffMembership
 
 pytestmark = pytest.mark.django_db
 
@@ -91,6 +91,14 @@ def test_loads_the_fixture_cities(debug):
         "第二次山口市再犯防止推進計画",
         "熊本市再犯防止推進計画",
     }
+
+
+def test_loads_the_47_prefectures_for_the_prefecture_pages(debug, client):
+    run()
+    assert Municipality.objects.filter(kind=Municipality.Kind.PREFECTURE).count() == 47
+    assert Municipality.objects.get(pk="470007").name == "沖縄県"
+    page = client.get("/prefectures/350001/").content.decode()
+    assert "山口市" in page and "第二次山口市再犯防止推進計画" in page
 
 
 def test_running_twice_gives_the_same_accounts(debug):

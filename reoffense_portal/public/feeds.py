@@ -12,6 +12,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.views.decorators.http import require_safe
 from icalendar import Calendar, Event
 
+from plans.models import Municipality
 from reoffense_portal import eras
 from reoffense_portal.publishing.models import PlanVersion, VersionMeeting, VersionPage
 
@@ -144,7 +145,7 @@ class PagesSitemap(Sitemap):
     changefreq = "monthly"
 
     def items(self):
-        return ["public:home", "public:accessibility"]
+        return ["public:home", "public:prefectures", "public:plan_status", "public:accessibility"]
 
     def location(self, item):
         return reverse(item)
@@ -156,6 +157,14 @@ class MunicipalitySitemap(Sitemap):
 
     def location(self, code):
         return reverse("public:municipality", args=[code])
+
+
+class PrefectureSitemap(Sitemap):
+    def items(self):
+        return list(Municipality.objects.filter(kind=Municipality.Kind.PREFECTURE).values_list("code", flat=True))
+
+    def location(self, code):
+        return reverse("public:prefecture", args=[code])
 
 
 class VersionPageSitemap(Sitemap):
@@ -176,6 +185,7 @@ class VersionPageSitemap(Sitemap):
 
 SITEMAPS = {
     "pages": PagesSitemap,
+    "prefectures": PrefectureSitemap,
     "municipalities": MunicipalitySitemap,
     "plans": VersionPageSitemap,
 }

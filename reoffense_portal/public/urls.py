@@ -9,6 +9,11 @@ app_name = "public"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("prefectures/", views.prefecture_list, name="prefectures"),
+    path("prefectures/status/", views.plan_status, name="plan_status"),
+    path("prefectures/status.csv", views.plan_status_csv, name="plan_status_csv"),
+    path("prefectures/status.json", views.plan_status_json, name="plan_status_json"),
+    path("prefectures/<str:code>/", views.prefecture_detail, name="prefecture"),
     path("municipalities/<str:code>/", views.municipality_detail, name="municipality"),
     path("municipalities/<str:code>/meetings.ics", feeds.meetings_calendar, name="municipality_calendar"),
     path("plans/<int:pk>/", views.plan_detail, name="plan"),

@@ -16,19 +16,21 @@ from functools import lru_cache
 from django.core.files.storage import default_storage
 from django.db.models import FileField
 from django.db.models.fields.files import FieldFile
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.http import require_POST, require_safe
 
 from plans.feedback import FeedbackForm, is_local_path, over_rate_limit
 from plans.models import Municipality, Plan
-from reoffense_portal.publishing import pdf, preview
+from reoffense_portal.publishing import coverage, pdf, preview
 from reoffense_portal.publishing.models import PlanVersion, VersionFile, VersionMeeting, VersionPage
 from reoffense_portal.publishing.opendata import DATASETS, LICENSE
+from reoffense_portal.spreadsheets.files import write_csv
 from reoffense_portal.summaries.typesetting import PdfRenderError
 from reoffense_portal.uploads import upload_response
 
@@ -137,28 +139,103 @@ def plan_version(request, pk, number):
 
 @require_safe
 def municipality_detail(request, code):
+    """A municipality's plans; one with none published still has its page, saying so (策定中 or 未策定)."""
     if preview.is_preview(request):
         return preview.municipality_page(request, code)
-    municipality = get_object_or_404(Municipality.objects.select_related("prefecture"), code=code)
+    municipality = get_object_or_404(
+        coverage.with_plan_status(Municipality.objects.select_related("prefecture", "parent")), code=code
+    )
     versions = list(live_versions().filter(municipality=municipality).order_by("-period_start"))
-    if not versions:
-        raise Http404("公開中の計画がありません。")
-    return TemplateResponse(request, "public/municipality.html", {"municipality": municipality, "versions": versions})
+    return TemplateResponse(request, "public/municipality.html", {
+        "municipality": municipality, "versions": versions, "status": coverage.status_of(municipality),
+    })
 
 
 @require_safe
 def home(request):
-    versions = live_versions().select_related("municipality__prefecture").order_by("municipality", "-period_start")
-    municipalities = {}
-    for version in versions:
-        municipalities.setdefault(version.municipality, []).append(version)
     recent = (
         VersionMeeting.objects.filter(version__in=live_versions(), held_on__isnull=False)
         .select_related("version__municipality").order_by("-held_on")[:RECENT_MEETINGS]
     )
-    return TemplateResponse(request, "public/home.html", {
-        "municipalities": list(municipalities.items()), "recent_meetings": recent,
+    prefectures = Municipality.objects.filter(kind=Municipality.Kind.PREFECTURE).order_by("code")
+    return TemplateResponse(request, "public/home.html", {"prefectures": prefectures, "recent_meetings": recent})
+
+
+# --- Prefectures and the national figure -------------------------------------------------------
+
+
+@require_safe
+def prefecture_list(request):
+    """The 47 prefectures, each with how many of its municipalities have a published plan, one in preparation, none."""
+    return TemplateResponse(request, "public/prefectures.html", {"statuses": coverage.prefecture_statuses()})
+
+
+@require_safe
+def prefecture_detail(request, code):
+    prefecture = get_object_or_404(Municipality, code=code, kind=Municipality.Kind.PREFECTURE)
+    own, municipalities = coverage.municipality_statuses(prefecture)
+    return TemplateResponse(request, "public/prefecture.html", {
+        "prefecture": prefecture, "own_versions": own, "municipalities": municipalities,
+        "counts": {key: sum(1 for m in municipalities if m.status == status)
+                   for key, status in (("published", coverage.PUBLISHED), ("preparing", coverage.PREPARING),
+                                       ("none", coverage.NONE))},
     })
+
+
+@require_safe
+def plan_status(request):
+    """「地方再犯防止推進計画の策定状況」 per prefecture, as the Ministry of Justice asks it, with its CSV and JSON."""
+    statuses = coverage.prefecture_statuses()
+    total = sum(s.total for s in statuses)
+    published = sum(s.published for s in statuses)
+    return TemplateResponse(request, "public/plan_status.html", {
+        "statuses": statuses, "as_of": coverage.as_of_label(), "total": total, "published": published,
+        "preparing": sum(s.preparing for s in statuses), "share": coverage.share_label(published, total),
+        "prefectures_with_plan": sum(1 for s in statuses if s.plans),
+    })
+
+
+@require_safe
+def plan_status_csv(request):
+    response = HttpResponse(
+        write_csv(coverage.survey_dataset(coverage.prefecture_statuses())), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = content_disposition_header(True, "地方再犯防止推進計画の策定状況.csv")
+    return _licensed(response)
+
+
+def _plan_entry(request, version) -> dict:
+    return {
+        "title": version.title, "period": version.period_label, "period_start": version.period_start.isoformat(),
+        "period_end": version.period_end.isoformat(), "embedded_in": version.card.get("embedded_in", ""),
+        "url": request.build_absolute_uri(version.card["url"]),
+    }
+
+
+@require_safe
+def plan_status_json(request):
+    statuses = coverage.prefecture_statuses()
+    data = {
+        "title": "地方再犯防止推進計画の策定状況",
+        "as_of": timezone.localdate().isoformat(),
+        "license": LICENSE,
+        "rule": "策定済：公開中の計画がある市区町村。策定中：計画を作成中（公開中の計画はない）。未策定：どちらでもない。"
+                "政令指定都市の行政区は数えません。",
+        "prefectures": [
+            {
+                "code": s.prefecture.code, "name": s.prefecture.name, "municipalities": s.total,
+                "published": s.published, "share_percent": coverage.share(s.published, s.total),
+                "preparing": s.preparing, "none": s.none,
+                "prefecture_plans": [_plan_entry(request, v) for v in s.plans],
+                "municipality_plans": [
+                    {"code": v.municipality_id, "name": v.municipality.name, **_plan_entry(request, v)}
+                    for v in s.municipality_plans
+                ],
+            }
+            for s in statuses
+        ],
+    }
+    return _licensed(JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 1}))
 
 
 # --- Downloads ---------------------------------------------------------------------------------

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.core.management import call_command
 
 from councils.models import Meeting
 from measures.models import Program, ProgramProgress
 from plans.models import Plan
-from tests.public_data import attach_plan_document, fill_meeting, publish
+from tests.public_data import attach_plan_document, fill_meeting, municipality, publish
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,8 +23,10 @@ AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa"]}, "res
 
 @pytest.fixture
 def public_site(seeded):
-    """The seeded cities, with the attachments, meeting records and a year's progress their public documents
-    only mention (test rows, not facts of the sources)."""
+    """The 47 prefectures and the seeded cities, with the attachments, meeting records and a year's progress
+    their public documents only mention (test rows, not facts of the sources); 下関市 has no plan."""
+    call_command("loaddata", "prefectures", verbosity=0)
+    municipality(code="352012", name="下関市")
     plan = Plan.objects.get(pk=1001)
     attach_plan_document(plan, name="dai2ji_keikaku.pdf")
     fill_meeting(Meeting.objects.get(pk=1024))
@@ -37,7 +40,11 @@ def public_site(seeded):
 
 PAGES = {
     "home": "/",
+    "prefectures": "/prefectures/",
+    "prefecture": "/prefectures/350001/",
+    "plan-status": "/prefectures/status/",
     "municipality": "/municipalities/352039/",
+    "municipality-without-plan": "/municipalities/352012/",
     "plan-yamaguchi": "/plans/1001/",
     "plan-kumamoto": "/plans/2001/",
     "plan-year": "/plans/1001/progress/2025/",
@@ -110,6 +117,7 @@ def test_every_page_type_is_reachable_from_home_by_keyboard(public_site, page):
     assert page.evaluate("document.activeElement.id") == "main"
 
     steps = [  # (link text, where it leads, the h1 there)
+        ("山口県", "/prefectures/350001/", "山口県の再犯防止推進計画"),
         ("山口市", "/municipalities/352039/", "山口市の再犯防止推進計画"),
         ("第二次山口市再犯防止推進計画", "/plans/1001/", "第二次山口市再犯防止推進計画"),
         ("山口市再犯防止推進協議会", "/councils/1001/", "山口市再犯防止推進協議会"),

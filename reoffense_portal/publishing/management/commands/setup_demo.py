@@ -2,7 +2,7 @@
 
     DEBUG=1 python manage.py setup_demo
 
-Loads the fixtures national_priorities, yamaguchi and kumamoto (fixture rows
+Loads the fixtures prefectures (the 47), national_priorities, yamaguchi and kumamoto (fixture rows
 are reset to the fixtures; rows added in the demo stay) and creates or resets:
 
 - admin: a superuser;
@@ -31,7 +31,7 @@ from plans.models import Municipality, Plan, StaffMembership
 from reoffense_portal.publishing.snapshot import build_version
 
 DEFAULT_PASSWORD = "demo-pass-2026"
-FIXTURES = ("national_priorities", "yamaguchi", "kumamoto")
+FIXTURES = ("prefectures", "national_priorities", "yamaguchi", "kumamoto")
 # (username, municipality code, role); admin is the superuser.
 STAFF = [
     ("yamaguchi-editor", "352039", StaffMembership.Role.EDITOR),

@@ -1,0 +1,188 @@
+"""策定状況: which municipalities have a plan, from published data, for residents and for the Ministry's survey.
+
+The rule, for each 市区町村 (a 行政区 belongs to its city and is not counted; a prefecture's own plan
+is counted apart, as 法務省's survey 「地方再犯防止推進計画の策定状況」 does):
+
+- 策定済: the municipality has a plan with a live version (PlanVersion.objects.live()), whatever its period;
+  the period is shown next to it.
+- 策定中: no live version, but staff have a plan in the portal (a draft, or a plan whose publication ended).
+  Only that a plan exists is read from the working rows, never anything in it.
+- 未策定: neither.
+
+Every figure comes from a fixed number of queries whatever the number of municipalities.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+import tablib
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Exists, OuterRef, Q
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+
+from plans.models import Municipality, Plan
+from reoffense_portal import eras
+from reoffense_portal.spreadsheets.files import write_xlsx
+
+from .models import PlanVersion
+
+Kind = Municipality.Kind
+PUBLISHED, PREPARING, NONE = "策定済", "策定中", "未策定"
+
+
+def counted_municipalities():
+    """The 市区町村 the survey counts: every municipality but prefectures and the wards of designated cities."""
+    return Municipality.objects.exclude(kind__in=[Kind.PREFECTURE, Kind.CITY_WARD])
+
+
+def with_plan_status(queryset):
+    """Municipalities with `has_live_plan` and `has_plan` (a plan of any state exists), in the same query."""
+    return queryset.annotate(
+        has_live_plan=Exists(PlanVersion.objects.live().filter(municipality=OuterRef("pk"))),
+        has_plan=Exists(Plan.objects.filter(municipality=OuterRef("pk"))),
+    )
+
+
+def status_of(municipality) -> str:
+    if municipality.has_live_plan:
+        return PUBLISHED
+    return PREPARING if municipality.has_plan else NONE
+
+
+def share_label(part: int, whole: int) -> str:
+    """12.5%; a prefecture without municipalities in the portal has no share (「－」)."""
+    return f"{share(part, whole):.1f}%" if whole else "－"
+
+
+def share(part: int, whole: int) -> float:
+    return round(100 * part / whole, 1) if whole else 0.0
+
+
+@dataclass
+class PrefectureStatus:
+    prefecture: Municipality
+    total: int = 0
+    published: int = 0
+    preparing: int = 0
+    plans: list = field(default_factory=list)  # the prefecture's own live versions
+    municipality_plans: list = field(default_factory=list)  # its municipalities' live versions
+
+    @property
+    def none(self) -> int:
+        return self.total - self.published - self.preparing
+
+    @property
+    def share_label(self) -> str:
+        return share_label(self.published, self.total)
+
+    @property
+    def own_status(self) -> str:
+        return PUBLISHED if self.plans else NONE
+
+    @property
+    def own_periods(self) -> str:
+        return "、".join(version.period_label for version in self.plans)
+
+
+def prefecture_statuses() -> list[PrefectureStatus]:
+    """One row per prefecture with the counts of its municipalities and the live plans (three queries)."""
+    rows = {
+        prefecture.code: PrefectureStatus(prefecture)
+        for prefecture in Municipality.objects.filter(kind=Kind.PREFECTURE).order_by("code")
+    }
+    counts = (
+        with_plan_status(counted_municipalities()).order_by().values("prefecture_id").annotate(
+            total=Count("pk"),
+            published=Count("pk", filter=Q(has_live_plan=True)),
+            preparing=Count("pk", filter=Q(has_live_plan=False, has_plan=True)),
+        )
+    )
+    for count in counts:
+        row = rows.get(count["prefecture_id"])
+        if row is not None:
+            row.total, row.published, row.preparing = count["total"], count["published"], count["preparing"]
+    versions = (
+        PlanVersion.objects.live().exclude(municipality__kind=Kind.CITY_WARD).select_related("municipality")
+        .order_by("municipality_id", "-period_start")
+    )
+    for version in versions:
+        municipality = version.municipality
+        if municipality.kind == Kind.PREFECTURE:
+            rows[municipality.code].plans.append(version)
+        elif municipality.prefecture_id in rows:
+            rows[municipality.prefecture_id].municipality_plans.append(version)
+    return list(rows.values())
+
+
+@dataclass
+class MunicipalityStatus:
+    municipality: Municipality
+    status: str
+    versions: list
+
+    @property
+    def embedded_in(self) -> str:
+        return "、".join(v.card["embedded_in"] for v in self.versions if v.card.get("embedded_in"))
+
+
+def municipality_statuses(prefecture: Municipality) -> tuple[list, list[MunicipalityStatus]]:
+    """The prefecture's own live versions and each of its municipalities with its status and live versions."""
+    municipalities = with_plan_status(counted_municipalities().filter(prefecture=prefecture)).order_by("code")
+    versions: dict[str, list] = {}
+    for version in (
+        PlanVersion.objects.live().filter(Q(municipality=prefecture) | Q(municipality__prefecture=prefecture))
+        .order_by("municipality_id", "-period_start")
+    ):
+        versions.setdefault(version.municipality_id, []).append(version)
+    rows = [MunicipalityStatus(m, status_of(m), versions.get(m.code, [])) for m in municipalities]
+    return versions.get(prefecture.code, []), rows
+
+
+# --- The survey's table ------------------------------------------------------------------------
+
+SURVEY_HEADERS = [
+    "団体コード", "都道府県", "都道府県の計画", "都道府県の計画期間",
+    "市区町村数", "策定済数", "策定率（%）", "策定中数", "未策定数",
+]
+
+
+def survey_dataset(statuses: list[PrefectureStatus]) -> tablib.Dataset:
+    """法務省's survey table: per prefecture, its own plan and its municipalities' counts, with the national total."""
+    dataset = tablib.Dataset(headers=SURVEY_HEADERS)
+    for row in statuses:
+        dataset.append([
+            row.prefecture.code, row.prefecture.name, row.own_status, row.own_periods,
+            row.total, row.published, share(row.published, row.total), row.preparing, row.none,
+        ])
+    total = sum(r.total for r in statuses)
+    published = sum(r.published for r in statuses)
+    preparing = sum(r.preparing for r in statuses)
+    own = sum(1 for r in statuses if r.plans)
+    dataset.append([
+        "", "全国", f"策定済{own}", "", total, published, share(published, total), preparing,
+        total - published - preparing,
+    ])
+    return dataset
+
+
+def as_of_label(today: datetime.date | None = None) -> str:
+    return eras.japanese_date(today or timezone.localdate())
+
+
+def survey_download(request):
+    """Superusers download the table in the survey's shape as XLSX (staff of one city see only their own rows)."""
+    if not request.user.is_superuser:
+        raise PermissionDenied
+    today = timezone.localdate()
+    response = HttpResponse(
+        write_xlsx(survey_dataset(prefecture_statuses()), title="策定状況"),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"地方再犯防止推進計画の策定状況_{today.isoformat()}.xlsx"
+    )
+    return response

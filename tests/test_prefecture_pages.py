@@ -1,0 +1,198 @@
+"""Residents look up their prefecture: /prefectures/ lists the 47 with how many municipalities have a
+published plan (策定済), one in preparation (策定中) or none (未策定); each prefecture's page lists its own
+plan and every municipality with status, period in 和暦, whether the plan is part of a broader plan, and
+a link; the national figure 「地方再犯防止推進計画の策定状況」 answers the Ministry's question, with CSV
+and JSON, and superusers download it in the survey's shape. Only published data shows: a draft's
+existence makes 策定中, its content never appears."""
+
+import csv
+import io
+import re
+from urllib.parse import unquote
+
+import openpyxl
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.core.management import call_command
+
+from plans.models import Municipality, StaffMembership, lg_code_check_digit
+from tests.public_data import build_plan, municipality, publish
+from tests.public_data import unpublish as end_publication
+
+pytestmark = pytest.mark.django_db
+
+DRAFT_TITLE = "下関市再犯防止推進計画（素案）"
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    cache.clear()
+
+
+def text_of(client, url) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
+
+
+def city(code, name, prefecture_code="350001", prefecture_name="山口県"):
+    return municipality(code=code, name=name, prefecture_code=prefecture_code, prefecture_name=prefecture_name)
+
+
+@pytest.fixture
+def yamaguchi_prefecture(seeded):
+    """All 47 prefectures; in 山口県: 山口市 (published, seeded), 宇部市 (published, part of its 地域福祉計画),
+    下関市 (a draft only) and 萩市 (nothing)."""
+    call_command("loaddata", "prefectures", verbosity=0)
+    build_plan(city("352021", "宇部市"), title="宇部市再犯防止推進計画")
+    build_plan(city("352012", "下関市"), published=False, title=DRAFT_TITLE)
+    city("352047", "萩市")
+
+
+def test_the_prefecture_list_shows_the_47_with_their_counts(client, yamaguchi_prefecture):
+    response = client.get("/prefectures/")
+    html = response.content.decode()
+    assert html.count('href="/prefectures/') - html.count('href="/prefectures/status') == 47 + 1  # + the nav link
+    text = text_of(client, "/prefectures/")
+    assert "山口県 未策定 4 2 1 1" in text
+    assert "熊本県 未策定 1 1 0 0" in text
+    assert "北海道 未策定 0 0 0 0" in text
+    assert '<li aria-current="page">都道府県から探す</li>' in html
+
+
+def test_a_prefecture_page_lists_every_municipality_with_status_period_and_position(client, yamaguchi_prefecture):
+    text = text_of(client, "/prefectures/350001/")
+    assert "山口県の計画は、このサイトには掲載されていません。" in text
+    assert "4市区町村のうち、策定済2、策定中1、未策定1です。" in text
+    assert "下関市 策定中 － － －" in text
+    assert "宇部市 策定済 宇部市再犯防止推進計画 令和5年度～令和9年度 宇部市地域福祉計画に包含" in text
+    assert "山口市 策定済 第二次山口市再犯防止推進計画 令和7年度～令和11年度 単独の計画" in text
+    assert "萩市 未策定 － － －" in text
+    assert DRAFT_TITLE not in text
+    html = client.get("/prefectures/350001/").content.decode()
+    assert 'href="/plans/1001/">第二次山口市再犯防止推進計画</a>' in html
+    assert 'href="/municipalities/352047/">萩市</a>' in html
+    assert '<li><a href="/prefectures/">都道府県から探す</a></li><li aria-current="page">山口県</li>' in html
+
+
+def test_a_prefectures_own_published_plan_leads_its_page(client, yamaguchi_prefecture):
+    plan = build_plan(Municipality.objects.get(pk="430005"), title="熊本県再犯防止推進計画")
+    text = text_of(client, "/prefectures/430005/")
+    assert "熊本県の計画 熊本県再犯防止推進計画 計画期間：令和5年度～令和9年度（熊本県地域福祉計画に包含）" in text
+    assert f'href="/plans/{plan.pk}/"' in client.get("/prefectures/430005/").content.decode()
+    assert "熊本県 策定済 1 1 0 0" in text_of(client, "/prefectures/")
+
+
+def test_a_municipality_without_a_published_plan_has_a_page_saying_so(client, yamaguchi_prefecture):
+    assert "萩市の再犯防止推進計画は、このサイトには掲載されていません（未策定）。" in text_of(
+        client, "/municipalities/352047/"
+    )
+    text = text_of(client, "/municipalities/352012/")
+    assert "策定状況： 策定中" in text and "策定中で、このサイトにはまだ掲載されていません。" in text
+    assert DRAFT_TITLE not in text
+    assert client.get("/municipalities/999999/").status_code == 404
+    assert client.get("/prefectures/352039/").status_code == 404  # a city is not a prefecture
+
+
+def test_ending_publication_turns_a_municipality_back_to_in_preparation(client, yamaguchi_prefecture):
+    ube = Municipality.objects.get(pk="352021").plans.get()
+    end_publication(ube)
+    assert "宇部市 策定中 － － －" in text_of(client, "/prefectures/350001/")
+    publish(ube, summary="再公開")
+    assert "宇部市 策定済" in text_of(client, "/prefectures/350001/")
+
+
+def test_a_ward_of_a_designated_city_is_not_counted_and_its_page_leads_to_the_city(client, yamaguchi_prefecture):
+    Municipality.objects.create(
+        code="431010", name="熊本市中央区", kind=Municipality.Kind.CITY_WARD, prefecture_id="430005",
+        parent_id="431001",
+    )
+    assert "熊本市中央区" not in text_of(client, "/prefectures/430005/")
+    text = text_of(client, "/municipalities/431010/")
+    assert "熊本市中央区は熊本市の行政区です。計画は 熊本市の再犯防止推進計画 をご覧ください。" in text
+
+
+def test_the_national_figure_answers_the_ministrys_question(client, yamaguchi_prefecture):
+    text = text_of(client, "/prefectures/status/")
+    assert "地方再犯防止推進計画の策定状況" in text
+    assert "全国の5市区町村のうち、計画を策定済の団体は3（60.0%）、策定中の団体は1です。" in text
+    assert "山口県 未策定 － 4 2 50.0% 1" in text
+    assert "北海道 未策定 － 0 0 － 0" in text
+    assert 'href="/prefectures/status/"' in client.get("/prefectures/").content.decode()
+    assert 'href="/prefectures/status/"' in client.get("/accessibility/").content.decode()  # the footer
+
+
+def test_the_national_figure_as_open_data(client, yamaguchi_prefecture):
+    response = client.get("/prefectures/status.csv")
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0] == ["団体コード", "都道府県", "都道府県の計画", "都道府県の計画期間", "市区町村数", "策定済数",
+                       "策定率（%）", "策定中数", "未策定数"]
+    assert ["350001", "山口県", "未策定", "", "4", "2", "50.0", "1", "1"] in rows
+    assert rows[-1] == ["", "全国", "策定済0", "", "5", "3", "60.0", "1", "1"]
+    assert len(rows) == 1 + 47 + 1
+    data = client.get("/prefectures/status.json").json()
+    yamaguchi = next(p for p in data["prefectures"] if p["code"] == "350001")
+    assert (yamaguchi["municipalities"], yamaguchi["published"], yamaguchi["share_percent"]) == (4, 2, 50.0)
+    assert [(p["name"], p["title"], p["period"], p["embedded_in"]) for p in yamaguchi["municipality_plans"]] == [
+        ("宇部市", "宇部市再犯防止推進計画", "令和5年度～令和9年度", "宇部市地域福祉計画"),
+        ("山口市", "第二次山口市再犯防止推進計画", "令和7年度～令和11年度", ""),
+    ]
+    assert yamaguchi["municipality_plans"][1]["url"] == "http://testserver/plans/1001/"
+    assert DRAFT_TITLE not in response.content.decode() + str(data)
+    assert data["license"]["spdx"] == "CC-BY-4.0"
+
+
+def test_the_sitemap_lists_the_prefecture_pages_and_the_national_figure(client, yamaguchi_prefecture):
+    sitemap = client.get("/sitemap.xml").content.decode()
+    for path in ["/prefectures/", "/prefectures/status/", "/prefectures/010006/", "/prefectures/470007/"]:
+        assert f"<loc>http://testserver{path}</loc>" in sitemap, path
+    assert sitemap.count("<loc>http://testserver/prefectures/") == 2 + 47
+
+
+def test_a_superuser_downloads_the_survey_table_as_excel(client, yamaguchi_prefecture):
+    build_plan(Municipality.objects.get(pk="430005"), title="熊本県再犯防止推進計画")
+    admin = get_user_model().objects.create_user("admin", password="x" * 12, is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    page = client.get("/admin/plans/municipality/").content.decode()
+    assert 'href="/admin/coverage/survey.xlsx"' in page
+    response = client.get("/admin/coverage/survey.xlsx")
+    assert response.status_code == 200 and "地方再犯防止推進計画の策定状況_" in unquote(response["Content-Disposition"])
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert rows[0][:7] == ["団体コード", "都道府県", "都道府県の計画", "都道府県の計画期間", "市区町村数", "策定済数", "策定率（%）"]
+    assert ["430005", "熊本県", "策定済", "令和5年度～令和9年度", 1, 1, 100, 0, 0] in rows
+    assert rows[-1][:7] == [None, "全国", "策定済1", None, 5, 3, 60]
+
+
+def test_city_staff_cannot_download_the_survey_table(client, yamaguchi_prefecture):
+    editor = get_user_model().objects.create_user("yamaguchi-editor", password="x" * 12, is_staff=True)
+    StaffMembership.objects.create(user=editor, municipality_id="352039", role=StaffMembership.Role.EDITOR)
+    client.force_login(editor)
+    assert client.get("/admin/coverage/survey.xlsx").status_code == 403
+    assert "/admin/coverage/survey.xlsx" not in client.get("/admin/plans/municipality/").content.decode()
+
+
+def add_cities(count: int, start: int = 100) -> None:
+    """`count` cities of 北海道, every third with a published plan and every third with a draft."""
+    for n in range(start, start + count):
+        five = f"01{n:03d}"
+        town = city(five + str(lg_code_check_digit(five)), f"試験町{n}", "010006", "北海道")
+        if n % 3 == 0:
+            build_plan(town, title=f"試験町{n}再犯防止推進計画")
+        elif n % 3 == 1:
+            build_plan(town, published=False, title=f"試験町{n}再犯防止推進計画（案）")
+
+
+@pytest.mark.parametrize("count", [3, 30])
+def test_pages_cost_the_same_number_of_queries_for_3_or_30_municipalities(
+    client, yamaguchi_prefecture, django_assert_max_num_queries, count
+):
+    add_cities(count)
+    for url in ["/prefectures/", "/prefectures/010006/", "/prefectures/status/", "/prefectures/status.csv",
+                "/prefectures/status.json", "/"]:
+        with django_assert_max_num_queries(4):
+            assert client.get(url).status_code == 200
+    text = text_of(client, "/prefectures/010006/")
+    assert f"{count}市区町村のうち、策定済{count // 3}" in text
