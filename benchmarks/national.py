@@ -121,7 +121,7 @@ PAGES = [
     Page("都道府県の一覧", "public", "public:prefectures"),
     Page("都道府県のページ", "public", "public:prefecture", lambda w: [w.prefecture.code]),
     Page("比較表", "public", "public:comparison"),
-    Page("全国の状況", "public", "public:national"),
+    Page("全国の策定状況", "public", "public:plan_status"),
 ]
 
 
