@@ -10,7 +10,7 @@ from plans.admin_scoping import FiscalYearFilter, StaffHistoryAdmin, StaffTabula
 from plans.spreadsheet_admin import SpreadsheetAdminMixin
 
 from .admin_progress import ProgressEntry
-from .models import Measure, PriorityArea, Program, ProgramProgress
+from .models import EvaluationScale, Measure, PriorityArea, Program, ProgramProgress
 from .resources import PlanStructureResource, ProgramProgressResource
 
 
@@ -21,6 +21,18 @@ class PriorityAreaInline(StaffTabularInline):
 
 
 PlanAdmin.add_inline(PriorityAreaInline)
+
+
+class EvaluationScaleInline(StaffTabularInline):
+    """The city's own wording of the self-evaluation grades A–D, on the plan page."""
+
+    model = EvaluationScale
+    fields = ["label_a", "label_b", "label_c", "label_d"]
+    max_num = 1
+    can_delete = False
+
+
+PlanAdmin.add_inline(EvaluationScaleInline)
 
 
 class MeasureInline(StaffTabularInline):
@@ -102,6 +114,8 @@ class ProgramProgressInline(StaffTabularInline):
         "budget",
         "actual_cost",
         "subsidy_rate",
+        "rating",
+        "issues",
     ]
 
 
@@ -165,6 +179,7 @@ class ProgramProgressAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
         "program",
         "fiscal_year_label",
         "status",
+        "rating",
         "support_count",
         "budget_label",
         "actual_cost_label",
@@ -172,11 +187,12 @@ class ProgramProgressAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
     list_filter = [
         FiscalYearFilter,
         "status",
+        "rating",
         "program__measure__area__plan__municipality",
         "program__measure__area__plan",
         "program__measure__area",
     ]
-    search_fields = ["program__name", "results", "program__departments__name"]
+    search_fields = ["program__name", "results", "issues", "program__departments__name"]
     autocomplete_fields = ["program"]
     list_select_related = ["program"]
     actions = [set_status_action(status) for status in ProgramProgress.Status]
