@@ -179,7 +179,7 @@ class ProgramProgressAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
         "program",
         "fiscal_year_label",
         "status",
-        "rating",
+        "rating_letter",
         "support_count",
         "budget_label",
         "actual_cost_label",
@@ -200,6 +200,11 @@ class ProgramProgressAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
     @admin.display(description="年度", ordering="fiscal_year")
     def fiscal_year_label(self, progress):
         return progress.fiscal_year_label
+
+    @admin.display(description="評価", ordering="rating")
+    def rating_letter(self, progress):
+        """The letter alone: what it means is worded per plan (EvaluationScale)."""
+        return progress.rating or "－"
 
     @admin.display(description="予算額", ordering="budget")
     def budget_label(self, progress):

@@ -101,7 +101,7 @@ class ProgressRowForm(YearRowForm):
         super().__init__(*args, previous=previous, **kwargs)
         self.fields["status"].choices = EMPTY_STATUS + list(ProgramProgress.Status.choices)
         self.fields["rating"].choices = rating_choices(
-            rating_meanings or {rating.value: rating.label for rating in ProgramProgress.Rating}
+            rating_meanings or {rating.value: rating.meaning for rating in ProgramProgress.Rating}
         )
         self.prefilled = False
         if self.instance.pk is None and previous is not None and not self.is_bound:

@@ -187,10 +187,15 @@ class Rating(models.TextChoices):
     the best and D always calls for a review, so grades compare across years and cities.
     """
 
-    A = "A", "計画どおり実施し、成果が上がった"
-    B = "B", "おおむね計画どおり実施した"
-    C = "C", "一部の実施にとどまり、課題がある"
-    D = "D", "実施できておらず、見直しが必要"
+    A = "A", "A：計画どおり実施し、成果が上がった"
+    B = "B", "B：おおむね計画どおり実施した"
+    C = "C", "C：一部の実施にとどまり、課題がある"
+    D = "D", "D：実施できておらず、見直しが必要"
+
+    @property
+    def meaning(self) -> str:
+        """The standard wording, without the letter."""
+        return self.label.split("：", 1)[1]
 
 
 class EvaluationScale(models.Model):
@@ -200,16 +205,16 @@ class EvaluationScale(models.Model):
         Plan, verbose_name="計画", on_delete=models.CASCADE, related_name="evaluation_scale"
     )
     label_a = models.CharField(
-        "Aの意味", max_length=RATING_LABEL_MAX, blank=True, help_text=f"空欄なら「{Rating.A.label}」"
+        "Aの意味", max_length=RATING_LABEL_MAX, blank=True, help_text=f"空欄なら「{Rating.A.meaning}」"
     )
     label_b = models.CharField(
-        "Bの意味", max_length=RATING_LABEL_MAX, blank=True, help_text=f"空欄なら「{Rating.B.label}」"
+        "Bの意味", max_length=RATING_LABEL_MAX, blank=True, help_text=f"空欄なら「{Rating.B.meaning}」"
     )
     label_c = models.CharField(
-        "Cの意味", max_length=RATING_LABEL_MAX, blank=True, help_text=f"空欄なら「{Rating.C.label}」"
+        "Cの意味", max_length=RATING_LABEL_MAX, blank=True, help_text=f"空欄なら「{Rating.C.meaning}」"
     )
     label_d = models.CharField(
-        "Dの意味", max_length=RATING_LABEL_MAX, blank=True, help_text=f"空欄なら「{Rating.D.label}」"
+        "Dの意味", max_length=RATING_LABEL_MAX, blank=True, help_text=f"空欄なら「{Rating.D.meaning}」"
     )
 
     objects = PlanPartQuerySet.as_manager()
@@ -227,7 +232,7 @@ class EvaluationScale(models.Model):
         """{"A": "計画どおり…", …}: the plan's wording where it has one, the standard wording elsewhere."""
         scale = cls.objects.filter(plan=plan).first()
         return {
-            rating.value: (getattr(scale, f"label_{rating.value.lower()}", "") if scale else "") or rating.label
+            rating.value: (getattr(scale, f"label_{rating.value.lower()}", "") if scale else "") or rating.meaning
             for rating in Rating
         }
 

@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalprogramprogress',
             name='rating',
-            field=models.CharField(blank=True, choices=[('A', '計画どおり実施し、成果が上がった'), ('B', 'おおむね計画どおり実施した'), ('C', '一部の実施にとどまり、課題がある'), ('D', '実施できておらず、見直しが必要')], help_text='事務事業評価の自己評価（A～D）。', max_length=1, verbose_name='評価'),
+            field=models.CharField(blank=True, choices=[('A', 'A：計画どおり実施し、成果が上がった'), ('B', 'B：おおむね計画どおり実施した'), ('C', 'C：一部の実施にとどまり、課題がある'), ('D', 'D：実施できておらず、見直しが必要')], help_text='事務事業評価の自己評価（A～D）。', max_length=1, verbose_name='評価'),
         ),
         migrations.AddField(
             model_name='programprogress',
@@ -34,7 +34,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='programprogress',
             name='rating',
-            field=models.CharField(blank=True, choices=[('A', '計画どおり実施し、成果が上がった'), ('B', 'おおむね計画どおり実施した'), ('C', '一部の実施にとどまり、課題がある'), ('D', '実施できておらず、見直しが必要')], help_text='事務事業評価の自己評価（A～D）。', max_length=1, verbose_name='評価'),
+            field=models.CharField(blank=True, choices=[('A', 'A：計画どおり実施し、成果が上がった'), ('B', 'B：おおむね計画どおり実施した'), ('C', 'C：一部の実施にとどまり、課題がある'), ('D', 'D：実施できておらず、見直しが必要')], help_text='事務事業評価の自己評価（A～D）。', max_length=1, verbose_name='評価'),
         ),
         migrations.CreateModel(
             name='EvaluationScale',
