@@ -5,10 +5,10 @@ from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.urls import path, reverse
 
-from plans import eras
 from plans.admin import PlanAdmin
-from plans.admin_scoping import FiscalYearFilter, ScopedModelForm, StaffHistoryAdmin, StaffTabularInline
-from plans.spreadsheet_admin import SpreadsheetAdminMixin
+from reoffense_portal import eras
+from reoffense_portal.scoping.admin import FiscalYearFilter, ScopedModelForm, StaffHistoryAdmin, StaffTabularInline
+from reoffense_portal.spreadsheets.admin import SpreadsheetAdminMixin
 
 from .models import AgendaItem, Council, CouncilMember, Meeting, MeetingDocument
 from .resources import CouncilMemberResource, MeetingResource

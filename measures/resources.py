@@ -12,21 +12,19 @@ from import_export import widgets
 from plans import disclosure
 from plans.models import Department, Organization
 from plans.resources import MUNICIPALITY_CODE, PLAN_TITLE
-from plans.spreadsheets import (
+from reoffense_portal.spreadsheets.cells import clean_text
+from reoffense_portal.spreadsheets.resources import PortalResource, column
+from reoffense_portal.spreadsheets.widgets import (
     SMALL_NUMBER,
     BooleanWidget,
     ChoiceWidget,
     DecimalWidget,
     IntegerWidget,
     NameListWidget,
-    PortalResource,
     TextWidget,
     YearWidget,
-    clean_text,
-    column,
-    shown,
 )
-from plans.text import normalised
+from reoffense_portal.text import normalised, shown
 
 from .models import Measure, PriorityArea, Program, ProgramProgress, Rating
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from measures.models import EvaluationScale, ProgramProgress
 from measures.resources import ProgramProgressResource
-from plans.spreadsheets import CSVFormat
+from reoffense_portal.spreadsheets.files import CSVFormat
 from reoffense_portal.summaries.documents import MeetingReport
 from tests.import_export_factories import (  # noqa: F401 (fixtures)
     csv_bytes,
