@@ -7,7 +7,13 @@ from django.urls import path, reverse
 
 from plans.admin import PlanAdmin
 from reoffense_portal import eras
-from reoffense_portal.scoping.admin import FiscalYearFilter, ScopedModelForm, StaffHistoryAdmin, StaffTabularInline
+from reoffense_portal.scoping.admin import (
+    FiscalYearFilter,
+    ScopedFieldsMixin,
+    ScopedModelForm,
+    StaffHistoryAdmin,
+    StaffTabularInline,
+)
 from reoffense_portal.spreadsheets.admin import SpreadsheetAdminMixin
 
 from .models import AgendaItem, Council, CouncilMember, Meeting, MeetingDocument
@@ -122,10 +128,13 @@ class AgendaItemForm(ScopedModelForm):
         return cleaned_data
 
 
-class AgendaItemInline(StaffTabularInline):
+class AgendaItemInline(ScopedFieldsMixin, admin.StackedInline):
+    """Stacked, scoped like every inline: an item's four kinds of links do not fit on one table row."""
+
     model = AgendaItem
     form = AgendaItemForm
-    fields = ["order", "title", *REVIEW_LINK_FIELDS]
+    extra = 0
+    fields = [("order", "title"), "description", *REVIEW_LINK_FIELDS]
     autocomplete_fields = REVIEW_LINK_FIELDS
 
     def get_formset(self, request, obj=None, **kwargs):
