@@ -80,7 +80,16 @@ class ReviewLinkAutocomplete(AutocompleteJsonView):
             and plan.isdigit()
         ):
             queryset = queryset.filter(**{AgendaItem.REVIEW_LINKS[self.source_field.name]: int(plan)})
+        if self.source_field.name == "measures":
+            queryset = queryset.select_related("area")
         return queryset
+
+    def serialize_result(self, obj, to_field_name):
+        """A measure with its area's number (1（2）…): plans number measures afresh in every area."""
+        result = super().serialize_result(obj, to_field_name)
+        if self.source_field.name == "measures":
+            result["text"] = f"{obj.area.number}{obj.heading or obj.label}"
+        return result
 
 
 class AgendaItemForm(ScopedModelForm):

@@ -119,6 +119,9 @@ def test_the_agenda_items_page_offers_only_the_meetings_plan(client, world):
     params = {"app_label": "councils", "model_name": "agendaitem", "field_name": "programs", "plan": city_a.plan.pk}
     offered = [item["text"] for item in client.get(link_autocomplete, params).json()["results"]]
     assert offered == ["協力雇用主の拡大"]  # not the old plan's 協力雇用主の開拓事業
+    params["field_name"] = "measures"
+    offered = [item["text"] for item in client.get(link_autocomplete, params).json()["results"]]
+    assert offered == ["1（1）就労の確保"]  # with its area's number
 
 
 def test_residents_see_which_meetings_reviewed_a_measure_and_a_target(client, world):
