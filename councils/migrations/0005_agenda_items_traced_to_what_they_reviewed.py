@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('councils', '0004_meeting_date_precision'),
-        ('measures', '0004_programme_self_evaluation'),
+        ('measures', '0006_programme_self_evaluation'),
         ('plans', '0010_core_city_kind_and_staff_note_labels'),
     ]
 

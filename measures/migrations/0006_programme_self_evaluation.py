@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('measures', '0003_spreadsheet_permissions'),
+        ('measures', '0005_trigram_search_indexes'),
         ('plans', '0010_core_city_kind_and_staff_note_labels'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
