@@ -6,8 +6,8 @@ from django.db.models import F, Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from measures.models import PriorityArea
-from plans.models import Organization, Plan, PlanPartQuerySet
+from measures.models import Measure, PriorityArea, Program
+from plans.models import Indicator, Organization, Plan, PlanPartQuerySet
 from plans.roles import spreadsheet_permissions
 from reoffense_portal import eras
 from reoffense_portal.scoping.querysets import MunicipalityScopedQuerySet
@@ -220,6 +220,16 @@ class MeetingPartQuerySet(MunicipalityScopedQuerySet):
 
 
 class AgendaItem(models.Model):
+    """An item of a meeting's agenda, traced to the parts of the meeting's plan it reviewed."""
+
+    # What an item may be linked to, and the path from each to its plan: only the meeting's plan.
+    REVIEW_LINKS = {
+        "areas": "plan",
+        "measures": "area__plan",
+        "programs": "area__plan",
+        "indicators": "plan",
+    }
+
     meeting = models.ForeignKey(Meeting, verbose_name="会議", on_delete=models.CASCADE, related_name="agenda_items")
     order = models.PositiveSmallIntegerField("順番")
     title = models.CharField("議題", max_length=200)
@@ -227,9 +237,18 @@ class AgendaItem(models.Model):
     areas = models.ManyToManyField(
         PriorityArea, verbose_name="審議した重点施策", blank=True, related_name="agenda_items"
     )
+    measures = models.ManyToManyField(
+        Measure, verbose_name="審議した施策", blank=True, related_name="agenda_items"
+    )
+    programs = models.ManyToManyField(
+        Program, verbose_name="審議した取組・事業", blank=True, related_name="agenda_items"
+    )
+    indicators = models.ManyToManyField(
+        Indicator, verbose_name="審議した指標・成果目標", blank=True, related_name="agenda_items"
+    )
 
     objects = MeetingPartQuerySet.as_manager()
-    history = HistoricalRecords(m2m_fields=[areas])
+    history = HistoricalRecords(m2m_fields=[areas, measures, programs, indicators])
 
     class Meta:
         verbose_name = "議題"
@@ -239,6 +258,34 @@ class AgendaItem(models.Model):
 
     def __str__(self):
         return self.title
+
+    @classmethod
+    def links_outside(cls, plan, field_name: str, chosen) -> list:
+        """Of the rows chosen for a link field, those that are not of `plan` (one query)."""
+        ids = [obj.pk for obj in chosen]
+        if not ids:
+            return []
+        model = cls._meta.get_field(field_name).related_model
+        outside = set(
+            model._default_manager.filter(pk__in=ids)
+            .exclude(**{cls.REVIEW_LINKS[field_name]: plan})
+            .values_list("pk", flat=True)
+        )
+        return [obj for obj in chosen if obj.pk in outside]
+
+    @property
+    def has_review_links(self) -> bool:
+        """Whether the item names anything it reviewed (from prefetched links)."""
+        return any(getattr(self, name).all() for name in self.REVIEW_LINKS)
+
+    def reviews_program(self, program, measure) -> bool:
+        """Whether this item reviewed the programme: it, its measure (None for an area's own programmes) or its
+        area is linked (prefetched)."""
+        return (
+            any(p.pk == program.pk for p in self.programs.all())
+            or (measure is not None and any(m.pk == measure.pk for m in self.measures.all()))
+            or any(a.pk == program.area_id for a in self.areas.all())
+        )
 
 
 class MeetingDocument(models.Model):

@@ -10,7 +10,7 @@ from reoffense_portal.scoping.admin import FiscalYearFilter, ScopedModelForm, St
 from reoffense_portal.spreadsheets.admin import SpreadsheetAdminMixin
 
 from .admin_progress import ProgressEntry
-from .models import Measure, PriorityArea, Program, ProgramProgress
+from .models import EvaluationScale, Measure, PriorityArea, Program, ProgramProgress
 from .resources import PlanStructureResource, ProgramProgressResource
 
 
@@ -21,6 +21,18 @@ class PriorityAreaInline(StaffTabularInline):
 
 
 PlanAdmin.add_inline(PriorityAreaInline)
+
+
+class EvaluationScaleInline(StaffTabularInline):
+    """The city's own wording of the self-evaluation grades A–D, on the plan page."""
+
+    model = EvaluationScale
+    fields = ["label_a", "label_b", "label_c", "label_d"]
+    max_num = 1
+    can_delete = False
+
+
+PlanAdmin.add_inline(EvaluationScaleInline)
 
 
 class MeasureInline(StaffTabularInline):
@@ -128,6 +140,8 @@ class ProgramProgressInline(StaffTabularInline):
         "budget",
         "actual_cost",
         "subsidy_rate",
+        "rating",
+        "issues",
     ]
 
 
@@ -195,6 +209,7 @@ class ProgramProgressAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
         "program",
         "fiscal_year_label",
         "status",
+        "rating_letter",
         "support_count",
         "budget_label",
         "actual_cost_label",
@@ -202,11 +217,12 @@ class ProgramProgressAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
     list_filter = [
         FiscalYearFilter,
         "status",
+        "rating",
         "program__area__plan__municipality",
         "program__area__plan",
         "program__area",
     ]
-    search_fields = ["program__name", "results", "program__departments__name"]
+    search_fields = ["program__name", "results", "issues", "program__departments__name"]
     autocomplete_fields = ["program"]
     list_select_related = ["program"]
     # Newest year first, then by programme, without joining up to the municipality (progress_list_order_idx).
@@ -216,6 +232,11 @@ class ProgramProgressAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
     @admin.display(description="年度", ordering="fiscal_year")
     def fiscal_year_label(self, progress):
         return progress.fiscal_year_label
+
+    @admin.display(description="評価", ordering="rating")
+    def rating_letter(self, progress):
+        """The letter alone: what it means is worded per plan (EvaluationScale)."""
+        return progress.rating or "－"
 
     @admin.display(description="予算額", ordering="budget")
     def budget_label(self, progress):

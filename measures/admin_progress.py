@@ -23,10 +23,16 @@ from plans.models import Indicator, IndicatorValue, Plan
 from reoffense_portal import eras
 from reoffense_portal.scoping.admin import ScopedModelForm, has_save_conflict, latest_history_ids
 
-from .models import Program, ProgramProgress
+from .models import EvaluationScale, Program, ProgramProgress
 from .tree import plan_tree, programs_of
 
 EMPTY_STATUS = [("", "（未入力）")]
+EMPTY_RATING = [("", "（未評価）")]
+
+
+def rating_choices(meanings: dict[str, str]) -> list[tuple[str, str]]:
+    """「A：計画どおり実施し、成果が上がった」…, in the plan's wording."""
+    return EMPTY_RATING + [(letter, f"{letter}：{meaning}") for letter, meaning in meanings.items()]
 
 
 class YearRowForm(ScopedModelForm):
@@ -82,17 +88,21 @@ class ProgressRowForm(YearRowForm):
 
     class Meta:
         model = ProgramProgress
-        fields = ["status", "results", "support_count", "budget", "actual_cost"]
+        fields = ["status", "results", "support_count", "budget", "actual_cost", "rating", "issues"]
         widgets = {
             "results": forms.Textarea(attrs={"rows": 2, "cols": 40}),
+            "issues": forms.Textarea(attrs={"rows": 2, "cols": 30}),
             "support_count": forms.NumberInput(attrs={"class": "vIntegerField", "min": 0}),
             "budget": forms.NumberInput(attrs={"class": "vIntegerField", "min": 0}),
             "actual_cost": forms.NumberInput(attrs={"class": "vIntegerField", "min": 0}),
         }
 
-    def __init__(self, *args, previous=None, **kwargs):
+    def __init__(self, *args, previous=None, rating_meanings=None, **kwargs):
         super().__init__(*args, previous=previous, **kwargs)
         self.fields["status"].choices = EMPTY_STATUS + list(ProgramProgress.Status.choices)
+        self.fields["rating"].choices = rating_choices(
+            rating_meanings or {rating.value: rating.meaning for rating in ProgramProgress.Rating}
+        )
         self.prefilled = False
         if self.instance.pk is None and previous is not None and not self.is_bound:
             # Status and budget usually carry over; results, counts and costs are the year's own.
@@ -230,6 +240,7 @@ class ProgressEntry:
 
         tree = plan_tree(plan, progress_years=[fiscal_year, fiscal_year - 1])
         programs = programs_of(tree)
+        meanings = EvaluationScale.meanings_of(plan)
         recorded = [
             p
             for program in programs
@@ -249,6 +260,7 @@ class ProgressEntry:
                 data,
                 instance=instance,
                 previous=by_year.get(fiscal_year - 1),
+                rating_meanings=meanings,
                 prefix=f"program-{program.pk}",
                 version=versions.get(instance.pk, ""),
             )
@@ -336,6 +348,7 @@ class ProgressEntry:
             ],
             areas=areas,
             plan_rate=Program.objects.of_plan(plan).implementation_rate(fiscal_year),
+            rating_meanings=meanings,
             indicator_rows=indicator_rows,
             save_conflict=has_save_conflict(all_forms),
         )

@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator
 from django.db import models
 from django.db.models import Count, F, Q
 from simple_history.models import HistoricalRecords
@@ -223,6 +223,67 @@ class Program(models.Model):
         super().save(*args, **kwargs)
 
 
+RATING_LABEL_MAX = 40
+ISSUES_MAX = 400
+
+
+class Rating(models.TextChoices):
+    """The self-evaluation grade of a programme's year (事務事業評価); each letter keeps one meaning.
+
+    A city may word the meanings its own way (EvaluationScale), but A is always
+    the best and D always calls for a review, so grades compare across years and cities.
+    """
+
+    A = "A", "A：計画どおり実施し、成果が上がった"
+    B = "B", "B：おおむね計画どおり実施した"
+    C = "C", "C：一部の実施にとどまり、課題がある"
+    D = "D", "D：実施できておらず、見直しが必要"
+
+    @property
+    def meaning(self) -> str:
+        """The standard wording, without the letter."""
+        return self.label.split("：", 1)[1]
+
+
+class EvaluationScale(models.Model):
+    """A plan's own wording of the meanings of A–D; a blank keeps the standard wording."""
+
+    plan = models.OneToOneField(
+        Plan, verbose_name="計画", on_delete=models.CASCADE, related_name="evaluation_scale"
+    )
+    label_a = models.CharField(
+        "Aの意味", max_length=RATING_LABEL_MAX, blank=True, help_text=f"空欄なら「{Rating.A.meaning}」"
+    )
+    label_b = models.CharField(
+        "Bの意味", max_length=RATING_LABEL_MAX, blank=True, help_text=f"空欄なら「{Rating.B.meaning}」"
+    )
+    label_c = models.CharField(
+        "Cの意味", max_length=RATING_LABEL_MAX, blank=True, help_text=f"空欄なら「{Rating.C.meaning}」"
+    )
+    label_d = models.CharField(
+        "Dの意味", max_length=RATING_LABEL_MAX, blank=True, help_text=f"空欄なら「{Rating.D.meaning}」"
+    )
+
+    objects = PlanPartQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "評価区分の表記"
+        verbose_name_plural = "評価区分の表記"
+
+    def __str__(self):
+        return "評価区分（A～D）の表記"
+
+    @classmethod
+    def meanings_of(cls, plan) -> dict[str, str]:
+        """{"A": "計画どおり…", …}: the plan's wording where it has one, the standard wording elsewhere."""
+        scale = cls.objects.filter(plan=plan).first()
+        return {
+            rating.value: (getattr(scale, f"label_{rating.value.lower()}", "") if scale else "") or rating.meaning
+            for rating in Rating
+        }
+
+
 class ProgramProgressQuerySet(MunicipalityScopedQuerySet):
     municipality_path = "program__area__plan__municipality"
 
@@ -237,6 +298,7 @@ class ProgramProgress(models.Model):
         UNDER_REVIEW = "under_review", "検討中"
 
     CARRIED_OUT = (Status.IMPLEMENTED, Status.PARTIAL)
+    Rating = Rating
 
     program = models.ForeignKey(Program, verbose_name="取組・事業", on_delete=models.CASCADE, related_name="progress")
     fiscal_year = models.PositiveSmallIntegerField("年度", help_text="西暦で入力（令和6年度なら 2024）。")
@@ -253,6 +315,17 @@ class ProgramProgress(models.Model):
         blank=True,
         validators=[MaxValueValidator(Decimal(1))],
         help_text="国の補助がある場合の割合（例：1/2 なら 0.5）。",
+    )
+    rating = models.CharField(
+        "評価", max_length=1, choices=Rating.choices, blank=True,
+        help_text="事務事業評価の自己評価（A～D）。",
+    )
+    issues = models.TextField(
+        "課題・今後の方向性", blank=True,
+        validators=[MaxLengthValidator(
+            ISSUES_MAX,
+            message=f"課題・今後の方向性は{ISSUES_MAX}文字以内で入力してください（%(show_value)d文字あります）。",
+        )],
     )
 
     objects = ProgramProgressQuerySet.as_manager()

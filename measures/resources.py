@@ -9,10 +9,12 @@ partner organisations are given by name, separated by 「、」. A blank
 
 from django.core.exceptions import ValidationError
 from django.db.models import F
+from import_export import widgets
 
 from plans import disclosure
 from plans.models import Department, Organization
 from plans.resources import MUNICIPALITY_CODE, PLAN_TITLE
+from reoffense_portal.spreadsheets.cells import clean_text
 from reoffense_portal.spreadsheets.resources import PortalResource, column
 from reoffense_portal.spreadsheets.widgets import (
     SMALL_NUMBER,
@@ -24,9 +26,9 @@ from reoffense_portal.spreadsheets.widgets import (
     TextWidget,
     YearWidget,
 )
-from reoffense_portal.text import shown
+from reoffense_portal.text import normalised, shown
 
-from .models import Measure, PriorityArea, Program, ProgramProgress
+from .models import Measure, PriorityArea, Program, ProgramProgress, Rating
 
 AREA_NUMBER = "重点施策番号"
 MEASURE_NUMBER = "施策番号"
@@ -218,6 +220,21 @@ class PlanStructureResource(PlanPartsMixin, PortalResource):
             raise self.problem(field_name, "、".join(e.messages)) from None
 
 
+class RatingWidget(widgets.Widget):
+    """評価: the letter A–D, half- or full-width (Ａ); a blank cell means not yet evaluated."""
+
+    def clean(self, value, row=None, **kwargs):
+        text = normalised(clean_text(value)).upper()
+        if not text:
+            return ""
+        if text not in Rating.values:
+            raise ValueError(f"{shown(value)} は使えません（A、B、C、Dのいずれかを入力してください。全角も使えます）")
+        return text
+
+    def render(self, value, obj=None, **kwargs):
+        return value or ""
+
+
 class ProgramProgressResource(PlanPartsMixin, PortalResource):
     """年度の進捗: 1行に1事業の1年度分."""
 
@@ -236,6 +253,8 @@ class ProgramProgressResource(PlanPartsMixin, PortalResource):
         "予算額（円）": 1500000,
         "決算額（円）": 1320000,
         "補助率": 0.5,
+        "評価": "A",
+        "課題・今後の方向性": "研修の参加者が固定化しているため、新任の保護司への周知を強めます。",
     }
 
     municipality = column("program__area__plan__municipality__code", MUNICIPALITY_CODE)
@@ -250,6 +269,8 @@ class ProgramProgressResource(PlanPartsMixin, PortalResource):
     budget = column("budget", "予算額（円）", IntegerWidget(maximum=9_223_372_036_854_775_807, example="1500000"))
     actual_cost = column("actual_cost", "決算額（円）", IntegerWidget(maximum=9_223_372_036_854_775_807, example="1500000"))
     subsidy_rate = column("subsidy_rate", "補助率", DecimalWidget(rate=True))
+    rating = column("rating", "評価", RatingWidget())
+    issues = column("issues", "課題・今後の方向性", TextWidget())
 
     class Meta(PortalResource.Meta):
         model = ProgramProgress
@@ -257,6 +278,7 @@ class ProgramProgressResource(PlanPartsMixin, PortalResource):
         fields = (
             "municipality", "plan", "area_number", "measure_number", "program", "fiscal_year",
             "status", "results", "support_count", "budget", "actual_cost", "subsidy_rate",
+            "rating", "issues",
         )
         import_order = export_order = fields
 

@@ -22,7 +22,7 @@ EDITABLE = {
         "indicator",
         "indicatorvalue",
     ],
-    "measures": ["priorityarea", "measure", "program", "programprogress"],
+    "measures": ["priorityarea", "measure", "program", "programprogress", "evaluationscale"],
     "councils": ["council", "councilmember", "meeting", "agendaitem", "meetingdocument"],
 }
 # Models with a spreadsheet resource: staff import and export them (django-import-export asks

@@ -155,6 +155,9 @@ def add_payload(model, city):
             "order": 2,
             "title": "次年度の計画",
             "areas": [city.area.pk],
+            "measures": [city.measure.pk],
+            "programs": [city.program.pk],
+            "indicators": [city.indicator.pk],
         },
         MeetingDocument: lambda: {
             "meeting": city.meeting.pk,
@@ -182,7 +185,7 @@ FOREIGN_FIELDS = {
     Council: ["plan"],
     CouncilMember: ["council", "organization"],
     Meeting: ["council"],
-    AgendaItem: ["meeting", "areas"],
+    AgendaItem: ["meeting", "areas", "measures", "programs", "indicators"],
     MeetingDocument: ["meeting"],
 }
 
@@ -458,3 +461,43 @@ def test_choosing_another_citys_municipality_says_why_in_japanese(client, world)
     assert response.context["adminform"].form.errors["municipality"] == [
         "選んだ自治体は選べません。担当する自治体を選んでください。"
     ]
+
+
+def test_agenda_links_are_offered_from_the_meetings_plan_only(client, world):
+    """The agenda item's own autocomplete, narrowed to the meeting's plan: B's plan id offers nothing."""
+    city_a, city_b = world
+    client.force_login(city_a.editor)
+    page = client.get(url(Meeting, "change", city_a.meeting.pk)).content.decode()
+    link_autocomplete = reverse("admin:councils_agendaitem_link_autocomplete")
+    assert f'data-ajax--url="{link_autocomplete}?plan={city_a.plan.pk}"' in page
+    for field_name, a_row in (
+        ("areas", city_a.area), ("measures", city_a.measure),
+        ("programs", city_a.program), ("indicators", city_a.indicator),
+    ):
+        params = {"app_label": "councils", "model_name": "agendaitem", "field_name": field_name, "term": ""}
+        own = client.get(link_autocomplete, {**params, "plan": city_a.plan.pk}).json()["results"]
+        assert [item["id"] for item in own] == [str(a_row.pk)]
+        response = client.get(link_autocomplete, {**params, "plan": city_b.plan.pk})
+        assert response.json()["results"] == []
+        assert B_MARK not in response.content.decode("unicode_escape")
+
+
+def test_an_editor_cannot_link_another_citys_programme_by_posting_its_id(client, world):
+    """On A's meeting page, an agenda row posted with B's programme, measure and indicator ids: refused, nothing linked."""
+    from tests.staff_world import form_data
+
+    city_a, city_b = world
+    client.force_login(city_a.editor)
+    data = form_data(client, city_a.meeting)
+    data["agenda_items-0-programs"] = [city_b.program.pk]
+    data["agenda_items-0-measures"] = [city_b.measure.pk]
+    data["agenda_items-0-indicators"] = [city_b.indicator.pk]
+    response = client.post(url(Meeting, "change", city_a.meeting.pk), data)
+    assert response.status_code == 200
+    errors = response.context["inline_admin_formsets"][0].formset.forms[0].errors
+    assert errors["programs"] == ["選んだ取組・事業は選べません。担当する自治体の取組・事業を選んでください。"]
+    assert set(errors) >= {"measures", "indicators"}
+    assert B_MARK not in response.content.decode()
+    item = AgendaItem.objects.get(pk=city_a.agenda_item.pk)
+    assert not item.programs.exists() and not item.measures.exists() and not item.indicators.exists()
+    assert not city_b.program.agenda_items.exists()

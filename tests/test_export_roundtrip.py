@@ -83,7 +83,7 @@ def test_csv_export_is_utf8_with_bom_and_canonical_values(kumamoto, editor):
     data = CSVFormat().export_data(ProgramProgressResource(user=editor).export())
     assert data.startswith(b"\xef\xbb\xbf")
     text = data.decode("utf-8-sig")
-    assert text.splitlines()[0] == "団体コード,計画名,重点施策番号,施策番号,事業名,年度,実施状況,実績・成果,支援件数,予算額（円）,決算額（円）,補助率"
+    assert text.splitlines()[0] == "団体コード,計画名,重点施策番号,施策番号,事業名,年度,実施状況,実績・成果,支援件数,予算額（円）,決算額（円）,補助率,評価,課題・今後の方向性"
     assert "431001,熊本市再犯防止推進計画,1,1,協力雇用主の拡大,2024,実施,説明会を2回開催,12,1500000,1320000,0.5" in text
 
 

@@ -149,7 +149,7 @@ def test_meeting_page_shows_agenda_minutes_and_documents(client, seeded):
     text = text_of(client, "/meetings/1024/")
     assert "開催日時 令和6年12月24日（2024年12月24日）" in text
     assert "再犯防止推進計画の取組状況について" in text
-    assert "審議した重点施策：就労支援、居住支援" in text
+    assert "審議した重点施策： 就労支援 、 居住支援" in text
     assert "各重点施策の取組状況について報告し" in text
     assert "資料：資料1 取組状況 [PDFファイル／2KB]" in text
     response = client.get(f"/meetings/documents/{document.pk}/")

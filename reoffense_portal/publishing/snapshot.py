@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from councils.models import Council, CouncilMember, Meeting, MeetingDocument
+from councils.reviews import attach_review_meetings
 from measures.tree import plan_tree
 from plans.models import Indicator, IndicatorValue, Plan
 
@@ -55,7 +56,10 @@ def load_plan(pk: int) -> Plan:
                     Prefetch("members", queryset=CouncilMember.objects.select_related("organization")),
                     Prefetch(
                         "meetings",
-                        queryset=Meeting.objects.prefetch_related("agenda_items__areas", "documents"),
+                        queryset=Meeting.objects.prefetch_related(
+                            "agenda_items__areas", "agenda_items__measures__area", "agenda_items__programs",
+                            "agenda_items__indicators", "documents",
+                        ),
                         to_attr="meeting_list",
                     ),
                 ),
@@ -72,6 +76,7 @@ def load_plan(pk: int) -> Plan:
         # Pages list the meetings of the plan's period apart from earlier or later ones (Meeting.in_plan_period).
         council.period_meetings = [meeting for meeting in council.meeting_list if meeting.in_plan_period]
         council.other_meetings = [meeting for meeting in council.meeting_list if not meeting.in_plan_period]
+    attach_review_meetings(plan.area_list, [*plan.targets, *plan.statistics], plan.council_list)
     return plan
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property, partial
 from importlib.metadata import version
@@ -26,8 +26,8 @@ from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
-from councils.models import CouncilMember, Meeting
-from measures.models import Measure, PriorityArea, Program, ProgramProgress
+from councils.models import AgendaItem, CouncilMember, Meeting
+from measures.models import EvaluationScale, Measure, PriorityArea, Program, ProgramProgress
 from measures.tree import plan_tree
 from plans import disclosure
 from plans.models import Indicator, Plan, format_quantity
@@ -115,6 +115,51 @@ def system_column(areas: list[AreaSection]) -> str:
     return "施策・主な取組" if measures and direct else "主な取組" if direct else "施策"
 
 
+@dataclass
+class ReviewGroup:
+    """The progress tables of what one agenda item reviewed (`item`), or of what no item reviewed (None)."""
+
+    item: AgendaItem | None
+    number: int | None
+    areas: list[AreaSection]
+
+
+def filtered_sections(areas: list[AreaSection], keep) -> list[AreaSection]:
+    """The sections with only the programmes `keep(program, measure)` accepts; empty measures and areas left out."""
+    sections = []
+    for section in areas:
+        measures = [
+            MeasureSection(item.measure, rows)
+            for item in section.measures
+            if (rows := [row for row in item.programs if keep(row.program, item.measure)])
+        ]
+        if measures:
+            sections.append(AreaSection(section.area, section.national_priorities, measures, section.rate))
+    return sections
+
+
+def review_groups(areas: list[AreaSection], agenda: list[AgendaItem]) -> list[ReviewGroup]:
+    """The report's progress tables grouped by the agenda item that reviewed them, in agenda order.
+
+    A programme reviewed by two items is printed under both; those no item
+    reviewed come last, so the report still shows every programme. Without
+    any linked item, one group of everything, as before agenda items were traced.
+    """
+    linked = [(number, item) for number, item in enumerate(agenda, start=1) if item.has_review_links]
+    if not linked:
+        return [ReviewGroup(None, None, areas)]
+    groups = [
+        ReviewGroup(item, number, filtered_sections(areas, item.reviews_program))
+        for number, item in linked
+    ]
+    rest = filtered_sections(
+        areas, lambda program, measure: not any(item.reviews_program(program, measure) for _, item in linked)
+    )
+    if rest:
+        groups.append(ReviewGroup(None, None, rest))
+    return groups
+
+
 @dataclass(frozen=True)
 class Chart:
     """A chart image of the document: `src` names it for the typesetter, `alt` is the SVG's own label."""
@@ -151,6 +196,7 @@ class IndicatorView:
     national_label: str = ""
     achievement: str = ""
     progress: str = ""
+    agenda_numbers: list[int] = field(default_factory=list)
 
     @classmethod
     def of(cls, indicator: Indicator, charts: dict[str, str] | None = None, *, public: bool) -> IndicatorView:
@@ -387,20 +433,33 @@ class MeetingReport(Document):
             overall_rate = rate_label(Program.objects.of_plan(plan).implementation_rate(year))
         members = meeting.council.members.select_related("organization")
         indicators = plan.indicators.filter(kind=Indicator.Kind.TARGET).prefetch_related("values")
+        agenda = list(
+            meeting.agenda_items.prefetch_related("areas", "measures__area", "programs", "indicators")
+        )
+        reviewed_by = {}  # indicator id → numbers of the agenda items that reviewed it
+        for number, item in enumerate(agenda, start=1):
+            for indicator in item.indicators.all():
+                reviewed_by.setdefault(indicator.pk, []).append(number)
+        targets = [IndicatorView.of(i, self.charts, public=self.public) for i in indicators]
+        for view in targets:
+            view.agenda_numbers = reviewed_by.get(view.indicator.pk, [])
         return {
             "meeting": meeting,
             "plan": plan,
             "municipality": plan.municipality,
             "department": plan.department,
             "held_on": date_with_weekday(meeting.held_on) if meeting.known_day else meeting.held_on_label,
-            "agenda": list(meeting.agenda_items.prefetch_related("areas")),
+            "agenda": agenda,
+            "review_groups": review_groups(areas, agenda),
+            "by_agenda": any(item.has_review_links for item in agenda),
+            "rating_meanings": EvaluationScale.meanings_of(plan),
             "reviewed_year": year,
             "plan_year_number": None if year is None else year - plan.first_fiscal_year + 1,
             "no_year_reason": "" if year is not None else self.no_year_reason,
             "overall_rate": overall_rate,
             "areas": areas,
             "program_total": sum(section.program_count for section in areas),
-            "targets": [IndicatorView.of(i, self.charts, public=self.public) for i in indicators],
+            "targets": targets,
             "members": list(members),
             "council": meeting.council,
         }

@@ -21,6 +21,20 @@ def superuser(seeded, settings):
     return make_user("admin", password=PASSWORD, is_staff=True, is_superuser=True)
 
 
+def meeting_with_agenda():
+    """A meeting of Kumamoto's 連絡会, with an agenda item that reviewed a measure and two of its programmes."""
+    from councils.models import AgendaItem, Council, Meeting
+    from measures.models import Measure
+
+    council = Council.objects.get(plan_id=KUMAMOTO_PLAN, kind=Council.Kind.LIAISON)
+    meeting = Meeting.objects.create(council=council, fiscal_year=2024, sequence=9)
+    item = AgendaItem.objects.create(meeting=meeting, order=99, title="就労支援の取組状況について")
+    measure = Measure.objects.get(pk=MEASURE)
+    item.measures.add(measure)
+    item.programs.add(*measure.programs.all()[:2])
+    return meeting
+
+
 def scroll_width(page, url):
     page.goto(url)
     return page.evaluate("document.documentElement.scrollWidth")
@@ -40,6 +54,7 @@ def test_no_main_admin_screen_scrolls_sideways_at_1280_px(page, superuser):
         "施策": reverse("admin:measures_measure_change", args=[MEASURE]),
         "取組・事業の一覧": reverse("admin:measures_program_changelist"),
         "年度の進捗入力": yearly_screen(KUMAMOTO_PLAN),
+        "会議（議題と審議した項目）": reverse("admin:councils_meeting_change", args=[meeting_with_agenda().pk]),
     }
     widths = {name: scroll_width(page, url) for name, url in screens.items()}
     assert {name: width for name, width in widths.items() if width > 1280} == {}, widths
