@@ -72,14 +72,19 @@ def load_plan(pk: int) -> Plan:
     return plan
 
 
-def plan_pages(plan: Plan, *, updated_on, draft: bool) -> list[Page]:
-    """The plan page, each council's page and each meeting's page."""
+def plan_pages(plan: Plan, *, updated_on, draft: bool, proposal: bool = False) -> list[Page]:
+    """The plan page, each council's page and each meeting's page.
+
+    `proposal`: the 案 a comment period freezes (reoffense_portal.consultation), titled 「（案）」 and
+    without the history, downloads and documents a plan has only once published.
+    """
     municipality = plan.municipality
     context = {
         "plan": plan,
         "municipality": municipality,
         "updated_on": updated_on,
         "draft": draft,
+        "proposal": proposal,
         "preview_query": "?preview=1" if draft else "",
     }
     home = (municipality.name, municipality.get_absolute_url() + context["preview_query"])

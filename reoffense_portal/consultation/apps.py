@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class ConsultationConfig(AppConfig):
+    """パブリックコメント: a draft plan (案) open to residents' opinions, and the published 「意見の概要と市の考え方」.
+
+    Its staff permissions are granted to the role groups by plans.roles after every migrate.
+    """
+
+    name = "reoffense_portal.consultation"
+    label = "consultation"
+    verbose_name = "パブリックコメント"
