@@ -101,7 +101,7 @@ class CommentPeriodAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("plan__municipality").annotate(
             comment_count=Count("comments")
-        ).defer("result_pdf", "result_pdf_html", "result_html")
+        ).defer("result_pdf", "result_pdf_html", "result_html").order_by("-starts_on", "-pk")
 
     @admin.display(description="意見の数（通）", ordering="comment_count")
     def comment_count(self, period):
