@@ -265,10 +265,11 @@ class CommentAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
         return super().get_queryset(request).select_related("period").prefetch_related("responses")
 
     def get_readonly_fields(self, request, obj=None):
-        # What a resident sent through the form stays as sent.
-        return ["period", "opinion"] if obj is not None and obj.channel == Comment.Channel.WEB else (
-            ["period"] if obj is not None else []
-        )
+        if obj is None:
+            return []
+        if obj.channel == Comment.Channel.WEB:  # what a resident sent through the form stays as sent
+            return ["period", "received_at", "channel", "section", "opinion", "consents_to_publication"]
+        return ["period"]
 
     @admin.display(description="意見")
     def opinion_excerpt(self, comment):
