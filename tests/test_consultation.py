@@ -10,6 +10,7 @@ import zoneinfo
 import pytest
 import time_machine
 from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
@@ -19,7 +20,7 @@ from pypdf import PdfReader
 from plans.models import FormulationStep
 from reoffense_portal.consultation.models import Comment, Commenter, CommentPeriod, CommentResponse
 from reoffense_portal.publishing.models import PlanVersion
-from tests.public_data import publish
+from tests.public_data import PDF_BYTES, publish
 from tests.staff_world import make_world
 
 pytestmark = pytest.mark.django_db
@@ -138,6 +139,19 @@ def test_the_proposal_stays_out_of_versions_open_data_feeds_and_sitemap(client, 
     for url in ["/", "/feeds/updates.atom", "/feeds/meetings.ics", "/sitemap.xml"]:
         body = client.get(url).content.decode()
         assert f"/plans/{pk}/" not in body and "熊本市再犯防止推進計画" not in body, url
+
+
+def test_the_proposals_own_document_is_downloadable_while_the_proposal_is_shown(client, world):
+    city_a, _ = world
+    open_period(client, city_a, document=SimpleUploadedFile("an.pdf", PDF_BYTES, content_type="application/pdf"))
+    client.logout()
+    period = CommentPeriod.objects.get()
+    url = reverse("consultation:document", args=[city_a.plan.pk, period.pk])
+    assert f'href="{url}"' in client.get(f"/plans/{city_a.plan.pk}/").content.decode()
+    download = client.get(url)
+    assert download.status_code == 200 and download["Content-Type"] == "application/pdf"
+    CommentPeriod.objects.filter(pk=period.pk).update(result_published_at=OPENING_DAY)
+    assert client.get(url).status_code == 404
 
 
 def test_the_proposal_is_not_shown_before_its_first_day(client, world, clock):
