@@ -128,10 +128,3 @@ def result_pdf(request, pk, period_pk):
     response["Content-Disposition"] = content_disposition_header(False, f"{period.proposal_title}_意見の概要と{period.view_heading}.pdf")
     return response
 
-
-def results_of(plan_pk):
-    """The published results of a plan's comment periods, for its public page (public.views)."""
-    return CommentPeriod.objects.with_result().filter(plan_id=plan_pk).order_by("starts_on").only(
-        "pk", "plan_id", "proposal_title", "starts_on", "ends_on", "submitter_count", "opinion_count",
-    )
-

@@ -82,11 +82,7 @@ def _live_page(request):
 def plan_detail(request, pk):
     if preview.is_preview(request):
         return preview.plan_page(request, pk)
-    response = _live_page(request)
-    if "version" in response.context_data:
-        # The published results of its パブリックコメント, each frozen when published.
-        response.context_data["comment_results"] = consultation.results_of(pk)
-    return response
+    return _live_page(request)
 
 
 @require_safe

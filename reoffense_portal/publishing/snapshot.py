@@ -7,6 +7,7 @@ approval will publish.
 """
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -33,6 +34,12 @@ class Page:
     breadcrumbs: list[tuple[str, str | None]]
     feedback_title: str
     description: str = ""
+
+
+# Functions that add to a loaded plan what a package above publishing renders into its pages
+# (reoffense_portal.consultation: the published results of its comment periods). Registered in
+# AppConfig.ready, so publishing imports nothing above it.
+PLAN_LOADERS: list[Callable[[Plan], None]] = []
 
 
 def _indicators(kind: str, to_attr: str) -> Prefetch:
@@ -69,6 +76,8 @@ def load_plan(pk: int) -> Plan:
         # Pages list the meetings of the plan's period apart from earlier or later ones (Meeting.in_plan_period).
         council.period_meetings = [meeting for meeting in council.meeting_list if meeting.in_plan_period]
         council.other_meetings = [meeting for meeting in council.meeting_list if not meeting.in_plan_period]
+    for loader in PLAN_LOADERS:
+        loader(plan)
     return plan
 
 
