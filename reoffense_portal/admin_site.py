@@ -1,13 +1,13 @@
 """The portal's admin site: Django's, with autocomplete choices labelled like the selects.
 
 A user who sees several municipalities reads 「地域福祉課（山口市）」 and 「地域福祉課（熊本市）」 in the
-autocomplete list, as in every scoped select (plans.admin_scoping.choice_labeller).
+autocomplete list, as in every scoped select (reoffense_portal.scoping.admin.choice_labeller).
 """
 
 from django.contrib import admin
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 
-from plans.admin_scoping import choice_labeller
+from reoffense_portal.scoping.admin import choice_labeller
 
 
 class LabelledAutocompleteView(AutocompleteJsonView):

@@ -14,10 +14,10 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 
-from plans.admin_scoping import ScopedAdminMixin, ScopedModelForm, StaffHistoryAdmin, scoped
 from plans.models import Plan
-from plans.spreadsheet_admin import SpreadsheetAdminMixin
 from reoffense_portal.publishing.admin import PublishingPlanAdmin
+from reoffense_portal.scoping.admin import ScopedAdminMixin, ScopedModelForm, StaffHistoryAdmin, scoped
+from reoffense_portal.spreadsheets.admin import SpreadsheetAdminMixin
 
 from . import services
 from .models import OPINION_MAX_LENGTH, Comment, Commenter, CommentPeriod, CommentResponse

@@ -4,7 +4,7 @@ from django import forms
 from django.core.cache import cache
 
 from plans.feedback import HONEYPOT_FIELD, client_address
-from plans.text import PlainTextFormMixin
+from reoffense_portal.text import PlainTextFormMixin
 
 from .models import OPINION_MAX_LENGTH, CommentPeriod
 

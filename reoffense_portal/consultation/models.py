@@ -25,10 +25,10 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from plans import eras
-from plans.files import UPLOAD_HELP_TEXT, validate_upload
 from plans.models import Municipality, Plan
-from plans.scoping import MunicipalityScopedQuerySet
+from reoffense_portal import eras
+from reoffense_portal.scoping.querysets import MunicipalityScopedQuerySet
+from reoffense_portal.uploads import UPLOAD_HELP_TEXT, validate_upload
 
 OPINION_MAX_LENGTH = 2000
 

@@ -8,7 +8,8 @@ the personal data.
 from django.utils import timezone
 from import_export.fields import Field
 
-from plans.spreadsheets import ChoiceWidget, IntegerWidget, PortalResource, TextWidget, column
+from reoffense_portal.spreadsheets.resources import PortalResource, column
+from reoffense_portal.spreadsheets.widgets import ChoiceWidget, IntegerWidget, TextWidget
 
 from .models import Comment
 

@@ -17,9 +17,9 @@ from django.utils.cache import patch_cache_control
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST, require_safe
 
-from plans.files import upload_response
 from reoffense_portal.summaries import typesetting
 from reoffense_portal.summaries.documents import static_roots
+from reoffense_portal.uploads import upload_response
 
 from . import services
 from .forms import CommentForm, over_rate_limit

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import plans.files
+import reoffense_portal.uploads
 import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
@@ -56,7 +56,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('starts_on', models.DateField(verbose_name='募集開始日')),
                 ('ends_on', models.DateField(help_text='この日の23時59分（日本時間）まで受け付けます。', verbose_name='募集締切日')),
-                ('document', models.FileField(blank=True, help_text='受け付けるファイル：PDF（.pdf）、Word（.doc・.docx）、Excel（.xls・.xlsx）、PowerPoint（.ppt・.pptx）、ODT（.odt）、ODS（.ods）、ODP（.odp）、CSV（.csv）、テキスト（.txt）、PNG（.png）、JPEG（.jpg・.jpeg）。', upload_to='consultation/%Y/', validators=[plans.files.validate_upload], verbose_name='案の本文（ファイル）')),
+                ('document', models.FileField(blank=True, help_text='受け付けるファイル：PDF（.pdf）、Word（.doc・.docx）、Excel（.xls・.xlsx）、PowerPoint（.ppt・.pptx）、ODT（.odt）、ODS（.ods）、ODP（.odp）、CSV（.csv）、テキスト（.txt）、PNG（.png）、JPEG（.jpg・.jpeg）。', upload_to='consultation/%Y/', validators=[reoffense_portal.uploads.validate_upload], verbose_name='案の本文（ファイル）')),
                 ('explanation', models.TextField(help_text='意見募集のページの冒頭に表示します。', verbose_name='案の概要・意見募集の趣旨')),
                 ('rules', models.TextField(help_text='郵送・ファクス・持参の宛先、提出できる人の範囲、匿名の意見の扱いなど。意見募集のページに表示します。', verbose_name='提出方法・注意事項')),
                 ('ask_name', models.CharField(choices=[('required', '必須'), ('optional', '任意'), ('not_asked', '尋ねない')], default='optional', max_length=12, verbose_name='氏名の記入')),
