@@ -364,6 +364,24 @@ def test_the_published_result_shows_the_table_counts_and_period(client, publishe
     assert "山田太郎" not in page and "手取本町" not in page
 
 
+def test_the_result_links_its_plan_only_once_the_plan_is_published(client, published):
+    plan_link = f'<a href="/plans/{published.plan_id}/">'
+    assert plan_link not in client.get(published.result_url()).content.decode()
+    publish(published.plan)
+    assert plan_link in client.get(published.result_url()).content.decode()
+
+
+def test_no_comment_is_added_to_a_period_whose_result_is_published(client, world, published):
+    city_a, _ = world
+    client.force_login(city_a.editor)
+    response = client.post(reverse("admin:consultation_comment_add"), {
+        "period": published.pk, "received_at_0": "2027-01-06", "received_at_1": "10:00:00", "channel": "mail",
+        "section": "計画全体", "opinion": "遅れて届いた意見", "opinion_count": 1,
+    })
+    assert "結果を公表した意見募集です。意見を追加・変更することはできません。" in text_of(response)
+    assert Comment.objects.filter(period=published).count() == 3
+
+
 def test_the_result_is_a_pdf_in_the_citys_table_format(client, published):
     response = client.get(reverse("consultation:result_pdf", args=[published.plan_id, published.pk]))
     assert response["Content-Type"] == "application/pdf"

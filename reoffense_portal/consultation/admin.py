@@ -202,6 +202,13 @@ class CommentForm(ScopedModelForm):
             self.initial.setdefault("commenter_name", commenter.name)
             self.initial.setdefault("commenter_address", commenter.address)
 
+    def clean(self):
+        data = super().clean()
+        period = data.get("period") or (self.instance.period if self.instance.period_id else None)
+        if period is not None and period.result_published:
+            raise forms.ValidationError("結果を公表した意見募集です。意見を追加・変更することはできません。")
+        return data
+
     def save_commenter(self, comment: Comment) -> None:
         name, address = self.cleaned_data.get("commenter_name", ""), self.cleaned_data.get("commenter_address", "")
         if name or address:

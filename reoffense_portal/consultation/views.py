@@ -17,6 +17,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST, require_safe
 
+from reoffense_portal.publishing.models import PlanVersion
 from reoffense_portal.summaries import typesetting
 from reoffense_portal.summaries.documents import static_roots
 from reoffense_portal.uploads import upload_response
@@ -106,7 +107,10 @@ def _published(pk, period_pk) -> CommentPeriod:
 @require_safe
 def result(request, pk, period_pk):
     """「意見の概要と市の考え方」 as published."""
-    return TemplateResponse(request, "consultation/result_page.html", {"period": _published(pk, period_pk)})
+    period = _published(pk, period_pk)
+    return TemplateResponse(request, "consultation/result_page.html", {
+        "period": period, "plan_is_live": PlanVersion.objects.live().filter(plan_id=pk).exists(),
+    })
 
 
 @require_safe
