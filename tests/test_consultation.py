@@ -263,7 +263,7 @@ def test_staff_list_filter_and_export_comments_without_personal_data(client, wor
     assert "佐藤花子" in detail.content.decode()  # the municipality's staff see who wrote
     csv = client.post(reverse("admin:consultation_comment_export"), {"resource": "0", "format": "0"})
     content = csv.content.decode("utf-8-sig")
-    assert content.splitlines()[0] == "案の名称,受付番号,受付日時,提出方法,意見の対象,意見,意見の数,概要と考え方の番号,職員用メモ"
+    assert content.splitlines()[0] == "団体コード,案の名称,受付番号,受付日時,提出方法,意見の対象,意見,意見の数,概要と考え方の番号,職員用メモ"
     assert "協力雇用主を増やす施策を。" in content
     assert "佐藤花子" not in content and "山田太郎" not in content and "手取本町" not in content
     xlsx = client.post(reverse("admin:consultation_comment_export"), {"resource": "0", "format": "1"})

@@ -93,7 +93,7 @@ class PeriodStateFilter(admin.SimpleListFilter):
 class CommentPeriodAdmin(ScopedAdminMixin, admin.ModelAdmin):
     form = CommentPeriodForm
     list_display = ["__str__", "plan", "starts_on", "ends_on", "state", "comment_count"]
-    list_filter = [PeriodStateFilter, "plan"]
+    list_filter = [PeriodStateFilter, "plan__municipality", "plan"]
     search_fields = ["proposal_title", "plan__title"]
     autocomplete_fields = ["plan"]
     change_form_template = "admin/consultation/commentperiod/change_form.html"
@@ -256,7 +256,7 @@ class CommentAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
     list_display = ["number", "period", "received_at", "channel", "section", "opinion_excerpt", "opinion_count",
                     "response_numbers"]
     list_display_links = ["number", "opinion_excerpt"]
-    list_filter = ["period", AnsweredFilter, SectionFilter, "channel"]
+    list_filter = ["period__plan__municipality", "period", AnsweredFilter, SectionFilter, "channel"]
     search_fields = ["opinion", "section"]
     autocomplete_fields = ["period"]
     fieldsets = [
@@ -321,7 +321,7 @@ class CommentResponseAdmin(StaffHistoryAdmin):
 
     form = CommentResponseForm
     list_display = ["order", "period", "section", "summary", "reflection", "comment_numbers"]
-    list_filter = ["period", "reflection"]
+    list_filter = ["period__plan__municipality", "period", "reflection"]
     search_fields = ["summary", "city_view", "section"]
     autocomplete_fields = ["period"]
 

@@ -27,6 +27,7 @@ class ReceivedWidget(TextWidget):
 class CommentResource(PortalResource):
     display_name = "寄せられた意見"
 
+    municipality = column("period__plan__municipality__code", "団体コード")
     period = column("period__proposal_title", "案の名称")
     number = column("number", "受付番号", IntegerWidget(maximum=10**9))
     received_at = column("received_at", "受付日時", ReceivedWidget())
@@ -39,9 +40,9 @@ class CommentResource(PortalResource):
 
     class Meta(PortalResource.Meta):
         model = Comment
-        fields = ("period", "number", "received_at", "channel", "section", "opinion", "opinion_count", "responses",
+        fields = ("municipality", "period", "number", "received_at", "channel", "section", "opinion", "opinion_count", "responses",
                   "staff_note")
         export_order = fields
 
     def export_queryset(self, queryset):
-        return queryset.select_related("period").prefetch_related("responses").order_by("period", "number")
+        return queryset.select_related("period__plan").prefetch_related("responses").order_by("period", "number")
