@@ -12,6 +12,7 @@ urlpatterns = [
     path("municipalities/<str:code>/", views.municipality_detail, name="municipality"),
     path("municipalities/<str:code>/meetings.ics", feeds.meetings_calendar, name="municipality_calendar"),
     path("plans/<int:pk>/", views.plan_detail, name="plan"),
+    path("plans/<int:pk>/progress/<int:year>/", views.plan_progress, name="plan_progress"),
     path("plans/<int:pk>/versions/", views.plan_versions, name="plan_versions"),
     path("plans/<int:pk>/versions/<int:number>/", views.plan_version, name="plan_version"),
     path("plans/<int:pk>/document/", views.plan_document, name="plan_document"),
