@@ -32,13 +32,19 @@ class ConsultationPlanAdmin(PublishingPlanAdmin):
     change_form_template = "admin/consultation/plan_change_form.html"
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        response = super().render_change_form(request, context, add, change, form_url, obj)
         if obj is not None:
+            # One query more than the 公開 panel: what that panel read already (live version, publisher) is reused.
+            context = response.context_data
+            periods = list(CommentPeriod.objects.filter(plan=obj).annotate(comment_count=Count("comments")))
             context.update({
-                "comment_periods": CommentPeriod.objects.filter(plan=obj).annotate(comment_count=Count("comments")),
-                "may_open_period": services.may_open(obj, request.user),
-                "open_period_blocked": services.why_not_open(obj),
+                "comment_periods": periods,
+                "may_open_period": context["may_publish"] and request.user.has_perm("consultation.add_commentperiod"),
+                "open_period_blocked": services.why_not_open(
+                    obj, published=True if context["live_version"] else None, periods=periods
+                ),
             })
-        return super().render_change_form(request, context, add, change, form_url, obj)
+        return response
 
 
 admin.site.unregister(Plan)

@@ -36,11 +36,20 @@ def may_publish_result(period: CommentPeriod, user) -> bool:
     return period.plan.may_be_published_by(user) and user.has_perm("consultation.publish_commentresult")
 
 
-def why_not_open(plan: Plan, today=None) -> str:
-    """Why no period can be opened on the plan now, or "" when one can."""
-    if PlanVersion.objects.released().filter(plan=plan).exists():
+def why_not_open(plan: Plan, *, published: bool | None = None, periods=None) -> str:
+    """Why no period can be opened on the plan now, or "" when one can.
+
+    `published` and `periods` (the plan's periods): what the caller has read already, to save its queries.
+    """
+    if published is None:
+        published = PlanVersion.objects.released().filter(plan=plan).exists()
+    if published:
         return "公開済みの計画には意見募集を開始できません。意見募集は、策定前の計画（案）について行います。"
-    if CommentPeriod.objects.unfinished().filter(plan=plan).exists():
+    if periods is None:
+        unfinished = CommentPeriod.objects.unfinished().filter(plan=plan).exists()
+    else:
+        unfinished = any(not period.result_published for period in periods)
+    if unfinished:
         return "この計画には、結果をまだ公表していない意見募集があります。結果を公表してから次の意見募集を開始してください。"
     return ""
 
