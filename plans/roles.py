@@ -24,6 +24,8 @@ EDITABLE = {
     ],
     "measures": ["priorityarea", "measure", "program", "programprogress", "evaluationscale"],
     "councils": ["council", "councilmember", "meeting", "agendaitem", "meetingdocument"],
+    # パブリックコメント: any staff of the municipality handles the comments and writes the answers.
+    "consultation": ["comment", "commentresponse"],
 }
 # Models with a spreadsheet resource: staff import and export them (django-import-export asks
 # for `<app>.import_<model>` and `<app>.export_<model>`).
@@ -32,8 +34,11 @@ SPREADSHEETS = {
     "measures": ["program", "programprogress"],
     "councils": ["meeting", "councilmember"],
 }
-# Models staff only read: their municipality, the national priorities, residents' feedback.
-VIEW_ONLY = {"plans": ["municipality", "nationalpriority", "feedback"]}
+# Models staff export but never import (residents' comments arrive by the form or are typed in).
+EXPORT_ONLY = {"consultation": ["comment"]}
+# Models staff only read: their municipality, the national priorities, residents' feedback; the
+# comment periods, which publishers open and close (PUBLISHER_PERMISSIONS).
+VIEW_ONLY = {"plans": ["municipality", "nationalpriority", "feedback"], "consultation": ["commentperiod"]}
 
 EDITOR_PERMISSIONS = (
     [
@@ -49,10 +54,18 @@ EDITOR_PERMISSIONS = (
         for model in models
         for action in ("import", "export")
     ]
+    + [(app, f"export_{model}") for app, models in EXPORT_ONLY.items() for model in models]
     # Editors write drafts of plans but neither delete nor publish them.
     + [("plans", "add_plan"), ("plans", "change_plan"), ("plans", "view_plan")]
 )
-PUBLISHER_PERMISSIONS = EDITOR_PERMISSIONS + [("plans", "delete_plan"), ("plans", "publish_plan")]
+PUBLISHER_PERMISSIONS = EDITOR_PERMISSIONS + [
+    ("plans", "delete_plan"),
+    ("plans", "publish_plan"),
+    # Opening a comment period on a draft (and extending it) and publishing its result.
+    ("consultation", "add_commentperiod"),
+    ("consultation", "change_commentperiod"),
+    ("consultation", "publish_commentresult"),
+]
 ROLE_GROUPS = {EDITOR_GROUP: EDITOR_PERMISSIONS, PUBLISHER_GROUP: PUBLISHER_PERMISSIONS}
 
 

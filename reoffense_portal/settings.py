@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "reoffense_portal.publishing",
     # Composes the dashboard's items into the weekly reminder mail to staff.
     "reoffense_portal.reminders",
+    # Composes plans and publishing: パブリックコメント on a draft plan, and its published result.
+    "reoffense_portal.consultation",
     # The project itself, for its site-wide commands (backup, restore).
     "reoffense_portal",
 ]
@@ -188,6 +190,9 @@ SMALL_NUMBER_THRESHOLD = envint("SMALL_NUMBER_THRESHOLD", 3)
 # (a small town with one member of staff). Mail to submitters and publishers goes through EMAIL_URL
 # (e.g. smtp://user:password@mail.example.lg.jp:587?tls=True); without it, to the console (the log).
 PUBLISHING_SELF_APPROVAL = envbool("PUBLISHING_SELF_APPROVAL", False)
+# パブリックコメント: commenters' names and addresses are erased this many days after the result is
+# published (`manage.py erase_commenter_data`, daily from cron); opinions and the result stay.
+CONSULTATION_PERSONAL_DATA_RETENTION_DAYS = envint("CONSULTATION_PERSONAL_DATA_RETENTION_DAYS", 365)
 globals().update(dj_email_url.parse(os.environ.get("EMAIL_URL") or "console://"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")
 # The portal's address in e-mails (links to the admin), e.g. https://saihan.example.lg.jp

@@ -19,4 +19,6 @@ urlpatterns = [
     # Residents' pages and downloads, all from published versions. Uploaded files are served only
     # through views that look them up in a live version, never from MEDIA_URL, so a draft's document cannot leak.
     path("", include("reoffense_portal.public.urls")),
+    # パブリックコメント: the comment form of a 案 shown at its plan's URL, and the published results.
+    path("", include("reoffense_portal.consultation.urls")),
 ]

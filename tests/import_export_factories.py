@@ -18,6 +18,7 @@ from plans.models import (
     Plan,
     StaffMembership,
 )
+from reoffense_portal.consultation.models import Comment, CommentPeriod
 from reoffense_portal.spreadsheets.files import read_spreadsheet
 from tests.public_data import publish
 
@@ -56,12 +57,19 @@ def build_city(code, name, prefecture_code, prefecture_name, plan_title, publish
         starts_at=datetime.time(14, 0), status=Meeting.Status.HELD, venue="市役所",
     )
     member = CouncilMember.objects.create(council=council, organization=probation, representative="所長")
+    # The comment period on the plan's draft, and one comment received (exported by staff).
+    period = CommentPeriod.objects.create(
+        plan=plan, starts_on=datetime.date(2022, 12, 1), ends_on=datetime.date(2022, 12, 28), explanation="案の概要",
+        rules="郵送でも受け付けます。", proposal_title=f"{plan_title}（案）", sections=["計画全体", "その他"],
+    )
+    comment = Comment.objects.create(period=period, section="計画全体", opinion="就労支援を充実してください。",
+                                     consents_to_publication=True)
     if published:
         publish(plan)
     return SimpleNamespace(
         city=city, plan=plan, department=department, probation=probation, area=area, measure=measure,
         program=program, second=second, progress=progress, indicator=indicator, value=value,
-        council=council, meeting=meeting, member=member,
+        council=council, meeting=meeting, member=member, period=period, comment=comment,
     )
 
 

@@ -17,10 +17,15 @@ every name marked 「ビー秘」):
 
 and, for the six models with a spreadsheet export (django-import-export), the
 exported file holds A's rows and none of B's.
+
+The same matrix runs over the three admin models of パブリックコメント
+(reoffense_portal.consultation), with a comment period, a comment whose
+commenter's name is B's personal data, and an answer in each city.
 """
 
 import datetime
 import re
+from dataclasses import dataclass
 
 import pytest
 from django.contrib import admin
@@ -42,7 +47,8 @@ from plans.models import (
     Plan,
     StaffMembership,
 )
-from tests.staff_world import B_MARK, make_world
+from reoffense_portal.consultation.models import Comment, Commenter, CommentPeriod, CommentResponse
+from tests.staff_world import B_MARK, City, make_world
 
 pytestmark = pytest.mark.django_db
 
@@ -166,6 +172,24 @@ def add_payload(model, city):
             "title": "資料1",
             "file": SimpleUploadedFile("siryou.pdf", b"%PDF-1.4 x"),
         },
+        Comment: lambda: {
+            "period": city.period.pk,
+            "received_at_0": "2026-12-02",
+            "received_at_1": "10:00:00",
+            "channel": "mail",
+            "section": "計画全体",
+            "opinion": "郵送で届いた意見",
+            "opinion_count": 1,
+        },
+        CommentResponse: lambda: {
+            "period": city.period.pk,
+            "order": 2,
+            "section": "計画全体",
+            "summary": "意見の概要",
+            "city_view": "市の考え方",
+            "reflection": "reference",
+            "comments": [city.comment.pk],
+        },
     }[model]()
 
 
@@ -187,6 +211,8 @@ FOREIGN_FIELDS = {
     Meeting: ["council"],
     AgendaItem: ["meeting", "areas", "measures", "programs", "indicators"],
     MeetingDocument: ["meeting"],
+    Comment: ["period"],
+    CommentResponse: ["period", "comments"],
 }
 
 
@@ -501,3 +527,80 @@ def test_an_editor_cannot_link_another_citys_programme_by_posting_its_id(client,
     item = AgendaItem.objects.get(pk=city_a.agenda_item.pk)
     assert not item.programs.exists() and not item.measures.exists() and not item.indicators.exists()
     assert not city_b.program.agenda_items.exists()
+
+
+# --- パブリックコメント --------------------------------------------------------------------------
+
+CONSULTATION_MODELS = [CommentPeriod, Comment, CommentResponse]
+
+
+@dataclass
+class ConsultingCity:
+    """A city of the world with a comment period on its draft, one comment (with its commenter) and an answer."""
+
+    city: City
+    period: CommentPeriod
+    comment: Comment
+    response: CommentResponse
+
+    def __getattr__(self, name):
+        return getattr(self.city, name)
+
+    def objects(self):
+        return {**self.city.objects(), CommentPeriod: self.period, Comment: self.comment,
+                CommentResponse: self.response}
+
+
+def consulting(city: City) -> ConsultingCity:
+    mark = B_MARK if B_MARK in city.municipality.name else ""
+    period = CommentPeriod.objects.create(
+        plan=city.plan, starts_on=datetime.date(2026, 12, 1), ends_on=datetime.date(2026, 12, 28),
+        explanation=f"趣旨{mark}", rules=f"提出方法{mark}", proposal_title=f"{city.plan.title}（案）",
+        sections=["計画全体", f"就労支援{mark}"],
+    )
+    comment = Comment.objects.create(period=period, section="計画全体", opinion=f"意見{mark}",
+                                     consents_to_publication=True)
+    Commenter.objects.create(comment=comment, name=f"提出者{mark}", address=f"住所{mark}")
+    response = CommentResponse.objects.create(period=period, order=1, section="計画全体", summary=f"概要{mark}",
+                                              city_view=f"考え方{mark}", reflection="reference")
+    response.comments.add(comment)
+    return ConsultingCity(city, period, comment, response)
+
+
+@pytest.mark.parametrize("model", CONSULTATION_MODELS, ids=[model.__name__ for model in CONSULTATION_MODELS])
+def test_editor_of_a_sees_and_touches_none_of_bs_comment_periods_comments_and_answers(client, world, model):
+    city_a, city_b = (consulting(city) for city in world)
+    client.force_login(city_a.editor)
+    notes = []
+    b_obj = city_b.objects()[model]
+    check_changelist(client, model, city_a, city_b, notes)
+    check_change(client, model, b_obj)
+    check_delete(client, model, b_obj)
+    check_history(client, model, b_obj)
+    check_add(client, model, city_a, city_b, notes)
+    check_autocomplete(client, model, city_a, city_b, notes)
+    check_export(client, model, city_a, notes)
+    assert Commenter.objects.filter(name=f"提出者{B_MARK}").exists()
+
+
+def test_the_consultation_matrix_covers_every_registered_model_of_the_app():
+    registered = {m for m in admin.site._registry if m._meta.app_label == "consultation"}
+    assert registered == set(CONSULTATION_MODELS)
+
+
+def test_a_publisher_of_a_cannot_publish_bs_result_nor_open_a_period_on_bs_plan(client, world):
+    city_a, city_b = (consulting(city) for city in world)
+    city_b.period.delete()
+    client.force_login(city_a.publisher)
+    response = client.post(url(CommentPeriod, "add"), {
+        "plan": city_b.plan.pk, "starts_on": "2026-12-01", "ends_on": "2099-12-28", "explanation": "乗っ取り",
+        "rules": "乗っ取り", "ask_name": "optional", "ask_address": "optional",
+    })
+    assert response.status_code == 200
+    assert "選" in " ".join(response.context["adminform"].form.errors["plan"])
+    assert not CommentPeriod.objects.filter(plan=city_b.plan).exists()
+    other = consulting(city_b.city)
+    response = client.post(reverse("admin:consultation_commentperiod_publish_result", args=[other.period.pk]))
+    assert response.status_code == 404
+    other.period.refresh_from_db()
+    assert not other.period.result_published

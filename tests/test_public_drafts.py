@@ -1,13 +1,19 @@
 """Drafts never show: every public URL answers 404 (or leaves the draft out) for anything unpublished,
-except a staff preview (?preview=1) by staff of the plan's own municipality, which is marked 「案」 and never cached."""
+except a staff preview (?preview=1) by staff of the plan's own municipality, which is marked 「案」 and never cached,
+and the 案 frozen for a comment period (パブリックコメント), only while the period shows it."""
+
+import datetime
 
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
 from councils.models import Meeting
 from measures.models import Program, ProgramProgress
 from plans.models import StaffMembership
+from reoffense_portal.consultation.models import CommentPeriod
+from reoffense_portal.consultation.services import open_period
 from tests.public_data import attach_plan_document, build_plan, fill_meeting, municipality, publish, unpublish
 
 pytestmark = pytest.mark.django_db
@@ -156,3 +162,35 @@ def test_ending_publication_hides_every_page_at_once(client, db):
         assert client.get(url).status_code == 404, url
     page = client.get(f"/municipalities/{plan.municipality_id}/").content.decode()
     assert f"/plans/{plan.pk}/" not in page and plan.title not in page and "策定中" in page
+
+
+def in_comment_period(plan, starts_on, ends_on):
+    """A comment period opened on the draft (by a superuser, who publishes for every municipality)."""
+    superuser = get_user_model().objects.create_superuser(f"admin-{plan.pk}", password="x" * 12)
+    return open_period(CommentPeriod(plan=plan, starts_on=starts_on, ends_on=ends_on, explanation="趣旨",
+                                     rules="提出方法"), superuser)
+
+
+def test_a_draft_outside_any_comment_period_stays_404_beside_one_in_its_period(client, draft):
+    other = build_plan(draft["plan"].municipality, published=False, title="第四次下関市再犯防止推進計画（案）")
+    with time_machine.travel(datetime.datetime(2026, 12, 1, 9, 0, tzinfo=datetime.timezone.utc), tick=False):
+        in_comment_period(other, datetime.date(2026, 12, 1), datetime.date(2026, 12, 28))
+        assert client.get(f"/plans/{other.pk}/").status_code == 200
+        for url in draft_urls(draft) + draft_downloads(draft):
+            assert client.get(url).status_code == 404, url
+        for url in [f"/plans/{other.pk}/summary.pdf", f"/opendata/plans/{other.pk}.json", f"/plans/{other.pk}/versions/",
+                    f"/plans/{other.pk}/document/"]:
+            assert client.get(url).status_code == 404, url
+        for url in ["/", "/feeds/updates.atom", "/feeds/meetings.ics", "/sitemap.xml"]:
+            assert f"/plans/{other.pk}/" not in client.get(url).content.decode(), url
+
+
+def test_a_comment_period_that_ended_shows_the_proposal_without_its_form(client, draft):
+    plan = draft["plan"]
+    with time_machine.travel(datetime.datetime(2026, 12, 1, 9, 0, tzinfo=datetime.timezone.utc), tick=False) as clock:
+        in_comment_period(plan, datetime.date(2026, 12, 1), datetime.date(2026, 12, 28))
+        assert 'name="opinion"' in client.get(f"/plans/{plan.pk}/").content.decode()
+        clock.move_to(datetime.datetime(2026, 12, 29, 9, 0, tzinfo=datetime.timezone.utc))
+        page = client.get(f"/plans/{plan.pk}/").content.decode()
+        assert "ご意見の募集は令和8年12月28日で終了しました。" in page
+        assert 'name="opinion"' not in page and "<form" not in page.split('id="main"')[1]

@@ -32,7 +32,12 @@ def test_the_data_migration_creates_both_groups_with_their_permissions():
     } <= editor_perms
     assert "publish_plan" not in editor_perms and "delete_plan" not in editor_perms
     assert "change_municipality" not in editor_perms and "add_staffmembership" not in editor_perms
-    assert publisher_perms == editor_perms | {"publish_plan", "delete_plan"}
+    # パブリックコメント: every member handles comments and answers; publishers open periods and publish results.
+    assert {"view_commentperiod", "change_comment", "add_commentresponse", "export_comment"} <= editor_perms
+    assert "add_commentperiod" not in editor_perms and "import_comment" not in editor_perms
+    assert publisher_perms == editor_perms | {
+        "publish_plan", "delete_plan", "add_commentperiod", "change_commentperiod", "publish_commentresult",
+    }
 
 
 def test_a_membership_puts_the_user_into_the_group_of_the_role_and_into_the_admin(world):

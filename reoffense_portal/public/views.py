@@ -27,6 +27,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from plans.feedback import FeedbackForm, is_local_path, over_rate_limit
 from plans.models import Municipality, Plan
+from reoffense_portal.consultation import views as consultation
 from reoffense_portal.publishing import coverage, pdf, preview
 from reoffense_portal.publishing.models import PlanVersion, VersionFile, VersionMeeting, VersionPage
 from reoffense_portal.publishing.opendata import DATASETS, LICENSE
@@ -70,7 +71,11 @@ def _live_page(request):
         .select_related("version__municipality").defer("content", "version__rows").first()
     )
     if page is None:
-        raise Http404("公開中のページではありません。")
+        # A draft plan in its comment period: the 案 frozen when the period opened, marked as such.
+        proposal = consultation.proposal_page(request)
+        if proposal is None:
+            raise Http404("公開中のページではありません。")
+        return proposal
     page.content = page_content(page.digest, page.pk)
     return _page_response(request, page)
 

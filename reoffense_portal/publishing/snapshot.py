@@ -7,6 +7,7 @@ approval will publish.
 """
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -34,6 +35,12 @@ class Page:
     breadcrumbs: list[tuple[str, str | None]]
     feedback_title: str
     description: str = ""
+
+
+# Functions that add to a loaded plan what a package above publishing renders into its pages
+# (reoffense_portal.consultation: the published results of its comment periods). Registered in
+# AppConfig.ready, so publishing imports nothing above it.
+PLAN_LOADERS: list[Callable[[Plan], None]] = []
 
 
 def _indicators(kind: str, to_attr: str) -> Prefetch:
@@ -77,17 +84,24 @@ def load_plan(pk: int) -> Plan:
         council.period_meetings = [meeting for meeting in council.meeting_list if meeting.in_plan_period]
         council.other_meetings = [meeting for meeting in council.meeting_list if not meeting.in_plan_period]
     attach_review_meetings(plan.area_list, [*plan.targets, *plan.statistics], plan.council_list)
+    for loader in PLAN_LOADERS:
+        loader(plan)
     return plan
 
 
-def plan_pages(plan: Plan, *, updated_on, draft: bool) -> list[Page]:
-    """The plan page, each reported year's page (年度ごとの実施状況), each council's page and each meeting's page."""
+def plan_pages(plan: Plan, *, updated_on, draft: bool, proposal: bool = False) -> list[Page]:
+    """The plan page, each reported year's page (年度ごとの実施状況), each council's page and each meeting's page.
+
+    `proposal`: the 案 a comment period freezes (reoffense_portal.consultation), titled 「（案）」 and
+    without the history, downloads and documents a plan has only once published.
+    """
     municipality = plan.municipality
     context = {
         "plan": plan,
         "municipality": municipality,
         "updated_on": updated_on,
         "draft": draft,
+        "proposal": proposal,
         "preview_query": "?preview=1" if draft else "",
     }
     home = (municipality.name, municipality.get_absolute_url() + context["preview_query"])
