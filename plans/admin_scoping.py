@@ -12,6 +12,12 @@ One place decides what a staff user may see and choose in the admin:
   get_search_results, both scoped here),
 - inlines (spreadsheet exports are scoped by plans.spreadsheet_admin).
 
+What a user may *read* (change lists, read-only change forms, history) is
+`readable_by(user)`; what a user may *write* (change, delete, revert, bulk
+actions, choices, autocomplete) stays `for_user(user)`. The two differ only
+for a prefecture's staff, who read every municipality of the prefecture and
+write only the prefecture's own rows.
+
 Every add, change and delete is also a line of the staff log (StaffLogMixin,
 plans.audit), with the user and the row's municipality.
 
@@ -42,6 +48,7 @@ from django.contrib.admin.widgets import AdminDateWidget
 from django.core.exceptions import (
     FieldDoesNotExist,
     ObjectDoesNotExist,
+    PermissionDenied,
     ValidationError,
 )
 from django.db import models
@@ -72,8 +79,13 @@ def is_scoped(model) -> bool:
 
 
 def scoped(queryset, user):
-    """The rows of `queryset` the user may see; unscoped models (national data) stay whole."""
+    """The rows of `queryset` the user may write; unscoped models (national data) stay whole."""
     return queryset.for_user(user) if hasattr(queryset, "for_user") else queryset
+
+
+def readable(queryset, user):
+    """The rows of `queryset` the user may read (a prefecture's staff: its municipalities' too)."""
+    return queryset.readable_by(user) if hasattr(queryset, "readable_by") else queryset
 
 
 def municipality_id_of(obj):
@@ -562,7 +574,7 @@ class ScopedFieldsMixin:
         )
 
     def get_queryset(self, request):
-        return scoped(super().get_queryset(request), request.user)
+        return readable(super().get_queryset(request), request.user)
 
     def get_fields(self, request, obj=None):
         return [name for name in super().get_fields(request, obj) if name not in HIDDEN_FIELDS]
@@ -584,9 +596,16 @@ class ScopedFieldsMixin:
         return fieldsets
 
     def in_scope(self, request, obj) -> bool:
+        """Whether the user may write `obj` (for_user)."""
         if obj is None or request.user.is_superuser or not is_scoped(self.model):
             return True
         return self.model._default_manager.for_user(request.user).filter(pk=obj.pk).exists()
+
+    def in_read_scope(self, request, obj) -> bool:
+        """Whether the user may read `obj` (readable_by)."""
+        if obj is None or request.user.is_superuser or not is_scoped(self.model):
+            return True
+        return self.model._default_manager.readable_by(request.user).filter(pk=obj.pk).exists()
 
 
 class StaffLogMixin:
@@ -624,7 +643,11 @@ class ScopedAdminMixin(StaffLogMixin, ScopedFieldsMixin):
 
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        return scoped(queryset, request.user), may_have_duplicates
+        return readable(queryset, request.user), may_have_duplicates
+
+    def response_action(self, request, queryset):
+        """Bulk actions (delete, set status) act only on rows the user may write, whatever was ticked."""
+        return super().response_action(request, scoped(queryset, request.user))
 
     def get_list_filter(self, request):
         """Relation filters only offer what the user's own rows refer to (no other city's names)."""
@@ -661,7 +684,7 @@ class ScopedAdminMixin(StaffLogMixin, ScopedFieldsMixin):
         return initial
 
     def has_view_permission(self, request, obj=None):
-        return super().has_view_permission(request, obj) and self.in_scope(request, obj)
+        return super().has_view_permission(request, obj) and self.in_read_scope(request, obj)
 
     def has_change_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) and self.in_scope(request, obj)
@@ -702,7 +725,10 @@ class StaffHistoryAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if not request.user.is_superuser:
-            self._get_scoped_or_404(request, object_id)
+            obj = self._get_scoped_or_404(request, object_id)
+            # simple-history saves a revert for anyone who may view the object: only writers revert.
+            if request.method == "POST" and not self.has_change_permission(request, obj):
+                raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
 
     def render_history_view(self, request, template, context, **kwargs):
@@ -720,6 +746,9 @@ class StaffHistoryAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
 
 class StaffTabularInline(ScopedFieldsMixin, admin.TabularInline):
-    """For every inline: its rows, choices and version field are scoped like the page around it."""
+    """For every inline: its rows, choices and version field are scoped like the page around it.
+
+    Below a row the user may only read, Django shows the inline read-only too.
+    """
 
     extra = 0
