@@ -111,6 +111,7 @@ class ProgramAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
     list_display = ["name", "measure", "department_list", "is_existing"]
     list_filter = [
         "is_existing",
+        "support_category",
         "measure__area__plan__municipality",
         "measure__area__plan",
         "measure__area",

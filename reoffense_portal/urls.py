@@ -12,6 +12,8 @@ urlpatterns = [
     path("health/", PublicHealthCheckView.as_view(), name="health"),
     # Staff PDFs under admin/summaries/, before the admin's catch-all.
     path("", include("reoffense_portal.summaries.urls")),
+    # A prefecture's staff: the follow-up list and the comparison table, also before the catch-all.
+    path("", include("reoffense_portal.prefecture_staff.urls")),
     path("admin/", admin.site.urls),
     # Residents' pages and downloads, all from published versions. Uploaded files are served only
     # through views that look them up in a live version, never from MEDIA_URL, so a draft's document cannot leak.

@@ -17,6 +17,7 @@ from django.utils import timezone
 from councils.models import Council, CouncilMember, Meeting, MeetingDocument
 from measures.tree import plan_tree
 from plans.models import Indicator, IndicatorValue, Plan
+from reoffense_portal.comparison import loaded_plan_entry
 
 from . import opendata
 from .models import PlanVersion, VersionFile, VersionMeeting, VersionPage
@@ -138,6 +139,8 @@ def card(plan: Plan) -> dict:
             for name in ("name", "bureau", "section", "postal_code", "address", "telephone", "fax", "email")
         } if department else None,
         "councils": [{"name": council.name, "url": council.get_absolute_url()} for council in plan.council_list],
+        # The plan's row of its prefecture's comparison table, small counts masked (reoffense_portal.comparison).
+        "comparison": loaded_plan_entry(plan),
     }
 
 
