@@ -591,3 +591,12 @@ def test_prefecture_editor_cannot_import_into_a_municipality(client, prefecture_
     )
     assert f"団体コード“{city.municipality.pk}”の自治体のデータを取り込む権限がありません" in response.content.decode()
     assert not ProgramProgress.objects.filter(fiscal_year=2025).exists()
+
+
+def test_prefecture_editor_previews_a_municipality_draft_but_not_another_prefecture(client, prefecture_world):
+    prefecture, city, city_b = prefecture_world
+    client.force_login(prefecture.editor)
+    page = client.get(city.plan.get_absolute_url(), {"preview": "1"})
+    assert page.status_code == 200
+    assert "【案】" in page.content.decode() and city.plan.purpose in page.content.decode()
+    assert client.get(city_b.plan.get_absolute_url(), {"preview": "1"}).status_code == 404
