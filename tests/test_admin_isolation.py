@@ -578,6 +578,10 @@ def test_prefecture_publisher_can_neither_submit_nor_approve_a_municipality_plan
     client.post(url(Plan, "decide", city.plan.pk), {"decision": "send_back", "reason": "県から差戻し"})
     assert ApprovalRequest.objects.get(plan=city.plan).state == ApprovalRequest.State.PENDING
 
+    workflow.approve(ApprovalRequest.objects.get(plan=city.plan), city.publisher)
+    client.post(url(Plan, "end_publication", city.plan.pk), {"at": ""})
+    assert PlanVersion.objects.current(city.plan) is not None, "the prefecture cannot end a city's publication"
+
 
 def test_prefecture_editor_cannot_import_into_a_municipality(client, prefecture_world):
     prefecture, city, _ = prefecture_world

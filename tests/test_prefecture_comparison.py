@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from measures.models import PriorityArea, Program, ProgramProgress
 from plans.models import Department, Municipality, NationalPriority, StaffMembership, lg_code_check_digit
+from reoffense_portal.publishing.models import PlanVersion
 from tests.public_data import build_plan, municipality, publish
 from tests.staff_world import make_user
 
@@ -103,6 +104,16 @@ def test_residents_compare_the_published_plans_of_the_prefecture(client, prefect
     assert "就労支援（令和6年度）" in page and "相談支援（令和6年度）" in page
     assert line_of(table, "熊本市")["support"] == ["3件未満", "12件"]
     assert ">2件<" not in page, "a small support count is never published exactly"
+
+
+def test_a_version_approved_before_the_table_says_so_in_its_row(client, prefecture_world):
+    kumamoto, _ = prefecture_world
+    version = PlanVersion.objects.current(kumamoto)
+    del version.card["comparison"]
+    version.save()
+    response = client.get(COMPARISON)
+    assert "承認時に比較用の情報を記録していない版です（次の承認から表示します）。" in response.content.decode()
+    assert marks(response.context["table"], line_of(response.context["table"], "八代市")) == {"2-3"}
 
 
 def test_the_table_sorts_by_a_column_and_says_so(client, prefecture_world):
