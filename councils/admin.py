@@ -2,10 +2,10 @@
 
 from django.contrib import admin
 
-from plans import eras
 from plans.admin import PlanAdmin
-from plans.admin_scoping import FiscalYearFilter, StaffHistoryAdmin, StaffTabularInline
-from plans.spreadsheet_admin import SpreadsheetAdminMixin
+from reoffense_portal import eras
+from reoffense_portal.scoping.admin import FiscalYearFilter, StaffHistoryAdmin, StaffTabularInline
+from reoffense_portal.spreadsheets.admin import SpreadsheetAdminMixin
 
 from .models import AgendaItem, Council, CouncilMember, Meeting, MeetingDocument
 from .resources import CouncilMemberResource, MeetingResource

@@ -7,11 +7,11 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from measures.models import PriorityArea
-from plans import eras
-from plans.files import UPLOAD_HELP_TEXT, file_label, stored_size, validate_upload
 from plans.models import Organization, Plan, PlanPartQuerySet
 from plans.roles import spreadsheet_permissions
-from plans.scoping import MunicipalityScopedQuerySet
+from reoffense_portal import eras
+from reoffense_portal.scoping.querysets import MunicipalityScopedQuerySet
+from reoffense_portal.uploads import UPLOAD_HELP_TEXT, file_label, stored_size, validate_upload
 
 
 class Council(models.Model):

@@ -4,18 +4,17 @@ from django.core.exceptions import ValidationError
 
 from plans.models import Organization
 from plans.resources import MUNICIPALITY_CODE, PLAN_TITLE
-from plans.spreadsheets import (
+from reoffense_portal.spreadsheets.resources import PortalResource, column
+from reoffense_portal.spreadsheets.widgets import (
     SMALL_NUMBER,
     ChoiceWidget,
     DateWidget,
-    PortalResource,
     PreciseDateColumn,
     TextWidget,
     TimeWidget,
     YearWidget,
-    column,
-    shown,
 )
+from reoffense_portal.text import shown
 
 from .models import Council, CouncilMember, Meeting
 

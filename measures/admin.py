@@ -6,8 +6,8 @@ from django.db import models, transaction
 from django.urls import path
 
 from plans.admin import PlanAdmin
-from plans.admin_scoping import FiscalYearFilter, StaffHistoryAdmin, StaffTabularInline
-from plans.spreadsheet_admin import SpreadsheetAdminMixin
+from reoffense_portal.scoping.admin import FiscalYearFilter, StaffHistoryAdmin, StaffTabularInline
+from reoffense_portal.spreadsheets.admin import SpreadsheetAdminMixin
 
 from .admin_progress import ProgressEntry
 from .models import Measure, PriorityArea, Program, ProgramProgress

@@ -18,10 +18,10 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from plans import eras
-from plans.admin_scoping import ScopedModelForm, has_save_conflict, latest_history_ids
 from plans.audit import log_staff_action
 from plans.models import Indicator, IndicatorValue, Plan
+from reoffense_portal import eras
+from reoffense_portal.scoping.admin import ScopedModelForm, has_save_conflict, latest_history_ids
 
 from .models import Program, ProgramProgress
 from .tree import plan_tree, programs_of

@@ -8,10 +8,10 @@ from django.db import models
 from django.db.models import Count, F, Q
 from simple_history.models import HistoricalRecords
 
-from plans import eras
 from plans.models import Department, NationalPriority, Organization, Plan, PlanPartQuerySet
 from plans.roles import spreadsheet_permissions
-from plans.scoping import MunicipalityScopedQuerySet
+from reoffense_portal import eras
+from reoffense_portal.scoping.querysets import MunicipalityScopedQuerySet
 
 
 def page_reference(first: int | None, last: int | None) -> str:

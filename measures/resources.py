@@ -11,19 +11,18 @@ from django.core.exceptions import ValidationError
 from plans import disclosure
 from plans.models import Department, Organization
 from plans.resources import MUNICIPALITY_CODE, PLAN_TITLE
-from plans.spreadsheets import (
+from reoffense_portal.spreadsheets.resources import PortalResource, column
+from reoffense_portal.spreadsheets.widgets import (
     SMALL_NUMBER,
     BooleanWidget,
     ChoiceWidget,
     DecimalWidget,
     IntegerWidget,
     NameListWidget,
-    PortalResource,
     TextWidget,
     YearWidget,
-    column,
-    shown,
 )
+from reoffense_portal.text import shown
 
 from .models import Measure, PriorityArea, Program, ProgramProgress
 

@@ -1,6 +1,6 @@
 """The Japanese admin of municipalities, plans and indicators.
 
-Every staff page goes through plans.admin_scoping (a user sees and chooses
+Every staff page goes through reoffense_portal.scoping.admin (a user sees and chooses
 only their municipalities' rows). measures and councils add their inlines to
 the plan page through PlanAdmin.add_inline(), so plans never imports them.
 """
@@ -14,14 +14,16 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
 
-from . import eras
-from .admin_scoping import (
+from reoffense_portal import eras
+from reoffense_portal.scoping.admin import (
     ScopedAdminMixin,
     StaffHistoryAdmin,
     StaffLogMixin,
     StaffTabularInline,
     YearListFilter,
 )
+from reoffense_portal.spreadsheets.admin import SpreadsheetAdminMixin
+
 from .models import (
     Challenge,
     Department,
@@ -36,7 +38,6 @@ from .models import (
     StaffMembership,
 )
 from .resources import IndicatorValueResource, OrganizationResource
-from .spreadsheet_admin import SpreadsheetAdminMixin
 
 
 class PlanFiscalYearFilter(YearListFilter):

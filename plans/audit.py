@@ -11,9 +11,9 @@ user's municipalities (comma-separated) for an action on no single row
 (logins, imports, exports); "-" when there is none.
 
 Written from: the admin's add, change and delete of every staff admin
-(plans.admin_scoping.StaffLogMixin, beside the admin's own LogEntry),
+(reoffense_portal.scoping.admin.StaffLogMixin, beside the admin's own LogEntry),
 publishing (PlanAdmin), the yearly progress screen, spreadsheet imports and
-exports (plans.spreadsheet_admin), and the receivers below for logins,
+exports (reoffense_portal.spreadsheets.admin), and the receivers below for logins,
 logouts, failed logins and lockouts (django-axes). With LOG_FORMAT=json the
 same fields are keys of a JSON object (reoffense_portal.logformat).
 """

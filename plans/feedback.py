@@ -11,8 +11,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from reoffense_portal.text import PlainTextFormMixin
+
 from .models import Feedback, Municipality, Plan
-from .text import PlainTextFormMixin
 
 RATE_LIMIT = 5  # submissions …
 RATE_WINDOW = 10 * 60  # … per client address in ten minutes

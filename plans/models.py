@@ -13,10 +13,12 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from . import disclosure, eras
-from .files import UPLOAD_HELP_TEXT, file_label, stored_size, validate_upload
+from reoffense_portal import eras
+from reoffense_portal.scoping.querysets import MunicipalityScopedQuerySet
+from reoffense_portal.uploads import UPLOAD_HELP_TEXT, file_label, stored_size, validate_upload
+
+from . import disclosure
 from .roles import spreadsheet_permissions
-from .scoping import MunicipalityScopedQuerySet
 
 KANJI_NUMBERS = "〇一二三四五六七八九十"
 

@@ -1,15 +1,11 @@
 """Spreadsheet columns for organisations and indicator values (django-import-export)."""
 
+from reoffense_portal.spreadsheets.resources import PortalResource, column
+from reoffense_portal.spreadsheets.widgets import ChoiceWidget, DecimalWidget, YearWidget
+from reoffense_portal.text import shown
+
 from . import disclosure
 from .models import Indicator, IndicatorValue, Organization
-from .spreadsheets import (
-    ChoiceWidget,
-    DecimalWidget,
-    PortalResource,
-    YearWidget,
-    column,
-    shown,
-)
 
 MUNICIPALITY_CODE = "団体コード"
 PLAN_TITLE = "計画名"

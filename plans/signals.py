@@ -24,9 +24,10 @@ from django.db.models import QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.dispatch import receiver
 
+from reoffense_portal.scoping.querysets import municipality_path
+
 from .models import Plan, StaffMembership
 from .roles import EDITOR_GROUP, PUBLISHER_GROUP
-from .scoping import municipality_path
 
 PLAN_SUFFIX = "plan__municipality"
 

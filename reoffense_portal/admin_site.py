@@ -1,14 +1,14 @@
 """The portal's admin site: Django's, with autocomplete choices labelled like the selects.
 
 A user who sees several municipalities reads 「地域福祉課（山口市）」 and 「地域福祉課（熊本市）」 in the
-autocomplete list, as in every scoped select (plans.admin_scoping.choice_labeller). The list offers
-what a form may choose: the rows the user may write, never those a prefecture's staff only read.
+autocomplete list, as in every scoped select (reoffense_portal.scoping.admin.choice_labeller). The list
+offers what a form may choose: the rows the user may write, never those a prefecture's staff only read.
 """
 
 from django.contrib import admin
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 
-from plans.admin_scoping import choice_labeller, scoped
+from reoffense_portal.scoping.admin import choice_labeller, scoped
 
 
 class LabelledAutocompleteView(AutocompleteJsonView):

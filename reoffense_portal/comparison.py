@@ -20,9 +20,10 @@ from django.db.models import Prefetch, Q, Sum
 from django.urls import reverse
 
 from measures.models import PriorityArea, Program, ProgramProgress
-from plans import disclosure, eras
+from plans import disclosure
 from plans.models import Indicator, IndicatorValue, Municipality, NationalPriority, Plan
-from plans.spreadsheets import CSVFormat
+from reoffense_portal import eras
+from reoffense_portal.spreadsheets.files import CSVFormat
 
 
 def priority_key(national_plan: int, number: int) -> str:

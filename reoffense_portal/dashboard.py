@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from councils.models import Meeting, MeetingDocument
 from measures.models import Program
-from plans import eras
 from plans.models import Indicator, Plan
+from reoffense_portal import eras
 from reoffense_portal.publishing.models import PlanVersion
 
 UPCOMING_DAYS = 30

@@ -166,13 +166,13 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = envbool("WHITENOISE_USE_FINDERS", True)
 WHITENOISE_MANIFEST_STRICT = False
-# Plan documents and meeting materials (plans/files.py): accepted kinds only, each file at most UPLOAD_MAX_MB;
+# Plan documents and meeting materials (reoffense_portal/uploads.py): accepted kinds only, each file at most UPLOAD_MAX_MB;
 # of a larger one no more than that is written to disk before the form refuses it with its size.
 UPLOAD_MAX_MB = envint("UPLOAD_MAX_MB", 20)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
-    "plans.files.SizeLimitedUploadHandler",
+    "reoffense_portal.uploads.SizeLimitedUploadHandler",
 ]
 # The form fields of one request, files not counted (a larger request is answered 400, templates/400.html).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
@@ -191,7 +191,7 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")
 # The portal's address in e-mails (links to the admin), e.g. https://saihan.example.lg.jp
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
-# Spreadsheet import/export (plans/spreadsheets.py): staff need the explicit
+# Spreadsheet import/export (reoffense_portal/spreadsheets/): staff need the explicit
 # permissions import_<model> / export_<model> (Meta.permissions on the models), which
 # plans/roles.py grants to the staff groups after every migrate; every import runs in one transaction.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"

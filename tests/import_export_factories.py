@@ -18,7 +18,7 @@ from plans.models import (
     Plan,
     StaffMembership,
 )
-from plans.spreadsheets import read_spreadsheet
+from reoffense_portal.spreadsheets.files import read_spreadsheet
 from tests.public_data import publish
 
 

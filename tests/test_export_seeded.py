@@ -8,7 +8,7 @@ from councils.resources import CouncilMemberResource, MeetingResource
 from measures.resources import PlanStructureResource, ProgramProgressResource
 from plans.models import Municipality
 from plans.resources import IndicatorValueResource, OrganizationResource
-from plans.spreadsheets import CSVFormat, XLSXFormat
+from reoffense_portal.spreadsheets.files import CSVFormat, XLSXFormat
 from tests.import_export_factories import run_import, staff
 
 RESOURCES = [OrganizationResource, IndicatorValueResource, PlanStructureResource, ProgramProgressResource,

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from measures.models import ProgramProgress
-from plans.spreadsheets import read_spreadsheet
+from reoffense_portal.spreadsheets.files import read_spreadsheet
 from tests.import_export_factories import (  # noqa: F401 (fixtures)
     csv_bytes,
     editor,
@@ -86,7 +86,7 @@ def test_an_unreadable_file_is_a_form_error_not_a_server_error(logged_in, kumamo
 def test_xlsx_upload_is_read_even_when_csv_was_chosen(logged_in, kumamoto):
     import tablib
 
-    from plans.spreadsheets import write_xlsx
+    from reoffense_portal.spreadsheets.files import write_xlsx
 
     dataset = tablib.Dataset(progress_row(2025), headers=HEADER)
     response = upload(logged_in, write_xlsx(dataset), name="進捗.xlsx", fmt="0")

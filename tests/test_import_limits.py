@@ -17,7 +17,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from measures.models import ProgramProgress
-from plans import spreadsheets
+from reoffense_portal.spreadsheets import files as spreadsheet_files
 from tests.import_export_factories import csv_bytes, editor, kumamoto  # noqa: F401 (fixtures)
 from tests.xlsx_files import repeated, row_xml, rows_xml, workbook
 
@@ -53,7 +53,7 @@ def refusal(client, data, name):
 @pytest.fixture
 def rows_never_read():
     """Fails the import if any row of the file is read (the error would then not be the limit's)."""
-    with mock.patch.object(spreadsheets, "_build_dataset", side_effect=AssertionError("rows were read")) as reader:
+    with mock.patch.object(spreadsheet_files, "_build_dataset", side_effect=AssertionError("rows were read")) as reader:
         yield reader
     assert not reader.called
 
@@ -102,7 +102,7 @@ def test_a_sheet_of_50_mb_of_repeated_xml_is_refused_before_it_is_opened(
 def test_an_xlsx_expanding_beyond_the_limit_is_refused_before_it_is_opened(
     logged_in, kumamoto, never_opened_as_workbook, monkeypatch
 ):
-    monkeypatch.setattr(spreadsheets, "XLSX_MAX_EXPANDED_MB", 1)
+    monkeypatch.setattr(spreadsheet_files, "XLSX_MAX_EXPANDED_MB", 1)
     rows = [HEADER] + [[f"{line * 7919 % 1000003:07d}"] * 7 for line in range(2, 10_000)]
     data = workbook(rows_xml(rows))
     expanded = sum(member.file_size for member in zipfile.ZipFile(BytesIO(data)).infolist())
@@ -118,7 +118,7 @@ def test_an_xlsx_expanding_beyond_the_limit_is_refused_before_it_is_opened(
 def test_a_csv_over_the_row_cap_is_refused_without_reading_the_rest(logged_in, kumamoto):
     rows = [HEADER] + [progress_row(f"{2000 + i % 100}年度") for i in range(100_000)]
 
-    with mock.patch.object(spreadsheets, "restore", wraps=spreadsheets.restore) as cells_read:
+    with mock.patch.object(spreadsheet_files, "restore", wraps=spreadsheet_files.restore) as cells_read:
         message = refusal(logged_in, csv_bytes(rows), "進捗.csv")
 
     assert "行が多すぎます。1回に取り込めるのは10行まで（1行目の見出しを除く。空の行も数えます）" in message
@@ -146,7 +146,7 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(logged_in, kuma
     data = csv_bytes(rows)
     assert 1.5 * 1024 * 1024 < len(data) < 1.55 * 1024 * 1024
 
-    with mock.patch.object(spreadsheets, "read_spreadsheet", side_effect=AssertionError("the file was read")) as read:
+    with mock.patch.object(spreadsheet_files, "read_spreadsheet", side_effect=AssertionError("the file was read")) as read:
         message = refusal(logged_in, data, "進捗.csv")
 
     assert not read.called

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from councils.models import Meeting
 from measures.models import ProgramProgress
-from plans.spreadsheets import write_xlsx
+from reoffense_portal.spreadsheets.files import write_xlsx
 from tests.import_export_factories import editor, kumamoto  # noqa: F401 (fixtures)
 
 PROGRESS_COLUMNS = ["団体コード", "計画名", "重点施策番号", "施策番号", "事業名", "年度", "実施状況", "実績・成果",

@@ -1,6 +1,6 @@
 """Staff type dates and years as they write them, and facts stay as precise as their source.
 
-One parser (plans.eras) reads the admin's date and year fields and the import's cells. A date
+One parser (reoffense_portal.eras) reads the admin's date and year fields and the import's cells. A date
 known only to the month or the fiscal year (「令和5年12月」「令和5年度」) is stored as its first day
 with that precision, and every page, PDF, open data file and the calendar say no more than that.
 """
@@ -15,9 +15,9 @@ from icalendar import Calendar
 
 from councils.models import Meeting
 from councils.resources import MeetingResource
-from plans.admin_scoping import JapaneseDateField, JapaneseYearField
-from plans.eras import DatePrecision
 from plans.models import Indicator
+from reoffense_portal.eras import DatePrecision
+from reoffense_portal.scoping.admin import JapaneseDateField, JapaneseYearField
 from reoffense_portal.summaries.documents import MeetingReport, PlanSummary
 from tests.public_data import publish
 from tests.staff_world import change_url, form_data, make_user, make_world
@@ -224,7 +224,7 @@ MEETING_HEADER = ["団体コード", "計画名", "会議名", "年度", "回", 
 
 
 def import_meetings(city, rows):
-    from plans.spreadsheets import read_spreadsheet
+    from reoffense_portal.spreadsheets.files import read_spreadsheet
     from tests.import_export_factories import csv_bytes
 
     rows = [MEETING_HEADER, *([city.municipality.code, city.plan.title, city.council.name, *row] for row in rows)]

@@ -11,8 +11,8 @@ from decimal import Decimal
 import pytest
 from pypdf import PdfReader
 
-from plans.charts import indicator_chart_svg
 from plans.models import Indicator, IndicatorValue
+from reoffense_portal.charts import indicator_chart_svg
 from tests.import_export_factories import kumamoto  # noqa: F401
 from tests.public_data import publish
 

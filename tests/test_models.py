@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from councils.models import Council, Meeting, MeetingDocument
 from measures.models import Measure, PriorityArea, Program, ProgramProgress
-from plans.files import file_label, size_text
 from plans.models import (
     Department,
     Indicator,
@@ -22,6 +21,7 @@ from plans.models import (
     kanji_number,
     lg_code_check_digit,
 )
+from reoffense_portal.uploads import file_label, size_text
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django import template
 from django.utils.safestring import mark_safe
 
 from plans import disclosure
-from plans.charts import indicator_chart_svg
+from reoffense_portal.charts import indicator_chart_svg
 
 register = template.Library()
 

@@ -2,7 +2,7 @@
 
 from django import template
 
-from plans import eras
+from reoffense_portal import eras
 
 register = template.Library()
 

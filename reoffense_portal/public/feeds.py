@@ -12,7 +12,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.views.decorators.http import require_safe
 from icalendar import Calendar, Event
 
-from plans import eras
+from reoffense_portal import eras
 from reoffense_portal.publishing.models import PlanVersion, VersionMeeting, VersionPage
 
 FEED_SIZE = 50

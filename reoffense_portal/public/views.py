@@ -26,13 +26,13 @@ from django.views.decorators.http import require_POST, require_safe
 
 from plans import disclosure
 from plans.feedback import FeedbackForm, is_local_path, over_rate_limit
-from plans.files import upload_response
 from plans.models import Municipality, Plan
 from reoffense_portal import comparison
 from reoffense_portal.publishing import pdf, preview
 from reoffense_portal.publishing.models import PlanVersion, VersionFile, VersionMeeting, VersionPage
 from reoffense_portal.publishing.opendata import DATASETS, LICENSE
 from reoffense_portal.summaries.typesetting import PdfRenderError
+from reoffense_portal.uploads import upload_response
 
 logger = logging.getLogger(__name__)
 

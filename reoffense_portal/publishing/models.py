@@ -20,9 +20,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from plans import eras
 from plans.models import Municipality, Plan
-from plans.scoping import MunicipalityScopedQuerySet
+from reoffense_portal import eras
+from reoffense_portal.scoping.querysets import MunicipalityScopedQuerySet
 
 
 class PlanVersionQuerySet(MunicipalityScopedQuerySet):

@@ -20,10 +20,12 @@ from councils.models import Meeting
 from councils.resources import MeetingResource
 from measures.models import Program, ProgramProgress
 from measures.resources import PlanStructureResource, ProgramProgressResource
-from plans import disclosure, eras
+from plans import disclosure
 from plans.models import IndicatorValue
 from plans.resources import IndicatorValueResource
-from plans.spreadsheets import CSVFormat, DecimalWidget
+from reoffense_portal import eras
+from reoffense_portal.spreadsheets.files import CSVFormat
+from reoffense_portal.spreadsheets.widgets import DecimalWidget
 
 from .models import VersionFile
 

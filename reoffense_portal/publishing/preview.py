@@ -12,8 +12,8 @@ from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
 
 from councils.models import Council, Meeting, MeetingDocument
-from plans.files import upload_response
 from plans.models import Municipality, Plan
+from reoffense_portal.uploads import upload_response
 
 from .snapshot import card, load_plan, preview_page
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.db import models
 
-from plans import eras
 from plans.signals import plan_path
+from reoffense_portal import eras
 
 from .models import PlanVersion
 

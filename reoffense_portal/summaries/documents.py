@@ -29,9 +29,10 @@ from django.utils.safestring import mark_safe
 from councils.models import CouncilMember, Meeting
 from measures.models import Measure, PriorityArea, Program, ProgramProgress
 from measures.tree import plan_tree
-from plans import disclosure, eras
-from plans.charts import indicator_chart_svg
+from plans import disclosure
 from plans.models import Indicator, Plan, format_quantity
+from reoffense_portal import eras
+from reoffense_portal.charts import indicator_chart_svg
 
 from . import typesetting
 
@@ -110,7 +111,7 @@ class Chart:
 
 
 def register_chart(indicator: Indicator, charts: dict[str, str], *, public: bool) -> Chart | None:
-    """The same chart as on the public pages (plans.charts), handed to the typesetter as an image."""
+    """The same chart as on the public pages (reoffense_portal.charts), handed to the typesetter as an image."""
     # Text as text: the PDF embeds BIZ UD Gothic anyway, and glyph paths cost WeasyPrint ~70 ms a chart.
     svg = indicator_chart_svg(indicator, text_as_paths=False, public=public)
     if not svg:
@@ -118,7 +119,7 @@ def register_chart(indicator: Indicator, charts: dict[str, str], *, public: bool
     name = hashlib.sha256(svg.encode()).hexdigest()[:40] + ".svg"
     charts[name] = svg
     label = re.search(r'aria-label="([^"]*)"', svg)
-    # The label is already HTML-escaped by plans.charts.
+    # The label is already HTML-escaped by reoffense_portal.charts.
     alt = mark_safe(label.group(1)) if label else indicator.name
     return Chart(src=f"{typesetting.CHART_SCHEME}:{name}", alt=alt)
 

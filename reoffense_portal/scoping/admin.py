@@ -1,7 +1,7 @@
 """Municipality isolation and safe saving for every staff admin page.
 
 One place decides what a staff user may see and choose in the admin:
-`Model.objects.for_user(user)` (plans.scoping). The mixins here apply it to
+`Model.objects.for_user(user)` (reoffense_portal.scoping.querysets). The mixins here apply it to
 
 - change lists, change/delete/history views and bulk actions (get_queryset;
   Django answers an object outside the queryset with a redirect to the admin
@@ -10,7 +10,7 @@ One place decides what a staff user may see and choose in the admin:
   with a Japanese error) and the autocomplete endpoint (Django's
   AutocompleteJsonView asks the *related* model's admin for get_queryset and
   get_search_results, both scoped here),
-- inlines (spreadsheet exports are scoped by plans.spreadsheet_admin).
+- inlines (spreadsheet exports are scoped by reoffense_portal.spreadsheets.admin).
 
 What a user may *read* (change lists, read-only change forms, history) is
 `readable_by(user)`; what a user may *write* (change, delete, revert, bulk
@@ -57,10 +57,11 @@ from django.utils import formats, timezone
 from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import audit, eras
-from .models import Municipality
-from .scoping import municipality_path
-from .text import PlainTextFormMixin
+from plans import audit
+from plans.models import Municipality
+from reoffense_portal import eras
+from reoffense_portal.scoping.querysets import municipality_path
+from reoffense_portal.text import PlainTextFormMixin
 
 VERSION_FIELD = "edit_version"
 # After a refused save: the version whose changes the user was shown, and the page's checkbox

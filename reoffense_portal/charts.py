@@ -20,7 +20,7 @@ from pathlib import Path
 from django.core.cache import cache
 from django.utils.html import escape
 
-from . import disclosure
+from plans import disclosure
 
 FONT_PATHS = [
     Path("/usr/share/fonts/truetype/bizud-gothic/BIZUDGothic-Regular.ttf"),

@@ -9,6 +9,7 @@ municipality of that prefecture: what the user may read, never write, so a
 prefecture follows up its municipalities' plans without touching them.
 """
 
+from django.apps import apps
 from django.db import models
 from django.db.models import Q
 
@@ -34,8 +35,7 @@ class MunicipalityScopedQuerySet(models.QuerySet):
             return self.none()
         if user.is_superuser:
             return self
-        from .models import Municipality
-
+        Municipality = apps.get_model("plans", "Municipality")
         codes = Municipality.objects.filter(
             Q(memberships__user=user) | Q(prefecture__memberships__user=user)
         ).values("pk")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.db import models
 from django.utils import timezone
 
-from .text import normalised, shown
+from reoffense_portal.text import normalised, shown
 
 # (first day of the era, name), newest first.
 ERAS = [

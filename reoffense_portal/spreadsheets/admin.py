@@ -15,7 +15,7 @@ example row; and the permissions `import_<model>` / `export_<model>`
 declared on the models and granted to the staff groups by plans/roles.py.
 
 A file larger than IMPORT_MAX_MB is refused by the form, before it is stored
-or read; plans.spreadsheets refuses the rest of what is too big (rows, an
+or read; reoffense_portal.spreadsheets.files refuses the rest of what is too big (rows, an
 XLSX's expanded size) before parsing rows. Filter parameters that the change
 list cannot apply are dropped from an export page as the change list drops
 them, never a server error.
@@ -37,10 +37,10 @@ from import_export.admin import ImportExportMixin
 from import_export.forms import ExportForm, ImportForm
 from import_export.signals import post_import
 
-from .audit import log_staff_action
-from .models import Plan
-from .signals import plan_path
-from .spreadsheets import FORMATS, ImportFileError, check_file_size
+from plans.audit import log_staff_action
+from plans.models import Plan
+from plans.signals import plan_path
+from reoffense_portal.spreadsheets.files import FORMATS, ImportFileError, check_file_size
 
 logger = logging.getLogger(__name__)
 

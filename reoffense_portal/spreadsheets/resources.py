@@ -1,0 +1,459 @@
+"""The base resource of every sheet: Japanese columns, natural keys, the user's municipalities only.
+
+It overrides django-import-export's workflow so that a value that cannot be
+read becomes a Japanese message naming the row and the column, and one bad
+row means that nothing at all is written.
+"""
+
+from __future__ import annotations
+
+import tablib
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db.models import Model
+from django.utils.html import format_html
+from import_export import resources, widgets
+from import_export.fields import Field
+from import_export.results import Error, Result, RowResult
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from plans.models import Municipality, Plan
+from plans.signals import plan_id_of
+from reoffense_portal.text import normalised, shown
+
+from .cells import clean_text
+from .files import ImportFileError
+from .widgets import NameListWidget, TextWidget
+
+
+class RowFailure(Exception):
+    """An unexpected failure while saving a row, already described in Japanese."""
+
+
+# --------------------------------------------------------------------------
+# Import results with messages for staff
+
+
+class PortalResult(Result):
+    def messages(self) -> list[str]:
+        """Every problem, in Japanese, in file order."""
+        found = [str(error.error) for error in self.base_errors]
+        for row in self.invalid_rows:
+            for messages in row.error_dict.values():
+                found.extend(messages)
+        for row in self.error_rows:
+            found.extend(str(error.error) for error in row.errors)
+        return found
+
+    def has_problems(self) -> bool:
+        return bool(self.base_errors or self.invalid_rows or self.error_rows)
+
+    def summary(self) -> str:
+        t = self.totals
+        return (
+            f"新規 {t[RowResult.IMPORT_TYPE_NEW]}件、更新 {t[RowResult.IMPORT_TYPE_UPDATE]}件、"
+            f"変更なし {t[RowResult.IMPORT_TYPE_SKIP]}件"
+        )
+
+
+def column(attribute, name, widget=None, readonly=False):
+    """A sheet column: the model attribute it reads and writes, its Japanese header, its cell parser."""
+    return Field(attribute=attribute, column_name=name, widget=widget or TextWidget(), readonly=readonly)
+
+
+# --------------------------------------------------------------------------
+# The base resource
+
+
+class PortalResource(resources.ModelResource):
+    """Japanese columns, natural keys, the user's municipalities only, all or nothing.
+
+    A concrete resource declares its columns (`column(...)`), names the
+    ones that identify a row in `key_fields` and the ones it resolves itself
+    (parents) in `resolved_fields`, and implements `find_or_build(row)`.
+    Everything it reads goes through `for_user(user)`: a row for another
+    municipality is an error, never a write.
+    """
+
+    key_fields: tuple[str, ...] = ()
+    resolved_fields: tuple[str, ...] = ()
+    display_name = ""
+    #: an example row for the blank template: column name → value
+    example: dict = {}
+
+    class Meta:
+        skip_unchanged = True
+        # No deep copy of every row's object graph: snapshot() and skip_row() tell unchanged rows.
+        skip_diff = True
+        report_skipped = True
+        clean_model_instances = True
+        use_transactions = True
+
+    def __init__(self, user=None, open_data=False, **kwargs):
+        super().__init__()
+        self.user = user
+        # Open data: every row of the queryset given (one plan's, for its published version),
+        # instead of a staff user's municipalities.
+        self.open_data = open_data
+        self.file_name = ""
+        self._reset()
+        for field in self.fields.values():
+            if isinstance(field.widget, NameListWidget):
+                field.widget.resource = self
+
+    def _reset(self):
+        self._municipalities = None
+        self._plans = None
+        self._seen_keys = {}
+        self._line = None
+        self._touched = False
+        self._instance = self._before = None
+        self.line_numbers = []
+        self.cache = {}
+
+    @classmethod
+    def get_display_name(cls):
+        return cls.display_name or cls.__name__
+
+    @classmethod
+    def get_result_class(cls):
+        return PortalResult
+
+    # -- columns ----------------------------------------------------------
+
+    def column_names(self) -> list[str]:
+        return [f.column_name for f in self.get_export_fields()]
+
+    def required_columns(self) -> list[str]:
+        return [self.fields[name].column_name for name in self.key_fields]
+
+    def column_for(self, key: str) -> str | None:
+        """The column a validation error belongs to (a column, a field or a model field name)."""
+        if key == NON_FIELD_ERRORS:
+            return None
+        for name, field in self.fields.items():
+            if key in (field.column_name, name, field.attribute):
+                return field.column_name
+        try:
+            return str(self._meta.model._meta.get_field(key).verbose_name)
+        except Exception:
+            return None
+
+    def normalise_headers(self, dataset):
+        """Match headers typed with half-width brackets or stray spaces to the columns."""
+        known = {normalised(name): name for name in self.column_names()}
+        headers = [known.get(normalised(h), h) for h in dataset.headers or []]
+        seen = set()
+        for h in headers:
+            if h and h in seen:
+                raise ImportFileError(f"見出し『{h}』が2回あります。1つにしてください。")
+            seen.add(h)
+        missing = [c for c in self.required_columns() if c not in headers]
+        if missing:
+            raise ImportFileError(
+                "必要な列がありません：" + "".join(f"『{c}』" for c in missing)
+                + "。ひな形（テンプレート）の1行目の見出しをそのまま使ってください。"
+            )
+        dataset.headers = headers
+
+    # -- scoping ----------------------------------------------------------
+
+    def get_queryset(self):
+        return self._meta.model.objects.for_user(self.user)
+
+    def filter_export(self, queryset, **kwargs):
+        if not self.open_data:
+            queryset = queryset.filter(pk__in=self._meta.model.objects.for_user(self.user).values("pk"))
+        return self.export_queryset(queryset)
+
+    def export_queryset(self, queryset):
+        """Related rows fetched up front; the export's order."""
+        return queryset
+
+    def export_field(self, field, instance, **kwargs):
+        """Open data writes a small count about people as 「3人未満」 (plans.disclosure); staff exports
+        keep every number exact."""
+        if self.open_data:
+            masked = self.open_data_mask(self.get_field_name(field), instance)
+            if masked:
+                return masked
+        return super().export_field(field, instance, **kwargs)
+
+    def open_data_mask(self, field_name: str, instance) -> str:
+        """What open data writes instead of this column's value, or '' to write the value."""
+        return ""
+
+    def problem(self, field_name: str, message: str) -> ValidationError:
+        return ValidationError({self.fields[field_name].column_name: message})
+
+    def value(self, row, field_name: str):
+        """The cleaned value of a column in this row (ValidationError naming the column)."""
+        field = self.fields[field_name]
+        if field.column_name not in row:
+            return None
+        try:
+            return field.clean(row)
+        except ValueError as e:
+            raise ValidationError({field.column_name: str(e)}) from None
+
+    def required(self, row, field_name: str):
+        value = self.value(row, field_name)
+        if value in (None, ""):
+            raise self.problem(field_name, "入力してください")
+        return value
+
+    def municipality(self, row, field_name="municipality"):
+        if self._municipalities is None:
+            self._municipalities = {m.code: m for m in Municipality.objects.for_user(self.user)}
+        raw = row.get(self.fields[field_name].column_name)
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool) and float(raw).is_integer():
+            raw = str(int(raw)).zfill(6)  # Excel drops the leading zero of 011002
+        code = normalised(clean_text(raw))
+        if not code:
+            raise self.problem(field_name, "入力してください（6桁の全国地方公共団体コード）")
+        if code.isdigit() and len(code) == 5:
+            code = code.zfill(6)
+        found = self._municipalities.get(code)
+        if found is None:
+            if Municipality.objects.filter(code=code).exists():
+                raise self.problem(field_name, f"団体コード{shown(code)}の自治体のデータを取り込む権限がありません")
+            raise self.problem(field_name, f"団体コード{shown(code)}の自治体は登録されていません")
+        return found
+
+    def plan(self, row, municipality_field="municipality", plan_field="plan"):
+        municipality = self.municipality(row, municipality_field)
+        if self._plans is None:
+            self._plans = {
+                (p.municipality_id, p.title): p
+                for p in Plan.objects.for_user(self.user).select_related("municipality")
+            }
+        title = self.required(row, plan_field)
+        found = self._plans.get((municipality.code, title))
+        if found is None:
+            raise self.problem(plan_field, f"{municipality.name}の計画{shown(title)}が見つかりません（計画名は管理画面の表記どおりに入力してください）")
+        return found
+
+    def claim_key(self, key, description: str):
+        """Refuse a second row for the same object within one file."""
+        previous = self._seen_keys.get(key)
+        if previous is not None:
+            raise ValidationError(f"{description}の行が{previous}行目にもあります。1行にまとめてください")
+        self._seen_keys[key] = self._line
+
+    def change_reason(self) -> str:
+        return f"ファイルから取り込み（{self.file_name}）" if self.file_name else "ファイルから取り込み"
+
+    def stamp(self, instance):
+        """Record who imported, for django-simple-history."""
+        instance._history_user = self.user
+        instance._change_reason = self.change_reason()
+        return instance
+
+    def save_parent(self, instance):
+        """Save a created or changed parent row (area, measure, organisation) of this row."""
+        self.stamp(instance)
+        instance.save()
+        self._touched = True
+
+    # -- the import workflow ---------------------------------------------
+
+    def find_or_build(self, row) -> tuple[Model, bool]:
+        raise NotImplementedError
+
+    def own_fields(self):
+        """The columns this row sets on its own object (not keys, not parents)."""
+        skip = set(self.key_fields) | set(self.resolved_fields)
+        return [(name, f) for name, f in self.fields.items() if name not in skip and not f.readonly]
+
+    def snapshot(self, instance, row) -> dict:
+        """The values of the row's own columns, to tell an unchanged row without a deep copy."""
+        values = {}
+        for name, field in self.own_fields():
+            if field.column_name not in row:
+                continue
+            if isinstance(field.widget, widgets.ManyToManyWidget):
+                related = field.get_value(instance) if instance.pk else None
+                values[name] = sorted(o.pk for o in related.all()) if related is not None else []
+            else:
+                values[name] = field.get_value(instance)
+        return values
+
+    def get_or_init_instance(self, instance_loader, row):
+        instance, new = self.find_or_build(row)
+        self._instance = instance
+        self._before = None if new else self.snapshot(instance, row)
+        return instance, new
+
+    def import_instance(self, instance, row, **kwargs):
+        errors = {}
+        for _name, field in self.own_fields():
+            if field.column_name not in row:
+                continue
+            try:
+                if isinstance(field.widget, widgets.ManyToManyWidget):
+                    field.clean(row)  # checked now, saved after the row itself
+                else:
+                    self.import_field(field, instance, row, **kwargs)
+            except ValueError as e:
+                # Keyed by the model field, so that full_clean does not repeat the complaint.
+                key = field.attribute if "__" not in field.attribute else field.column_name
+                errors[key] = ValidationError(str(e), code="invalid")
+        if errors:
+            raise ValidationError(errors)
+
+    def get_import_fields(self):
+        return [f for f in super().get_import_fields() if not f.readonly]
+
+    def skip_row(self, instance, original, row, import_validation_errors=None):
+        """Unchanged: an existing row whose own columns and parents are as stored."""
+        if import_validation_errors or self._touched or self._before is None:
+            return False
+        after = {}
+        for name, field in self.own_fields():
+            if name not in self._before:
+                continue
+            if isinstance(field.widget, widgets.ManyToManyWidget):
+                after[name] = sorted(o.pk for o in field.clean(row))
+            else:
+                after[name] = field.get_value(instance)
+        return after == self._before
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        """The model's own validation, without a query per row.
+
+        Uniqueness follows from the file's keys (rows are looked up by them and
+        a key may appear once per file); the check constraints repeat what the
+        models' clean() and validators already say, and the database enforces
+        them anyway inside the import's transaction.
+        """
+        errors = dict(import_validation_errors or {})
+        # Parents were loaded through for_user() (or saved) by find_or_build: no query to re-check them.
+        resolved = [
+            f.name for f in instance._meta.concrete_fields
+            if f.is_relation and f.is_cached(instance) and getattr(f.get_cached_value(instance), "pk", None)
+        ]
+        try:
+            instance.full_clean(exclude=list(errors) + resolved, validate_unique=False, validate_constraints=False)
+        except ValidationError as e:
+            errors = e.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def preview_cells(self, row_result):
+        """The preview's cells: the row as it will be stored, changed cells marked."""
+        instance = self._instance
+        changed = None
+        if row_result.import_type == RowResult.IMPORT_TYPE_UPDATE and self._before is not None:
+            changed = {
+                self.fields[name].column_name for name, value in self._before.items()
+                if not isinstance(self.fields[name].widget, widgets.ManyToManyWidget)
+                and self.fields[name].get_value(instance) != value
+            }
+        cells = []
+        for field in self.get_import_fields():
+            try:
+                value = field.export(instance)
+            except ValueError:  # a many-to-many of an unsaved row
+                value = ""
+            value = "" if value is None else value
+            cells.append(format_html("<ins>{}</ins>", value) if changed and field.column_name in changed else value)
+        return cells
+
+    def before_save_instance(self, instance, row, **kwargs):
+        self.stamp(instance)
+
+    # -- bulk saving (resources without many-to-many columns set Meta.use_bulk) --
+
+    def _bulk(self, instances, save, result, raise_errors):
+        """Save a batch with its history rows (user and reason as for single saves) and move 更新日."""
+        if not instances:
+            return
+        try:
+            save(instances)
+        except Exception as e:
+            self.handle_import_error(result, RowFailure(f"保存できませんでした（{type(e).__name__}: {e}）。何も保存されていません。"), raise_errors)
+        else:
+            for plan_id in {plan_id_of(instance) for instance in instances}:
+                Plan.touch(plan_id)
+        finally:
+            instances.clear()
+
+    def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        self._bulk(self.create_instances, lambda objs: bulk_create_with_history(
+            objs, self._meta.model, batch_size=batch_size, default_user=self.user,
+            default_change_reason=self.change_reason(),
+        ), result, raise_errors)
+
+    def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        fields = [attribute for _, f in self.own_fields()
+                  if "__" not in f.attribute and not isinstance(f.widget, widgets.ManyToManyWidget)
+                  for attribute in (f.attribute, *getattr(f, "also_writes", ()))]
+        self._bulk(self.update_instances, lambda objs: bulk_update_with_history(
+            objs, self._meta.model, fields, batch_size=batch_size, default_user=self.user,
+            default_change_reason=self.change_reason(),
+        ), result, raise_errors)
+
+    def describe(self, line: int, error: ValidationError) -> ValidationError:
+        """「3行目『年度』: “R6年” を年度として読めません」 for every message of a row."""
+        described = {}
+        if hasattr(error, "error_dict"):
+            items = error.error_dict.items()
+        else:
+            items = [(NON_FIELD_ERRORS, error.error_list)]
+        for key, errors in items:
+            column_name = self.column_for(key)
+            prefix = f"{line}行目『{column_name}』: " if column_name else f"{line}行目: "
+            for message in ValidationError(errors).messages:
+                described.setdefault(column_name or NON_FIELD_ERRORS, []).append(prefix + message)
+        return ValidationError(described)
+
+    def import_row(self, row, instance_loader, **kwargs):
+        number = kwargs.get("row_number") or 0
+        self._line = self.line_numbers[number - 1] if 0 < number <= len(self.line_numbers) else number + 1
+        self._touched = False
+        self._instance = self._before = None
+        row_result = super().import_row(row, instance_loader, **kwargs)
+        if row_result.is_valid() and self._instance is not None:
+            row_result.diff = self.preview_cells(row_result)
+        if row_result.validation_error is not None:
+            row_result.validation_error = self.describe(self._line, row_result.validation_error)
+        if row_result.errors:
+            first = row_result.errors[0].error
+            row_result.errors = [
+                Error(RowFailure(f"{self._line}行目: 保存できませんでした（{type(first).__name__}: {first}）"), row=row, number=number)
+            ]
+        return row_result
+
+    def import_data(self, dataset, dry_run=False, raise_errors=False, use_transactions=None,
+                    collect_failed_rows=False, rollback_on_validation_errors=False, **kwargs):
+        """All or nothing, always: one bad row rolls the whole file back."""
+        self._reset()
+        self.user = kwargs.get("user") or self.user
+        self.file_name = kwargs.get("file_name") or ""
+        result = self.get_result_class()()
+        if self.user is None or not self.user.is_authenticated or not self.user.is_active:
+            result.append_base_error(Error(ImportFileError("ログインした職員だけが取り込めます。")))
+            return result
+        try:
+            self.normalise_headers(dataset)
+        except ImportFileError as e:
+            result.append_base_error(Error(e))
+            return result
+        self.line_numbers = list(getattr(dataset, "line_numbers", None) or range(2, len(dataset) + 2))
+        return super().import_data(
+            dataset,
+            dry_run=dry_run,
+            raise_errors=raise_errors,
+            use_transactions=True,
+            collect_failed_rows=collect_failed_rows,
+            rollback_on_validation_errors=True,
+            **kwargs,
+        )
+
+    # -- templates --------------------------------------------------------
+
+    def template_dataset(self) -> tablib.Dataset:
+        """The blank template: the headers and one example row."""
+        headers = self.column_names()
+        dataset = tablib.Dataset(headers=headers)
+        dataset.append([self.example.get(h) for h in headers])
+        return dataset
