@@ -34,7 +34,7 @@ TARGET_COLOUR = "#b3261e"
 BASELINE_COLOUR = "#5f6b7a"
 
 
-def _font_properties():
+def font_properties():
     from matplotlib import font_manager
 
     for path in FONT_PATHS:
@@ -103,7 +103,7 @@ def _render(data: dict, text_as_paths: bool = True) -> str:
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    font = _font_properties()
+    font = font_properties()
     ticks = {year: label for year, label, _, _ in data["points"]}
     drawn = [(year, value) for year, _, value, _ in data["points"] if value is not None]
     plotted = [value for _, value in drawn]
@@ -170,14 +170,6 @@ def _presentation_attributes(declarations: str) -> str:
 
 
 def _inline(svg: str, data: dict) -> str:
-    """Drop the XML prologue, turn CSS into presentation attributes (the stylesheet's onto the root,
-    whose children inherit them) and label the root element for assistive technology."""
-    svg = svg[svg.index("<svg"):]
-    root_style = STYLE_ELEMENT.search(svg)
-    if root_style:
-        svg = STYLE_ELEMENT.sub("", svg, count=1)
-        svg = re.sub(r"<svg\b", "<svg" + _presentation_attributes(root_style.group(1)), svg, count=1)
-    svg = STYLE_ATTRIBUTE.sub(lambda style: _presentation_attributes(style.group(1)), svg)
     baseline_year = data["baseline"][0] if data["baseline"] is not None else None
     points = "、".join(
         f"{label}{'（基準値）' if year == baseline_year else ''} {text}" for year, label, _, text in data["points"]
@@ -188,5 +180,18 @@ def _inline(svg: str, data: dict) -> str:
     label += points
     if data["target"] is not None:
         label += f"。目標 {data['target_period']} {data['target_label']}".replace("  ", " ")
+    return inline_svg(svg, label)
+
+
+def inline_svg(svg: str, label: str) -> str:
+    """Matplotlib's SVG ready to inline under the Content-Security-Policy: drop the XML prologue, turn
+    CSS into presentation attributes (the stylesheet's onto the root, whose children inherit them) and
+    label the root element for assistive technology."""
+    svg = svg[svg.index("<svg"):]
+    root_style = STYLE_ELEMENT.search(svg)
+    if root_style:
+        svg = STYLE_ELEMENT.sub("", svg, count=1)
+        svg = re.sub(r"<svg\b", "<svg" + _presentation_attributes(root_style.group(1)), svg, count=1)
+    svg = STYLE_ATTRIBUTE.sub(lambda style: _presentation_attributes(style.group(1)), svg)
     svg = re.sub(r"<svg\b", f'<svg role="img" aria-label="{escape(label)}" focusable="false"', svg, count=1)
     return re.sub(r'\s(width|height)="[^"]*pt"', "", svg, count=2)

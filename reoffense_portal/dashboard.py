@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, OuterRef, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from councils.models import Meeting, MeetingDocument
@@ -20,6 +21,19 @@ from reoffense_portal.publishing.models import PlanVersion
 
 UPCOMING_DAYS = 30
 ENDING_WITHIN = datetime.timedelta(days=365)
+
+
+@dataclass(frozen=True)
+class DueItem:
+    """Something staff should do about a plan: what the dashboard lists and the reminder mail repeats.
+
+    `key` names the item across days (a reminder is sent at most once a week per key), `path` is the
+    admin screen that deals with it.
+    """
+
+    key: str
+    text: str
+    path: str
 
 
 @dataclass
@@ -60,12 +74,47 @@ class PlanDashboard:
             return None
         return (self.programs_recorded + self.indicators_recorded) * 100 // due
 
+    @property
+    def due_items(self) -> list[DueItem]:
+        """What is missing or coming up, in the dashboard's order, each with the screen that deals with it."""
+        plan, year, label = self.plan, self.fiscal_year, self.fiscal_year_label
+        items = []
+        if self.in_period:
+            entry = reverse("admin:measures_programprogress_entry", args=[plan.pk, year])
+            if self.programs_missing:
+                items.append(DueItem(f"plan:{plan.pk}:progress:{year}",
+                                     f"{label}の進捗が未入力の取組・事業：{self.programs_missing}件", entry))
+            if self.indicators_missing:
+                items.append(DueItem(f"plan:{plan.pk}:values:{year}",
+                                     f"{label}の値が未入力の指標：{self.indicators_missing}件", entry))
+        for meeting in self.meetings_without_minutes:
+            items.append(DueItem(f"meeting:{meeting.pk}:minutes",
+                                 f"議事要旨が未入力の会議：{meeting}（{meeting.held_on_label}開催）",
+                                 reverse("admin:councils_meeting_change", args=[meeting.pk])))
+        for meeting in self.upcoming_meetings:
+            items.append(DueItem(f"meeting:{meeting.pk}:upcoming",
+                                 f"{UPCOMING_DAYS}日以内に開催予定の会議：{meeting}（{meeting.held_on_label}）",
+                                 reverse("admin:councils_meeting_change", args=[meeting.pk])))
+        if self.ending_without_successor:
+            items.append(DueItem(f"plan:{plan.pk}:successor",
+                                 f"計画期間が1年以内に終わります（{plan.period_label}）。次期計画が登録されていません。",
+                                 reverse("admin:plans_plan_add")))
+        return items
+
 
 def plan_dashboards(user, today: datetime.date | None = None) -> list[PlanDashboard]:
     """One PlanDashboard for each plan of the user's municipalities whose period is not over."""
+    return dashboards_of(Plan.objects.for_user(user), today)
+
+
+def dashboards_of(plans, today: datetime.date | None = None) -> list[PlanDashboard]:
+    """One PlanDashboard for each of these plans whose period is not over.
+
+    `plans` holds whole municipalities (a user's, or all): their other plans tell whether one has a successor.
+    """
     today = today or timezone.localdate()  # Japan's date (TIME_ZONE is Asia/Tokyo)
     fiscal_year = eras.fiscal_year_of(today)
-    all_plans = list(Plan.objects.for_user(user).select_related("municipality"))
+    all_plans = list(plans.select_related("municipality"))
     plans = [plan for plan in all_plans if plan.period_end >= today]
     if not plans:
         return []

@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "councils",
     # Composes the three apps above: approval and the published versions residents read.
     "reoffense_portal.publishing",
+    # Composes the dashboard's items into the weekly reminder mail to staff.
+    "reoffense_portal.reminders",
     # The project itself, for its site-wide commands (backup, restore).
     "reoffense_portal",
 ]

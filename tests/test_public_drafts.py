@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
 from councils.models import Meeting
+from measures.models import Program, ProgramProgress
 from plans.models import StaffMembership
 from tests.public_data import attach_plan_document, build_plan, fill_meeting, municipality, publish, unpublish
 
@@ -27,6 +28,8 @@ def draft():
     attach_plan_document(plan)
     meeting = Meeting.objects.filter(council__plan=plan).first()
     document = fill_meeting(meeting)
+    ProgramProgress.objects.create(program=Program.objects.of_plan(plan).first(), fiscal_year=2023,
+                                   status=ProgramProgress.Status.IMPLEMENTED)
     return {"plan": plan, "council": meeting.council, "meeting": meeting, "document": document}
 
 
@@ -36,6 +39,7 @@ def draft_urls(draft):
         f"/municipalities/{draft['plan'].municipality_id}/meetings.ics",
         f"/plans/{draft['plan'].pk}/",
         f"/plans/{draft['plan'].pk}/document/",
+        f"/plans/{draft['plan'].pk}/progress/2023/",
         f"/councils/{draft['council'].pk}/",
         f"/meetings/{draft['meeting'].pk}/",
         f"/meetings/documents/{draft['document'].pk}/",
@@ -99,6 +103,7 @@ def test_staff_of_the_municipality_preview_a_draft_marked_as_such_and_never_cach
     assert "【案】" in page and '<span class="badge badge--draft">案</span>' in page
     assert 'name="robots" content="noindex, nofollow"' in page
     assert f'href="/councils/{draft["council"].pk}/?preview=1"' in page  # the preview stays a preview
+    assert f'href="/plans/{draft["plan"].pk}/progress/2023/?preview=1"' in page
     assert "このページについてのご意見" not in page
 
 

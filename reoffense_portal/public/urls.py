@@ -14,6 +14,7 @@ urlpatterns = [
     path("prefectures/<str:code>/comparison/", views.prefecture_comparison, name="prefecture_comparison"),
     path("prefectures/<str:code>/comparison.csv", views.prefecture_comparison_csv, name="prefecture_comparison_csv"),
     path("plans/<int:pk>/", views.plan_detail, name="plan"),
+    path("plans/<int:pk>/progress/<int:year>/", views.plan_progress, name="plan_progress"),
     path("plans/<int:pk>/versions/", views.plan_versions, name="plan_versions"),
     path("plans/<int:pk>/versions/<int:number>/", views.plan_version, name="plan_version"),
     path("plans/<int:pk>/document/", views.plan_document, name="plan_document"),

@@ -83,6 +83,14 @@ def plan_detail(request, pk):
 
 
 @require_safe
+def plan_progress(request, pk, year):
+    """年度ごとの実施状況: a fiscal year's page of the live version (a year the version holds, else 404)."""
+    if preview.is_preview(request):
+        return preview.plan_page(request, pk)
+    return _live_page(request)
+
+
+@require_safe
 def council_detail(request, pk):
     if preview.is_preview(request):
         return preview.council_page(request, pk)

@@ -27,6 +27,7 @@ from reoffense_portal import eras
 from reoffense_portal.spreadsheets.files import CSVFormat
 from reoffense_portal.spreadsheets.widgets import DecimalWidget
 
+from . import yearly
 from .models import VersionFile
 
 LICENSE = {
@@ -68,6 +69,23 @@ def indicator_rows(plan):
     return dataset
 
 
+def implementation_rates(plan):
+    """One row per reported fiscal year and area: its 実施率 and how many programmes had each status
+    (年度ごとの実施状況, from `snapshot.load_plan`'s `years`; 未報告 apart from 未実施)."""
+    dataset = tablib.Dataset(headers=[
+        "団体コード", "計画名", "年度", "年度の表記", "重点施策の番号", "重点施策名", "取組・事業の数",
+        *yearly.STATUS_LABELS, "実施率（%）",
+    ])
+    number = DecimalWidget()
+    for year in plan.years:
+        for area in year.areas:
+            dataset.append([
+                plan.municipality_id, plan.title, year.fiscal_year, year.label, area.area.number, area.area.title,
+                len(area.programs), *(count for _, count in area.status_counts), number.render(area.rate),
+            ])
+    return dataset
+
+
 def _structure(plan):
     queryset = Program.objects.filter(measure__area__plan=plan)
     return PlanStructureResource(open_data=True).export(queryset=queryset)
@@ -92,6 +110,7 @@ def _meetings(plan):
 DATASETS = {
     "programs": ("重点施策・施策・取組（事業）", _structure),
     "progress": ("取組の年度ごとの進捗", _progress),
+    "implementation-rates": ("重点施策ごとの年度別実施率", implementation_rates),
     "indicators": ("成果目標・統計の指標", indicator_rows),
     "indicator-values": ("指標の値", _values),
     "meetings": ("会議の開催", _meetings),
@@ -181,6 +200,27 @@ def plan_data(plan, *, version: int, updated_on) -> dict:
                 ],
             }
             for area in areas
+        ],
+        "yearly_status": [
+            {
+                "fiscal_year": year.fiscal_year,
+                "fiscal_year_label": year.label,
+                "implementation_rate": _number(year.rate),
+                "programs": year.program_count,
+                "status_counts": dict(year.status_counts),
+                "areas": [
+                    {
+                        "number": area.area.number,
+                        "title": area.area.title,
+                        "implementation_rate": _number(area.rate),
+                        "programs": len(area.programs),
+                        "status_counts": dict(area.status_counts),
+                    }
+                    for area in year.areas
+                ],
+                "page": year.path,
+            }
+            for year in plan.years
         ],
         "indicators": [
             {

@@ -19,7 +19,7 @@ from measures.tree import plan_tree
 from plans.models import Indicator, IndicatorValue, Plan
 from reoffense_portal.comparison import loaded_plan_entry
 
-from . import opendata
+from . import opendata, yearly
 from .models import PlanVersion, VersionFile, VersionMeeting, VersionPage
 from .rows import plan_rows
 
@@ -66,6 +66,9 @@ def load_plan(pk: int) -> Plan:
         .get(pk=pk)
     )
     plan.area_list = plan_tree(plan, progress_years=True)
+    # 年度ごとの実施状況: the reported years, each with its own page, and each area's rate across them.
+    plan.years = yearly.plan_years(plan)
+    plan.area_histories = yearly.area_histories(plan.years)
     for council in plan.council_list:
         # Pages list the meetings of the plan's period apart from earlier or later ones (Meeting.in_plan_period).
         council.period_meetings = [meeting for meeting in council.meeting_list if meeting.in_plan_period]
@@ -74,7 +77,7 @@ def load_plan(pk: int) -> Plan:
 
 
 def plan_pages(plan: Plan, *, updated_on, draft: bool) -> list[Page]:
-    """The plan page, each council's page and each meeting's page."""
+    """The plan page, each reported year's page (年度ごとの実施状況), each council's page and each meeting's page."""
     municipality = plan.municipality
     context = {
         "plan": plan,
@@ -96,6 +99,18 @@ def plan_pages(plan: Plan, *, updated_on, draft: bool) -> list[Page]:
             feedback_title=plan.title,
         )
     ]
+    for year in plan.years:
+        pages.append(
+            Page(
+                path=year.path,
+                title=f"{plan.title} {year.label}の実施状況",
+                description=f"{plan.title}の{year.full_label}の重点施策ごとの実施率と、取組・事業の実施状況と実績を"
+                "掲載しています。",
+                content=render_to_string("public/plan_year.html", {**context, "year": year}),
+                breadcrumbs=[home, plan_crumb, (f"{year.label}の実施状況", None)],
+                feedback_title=f"{plan.title} {year.label}の実施状況",
+            )
+        )
     for council in plan.council_list:
         pages.append(
             Page(

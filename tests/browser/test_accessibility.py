@@ -9,6 +9,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from councils.models import Meeting
+from measures.models import Program, ProgramProgress
 from plans.models import Plan
 from tests.public_data import attach_plan_document, fill_meeting, publish
 
@@ -21,10 +22,16 @@ AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa"]}, "res
 
 @pytest.fixture
 def public_site(seeded):
-    """The seeded cities, with the attachments and meeting records their public documents only mention."""
+    """The seeded cities, with the attachments, meeting records and a year's progress their public documents
+    only mention (test rows, not facts of the sources)."""
     plan = Plan.objects.get(pk=1001)
     attach_plan_document(plan, name="dai2ji_keikaku.pdf")
     fill_meeting(Meeting.objects.get(pk=1024))
+    statuses = [ProgramProgress.Status.IMPLEMENTED, ProgramProgress.Status.PARTIAL,
+                ProgramProgress.Status.NOT_IMPLEMENTED, ProgramProgress.Status.UNDER_REVIEW]
+    for program, status in zip(Program.objects.of_plan(plan).order_by("pk")[:8], statuses * 2, strict=True):
+        ProgramProgress.objects.create(program=program, fiscal_year=2025, status=status,
+                                       results="取組の実績です。", support_count=2 if status == statuses[0] else None)
     publish(plan, summary="計画本文と会議の記録を掲載しました")
 
 
@@ -33,6 +40,7 @@ PAGES = {
     "municipality": "/municipalities/352039/",
     "plan-yamaguchi": "/plans/1001/",
     "plan-kumamoto": "/plans/2001/",
+    "plan-year": "/plans/1001/progress/2025/",
     "council": "/councils/1001/",
     "meeting": "/meetings/1024/",
     "accessibility": "/accessibility/",
