@@ -121,6 +121,8 @@ class ProgramAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
     autocomplete_fields = ["measure", "departments", "partners"]
     inlines = [ProgramProgressInline]
     list_select_related = ["measure"]
+    # By measure as the plan lists them, without joining up to the municipality (program_list_order_idx).
+    ordering = ["measure_id", "order", "id"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("departments")
@@ -180,6 +182,8 @@ class ProgramProgressAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
     search_fields = ["program__name", "results", "program__departments__name"]
     autocomplete_fields = ["program"]
     list_select_related = ["program"]
+    # Newest year first, then by programme, without joining up to the municipality (progress_list_order_idx).
+    ordering = ["-fiscal_year", "program_id"]
     actions = [set_status_action(status) for status in ProgramProgress.Status]
 
     @admin.display(description="年度", ordering="fiscal_year")

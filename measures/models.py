@@ -191,6 +191,8 @@ class Program(models.Model):
         permissions = spreadsheet_permissions("program", "取組・事業（計画の構成）")
         ordering = ["measure", "order", "pk"]
         constraints = [models.UniqueConstraint(fields=["measure", "name"], name="unique_program_name")]
+        # The change list's order (ProgramAdmin.ordering), read from the index at any number of rows.
+        indexes = [models.Index(fields=["measure", "order", "id"], name="program_list_order_idx")]
 
     def __str__(self):
         return self.name
@@ -243,7 +245,11 @@ class ProgramProgress(models.Model):
                 name="progress_subsidy_rate_range",
             ),
         ]
-        indexes = [models.Index(fields=["fiscal_year", "status"], name="progress_year_status_idx")]
+        indexes = [
+            models.Index(fields=["fiscal_year", "status"], name="progress_year_status_idx"),
+            # The change list's order (newest year first), read from the index at any number of rows.
+            models.Index(fields=["-fiscal_year", "program"], name="progress_list_order_idx"),
+        ]
 
     def __str__(self):
         return f"{self.program}（{self.fiscal_year_label}）"

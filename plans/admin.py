@@ -318,11 +318,9 @@ class IndicatorYearFilter(YearListFilter):
     parameter_name = "year"
 
     def lookups(self, request, model_admin):
-        years = (
-            model_admin.get_queryset(request).order_by().values_list("year", flat=True).distinct()
-        )
         return [
-            (year, f"{eras.era_year(year)}（{year}）") for year in sorted(set(years), reverse=True)
+            (year, f"{eras.era_year(year)}（{year}）")
+            for year in self.year_range(request, model_admin, "year")
         ]
 
     def queryset(self, request, queryset):
@@ -344,6 +342,7 @@ class IndicatorValueAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
     search_fields = ["indicator__name", "indicator__plan__title"]
     autocomplete_fields = ["indicator"]
     list_select_related = ["indicator"]
+    ordering = ["indicator_id", "year"]  # the unique index's order: no join up to the municipality
 
     @admin.display(description="年（年度）", ordering="year")
     def period_label(self, value):

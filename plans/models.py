@@ -778,6 +778,7 @@ class IndicatorValue(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["indicator", "year"], name="unique_indicator_year"),
         ]
+        indexes = [models.Index(fields=["year"], name="indicator_value_year_idx")]  # the 年 filter's range
 
     def __str__(self):
         return f"{self.indicator} {self.period_label}"

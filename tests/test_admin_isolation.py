@@ -604,3 +604,14 @@ def test_prefecture_editor_previews_a_municipality_draft_but_not_another_prefect
     assert page.status_code == 200
     assert "【案】" in page.content.decode() and city.plan.purpose in page.content.decode()
     assert client.get(city_b.plan.get_absolute_url(), {"preview": "1"}).status_code == 404
+
+
+def test_prefecture_editor_filters_and_searches_its_municipalities_rows(client, prefecture_world):
+    prefecture, city, _ = prefecture_world
+    client.force_login(prefecture.editor)
+    response = client.get(url(Plan, "changelist"))
+    assert f"?municipality__code__exact={city.municipality.pk}" in response.content.decode(), "熊本市 offered"
+    response = client.get(url(Plan, "changelist"), {"municipality__code__exact": city.municipality.pk})
+    assert list(response.context["cl"].result_list) == [city.plan]
+    response = client.get(url(Plan, "changelist"), {"q": "熊本市"})
+    assert city.plan in response.context["cl"].result_list

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('measures', '0003_spreadsheet_permissions'),
+        ('measures', '0005_trigram_search_indexes'),
     ]
 
     operations = [

@@ -1,0 +1,419 @@
+#!/usr/bin/env python
+"""Staff and public pages at national scale: 1,788 municipalities on PostgreSQL.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_national .venv/bin/python benchmarks/national.py
+        [--rounds 5] [--keep]   # --keep: leave the database for another run (default: dropped at the end)
+        [--reuse]               # measure a database kept by --keep, without generating it again
+
+Creates the database named by DATABASE_URL (PostgreSQL on this machine only;
+its name must not start with test_), migrates it and generates with
+bulk_create, in a few minutes:
+
+- the 47 prefectures and 1,788 municipalities (one prefecture with 60 of them);
+- per municipality 3 departments and one plan (令和3〜7年度) of 6 areas × 5
+  measures × 4 programmes, each programme with a department; 10 indicators
+  with 10 yearly values; five fiscal years of progress for the two existing
+  programmes of every measure (the two new ones have none yet): about 536,000
+  progress rows, 214,560 programmes, 178,800 indicator values;
+- a live version of every plan, so the home page lists all of them (the
+  measured city's version is approved as a publisher would; the others share
+  its pages, each with its own card).
+
+Then, in this process through Django's test client with production settings
+(DEBUG off), it requests every page of PAGES as each user of ROLES, once to
+warm up and --rounds times measured, the public pages with no cache (the
+per-process copy of stored pages emptied before each request). It prints,
+per page and role, the median milliseconds, the size in KB and the number of
+queries, then the slowest page and the goals that fail:
+
+- every staff page ≤ 300 ms, every public page ≤ 150 ms and ≤ 200 KB.
+
+Adding a role is one line of ROLES (a function making the user), adding a
+page one line of PAGES; a page whose URL name is not on this branch is listed
+as 「なし」 and skipped. The database is dropped at the end unless --keep.
+"""
+
+import argparse
+import datetime
+import os
+import statistics
+import sys
+import time
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STAFF_GOAL_MS = 300
+PUBLIC_GOAL_MS = 150
+PUBLIC_GOAL_KB = 200
+
+PREFECTURES = 47
+MUNICIPALITIES = 1_788
+BIG_PREFECTURE = 60  # municipalities of the prefecture whose page is measured
+AREAS, MEASURES, PROGRAMMES, INDICATORS, VALUES = 6, 5, 4, 10, 10
+REPORTING_PROGRAMMES = 2  # of each measure's 4: the existing ones, with five years of progress
+FISCAL_YEARS = range(2021, 2026)
+BATCH = 5_000
+
+PROGRAMME_NAMES = [
+    "協力雇用主への支援", "就労支援事業", "住居確保給付金の支給", "生活困窮者自立相談支援",
+    "保護司会への活動支援", "更生保護サポートセンターの運営支援", "社会を明るくする運動",
+    "薬物乱用防止教室", "高齢者の地域生活定着支援", "障害者の就労移行支援", "少年の居場所づくり",
+    "学習支援事業", "依存症相談窓口の運営", "市営住宅の入居支援", "職員向け研修",
+]
+INDICATOR_NAMES = [
+    "刑法犯検挙人員中の再犯者数", "協力雇用主数", "保護司の充足率", "更生保護女性会の会員数",
+    "社会を明るくする運動の参加者数", "就労支援の利用者数", "住居支援の件数", "薬物乱用防止教室の開催数",
+    "地域生活定着支援の件数", "再犯防止に関する研修の受講者数",
+]
+
+
+# --- what is measured ---------------------------------------------------------------------------
+
+@dataclass
+class World:
+    """What the pages need to find their URLs: the measured city, its plan and its prefecture."""
+
+    city: object
+    plan: object
+    prefecture: object
+
+
+@dataclass
+class Page:
+    name: str
+    kind: str  # "staff" (the admin, as each role) or "public" (anonymous)
+    url_name: str
+    args: object = None  # World -> reverse() args
+    query: str = ""
+
+    def url(self, world):
+        from django.urls import NoReverseMatch, reverse
+
+        try:
+            url = reverse(self.url_name, args=self.args(world) if self.args else None)
+        except NoReverseMatch:
+            return None
+        return f"{url}?{self.query}" if self.query else url
+
+
+PAGES = [
+    Page("取組・事業 一覧", "staff", "admin:measures_program_changelist"),
+    Page("取組・事業 検索（4文字）", "staff", "admin:measures_program_changelist", query="q=就労支援"),
+    Page("取組・事業 検索（2文字）", "staff", "admin:measures_program_changelist", query="q=就労"),
+    Page("取組・事業 計画で絞込み", "staff", "admin:measures_program_changelist",
+         query="measure__area__plan__id__exact={plan}"),
+    Page("年度の進捗 一覧", "staff", "admin:measures_programprogress_changelist"),
+    Page("年度の進捗 検索（4文字）", "staff", "admin:measures_programprogress_changelist", query="q=就労支援"),
+    Page("年度の進捗 検索（2文字）", "staff", "admin:measures_programprogress_changelist", query="q=就労"),
+    Page("年度の進捗 年度で絞込み", "staff", "admin:measures_programprogress_changelist",
+         query="fiscal_year=2024"),
+    Page("指標の値 一覧", "staff", "admin:plans_indicatorvalue_changelist"),
+    Page("指標の値 検索", "staff", "admin:plans_indicatorvalue_changelist", query="q=協力雇用主"),
+    Page("指標の値 年で絞込み", "staff", "admin:plans_indicatorvalue_changelist", query="year=2024"),
+    Page("計画の変更画面", "staff", "admin:plans_plan_change", lambda w: [w.plan.pk]),
+    Page("年度の進捗入力", "staff", "admin:measures_programprogress_entry", lambda w: [w.plan.pk, 2024]),
+    Page("管理画面トップ", "staff", "admin:index"),
+    Page("トップページ", "public", "public:home"),
+    Page("自治体のページ", "public", "public:municipality", lambda w: [w.city.code]),
+    Page("計画のページ", "public", "public:plan", lambda w: [w.plan.pk]),
+    Page("都道府県の一覧", "public", "public:prefectures"),
+    Page("都道府県のページ", "public", "public:prefecture", lambda w: [w.prefecture.code]),
+    Page("比較表", "public", "public:comparison"),
+    Page("全国の状況", "public", "public:national"),
+]
+
+
+def superuser(world):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_superuser("bench-admin", password="bench-password-123")
+
+
+def editor(world):
+    from django.contrib.auth import get_user_model
+
+    from plans.models import StaffMembership
+
+    user = get_user_model().objects.create_user("bench-editor", password="bench-password-123", is_staff=True)
+    StaffMembership.objects.create(user=user, municipality=world.city, role=StaffMembership.Role.EDITOR)
+    return get_user_model().objects.get(pk=user.pk)
+
+
+# Each role: a function of the World returning a logged-in user (e.g. a prefecture's staff: one more line).
+ROLES = {"スーパーユーザー": superuser, "市の編集者": editor}
+
+
+# --- the data -----------------------------------------------------------------------------------
+
+def lg_code(prefix: int, number: int) -> str:
+    from plans.models import lg_code_check_digit
+
+    first_five = f"{prefix:02d}{number:03d}"
+    return first_five + str(lg_code_check_digit(first_five))
+
+
+def bulk(model, rows):
+    return model.objects.bulk_create(rows, batch_size=BATCH)
+
+
+def generate() -> World:
+    from decimal import Decimal
+
+    from measures.models import Measure, PriorityArea, Program, ProgramProgress
+    from plans.models import Department, Indicator, IndicatorValue, Municipality, Plan
+
+    Kind = Municipality.Kind
+    prefectures = bulk(Municipality, [
+        Municipality(code=lg_code(p, 0), name=f"第{p}県", kind=Kind.PREFECTURE) for p in range(1, PREFECTURES + 1)
+    ])
+    # The first prefecture has BIG_PREFECTURE municipalities, the others share the rest.
+    owners = [prefectures[0]] * BIG_PREFECTURE + [
+        prefectures[1 + i % (PREFECTURES - 1)] for i in range(MUNICIPALITIES - BIG_PREFECTURE)
+    ]
+    counters = {}
+    cities = []
+    for i, prefecture in enumerate(owners):
+        counters[prefecture.code] = counters.get(prefecture.code, 200) + 1
+        cities.append(Municipality(
+            code=lg_code(int(prefecture.code[:2]), counters[prefecture.code]), name=f"第{i + 1}市",
+            kind=Kind.CITY if i % 3 else Kind.TOWN, prefecture=prefecture,
+        ))
+    bulk(Municipality, cities)
+    departments = bulk(Department, [
+        Department(municipality=city, name=name)
+        for city in cities for name in ("地域福祉課", "生活支援課", "人権推進課")
+    ])
+    plans = bulk(Plan, [
+        Plan(municipality=city, title=f"{city.name}再犯防止推進計画", period_start=datetime.date(2021, 4, 1),
+             period_end=datetime.date(2026, 3, 31), department=departments[3 * i],
+             basic_policy="犯罪をした人等が地域社会で孤立しないよう支援します。")
+        for i, city in enumerate(cities)
+    ])
+    areas = bulk(PriorityArea, [
+        PriorityArea(plan=plan, number=a, title=f"重点施策{a}") for plan in plans for a in range(1, AREAS + 1)
+    ])
+    measures = bulk(Measure, [
+        Measure(area=area, number=m, title=f"施策{area.number}-{m}") for area in areas for m in range(1, MEASURES + 1)
+    ])
+    programmes = bulk(Program, [
+        Program(measure=measure, order=p, is_existing=p <= REPORTING_PROGRAMMES,
+                name=f"{PROGRAMME_NAMES[(measure.pk + p) % len(PROGRAMME_NAMES)]}（{measure.title}-{p}）",
+                description="対象者への相談・支援を行います。")
+        for measure in measures for p in range(1, PROGRAMMES + 1)
+    ])
+    department_of_plan = {plan.pk: plan.department_id for plan in plans}
+    plan_of_area = {area.pk: area.plan_id for area in areas}
+    plan_of_measure = {measure.pk: plan_of_area[measure.area_id] for measure in measures}
+    bulk(Program.departments.through, [
+        Program.departments.through(program_id=programme.pk,
+                                    department_id=department_of_plan[plan_of_measure[programme.measure_id]])
+        for programme in programmes
+    ])
+    statuses = list(ProgramProgress.Status)
+    for start in range(0, len(programmes), BATCH):
+        bulk(ProgramProgress, [
+            ProgramProgress(program=programme, fiscal_year=year, status=statuses[(programme.pk + year) % 4],
+                            results=f"{year}年度は相談{programme.pk % 40}件に対応しました。",
+                            support_count=programme.pk % 40, budget=(programme.pk % 30 + 1) * 100_000)
+            for programme in programmes[start:start + BATCH] if programme.order <= REPORTING_PROGRAMMES
+            for year in FISCAL_YEARS
+        ])
+    indicators = bulk(Indicator, [
+        Indicator(plan=plan, order=n, name=INDICATOR_NAMES[n - 1], unit="人",
+                  direction=Indicator.Direction.LOWER if n == 1 else Indicator.Direction.HIGHER,
+                  baseline_year=2019, baseline_value=Decimal(100), target_year=2025, target_value=Decimal(80))
+        for plan in plans for n in range(1, INDICATORS + 1)
+    ])
+    bulk(IndicatorValue, [
+        IndicatorValue(indicator=indicator, year=year, value=Decimal(100 - (year - 2014) - indicator.order))
+        for indicator in indicators for year in range(2015, 2015 + VALUES)
+    ])
+    measured = cities[0]  # a city of the big prefecture
+    return World(city=measured, plan=plans[0], prefecture=prefectures[0])
+
+
+def publish_all(world: World) -> None:
+    """The measured plan is approved as a publisher would; every other plan gets a live version with its own card."""
+    from django.utils import timezone
+
+    from plans.models import Plan
+    from reoffense_portal.publishing.models import PlanVersion
+    from reoffense_portal.publishing.snapshot import build_version, card
+
+    first = build_version(world.plan, approved_by=None, summary="初版の公開")
+    now = timezone.now()
+    versions = []
+    for plan in Plan.objects.exclude(pk=world.plan.pk).select_related("department").order_by("pk").iterator(BATCH):
+        plan.council_list = []
+        versions.append(PlanVersion(
+            plan=plan, municipality_id=plan.municipality_id, number=1, title=plan.title,
+            period_start=plan.period_start, period_end=plan.period_end, summary=first.summary,
+            approved_at=now, live_from=now, card=card(plan), rows={},
+        ))
+    bulk(PlanVersion, versions)
+
+
+# --- the database -------------------------------------------------------------------------------
+
+def server(config):
+    import psycopg2
+
+    connection = psycopg2.connect(dbname="postgres", user=config["USER"], password=config["PASSWORD"] or None,
+                                  host=config["HOST"], port=config["PORT"] or 5432)
+    connection.autocommit = True
+    return connection
+
+
+def database_config():
+    import dj_database_url
+
+    url = os.environ.get("DATABASE_URL", "")
+    config = dj_database_url.parse(url) if url else {}
+    if config.get("ENGINE") != "django.db.backends.postgresql" or config.get("HOST") not in ("127.0.0.1", "localhost"):
+        raise SystemExit("DATABASE_URL must name a PostgreSQL database on 127.0.0.1, e.g. "
+                         "postgres://postgres@127.0.0.1:5432/bench_national")
+    if config["NAME"].startswith("test_") or config["NAME"] in ("postgres", "template0", "template1"):
+        raise SystemExit(f"the database is dropped and created again: choose another name than {config['NAME']!r}")
+    return config
+
+
+def recreate(config, *, drop_only=False) -> None:
+    from psycopg2 import sql
+
+    connection = server(config)
+    try:
+        with connection.cursor() as cursor:
+            name = sql.Identifier(config["NAME"])
+            cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+            if not drop_only:
+                cursor.execute(sql.SQL("CREATE DATABASE {}").format(name))
+    finally:
+        connection.close()
+
+
+# --- measuring ----------------------------------------------------------------------------------
+
+def measure(client, url: str, rounds: int, *, public: bool):
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from reoffense_portal.public.views import page_content
+
+    timings, queries, size = [], 0, 0
+    for round_ in range(rounds + 1):  # the first request warms up (templates, the process's imports)
+        if public:
+            cache.clear()
+            page_content.cache_clear()
+        with CaptureQueriesContext(connection) as captured:
+            start = time.perf_counter()
+            response = client.get(url)
+            body = response.content
+            elapsed = time.perf_counter() - start
+        if response.status_code != 200:
+            raise SystemExit(f"{url} answered {response.status_code}")
+        if round_:
+            timings.append(elapsed * 1000)
+        queries, size = len(captured), len(body)
+    return statistics.median(timings), size / 1024, queries
+
+
+def pad(text: str, width: int) -> str:
+    """Left-aligned in a terminal's columns, where each kanji and kana takes two."""
+    used = sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+    return text + " " * max(0, width - used)
+
+
+def run(world: World, rounds: int):
+    from django.db.models import Count
+    from django.test import Client
+
+    from measures.models import Program, ProgramProgress
+    from plans.models import IndicatorValue, Municipality
+
+    counts = {
+        "自治体": Municipality.objects.count(), "取組・事業": Program.objects.count(),
+        "年度の進捗": ProgramProgress.objects.count(), "指標の値": IndicatorValue.objects.count(),
+    }
+    big = Municipality.objects.filter(pk=world.prefecture.pk).aggregate(n=Count("municipalities"))["n"]
+    print("data: " + "、".join(f"{name} {n:,}" for name, n in counts.items()) + f"（{world.prefecture.name}に{big}団体）")
+    clients = {}
+    for role, make_user in ROLES.items():
+        clients[role] = Client()
+        clients[role].force_login(make_user(world))
+    rows, failures = [], []
+    print(f"{pad('page', 30)} {pad('as', 18)} {'median ms':>10} {'KB':>8} {'queries':>8}")
+    for page in PAGES:
+        url = page.url(world)
+        if url is None:
+            print(f"{pad(page.name, 30)} {pad('', 18)} なし（このブランチにないページ）")
+            continue
+        url = url.format(plan=world.plan.pk)
+        who = ROLES if page.kind == "staff" else {"住民": None}
+        for role in who:
+            client = clients[role] if page.kind == "staff" else Client()
+            ms, kb, queries = measure(client, url, rounds, public=page.kind == "public")
+            rows.append((page.name, role, ms))
+            print(f"{pad(page.name, 30)} {pad(role, 18)} {ms:10.0f} {kb:8.0f} {queries:8}", flush=True)
+            goal_ms = STAFF_GOAL_MS if page.kind == "staff" else PUBLIC_GOAL_MS
+            if ms > goal_ms:
+                failures.append(f"{page.name}（{role}）{ms:.0f} ms > {goal_ms} ms")
+            if page.kind == "public" and kb > PUBLIC_GOAL_KB:
+                failures.append(f"{page.name} {kb:.0f} KB > {PUBLIC_GOAL_KB} KB")
+    slowest = max(rows, key=lambda row: row[2])
+    print(f"slowest: {slowest[0]}（{slowest[1]}）{slowest[2]:.0f} ms")
+    print("goals: all met" if not failures else "goals not met: " + "; ".join(failures))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--keep", action="store_true", help="leave the database for another run")
+    parser.add_argument("--reuse", action="store_true", help="measure the database a --keep run left")
+    args = parser.parse_args()
+
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reoffense_portal.settings")
+    os.environ["DEBUG"] = "0"
+    os.environ["SECURE_SSL_REDIRECT"] = "0"
+    os.environ["ALLOWED_HOSTS"] = "testserver"
+    os.environ["STATIC_MANIFEST"] = "0"  # static files from the finders: no collectstatic needed
+    os.environ.setdefault("LOG_LEVEL", "ERROR")
+    config = database_config()
+    if not args.reuse:
+        recreate(config)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connections
+
+    from plans.models import Municipality, Plan
+
+    try:
+        if args.reuse:
+            from django.contrib.auth import get_user_model
+
+            get_user_model().objects.filter(username__startswith="bench-").delete()
+            city = Municipality.objects.exclude(kind=Municipality.Kind.PREFECTURE).order_by("code").first()
+            world = World(city=city, plan=Plan.objects.get(municipality=city), prefecture=city.prefecture)
+        else:
+            start = time.perf_counter()
+            call_command("migrate", verbosity=0)
+            world = generate()
+            publish_all(world)
+            with connections["default"].cursor() as cursor:
+                cursor.execute("ANALYZE")
+            print(f"generated in {time.perf_counter() - start:.0f} s")
+        run(world, args.rounds)
+    finally:
+        connections.close_all()
+        if not args.keep:
+            recreate(config, drop_only=True)
+            print(f"database {config['NAME']} dropped")
+
+
+if __name__ == "__main__":
+    main()
