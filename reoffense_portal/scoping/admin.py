@@ -615,10 +615,14 @@ class ScopedFieldsMixin:
         return answers[key]
 
     def in_read_scope(self, request, obj) -> bool:
-        """Whether the user may read `obj` (readable_by)."""
-        if obj is None or request.user.is_superuser or not is_scoped(self.model):
+        """Whether the user may read `obj` (readable_by): what they may write, or else asked once per row and request."""
+        if self.in_scope(request, obj):
             return True
-        return self.model._default_manager.readable_by(request.user).filter(pk=obj.pk).exists()
+        answers = request.__dict__.setdefault("_portal_in_read_scope", {})
+        key = (self.model._meta.label, obj.pk)
+        if key not in answers:
+            answers[key] = self.model._default_manager.readable_by(request.user).filter(pk=obj.pk).exists()
+        return answers[key]
 
 
 class StaffLogMixin:
