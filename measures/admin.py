@@ -152,6 +152,7 @@ class ProgramAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
     list_display = ["name", "area", "measure", "department_list", "is_existing"]
     list_filter = [
         "is_existing",
+        "support_category",
         "area__plan__municipality",
         "area__plan",
         "area",

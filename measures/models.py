@@ -162,6 +162,19 @@ class Program(models.Model):
     their areas (the area's `direct_programs`).
     """
 
+    class SupportCategory(models.TextChoices):
+        """The kinds of direct support whose yearly support counts the Ministry of Justice compares.
+
+        As in 法務省「地域再犯防止推進事業について」: 就労・住居支援, 専門的支援 (by offence) and 相談支援.
+        """
+
+        EMPLOYMENT = "employment", "就労支援"
+        HOUSING = "housing", "居住支援"
+        DRUGS = "drugs", "専門的支援（薬物事犯者への支援）"
+        SEXUAL_OFFENCES = "sexual_offences", "専門的支援（性犯罪者への支援）"
+        LAWYER = "lawyer", "専門的支援（寄り添い弁護士）"
+        CONSULTATION = "consultation", "相談支援"
+
     # Blank in forms: choosing a measure is enough, clean() takes its area.
     area = models.ForeignKey(
         PriorityArea, verbose_name="重点施策", on_delete=models.CASCADE, related_name="programs", blank=True,
@@ -180,6 +193,13 @@ class Program(models.Model):
     )
     is_existing = models.BooleanField(
         "既存事業", default=False, help_text="計画策定前から実施している事業を計画に位置付けたものです。"
+    )
+    support_category = models.CharField(
+        "直接支援の類型",
+        max_length=20,
+        choices=SupportCategory.choices,
+        blank=True,
+        help_text="支援件数を計上する直接支援の場合に選びます。都道府県の比較表で類型・年度ごとの支援件数を集計します。",
     )
 
     objects = ProgramQuerySet.as_manager()

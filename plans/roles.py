@@ -1,7 +1,9 @@
 """The two staff roles as permission groups: 編集者 (editor) and 公開責任者 (publisher).
 
-Which municipality's rows a member sees is decided by for_user(); whether a
-user may publish a given plan by Plan.may_be_published_by(). The groups are
+Which municipality's rows a member writes is decided by for_user(), which rows
+they read by readable_by() (a prefecture's members also read its
+municipalities'); whether a user may publish a given plan by
+Plan.may_be_published_by(). The groups are
 created by the data migration plans/0004_staff_groups and kept complete after
 every migrate or flush by ensure_staff_groups() (post_migrate), so a database
 emptied by `flush` (as Django's transactional tests do) still has them.

@@ -15,6 +15,8 @@ urlpatterns = [
     path("", include("reoffense_portal.summaries.urls")),
     # Superusers: the 策定状況 in the shape of 法務省's survey (XLSX), before the admin's catch-all.
     path("admin/coverage/survey.xlsx", admin.site.admin_view(coverage.survey_download), name="coverage_survey"),
+    # A prefecture's staff: the follow-up list and the comparison table, also before the catch-all.
+    path("", include("reoffense_portal.prefecture_staff.urls")),
     path("admin/", admin.site.urls),
     # Residents' pages and downloads, all from published versions. Uploaded files are served only
     # through views that look them up in a live version, never from MEDIA_URL, so a draft's document cannot leak.

@@ -131,6 +131,16 @@ def make_city(code, name, prefecture_code, prefecture_name, mark="", login=None)
     municipality = Municipality.objects.create(
         code=code, name=f"{name}{mark}", kind=Municipality.Kind.CITY, prefecture=pref
     )
+    return fill_municipality(municipality, name, mark, login or code)
+
+
+def make_prefecture_office(code, name, login):
+    """A prefecture as a municipality of its own: its plan, one row of every model below it, its staff."""
+    return fill_municipality(prefecture(code, name), name, "", login)
+
+
+def fill_municipality(municipality, name, mark, login):
+    """One row of every staff model for `municipality`, a draft plan, an editor and a publisher."""
     department = Department.objects.create(
         municipality=municipality, name=f"地域福祉課{mark}", telephone="083-934-2794"
     )
@@ -206,7 +216,6 @@ def make_city(code, name, prefecture_code, prefecture_name, mark="", login=None)
         page_title=f"計画のページ{mark}",
         comment=f"分かりやすい{mark}",
     )
-    login = login or code
     editor = make_user(f"editor-{login}")
     StaffMembership.objects.create(
         user=editor, municipality=municipality, role=StaffMembership.Role.EDITOR
@@ -249,3 +258,12 @@ def make_world():
     city_a = make_city("431001", "熊本市", "430005", "熊本県", login="a")
     city_b = make_city("352039", "山口市", "350001", "山口県", mark=B_MARK, login="b")
     return city_a, city_b
+
+
+def make_prefecture_world():
+    """熊本県 with its own rows and staff, its city 熊本市 (A), and 山口市 (B) of another prefecture.
+
+    Returns (prefecture, city A, city B); B's names carry 「ビー秘」 as in make_world().
+    """
+    city_a, city_b = make_world()
+    return make_prefecture_office("430005", "熊本県", login="pref"), city_a, city_b

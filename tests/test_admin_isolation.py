@@ -21,6 +21,12 @@ exported file holds A's rows and none of B's.
 The same matrix runs over the three admin models of パブリックコメント
 (reoffense_portal.consultation), with a comment period, a comment whose
 commenter's name is B's personal data, and an answer in each city.
+
+The same matrix runs for an editor of a prefecture (熊本県) against 山口市 of
+another prefecture; and against 熊本市, a municipality of its own prefecture,
+whose rows the prefecture reads (change list, read-only change form, history)
+but never writes (change, delete, bulk actions, revert, add below them,
+autocomplete choices, import, approval).
 """
 
 import datetime
@@ -48,7 +54,9 @@ from plans.models import (
     StaffMembership,
 )
 from reoffense_portal.consultation.models import Comment, Commenter, CommentPeriod, CommentResponse
-from tests.staff_world import B_MARK, City, make_world
+from reoffense_portal.publishing import workflow
+from reoffense_portal.publishing.models import ApprovalRequest, PlanVersion
+from tests.staff_world import B_MARK, City, change_url, form_data, make_prefecture_world, make_world
 
 pytestmark = pytest.mark.django_db
 
@@ -510,8 +518,6 @@ def test_agenda_links_are_offered_from_the_meetings_plan_only(client, world):
 
 def test_an_editor_cannot_link_another_citys_programme_by_posting_its_id(client, world):
     """On A's meeting page, an agenda row posted with B's programme, measure and indicator ids: refused, nothing linked."""
-    from tests.staff_world import form_data
-
     city_a, city_b = world
     client.force_login(city_a.editor)
     data = form_data(client, city_a.meeting)
@@ -604,3 +610,154 @@ def test_a_publisher_of_a_cannot_publish_bs_result_nor_open_a_period_on_bs_plan(
     assert response.status_code == 404
     other.period.refresh_from_db()
     assert not other.period.result_published
+
+
+# --- a prefecture's staff: every municipality of the prefecture read-only, no other prefecture --------
+
+
+@pytest.fixture
+def prefecture_world():
+    """熊本県 (its own rows and staff), its city 熊本市 (A) and 山口市 of 山口県 (B, marked 「ビー秘」)."""
+    return make_prefecture_world()
+
+
+@pytest.mark.parametrize("model", MODELS, ids=[model.__name__ for model in MODELS])
+def test_prefecture_editor_sees_and_touches_nothing_of_another_prefecture(client, prefecture_world, model):
+    """The same six operations as for a city's editor, by an editor of 熊本県 on 山口市 (山口県)."""
+    prefecture, _, city_b = prefecture_world
+    client.force_login(prefecture.editor)
+    notes = []
+    b_obj = city_b.objects().get(model)
+    if model is StaffMembership:
+        b_obj = city_b.editor.memberships.get()
+    if model is NationalPriority:
+        b_obj = None
+    check_changelist(client, model, prefecture, city_b, notes)
+    if b_obj is not None:
+        check_change(client, model, b_obj)
+        check_delete(client, model, b_obj)
+        check_history(client, model, b_obj)
+    check_add(client, model, prefecture, city_b, notes)
+    check_autocomplete(client, model, prefecture, city_b, notes)
+    check_export(client, model, prefecture, notes)
+
+
+def check_read_only_change_form(client, model, obj):
+    """The change form of a municipality's row opens for reading, with no button that saves."""
+    response = client.get(url(model, "change", obj.pk))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert str(obj) in page or model is MeetingDocument, "the row is shown"
+    assert 'name="_save"' not in page and 'name="_continue"' not in page
+    assert not response.context["has_change_permission"]
+    for inline in response.context["inline_admin_formsets"]:
+        assert not inline.has_add_permission and not inline.has_change_permission, inline.opts
+
+
+def check_no_write(client, model, obj):
+    """Change, delete (one or in bulk) and revert of a municipality's row are refused; the row stays."""
+    before = model.objects.filter(pk=obj.pk).values().first()
+    response = client.post(url(model, "change", obj.pk), {"title": "乗っ取り", "name": "乗っ取り"})
+    assert response.status_code == 403
+    assert client.get(url(model, "delete", obj.pk)).status_code == 403
+    assert client.post(url(model, "delete", obj.pk), {"post": "yes"}).status_code == 403
+    client.post(url(model, "changelist"), {"action": "delete_selected", "_selected_action": [obj.pk], "post": "yes"})
+    if model is ProgramProgress:
+        client.post(url(model, "changelist"), {"action": "set_status_not_implemented", "_selected_action": [obj.pk]})
+    if hasattr(model, "history"):
+        record = model.history.filter(**{model._meta.pk.attname: obj.pk}).first()
+        revert_url = url(model, "simple_history", obj.pk, record.history_id)
+        assert client.get(url(model, "history", obj.pk)).status_code == 200, "the history is readable"
+        assert client.post(revert_url, {"title": "乗っ取り", "name": "乗っ取り"}).status_code == 403
+    assert model.objects.filter(pk=obj.pk).values().first() == before
+
+
+@pytest.mark.parametrize("model", MODELS, ids=[model.__name__ for model in MODELS])
+def test_prefecture_editor_reads_its_municipalities_but_never_writes_them(client, prefecture_world, model):
+    """An editor of 熊本県 on 熊本市's rows: listed and readable; change, delete, revert, add below them,
+    bulk actions and autocomplete choices refused."""
+    prefecture, city, _ = prefecture_world
+    client.force_login(prefecture.editor)
+    obj = city.objects().get(model)
+    if model is StaffMembership:
+        obj = city.editor.memberships.get()
+    response = client.get(url(model, "changelist"))
+    if response.status_code == 403:  # no permission on the model at all (所属職員)
+        assert client.get(url(model, "change", obj.pk)).status_code == 403
+        return
+    if obj is not None:
+        listed = set(response.context["cl"].result_list.values_list("pk", flat=True))
+        assert obj.pk in listed, "the prefecture reads its municipality's rows"
+        check_read_only_change_form(client, model, obj)
+        check_no_write(client, model, obj)
+    notes = []
+    if model in FOREIGN_FIELDS:
+        check_add(client, model, prefecture, city, notes)  # a reference to 熊本市's row: refused
+    check_autocomplete(client, model, prefecture, city, notes)
+
+
+def test_prefecture_editor_edits_its_own_prefecture_plan(client, prefecture_world):
+    prefecture, _, _ = prefecture_world
+    client.force_login(prefecture.editor)
+    data = form_data(client, prefecture.plan)
+    data["purpose"] = "県の目的を改めました"
+    response = client.post(change_url(prefecture.plan), data)
+    assert response.status_code == 302
+    prefecture.plan.refresh_from_db()
+    assert prefecture.plan.purpose == "県の目的を改めました"
+
+
+def test_prefecture_publisher_can_neither_submit_nor_approve_a_municipality_plan(client, prefecture_world):
+    prefecture, city, _ = prefecture_world
+    client.force_login(prefecture.publisher)
+    page = client.get(change_url(city.plan)).content.decode()
+    assert 'id="submit-form"' not in page and 'id="progress-entry-link"' not in page
+    response = client.post(url(Plan, "submit", city.plan.pk), {"comment": "県が申請"}, follow=True)
+    assert "この計画の承認申請はできません。" in response.content.decode()
+    assert not ApprovalRequest.objects.filter(plan=city.plan).exists()
+
+    workflow.submit(city.plan, city.editor, "市の改訂")
+    page = client.get(change_url(city.plan)).content.decode()
+    assert 'id="approve-button"' not in page
+    response = client.post(url(Plan, "decide", city.plan.pk), {"decision": "approve"}, follow=True)
+    assert not PlanVersion.objects.filter(plan=city.plan).exists()
+    client.post(url(Plan, "decide", city.plan.pk), {"decision": "send_back", "reason": "県から差戻し"})
+    assert ApprovalRequest.objects.get(plan=city.plan).state == ApprovalRequest.State.PENDING
+
+    workflow.approve(ApprovalRequest.objects.get(plan=city.plan), city.publisher)
+    client.post(url(Plan, "end_publication", city.plan.pk), {"at": ""})
+    assert PlanVersion.objects.current(city.plan) is not None, "the prefecture cannot end a city's publication"
+
+
+def test_prefecture_editor_cannot_import_into_a_municipality(client, prefecture_world):
+    prefecture, city, _ = prefecture_world
+    client.force_login(prefecture.editor)
+    header = ["団体コード", "計画名", "重点施策番号", "施策番号", "事業名", "年度", "実施状況"]
+    row = [city.municipality.pk, city.plan.title, "1", "1", city.program.name, "令和7年度", "実施"]
+    data = "\r\n".join(",".join(map(str, line)) for line in (header, row)).encode("utf-8-sig")
+    response = client.post(
+        url(ProgramProgress, "import"),
+        {"resource": "0", "format": "0", "import_file": SimpleUploadedFile("進捗.csv", data)},
+    )
+    assert f"団体コード“{city.municipality.pk}”の自治体のデータを取り込む権限がありません" in response.content.decode()
+    assert not ProgramProgress.objects.filter(fiscal_year=2025).exists()
+
+
+def test_prefecture_editor_previews_a_municipality_draft_but_not_another_prefecture(client, prefecture_world):
+    prefecture, city, city_b = prefecture_world
+    client.force_login(prefecture.editor)
+    page = client.get(city.plan.get_absolute_url(), {"preview": "1"})
+    assert page.status_code == 200
+    assert "【案】" in page.content.decode() and city.plan.purpose in page.content.decode()
+    assert client.get(city_b.plan.get_absolute_url(), {"preview": "1"}).status_code == 404
+
+
+def test_prefecture_editor_filters_and_searches_its_municipalities_rows(client, prefecture_world):
+    prefecture, city, _ = prefecture_world
+    client.force_login(prefecture.editor)
+    response = client.get(url(Plan, "changelist"))
+    assert f"?municipality__code__exact={city.municipality.pk}" in response.content.decode(), "熊本市 offered"
+    response = client.get(url(Plan, "changelist"), {"municipality__code__exact": city.municipality.pk})
+    assert list(response.context["cl"].result_list) == [city.plan]
+    response = client.get(url(Plan, "changelist"), {"q": "熊本市"})
+    assert city.plan in response.context["cl"].result_list

@@ -17,6 +17,7 @@ USERNAMES = {
     "yamaguchi-publisher",
     "kumamoto-editor",
     "kumamoto-publisher",
+    "kumamoto-prefecture-editor",
 }
 
 
@@ -68,6 +69,7 @@ def test_creates_superuser_editors_and_publishers(debug, monkeypatch):
         ("yamaguchi-publisher", "352039", "publisher"),
         ("kumamoto-editor", "431001", "editor"),
         ("kumamoto-publisher", "431001", "publisher"),
+        ("kumamoto-prefecture-editor", "430005", "editor"),
     }
     for name in USERNAMES - {"admin"}:
         user = users[name]

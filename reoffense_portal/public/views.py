@@ -25,8 +25,10 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.http import require_POST, require_safe
 
+from plans import disclosure
 from plans.feedback import FeedbackForm, is_local_path, over_rate_limit
 from plans.models import Municipality, Plan
+from reoffense_portal import comparison
 from reoffense_portal.consultation import views as consultation
 from reoffense_portal.publishing import coverage, pdf, preview
 from reoffense_portal.publishing.models import PlanVersion, VersionFile, VersionMeeting, VersionPage
@@ -154,6 +156,30 @@ def municipality_detail(request, code):
     return TemplateResponse(request, "public/municipality.html", {
         "municipality": municipality, "versions": versions, "status": coverage.status_of(municipality),
     })
+
+
+def _comparison(request, code):
+    """The comparison table of a prefecture's municipalities, from their live versions, sorted as asked."""
+    prefecture = get_object_or_404(Municipality, code=code, kind=Municipality.Kind.PREFECTURE)
+    versions = live_versions().filter(municipality__prefecture=prefecture).select_related("municipality")
+    table = comparison.public_table(prefecture, versions.order_by("municipality", "-period_start"))
+    return table.sorted_by(request.GET.get("sort"), request.GET.get("order"))
+
+
+@require_safe
+def prefecture_comparison(request, code):
+    table = _comparison(request, code)
+    return TemplateResponse(request, "public/prefecture_comparison.html", {
+        "prefecture": table.prefecture, "table": table, "small_number_note": disclosure.note(),
+    })
+
+
+@require_safe
+def prefecture_comparison_csv(request, code):
+    table = _comparison(request, code)
+    response = HttpResponse(table.csv(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=table.filename)
+    return _licensed(response)
 
 
 @require_safe

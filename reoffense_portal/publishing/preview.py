@@ -1,7 +1,7 @@
 """The staff preview (``?preview=1`` on a public URL): the working rows as approval would publish them.
 
-Only staff of the plan's own municipality get it; everyone else gets the
-public answer. A preview is marked 【案】, noindex, and never cached.
+Only staff who may read the plan get it (its municipality's, and its
+prefecture's, who read but never write); everyone else gets the public answer. A preview is marked 【案】, noindex, and never cached.
 """
 
 from types import SimpleNamespace
@@ -25,7 +25,7 @@ def is_preview(request) -> bool:
 
 
 def _own_plan(request, plan_id) -> Plan:
-    return get_object_or_404(Plan.objects.for_user(request.user).select_related("municipality"), pk=plan_id)
+    return get_object_or_404(Plan.objects.readable_by(request.user).select_related("municipality"), pk=plan_id)
 
 
 def _response(request, plan: Plan) -> TemplateResponse:
@@ -45,19 +45,19 @@ def plan_page(request, pk):
 
 
 def council_page(request, pk):
-    council = get_object_or_404(Council.objects.for_user(request.user), pk=pk)
+    council = get_object_or_404(Council.objects.readable_by(request.user), pk=pk)
     return _response(request, _own_plan(request, council.plan_id))
 
 
 def meeting_page(request, pk):
-    meeting = get_object_or_404(Meeting.objects.for_user(request.user).select_related("council"), pk=pk)
+    meeting = get_object_or_404(Meeting.objects.readable_by(request.user).select_related("council"), pk=pk)
     return _response(request, _own_plan(request, meeting.council.plan_id))
 
 
 def municipality_page(request, code):
     """The municipality page with every plan of its staff's, drafts included, as approval would list them."""
     municipality = get_object_or_404(Municipality, code=code)
-    plans = list(Plan.objects.for_user(request.user).filter(municipality=municipality).order_by("-period_start"))
+    plans = list(Plan.objects.readable_by(request.user).filter(municipality=municipality).order_by("-period_start"))
     if not plans:
         raise Http404("このページはありません。")
     versions = [SimpleNamespace(plan_id=plan.pk, card=card(load_plan(plan.pk))) for plan in plans]
@@ -80,5 +80,5 @@ def plan_document(request, pk):
 
 
 def meeting_document(request, pk):
-    document = get_object_or_404(MeetingDocument.objects.for_user(request.user).select_related("meeting"), pk=pk)
+    document = get_object_or_404(MeetingDocument.objects.readable_by(request.user).select_related("meeting"), pk=pk)
     return _file_response(request, document.file, f"{document.meeting.label}_{document.title}")

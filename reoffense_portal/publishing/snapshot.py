@@ -19,6 +19,7 @@ from councils.models import Council, CouncilMember, Meeting, MeetingDocument
 from councils.reviews import attach_review_meetings
 from measures.tree import plan_tree
 from plans.models import Indicator, IndicatorValue, Plan
+from reoffense_portal.comparison import loaded_plan_entry
 
 from . import opendata, yearly
 from .models import PlanVersion, VersionFile, VersionMeeting, VersionPage
@@ -172,6 +173,8 @@ def card(plan: Plan) -> dict:
             for name in ("name", "bureau", "section", "postal_code", "address", "telephone", "fax", "email")
         } if department else None,
         "councils": [{"name": council.name, "url": council.get_absolute_url()} for council in plan.council_list],
+        # The plan's row of its prefecture's comparison table, small counts masked (reoffense_portal.comparison).
+        "comparison": loaded_plan_entry(plan),
     }
 
 

@@ -12,6 +12,12 @@ One place decides what a staff user may see and choose in the admin:
   get_search_results, both scoped here),
 - inlines (spreadsheet exports are scoped by reoffense_portal.spreadsheets.admin).
 
+What a user may *read* (change lists, read-only change forms, history) is
+`readable_by(user)`; what a user may *write* (change, delete, revert, bulk
+actions, choices, autocomplete) stays `for_user(user)`. The two differ only
+for a prefecture's staff, who read every municipality of the prefecture and
+write only the prefecture's own rows.
+
 Every add, change and delete is also a line of the staff log (StaffLogMixin,
 plans.audit), with the user and the row's municipality.
 
@@ -42,6 +48,7 @@ from django.contrib.admin.widgets import AdminDateWidget, AutocompleteSelect
 from django.core.exceptions import (
     FieldDoesNotExist,
     ObjectDoesNotExist,
+    PermissionDenied,
     ValidationError,
 )
 from django.db import models
@@ -74,8 +81,13 @@ def is_scoped(model) -> bool:
 
 
 def scoped(queryset, user):
-    """The rows of `queryset` the user may see; unscoped models (national data) stay whole."""
+    """The rows of `queryset` the user may write; unscoped models (national data) stay whole."""
     return queryset.for_user(user) if hasattr(queryset, "for_user") else queryset
+
+
+def readable(queryset, user):
+    """The rows of `queryset` the user may read (a prefecture's staff: its municipalities' too)."""
+    return queryset.readable_by(user) if hasattr(queryset, "readable_by") else queryset
 
 
 def municipality_id_of(obj):
@@ -570,7 +582,7 @@ class ScopedFieldsMixin:
         )
 
     def get_queryset(self, request):
-        return scoped(super().get_queryset(request), request.user)
+        return readable(super().get_queryset(request), request.user)
 
     def get_fields(self, request, obj=None):
         return [name for name in super().get_fields(request, obj) if name not in HIDDEN_FIELDS]
@@ -592,13 +604,24 @@ class ScopedFieldsMixin:
         return fieldsets
 
     def in_scope(self, request, obj) -> bool:
-        """Asked by every permission check of a page (9 on a plan's form): one query per row and request."""
+        """Whether the user may write `obj` (for_user). Asked by every permission check of a page (9 on a
+        plan's form): one query per row and request."""
         if obj is None or request.user.is_superuser or not is_scoped(self.model):
             return True
         answers = request.__dict__.setdefault("_portal_in_scope", {})
         key = (self.model._meta.label, obj.pk)
         if key not in answers:
             answers[key] = self.model._default_manager.for_user(request.user).filter(pk=obj.pk).exists()
+        return answers[key]
+
+    def in_read_scope(self, request, obj) -> bool:
+        """Whether the user may read `obj` (readable_by): what they may write, or else asked once per row and request."""
+        if self.in_scope(request, obj):
+            return True
+        answers = request.__dict__.setdefault("_portal_in_read_scope", {})
+        key = (self.model._meta.label, obj.pk)
+        if key not in answers:
+            answers[key] = self.model._default_manager.readable_by(request.user).filter(pk=obj.pk).exists()
         return answers[key]
 
 
@@ -638,9 +661,13 @@ class ScopedAdminMixin(StaffLogMixin, ScopedFieldsMixin):
     def get_search_results(self, request, queryset, search_term):
         fields = self.get_search_fields(request)
         if search_term and fields and all(field[0] not in "^=@" for field in fields):
-            return search_field_by_field(scoped(queryset, request.user), fields, search_term), False
+            return search_field_by_field(readable(queryset, request.user), fields, search_term), False
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        return scoped(queryset, request.user), may_have_duplicates
+        return readable(queryset, request.user), may_have_duplicates
+
+    def response_action(self, request, queryset):
+        """Bulk actions (delete, set status) act only on rows the user may write, whatever was ticked."""
+        return super().response_action(request, scoped(queryset, request.user))
 
     # The change list counts the rows found, not all of the user's rows too (a second COUNT(*)).
     show_full_result_count = False
@@ -689,7 +716,7 @@ class ScopedAdminMixin(StaffLogMixin, ScopedFieldsMixin):
         return initial
 
     def has_view_permission(self, request, obj=None):
-        return super().has_view_permission(request, obj) and self.in_scope(request, obj)
+        return super().has_view_permission(request, obj) and self.in_read_scope(request, obj)
 
     def has_change_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) and self.in_scope(request, obj)
@@ -730,7 +757,10 @@ class StaffHistoryAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if not request.user.is_superuser:
-            self._get_scoped_or_404(request, object_id)
+            obj = self._get_scoped_or_404(request, object_id)
+            # simple-history saves a revert for anyone who may view the object: only writers revert.
+            if request.method == "POST" and not self.has_change_permission(request, obj):
+                raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
 
     def render_history_view(self, request, template, context, **kwargs):
@@ -762,7 +792,10 @@ class VersionedInlineFormSet(forms.BaseInlineFormSet):
 
 
 class StaffTabularInline(ScopedFieldsMixin, admin.TabularInline):
-    """For every inline: its rows, choices and version field are scoped like the page around it."""
+    """For every inline: its rows, choices and version field are scoped like the page around it.
+
+    Below a row the user may only read, Django shows the inline read-only too.
+    """
 
     extra = 0
     formset = VersionedInlineFormSet

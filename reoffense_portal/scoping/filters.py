@@ -3,7 +3,7 @@
 Django's related filters list every related row the change list refers to,
 found by joining all of its rows (RelatedOnlyFieldListFilter), and a
 superuser's side panel then holds 10,728 areas. `ScopedRelatedFilter` reads
-the related rows the user may see instead (`for_user`), at most LINKS + 1 of
+the related rows the user may see instead (`readable_by`), at most LINKS + 1 of
 them: a user with few (an editor of one city) gets the usual links, a user
 with many (a superuser) a search box on Django's own autocomplete endpoint,
 which is scoped the same way (reoffense_portal.scoping.admin) and sent with a
@@ -35,10 +35,10 @@ LINKS = 30
 
 
 def related_choices(field, user):
-    """The rows of the field's related model the user may choose (all rows for a national model)."""
+    """The rows of the field's related model the user may read (all rows for a national model)."""
     related = field.related_model
     queryset = related._default_manager.complex_filter(field.get_limit_choices_to())
-    return queryset.for_user(user) if hasattr(queryset, "for_user") else queryset
+    return queryset.readable_by(user) if hasattr(queryset, "readable_by") else queryset
 
 
 class ScopedRelatedFilter(admin.FieldListFilter):

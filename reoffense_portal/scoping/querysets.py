@@ -2,23 +2,44 @@
 
 Every model that staff edit belongs to exactly one municipality, reached
 through `municipality_path`. `for_user(user)` keeps only the rows of the
-municipalities the user is a member of (all of them for a superuser).
+municipalities the user is a member of (all of them for a superuser): what
+the user may write. `readable_by(user)` adds, for the staff of a prefecture
+(a membership of a municipality of kind 都道府県), the rows of every
+municipality of that prefecture: what the user may read, never write, so a
+prefecture follows up its municipalities' plans without touching them.
 """
 
+from django.apps import apps
 from django.db import models
+from django.db.models import Q
 
 
 class MunicipalityScopedQuerySet(models.QuerySet):
     municipality_path = "municipality"
 
+    def _prefix(self) -> str:
+        # The Municipality model itself is its own municipality (path "pk").
+        return "" if self.municipality_path == "pk" else f"{self.municipality_path}__"
+
     def for_user(self, user):
+        """The rows the user may write."""
         if not user.is_active or not user.is_authenticated:
             return self.none()
         if user.is_superuser:
             return self
-        # The Municipality model itself is its own municipality (path "pk").
-        prefix = "" if self.municipality_path == "pk" else f"{self.municipality_path}__"
-        return self.filter(**{f"{prefix}memberships__user": user}).distinct()
+        return self.filter(**{f"{self._prefix()}memberships__user": user}).distinct()
+
+    def readable_by(self, user):
+        """The rows the user may read: for_user(), and for a prefecture's staff its municipalities' rows."""
+        if not user.is_active or not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        Municipality = apps.get_model("plans", "Municipality")
+        codes = Municipality.objects.filter(
+            Q(memberships__user=user) | Q(prefecture__memberships__user=user)
+        ).values("pk")
+        return self.filter(**{f"{self._prefix() or 'pk__'}in": codes})
 
 
 def municipality_path(model) -> str | None:

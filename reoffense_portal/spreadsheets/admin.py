@@ -114,7 +114,7 @@ class SpreadsheetAdminMixin(ImportExportMixin):
 
     def get_export_queryset(self, request):
         queryset = super().get_export_queryset(request)
-        return queryset.filter(pk__in=self.model._default_manager.for_user(request.user).values("pk"))
+        return queryset.filter(pk__in=self.model._default_manager.readable_by(request.user).values("pk"))
 
     def get_data_for_export(self, request, queryset, **kwargs):
         data = super().get_data_for_export(request, queryset, **kwargs)

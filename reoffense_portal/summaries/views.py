@@ -42,8 +42,8 @@ def _pdf_response(request, document: Document) -> HttpResponse:
 
 
 def _staff_object(queryset, request, pk: int, permission: str):
-    """The object if it is in the user's municipalities (404 otherwise) and the user may view it."""
-    obj = get_object_or_404(queryset.for_user(request.user), pk=pk)
+    """The object if the user may read it (404 otherwise: a prefecture's staff read its municipalities')."""
+    obj = get_object_or_404(queryset.readable_by(request.user), pk=pk)
     if not request.user.has_perm(permission):
         raise PermissionDenied
     return obj

@@ -7,7 +7,8 @@ are reset to the fixtures; rows added in the demo stay) and creates or resets:
 
 - admin: a superuser;
 - yamaguchi-editor, kumamoto-editor: staff with a StaffMembership as 編集者;
-- yamaguchi-publisher, kumamoto-publisher: staff with a StaffMembership as 公開責任者.
+- yamaguchi-publisher, kumamoto-publisher: staff with a StaffMembership as 公開責任者;
+- kumamoto-prefecture-editor: 編集者 of 熊本県, who reads 熊本市's rows without writing them.
 
 The seeded plans go live as their first version (as if a publisher had
 approved them). The membership puts each user into the 編集者 / 公開責任者 permission group
@@ -38,6 +39,8 @@ STAFF = [
     ("yamaguchi-publisher", "352039", StaffMembership.Role.PUBLISHER),
     ("kumamoto-editor", "431001", StaffMembership.Role.EDITOR),
     ("kumamoto-publisher", "431001", StaffMembership.Role.PUBLISHER),
+    # 熊本県's staff: read 熊本市's plan, compare the prefecture's municipalities, follow up those without a plan.
+    ("kumamoto-prefecture-editor", "430005", StaffMembership.Role.EDITOR),
 ]
 ADMIN = "admin"
 
