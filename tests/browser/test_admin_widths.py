@@ -85,3 +85,12 @@ def test_the_delete_column_reads_on_one_line_and_descriptions_grow_with_their_te
     box.fill("・企業説明会を年2回開催\n・求人情報誌を毎月発行\n・ハローワークと合同の面接会\n・職場体験の受け入れ先の開拓")
     assert box.bounding_box()["height"] > 1.5 * empty_height
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+
+
+def test_the_yearly_screen_keeps_programme_names_readable_at_1280_px(page, superuser):
+    """With the 評価 choices and 課題・今後の方向性 beside them, a programme's name still reads as words."""
+    page.set_viewport_size({"width": 1280, "height": 900})
+    log_in(page, "admin")
+    page.goto(yearly_screen(YAMAGUCHI_PLAN))
+    widths = page.locator(".program-row td.program-name").evaluate_all("cells => cells.map(c => c.offsetWidth)")
+    assert widths and min(widths) >= 140, widths
