@@ -87,6 +87,7 @@ class Page:
     url_name: str
     args: object = None  # World -> reverse() args
     query: str = ""
+    roles: tuple = ()  # the roles that reach it; empty for every role
 
     def url(self, world):
         from django.urls import NoReverseMatch, reverse
@@ -120,7 +121,11 @@ PAGES = [
     Page("計画のページ", "public", "public:plan", lambda w: [w.plan.pk]),
     Page("都道府県の一覧", "public", "public:prefectures"),
     Page("都道府県のページ", "public", "public:prefecture", lambda w: [w.prefecture.code]),
-    Page("比較表", "public", "public:comparison"),
+    Page("比較表", "public", "public:prefecture_comparison", lambda w: [w.prefecture.code]),
+    Page("県の比較表（職員）", "staff", "prefecture_staff:comparison", lambda w: [w.prefecture.code],
+         roles=("県の編集者",)),
+    Page("県の未策定フォローアップ", "staff", "prefecture_staff:follow_up", lambda w: [w.prefecture.code],
+         roles=("県の編集者",)),
     Page("全国の策定状況", "public", "public:plan_status"),
 ]
 
@@ -131,18 +136,22 @@ def superuser(world):
     return get_user_model().objects.create_superuser("bench-admin", password="bench-password-123")
 
 
-def editor(world):
+def editor_of(municipality, username):
     from django.contrib.auth import get_user_model
 
     from plans.models import StaffMembership
 
-    user = get_user_model().objects.create_user("bench-editor", password="bench-password-123", is_staff=True)
-    StaffMembership.objects.create(user=user, municipality=world.city, role=StaffMembership.Role.EDITOR)
+    user = get_user_model().objects.create_user(username, password="bench-password-123", is_staff=True)
+    StaffMembership.objects.create(user=user, municipality=municipality, role=StaffMembership.Role.EDITOR)
     return get_user_model().objects.get(pk=user.pk)
 
 
-# Each role: a function of the World returning a logged-in user (e.g. a prefecture's staff: one more line).
-ROLES = {"スーパーユーザー": superuser, "市の編集者": editor}
+# Each role: a function of the World returning a logged-in user.
+ROLES = {
+    "スーパーユーザー": superuser,
+    "市の編集者": lambda world: editor_of(world.city, "bench-editor"),
+    "県の編集者": lambda world: editor_of(world.prefecture, "bench-prefecture-editor"),
+}
 
 
 # --- the data -----------------------------------------------------------------------------------
@@ -351,7 +360,7 @@ def run(world: World, rounds: int):
             print(f"{pad(page.name, 30)} {pad('', 18)} なし（このブランチにないページ）")
             continue
         url = url.format(plan=world.plan.pk)
-        who = ROLES if page.kind == "staff" else {"住民": None}
+        who = (page.roles or ROLES) if page.kind == "staff" else ["住民"]
         for role in who:
             client = clients[role] if page.kind == "staff" else Client()
             ms, kb, queries = measure(client, url, rounds, public=page.kind == "public")
