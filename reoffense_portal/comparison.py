@@ -70,8 +70,8 @@ def loaded_plan_entry(plan: Plan) -> dict:
     priorities = [(np.national_plan, np.number) for area in plan.area_list for np in area.national_list]
     totals = defaultdict(int)
     for area in plan.area_list:
-        for measure in area.measure_list:
-            for program in measure.program_list:
+        for section in area.section_list:  # the area's own programmes, then each measure's
+            for program in section.program_list:
                 if not program.support_category:
                     continue
                 for progress in program.progress_list:

@@ -106,6 +106,20 @@ def test_residents_compare_the_published_plans_of_the_prefecture(client, prefect
     assert ">2件<" not in page, "a small support count is never published exactly"
 
 
+def test_support_counted_by_an_areas_own_programme_is_compared_too(client, prefecture_world):
+    """A plan without a measure level: the area's own programme's support count is in its row."""
+    _, yatsushiro = prefecture_world
+    program = Program.objects.filter(area__plan=yatsushiro, area__number=2).first()
+    program.measure = None
+    program.support_category = Program.SupportCategory.HOUSING
+    program.save()
+    ProgramProgress.objects.create(program=program, fiscal_year=2024, status=ProgramProgress.Status.IMPLEMENTED,
+                                   support_count=7)
+    publish(yatsushiro)
+    table = client.get(COMPARISON).context["table"]
+    assert {"40件", "7件"} <= set(line_of(table, "八代市")["support"])
+
+
 def test_a_version_approved_before_the_table_says_so_in_its_row(client, prefecture_world):
     kumamoto, _ = prefecture_world
     version = PlanVersion.objects.current(kumamoto)
