@@ -114,7 +114,9 @@ PAGES = [
     Page("指標の値 検索", "staff", "admin:plans_indicatorvalue_changelist", query="q=協力雇用主"),
     Page("指標の値 年で絞込み", "staff", "admin:plans_indicatorvalue_changelist", query="year=2024"),
     Page("計画の変更画面", "staff", "admin:plans_plan_change", lambda w: [w.plan.pk]),
-    Page("年度の進捗入力", "staff", "admin:measures_programprogress_entry", lambda w: [w.plan.pk, 2024]),
+    # An entry screen: prefecture staff read a city's progress in the lists, and never reach its entry screen.
+    Page("年度の進捗入力", "staff", "admin:measures_programprogress_entry", lambda w: [w.plan.pk, 2024],
+         roles=("スーパーユーザー", "市の編集者")),
     Page("管理画面トップ", "staff", "admin:index"),
     Page("トップページ", "public", "public:home"),
     Page("自治体のページ", "public", "public:municipality", lambda w: [w.city.code]),
