@@ -20,7 +20,7 @@ run: system-packages-run $(VENV)/.installed
 test: system-packages-test $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 # Install missing Debian packages as root; otherwise say exactly what to install.
 define ensure_packages
