@@ -185,8 +185,9 @@ def set_status_action(status):
     def action(modeladmin, request, queryset):
         with transaction.atomic():
             changed = 0
-            # Locked by id: the changelist queryset is DISTINCT, which FOR UPDATE refuses on PostgreSQL.
-            rows = ProgramProgress.objects.select_for_update().filter(pk__in=queryset.values("pk"))
+            # Locked by id and ordered by id: PostgreSQL refuses FOR UPDATE on the changelist's DISTINCT
+            # queryset, and on the outer join to the optional measure that the model's ordering adds.
+            rows = ProgramProgress.objects.select_for_update().filter(pk__in=queryset.values("pk")).order_by("pk")
             for progress in rows:
                 if progress.status != status:
                     progress.status = status
