@@ -267,3 +267,26 @@ def make_prefecture_world():
     """
     city_a, city_b = make_world()
     return make_prefecture_office("430005", "熊本県", login="pref"), city_a, city_b
+
+
+def entry_url(plan, fiscal_year):
+    """The yearly progress screen of a plan's fiscal year."""
+    return reverse("admin:measures_programprogress_entry", args=[plan.pk, fiscal_year])
+
+
+def entry_data(response):
+    """What the yearly screen would post untouched."""
+    data = {}
+    for group in response.context["areas"]:
+        for item in group["measures"]:
+            for _program, form in item["rows"]:
+                for name in form.fields:
+                    value = form[name].value()
+                    if value not in (None, ""):
+                        data[form.add_prefix(name)] = value
+    for _indicator, _label, form in response.context["indicator_rows"]:
+        for name in form.fields:
+            value = form[name].value()
+            if value not in (None, ""):
+                data[form.add_prefix(name)] = value
+    return data

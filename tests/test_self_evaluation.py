@@ -8,7 +8,6 @@ the plan page, and printed in the progress report a council meeting reviews.
 import re
 
 import pytest
-from django.urls import reverse
 
 from measures.models import EvaluationScale, ProgramProgress
 from measures.resources import ProgramProgressResource
@@ -21,7 +20,7 @@ from tests.import_export_factories import (  # noqa: F401 (fixtures)
     run_import,
     staff,
 )
-from tests.staff_world import change_url, form_data, make_world
+from tests.staff_world import change_url, entry_data, entry_url, form_data, make_world
 
 pytestmark = pytest.mark.django_db
 
@@ -32,28 +31,6 @@ PLAN = "熊本市再犯防止推進計画"
 @pytest.fixture
 def world():
     return make_world()
-
-
-def entry_url(plan, fiscal_year):
-    return reverse("admin:measures_programprogress_entry", args=[plan.pk, fiscal_year])
-
-
-def entry_data(response):
-    """What the yearly screen would post untouched."""
-    data = {}
-    for group in response.context["areas"]:
-        for item in group["measures"]:
-            for _program, form in item["rows"]:
-                for name in form.fields:
-                    value = form[name].value()
-                    if value not in (None, ""):
-                        data[form.add_prefix(name)] = value
-    for _indicator, _label, form in response.context["indicator_rows"]:
-        for name in form.fields:
-            value = form[name].value()
-            if value not in (None, ""):
-                data[form.add_prefix(name)] = value
-    return data
 
 
 def text_of(html: str) -> str:

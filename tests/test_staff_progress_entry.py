@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from measures.models import Measure, PriorityArea, Program, ProgramProgress
 from plans.models import Indicator, IndicatorValue, StaffMembership
-from tests.staff_world import make_user, make_world
+from tests.staff_world import entry_data, entry_url, make_user, make_world
 
 pytestmark = pytest.mark.django_db
 
@@ -22,28 +22,6 @@ def world():
         plan=city_a.plan, kind="statistic", order=2, name="刑法犯認知件数", unit="件"
     )
     return city_a, city_b
-
-
-def entry_url(plan, fiscal_year):
-    return reverse("admin:measures_programprogress_entry", args=[plan.pk, fiscal_year])
-
-
-def page_data(response):
-    """What the page would post untouched."""
-    data = {}
-    for group in response.context["areas"]:
-        for item in group["measures"]:
-            for _program, form in item["rows"]:
-                for name in form.fields:
-                    value = form[name].value()
-                    if value not in (None, ""):
-                        data[form.add_prefix(name)] = value
-    for _indicator, _label, form in response.context["indicator_rows"]:
-        for name in form.fields:
-            value = form[name].value()
-            if value not in (None, ""):
-                data[form.add_prefix(name)] = value
-    return data
 
 
 def program(name):
@@ -119,7 +97,7 @@ def test_saving_records_every_programme_and_indicator_and_updates_the_rates(clie
     client.force_login(city_a.editor)
     response = client.get(entry_url(city_a.plan, 2024))
     assert response.context["areas"][0]["rate"] == 0
-    data = page_data(response)
+    data = entry_data(response)
     first, second, housing = (
         program(n) for n in ("協力雇用主の拡大", "職場体験の受入れ", "市営住宅の情報提供")
     )
@@ -159,7 +137,7 @@ def test_saving_records_every_programme_and_indicator_and_updates_the_rates(clie
 def test_one_wrong_row_saves_nothing_and_says_so_in_japanese(client, world):
     city_a, _ = world
     client.force_login(city_a.editor)
-    data = page_data(client.get(entry_url(city_a.plan, 2024)))
+    data = entry_data(client.get(entry_url(city_a.plan, 2024)))
     second = program("職場体験の受入れ")
     housing = program("市営住宅の情報提供")
     data.update(
@@ -184,7 +162,7 @@ def test_one_wrong_row_saves_nothing_and_says_so_in_japanese(client, world):
 def test_a_recorded_status_cannot_be_emptied(client, world):
     city_a, _ = world
     client.force_login(city_a.editor)
-    data = page_data(client.get(entry_url(city_a.plan, 2023)))
+    data = entry_data(client.get(entry_url(city_a.plan, 2023)))
     data[f"program-{city_a.program.pk}-status"] = ""
     response = client.post(entry_url(city_a.plan, 2023), data)
     assert "登録済みの進捗の実施状況は空にできません" in response.content.decode()
@@ -196,7 +174,7 @@ def test_a_row_saved_by_a_colleague_meanwhile_is_overwritten_only_when_confirmed
     colleague = make_user("suzuki")
     StaffMembership.objects.create(user=colleague, municipality=city_a.municipality)
     client.force_login(city_a.editor)
-    data = page_data(client.get(entry_url(city_a.plan, 2023)))
+    data = entry_data(client.get(entry_url(city_a.plan, 2023)))
     progress = ProgramProgress.objects.get(pk=city_a.progress.pk)
     progress.results = "同僚が書いた実績"
     progress._history_user = colleague
@@ -211,13 +189,13 @@ def test_a_row_saved_by_a_colleague_meanwhile_is_overwritten_only_when_confirmed
     assert ProgramProgress.objects.get(pk=progress.pk).results == "同僚が書いた実績"
 
     # Saving the page again as shown is still refused.
-    response = client.post(entry_url(city_a.plan, 2023), page_data(response))
+    response = client.post(entry_url(city_a.plan, 2023), entry_data(response))
     assert "上書きせずに保存を中止しました" in response.content.decode()
     assert ProgramProgress.objects.get(pk=progress.pk).results == "同僚が書いた実績"
 
     # With the confirmation ticked, the editor's value is saved and the history says who.
     response = client.post(
-        entry_url(city_a.plan, 2023), {**page_data(response), "_confirm_overwrite": "1"}
+        entry_url(city_a.plan, 2023), {**entry_data(response), "_confirm_overwrite": "1"}
     )
     assert response.status_code == 302
     progress.refresh_from_db()
@@ -228,7 +206,7 @@ def test_a_row_saved_by_a_colleague_meanwhile_is_overwritten_only_when_confirmed
 def test_a_year_recorded_by_a_colleague_meanwhile_is_not_duplicated(client, world):
     city_a, _ = world
     client.force_login(city_a.editor)
-    data = page_data(client.get(entry_url(city_a.plan, 2024)))
+    data = entry_data(client.get(entry_url(city_a.plan, 2024)))
     ProgramProgress.objects.create(program=city_a.program, fiscal_year=2024, status="partial")
     response = client.post(entry_url(city_a.plan, 2024), data)
     assert response.status_code == 200
@@ -240,7 +218,7 @@ def test_untouched_page_of_a_recorded_year_saves_nothing_new(client, world):
     city_a, _ = world
     client.force_login(city_a.editor)
     before = city_a.progress.history.count()
-    data = page_data(client.get(entry_url(city_a.plan, 2023)))
+    data = entry_data(client.get(entry_url(city_a.plan, 2023)))
     response = client.post(entry_url(city_a.plan, 2023), data, follow=True)
     assert "取組・事業 0件、指標の値 0件" in response.content.decode()
     assert city_a.progress.history.count() == before
