@@ -22,12 +22,14 @@ from plans.audit import log_staff_action
 from plans.models import Indicator, IndicatorValue, Plan
 from reoffense_portal import eras
 from reoffense_portal.scoping.admin import ScopedModelForm, has_save_conflict, latest_history_ids
+from reoffense_portal.widget_renderer import RowRenderer
 
 from .models import EvaluationScale, Program, ProgramProgress
 from .tree import plan_tree, programs_of
 
 EMPTY_STATUS = [("", "（未入力）")]
 EMPTY_RATING = [("", "（未評価）")]
+STATUS_CHOICES = EMPTY_STATUS + list(ProgramProgress.Status.choices)
 
 
 def rating_choices(meanings: dict[str, str]) -> list[tuple[str, str]]:
@@ -45,6 +47,7 @@ class YearRowForm(ScopedModelForm):
 
     key_field: str
     error_texts: dict[str, str]  # "cleared", "missing", "stale"
+    default_renderer = RowRenderer()  # a large plan's screen has over a thousand widgets
 
     def __init__(self, *args, previous=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -97,11 +100,12 @@ class ProgressRowForm(YearRowForm):
             "actual_cost": forms.NumberInput(attrs={"class": "vIntegerField", "min": 0}),
         }
 
-    def __init__(self, *args, previous=None, rating_meanings=None, **kwargs):
+    def __init__(self, *args, previous=None, ratings=None, **kwargs):
+        """`ratings`: the plan's rating_choices, built once for all the rows of the screen."""
         super().__init__(*args, previous=previous, **kwargs)
-        self.fields["status"].choices = EMPTY_STATUS + list(ProgramProgress.Status.choices)
-        self.fields["rating"].choices = rating_choices(
-            rating_meanings or {rating.value: rating.meaning for rating in ProgramProgress.Rating}
+        self.fields["status"].choices = STATUS_CHOICES
+        self.fields["rating"].choices = ratings or rating_choices(
+            {rating.value: rating.meaning for rating in ProgramProgress.Rating}
         )
         self.prefilled = False
         if self.instance.pk is None and previous is not None and not self.is_bound:
@@ -241,6 +245,7 @@ class ProgressEntry:
         tree = plan_tree(plan, progress_years=[fiscal_year, fiscal_year - 1])
         programs = programs_of(tree)
         meanings = EvaluationScale.meanings_of(plan)
+        ratings = rating_choices(meanings)
         recorded = [
             p
             for program in programs
@@ -260,7 +265,7 @@ class ProgressEntry:
                 data,
                 instance=instance,
                 previous=by_year.get(fiscal_year - 1),
-                rating_meanings=meanings,
+                ratings=ratings,
                 prefix=f"program-{program.pk}",
                 version=versions.get(instance.pk, ""),
             )
