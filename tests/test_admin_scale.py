@@ -14,7 +14,7 @@ from measures.models import Program, ProgramProgress
 from plans.models import Indicator, StaffMembership
 from reoffense_portal.scoping import filters as admin_filters
 from tests.public_data import build_plan, municipality
-from tests.staff_world import make_user
+from tests.staff_world import entry_url, make_user
 
 CHANGE_LISTS = [
     ("admin:measures_program_changelist", ""),
@@ -96,6 +96,20 @@ def test_the_plan_change_form_costs_the_same_queries_for_a_plan_three_times_larg
     # 評価区分の表記 inline (its row and its version), +2 for the パブリックコメント panel
     # (reoffense_portal.consultation): the plan's periods, and whether a draft was ever public.
     assert small <= 51
+
+
+@pytest.mark.django_db
+def test_the_yearly_progress_screen_costs_the_same_queries_for_a_plan_three_times_larger(client):
+    superuser = make_user("national-admin", is_staff=True, is_superuser=True)
+    small_plan, small_editor = add_cities(1, 1, scale=1)
+    large_plan, large_editor = add_cities(2, 1, scale=3)
+    assert Program.objects.of_plan(large_plan).count() == 3 * Program.objects.of_plan(small_plan).count()
+    # 2024: every row recorded, each with its version; 2025: new rows, prefilled from 2024.
+    for year in (2024, 2025):
+        for small_user, large_user in ((small_editor, large_editor), (superuser, superuser)):
+            small = queries(client, small_user, entry_url(small_plan, year))
+            large = queries(client, large_user, entry_url(large_plan, year))
+            assert small == large, (year, small_user.username)
 
 
 @pytest.mark.django_db

@@ -1,6 +1,9 @@
 """The yearly progress screen: every programme and indicator of a plan for one fiscal year on one page."""
 
+import re
+
 import pytest
+from django.forms.renderers import get_default_renderer
 from django.urls import reverse
 
 from measures.models import Measure, PriorityArea, Program, ProgramProgress
@@ -90,6 +93,50 @@ def test_the_page_groups_programmes_by_area_and_measure_and_prefills_from_last_y
     page = response.content.decode()
     assert "前年度の値" in page and "前年度：実績" in page
     assert "刑法犯認知件数" in page and "令和6年" in page
+
+
+def row_forms(response):
+    return [form for group in response.context["areas"] for item in group["measures"] for _, form in item["rows"]] + [
+        form for _, _, form in response.context["indicator_rows"]
+    ]
+
+
+def assert_written_as_djangos_widgets(response):
+    """Each field and its errors as Django's own templates write them (the screen writes them in Python)."""
+
+    def compact(html):
+        return re.sub(r">\s+<", "><", str(html))
+
+    django = get_default_renderer()
+    for form in row_forms(response):
+        ours = [(str(form[name]), str(form[name].errors)) for name in form.fields]
+        screen_renderer, form.renderer = form.renderer, django
+        theirs = [(str(form[name]), form[name].errors.render(renderer=django)) for name in form.fields]
+        form.renderer = screen_renderer
+        assert [tuple(map(compact, pair)) for pair in ours] == [tuple(map(compact, pair)) for pair in theirs]
+
+
+def test_what_was_recorded_comes_back_as_typed_in_the_fields_django_would_write(client, world):
+    city_a, _ = world
+    ProgramProgress.objects.filter(pk=city_a.progress.pk).update(
+        results='<b>"12社"</b> & 面談', rating="B", budget=300000
+    )
+    client.force_login(city_a.editor)
+    response = client.get(entry_url(city_a.plan, 2023))
+    page = response.content.decode()
+    assert "&lt;b&gt;&quot;12社&quot;&lt;/b&gt; &amp; 面談</textarea>" in page
+    assert '<option value="B" selected>B：おおむね計画どおり実施した</option>' in page
+    assert f'name="program-{city_a.program.pk}-budget" value="300000"' in page
+    assert_written_as_djangos_widgets(response)
+
+    # Sent back with a wrong count: the count is marked invalid, its error shown, the rest kept.
+    field = f"program-{city_a.program.pk}-support_count"
+    response = client.post(entry_url(city_a.plan, 2023), {**entry_data(response), field: "-3"})
+    page = response.content.decode()
+    assert f'name="{field}" value="-3" class="vIntegerField" min="0" aria-invalid="true"' in page
+    assert f'<ul class="errorlist" id="id_{field}_error"><li>' in page
+    assert "&lt;b&gt;&quot;12社&quot;&lt;/b&gt; &amp; 面談</textarea>" in page
+    assert_written_as_djangos_widgets(response)
 
 
 def test_saving_records_every_programme_and_indicator_and_updates_the_rates(client, world):
