@@ -125,6 +125,12 @@ class ProgressRowForm(YearRowForm):
         ).exists()
 
 
+# Each form sets its own choices (the plan's rating texts): left empty here, since every form
+# deep-copies its fields, choices and all, and a large plan's screen has over a hundred forms.
+for _name in ("status", "rating"):
+    ProgressRowForm.base_fields[_name].choices = []
+
+
 class IndicatorValueRowForm(YearRowForm):
     """One indicator's value for the year; left empty, nothing is recorded."""
 
