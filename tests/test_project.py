@@ -69,6 +69,7 @@ SHARED_MACHINERY = {
     "reoffense_portal.spreadsheets",
     "reoffense_portal.text",
     "reoffense_portal.uploads",
+    "reoffense_portal.widget_renderer",
 }
 
 
