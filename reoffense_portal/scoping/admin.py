@@ -60,7 +60,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from plans import audit
 from plans.models import Municipality
 from reoffense_portal import eras
-from reoffense_portal.scoping.filters import ScopedRelatedFilter, search_field_by_field
+from reoffense_portal.scoping.filters import CappedPaginator, ScopedRelatedFilter, search_field_by_field
 from reoffense_portal.scoping.querysets import municipality_path
 from reoffense_portal.text import PlainTextFormMixin
 
@@ -661,7 +661,10 @@ class ScopedAdminMixin(StaffLogMixin, ScopedFieldsMixin):
     def get_search_results(self, request, queryset, search_term):
         fields = self.get_search_fields(request)
         if search_term and fields and all(field[0] not in "^=@" for field in fields):
-            return search_field_by_field(readable(queryset, request.user), fields, search_term), False
+            queryset, request.search_found_more_than_cap = search_field_by_field(
+                readable(queryset, request.user), fields, search_term
+            )
+            return queryset, False
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         return readable(queryset, request.user), may_have_duplicates
 
@@ -669,8 +672,13 @@ class ScopedAdminMixin(StaffLogMixin, ScopedFieldsMixin):
         """Bulk actions (delete, set status) act only on rows the user may write, whatever was ticked."""
         return super().response_action(request, scoped(queryset, request.user))
 
-    # The change list counts the rows found, not all of the user's rows too (a second COUNT(*)).
+    # The change list counts the rows found, not all of the user's rows too (a second COUNT(*)),
+    # and those only up to 1,000.
     show_full_result_count = False
+
+    def get_paginator(self, request, queryset, per_page, **kwargs):
+        known = getattr(request, "search_found_more_than_cap", False)
+        return CappedPaginator(queryset, per_page, known_capped=known, **kwargs)
 
     def _is_relation_filter(self, item) -> bool:
         if not isinstance(item, str):
