@@ -41,18 +41,19 @@ def low_cap(monkeypatch):
     monkeypatch.setattr(ProgramProgressAdmin, "list_per_page", 2)
 
 
-def found(queryset, term):
-    rows, _ = filters.search_field_by_field(queryset, SEARCH_FIELDS, term)
+def found(queryset, term, nationwide):
+    rows, _ = filters.search_field_by_field(queryset, SEARCH_FIELDS, term, nationwide=nationwide)
     return sorted(rows.values_list("pk", flat=True))
 
 
 @pytest.mark.parametrize("term", ["就労", "相談", "福祉", "住居", "就労 住居", '"就労の相談"', "虹色"])
-def test_a_word_finds_the_same_rows_whether_it_is_common_or_rare(progress, monkeypatch, term):
+def test_a_word_finds_the_same_rows_nationwide_whether_it_is_common_or_rare(progress, monkeypatch, term):
     # 福祉 is in every row's department (地域福祉課), a to-many relation: each row once, not once per department.
-    rare = found(progress, term)
+    within_a_city = found(progress, term, nationwide=False)
+    rare = found(progress, term, nationwide=True)
     monkeypatch.setattr(filters, "SEARCH_PROBE", 1)
-    common = found(progress, term)
-    assert common == rare
+    common = found(progress, term, nationwide=True)
+    assert common == rare == within_a_city
     assert len(rare) == len(set(rare))
     expected = {"就労": 12, "相談": 12, "福祉": 12, "住居": 1, "就労 住居": 1, '"就労の相談"': 12, "虹色": 0}
     assert len(rare) == expected[term]

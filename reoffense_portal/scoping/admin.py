@@ -662,7 +662,7 @@ class ScopedAdminMixin(StaffLogMixin, ScopedFieldsMixin):
         fields = self.get_search_fields(request)
         if search_term and fields and all(field[0] not in "^=@" for field in fields):
             queryset, request.search_found_more_than_cap = search_field_by_field(
-                readable(queryset, request.user), fields, search_term
+                readable(queryset, request.user), fields, search_term, nationwide=request.user.is_superuser
             )
             return queryset, False
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
