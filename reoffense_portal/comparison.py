@@ -16,12 +16,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import tablib
-from django.db.models import Prefetch, Q, Sum
+from django.db.models import Q, Sum
 from django.urls import reverse
 
 from measures.models import PriorityArea, Program, ProgramProgress
 from plans import disclosure
-from plans.models import Indicator, IndicatorValue, Municipality, NationalPriority, Plan
+from plans.models import Indicator, Municipality, NationalPriority, Plan
 from reoffense_portal import eras
 from reoffense_portal.spreadsheets.files import CSVFormat
 
@@ -245,6 +245,7 @@ def staff_table(prefecture: Municipality) -> ComparisonTable:
     """The table a prefecture's staff read: every plan of its municipalities as it is now, exact figures."""
     plans = list(
         Plan.objects.filter(municipality__prefecture=prefecture).select_related("municipality")
+        .only("title", "period_start", "period_end", "municipality__name", "municipality__code")
         .order_by("municipality", "-period_start")
     )
     ids = [plan.pk for plan in plans]
@@ -255,10 +256,8 @@ def staff_table(prefecture: Municipality) -> ComparisonTable:
     for plan_id, national_plan, number in links:
         priorities[plan_id].append((national_plan, number))
     targets = defaultdict(list)
-    values = IndicatorValue.objects.order_by("year")
-    for indicator in Indicator.objects.filter(plan__in=ids, kind=Indicator.Kind.TARGET).prefetch_related(
-        Prefetch("values", queryset=values)
-    ):
+    indicators = Indicator.objects.filter(plan__in=ids, kind=Indicator.Kind.TARGET).with_latest_value()
+    for indicator in indicators.order_by("order", "pk"):  # a plan's order; no join to sort by plan and city
         targets[indicator.plan_id].append(indicator)
     totals = defaultdict(dict)
     counts = (
