@@ -14,6 +14,7 @@ the queries are a fixed number for the whole prefecture.
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 
 import tablib
 from django.db.models import Q, Sum
@@ -108,10 +109,14 @@ class Row:
         percents = [t["percent"] for t in self.entry["targets"] if t["percent"] is not None] if self.entry else []
         return sum(percents) // len(percents) if percents else None
 
+    @cached_property
+    def support_by_key(self) -> dict[str, dict]:
+        """The row's support counts by column key: a wide table asks for each of its columns."""
+        entries = self.entry["support"] if self.entry else []
+        return {support_key(s["category"], s["fiscal_year"]): s for s in entries}
+
     def support(self, key: str) -> dict | None:
-        if not self.entry:
-            return None
-        return next((s for s in self.entry["support"] if support_key(s["category"], s["fiscal_year"]) == key), None)
+        return self.support_by_key.get(key)
 
 
 def support_key(category: str, fiscal_year: int) -> str:
