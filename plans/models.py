@@ -3,6 +3,7 @@
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -698,14 +699,19 @@ class Indicator(models.Model):
         return f"{format_quantity(self.target_value, self.unit)}{bound}"
 
     def latest_value(self):
-        """The newest yearly value: as annotated by with_latest_value (unsaved, its year and value only),
-        else from the prefetched values when there are any."""
+        """The newest yearly value: as annotated by with_latest_value, else from the prefetched values
+        when there are any."""
         if hasattr(self, "newest_year"):
-            if self.newest_year is None:
-                return None
-            return IndicatorValue(indicator=self, year=self.newest_year, value=self.newest_value)
+            return self.annotated_latest_value
         values = list(self.values.all())
         return max(values, key=lambda v: v.year) if values else None
+
+    @cached_property
+    def annotated_latest_value(self):
+        """The value with_latest_value annotated, made once (unsaved, its year and value only)."""
+        if self.newest_year is None:
+            return None
+        return IndicatorValue(indicator=self, year=self.newest_year, value=self.newest_value)
 
     def progress(self) -> Progress | None:
         """Progress from baseline towards target, in either direction; None without a target or a value.
