@@ -14,9 +14,10 @@ One place decides what a staff user may see and choose in the admin:
 
 What a user may *read* (change lists, read-only change forms, history) is
 `readable_by(user)`; what a user may *write* (change, delete, revert, bulk
-actions, choices, autocomplete) stays `for_user(user)`. The two differ only
-for a prefecture's staff, who read every municipality of the prefecture and
-write only the prefecture's own rows.
+actions, choices, a form's autocomplete) stays `for_user(user)`. The two differ
+only for a prefecture's staff, who read every municipality of the prefecture
+and write only the prefecture's own rows; the search boxes of the change
+lists' filters find what the user reads (reoffense_portal.admin_site).
 
 Every add, change and delete is also a line of the staff log (StaffLogMixin,
 plans.audit), with the user and the row's municipality.
@@ -108,14 +109,16 @@ def municipality_id_of(obj):
     return getattr(obj, f"{last}_id", None)
 
 
-def choice_labeller(user):
+def choice_labeller(user, readable: bool = False):
     """A choice's label: 「地域福祉課（山口市）」 for a user who sees several municipalities, else 「地域福祉課」.
 
     For the rows that belong to a municipality directly (departments, organisations, plans), whose
     names repeat between cities; used by every scoped select and by the autocomplete endpoint
     (reoffense_portal.admin_site). A name that already holds the municipality's stays as it is.
+    `readable`: for the rows the user reads (the filters), which a prefecture's staff see of several.
     """
-    municipalities = Municipality.objects.for_user(user)
+    manager = Municipality.objects
+    municipalities = manager.readable_by(user) if readable else manager.for_user(user)
     if municipalities[:2].count() < 2:
         return str
     names = {}

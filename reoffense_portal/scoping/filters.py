@@ -5,10 +5,11 @@ found by joining all of its rows (RelatedOnlyFieldListFilter), and a
 superuser's side panel then holds 10,728 areas. `ScopedRelatedFilter` reads
 the related rows the user may see instead (`readable_by`), at most LINKS + 1 of
 them: a user with few (an editor of one city) gets the usual links, a user
-with many (a superuser) a search box on Django's own autocomplete endpoint,
-which is scoped the same way (reoffense_portal.scoping.admin) and sent with a
-「絞り込む」 button: choosing a row does not reload the page by itself
-(JIS X 8341-3, 3.2.2 On Input). Django's widget, not a library: the
+with many (a superuser) a search box on Django's own autocomplete view, at
+its address for filters (reoffense_portal.admin_site), which finds the same
+rows (a form's autocomplete offers fewer to a prefecture's staff: only what
+they may write), sent with a 「絞り込む」 button: choosing a row does not
+reload the page by itself (JIS X 8341-3, 3.2.2 On Input). Django's widget, not a library: the
 maintained ones render their own scripts, which the Content-Security-Policy
 of the admin would have to allow.
 
@@ -53,6 +54,12 @@ def related_choices(field, user):
     return queryset.readable_by(user) if hasattr(queryset, "readable_by") else queryset
 
 
+class FilterAutocompleteSelect(AutocompleteSelect):
+    """Django's autocomplete widget, asking the filters' address: a prefecture's staff find their municipalities' rows."""
+
+    url_name = "%s:filter_autocomplete"
+
+
 class ScopedRelatedFilter(admin.FieldListFilter):
     """A filter by a related row: links to the user's few rows, or a search box when they are many."""
 
@@ -76,13 +83,13 @@ class ScopedRelatedFilter(admin.FieldListFilter):
         else:
             from .admin import choice_labeller  # the same labels as the selects
 
-            label = choice_labeller(request.user) if municipality_path(related) == "municipality" else str
+            label = choice_labeller(request.user, readable=True) if municipality_path(related) == "municipality" else str
             self.links = [(str(row.pk), label(row)) for row in rows]
 
     def _search_form(self, field, admin_site, choices):
         choice = forms.ModelChoiceField(
             queryset=choices, required=False, label=self.title,
-            widget=AutocompleteSelect(field, admin_site, attrs={"data-width": "100%"}),
+            widget=FilterAutocompleteSelect(field, admin_site, attrs={"data-width": "100%"}),
         )
         form = type("FilterForm", (forms.Form,), {self.lookup_kwarg: choice})()
         try:
