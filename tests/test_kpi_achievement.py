@@ -107,7 +107,7 @@ def test_multi_year_averages_are_labelled_and_rated_by_their_last_year(kumamoto)
 def test_the_chart_plots_the_baseline_every_value_and_the_target_at_its_year(kumamoto):
     indicator = kpi(kumamoto.plan, baseline=120, baseline_year=2020, target=100, target_year=2026,
                     target_period_kind=Indicator.PeriodKind.FISCAL, values={2022: 115, 2023: 110})
-    svg = indicator_chart_svg(indicator, text_as_paths=False)
+    svg = indicator_chart_svg(indicator)
     label = re.search(r'aria-label="([^"]*)"', svg).group(1)
     assert label == "再犯者数の推移：基準値 令和2年 120人。令和4年 115人、令和5年 110人。目標 令和8年度末 100人以下"
     # Ticks under the baseline, each value and the target, and the legend names the baseline and the target.
