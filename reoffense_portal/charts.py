@@ -30,10 +30,9 @@ FONT_PATHS = [
     Path("/usr/share/fonts/truetype/bizud-gothic/BIZUDGothic-Regular.ttf"),
     Path("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"),
 ]
-SVG = "{http://www.w3.org/2000/svg}"
+SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 XLINK_NAMESPACE = "http://www.w3.org/1999/xlink"
-ET.register_namespace("", SVG[1:-1])
-ET.register_namespace("xlink", XLINK_NAMESPACE)  # the only prefix an HTML parser reads on <use>
+SVG = "{" + SVG_NAMESPACE + "}"
 # matplotlib's whole stylesheet: `*{stroke-linejoin: round; stroke-linecap: butt}`.
 ROOT_STYLESHEET = re.compile(r"\*\{([^}]*)\}")
 REFERENCE = re.compile(r"#([^\s\"')]+)")  # an id in `url(#p1)` or `#m2` (colours match too, harmlessly)
@@ -225,7 +224,7 @@ def inline_svg(svg: str, label: str) -> str:
         root.attrib.pop(name, None)
     if fonts and fonts[0]:
         root.set("font-family", f"{fonts[0]}, sans-serif")
-    svg = ET.tostring(root, encoding="unicode", short_empty_elements=True).replace(" />", "/>")
+    svg = ET.tostring(_without_namespaces(root), encoding="unicode").replace(" />", "/>")
     return re.sub(r"<svg\b", f'<svg role="img" aria-label="{escape(label)}" focusable="false"', svg, count=1)
 
 
@@ -242,6 +241,18 @@ def _compact_numbers(value: str) -> str:
     value = DECIMAL.sub(lambda number: f"{float(number.group()):.2f}".rstrip("0").rstrip("."), value)
     value = re.sub(r"\s+", " ", value).strip()
     return re.sub(r" ?([A-Za-z]) ?", r"\1", value)
+
+
+def _without_namespaces(root):
+    """The tree with its namespaces written out as the plain names an HTML parser reads (`<svg xmlns=…>`,
+    `xlink:href`), so the output never depends on the prefixes other libraries register with ElementTree."""
+    for element in root.iter():
+        element.tag = element.tag.removeprefix(SVG)
+        element.attrib = {
+            name.replace("{" + XLINK_NAMESPACE + "}", "xlink:"): value for name, value in element.attrib.items()
+        }
+    root.attrib = {"xmlns": SVG_NAMESPACE, "xmlns:xlink": XLINK_NAMESPACE, **root.attrib}
+    return root
 
 
 def _unwrap_bare_groups(element) -> None:
