@@ -5,6 +5,8 @@ keep it in Excel (事業名 / 事業の概要 / 担当課): the priority area an
 measure are named on every row and created when new; departments and
 partner organisations are given by name, separated by 「、」. A blank
 施策番号 puts the programme directly under its area (plans without measures).
+直接支援の類型 is written as its label (就労支援), blank for a programme that is
+no direct support; a sheet without the column keeps the stored one.
 """
 
 from django.core.exceptions import ValidationError
@@ -33,6 +35,7 @@ from .models import Measure, PriorityArea, Program, ProgramProgress, Rating
 AREA_NUMBER = "重点施策番号"
 MEASURE_NUMBER = "施策番号"
 PROGRAM_NAME = "事業名"
+SUPPORT_CATEGORY = "直接支援の類型"  # Program.support_category, blank for a programme that is no direct support
 
 
 def place(area_number: int, measure_number: int | None) -> str:
@@ -69,15 +72,16 @@ class PlanStructureResource(PlanPartsMixin, PortalResource):
     example = {
         MUNICIPALITY_CODE: "431001",
         PLAN_TITLE: "熊本市再犯防止推進計画",
-        AREA_NUMBER: 1,
-        "重点施策名": "国・県・関係団体との連携強化と広報・啓発の推進",
-        MEASURE_NUMBER: 2,
-        "施策名": "民間協力団体の活動促進",
-        PROGRAM_NAME: "保護司会等の更生保護ボランティアに対する活動支援",
-        "事業の概要": "保護司会の研修や地域活動に会場や広報の面で協力します。",
-        "担当課": "生活安全課",
-        "連携団体": "保護司会",
+        AREA_NUMBER: 2,
+        "重点施策名": "住居の確保に関する支援",
+        MEASURE_NUMBER: 1,
+        "施策名": "民間住宅への入居支援",
+        PROGRAM_NAME: "居住支援協議会等と連携した入居支援",
+        "事業の概要": "居住支援協議会と連携し、住まいに困っている人の民間賃貸住宅への入居を支えます。",
+        "担当課": "住宅政策課",
+        "連携団体": "居住支援協議会",
         "既存事業": "○",
+        SUPPORT_CATEGORY: Program.SupportCategory.HOUSING.label,
         "順番": 1,
     }
 
@@ -92,13 +96,16 @@ class PlanStructureResource(PlanPartsMixin, PortalResource):
     departments = column("departments", "担当課", NameListWidget(Department, "departments_named"))
     partners = column("partners", "連携団体", NameListWidget(Organization, "partners_named"))
     is_existing = column("is_existing", "既存事業", BooleanWidget())
+    support_category = column(
+        "support_category", SUPPORT_CATEGORY, ChoiceWidget(Program.SupportCategory.choices, default="")
+    )
     order = column("order", "順番", SMALL_NUMBER)
 
     class Meta(PortalResource.Meta):
         model = Program
         fields = (
             "municipality", "plan", "area_number", "area_title", "measure_number", "measure_title",
-            "name", "description", "departments", "partners", "is_existing", "order",
+            "name", "description", "departments", "partners", "is_existing", "support_category", "order",
         )
         import_order = export_order = fields
 
@@ -243,18 +250,18 @@ class ProgramProgressResource(PlanPartsMixin, PortalResource):
     example = {
         MUNICIPALITY_CODE: "431001",
         PLAN_TITLE: "熊本市再犯防止推進計画",
-        AREA_NUMBER: 1,
-        MEASURE_NUMBER: 2,
-        PROGRAM_NAME: "保護司会等の更生保護ボランティアに対する活動支援",
+        AREA_NUMBER: 2,
+        MEASURE_NUMBER: 1,
+        PROGRAM_NAME: "居住支援協議会等と連携した入居支援",
         "年度": 2024,
         "実施状況": "実施",
-        "実績・成果": "保護司会の研修会2回に会場を提供し、市政だよりで活動を紹介しました。",
+        "実績・成果": "居住支援協議会と連携し、住まいに困っていた12人の入居を支えました。",
         "支援件数": 12,
         "予算額（円）": 1500000,
         "決算額（円）": 1320000,
         "補助率": 0.5,
         "評価": "A",
-        "課題・今後の方向性": "研修の参加者が固定化しているため、新任の保護司への周知を強めます。",
+        "課題・今後の方向性": "入居後の暮らしが続くよう、居住支援法人や福祉の窓口との連絡を増やします。",
     }
 
     municipality = column("program__area__plan__municipality__code", MUNICIPALITY_CODE)

@@ -3,12 +3,13 @@
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -529,6 +530,16 @@ class Progress:
         return int(min(max(self.ratio, Decimal(0)), Decimal("0.99")) * 100)
 
 
+class IndicatorQuerySet(PlanPartQuerySet):
+    def with_latest_value(self):
+        """Each indicator's newest value read in the same query, for Indicator.latest_value: a table of
+        many plans' KPIs then loads no value rows (a prefetch would make a model of each of them)."""
+        newest = IndicatorValue.objects.filter(indicator=OuterRef("pk")).order_by("-year")
+        return self.annotate(
+            newest_year=Subquery(newest.values("year")[:1]), newest_value=Subquery(newest.values("value")[:1])
+        )
+
+
 class Indicator(models.Model):
     """A KPI target (成果目標) or a context statistic of a plan, with yearly values."""
 
@@ -581,7 +592,7 @@ class Indicator(models.Model):
         help_text="出典の確認結果など職員どうしの覚え書き。住民向けのページ・PDF・オープンデータには表示されません。",
     )
 
-    objects = PlanPartQuerySet.as_manager()
+    objects = IndicatorQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -688,9 +699,19 @@ class Indicator(models.Model):
         return f"{format_quantity(self.target_value, self.unit)}{bound}"
 
     def latest_value(self):
-        """The newest yearly value; uses prefetched values when there are any."""
+        """The newest yearly value: as annotated by with_latest_value, else from the prefetched values
+        when there are any."""
+        if hasattr(self, "newest_year"):
+            return self.annotated_latest_value
         values = list(self.values.all())
         return max(values, key=lambda v: v.year) if values else None
+
+    @cached_property
+    def annotated_latest_value(self):
+        """The value with_latest_value annotated, made once (unsaved, its year and value only)."""
+        if self.newest_year is None:
+            return None
+        return IndicatorValue(indicator=self, year=self.newest_year, value=self.newest_value)
 
     def progress(self) -> Progress | None:
         """Progress from baseline towards target, in either direction; None without a target or a value.

@@ -13,8 +13,10 @@ What the list does not say, and how the kind is decided (a 種別 column, if pre
 - 行政区: a row whose name is a designated city's name followed by a name ending in 区 (the
   second sheet lists them under their city). Stored as kind 行政区 with the city as `parent`.
 - 特別区: a name ending in 区 in 東京都.
-- 中核市: the list has no sign of it, and it changes every few years. The import never guesses it:
-  a 市 stays 中核市 where staff have set it (admin or a 種別 column), and a 種別 column sets it.
+- 中核市: not marked either. The 62 core cities are kept below, from 総務省「中核市・施行時特例市」
+  (62市, 令和6年4月1日現在), by prefecture and name: a 市 in that list becomes 中核市. The list changes
+  every few years, so a 市 that staff have set as 中核市 (admin or a 種別 column) stays one even
+  when it is not in it (a city designated after that date).
 - 市・町・村: the end of the name.
 
 Loading is idempotent (the code is the key: a row is created, updated or left alone) and all or
@@ -59,6 +61,20 @@ DESIGNATED_CITIES = {
     "221007": "静岡市", "221309": "浜松市", "231002": "名古屋市", "261009": "京都市",
     "271004": "大阪市", "271403": "堺市", "281000": "神戸市", "331007": "岡山市",
     "341002": "広島市", "401005": "北九州市", "401307": "福岡市", "431001": "熊本市",
+}
+# 総務省「中核市・施行時特例市」: the 62 core cities (中核市) as of 令和6年4月1日, by the first two digits
+# of the 団体コード (the prefecture) and the name, so that no code has to be copied by hand.
+CORE_CITIES = {
+    "01": ("函館市", "旭川市"), "02": ("青森市", "八戸市"), "03": ("盛岡市",), "05": ("秋田市",),
+    "06": ("山形市",), "07": ("福島市", "郡山市", "いわき市"), "08": ("水戸市",), "09": ("宇都宮市",),
+    "10": ("前橋市", "高崎市"), "11": ("川越市", "川口市", "越谷市"), "12": ("船橋市", "柏市"),
+    "13": ("八王子市",), "14": ("横須賀市",), "16": ("富山市",), "17": ("金沢市",), "18": ("福井市",),
+    "19": ("甲府市",), "20": ("長野市", "松本市"), "21": ("岐阜市",), "23": ("豊橋市", "岡崎市", "一宮市", "豊田市"),
+    "25": ("大津市",), "27": ("豊中市", "吹田市", "高槻市", "枚方市", "八尾市", "寝屋川市", "東大阪市"),
+    "28": ("姫路市", "尼崎市", "明石市", "西宮市"), "29": ("奈良市",), "30": ("和歌山市",), "31": ("鳥取市",),
+    "32": ("松江市",), "33": ("倉敷市",), "34": ("呉市", "福山市"), "35": ("下関市",), "37": ("高松市",),
+    "38": ("松山市",), "39": ("高知市",), "40": ("久留米市",), "42": ("長崎市", "佐世保市"), "44": ("大分市",),
+    "45": ("宮崎市",), "46": ("鹿児島市",), "47": ("那覇市",),
 }
 TOKYO = "13"
 
@@ -215,6 +231,8 @@ def _derived_kind(code: str, name: str) -> str | None:
     for city_code, city in DESIGNATED_CITIES.items():
         if city_code[:2] == code[:2] and name.startswith(city) and name.endswith("区") and name != city:
             return Kind.CITY_WARD
+    if name in CORE_CITIES.get(code[:2], ()):
+        return Kind.CORE_CITY
     if name.endswith("区") and code[:2] == TOKYO:
         return Kind.WARD
     return {"市": Kind.CITY, "町": Kind.TOWN, "村": Kind.VILLAGE}.get(name[-1:])
@@ -351,7 +369,8 @@ FIELDS = ["name", "kana", "kind", "prefecture", "parent"]
 
 
 def _apply(entry: Entry, municipality: Municipality) -> bool:
-    """Set the list's values on the row; True if anything changed. A 中核市 set by staff stays one."""
+    """Set the list's values on the row; True if anything changed. A 中核市 set by staff stays one
+    (one designated after the date of CORE_CITIES is a 市 by the name alone)."""
     kind = entry.kind
     if not entry.kind_given and kind == Kind.CITY and municipality.kind == Kind.CORE_CITY:
         kind = Kind.CORE_CITY

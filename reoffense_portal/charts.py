@@ -1,13 +1,16 @@
 """Server-rendered SVG charts of an indicator, the same on pages and in PDFs.
 
-matplotlib draws the chart. For pages, text is turned into paths so the SVG
-looks the same in every browser whatever fonts the reader has; PDFs ask for
-text set in BIZ UD Gothic instead, which WeasyPrint has and lays out far
-faster than thousands of glyph paths. Screen readers get the `aria-label`
-here and the data table the page puts beside it. matplotlib's CSS (a
-<style> element and style="…" attributes) becomes SVG presentation
-attributes, which draw the same and are no inline CSS for the site's
-Content-Security-Policy to refuse.
+matplotlib draws the chart with its text as SVG <text> in BIZ UD Gothic, the
+font it measured: a few kilobytes instead of tens of glyph outlines, text a
+reader can select and find on the page, and fast for WeasyPrint, which embeds
+that font. The font is named once on the root, with sans-serif after it; the
+site's stylesheet lets inline charts take the page's Japanese font stack.
+Screen readers get the `aria-label` here and the data table the page puts
+beside it. matplotlib's CSS (a <style> element and style="…" attributes)
+becomes SVG presentation attributes, which draw the same and are no inline CSS
+for the site's Content-Security-Policy to refuse; what draws nothing
+(metadata, unreferenced ids, bare groups, coordinates finer than 1/100 of a
+unit, indentation) is left out, so a plan page with ten charts stays small.
 The SVG is cached under a hash of the data it shows, so a change to the data
 is a new key and nothing needs invalidating.
 """
@@ -15,6 +18,7 @@ is a new key and nothing needs invalidating.
 import hashlib
 import io
 import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from django.core.cache import cache
@@ -26,9 +30,14 @@ FONT_PATHS = [
     Path("/usr/share/fonts/truetype/bizud-gothic/BIZUDGothic-Regular.ttf"),
     Path("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"),
 ]
-# matplotlib's whole stylesheet (`*{stroke-linejoin: round; stroke-linecap: butt}`) and its style attributes.
-STYLE_ELEMENT = re.compile(r"\s*<style[^>]*>\*\{([^}]*)\}</style>")
-STYLE_ATTRIBUTE = re.compile(r'\sstyle="([^"]*)"')
+SVG_NAMESPACE = "http://www.w3.org/2000/svg"
+XLINK_NAMESPACE = "http://www.w3.org/1999/xlink"
+SVG = "{" + SVG_NAMESPACE + "}"
+# matplotlib's whole stylesheet: `*{stroke-linejoin: round; stroke-linecap: butt}`.
+ROOT_STYLESHEET = re.compile(r"\*\{([^}]*)\}")
+REFERENCE = re.compile(r"#([^\s\"')]+)")  # an id in `url(#p1)` or `#m2` (colours match too, harmlessly)
+GEOMETRY = ("d", "x", "y", "width", "height")
+DECIMAL = re.compile(r"-?\d+\.\d+")
 LINE_COLOUR = "#1d5fa6"
 TARGET_COLOUR = "#b3261e"
 BASELINE_COLOUR = "#5f6b7a"
@@ -76,18 +85,16 @@ def chart_data(indicator, *, public: bool = False) -> dict:
     }
 
 
-def indicator_chart_svg(indicator, *, text_as_paths: bool = True, public: bool = False) -> str:
+def indicator_chart_svg(indicator, *, public: bool = False) -> str:
     """An inline <svg> of the indicator's baseline, yearly values and target; '' without values."""
     data = chart_data(indicator, public=public)
     if not data["points"]:
         return ""
-    # v3: baseline and target drawn at their years; a shared cache may still hold the earlier SVGs.
-    key = f"chart:v3:{'paths' if text_as_paths else 'text'}:" + hashlib.sha256(
-        repr(sorted(data.items())).encode()
-    ).hexdigest()
+    # v4: text as <text>, compacted; a shared cache may still hold the earlier SVGs.
+    key = "chart:v4:" + hashlib.sha256(repr(sorted(data.items())).encode()).hexdigest()
     svg = cache.get(key)
     if svg is None:
-        svg = _render(data, text_as_paths)
+        svg = _render(data)
         cache.set(key, svg, timeout=None)
     return svg
 
@@ -97,7 +104,7 @@ def _tick_label(label: str) -> str:
     return label.replace("～", "～\n")
 
 
-def _render(data: dict, text_as_paths: bool = True) -> str:
+def _render(data: dict) -> str:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -152,21 +159,21 @@ def _render(data: dict, text_as_paths: bool = True) -> str:
     axes.legend(prop=font, frameon=False, loc="best", fontsize=9)
     figure.tight_layout()
 
+    return _inline(svg_of(figure), data)
+
+
+def svg_of(figure) -> str:
+    """matplotlib's SVG of the figure, its text as <text> elements and the same bytes for the same drawing."""
+    import matplotlib
+
     buffer = io.StringIO()
     svg_settings = {
-        "svg.fonttype": "path" if text_as_paths else "none",
+        "svg.fonttype": "none",
         "svg.hashsalt": "reoffense-portal",  # stable ids, so the same data gives the same bytes
     }
     with matplotlib.rc_context(svg_settings):  # for this drawing only, whatever other threads draw
         figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-    return _inline(buffer.getvalue(), data)
-
-
-def _presentation_attributes(declarations: str) -> str:
-    """`fill: #1d5fa6; stroke-width: 2` as ` fill="#1d5fa6" stroke-width="2"` (every property matplotlib
-    writes is also an SVG presentation attribute; the values are XML-escaped already)."""
-    pairs = (declaration.split(":", 1) for declaration in declarations.split(";") if declaration.strip())
-    return "".join(f' {name.strip()}="{value.strip()}"' for name, value in pairs)
+    return buffer.getvalue()
 
 
 def _inline(svg: str, data: dict) -> str:
@@ -184,14 +191,78 @@ def _inline(svg: str, data: dict) -> str:
 
 
 def inline_svg(svg: str, label: str) -> str:
-    """Matplotlib's SVG ready to inline under the Content-Security-Policy: drop the XML prologue, turn
-    CSS into presentation attributes (the stylesheet's onto the root, whose children inherit them) and
-    label the root element for assistive technology."""
-    svg = svg[svg.index("<svg"):]
-    root_style = STYLE_ELEMENT.search(svg)
-    if root_style:
-        svg = STYLE_ELEMENT.sub("", svg, count=1)
-        svg = re.sub(r"<svg\b", "<svg" + _presentation_attributes(root_style.group(1)), svg, count=1)
-    svg = STYLE_ATTRIBUTE.sub(lambda style: _presentation_attributes(style.group(1)), svg)
-    svg = re.sub(r"<svg\b", f'<svg role="img" aria-label="{escape(label)}" focusable="false"', svg, count=1)
-    return re.sub(r'\s(width|height)="[^"]*pt"', "", svg, count=2)
+    """Matplotlib's SVG ready to inline under the Content-Security-Policy and small: CSS turned into
+    presentation attributes (the stylesheet's onto the root, whose children inherit them), the font named
+    once on the root, what draws nothing left out, and the root labelled for assistive technology."""
+    root = ET.fromstring(svg)
+    for element in list(root.iter()):
+        for child in list(element):
+            stylesheet = ROOT_STYLESHEET.fullmatch(child.text or "") if child.tag == SVG + "style" else None
+            if stylesheet:
+                root.attrib.update(_declarations(stylesheet.group(1)))
+            if stylesheet or child.tag == SVG + "metadata":
+                element.remove(child)
+        element.attrib.update(_declarations(element.attrib.pop("style", "")))
+    referenced = {ref for element in root.iter() for value in element.attrib.values()
+                  for ref in REFERENCE.findall(value)}
+    fonts = []
+    for element in root.iter():
+        if element.get("id") not in referenced:
+            element.attrib.pop("id", None)
+        if element.tag == SVG + "text":
+            fonts.append(element.attrib.pop("font-family", None))
+            if re.fullmatch(r"rotate\(-?0 [^)]*\)", element.get("transform", "")):  # no rotation
+                del element.attrib["transform"]
+        else:
+            element.text = None  # indentation
+        element.tail = None
+        for name in GEOMETRY:
+            if name in element.attrib:
+                element.set(name, _compact_numbers(element.get(name)))
+    _unwrap_bare_groups(root)
+    for name in ("width", "height"):  # sized by the page's stylesheet; the viewBox keeps the proportions
+        root.attrib.pop(name, None)
+    if fonts and fonts[0]:
+        root.set("font-family", f"{fonts[0]}, sans-serif")
+    svg = ET.tostring(_without_namespaces(root), encoding="unicode").replace(" />", "/>")
+    return re.sub(r"<svg\b", f'<svg role="img" aria-label="{escape(label)}" focusable="false"', svg, count=1)
+
+
+def _declarations(css: str) -> dict:
+    """`fill: #1d5fa6; stroke-width: 2` as {"fill": "#1d5fa6", "stroke-width": "2"} (every property
+    matplotlib writes is also an SVG presentation attribute)."""
+    pairs = (declaration.split(":", 1) for declaration in css.split(";") if declaration.strip())
+    return {name.strip(): value.strip() for name, value in pairs}
+
+
+def _compact_numbers(value: str) -> str:
+    """`M 49.96 13.194804 \nL 449.695385 13.194804` as `M49.96 13.19L449.7 13.19`: a hundredth of a unit
+    is a fiftieth of a pixel or less at the sizes the charts are shown."""
+    value = DECIMAL.sub(lambda number: f"{float(number.group()):.2f}".rstrip("0").rstrip("."), value)
+    value = re.sub(r"\s+", " ", value).strip()
+    return re.sub(r" ?([A-Za-z]) ?", r"\1", value)
+
+
+def _without_namespaces(root):
+    """The tree with its namespaces written out as the plain names an HTML parser reads (`<svg xmlns=…>`,
+    `xlink:href`), so the output never depends on the prefixes other libraries register with ElementTree."""
+    for element in root.iter():
+        element.tag = element.tag.removeprefix(SVG)
+        element.attrib = {
+            name.replace("{" + XLINK_NAMESPACE + "}", "xlink:"): value for name, value in element.attrib.items()
+        }
+    root.attrib = {"xmlns": SVG_NAMESPACE, "xmlns:xlink": XLINK_NAMESPACE, **root.attrib}
+    return root
+
+
+def _unwrap_bare_groups(element) -> None:
+    """A <g> with no attribute left draws nothing of its own: its children take its place (an empty
+    <defs> goes too)."""
+    children = []
+    for child in element:
+        _unwrap_bare_groups(child)
+        if child.tag == SVG + "g" and not child.attrib:
+            children.extend(child)
+        elif child.tag != SVG + "defs" or len(child):
+            children.append(child)
+    element[:] = children

@@ -5,6 +5,8 @@ PostgreSQL; here the cities are few and small, so the filters' threshold of
 links (LINKS) is lowered to 2 to reach the search box a superuser gets.
 """
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -132,7 +134,7 @@ def test_a_superuser_searches_the_plan_to_filter_by_and_sees_only_its_rows(clien
     superuser = make_user("national-admin", is_staff=True, is_superuser=True)
     client.force_login(superuser)
     page = client.get(reverse("admin:measures_program_changelist")).content.decode()
-    assert 'data-ajax--url="/admin/autocomplete/"' in page
+    assert 'data-ajax--url="/admin/autocomplete/filter/"' in page
     assert "絞り込む" in page
     assert other_plan.title not in page, "the plans are searched for, not listed"
     filtered = client.get(reverse("admin:measures_program_changelist"),
@@ -141,7 +143,7 @@ def test_a_superuser_searches_the_plan_to_filter_by_and_sees_only_its_rows(clien
     assert 'type="hidden" name="q" value="取組"' in filtered, "the search is kept when another plan is chosen"
     shown = Program.objects.of_plan(first_plan).count()
     assert f"結果 {shown}" in filtered
-    search = client.get(reverse("admin:autocomplete"), {
+    search = client.get(reverse("admin:filter_autocomplete"), {
         "app_label": "measures", "model_name": "priorityarea", "field_name": "plan", "term": other_plan.title,
     }).json()
     assert [result["text"] for result in search["results"]] == [other_plan.title]
@@ -152,7 +154,7 @@ def test_the_search_box_of_an_editor_finds_no_other_citys_plan(client):
     own_plan, editor = add_cities(1, 3, scale=1)  # three plans would make a search box for a superuser
     other = add_cities(4, 1, scale=1)[0]
     client.force_login(editor)
-    search = client.get(reverse("admin:autocomplete"), {
+    search = client.get(reverse("admin:filter_autocomplete"), {
         "app_label": "measures", "model_name": "priorityarea", "field_name": "plan", "term": other.title,
     }).json()
     assert search["results"] == []
@@ -179,3 +181,38 @@ def test_the_search_finds_rows_by_any_field_every_word_and_either_case(client):
     assert found("npo 住居") == []
     assert len(found("地域福祉課")) == Program.objects.of_plan(plan).count(), "by the department, many-to-many"
     assert found('"連携した就労"') == ["NPOと連携した就労支援"]
+
+
+@pytest.mark.django_db
+def test_a_prefecture_editor_finds_a_city_of_the_prefecture_in_the_plan_filter_but_cannot_choose_its_plan(client):
+    """熊本県 reads its cities' progress: the filter's search box finds their plans, a form's choices do not."""
+    city_plan = add_cities(1, 3, scale=1)[0]  # three plans of 熊本県 make a search box
+    other_prefecture_plan = build_plan(municipality(), scale=1, published=False)  # 山口市, 山口県
+    prefecture_editor = make_user("kumamoto-prefecture-editor", is_staff=True)
+    StaffMembership.objects.create(user=prefecture_editor, municipality=city_plan.municipality.prefecture,
+                                   role=StaffMembership.Role.EDITOR)
+    client.force_login(prefecture_editor)
+    page = client.get(reverse("admin:measures_programprogress_changelist")).content.decode()
+    search_box = re.search(r'<select [^>]*data-ajax--url="([^"]+)"[^>]*data-app-label="(\w+)"'
+                           r'[^>]*data-model-name="(\w+)"[^>]*data-field-name="plan"', page)
+    assert search_box, "the plan filter is a search box"
+    address, app_label, model_name = search_box.groups()
+    source = {"app_label": app_label, "model_name": model_name, "field_name": "plan"}
+
+    def found(address, term):
+        return [result["text"] for result in client.get(address, {**source, "term": term}).json()["results"]]
+
+    assert found(address, "第1市") == [city_plan.title]
+    assert found(address, "山口市") == [], "no plan of another prefecture"
+    assert other_prefecture_plan.title not in page
+    filtered = client.get(reverse("admin:measures_programprogress_changelist"),
+                          {"program__area__plan__id__exact": city_plan.pk}).content.decode()
+    assert f'<option value="{city_plan.pk}" selected>{city_plan.title}</option>' in filtered
+    assert f"結果 {ProgramProgress.objects.filter(program__area__plan=city_plan).count()}" in filtered
+    # The plan of an area the editor adds: only 熊本県's own, never the city's.
+    assert found(reverse("admin:autocomplete"), "第1市") == []
+    programs = client.get(reverse("admin:measures_program_changelist")).content.decode()
+    assert 'data-field-name="departments"' in programs, "the department filter is a search box"
+    departments = {"app_label": "measures", "model_name": "program", "field_name": "departments", "term": "地域福祉課"}
+    offered = client.get(reverse("admin:filter_autocomplete"), departments).json()["results"]
+    assert [result["text"] for result in offered] == [f"地域福祉課（第{n}市）" for n in (1, 2, 3)], "each city's by name"

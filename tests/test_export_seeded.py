@@ -3,12 +3,14 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 
 from councils.resources import CouncilMemberResource, MeetingResource
+from measures.models import Program
 from measures.resources import PlanStructureResource, ProgramProgressResource
 from plans.models import Municipality
 from plans.resources import IndicatorValueResource, OrganizationResource
-from reoffense_portal.spreadsheets.files import CSVFormat, XLSXFormat
+from reoffense_portal.spreadsheets.files import CSVFormat, XLSXFormat, read_spreadsheet
 from tests.import_export_factories import run_import, staff
 
 RESOURCES = [OrganizationResource, IndicatorValueResource, PlanStructureResource, ProgramProgressResource,
@@ -46,3 +48,17 @@ def test_every_blank_templates_example_row_is_valid_for_kumamoto(seeded):
         data = CSVFormat().export_data(resource_class(user=user).template_dataset())
         result = run_import(resource_class, data, user, dry_run=True)
         assert not result.has_problems(), (resource_class.__name__, result.messages())
+
+
+def test_the_plan_structure_templates_example_gives_kumamotos_programme_a_kind_of_direct_support(client, seeded):
+    """The blank template shows the column 直接支援の類型 filled in, and its example row imports as it is."""
+    editor = staff("kumamoto", Municipality.objects.get(code="431001"))
+    client.force_login(editor)
+    template = client.get(reverse("admin:measures_program_import_template", args=[0, "xlsx"])).content
+    sheet = read_spreadsheet(template)
+    example = dict(zip(sheet.headers, sheet[0], strict=True))
+    assert example["直接支援の類型"] == "居住支援"
+    result = run_import(PlanStructureResource, template, editor)
+    assert [r.import_type for r in result.rows] == ["update"], result.messages()
+    program = Program.objects.get(area__plan__municipality="431001", name=example["事業名"])
+    assert program.get_support_category_display() == "居住支援"

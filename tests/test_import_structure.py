@@ -7,14 +7,14 @@ from plans.models import Department
 from tests.import_export_factories import csv_bytes, editor, kumamoto, run_import  # noqa: F401 (fixtures)
 
 HEADER = ["団体コード", "計画名", "重点施策番号", "重点施策名", "施策番号", "施策名", "事業名", "事業の概要",
-          "担当課", "連携団体", "既存事業", "順番"]
+          "担当課", "連携団体", "既存事業", "直接支援の類型", "順番"]
 PLAN = "熊本市再犯防止推進計画"
 
 
 def line(area, area_title, measure, measure_title, name, departments="生活安全課", partners="", existing="○", order="1",
-         description=""):
+         description="", category=""):
     return ["431001", PLAN, area, area_title, measure, measure_title, name, description, departments, partners,
-            existing, order]
+            existing, category, order]
 
 
 def test_a_table_of_existing_programmes_creates_areas_measures_and_programmes(kumamoto, editor):
@@ -120,3 +120,34 @@ def test_an_area_number_in_words_is_refused_with_a_number_as_example(kumamoto, e
     rows = [HEADER, line("第一", "就労・住居の確保", "1", "就労の確保", "新しい事業")]
     messages = run_import(PlanStructureResource, csv_bytes(rows), editor).messages()
     assert messages == ["2行目『重点施策番号』: “第一” を整数として読めません（「3」のように数字で入力してください）"]
+
+
+def test_the_kind_of_direct_support_is_read_by_its_label(kumamoto, editor):
+    rows = [HEADER,
+            line("1", "", "1", "", "刑務所出所者等の就労支援", category="就労支援"),
+            line("1", "", "1", "", "薬物依存からの回復支援", category="専門的支援(薬物事犯者への支援)"),  # half-width
+            line("1", "", "1", "", "更生保護の広報", category="")]
+    result = run_import(PlanStructureResource, csv_bytes(rows, "cp932"), editor)
+    assert not result.has_problems(), result.messages()
+    categories = dict(Program.objects.filter(measure=kumamoto.measure).values_list("name", "support_category"))
+    assert categories["刑務所出所者等の就労支援"] == Program.SupportCategory.EMPLOYMENT
+    assert categories["薬物依存からの回復支援"] == Program.SupportCategory.DRUGS
+    assert categories["更生保護の広報"] == "", "blank: no direct support"
+
+    # A sheet made before the column existed leaves the kinds as they are.
+    without = HEADER.index("直接支援の類型")
+    older = [row[:without] + row[without + 1:] for row in rows]
+    again = run_import(PlanStructureResource, csv_bytes(older), editor)
+    assert [r.import_type for r in again.rows] == ["skip", "skip", "skip"], again.messages()
+    assert Program.objects.get(name="刑務所出所者等の就労支援").support_category == Program.SupportCategory.EMPLOYMENT
+
+
+def test_an_unknown_kind_of_direct_support_names_the_row_and_the_kinds_and_writes_nothing(kumamoto, editor):
+    rows = [HEADER, line("7", "新しい重点施策", "1", "新しい施策", "住まいの相談", category="住宅支援", departments="住宅課")]
+    messages = run_import(PlanStructureResource, csv_bytes(rows), editor).messages()
+    assert messages == ["2行目『直接支援の類型』: “住宅支援” は使えません（就労支援、居住支援、専門的支援（薬物事犯者への支援）、"
+                        "専門的支援（性犯罪者への支援）、専門的支援（寄り添い弁護士）、相談支援のいずれか）"]
+    assert not PriorityArea.objects.filter(plan=kumamoto.plan, number=7).exists()
+    assert not Program.objects.filter(name="住まいの相談").exists()
+    assert not Department.objects.filter(name="住宅課").exists()
+

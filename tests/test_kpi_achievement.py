@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+import xml.etree.ElementTree as ET
 from decimal import Decimal
 
 import pytest
@@ -107,12 +108,24 @@ def test_multi_year_averages_are_labelled_and_rated_by_their_last_year(kumamoto)
 def test_the_chart_plots_the_baseline_every_value_and_the_target_at_its_year(kumamoto):
     indicator = kpi(kumamoto.plan, baseline=120, baseline_year=2020, target=100, target_year=2026,
                     target_period_kind=Indicator.PeriodKind.FISCAL, values={2022: 115, 2023: 110})
-    svg = indicator_chart_svg(indicator, text_as_paths=False)
+    svg = indicator_chart_svg(indicator)
     label = re.search(r'aria-label="([^"]*)"', svg).group(1)
     assert label == "再犯者数の推移：基準値 令和2年 120人。令和4年 115人、令和5年 110人。目標 令和8年度末 100人以下"
     # Ticks under the baseline, each value and the target, and the legend names the baseline and the target.
     for text in ("令和2年", "令和4年", "令和5年", "令和8年度末", "基準値（令和2年）", "目標 令和8年度末 100人以下"):
         assert f">{text}<" in svg, text
+
+
+def test_the_chart_is_the_same_svg_whatever_prefixes_other_libraries_gave_elementtree(kumamoto, monkeypatch):
+    """WeasyPrint, openpyxl and others register XML prefixes process-wide: the page's chart must stay an
+    <svg> a browser draws, never an <ns0:svg> or <svg:svg>."""
+    indicator = kpi(kumamoto.plan, values={2022: 500})
+    monkeypatch.setitem(ET._namespace_map, "http://www.w3.org/2000/svg", "svg")
+    monkeypatch.setitem(ET._namespace_map, "http://www.w3.org/1999/xlink", "ns9")
+    svg = indicator_chart_svg(indicator)
+    assert svg.startswith('<svg role="img" aria-label="再犯者数の推移：基準値 令和元年 564人。令和4年 500人。')
+    assert svg.endswith("</svg>") and 'xmlns="http://www.w3.org/2000/svg"' in svg
+    assert re.search(r'<use xlink:href="#m\w+"', svg), "the markers drawn from their <defs>"
 
 
 # ------------------------------------------------------------------ what residents read

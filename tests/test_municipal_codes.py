@@ -20,7 +20,7 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from plans.models import Municipality, StaffMembership, lg_code_check_digit
-from plans.municipal_codes import DESIGNATED_CITIES, load_code_list
+from plans.municipal_codes import CORE_CITIES, DESIGNATED_CITIES, load_code_list
 from reoffense_portal.spreadsheets.files import ImportFileError
 
 DATA = Path(__file__).parent / "data"
@@ -74,8 +74,8 @@ def test_loading_the_ministrys_workbook_creates_every_kind_with_its_prefecture_a
     assert result.created == 19 and result.sheets == ["現在の団体", "政令指定都市"]
     assert kinds() == {
         "北海道": "prefecture", "札幌市": "designated_city", "札幌市中央区": "city_ward", "札幌市北区": "city_ward",
-        "函館市": "city", "旭川市": "city", "東京都": "prefecture", "千代田区": "ward", "中央区": "ward",
-        "八王子市": "city", "瑞穂町": "town", "檜原村": "village", "山口県": "prefecture", "下関市": "city",
+        "函館市": "core_city", "旭川市": "core_city", "東京都": "prefecture", "千代田区": "ward", "中央区": "ward",
+        "八王子市": "core_city", "瑞穂町": "town", "檜原村": "village", "山口県": "prefecture", "下関市": "core_city",
         "山口市": "city", "熊本県": "prefecture", "熊本市": "designated_city", "熊本市中央区": "city_ward",
         "熊本市東区": "city_ward",
     }
@@ -109,20 +109,56 @@ def test_the_seed_cities_are_updated_in_place_and_keep_their_plans_and_website(s
     assert Municipality.objects.get(pk="431001").city_wards.count() == 2
 
 
+def test_the_ministrys_core_cities_are_known_from_a_list_without_a_kind_column():
+    rows = [
+        ["010006", "北海道", "", "ﾎｯｶｲﾄﾞｳ", ""],
+        ["012025", "北海道", "函館市", "ﾎｯｶｲﾄﾞｳ", "ﾊｺﾀﾞﾃｼ"],
+        ["350001", "山口県", "", "ﾔﾏｸﾞﾁｹﾝ", ""],
+        ["352012", "山口県", "下関市", "ﾔﾏｸﾞﾁｹﾝ", "ｼﾓﾉｾｷｼ"],
+        ["352039", "山口県", "山口市", "ﾔﾏｸﾞﾁｹﾝ", "ﾔﾏｸﾞﾁｼ"],
+    ]
+    assert load_code_list(csv_of(rows)).errors == []
+    assert Municipality.objects.get(code="012025").get_kind_display() == "中核市"
+    assert Municipality.objects.get(code="352012").get_kind_display() == "中核市"
+    assert Municipality.objects.get(code="352039").get_kind_display() == "市"
+
+
+def test_a_core_city_registered_as_a_plain_city_becomes_one_when_the_list_is_imported():
+    load_code_list(XLSX)
+    Municipality.objects.filter(name="下関市").update(kind=Municipality.Kind.CITY)
+    result = load_code_list(XLSX)
+    assert (result.updated, result.unchanged) == (1, 18)
+    assert kinds()["下関市"] == "core_city"
+
+
 def test_a_core_city_set_by_staff_stays_one_and_a_kind_column_sets_it():
     load_code_list(XLSX)
-    Municipality.objects.filter(name="八王子市").update(kind=Municipality.Kind.CORE_CITY)
+    Municipality.objects.filter(name="山口市").update(kind=Municipality.Kind.CORE_CITY)
     load_code_list(XLSX)
-    assert kinds()["八王子市"] == "core_city"
-    rows = [["012025", "北海道", "函館市", "ﾎｯｶｲﾄﾞｳ", "ﾊｺﾀﾞﾃｼ", "中核市"]]
+    assert kinds()["山口市"] == "core_city"
+    rows = [
+        ["352039", "山口県", "山口市", "ﾔﾏｸﾞﾁｹﾝ", "ﾔﾏｸﾞﾁｼ", "市"],
+        ["012025", "北海道", "函館市", "ﾎｯｶｲﾄﾞｳ", "ﾊｺﾀﾞﾃｼ", "市"],
+    ]
     assert load_code_list(csv_of(rows, [*HEADER, "種別"])).errors == []
-    assert kinds()["函館市"] == "core_city"
+    assert kinds()["山口市"] == "city" and kinds()["函館市"] == "city"
+    rows = [["352039", "山口県", "山口市", "ﾔﾏｸﾞﾁｹﾝ", "ﾔﾏｸﾞﾁｼ", "中核市"]]
+    assert load_code_list(csv_of(rows, [*HEADER, "種別"])).errors == []
+    load_code_list(XLSX)
+    assert kinds()["山口市"] == "core_city"
 
 
 def test_the_designated_cities_in_code_are_the_twenty_with_valid_codes():
     assert len(DESIGNATED_CITIES) == 20
     for code in DESIGNATED_CITIES:
         assert int(code[5]) == lg_code_check_digit(code[:5]), code
+
+
+def test_the_core_cities_in_code_are_the_sixty_two_and_none_is_a_designated_city():
+    cities = [(prefecture, name) for prefecture, names in CORE_CITIES.items() for name in names]
+    assert len(cities) == len(set(cities)) == 62
+    assert all(name.endswith("市") and 1 <= int(prefecture) <= 47 for prefecture, name in cities)
+    assert not set(cities) & {(code[:2], name) for code, name in DESIGNATED_CITIES.items()}
 
 
 def test_a_code_excel_turned_into_a_number_is_read_with_its_leading_zero():

@@ -5,14 +5,25 @@
 """
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from measures.models import PriorityArea, Program, ProgramProgress
-from plans.models import Department, Municipality, NationalPriority, StaffMembership, lg_code_check_digit
+from plans.models import (
+    Department,
+    Indicator,
+    IndicatorValue,
+    Municipality,
+    NationalPriority,
+    StaffMembership,
+    lg_code_check_digit,
+)
 from reoffense_portal.publishing.models import PlanVersion
 from tests.public_data import build_plan, municipality, publish
 from tests.staff_world import make_user
@@ -179,7 +190,24 @@ def prefecture_editor():
     return user
 
 
+def small_kpi(plan) -> Indicator:
+    """A 成果目標 about a few people, its newest value entered before an older one; and one with no value yet."""
+    indicator = Indicator.objects.create(
+        plan=plan, kind=Indicator.Kind.TARGET, order=2, name="再入所者数", unit="人",
+        direction=Indicator.Direction.LOWER, baseline_year=2019, baseline_value=Decimal(8), target_value=Decimal(1),
+    )
+    IndicatorValue.objects.create(indicator=indicator, year=2023, value=Decimal(2))
+    IndicatorValue.objects.create(indicator=indicator, year=2021, value=Decimal(6))
+    Indicator.objects.create(plan=plan, kind=Indicator.Kind.TARGET, order=3, name="協力雇用主数", unit="社",
+                             direction=Indicator.Direction.HIGHER, baseline_value=Decimal(10), target_value=Decimal(20))
+    return indicator
+
+
 def test_prefecture_staff_compare_the_working_rows_with_exact_counts(client, prefecture_world):
+    kumamoto, _ = prefecture_world
+    small_kpi(kumamoto)
+    publish(kumamoto)
+    PriorityArea.objects.get(plan=kumamoto, number=3).national_priorities.set([priority(7)])  # unapproved again
     client.force_login(prefecture_editor())
     index = client.get(reverse("admin:index")).content.decode()
     assert f'href="{STAFF_COMPARISON}"' in index and f'href="{FOLLOW_UP}"' in index
@@ -189,6 +217,17 @@ def test_prefecture_staff_compare_the_working_rows_with_exact_counts(client, pre
     assert marks(table, line_of(table, "熊本市")) == {"2-1", "2-2", "2-7"}, "the working rows, approved or not"
     assert line_of(table, "熊本市")["support"] == ["2件", "12件"], "staff read exact counts"
     assert "人吉市再犯防止推進計画（案）" in response.content.decode(), "drafts are compared too"
+    page = response.content.decode()
+    assert "再犯者数1：達成率 4%（基準値565人→最新560人／目標450人以下）" in page
+    assert "再入所者数：達成率 85%（基準値8人→最新2人／目標1人以下）" in page, "the newest year, exact"
+    assert "協力雇用主数：達成率は算出できません" in page, "no value yet"
+    public = client.get(COMPARISON).context["table"]
+    assert line_of(public, "熊本市")["targets"][1]["achievement"] == (
+        "達成率は少数のため掲載していません（基準値8人→最新3人未満／目標1人以下）"
+    ), "residents read the small count masked"
+    for name in ("熊本市", "八代市"):
+        staff_targets, public_targets = line_of(table, name)["targets"], line_of(public, name)["targets"]
+        assert staff_targets[0] == public_targets[0], f"{name}: the 達成率 residents read, where nothing is masked"
     assert "山口市" not in response.content.decode()
     csv = client.get(reverse("prefecture_staff:comparison_csv", args=[KUMAMOTO_PREFECTURE]))
     assert ",2件,12件" in csv.content.decode("utf-8")
@@ -221,10 +260,10 @@ def test_only_the_prefecture_staff_reach_its_staff_pages(client, prefecture_worl
         assert f'href="{FOLLOW_UP}"' not in client.get(reverse("admin:index")).content.decode()
 
 
-def add_municipalities(n: int):
-    """町n with a published plan and a support count, and 村n with no plan yet."""
+def add_municipalities(n: int, scale: int = 1):
+    """町n with a published plan of `scale` and a support count, and 村n with no plan yet."""
     city = kumamoto_city(f"434{n:02d}", f"町{n}")
-    plan = build_plan(city, published=False, title=f"町{n}再犯防止推進計画")
+    plan = build_plan(city, scale=scale, published=False, title=f"町{n}再犯防止推進計画")
     lasting(plan)
     PriorityArea.objects.get(plan=plan, number=1).national_priorities.set([priority(1 + n % 7)])
     support(plan, 1, Program.SupportCategory.HOUSING, 2024, n)
@@ -244,8 +283,21 @@ def test_the_queries_do_not_grow_with_the_municipalities(
     with django_assert_max_num_queries(40) as small:
         assert client.get(path).status_code == 200
     for n in range(2, 6):
-        add_municipalities(n)
+        add_municipalities(n, scale=2)  # more municipalities, and larger plans: more KPIs, more values
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = client.get(path)
     assert response.status_code == 200
     assert shown in response.content.decode()
+
+
+def test_the_staff_table_loads_no_kpi_value_one_by_one(client, prefecture_world):
+    """Each KPI's newest value comes with the KPI: a prefecture of 60 cities has thousands of values."""
+    for n in range(1, 4):
+        add_municipalities(n, scale=3)
+    client.force_login(prefecture_editor())
+    client.get(STAFF_COMPARISON)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(STAFF_COMPARISON)
+    assert "再犯者数3：達成率 6%（基準値567人→最新560人／目標450人以下）" in response.content.decode()
+    value_reads = [query["sql"] for query in captured if query["sql"].startswith('SELECT "plans_indicatorvalue"')]
+    assert value_reads == []

@@ -122,6 +122,17 @@ def test_kpi_chart_is_an_inline_svg_with_a_text_alternative(client, seeded):
     assert '<svg role="img" aria-label="刑法犯検挙人員中の再犯者数の推移：令和元年（基準値） 564人。目標 450人以下"' in html
 
 
+def test_kpi_chart_labels_are_text_a_resident_can_find_and_copy(client, seeded):
+    """The chart's year, figures and legend are text on the page (found by the browser's search, copied,
+    sharp when enlarged), not drawn outlines."""
+    html = client.get("/plans/2001/").content.decode()
+    chart = html[html.index("<svg"):html.index("</svg>")]
+    assert re.findall(r"<text[^>]*>([^<]*)</text>", chart) == [
+        "令和元年", "0", "100", "200", "300", "400", "500", "600", "人", "564",
+        "実績", "基準値（令和元年）", "目標 450人以下",
+    ]
+
+
 def test_plan_page_shows_formulation_history(client, seeded):
     plan = Plan.objects.get(pk=1001)
     plan.formulation_steps.create(date="2024-12-24", kind="council", description="推進協議会で素案を審議")

@@ -2,6 +2,7 @@
 status and results, 未報告 apart from 未実施, small support counts masked, and only what was approved."""
 
 import json
+import re
 
 import pytest
 from django.core.cache import cache
@@ -59,6 +60,9 @@ def test_the_plan_page_links_each_reported_year_with_a_chart_and_a_table(client,
     assert '<th scope="row">計画全体</th><td class="num">8.3%</td>' in page
     assert 'aria-label="重点施策1の実施率の推移：令和5年度 50%"' in page
     assert 'role="img"' in page and "<style" not in page.split('id="yearly"')[1].split("</section>")[0]
+    # The chart's year and rate are text a resident can find on the page and copy.
+    chart = page.split('id="yearly"')[1].split("</svg>")[0]
+    assert re.findall(r"<text[^>]*>([^<]*)</text>", chart) == ["令和5年度", "0%", "50%", "100%", "50%"]
 
 
 def test_a_years_page_shows_each_programmes_status_and_results(client, plan):

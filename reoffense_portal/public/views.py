@@ -245,7 +245,7 @@ def _plan_entry(request, version) -> dict:
 
 @require_safe
 def plan_status_json(request):
-    statuses = coverage.prefecture_statuses()
+    statuses = coverage.prefecture_statuses(municipality_plans=True)
     data = {
         "title": "地方再犯防止推進計画の策定状況",
         "as_of": timezone.localdate().isoformat(),

@@ -88,8 +88,12 @@ class PrefectureStatus:
         return "、".join(version.period_label for version in self.plans)
 
 
-def prefecture_statuses() -> list[PrefectureStatus]:
-    """One row per prefecture with the counts of its municipalities and the live plans (three queries)."""
+def prefecture_statuses(*, municipality_plans=False) -> list[PrefectureStatus]:
+    """One row per prefecture with the counts of its municipalities and its live plans (three queries).
+
+    The municipalities' live plans too only when asked (the JSON lists them): 1,788 of them nationwide,
+    which the pages that count them need not read.
+    """
     rows = {
         prefecture.code: PrefectureStatus(prefecture)
         for prefecture in Municipality.objects.filter(kind=Kind.PREFECTURE).order_by("code")
@@ -109,6 +113,8 @@ def prefecture_statuses() -> list[PrefectureStatus]:
         PlanVersion.objects.live().exclude(municipality__kind=Kind.CITY_WARD).select_related("municipality")
         .order_by("municipality_id", "-period_start")
     )
+    if not municipality_plans:
+        versions = versions.filter(municipality__kind=Kind.PREFECTURE)
     for version in versions:
         municipality = version.municipality
         if municipality.kind == Kind.PREFECTURE:

@@ -1,22 +1,22 @@
 """The small bar chart of a priority area's 実施率 by fiscal year, drawn like the KPI charts (reoffense_portal.charts).
 
-The same machinery: matplotlib, text as paths, CSS turned into presentation
-attributes for the Content-Security-Policy, an `aria-label` that reads the
-figures, and a table beside it on the page. Cached under a hash of the data.
+The same machinery: matplotlib, text as <text> in BIZ UD Gothic, CSS turned
+into presentation attributes for the Content-Security-Policy, an `aria-label`
+that reads the figures, and a table beside it on the page. Cached under a hash
+of the data.
 """
 
 import hashlib
-import io
 
 from django.core.cache import cache
 
-from reoffense_portal.charts import LINE_COLOUR, font_properties, inline_svg
+from reoffense_portal.charts import LINE_COLOUR, font_properties, inline_svg, svg_of
 
 
 def rate_chart_svg(title: str, bars: list[tuple[str, float | None, str]]) -> str:
     """An inline <svg> of (year label, rate in percent or None, its label) bars on a 0–100 % scale."""
     data = (title, tuple(bars))
-    key = "rate-chart:v2:" + hashlib.sha256(repr(data).encode()).hexdigest()
+    key = "rate-chart:v3:" + hashlib.sha256(repr(data).encode()).hexdigest()
     svg = cache.get(key)
     if svg is None:
         svg = _render(title, bars)
@@ -49,8 +49,5 @@ def _render(title: str, bars: list[tuple[str, float | None, str]]) -> str:
     axes.set_axisbelow(True)
     figure.tight_layout()
 
-    buffer = io.StringIO()
-    with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": "reoffense-portal"}):
-        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     label = f"{title}の実施率の推移：" + "、".join(f"{year} {text}" for year, _, text in bars)
-    return inline_svg(buffer.getvalue(), label)
+    return inline_svg(svg_of(figure), label)

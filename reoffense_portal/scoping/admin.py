@@ -14,9 +14,10 @@ One place decides what a staff user may see and choose in the admin:
 
 What a user may *read* (change lists, read-only change forms, history) is
 `readable_by(user)`; what a user may *write* (change, delete, revert, bulk
-actions, choices, autocomplete) stays `for_user(user)`. The two differ only
-for a prefecture's staff, who read every municipality of the prefecture and
-write only the prefecture's own rows.
+actions, choices, a form's autocomplete) stays `for_user(user)`. The two differ
+only for a prefecture's staff, who read every municipality of the prefecture
+and write only the prefecture's own rows; the search boxes of the change
+lists' filters find what the user reads (reoffense_portal.admin_site).
 
 Every add, change and delete is also a line of the staff log (StaffLogMixin,
 plans.audit), with the user and the row's municipality.
@@ -60,7 +61,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from plans import audit
 from plans.models import Municipality
 from reoffense_portal import eras
-from reoffense_portal.scoping.filters import ScopedRelatedFilter, search_field_by_field
+from reoffense_portal.scoping.filters import CappedPaginator, ScopedRelatedFilter, search_field_by_field
 from reoffense_portal.scoping.querysets import municipality_path
 from reoffense_portal.text import PlainTextFormMixin
 
@@ -108,14 +109,16 @@ def municipality_id_of(obj):
     return getattr(obj, f"{last}_id", None)
 
 
-def choice_labeller(user):
+def choice_labeller(user, readable: bool = False):
     """A choice's label: 「地域福祉課（山口市）」 for a user who sees several municipalities, else 「地域福祉課」.
 
     For the rows that belong to a municipality directly (departments, organisations, plans), whose
     names repeat between cities; used by every scoped select and by the autocomplete endpoint
     (reoffense_portal.admin_site). A name that already holds the municipality's stays as it is.
+    `readable`: for the rows the user reads (the filters), which a prefecture's staff see of several.
     """
-    municipalities = Municipality.objects.for_user(user)
+    manager = Municipality.objects
+    municipalities = manager.readable_by(user) if readable else manager.for_user(user)
     if municipalities[:2].count() < 2:
         return str
     names = {}
@@ -661,7 +664,10 @@ class ScopedAdminMixin(StaffLogMixin, ScopedFieldsMixin):
     def get_search_results(self, request, queryset, search_term):
         fields = self.get_search_fields(request)
         if search_term and fields and all(field[0] not in "^=@" for field in fields):
-            return search_field_by_field(readable(queryset, request.user), fields, search_term), False
+            queryset, request.search_found_more_than_cap = search_field_by_field(
+                readable(queryset, request.user), fields, search_term, nationwide=request.user.is_superuser
+            )
+            return queryset, False
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         return readable(queryset, request.user), may_have_duplicates
 
@@ -669,8 +675,13 @@ class ScopedAdminMixin(StaffLogMixin, ScopedFieldsMixin):
         """Bulk actions (delete, set status) act only on rows the user may write, whatever was ticked."""
         return super().response_action(request, scoped(queryset, request.user))
 
-    # The change list counts the rows found, not all of the user's rows too (a second COUNT(*)).
+    # The change list counts the rows found, not all of the user's rows too (a second COUNT(*)),
+    # and those only up to 1,000.
     show_full_result_count = False
+
+    def get_paginator(self, request, queryset, per_page, **kwargs):
+        known = getattr(request, "search_found_more_than_cap", False)
+        return CappedPaginator(queryset, per_page, known_capped=known, **kwargs)
 
     def _is_relation_filter(self, item) -> bool:
         if not isinstance(item, str):

@@ -170,8 +170,7 @@ class Chart:
 
 def register_chart(indicator: Indicator, charts: dict[str, str], *, public: bool) -> Chart | None:
     """The same chart as on the public pages (reoffense_portal.charts), handed to the typesetter as an image."""
-    # Text as text: the PDF embeds BIZ UD Gothic anyway, and glyph paths cost WeasyPrint ~70 ms a chart.
-    svg = indicator_chart_svg(indicator, text_as_paths=False, public=public)
+    svg = indicator_chart_svg(indicator, public=public)
     if not svg:
         return None
     name = hashlib.sha256(svg.encode()).hexdigest()[:40] + ".svg"
