@@ -29,16 +29,19 @@ def client_address(request) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
-def over_rate_limit(request) -> bool:
-    """Count this submission; True once the address has sent more than RATE_LIMIT in the window."""
-    key = f"feedback-rate:{client_address(request)}"
-    cache.add(key, 0, RATE_WINDOW)
+def over_rate_limit(request, scope="feedback-rate", limit=RATE_LIMIT, window=RATE_WINDOW) -> bool:
+    """Count this submission; True once the address has sent more than `limit` within `scope` in the window.
+
+    A counter in Django's cache: a shared cache (REDIS_URL) makes it hold across server processes.
+    """
+    key = f"{scope}:{client_address(request)}"
+    cache.add(key, 0, window)
     try:
         count = cache.incr(key)
     except ValueError:  # the counter expired between add and incr
-        cache.set(key, 1, RATE_WINDOW)
+        cache.set(key, 1, window)
         count = 1
-    return count > RATE_LIMIT
+    return count > limit
 
 
 def is_local_path(path: str) -> bool:

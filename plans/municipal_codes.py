@@ -39,6 +39,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from reoffense_portal.spreadsheets.files import (
     MAX_COLUMNS,
+    XLSX_DAMAGED,
     XLSX_UNREADABLE,
     ZIP_SIGNATURES,
     ImportFileError,
@@ -188,7 +189,7 @@ def read_sheets(data: bytes) -> list[Sheet]:
     except ImportFileError:
         raise
     except Exception as e:  # openpyxl raises many kinds of errors on damaged sheets
-        raise ImportFileError("Excelファイル（.xlsx）の内容を読み取れません。ファイルが壊れていないか確認してください。") from e
+        raise ImportFileError(XLSX_DAMAGED) from e
     finally:
         book.close()
     return sheets

@@ -1,9 +1,9 @@
 """The comment form residents fill in on the 案's page, with its rate limit."""
 
 from django import forms
-from django.core.cache import cache
 
-from plans.feedback import HONEYPOT_FIELD, client_address
+from plans import feedback
+from plans.feedback import HONEYPOT_FIELD
 from reoffense_portal.text import PlainTextFormMixin
 
 from .models import OPINION_MAX_LENGTH, CommentPeriod
@@ -13,19 +13,8 @@ RATE_WINDOW = 10 * 60  # … per client address and period in ten minutes
 
 
 def over_rate_limit(request, period: CommentPeriod) -> bool:
-    """Count this submission; True once the address has sent more than RATE_LIMIT to this period in the window.
-
-    A counter in Django's cache, as the page survey's (plans.feedback): a shared cache (REDIS_URL)
-    makes it hold across server processes.
-    """
-    key = f"comment-rate:{period.pk}:{client_address(request)}"
-    cache.add(key, 0, RATE_WINDOW)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # the counter expired between add and incr
-        cache.set(key, 1, RATE_WINDOW)
-        count = 1
-    return count > RATE_LIMIT
+    """Count this submission; True once the address has sent more than RATE_LIMIT to this period in the window."""
+    return feedback.over_rate_limit(request, f"comment-rate:{period.pk}", RATE_LIMIT, RATE_WINDOW)
 
 
 class CommentForm(PlainTextFormMixin, forms.Form):

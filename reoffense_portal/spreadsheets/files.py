@@ -180,6 +180,7 @@ def read_csv(data: bytes) -> tablib.Dataset:
         raise ImportFileError(f"CSVファイルとして読めません（{e}）。") from e
 
 
+XLSX_DAMAGED = "Excelファイル（.xlsx）の内容を読み取れません。ファイルが壊れていないか確認してください。"  # opened, but a sheet could not be read
 XLSX_UNREADABLE = "Excelファイル（.xlsx）として読めません。Excelで保存した.xlsxファイルか、壊れていないかを確認してください。"
 
 
@@ -229,7 +230,7 @@ def read_xlsx(data: bytes) -> tablib.Dataset:
     except ImportFileError:
         raise
     except Exception as e:  # openpyxl raises many kinds of errors on damaged sheets
-        raise ImportFileError("Excelファイル（.xlsx）の内容を読み取れません。ファイルが壊れていないか確認してください。") from e
+        raise ImportFileError(XLSX_DAMAGED) from e
     finally:
         book.close()
 
