@@ -15,6 +15,9 @@ TEST_PACKAGES := fonts-morisawa-bizud-gothic poppler-utils chromium
 run: system-packages-run $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	DEBUG=1 $(BIN)/python manage.py setup_demo
+	# The job worker (imports, PDFs, backups) runs beside the web server and stops with it.
+	DEBUG=1 $(BIN)/python manage.py run_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=1 SECURE_SSL_REDIRECT=0 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: system-packages-test $(VENV)/.installed

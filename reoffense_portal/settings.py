@@ -58,6 +58,10 @@ INSTALLED_APPS = [
     "simple_history",
     "reoffense_portal.app_configs.LoginRecordsConfig",  # django-axes, named in Japanese
     "health_check",  # its `manage.py health_check` command; /health/ is reoffense_portal.health
+    "django_tasks",
+    "django_tasks_db",
+    # Long work as jobs on the task queue, with progress staff can watch (ground floor: imports no app).
+    "reoffense_portal.jobs",
     "plans",
     "measures",
     "councils",
@@ -133,6 +137,32 @@ else:
             "LOCATION": "reoffense-portal",
         }
     }
+
+# Long work (imports, typesetting PDFs, backups, reminders) runs as jobs on Django's Tasks API
+# (DEP 14, the django-tasks backport), never in a web request. By default the queue is a table of
+# this database, worked by `manage.py run_worker`: no extra service. A site that outgrows it sets
+# TASKS_BACKEND=rq with REDIS_URL and runs `manage.py rqworker default` instead.
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND") or "database"
+if TASKS_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+elif TASKS_BACKEND == "rq":
+    if not os.environ.get("REDIS_URL"):
+        raise ImproperlyConfigured("TASKS_BACKEND=rq needs REDIS_URL")
+    INSTALLED_APPS.append("django_rq")
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    RQ_QUEUES = {"default": {"URL": os.environ["REDIS_URL"], "DEFAULT_TIMEOUT": 3600}}
+elif TASKS_BACKEND == "immediate":
+    # Development only: each job runs inside the request that starts it.
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+else:
+    raise ImproperlyConfigured(f"TASKS_BACKEND must be database, rq or immediate, not {TASKS_BACKEND!r}")
+# A running job that has not reported for this many seconds was cut off (its worker was killed):
+# it is marked failed with a Japanese reason, or tried again where that is safe.
+JOBS_STALE_SECONDS = envint("JOBS_STALE_SECONDS", 120)
+# Progress of running jobs on SQLite (one machine): small files any process reads (jobs/progress.py).
+JOBS_PROGRESS_DIR = Path(os.environ.get("JOBS_PROGRESS_DIR") or BASE_DIR / "var" / "jobs")
+# Days a finished job stays in staff's list of their jobs.
+JOBS_KEEP_DAYS = envint("JOBS_KEEP_DAYS", 7)
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

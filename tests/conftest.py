@@ -20,6 +20,19 @@ def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _job_progress_in_tmp(settings, tmp_path):
+    settings.JOBS_PROGRESS_DIR = tmp_path / "jobs"
+
+
+@pytest.fixture
+def run_jobs(db):
+    """Work the task queue as `manage.py run_worker --batch` would, inside the test's transaction."""
+    from tests.job_queue import run_queued_tasks
+
+    return run_queued_tasks
+
+
 @pytest.fixture
 def seeded(db):
     """The real cities of the fixtures: national priorities, Yamaguchi and Kumamoto, their plans published."""

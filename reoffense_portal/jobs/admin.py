@@ -1,0 +1,92 @@
+"""Staff's own jobs: the list of the last days (管理画面トップ › 処理の状況) and each job's page with its progress bar.
+
+A job's page polls `status.json` from a static script (the CSP allows no inline script) and
+refreshes itself when the job ends; without scripts it refreshes every few seconds. What a finished
+job shows is its kind's template, `admin/jobs/result_<kind>.html`, given the job.
+"""
+
+from django.contrib import admin
+from django.http import Http404, JsonResponse
+from django.template.loader import select_template
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from .models import Job
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    list_display = ["title_link", "status", "progress_text", "created_at", "finished_at"]
+    list_filter = ["status"]
+    list_display_links = None
+    ordering = ["-created_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).of_user(request.user)
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request) and (obj is None or obj.owner_id == request.user.pk)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="処理")
+    def title_link(self, job):
+        return format_html('<a href="{}">{}</a>', reverse("admin:jobs_job_progress", args=[job.pk]), job.title)
+
+    @admin.display(description="進み具合")
+    def progress_text(self, job):
+        return job.progress_text()
+
+    def get_urls(self):
+        return [
+            path("<uuid:pk>/progress/", self.admin_site.admin_view(self.progress_view), name="jobs_job_progress"),
+            path("<uuid:pk>/status.json", self.admin_site.admin_view(self.status_view), name="jobs_job_status"),
+            *super().get_urls(),
+        ]
+
+    def own_job(self, request, pk) -> Job:
+        """The user's own job, brought up to its worker's last report; a job of someone else is not found."""
+        job = Job.objects.filter(pk=pk, owner=request.user).first()
+        if job is None:
+            raise Http404("この処理は見つかりません。")
+        if not job.finished:
+            Job.objects.filter(pk=job.pk).reap_stale()
+            job.refresh_from_db()
+            job.read_progress()
+        return job
+
+    def progress_view(self, request, pk):
+        job = self.own_job(request, pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": job.title,
+            "job": job,
+            "opts": self.model._meta,
+            "result_template": select_template([f"admin/jobs/result_{job.kind}.html", "admin/jobs/result.html"]),
+        }
+        return TemplateResponse(request, "admin/jobs/progress.html", context)
+
+    def status_view(self, request, pk):
+        job = self.own_job(request, pk)
+        response = JsonResponse({
+            "status": job.status,
+            "status_label": job.get_status_display(),
+            "finished": job.finished,
+            "done": job.done,
+            "total": job.total,
+            "stage": job.stage,
+            "text": job.progress_text(),
+        })
+        response["Cache-Control"] = "no-store"
+        return response

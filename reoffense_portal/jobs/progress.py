@@ -1,0 +1,100 @@
+"""Where a running job reports how far it has got, so that every process can read it at once.
+
+An import checks and writes its rows inside one transaction (all or nothing), so progress written
+through that transaction's connection would stay invisible until the end. It is written where the
+transaction does not reach:
+
+- on PostgreSQL, into the job's row through a connection of its own (a short-lived thread);
+- on SQLite, whose one writer holds the whole file until it commits, into a small file in
+  JOBS_PROGRESS_DIR: SQLite means one machine, so every process reads the same folder.
+"""
+
+import json
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, connections
+from django.utils import timezone
+
+REPORT_EVERY = 0.5  # seconds between two writes of the same job's progress
+
+
+def _uses_files() -> bool:
+    return connection.vendor == "sqlite"
+
+
+def _path(job_id) -> Path:
+    return Path(settings.JOBS_PROGRESS_DIR) / f"{job_id}.json"
+
+
+def write(job_id, done: int, total: int | None, stage: str) -> None:
+    """Record the progress now, visible to other processes even inside an open transaction."""
+    now = timezone.now()
+    if _uses_files():
+        folder = Path(settings.JOBS_PROGRESS_DIR)
+        folder.mkdir(parents=True, exist_ok=True)
+        payload = {"done": done, "total": total, "stage": stage, "at": now.isoformat()}
+        handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(handle, "w") as file:
+            json.dump(payload, file)
+        os.replace(temporary, _path(job_id))
+        return
+
+    def update():
+        from .models import Job
+
+        try:
+            Job.objects.filter(pk=job_id).update(done=done, total=total, stage=stage, heartbeat_at=now)
+        finally:
+            connections.close_all()
+
+    if connection.in_atomic_block:
+        thread = threading.Thread(target=update, name="job-progress")
+        thread.start()
+        thread.join()
+    else:
+        from .models import Job
+
+        Job.objects.filter(pk=job_id).update(done=done, total=total, stage=stage, heartbeat_at=now)
+
+
+def read(job) -> None:
+    """Bring a running job's done/total/stage/heartbeat up to what its worker last reported."""
+    if not _uses_files():
+        return
+    try:
+        payload = json.loads(_path(job.pk).read_text())
+    except (OSError, ValueError):
+        return
+    job.done, job.total, job.stage = payload["done"], payload["total"], payload["stage"]
+    job.heartbeat_at = max(filter(None, [job.heartbeat_at, timezone.datetime.fromisoformat(payload["at"])]))
+
+
+def forget(job_id) -> None:
+    if _uses_files():
+        _path(job_id).unlink(missing_ok=True)
+
+
+class Reporter:
+    """Called as `report(done, total, stage)` by a job's work, often; writes at most every REPORT_EVERY seconds."""
+
+    def __init__(self, job):
+        self.job = job
+        self.last = 0.0
+
+    def __call__(self, done: int, total: int | None = None, stage: str | None = None) -> None:
+        job = self.job
+        changed_stage = stage is not None and stage != job.stage
+        job.done = done
+        if total is not None:
+            job.total = total
+        if stage is not None:
+            job.stage = stage
+        now = time.monotonic()
+        if changed_stage or now - self.last >= REPORT_EVERY or (job.total and done >= job.total):
+            self.last = now
+            write(job.pk, job.done, job.total, job.stage)

@@ -1,0 +1,25 @@
+"""Running the database queue's waiting tasks inside a test, as the worker would.
+
+`manage.py run_worker --batch` closes the database connection between tasks, which would end a
+test's transaction; this runs the same tasks with the worker's own `run_task`, one by one.
+"""
+
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
+
+
+def run_queued_tasks(limit: int = 100) -> int:
+    """Run every waiting task (and those they queue), oldest first; returns how many ran."""
+    worker = Worker(
+        queue_names=["*"], interval=0, batch=True, backend_name="default", startup_delay=False,
+        max_tasks=None, worker_id="test-worker", excluded_queue_names=[],
+    )
+    ran = 0
+    while ran < limit:
+        result = DBTaskResult.objects.ready().order_by("enqueued_at").first()
+        if result is None:
+            return ran
+        result.claim(worker.worker_id)
+        worker.run_task(result)
+        ran += 1
+    raise AssertionError(f"more than {limit} tasks were queued: does a task queue itself again?")

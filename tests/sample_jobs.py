@@ -1,0 +1,20 @@
+"""Jobs used by tests/test_jobs.py: a task must be importable by its module path."""
+
+from reoffense_portal.jobs.queue import JobError, job_task
+
+
+@job_task
+def count_rows(job, total: int):
+    for done in range(1, total + 1):
+        job.report(done, total, "確認中")
+    return {"rows": total}
+
+
+@job_task
+def refuse(job):
+    raise JobError("3行目の「年度」を読み取れません。何も保存されていません。")
+
+
+@job_task
+def crash(job):
+    raise RuntimeError("a bug")
