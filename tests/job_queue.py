@@ -4,6 +4,7 @@
 test's transaction; this runs the same tasks with the worker's own `run_task`, one by one.
 """
 
+from django.http import HttpResponse
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
@@ -23,3 +24,22 @@ def run_queued_tasks(limit: int = 100) -> int:
         worker.run_task(result)
         ran += 1
     raise AssertionError(f"more than {limit} tasks were queued: does a task queue itself again?")
+
+
+def staff_pdf(client, url: str):
+    """What a member of staff gets by following a PDF link of the admin: the job's page, then its file.
+
+    Returns the download's response; the job's page must have said the PDF is ready.
+    """
+    started = client.get(url)
+    assert started.status_code == 302, started.status_code
+    job_page = started["Location"]
+    assert "/admin/jobs/job/" in job_page
+    run_queued_tasks()
+    page = client.get(job_page)
+    assert "PDFができました。" in page.text, page.text
+    download = client.get(job_page.replace("/progress/", "/download/"))
+    response = HttpResponse(download.getvalue(), status=download.status_code)  # read whole, like a browser
+    for header, value in download.items():
+        response[header] = value
+    return response

@@ -224,7 +224,7 @@ def test_ending_publication_now_hides_the_plan_at_once(client, world):
     assert Plan.objects.filter(pk=city_a.plan.pk).exists()  # the working rows stay for the next version
 
 
-def test_cron_records_and_announces_a_scheduled_go_live_once(client, world, monkeypatch):
+def test_cron_records_and_announces_a_scheduled_go_live_once(client, world, monkeypatch, run_jobs):
     from io import StringIO
 
     from django.core.management import call_command
@@ -250,4 +250,5 @@ def test_cron_records_and_announces_a_scheduled_go_live_once(client, world, monk
         assert PublicationEvent.objects.filter(plan=city_a.plan, action="went_live").count() == 1
         assert len(mail.outbox) == sent + 1 and mail.outbox[-1].to == ["editor-a@example.lg.jp"]
         version = PlanVersion.objects.current(city_a.plan)
+        run_jobs()  # the PDF was queued at approval, a day before it went live
         assert bytes(version.files.get(key="summary.pdf").content) == b"%PDF-1.7 typeset"

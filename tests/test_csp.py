@@ -49,7 +49,8 @@ def test_not_found_page_carries_the_policy(client, seeded):
     assert_strict(response)
 
 
-def test_pdf_and_csv_downloads_carry_the_policy(client, seeded):
+def test_pdf_and_csv_downloads_carry_the_policy(client, seeded, run_jobs):
+    run_jobs()
     pdf = client.get("/plans/2001/summary.pdf")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     assert_strict(pdf)

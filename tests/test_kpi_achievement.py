@@ -149,7 +149,8 @@ def test_the_plan_page_says_the_rate_in_words_and_numbers(client, published_kpi)
     assert "基準値（令和2年） 120人" in text  # the baseline row of the table, not entered as a yearly value
 
 
-def test_the_public_summary_pdf_prints_the_rate(client, published_kpi):
+def test_the_public_summary_pdf_prints_the_rate(client, published_kpi, run_jobs):
+    run_jobs()
     response = client.get(f"/plans/{published_kpi.pk}/summary.pdf")
     text = re.sub(r"\s+", "", " ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages))
     assert "達成率56%（基準値564人→最新500人／目標450人以下）" in text

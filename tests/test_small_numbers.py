@@ -17,6 +17,7 @@ from measures.resources import ProgramProgressResource
 from plans.models import Indicator, IndicatorValue
 from plans.resources import IndicatorValueResource
 from tests.import_export_factories import editor, kumamoto, superuser  # noqa: F401
+from tests.job_queue import staff_pdf
 from tests.public_data import publish
 
 pytestmark = pytest.mark.django_db
@@ -67,7 +68,8 @@ def test_the_plan_page_shows_small_counts_as_fewer_than_three(client, small):
     assert re.search(r">\s*2人\s*<", html) is None
 
 
-def test_the_public_summary_pdf_masks_them(client, small):
+def test_the_public_summary_pdf_masks_them(client, small, run_jobs):
+    run_jobs()
     text = squeezed_pdf(client.get(f"/plans/{small.plan.pk}/summary.pdf").content)
     assert "刑法犯少年の再犯者数令和5年3人未満3人未満" in text
     assert "「3人未満」などの表示は" in text
@@ -110,11 +112,11 @@ def test_staff_exports_keep_the_exact_numbers(small, editor):
 
 def test_staff_pdfs_keep_the_exact_numbers(client, small, superuser):
     client.force_login(superuser)
-    summary = squeezed_pdf(client.get(f"/admin/summaries/plans/{small.plan.pk}/summary.pdf").content)
+    summary = squeezed_pdf(staff_pdf(client, f"/admin/summaries/plans/{small.plan.pk}/summary.pdf").content)
     assert "刑法犯少年の再犯者数令和5年2人1人" in summary and "3人未満" not in summary
     small.meeting.reviewed_fiscal_year = 2024
     small.meeting.save()
-    report = squeezed_pdf(client.get(f"/admin/summaries/meetings/{small.meeting.pk}/report.pdf").content)
+    report = squeezed_pdf(staff_pdf(client, f"/admin/summaries/meetings/{small.meeting.pk}/report.pdf").content)
     assert "支援件数：1件" in report and "最新2人" in report
 
 

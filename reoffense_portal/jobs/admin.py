@@ -6,7 +6,8 @@ job shows is its kind's template, `admin/jobs/result_<kind>.html`, given the job
 """
 
 from django.contrib import admin
-from django.http import Http404, JsonResponse
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, JsonResponse
 from django.template.loader import select_template
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -52,6 +53,7 @@ class JobAdmin(admin.ModelAdmin):
         return [
             path("<uuid:pk>/progress/", self.admin_site.admin_view(self.progress_view), name="jobs_job_progress"),
             path("<uuid:pk>/status.json", self.admin_site.admin_view(self.status_view), name="jobs_job_status"),
+            path("<uuid:pk>/download/", self.admin_site.admin_view(self.download_view), name="jobs_job_download"),
             *super().get_urls(),
         ]
 
@@ -76,6 +78,19 @@ class JobAdmin(admin.ModelAdmin):
             "result_template": select_template([f"admin/jobs/result_{job.kind}.html", "admin/jobs/result.html"]),
         }
         return TemplateResponse(request, "admin/jobs/progress.html", context)
+
+    def download_view(self, request, pk):
+        """The file a finished job made (a PDF, a backup), to its owner only, streamed from storage."""
+        job = self.own_job(request, pk)
+        name = (job.result or {}).get("file") if job.status == Job.Status.DONE else None
+        if not name or not default_storage.exists(name):
+            raise Http404("このファイルはありません。保存期間が過ぎたか、処理が終わっていません。")
+        response = FileResponse(
+            default_storage.open(name), as_attachment=False, filename=job.result.get("filename") or None,
+            content_type=job.result.get("content_type") or "application/octet-stream",
+        )
+        response["Cache-Control"] = "private, no-store"
+        return response
 
     def status_view(self, request, pk):
         job = self.own_job(request, pk)

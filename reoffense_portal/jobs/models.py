@@ -43,6 +43,19 @@ class JobQuerySet(models.QuerySet):
         )
 
 
+    def prune(self) -> int:
+        """Remove finished jobs older than JOBS_KEEP_DAYS, with the files they made; returns how many."""
+        from django.core.files.storage import default_storage
+
+        since = timezone.now() - timedelta(days=settings.JOBS_KEEP_DAYS)
+        old = list(self.filter(created_at__lt=since).exclude(status__in=[Job.Status.QUEUED, Job.Status.RUNNING]))
+        for job in old:
+            name = (job.result or {}).get("file")
+            if name and default_storage.exists(name):
+                default_storage.delete(name)
+        return self.filter(pk__in=[job.pk for job in old]).delete()[0]
+
+
 class Job(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", "待機中"

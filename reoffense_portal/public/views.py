@@ -34,12 +34,13 @@ from reoffense_portal.publishing import coverage, pdf, preview
 from reoffense_portal.publishing.models import PlanVersion, VersionFile, VersionMeeting, VersionPage
 from reoffense_portal.publishing.opendata import DATASETS, LICENSE
 from reoffense_portal.spreadsheets.files import write_csv
-from reoffense_portal.summaries.typesetting import PdfRenderError
 from reoffense_portal.uploads import upload_response
 
 logger = logging.getLogger(__name__)
 
 RECENT_MEETINGS = 5
+# Seconds a reader is asked to wait for a PDF the job worker is typesetting (it takes a few).
+PDF_PENDING_RETRY_SECONDS = 10
 
 
 def live_versions():
@@ -272,10 +273,10 @@ def plan_status_json(request):
 # --- Downloads ---------------------------------------------------------------------------------
 
 
-def _live_file(plan_pk, key: str) -> VersionFile:
+def _live_file(plan_pk, key: str, defer=()) -> VersionFile:
     file = VersionFile.objects.filter(
         version__in=live_versions(), version__plan_id=plan_pk, key=key
-    ).order_by("-version__live_from").first()
+    ).defer(*defer).order_by("-version__live_from").first()
     if file is None:
         raise Http404("公開中のファイルではありません。")
     return file
@@ -298,14 +299,22 @@ def _stored_bytes(request, file: VersionFile, *, as_attachment: bool) -> HttpRes
 
 @require_safe
 def plan_summary(request, pk):
-    """The 概要版 PDF of the live version, typeset from its approved HTML on the first request, then stored."""
-    file = _live_file(pk, "summary.pdf")
-    try:
-        pdf.typeset(file)
-    except PdfRenderError as error:
-        logger.error("Public plan summary %s failed: %s", pk, error)
-        response = TemplateResponse(request, "pdf/unavailable.html", {"message": error.message}, status=503)
-        response["Retry-After"] = "60"
+    """The 概要版 PDF of the live version, as the job worker typeset it after approval.
+
+    Never typeset here: until the worker is done the reader gets 「作成中です」 with Retry-After.
+    """
+    file = _live_file(pk, "summary.pdf", defer=("source",))
+    if file.content is None:
+        pdf.requeue_if_lost(file)
+        plan = file.version
+        if file.typeset_error:
+            template, retry = "pdf/unavailable.html", 60
+        else:
+            template, retry = "pdf/pending.html", PDF_PENDING_RETRY_SECONDS
+        response = TemplateResponse(request, template, {"message": file.typeset_error, "plan": plan,
+                                                        "retry": retry}, status=503)
+        response["Retry-After"] = str(retry)
+        patch_cache_control(response, no_store=True)
         return response
     return _stored_bytes(request, file, as_attachment=False)
 

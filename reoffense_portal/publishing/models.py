@@ -135,8 +135,12 @@ class VersionFile(models.Model):
     content_type = models.CharField("形式", max_length=100)
     content = models.BinaryField("内容", null=True, blank=True)
     stored_name = models.CharField("保存先", max_length=300, blank=True)
-    # The 概要版's HTML and charts as approved, typeset into `content` on its first request.
+    # The 概要版's HTML and charts as approved, typeset into `content` by the job worker (publishing/pdf.py).
     source = models.JSONField("PDFの元データ", null=True, blank=True)
+    typeset_queued_at = models.DateTimeField("PDFの作成を依頼した日時", null=True, blank=True, editable=False)
+    # The claim of the one worker typesetting it; an old claim is one whose worker was cut off.
+    typeset_started_at = models.DateTimeField("PDFの作成を始めた日時", null=True, blank=True, editable=False)
+    typeset_error = models.TextField("PDFを作成できなかった理由", blank=True, editable=False)
 
     class Meta:
         verbose_name = "公開ファイル"

@@ -23,6 +23,7 @@ from reoffense_portal.comparison import loaded_plan_entry
 
 from . import opendata, yearly
 from .models import PlanVersion, VersionFile, VersionMeeting, VersionPage
+from .pdf import queue_typesetting
 from .rows import plan_rows
 
 
@@ -250,6 +251,7 @@ def build_version(plan: Plan, *, approved_by, submitted_by=None, summary: str = 
     for file in files:
         file.version = version
     VersionFile.objects.bulk_create(files)
+    queue_typesetting(version)
     rows = meetings(plan)
     for row in rows:
         row.version = version

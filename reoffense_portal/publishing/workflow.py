@@ -20,6 +20,7 @@ from plans.audit import log_staff_action
 from plans.models import Plan, StaffMembership
 
 from .models import ApprovalRequest, PlanVersion, PublicationEvent
+from .pdf import PDF_KEYS, requeue_if_lost
 from .snapshot import build_version
 
 logger = logging.getLogger("portal.publishing")
@@ -167,9 +168,10 @@ def end_publication(plan: Plan, user, *, at=None) -> None:
 
 
 def record_scheduled_go_lives(now=None) -> list[PlanVersion]:
-    """Versions scheduled earlier that are live by now: recorded once, their submitter told, their PDF typeset."""
-    from .pdf import ensure_summary_pdf
+    """Versions scheduled earlier that are live by now: recorded once, their submitter told.
 
+    Their PDFs were queued at approval; one whose job was lost is queued again here.
+    """
     now = now or timezone.now()
     due = (
         PlanVersion.objects.live(now).filter(events__action=PublicationEvent.Action.SCHEDULED)
@@ -184,6 +186,7 @@ def record_scheduled_go_lives(now=None) -> list[PlanVersion]:
         _notify([version.submitted_by], f"公開されました：{version.plan}",
                 f"「{version.plan}」の第{version.number}版を、予約どおり{when_label(version.live_from)}に公開しました。\n"
                 f"{_admin_url(version.plan)}\n")
-        ensure_summary_pdf(version)
+        for file in version.files.filter(key__in=PDF_KEYS, content__isnull=True).only("pk"):
+            requeue_if_lost(file)
         done.append(version)
     return done

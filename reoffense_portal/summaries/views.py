@@ -1,44 +1,19 @@
 """Staff download the printable summaries of their plans' working rows from the admin, drafts marked 「案」.
 
+The job worker typesets them (summaries/jobs.py); the request only starts the job.
+
 Residents get the 概要版 of the published version (reoffense_portal.public).
 """
 
-import logging
-
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import reverse
-from django.utils.cache import get_conditional_response, patch_cache_control
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 
 from councils.models import Meeting
 from plans.models import Plan
-from reoffense_portal.publishing.rows import is_published_as_is
+from reoffense_portal.jobs.queue import start_job
 
-from .documents import Document, MeetingReport, PlanSummary
-from .typesetting import PdfRenderError
-
-logger = logging.getLogger(__name__)
-
-PLAN_RELATIONS = ("municipality__prefecture", "department")
-MEETING_RELATIONS = ("council__plan__municipality__prefecture", "council__plan__department")
-
-
-def _pdf_response(request, document: Document) -> HttpResponse:
-    """The PDF, or 304 when the reader's copy is current (the ETag is the hash of the printed content)."""
-    etag = f'"{document.cache_key.rsplit(":", 1)[-1][:32]}"'
-    response = get_conditional_response(request, etag=etag)
-    if response is None:
-        response = HttpResponse(document.pdf(), content_type="application/pdf")
-        response["Content-Disposition"] = content_disposition_header(
-            as_attachment=False, filename=document.filename
-        )
-    response["ETag"] = etag
-    patch_cache_control(response, private=True, no_cache=True)
-    return response
+from . import jobs
 
 
 def _staff_object(queryset, request, pk: int, permission: str):
@@ -49,34 +24,21 @@ def _staff_object(queryset, request, pk: int, permission: str):
     return obj
 
 
-def _staff_pdf(request, document: Document, change_url: str):
-    try:
-        return _pdf_response(request, document)
-    except PdfRenderError as error:
-        logger.error("Staff PDF %r failed: %s", document.filename, error)
-        messages.error(request, error.message)
-        return redirect(change_url)
+def _start(request, kind: str, pk: int, title: str):
+    """Queue the typesetting and lead the user to the job's page, where the PDF appears when it is ready."""
+    job = start_job(jobs.typeset_staff_pdf, kind, pk, request.user.pk, kind="pdf", title=title, owner=request.user)
+    return redirect("admin:jobs_job_progress", job.pk)
 
 
 @require_safe
 def staff_plan_summary(request, pk: int):
     """Staff: the 概要版 of any plan of their municipalities; 「案」 on every page unless it is what residents read."""
-    plan = _staff_object(
-        Plan.objects.select_related(*PLAN_RELATIONS), request, pk, "plans.view_plan"
-    )
-    return _staff_pdf(
-        request, PlanSummary(plan, draft=not is_published_as_is(plan)),
-        reverse("admin:plans_plan_change", args=[plan.pk]),
-    )
+    plan = _staff_object(Plan.objects.all(), request, pk, "plans.view_plan")
+    return _start(request, "plan_summary", plan.pk, f"{plan.title} 概要版PDFの作成")
 
 
 @require_safe
 def staff_meeting_report(request, pk: int):
     """Staff: the progress report a council meeting reviews."""
-    meeting = _staff_object(
-        Meeting.objects.select_related(*MEETING_RELATIONS), request, pk, "councils.view_meeting"
-    )
-    return _staff_pdf(
-        request, MeetingReport(meeting, draft=not is_published_as_is(meeting.council.plan)),
-        reverse("admin:councils_meeting_change", args=[meeting.pk]),
-    )
+    meeting = _staff_object(Meeting.objects.all(), request, pk, "councils.view_meeting")
+    return _start(request, "meeting_report", meeting.pk, f"{meeting} 進捗状況報告PDFの作成")

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from measures.models import PriorityArea, Program
 from plans.models import FormulationStep, Plan, StaffMembership
+from tests.job_queue import run_queued_tasks
 from tests.staff_world import PASSWORD, make_user
 
 TITLE = "第2次熊本市再犯防止推進計画"
@@ -101,6 +102,7 @@ def test_a_month_dated_step_and_an_area_without_measures_reach_the_page_and_the_
     expect(section.locator("h4")).to_have_count(0)
     expect(section).not_to_contain_text("（1）")
 
+    run_queued_tasks()  # the job worker typesets the 概要版 approval queued
     pdf = resident.request.get(reverse("public:plan_summary", args=[plan.pk]))
     assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
     text = pdf_text(pdf.body())

@@ -1,6 +1,7 @@
 """The portal's job worker: `manage.py run_worker` beside the web servers (one or more of them).
 
-It first marks jobs whose worker was killed as failed (JobQuerySet.reap_stale), then works the
+It first removes jobs older than JOBS_KEEP_DAYS with their files and marks jobs whose worker was
+killed as failed (JobQuerySet.reap_stale), then works the
 queue: the database queue by default, RQ when TASKS_BACKEND=rq.
 """
 
@@ -17,6 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--batch", action="store_true", help="待っているジョブをすべて実行したら終了します。")
 
     def handle(self, *args, batch=False, **options):
+        Job.objects.prune()
         reaped = Job.objects.reap_stale()
         if reaped:
             self.stderr.write(f"中断されていたジョブ {reaped}件を失敗として記録しました。")
