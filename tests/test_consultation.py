@@ -385,8 +385,13 @@ def test_no_comment_is_added_to_a_period_whose_result_is_published(client, world
     assert Comment.objects.filter(period=published).count() == 3
 
 
-def test_the_result_is_a_pdf_in_the_citys_table_format(client, published):
-    response = client.get(reverse("consultation:result_pdf", args=[published.plan_id, published.pk]))
+def test_the_result_is_a_pdf_in_the_citys_table_format(client, published, run_jobs):
+    url = reverse("consultation:result_pdf", args=[published.plan_id, published.pk])
+    waiting = client.get(url)  # typeset by the job worker, not by the reader's request
+    assert waiting.status_code == 503 and waiting["Retry-After"] == "10"
+    assert "意見の概要と考え方のPDFは、公開にあわせて作成しているところです。" in waiting.text
+    run_jobs()
+    response = client.get(url)
     assert response["Content-Type"] == "application/pdf"
     text = re.sub(r"\s+", "", "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages))
     assert "意見の概要と市の考え方" in text and "反映の有無" in text and "提出者数3人" in text

@@ -5,20 +5,27 @@ Each step checks who may take it and writes one line of the staff log
 """
 
 import datetime
+import logging
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django_tasks import task
 
 from plans.audit import log_staff_action
 from plans.models import FormulationStep, Plan
+from reoffense_portal.jobs.queue import enqueue
 from reoffense_portal.publishing.models import PlanVersion
 from reoffense_portal.publishing.snapshot import load_plan, plan_pages
-from reoffense_portal.summaries.documents import stylesheet_path
+from reoffense_portal.summaries import typesetting
+from reoffense_portal.summaries.documents import static_roots, stylesheet_path
 
 from .models import Comment, Commenter, CommentPeriod, ProposalPage
+
+logger = logging.getLogger(__name__)
 
 WHOLE_PLAN = "計画全体"
 OTHER_SECTION = "その他"
@@ -145,9 +152,32 @@ def publish_result(period: CommentPeriod, user) -> CommentPeriod:
         plan=period.plan, date=period.starts_on, end_date=period.ends_on, kind=FormulationStep.Kind.PUBLIC_COMMENT,
         description=f"パブリックコメント（意見募集）の実施（提出者{period.submitter_count}人、意見{period.opinion_count}件）",
     )
+    enqueue(typeset_result, period.pk)
     log_staff_action(user, "publish_comment_result", period, municipality=period.plan.municipality_id,
                      submitters=period.submitter_count, opinions=period.opinion_count)
     return period
+
+
+@task()
+def typeset_result(period_pk: int) -> None:
+    """The job worker typesets the published result's PDF once; a reader before then is asked to come back."""
+    html = (CommentPeriod.objects.filter(pk=period_pk, result_pdf__isnull=True)
+            .values_list("result_pdf_html", flat=True).first())
+    if not html:
+        return
+    try:
+        content = typesetting.render_pdf(html, static_roots=static_roots(), charts={},
+                                         timeout=settings.PDF_RENDER_TIMEOUT)
+    except typesetting.PdfRenderError as error:
+        logger.error("Comment result PDF %s failed: %s", period_pk, error)
+        return
+    CommentPeriod.objects.filter(pk=period_pk, result_pdf__isnull=True).update(result_pdf=content)
+
+
+def requeue_result_pdf(period: CommentPeriod) -> None:
+    """A reader found no PDF yet: queue it again, at most once a minute (its job may have been lost)."""
+    if cache.add(f"consultation:result-pdf:{period.pk}", 1, 60):
+        enqueue(typeset_result, period.pk)
 
 
 def erase_due_personal_data(now=None) -> list[CommentPeriod]:

@@ -8,7 +8,6 @@ shown is frozen (ProposalPage, the result's HTML), never the rows staff edit.
 
 import logging
 
-from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -18,8 +17,6 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST, require_safe
 
 from reoffense_portal.publishing.models import PlanVersion
-from reoffense_portal.summaries import typesetting
-from reoffense_portal.summaries.documents import static_roots
 from reoffense_portal.uploads import upload_response
 
 from . import services
@@ -115,19 +112,17 @@ def result(request, pk, period_pk):
 
 @require_safe
 def result_pdf(request, pk, period_pk):
-    """The result in the city's usual table format, typeset on its first request from the frozen HTML, then kept."""
+    """The result in the city's usual table format, as the job worker typeset it when it was published."""
     period = _published(pk, period_pk)
     if period.result_pdf is None:
-        try:
-            content = typesetting.render_pdf(period.result_pdf_html, static_roots=static_roots(), charts={},
-                                             timeout=settings.PDF_RENDER_TIMEOUT)
-        except typesetting.PdfRenderError as error:
-            logger.error("Comment result PDF %s failed: %s", period.pk, error)
-            response = TemplateResponse(request, "pdf/unavailable.html", {"message": error.message}, status=503)
-            response["Retry-After"] = "60"
-            return response
-        CommentPeriod.objects.filter(pk=period.pk, result_pdf__isnull=True).update(result_pdf=content)
-        period.result_pdf = content
+        services.requeue_result_pdf(period)
+        response = TemplateResponse(request, "pdf/pending.html", {
+            "retry": 10, "plan": {"title": period.proposal_title, "get_absolute_url": period.result_url()},
+            "document_label": "意見の概要と考え方のPDF",
+        }, status=503)
+        response["Retry-After"] = "10"
+        patch_cache_control(response, no_store=True)
+        return response
     response = HttpResponse(bytes(period.result_pdf), content_type="application/pdf")
     response["Content-Disposition"] = content_disposition_header(False, f"{period.proposal_title}_意見の概要と{period.view_heading}.pdf")
     return response
