@@ -17,7 +17,8 @@ from health_check.views import HealthCheckView
 CHECKS = {
     "database": "health_check.checks.Database",
     "cache": "health_check.checks.Cache",
-    "storage": "health_check.checks.Storage",  # MEDIA_ROOT: a file written, read back and deleted
+    # The default storage (MEDIA_ROOT, or the bucket of S3_BUCKET): a file written, read back and deleted.
+    "storage": "health_check.checks.Storage",
 }
 
 

@@ -38,6 +38,28 @@ def envlist(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def upload_storage(environ) -> dict:
+    """Where uploaded files are kept: the disk under MEDIA_ROOT, or with S3_BUCKET an S3-compatible bucket.
+
+    Several app servers need the bucket: each reads what another stored. Credentials come from
+    AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the machine's role), read by boto3 itself.
+    """
+    bucket = environ.get("S3_BUCKET")
+    if not bucket:
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    endpoint = environ.get("S3_ENDPOINT_URL") or None
+    return {
+        "BACKEND": "reoffense_portal.object_storage.ObjectStorage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": endpoint,
+            "region_name": environ.get("S3_REGION") or None,
+            # Every S3-compatible server answers path-style requests; AWS itself prefers its own choice.
+            "addressing_style": environ.get("S3_ADDRESSING_STYLE") or ("path" if endpoint else None),
+        },
+    }
+
+
 DEBUG = envbool("DEBUG", False)
 # The fallback key is only good for development; `check --deploy` flags it.
 SECRET_KEY = os.environ.get("SECRET_KEY") or "django-insecure-development-key-do-not-use-in-production"
@@ -190,8 +212,9 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "media")
+# Plan documents and meeting materials: under MEDIA_ROOT, or in the bucket S3_BUCKET (reoffense_portal/object_storage.py).
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": upload_storage(os.environ),
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if envbool("STATIC_MANIFEST", not DEBUG)

@@ -8,8 +8,11 @@ browser and never run as a page of the site.
 """
 
 import codecs
+import io
 import logging
 import re
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -25,6 +28,8 @@ from django.http import FileResponse, Http404
 logger = logging.getLogger(__name__)
 
 MB = 1024 * 1024
+HEAD_BYTES = 8192  # what a signature is read from
+CHUNK_BYTES = 64 * 1024  # what is read, checked and sent at a time
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,10 @@ TEXT_ENCODINGS = ("utf-8-sig", "cp932")  # UTF-8 (with or without BOM) and Shift
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 # Anything a browser could take for markup: a tag (<p, </div, <svg/), a comment, a doctype, <?xml.
 MARKUP = re.compile(r"<(?:[!?]|/?[a-z][a-z0-9-]*(?:[\s/>]|$))", re.IGNORECASE)
+# Inside a text read in parts, a tag is markup only once what ends its name is read...
+MARKUP_WITHIN = re.compile(r"<(?:[!?]|/?[a-z][a-z0-9-]*[\s/>])", re.IGNORECASE)
+# ...and the end of a part that could still become one is read again with the next part.
+MARKUP_UNFINISHED = re.compile(r"<(?:/?[a-z][a-z0-9-]*|/)?\Z", re.IGNORECASE)
 
 
 def upload_max_bytes() -> int:
@@ -143,20 +152,40 @@ def content_type_of(file) -> str | None:
     return guess.mime if guess else None
 
 
-def text_problem(data: bytes) -> str | None:
-    """Why the bytes are not a plain text or CSV to publish, or None."""
-    encodings = ("utf-16",) if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else TEXT_ENCODINGS
+def text_problem(file) -> str | None:
+    """Why a file is not a plain text or CSV to publish, or None. It is read in parts, never whole into memory."""
+    file.seek(0)
+    start = file.read(2)
+    encodings = ("utf-16",) if start in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else TEXT_ENCODINGS
     for encoding in encodings:
+        file.seek(0)
         try:
-            text = data.decode(encoding)
+            found = _text_found(file, encoding)
         except UnicodeDecodeError:
             continue
-        if CONTROL_CHARACTERS.search(text):
+        if found == "control":
             break
-        if MARKUP.search(text):
+        if found == "markup":
             return "テキストとCSVのファイルには、HTMLのタグ（<…>）を入れられません。タグを消すか、PDFにしてください。"
         return None
     return "テキストとCSVのファイルは、文字（UTF-8またはシフトJIS）だけのファイルにしてください。"
+
+
+def _text_found(file, encoding: str) -> str | None:
+    """What the file, read as `encoding`, holds that a text may not: "control" (a control character),
+    "markup" (a tag), or None. Raises UnicodeDecodeError when it is not that encoding."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    markup, unfinished = False, ""
+    while True:
+        chunk = file.read(CHUNK_BYTES)
+        text = unfinished + decoder.decode(chunk, final=not chunk)
+        if CONTROL_CHARACTERS.search(text):
+            return "control"
+        if not chunk:
+            return "markup" if markup or MARKUP.search(text) else None
+        markup = markup or bool(MARKUP_WITHIN.search(text))
+        tail = MARKUP_UNFINISHED.search(text)
+        unfinished = tail.group() if tail else ""
 
 
 def kind_problem(file, name: str) -> str | None:
@@ -167,8 +196,7 @@ def kind_problem(file, name: str) -> str | None:
         what = f"「{extension}」のファイル" if extension else "拡張子のないファイル"
         return f"{what}は受け付けていません。受け付けるファイルは{ACCEPTED_KINDS}です。"
     if kind.is_text:
-        file.seek(0)
-        return text_problem(file.read())
+        return text_problem(file)
     if content_type_of(file) != kind.content_type:
         return (
             f"ファイルの中身が{kind.label}（{extension}）ではありません。中身に合った拡張子のファイルにしてください。"
@@ -195,31 +223,94 @@ def validate_upload(value) -> None:
         raise ValidationError(problem, code="file_kind")
 
 
+def open_stream(storage, name: str):
+    """A stored file to read once from start to end, with its `size`: the file on disk, or an object of a
+    bucket as it arrives (ObjectStorage.open_stream). Raises FileNotFoundError when there is no such file."""
+    stream = getattr(storage, "open_stream", None)
+    return stream(name) if stream else storage.open(name, "rb")
+
+
+class _HeadThenRest:
+    """The first bytes of a stored file, already read for its check, then the rest as it arrives."""
+
+    def __init__(self, head: bytes, stored):
+        self._head = head
+        self._stored = stored
+
+    def read(self, size: int = -1) -> bytes:
+        if not self._head:
+            return self._stored.read(size)
+        if size is None or size < 0:
+            data, self._head = self._head + self._stored.read(), b""
+        else:
+            data, self._head = self._head[:size], self._head[size:]
+        return data
+
+    def close(self) -> None:
+        self._stored.close()
+
+
+def _read_up_to(stored, size: int) -> bytes:
+    """Up to `size` bytes: a stream may give fewer than asked before its end."""
+    parts, missing = [], size
+    while missing > 0 and (part := stored.read(missing)):
+        parts.append(part)
+        missing -= len(part)
+    return b"".join(parts)
+
+
+def checked_content(stored, name: str):
+    """Why a stored file is not an accepted kind (or None), with its content to send on and the content's size.
+
+    A signature is checked from the first bytes, and the file then goes out as it is read. Plain text is
+    checked to its end, and an Office 97-2003 file by the streams it holds: those are first copied into a
+    temporary file (in memory up to 1 MB, then on disk), never read whole into memory.
+    """
+    head = _read_up_to(stored, HEAD_BYTES)
+    kind = KINDS.get(extension_of(name))
+    if kind is not None and (kind.is_text or head.startswith(olefile.MAGIC)):
+        copy = tempfile.SpooledTemporaryFile(max_size=MB)
+        copy.write(head)
+        shutil.copyfileobj(stored, copy, CHUNK_BYTES)
+        stored.close()
+        problem = kind_problem(copy, name)
+        size = copy.seek(0, io.SEEK_END)
+        copy.seek(0)
+        return problem, copy, size
+    return kind_problem(io.BytesIO(head), name), _HeadThenRest(head, stored), stored.size
+
+
 def upload_response(field_file, title: str) -> FileResponse:
     """A stored file for residents, under the name `title`: 404 when it is missing from storage.
 
     It goes out with the content type of its checked kind and a sandbox policy, inline only for PDF
     and images. A file that is not an accepted kind (stored before uploads were checked) is
     downloaded as bytes (application/octet-stream), so the public page linking it still works
-    but nothing in it is ever shown or run by the browser.
+    but nothing in it is ever shown or run by the browser. It is read through the storage as it is
+    sent, from the server's disk or a bucket alike (reoffense_portal/object_storage.py).
     """
     if not field_file:
         raise Http404("ファイルがありません。")
     try:
-        handle = field_file.open("rb")
-    except (FileNotFoundError, OSError):
+        stored = open_stream(field_file.storage, field_file.name)
+    except OSError:  # FileNotFoundError, or a path that is not a readable file
         raise Http404("ファイルが見つかりません。") from None
-    problem = kind_problem(handle, field_file.name)
-    handle.seek(0)
+    try:
+        problem, content, size = checked_content(stored, field_file.name)
+    except BaseException:
+        stored.close()
+        raise
     if problem:
         logger.warning("Stored file %s is not an accepted kind, served as a download: %s", field_file.name, problem)
     kind = UNACCEPTED if problem else KINDS[extension_of(field_file.name)]
     response = FileResponse(
-        handle,
+        content,
         as_attachment=not kind.inline,
         filename=f"{title}{PurePosixPath(field_file.name).suffix}",
         content_type=kind.content_type,
     )
+    response.block_size = CHUNK_BYTES
+    response["Content-Length"] = str(size)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox"
     return response

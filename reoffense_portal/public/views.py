@@ -13,7 +13,6 @@ publishing.preview, which renders the working rows for their own staff.
 import logging
 from functools import lru_cache
 
-from django.core.files.storage import default_storage
 from django.db.models import FileField
 from django.db.models.fields.files import FieldFile
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -338,7 +337,8 @@ def plan_csv(request, pk, dataset):
 
 
 def _serve_document(file: VersionFile):
-    if not file.stored_name or not default_storage.exists(file.stored_name):
+    """An uploaded file a live version links, read through the default storage (404 when it is not there)."""
+    if not file.stored_name:
         raise Http404("ファイルが見つかりません。")
     return upload_response(FieldFile(None, FileField(), file.stored_name), file.filename)
 
