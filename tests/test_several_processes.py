@@ -44,7 +44,8 @@ def answers(url) -> bool:
 @pytest.fixture(scope="module")
 def environment(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("several-processes")
-    unset = ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE", "REDIS_URL", "DATABASE_URL")
+    unset = ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE", "REDIS_URL", "DATABASE_URL",
+             "TRUSTED_PROXIES", "FORWARDED_ALLOW_IPS", "CLIENT_IP_HEADER")
     env = {key: value for key, value in os.environ.items() if key not in unset}
     env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'portal.sqlite3'}", MEDIA_ROOT=str(tmp_path / "media"),
                SECURE_SSL_REDIRECT="0", STATIC_MANIFEST="0", WEB_CONCURRENCY="1", LOG_LEVEL="WARNING")
