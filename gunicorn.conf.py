@@ -10,10 +10,12 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from reoffense_portal.settings import PDF_RENDER_TIMEOUT  # noqa: E402  (the one source of the PDF limit)
+# The one source of the PDF limit and of the proxies both gunicorn and Django believe.
+from reoffense_portal.settings import PDF_RENDER_TIMEOUT, TRUSTED_PROXIES  # noqa: E402
 
 # Workers: 2 × cores + 1, at most 8 (each holds its own PDF renderer and charts in memory);
-# WEB_CONCURRENCY (gunicorn's own variable) sets the number. Use REDIS_URL with more than one.
+# WEB_CONCURRENCY (gunicorn's own variable) sets the number. Rate limits and lockouts count in the
+# database, so any number of workers (and servers) count together.
 workers = int(os.environ.get("WEB_CONCURRENCY") or min(2 * multiprocessing.cpu_count() + 1, 8))
 
 # A PDF render is stopped after PDF_RENDER_TIMEOUT with a Japanese error page; the worker must
@@ -32,6 +34,6 @@ max_requests_jitter = 100
 # as the proxy forwarded it, the request, status, size, referrer, browser and the time in milliseconds.
 accesslog = "-"
 access_log_format = '%(h)s %({x-forwarded-for}i)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms'
-# The proxies gunicorn believes when they say a request came over https (X-Forwarded-Proto):
-# comma-separated addresses, gunicorn's own variable and default.
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+# The proxies gunicorn believes when they say a request came over https (X-Forwarded-Proto): the
+# same TRUSTED_PROXIES that Django believes (reoffense_portal.limits.addresses), none by default.
+forwarded_allow_ips = ",".join(TRUSTED_PROXIES)

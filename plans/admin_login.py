@@ -5,13 +5,17 @@ from django.conf import settings
 from django.contrib import admin
 from django.shortcuts import render
 
+from reoffense_portal.limits.logins import address_is_locked
+
 
 def lockout_response(request, original_response=None, credentials=None):
-    """429 with a page that says how long to wait; the lock lifts by itself after the cool-off."""
+    """429 with a page that says what is locked (the user name from this address, or the address) and how long
+    to wait; the lock lifts by itself after the cool-off."""
     cool_off = get_cool_off(request)
     context = {
         **admin.site.each_context(request),
         "failure_limit": get_failure_limit(request, credentials),
+        "address_locked": address_is_locked(request),
         "username": get_client_username(request, credentials) or "",
         "cooloff_minutes": int(cool_off.total_seconds() // 60) if cool_off else None,
     }

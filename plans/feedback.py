@@ -1,47 +1,25 @@
 """The three-question page survey residents answer at the foot of each page.
 
-Rate limiting is a counter in Django's cache per client address and window
-rather than a library: the survey is the only form residents post, it needs
-one fixed rule, and the counter shares the cache the site already uses (a
-shared cache such as Redis makes the limit hold across server processes).
+Its rate limits (reoffense_portal.limits, counted in the database every server process shares):
+
+- ANSWERS: 5 stored answers per address in ten minutes. Only answers that are stored count: a post
+  refused for a mistake costs nothing, so a resident who has to correct a form keeps the quota, and
+  nobody's bad posts use up anyone else's (the address is the resident's own, never the proxy's).
+- POSTS: 30 posts of any kind per address in ten minutes, so refused and robots' posts cannot go on
+  without end either. Only a program reaches it.
 """
 
 from django import forms
-from django.conf import settings
-from django.core.cache import cache
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from reoffense_portal.limits.counters import RateLimit
 from reoffense_portal.text import PlainTextFormMixin
 
 from .models import Feedback, Municipality, Plan
 
-RATE_LIMIT = 5  # submissions …
-RATE_WINDOW = 10 * 60  # … per client address in ten minutes
+ANSWERS = RateLimit("feedback", limit=5, window=10 * 60)
+POSTS = RateLimit("feedback-posts", limit=30, window=10 * 60)
 HONEYPOT_FIELD = "homepage"
-
-
-def client_address(request) -> str:
-    """The resident's address: behind a reverse proxy, the header that proxy sets (CLIENT_IP_HEADER)."""
-    if settings.CLIENT_IP_HEADER:
-        forwarded = request.META.get(settings.CLIENT_IP_HEADER, "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR", "")
-
-
-def over_rate_limit(request, scope="feedback-rate", limit=RATE_LIMIT, window=RATE_WINDOW) -> bool:
-    """Count this submission; True once the address has sent more than `limit` within `scope` in the window.
-
-    A counter in Django's cache: a shared cache (REDIS_URL) makes it hold across server processes.
-    """
-    key = f"{scope}:{client_address(request)}"
-    cache.add(key, 0, window)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # the counter expired between add and incr
-        cache.set(key, 1, window)
-        count = 1
-    return count > limit
 
 
 def is_local_path(path: str) -> bool:

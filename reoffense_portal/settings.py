@@ -6,6 +6,7 @@ HTTPS on) and need nothing installed beyond Python: SQLite is the default
 database.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -58,6 +59,20 @@ def upload_storage(environ) -> dict:
             "addressing_style": environ.get("S3_ADDRESSING_STYLE") or ("path" if endpoint else None),
         },
     }
+def envnetworks(name: str, default: str) -> list[str]:
+    """Read comma-separated addresses or networks (`10.0.0.5`, `10.0.0.0/24`, `::1`); refuse "everyone"."""
+    networks = []
+    for item in envlist(name, default):
+        if item == "*":
+            raise ImproperlyConfigured(f"{name} must name the proxies, not every address ('*')")
+        try:
+            network = ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not an IP address or network") from None
+        if network.prefixlen == 0:
+            raise ImproperlyConfigured(f"{name} must name the proxies, not every address ({item!r})")
+        networks.append(str(network))
+    return networks
 
 
 DEBUG = envbool("DEBUG", False)
@@ -84,6 +99,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     # Long work as jobs on the task queue, with progress staff can watch (ground floor: imports no app).
     "reoffense_portal.jobs",
+    # Ground floor: rate limits every server process shares (their counters), client addresses.
+    "reoffense_portal.limits",
     "plans",
     "measures",
     "councils",
@@ -98,6 +115,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: X-Forwarded-Proto counts only from TRUSTED_PROXIES, before anything asks for https.
+    "reoffense_portal.limits.addresses.TrustedProxyHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -141,14 +160,15 @@ DATABASES = {
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Public pages need no shared cache: what is live is read from the database on each request. The
-# page survey's rate limit counts per address in this cache, so with several server processes set
-# REDIS_URL (e.g. redis://127.0.0.1:6379/0) for one count across them; `check --deploy` warns otherwise.
-if os.environ.get("REDIS_URL"):
+# Public pages need no shared cache: what is live is read from the database on each request, and
+# the rate limits and login lockouts count in the database (reoffense_portal.limits). With REDIS_URL
+# (e.g. redis://127.0.0.1:6379/0) the cache and the rate limits' counters live in Redis instead.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": os.environ["REDIS_URL"],
+            "LOCATION": REDIS_URL,
             "KEY_PREFIX": "reoffense-portal",
         }
     }
@@ -262,11 +282,21 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_MAX_MB = envint("IMPORT_MAX_MB", 10)
 IMPORT_MAX_ROWS = envint("IMPORT_MAX_ROWS", 100_000)
 
+# The reverse proxies in front of the portal (addresses or networks). Only from them are
+# X-Forwarded-For (the client's address: the right-most entry that is not a proxy) and
+# X-Forwarded-Proto believed, by Django (reoffense_portal.limits.addresses) and by gunicorn
+# (gunicorn.conf.py). None by default: the client is the connection's address. FORWARDED_ALLOW_IPS,
+# gunicorn's name for the same list, is read when TRUSTED_PROXIES is not set.
+TRUSTED_PROXIES = envnetworks(
+    "TRUSTED_PROXIES" if "TRUSTED_PROXIES" in os.environ else "FORWARDED_ALLOW_IPS", ""
+)
+if os.environ.get("CLIENT_IP_HEADER"):
+    raise ImproperlyConfigured(
+        "CLIENT_IP_HEADER is no longer read: a client can forge that header. Name the reverse proxies in "
+        "TRUSTED_PROXIES (e.g. TRUSTED_PROXIES=127.0.0.1) and have them append X-Forwarded-For."
+    )
 # Production safety: on unless explicitly switched off (e.g. `make run` locally).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# Behind a reverse proxy every request comes from the proxy's address: name the header it sets
-# with the resident's address (e.g. HTTP_X_REAL_IP), so the page survey's rate limit counts residents.
-CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "")
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^health/$"]  # load balancers probe the server itself over plain HTTP
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", not DEBUG)
@@ -302,11 +332,15 @@ SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 60 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_SAVE_EVERY_REQUEST = True
 
-# Login lockout: five failures lock the user name from that address for a
-# cool-off period, never for good.
+# Login lockout (reoffense_portal.limits.logins), on the client's real address and in the database:
+# five failures lock the user name from that address, and LOGIN_ADDRESS_FAILURE_LIMIT failures
+# from one address lock the address, for a cool-off period, never for good.
 AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = envint("AXES_COOLOFF_MINUTES", 30) / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+LOGIN_ADDRESS_FAILURE_LIMIT = envint("LOGIN_ADDRESS_FAILURE_LIMIT", 30)
+AXES_CLIENT_IP_CALLABLE = "reoffense_portal.limits.addresses.client_address"
+AXES_HANDLER = "reoffense_portal.limits.logins.LoginLockoutHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "plans.admin_login.lockout_response"  # a Japanese page with the wait
 

@@ -67,9 +67,11 @@ def period(client, world):
 
 
 def comment(client, plan, **overrides):
+    """Posts the form; keyword arguments in capitals are the request's headers (REMOTE_ADDR, HTTP_…)."""
+    headers = {key: overrides.pop(key) for key in list(overrides) if key.isupper()}
     data = {"section": "計画全体", "opinion": "就労支援の取組を増やしてください。", "consent": "on",
             "name": "山田太郎", "address": "熊本市中央区手取本町1番1号", **overrides}
-    return client.post(reverse("consultation:submit", args=[plan.pk]), data)
+    return client.post(reverse("consultation:submit", args=[plan.pk]), data, **headers)
 
 
 def text_of(response) -> str:
@@ -234,6 +236,31 @@ def test_more_than_five_comments_in_ten_minutes_from_one_address_wait(client, pe
     response = comment(client, period.plan)
     assert response.status_code == 429
     assert "しばらくしてから送信してください" in text_of(response)
+    assert Comment.objects.count() == 5
+
+
+def test_five_refused_posts_do_not_stop_residents_commenting(client, period, settings):
+    """Behind the city's proxy, someone's five empty posts used to block every resident's comments."""
+    settings.TRUSTED_PROXIES = ["10.0.0.2"]
+    behind_proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    for _ in range(5):
+        response = comment(client, period.plan, opinion="", HTTP_X_FORWARDED_FOR="198.51.100.66", **behind_proxy)
+        assert response.status_code == 400
+    # The one who posted them, with the form filled in, and another resident, each still have their five.
+    for address in ("198.51.100.66", "198.51.100.7"):
+        for _ in range(5):
+            assert comment(client, period.plan, HTTP_X_FORWARDED_FOR=address, **behind_proxy).status_code == 302
+    assert Comment.objects.count() == 10
+
+
+def test_a_forged_forwarded_address_gets_no_sixth_comment(client, period, settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.2"]
+    statuses = [
+        comment(client, period.plan, REMOTE_ADDR="10.0.0.2",
+                HTTP_X_FORWARDED_FOR=f"203.0.113.{n}, 198.51.100.1").status_code
+        for n in range(7)
+    ]
+    assert statuses == [302] * 5 + [429] * 2
     assert Comment.objects.count() == 5
 
 

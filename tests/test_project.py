@@ -21,7 +21,9 @@ def manage(*args, **env):
     )
 
 
-def test_deploy_check_is_clean_with_production_variables():
+@pytest.mark.parametrize("redis_url", ["", "redis://127.0.0.1:6379/0"], ids=["database", "redis"])
+def test_deploy_check_is_clean_with_production_variables_with_or_without_redis(redis_url):
+    """The README's production setup: several workers share the rate limits' counts in the database (or Redis)."""
     result = manage(
         "check",
         "--deploy",
@@ -30,19 +32,22 @@ def test_deploy_check_is_clean_with_production_variables():
         DEBUG="0",
         SECRET_KEY="k8Zq2v9Lr4Xw7Tn1Bc6Hy3Jm5Pd0Fg8Sa2Ue4Wi7Oq9Rt1Yz3Xc5Vb7Nm9Lk",
         ALLOWED_HOSTS="saihan.example.lg.jp",
-        REDIS_URL="redis://127.0.0.1:6379/0",
+        TRUSTED_PROXIES="127.0.0.1",
+        REDIS_URL=redis_url,
     )
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
 
 
-def test_deploy_check_warns_that_a_per_process_cache_splits_the_survey_rate_limit():
-    result = manage(
-        "check", "--deploy", DEBUG="0", ALLOWED_HOSTS="saihan.example.lg.jp", REDIS_URL="",
-        SECRET_KEY="k8Zq2v9Lr4Xw7Tn1Bc6Hy3Jm5Pd0Fg8Sa2Ue4Wi7Oq9Rt1Yz3Xc5Vb7Nm9Lk",
-    )
-    assert "portal.W001" in result.stderr + result.stdout
-    assert "REDIS_URL" in result.stderr + result.stdout
+@pytest.mark.parametrize("variables, refusal", [
+    ({"CLIENT_IP_HEADER": "HTTP_X_FORWARDED_FOR"}, "CLIENT_IP_HEADER is no longer read"),
+    ({"TRUSTED_PROXIES": "*"}, "TRUSTED_PROXIES must name the proxies"),
+    ({"TRUSTED_PROXIES": "proxy.example.lg.jp"}, "is not an IP address or network"),
+])
+def test_a_client_address_setting_that_would_believe_anyone_is_refused(variables, refusal):
+    result = manage("check", **variables)
+    assert result.returncode != 0
+    assert refusal in result.stderr
 
 
 def test_deploy_check_flags_the_development_key():
@@ -66,6 +71,7 @@ SHARED_MACHINERY = {
     "reoffense_portal.charts",
     "reoffense_portal.eras",
     "reoffense_portal.object_storage",
+    "reoffense_portal.limits",
     "reoffense_portal.scoping",
     "reoffense_portal.spreadsheets",
     "reoffense_portal.text",

@@ -1,12 +1,15 @@
 """The page survey: stored for the municipality's staff, CSRF-protected, rate-limited, honeypot, Japanese errors."""
 
+import datetime
 import re
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.test import Client
+from django.utils import timezone
 
-from plans.feedback import RATE_LIMIT
+from plans.feedback import ANSWERS, POSTS
 from plans.models import Feedback
 from tests.public_data import build_plan, municipality
 
@@ -126,23 +129,78 @@ def test_the_honeypot_is_hidden_from_people(client, plan):
 
 
 def test_too_many_answers_from_one_address_are_refused_for_a_while(client, plan):
-    for _ in range(RATE_LIMIT):
+    assert ANSWERS.limit == 5 and ANSWERS.window == 10 * 60
+    for _ in range(ANSWERS.limit):
         assert client.post("/feedback/", answers(plan)).status_code == 302
     response = client.post("/feedback/", answers(plan))
     assert response.status_code == 429
     assert "しばらくしてから送信してください" in response.content.decode()
-    assert Feedback.objects.count() == RATE_LIMIT
+    assert Feedback.objects.count() == ANSWERS.limit
     other_address = client.post("/feedback/", answers(plan), REMOTE_ADDR="192.0.2.7")
     assert other_address.status_code == 302
 
 
-def test_behind_a_proxy_residents_are_counted_by_the_address_it_forwards(client, plan, settings):
-    settings.CLIENT_IP_HEADER = "HTTP_X_REAL_IP"
-    for _ in range(RATE_LIMIT):
-        assert client.post("/feedback/", answers(plan), HTTP_X_REAL_IP="198.51.100.1").status_code == 302
-    assert client.post("/feedback/", answers(plan), HTTP_X_REAL_IP="198.51.100.1").status_code == 429
-    # Same proxy address, another resident.
-    assert client.post("/feedback/", answers(plan), HTTP_X_REAL_IP="198.51.100.2").status_code == 302
+def test_the_limit_starts_again_after_ten_minutes(client, plan):
+    with time_machine.travel(timezone.now() + datetime.timedelta(hours=1), tick=False) as clock:
+        for _ in range(ANSWERS.limit):
+            client.post("/feedback/", answers(plan))
+        assert client.post("/feedback/", answers(plan)).status_code == 429
+        clock.shift(10 * 60)
+        assert client.post("/feedback/", answers(plan)).status_code == 302
+    assert Feedback.objects.count() == ANSWERS.limit + 1
+
+
+def test_refused_posts_do_not_use_up_a_residents_answers(client, plan):
+    for _ in range(ANSWERS.limit * 2):
+        assert client.post("/feedback/", answers(plan, clarity="perfect")).status_code == 400
+    for _ in range(ANSWERS.limit):
+        assert client.post("/feedback/", answers(plan)).status_code == 302
+    assert Feedback.objects.count() == ANSWERS.limit
+
+
+def test_a_program_posting_without_end_is_stopped_even_when_every_post_is_refused(client, plan):
+    for _ in range(POSTS.limit):
+        assert client.post("/feedback/", answers(plan, clarity="perfect")).status_code == 400
+    response = client.post("/feedback/", answers(plan))
+    assert response.status_code == 429
+    assert not Feedback.objects.exists()
+
+
+PROXY = "10.0.0.2"
+
+
+def test_behind_the_trusted_proxy_residents_are_counted_by_the_address_it_appended(client, plan, settings):
+    settings.TRUSTED_PROXIES = [PROXY]
+    for _ in range(ANSWERS.limit):
+        response = client.post("/feedback/", answers(plan), REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="198.51.100.1")
+        assert response.status_code == 302
+    refused = client.post("/feedback/", answers(plan), REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="198.51.100.1")
+    assert refused.status_code == 429
+    # The same proxy, another resident.
+    other = client.post("/feedback/", answers(plan), REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="198.51.100.2")
+    assert other.status_code == 302
+
+
+def test_a_forged_first_forwarded_address_does_not_make_a_new_resident(client, plan, settings):
+    """The client writes what it likes into X-Forwarded-For; the proxy appends the address it really came from."""
+    settings.TRUSTED_PROXIES = [PROXY]
+    statuses = [
+        client.post("/feedback/", answers(plan), REMOTE_ADDR=PROXY,
+                    HTTP_X_FORWARDED_FOR=f"203.0.113.{n}, 198.51.100.1").status_code
+        for n in range(12)
+    ]
+    assert statuses == [302] * ANSWERS.limit + [429] * (12 - ANSWERS.limit)
+    assert Feedback.objects.count() == ANSWERS.limit
+
+
+def test_a_client_talking_to_the_server_directly_cannot_claim_another_address(client, plan, settings):
+    settings.TRUSTED_PROXIES = [PROXY]
+    statuses = [
+        client.post("/feedback/", answers(plan), REMOTE_ADDR="198.51.100.1",
+                    HTTP_X_FORWARDED_FOR=f"203.0.113.{n}").status_code
+        for n in range(ANSWERS.limit + 1)
+    ]
+    assert statuses[-1] == 429
 
 
 def test_a_post_without_the_csrf_token_is_refused_in_japanese(plan):

@@ -1,13 +1,17 @@
 """Two server processes, no Redis: both answer 404 the moment a plan's publication ends, and both show an
-approved change at once, since the database (not a per-process cache) decides what residents read."""
+approved change at once, since the database (not a per-process cache) decides what residents read; and
+residents' answers are counted once for the site, not once per process."""
 
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -37,9 +41,11 @@ def answers(url) -> bool:
         return False
 
 
-@pytest.fixture
-def environment(tmp_path):
-    unset = ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE", "REDIS_URL", "DATABASE_URL")
+@pytest.fixture(scope="module")
+def environment(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("several-processes")
+    unset = ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE", "REDIS_URL", "DATABASE_URL",
+             "TRUSTED_PROXIES", "FORWARDED_ALLOW_IPS", "CLIENT_IP_HEADER")
     env = {key: value for key, value in os.environ.items() if key not in unset}
     env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'portal.sqlite3'}", MEDIA_ROOT=str(tmp_path / "media"),
                SECURE_SSL_REDIRECT="0", STATIC_MANIFEST="0", WEB_CONCURRENCY="1", LOG_LEVEL="WARNING")
@@ -53,7 +59,7 @@ def shell(env, code: str) -> str:
     return result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def servers(environment):
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=environment, check=True,
                    timeout=300)
@@ -93,3 +99,40 @@ def test_two_processes_agree_at_once_on_unpublished_and_changed_plans(environmen
     shell(environment, f"from plans.models import Plan; from tests.public_data import unpublish; "
                        f"unpublish(Plan.objects.get(pk={plan}))")
     assert [status_and_body(pages[n % 2])[0] for n in range(READS)] == [404] * READS
+
+
+class NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # the 302 itself is the answer
+
+
+def post_answer(url, plan, token) -> int:
+    """One resident's survey answer on the plan page, as the browser posts it; the status it gets."""
+    data = {"csrfmiddlewaretoken": token, "municipality": "352039", "plan": plan, "page_path": f"/plans/{plan}/",
+            "page_title": "", "sufficiency": "sufficient", "clarity": "clear", "findability": "quick",
+            "comment": "", "homepage": ""}
+    request = urllib.request.Request(f"{url}/feedback/", data=urllib.parse.urlencode(data).encode(),
+                                     headers={"Cookie": f"csrftoken={token}"})
+    try:
+        with urllib.request.build_opener(NoRedirects).open(request, timeout=20) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_two_processes_take_five_answers_from_one_address_not_five_each(environment, servers):
+    """12 answers at once, half through each process: 5 stored (the old per-process counter let 10 through)."""
+    plan = shell(environment, "from tests.public_data import build_plan, municipality; "
+                              "print(build_plan(municipality(), title='回数制限を試す計画').pk)")
+    with urllib.request.urlopen(f"{servers[0]}/plans/{plan}/", timeout=10) as response:
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.read().decode()).group(1)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        statuses = list(pool.map(lambda n: post_answer(servers[n % 2], plan, token), range(12)))
+    assert sorted(statuses) == [302] * 5 + [429] * 7  # 302: stored and thanked; 429: 「しばらくしてから…」
+
+
+def test_gunicorn_and_django_believe_https_only_from_a_trusted_proxy(servers):
+    """None is named here (TRUSTED_PROXIES unset): a client on this machine saying https is not on https."""
+    request = urllib.request.Request(f"{servers[0]}/robots.txt", headers={"X-Forwarded-Proto": "https"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert f"Sitemap: {servers[0]}/sitemap.xml" in response.read().decode()

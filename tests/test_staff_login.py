@@ -62,6 +62,49 @@ def test_the_lock_is_by_user_name_and_address_not_for_everyone(client, staff):
     assert login(client, staff.username, PASSWORD, ip="192.0.2.99").status_code == 302
 
 
+PROXY = "10.0.0.2"
+
+
+@pytest.fixture
+def publisher(settings):
+    """kumamoto-publisher, whose name is on the city's pages, and the city's reverse proxy in front of the portal."""
+    settings.TRUSTED_PROXIES = [PROXY]
+    return make_user("kumamoto-publisher", password=PASSWORD, is_staff=True)
+
+
+def through_proxy(client, username, password, forwarded_for):
+    return client.post(LOGIN, {"username": username, "password": password, "next": "/admin/"},
+                       REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=forwarded_for)
+
+
+def test_behind_the_proxy_a_stranger_cannot_lock_out_a_named_publisher(client, publisher):
+    for _ in range(5):
+        response = through_proxy(client, "kumamoto-publisher", "wrong-password", "203.0.113.66")
+    assert response.status_code == 429  # the stranger is locked out
+    assert AccessAttempt.objects.get().ip_address == "203.0.113.66"
+    response = through_proxy(client, "kumamoto-publisher", PASSWORD, "198.51.100.10")
+    assert response.status_code == 302 and client.session["_auth_user_id"] == str(publisher.pk)
+
+
+def test_a_stranger_forging_the_publishers_address_locks_out_only_themselves(client, publisher):
+    """X-Forwarded-For's first entries are the client's to write; the proxy appends the address it saw."""
+    for _ in range(6):
+        through_proxy(client, "kumamoto-publisher", "wrong-password", "198.51.100.10, 203.0.113.66")
+    assert through_proxy(client, "kumamoto-publisher", PASSWORD, "198.51.100.10").status_code == 302
+
+
+def test_many_user_names_tried_from_one_address_lock_that_address(client, publisher, settings):
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 8
+    for n in range(8):  # never twice the same name: the (name, address) lock never triggers
+        response = through_proxy(client, f"staff-{n}", "Spring2026!", "203.0.113.66")
+    assert response.status_code == 429
+    page = response.content.decode()
+    assert "この接続元からのログインの失敗が多いため" in page and "30分ほど待って" in page
+    # The right password is refused from that address too, and accepted from any other.
+    assert through_proxy(client, "kumamoto-publisher", PASSWORD, "203.0.113.66").status_code == 429
+    assert through_proxy(client, "kumamoto-publisher", PASSWORD, "198.51.100.10").status_code == 302
+
+
 def test_the_lock_lifts_after_the_cool_off(client, staff):
     fail(client, staff.username, 5)
     assert login(client, staff.username, PASSWORD).status_code == 429

@@ -1,20 +1,21 @@
-"""The comment form residents fill in on the 案's page, with its rate limit."""
+"""The comment form residents fill in on the 案's page, with its rate limits.
+
+As the page survey's (plans.feedback): COMMENTS counts only comments that are received, 5 per address
+and period in ten minutes, so that a resident correcting a refused form keeps the quota and nobody's
+bad posts block another resident; POSTS counts every post, 30 in ten minutes, so that none go on
+without end. Both count in the database every server process shares (reoffense_portal.limits).
+"""
 
 from django import forms
 
-from plans import feedback
 from plans.feedback import HONEYPOT_FIELD
+from reoffense_portal.limits.counters import RateLimit
 from reoffense_portal.text import PlainTextFormMixin
 
 from .models import OPINION_MAX_LENGTH, CommentPeriod
 
-RATE_LIMIT = 5  # comments …
-RATE_WINDOW = 10 * 60  # … per client address and period in ten minutes
-
-
-def over_rate_limit(request, period: CommentPeriod) -> bool:
-    """Count this submission; True once the address has sent more than RATE_LIMIT to this period in the window."""
-    return feedback.over_rate_limit(request, f"comment-rate:{period.pk}", RATE_LIMIT, RATE_WINDOW)
+COMMENTS = RateLimit("comments", limit=5, window=10 * 60)  # per client address and period
+POSTS = RateLimit("comment-posts", limit=30, window=10 * 60)
 
 
 class CommentForm(PlainTextFormMixin, forms.Form):

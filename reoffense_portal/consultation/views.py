@@ -20,7 +20,7 @@ from reoffense_portal.publishing.models import PlanVersion
 from reoffense_portal.uploads import upload_response
 
 from . import services
-from .forms import CommentForm, over_rate_limit
+from .forms import COMMENTS, POSTS, CommentForm
 from .models import CommentPeriod, ProposalPage
 
 logger = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ def submit(request, pk):
     page = get_object_or_404(period.pages, path=reverse("public:plan", args=[pk]))
     if not period.accepts_comments():
         return _proposal_response(request, page, period, status=403)
-    if over_rate_limit(request, period):
+    if not POSTS.admit(request, period.pk):
         return TemplateResponse(request, "consultation/limited.html", {"period": period}, status=429)
     form = CommentForm(request.POST, period=period)
     if form.is_robot:
@@ -74,6 +74,8 @@ def submit(request, pk):
         return HttpResponseRedirect(reverse("consultation:thanks", args=[pk]))
     if not form.is_valid():
         return _proposal_response(request, page, period, form=form, status=400)
+    if not COMMENTS.admit(request, period.pk):  # only comments received count (.forms)
+        return TemplateResponse(request, "consultation/limited.html", {"period": period}, status=429)
     data = form.cleaned_data
     services.receive(period, section=data["section"], opinion=data["opinion"], name=data.get("name", ""),
                      address=data.get("address", ""))

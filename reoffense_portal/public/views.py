@@ -25,7 +25,7 @@ from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.http import require_POST, require_safe
 
 from plans import disclosure
-from plans.feedback import FeedbackForm, is_local_path, over_rate_limit
+from plans.feedback import ANSWERS, POSTS, FeedbackForm, is_local_path
 from plans.models import Municipality, Plan
 from reoffense_portal import comparison
 from reoffense_portal.consultation import views as consultation
@@ -368,7 +368,8 @@ def meeting_document(request, pk):
 
 @require_POST
 def feedback(request):
-    if over_rate_limit(request):
+    """Every post counts against POSTS, only an answer that would be stored against ANSWERS (plans.feedback)."""
+    if not POSTS.admit(request):
         return TemplateResponse(request, "plans/feedback_limited.html", status=429)
     form = FeedbackForm(request.POST, public_plans=Plan.objects.filter(versions__in=live_versions()).distinct())
     if form.is_robot:
@@ -376,6 +377,8 @@ def feedback(request):
         return HttpResponseRedirect(_thanks_url(request.POST.get("page_path", "")))
     if not form.is_valid():
         return TemplateResponse(request, "plans/feedback_invalid.html", {"form": form}, status=400)
+    if not ANSWERS.admit(request):
+        return TemplateResponse(request, "plans/feedback_limited.html", status=429)
     form.save()
     return HttpResponseRedirect(_thanks_url(form.cleaned_data["page_path"]))
 

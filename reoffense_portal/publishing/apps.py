@@ -11,8 +11,6 @@ class PublishingConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from . import checks  # noqa: F401  (registers the deploy checks)
-
         post_migrate.connect(publish_legacy_plans, sender=self, dispatch_uid="publishing_legacy_plans")
 
 
