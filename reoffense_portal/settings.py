@@ -41,6 +41,10 @@ def envlist(name: str, default: str) -> list[str]:
 DEBUG = envbool("DEBUG", False)
 # The fallback key is only good for development; `check --deploy` flags it.
 SECRET_KEY = os.environ.get("SECRET_KEY") or "django-insecure-development-key-do-not-use-in-production"
+# Signs every backup's manifest (reoffense_portal/backups.py), so a restore refuses a changed archive. Keep it apart
+# from the archives and give the restoring server the same. Without it a key derived from SECRET_KEY (and its
+# fallbacks) signs; `check --deploy` warns when that is the development key.
+BACKUP_SIGNING_KEY = os.environ.get("BACKUP_SIGNING_KEY", "")
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 
@@ -67,8 +71,8 @@ INSTALLED_APPS = [
     "reoffense_portal.reminders",
     # Composes plans and publishing: パブリックコメント on a draft plan, and its published result.
     "reoffense_portal.consultation",
-    # The project itself, for its site-wide commands (backup, restore).
-    "reoffense_portal",
+    # The project itself, for its site-wide commands (backup, restore) and their deploy check.
+    "reoffense_portal.app_configs.PortalConfig",
 ]
 
 MIDDLEWARE = [
