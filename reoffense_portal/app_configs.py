@@ -25,10 +25,13 @@ class LoginRecordsConfig(AxesConfig):
 
 
 class PortalConfig(AppConfig):
-    """The project itself: its site-wide commands (backup, restore) and the deploy check of the backup key."""
+    """The project itself: its site-wide commands (backup, restore), the deploy check of the backup key,
+    and the `<bigint:…>` URL converter every app's URLs use for ids."""
 
     name = "reoffense_portal"
     verbose_name = "ポータル"
 
     def ready(self):
-        from . import backups  # noqa: F401  (registers the check of the backup signing key)
+        # Imported for what they register: the check of the backup signing key, and <bigint:…> before any
+        # URL pattern is read.
+        from . import backups, converters  # noqa: F401
