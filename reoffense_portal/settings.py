@@ -177,6 +177,8 @@ WHITENOISE_MANIFEST_STRICT = False
 # Plan documents and meeting materials (reoffense_portal/uploads.py): accepted kinds only, each file at most UPLOAD_MAX_MB;
 # of a larger one no more than that is written to disk before the form refuses it with its size.
 UPLOAD_MAX_MB = envint("UPLOAD_MAX_MB", 20)
+# A Word, Excel, PowerPoint or OpenDocument file may expand to at most this many MB (its zip's directory says).
+UPLOAD_MAX_EXPANDED_MB = envint("UPLOAD_MAX_EXPANDED_MB", 200)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
