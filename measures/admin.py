@@ -254,12 +254,12 @@ class ProgramProgressAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
         return [
             path("entry/", view(entry.pick), name="measures_programprogress_entry_pick"),
             path(
-                "entry/<int:plan_id>/",
+                "entry/<bigint:plan_id>/",
                 view(entry.default_year),
                 name="measures_programprogress_entry_plan",
             ),
             path(
-                "entry/<int:plan_id>/<int:fiscal_year>/",
+                "entry/<bigint:plan_id>/<bigint:fiscal_year>/",
                 view(entry.edit),
                 name="measures_programprogress_entry",
             ),

@@ -1,9 +1,10 @@
-"""Two libraries' apps as the portal installs them (INSTALLED_APPS names these classes).
+"""Two libraries' apps as the portal installs them, and the project's own (INSTALLED_APPS names these classes).
 
 Kept apart from the code they point to: app configs are imported before any model is.
 """
 
 from axes.apps import AppConfig as AxesConfig
+from django.apps import AppConfig
 from django.contrib.admin.apps import AdminConfig
 
 
@@ -21,3 +22,16 @@ class LoginRecordsConfig(AxesConfig):
     """
 
     verbose_name = "ログインの記録"
+
+
+class PortalConfig(AppConfig):
+    """The project itself: its site-wide commands (backup, restore), the deploy check of the backup key,
+    and the `<bigint:…>` URL converter every app's URLs use for ids."""
+
+    name = "reoffense_portal"
+    verbose_name = "ポータル"
+
+    def ready(self):
+        # Imported for what they register: the check of the backup signing key, and <bigint:…> before any
+        # URL pattern is read.
+        from . import backups, converters  # noqa: F401

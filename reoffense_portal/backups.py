@@ -1,54 +1,83 @@
-"""Backup and restore of the whole portal: the database and the uploaded files in one archive.
+"""Backup and restore of the whole portal: the database and the uploaded files in one signed archive.
 
     python manage.py backup     # backups/reoffense-portal-20261201-0300.tar.gz
     python manage.py restore backups/reoffense-portal-20261201-0300.tar.gz
 
-An archive holds
+An archive holds, in this order,
 
+- manifest.json: when it was made, the migrations applied, the row count of
+  every table (checked after a restore), and the size and SHA-256 of every
+  other member.
+- manifest.sig: an HMAC-SHA256 of manifest.json under the backup signing key,
+  which is never in the archive (BACKUP_SIGNING_KEY, or a key derived from
+  SECRET_KEY with a salt of its own when that is not set).
 - database.json: every row (Django's dumpdata), change history included.
   Content types and permissions are left out and referred to by natural key
   (app label and model, codename): `migrate` creates them in every database,
   under ids that differ between databases. Sessions are left out too: staff
   sign in again.
-- media/: MEDIA_ROOT as it was (plan documents, meeting materials).
-- manifest.json: when it was made, the migrations applied, and the row count
-  of every table, checked after a restore.
+- media/…: every file of the default storage (plan documents, meeting
+  materials), read and written through Django's storage API, so local disk and
+  object storage alike.
+
+A restore reads the whole archive, checks the signature and every member's
+size and checksum before it changes anything, and refuses an archive that is
+changed, truncated, unsigned or signed with another key: without the key
+nobody can change a row, a password hash or a count and make it fit. The rows
+then go into an empty, migrated database (or replace everything with force)
+in one transaction, the files after them; if a file cannot be written back,
+the files already written are put back as they were and the transaction is
+rolled back: all of it or nothing.
 
 Plain Django serialisation works the same on SQLite and PostgreSQL, needs no
 pg_dump matching the server's version, and restores from one into the other.
-A restore goes into an empty, migrated database (or replaces everything with
-force) in one transaction: all of it or nothing. Loading raw creates no
-history rows and moves no 更新日 (plans.signals).
+Loading raw creates no history rows and moves no 更新日 (plans.signals).
 """
 
 import datetime
+import hashlib
 import io
 import json
 import os
+import posixpath
 import shutil
 import tarfile
 import tempfile
 import time
+import zlib
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.checks import Tags, register
+from django.core.checks import Warning as CheckWarning
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.core.serializers.base import DeserializationError
 from django.db import DatabaseError, connection, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 
-FORMAT = 1
-DATABASE_FILE = "database.json"
+FORMAT = 2  # 1: before checksums and the signature (refused: its content cannot be checked)
 MANIFEST_FILE = "manifest.json"
+SIGNATURE_FILE = "manifest.sig"
+DATABASE_FILE = "database.json"
 MEDIA_DIR = "media"
+# Read before the signature is checked, so bounded: a manifest lists a row count per table and a line per file.
+MANIFEST_MAX_BYTES = 64 * 1024 * 1024
+SIGNATURE_MAX_BYTES = 1024
+# The signing key is derived for backups alone: a signature never doubles as a session's or a password reset's.
+SIGNATURE_SALT = "reoffense_portal.backups.manifest-signature"
+SIGNING_KEY_MIN_LENGTH = 32
 # Created by `migrate` in every database, or not worth keeping.
 NOT_BACKED_UP = ["contenttypes.contenttype", "auth.permission", "sessions.session"]
 # `migrate` creates the staff groups (with their permissions) in an empty database too.
 CREATED_BY_MIGRATE = {"auth.group", "auth.group_permissions"}
+NOTHING_CHANGED = "データベースとアップロードされたファイルは何も変更していません。"
 
 
 def archive_name(moment: datetime.datetime) -> str:
@@ -80,8 +109,66 @@ def holds_data() -> bool:
     )
 
 
+# --- the signing key ---------------------------------------------------------------------------
+
+
+def _signing_secrets() -> list[str]:
+    """BACKUP_SIGNING_KEY; without it SECRET_KEY, then its fallbacks (archives made before a key rotation)."""
+    if settings.BACKUP_SIGNING_KEY:
+        return [settings.BACKUP_SIGNING_KEY]
+    return [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+
+
+def sign(manifest: bytes, secret: str | None = None) -> str:
+    """HMAC-SHA256 of the manifest under a key derived from `secret` (the signing key) and the salt."""
+    secret = secret if secret is not None else _signing_secrets()[0]
+    return salted_hmac(SIGNATURE_SALT, manifest, secret=secret, algorithm="sha256").hexdigest()
+
+
+def signed_here(manifest: bytes, signature: str) -> bool:
+    return any(constant_time_compare(sign(manifest, secret), signature) for secret in _signing_secrets())
+
+
+def signing_key_problem() -> str | None:
+    """Why the archives' signature would prove nothing, or None: a key anyone can know or guess."""
+    key = settings.BACKUP_SIGNING_KEY
+    if key:
+        if len(key) < SIGNING_KEY_MIN_LENGTH or len(set(key)) < 5:
+            return (
+                f"BACKUP_SIGNING_KEY が短すぎるか単純すぎます（{SIGNING_KEY_MIN_LENGTH}文字以上の推測できない値に"
+                "してください）。バックアップの署名が改変を防げません。"
+            )
+        return None
+    secret = settings.SECRET_KEY
+    # Django's own test of SECRET_KEY (security.W009): the development key, or one too short or too simple.
+    if secret.startswith("django-insecure") or len(secret) < 50 or len(set(secret)) < 5:
+        return (
+            "BACKUP_SIGNING_KEY が設定されておらず、SECRET_KEY も開発用の値（または短い値）のため、"
+            "バックアップの署名を誰でも作れます。改変されたバックアップを見分けられません。"
+        )
+    return None
+
+
+@register(Tags.security, deploy=True)
+def backup_signing_key(app_configs, **kwargs):
+    problem = signing_key_problem()
+    if problem is None:
+        return []
+    return [CheckWarning(
+        problem,
+        hint=(
+            f"BACKUP_SIGNING_KEY に{SIGNING_KEY_MIN_LENGTH}文字以上の推測できない値を設定し、バックアップとは"
+            "別の場所に控えてください（復元するサーバーにも同じ値が要ります）。"
+        ),
+        id="portal.W010",
+    )]
+
+
+# --- backup ------------------------------------------------------------------------------------
+
+
 def create_backup(directory: Path) -> Path:
-    """Write a dated archive of the database and MEDIA_ROOT into `directory`; returns its path.
+    """Write a dated, signed archive of the database and the uploaded files into `directory`; returns its path.
 
     The archive holds password hashes and residents' feedback: only its owner may read it.
     """
@@ -90,7 +177,6 @@ def create_backup(directory: Path) -> Path:
     partial = path.with_name(path.name + ".partial")  # a half-written archive never has the final name
     if path.exists() or partial.exists():
         raise CommandError(f"同じ名前のバックアップが既にあります：{path}。1分以上おいてから実行してください。")
-    media_root = Path(settings.MEDIA_ROOT)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             database = Path(tmp) / DATABASE_FILE
@@ -109,52 +195,56 @@ def create_backup(directory: Path) -> Path:
                     "migrations": applied_migrations(),
                     "counts": row_counts(),
                 }
+            members = {DATABASE_FILE: database, **_copy_media(Path(tmp) / MEDIA_DIR)}
+            manifest["files"] = {name: _size_and_checksum(copy) for name, copy in members.items()}
+            manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=1).encode()
             with (
                 open(partial, "xb", opener=lambda name, flags: os.open(name, flags, 0o600)) as raw,
-                tarfile.open(fileobj=raw, mode="w:gz", dereference=True) as archive,
+                tarfile.open(fileobj=raw, mode="w:gz") as archive,
             ):
-                _add_bytes(archive, MANIFEST_FILE, json.dumps(manifest, ensure_ascii=False, indent=1).encode())
-                archive.add(database, arcname=DATABASE_FILE)
-                if media_root.is_dir():
-                    archive.add(media_root, arcname=MEDIA_DIR)
+                _add_bytes(archive, MANIFEST_FILE, manifest_bytes)
+                _add_bytes(archive, SIGNATURE_FILE, sign(manifest_bytes).encode())
+                for name, copy in members.items():
+                    with open(copy, "rb") as content:
+                        _add_file(archive, name, content, copy.stat().st_size)
         partial.rename(path)
     finally:
         partial.unlink(missing_ok=True)
     return path
 
 
-def restore_backup(path: Path, force: bool = False) -> dict[str, int]:
-    """Load an archive into this database and MEDIA_ROOT; returns the row counts restored."""
+JOB_FILES = "jobs"
+
+
+def storage_names(storage=default_storage, directory: str = ""):
+    """Every file of `storage` below `directory`, by its storage name (listdir, folder by folder)."""
     try:
-        archive = tarfile.open(path, "r:gz")
-    except (OSError, tarfile.TarError) as error:
-        raise CommandError(f"バックアップのファイルを開けませんでした：{path}（{error}）") from error
-    with archive, tempfile.TemporaryDirectory() as tmp:
-        manifest = _read_manifest(archive, path)
-        files = _media_files(archive)
-        _check_migrations(manifest)
-        if holds_data() and not force:
-            raise CommandError(
-                "このデータベースには既にデータがあるため、復元しません（上書きを防ぐため）。"
-                "空のデータベースを用意して manage.py migrate を実行してから復元してください。"
-                "今のデータをすべて消してバックアップの内容に置き換えるときは --force を指定します。"
-            )
-        database = Path(tmp) / DATABASE_FILE
-        _copy_out(archive, archive.getmember(DATABASE_FILE), database)
-        try:
-            with transaction.atomic():
-                if force:
-                    call_command("flush", interactive=False, verbosity=0)
-                # The backup brings the staff groups with their permissions; migrate's own give way.
-                Group.objects.all().delete()
-                call_command("loaddata", str(database), verbosity=0)
-                counts = row_counts()
-                _check_counts(manifest["counts"], counts)
-                for member, relative in files:
-                    _copy_out(archive, member, Path(settings.MEDIA_ROOT).joinpath(*relative.parts))
-        except (DeserializationError, DatabaseError) as error:
-            raise CommandError(f"バックアップのデータを読み込めなかったため、何も変更していません（{error}）") from error
-    return counts
+        folders, files = storage.listdir(directory)
+    except FileNotFoundError:  # a local MEDIA_ROOT nothing was ever uploaded to
+        return
+    for name in sorted(files):
+        yield posixpath.join(directory, name)
+    for folder in sorted(folders):
+        if not directory and folder == JOB_FILES:
+            continue  # what finished jobs made (staff's PDFs): kept a few days, and made again on request
+        yield from storage_names(storage, posixpath.join(directory, folder))
+
+
+def _copy_media(folder: Path) -> dict[str, Path]:
+    """A copy of every uploaded file, so its checksum and the bytes archived are the same; by archive name."""
+    folder.mkdir()
+    copies = {}
+    for number, name in enumerate(storage_names()):
+        copy = folder / str(number)
+        with default_storage.open(name, "rb") as source, open(copy, "wb") as out:
+            shutil.copyfileobj(source, out)
+        copies[f"{MEDIA_DIR}/{name}"] = copy
+    return copies
+
+
+def _size_and_checksum(path: Path) -> dict:
+    with open(path, "rb") as content:
+        return {"size": path.stat().st_size, "sha256": hashlib.file_digest(content, "sha256").hexdigest()}
 
 
 @contextmanager
@@ -169,24 +259,147 @@ def _snapshot():
 
 
 def _add_bytes(archive: tarfile.TarFile, name: str, data: bytes) -> None:
+    _add_file(archive, name, io.BytesIO(data), len(data))
+
+
+def _add_file(archive: tarfile.TarFile, name: str, content, size: int) -> None:
     info = tarfile.TarInfo(name)
-    info.size = len(data)
+    info.size = size
     info.mtime = int(time.time())
-    info.mode = 0o644
-    archive.addfile(info, fileobj=io.BytesIO(data))
+    info.mode = 0o600
+    archive.addfile(info, fileobj=content)
 
 
-def _read_manifest(archive: tarfile.TarFile, path: Path) -> dict:
+# --- restore -----------------------------------------------------------------------------------
+
+
+def restore_backup(path: Path, force: bool = False) -> dict[str, int]:
+    """Load a checked archive into this database and the file storage; returns the row counts restored."""
+    with tempfile.TemporaryDirectory() as tmp:
+        manifest, members = _read_checked(path, Path(tmp))
+        _check_migrations(manifest)
+        if holds_data() and not force:
+            raise CommandError(
+                "このデータベースには既にデータがあるため、復元しません（上書きを防ぐため）。"
+                "空のデータベースを用意して manage.py migrate を実行してから復元してください。"
+                "今のデータをすべて消してバックアップの内容に置き換えるときは --force を指定します。"
+            )
+        files = {_storage_name(name): copy for name, copy in members.items() if name != DATABASE_FILE}
+        replaced = Path(tmp) / "replaced"
+        replaced.mkdir()
+        try:
+            with transaction.atomic():
+                if force:
+                    call_command("flush", interactive=False, verbosity=0)
+                # The backup brings the staff groups with their permissions; migrate's own give way.
+                Group.objects.all().delete()
+                call_command("loaddata", str(members[DATABASE_FILE]), verbosity=0)
+                counts = row_counts()
+                _check_counts(manifest["counts"], counts)
+                _write_media(files, replaced)  # last: on failure it undoes its own writes, the rows roll back
+        except (DeserializationError, DatabaseError) as error:
+            raise CommandError(f"バックアップのデータを読み込めませんでした（{error}）。{NOTHING_CHANGED}") from error
+    return counts
+
+
+def _read_checked(path: Path, folder: Path) -> tuple[dict, dict[str, Path]]:
+    """The archive's manifest and a copy of each of its members in `folder`, by name, once all of them are checked.
+
+    A changed, truncated or unsigned archive is refused with a Japanese message, before anything is restored.
+    """
     try:
-        manifest = json.load(archive.extractfile(MANIFEST_FILE))
-        archive.getmember(DATABASE_FILE)
-    except (KeyError, AttributeError, ValueError, tarfile.TarError) as error:
+        archive = tarfile.open(path, "r:gz")
+    except FileNotFoundError as error:
+        raise CommandError(f"バックアップのファイルがありません：{path}") from error
+    except (OSError, EOFError, zlib.error, tarfile.TarError) as error:
+        raise CommandError(f"バックアップのファイルを開けませんでした：{path}（{error}）。{NOTHING_CHANGED}") from error
+    try:
+        with archive:
+            return _checked_members(archive, path, folder)
+    except (OSError, EOFError, zlib.error, tarfile.TarError) as error:
         raise CommandError(
-            f"ポータルのバックアップではありません（{MANIFEST_FILE} と {DATABASE_FILE} がありません）：{path}"
+            f"バックアップのファイルが途中で切れているか壊れているため、復元しません：{path}（{error}）。{NOTHING_CHANGED}"
         ) from error
-    if manifest.get("format") != FORMAT:
-        raise CommandError(f"このバックアップの形式（{manifest.get('format')}）には対応していません：{path}")
-    return manifest
+
+
+def _checked_members(archive: tarfile.TarFile, path: Path, folder: Path) -> tuple[dict, dict[str, Path]]:
+    members = iter(archive)  # read in order: the manifest and its signature come first, before any content
+    first = next(members, None)
+    if first is None or first.name != MANIFEST_FILE or not first.isfile() or first.size > MANIFEST_MAX_BYTES:
+        raise CommandError(f"ポータルのバックアップではありません（先頭に {MANIFEST_FILE} がありません）：{path}")
+    manifest_bytes = archive.extractfile(first).read()
+    try:
+        manifest = json.loads(manifest_bytes)
+        format_ = manifest.get("format")
+    except (ValueError, AttributeError) as error:
+        raise CommandError(f"ポータルのバックアップではありません（{MANIFEST_FILE} を読めません）：{path}") from error
+    if format_ != FORMAT:
+        raise CommandError(
+            f"このバックアップの形式（{format_}）には対応していません：{path}。"
+            + ("署名のない形式のため、内容が改変されていないことを確かめられません。" if format_ == 1 else "")
+        )
+    second = next(members, None)
+    if second is None or second.name != SIGNATURE_FILE or not second.isfile() or second.size > SIGNATURE_MAX_BYTES:
+        raise CommandError(
+            f"バックアップに署名（{SIGNATURE_FILE}）がないため、改変されていないことを確かめられず、復元しません：{path}。"
+            + NOTHING_CHANGED
+        )
+    signature = archive.extractfile(second).read().decode("ascii", "replace").strip()
+    if not signed_here(manifest_bytes, signature):
+        raise CommandError(
+            "バックアップの署名が一致しないため、復元しません。作成後に内容が書き換えられたか、"
+            f"別の署名の鍵（BACKUP_SIGNING_KEY または SECRET_KEY）で作られたバックアップです：{path}。{NOTHING_CHANGED}"
+        )
+    # From here on the manifest is the one this portal wrote: each member must be as it lists.
+    expected = manifest["files"]
+    copies: dict[str, Path] = {}
+    for number, member in enumerate(members):
+        if not member.isfile():
+            raise CommandError(f"バックアップに復元できない項目があります（通常のファイルではありません）：{member.name}")
+        if member.name in copies or member.name not in expected:
+            raise CommandError(
+                f"バックアップに、作成時の記録にない項目があるため、復元しません：{member.name}。{NOTHING_CHANGED}"
+            )
+        if member.name != DATABASE_FILE:
+            _storage_name(member.name)
+        if member.size != expected[member.name]["size"]:
+            raise _changed(member.name, path)
+        copy = folder / (DATABASE_FILE if member.name == DATABASE_FILE else f"member-{number}")  # loaddata reads .json
+        with archive.extractfile(member) as source, open(copy, "wb") as out:
+            checksum = _copy_with_checksum(source, out)
+        if checksum != expected[member.name]["sha256"]:
+            raise _changed(member.name, path)
+        copies[member.name] = copy
+    missing = sorted(set(expected) - set(copies))
+    if missing:
+        raise CommandError(
+            f"バックアップのファイルが途中で切れているか、項目が欠けているため、復元しません"
+            f"（{len(missing)}件：{'、'.join(missing[:5])}）：{path}。{NOTHING_CHANGED}"
+        )
+    return manifest, copies
+
+
+def _changed(name: str, path: Path) -> CommandError:
+    return CommandError(
+        f"バックアップの {name} が作成時の内容と一致しない（チェックサムが違う）ため、復元しません。"
+        f"作成後に書き換えられたか、壊れています：{path}。{NOTHING_CHANGED}"
+    )
+
+
+def _copy_with_checksum(source, out) -> str:
+    digest = hashlib.sha256()
+    while chunk := source.read(1024 * 1024):
+        digest.update(chunk)
+        out.write(chunk)
+    return digest.hexdigest()
+
+
+def _storage_name(name: str) -> str:
+    """The storage name of an archived file (media/plans/x.pdf → plans/x.pdf); anything outside is refused."""
+    parts = PurePosixPath(name).parts
+    if len(parts) < 2 or parts[0] != MEDIA_DIR or any(part in ("..", ".", "/") or "\\" in part for part in parts):
+        raise CommandError(f"バックアップに復元できない項目があります（アップロードされたファイルの外です）：{name}")
+    return "/".join(parts[1:])
 
 
 def _check_migrations(manifest: dict) -> None:
@@ -208,22 +421,40 @@ def _check_counts(expected: dict[str, int], counts: dict[str, int]) -> None:
         )
 
 
-def _media_files(archive: tarfile.TarFile) -> list[tuple[tarfile.TarInfo, PurePosixPath]]:
-    """The uploaded files of the archive with their paths below MEDIA_ROOT; anything else is refused."""
-    files = []
-    for member in archive.getmembers():
-        parts = PurePosixPath(member.name).parts
-        if not parts or parts[0] != MEDIA_DIR or member.isdir():
-            continue
-        relative = PurePosixPath(*parts[1:])
-        if not member.isfile() or ".." in relative.parts or not relative.parts:
-            raise CommandError(f"バックアップに復元できない項目があります（通常のファイルではありません）：{member.name}")
-        files.append((member, relative))
-    return files
+def _write_media(files: dict[str, Path], replaced: Path) -> None:
+    """The archive's files written to the storage under their own names; if one fails, the storage as it was."""
+    written: list[tuple[str, Path | None]] = []  # each name written, with a copy of the file it replaced
+    try:
+        for number, (name, copy) in enumerate(files.items()):
+            previous = None
+            if default_storage.exists(name):
+                previous = replaced / str(number)
+                with default_storage.open(name, "rb") as old, open(previous, "wb") as out:
+                    shutil.copyfileobj(old, out)
+                default_storage.delete(name)
+            written.append((name, previous))
+            with open(copy, "rb") as content:
+                saved = default_storage.save(name, File(content, name=name))
+            if saved != name:  # the storage chose another name: the rows would point at nothing
+                default_storage.delete(saved)
+                raise OSError(f"{name} が {saved} として保存されました")
+    except Exception as error:
+        not_put_back = _put_back(written)
+        raise CommandError(
+            f"アップロードされたファイルを書き戻せなかったため、復元を取り消しました（{error}）。"
+            + (f"次のファイルは元に戻せませんでした：{'、'.join(not_put_back)}" if not_put_back else NOTHING_CHANGED)
+        ) from error
 
 
-def _copy_out(archive: tarfile.TarFile, member: tarfile.TarInfo, target: Path) -> None:
-    """A regular file of the archive written to `target` (never a link, never outside the target)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with archive.extractfile(member) as source, open(target, "wb") as out:
-        shutil.copyfileobj(source, out)
+def _put_back(written: list[tuple[str, Path | None]]) -> list[str]:
+    """Each file written removed, and the one it replaced saved again; the names that could not be."""
+    failed = []
+    for name, previous in reversed(written):
+        try:
+            default_storage.delete(name)
+            if previous is not None:
+                with open(previous, "rb") as content:
+                    default_storage.save(name, File(content, name=name))
+        except Exception:  # keep putting back the others; the message names this one
+            failed.append(name)
+    return failed

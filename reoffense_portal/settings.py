@@ -78,6 +78,10 @@ def envnetworks(name: str, default: str) -> list[str]:
 DEBUG = envbool("DEBUG", False)
 # The fallback key is only good for development; `check --deploy` flags it.
 SECRET_KEY = os.environ.get("SECRET_KEY") or "django-insecure-development-key-do-not-use-in-production"
+# Signs every backup's manifest (reoffense_portal/backups.py), so a restore refuses a changed archive. Keep it apart
+# from the archives and give the restoring server the same. Without it a key derived from SECRET_KEY (and its
+# fallbacks) signs; `check --deploy` warns when that is the development key.
+BACKUP_SIGNING_KEY = os.environ.get("BACKUP_SIGNING_KEY", "")
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 
@@ -110,8 +114,8 @@ INSTALLED_APPS = [
     "reoffense_portal.reminders",
     # Composes plans and publishing: パブリックコメント on a draft plan, and its published result.
     "reoffense_portal.consultation",
-    # The project itself, for its site-wide commands (backup, restore).
-    "reoffense_portal",
+    # The project itself, for its site-wide commands (backup, restore) and their deploy check.
+    "reoffense_portal.app_configs.PortalConfig",
 ]
 
 MIDDLEWARE = [
@@ -246,6 +250,8 @@ WHITENOISE_MANIFEST_STRICT = False
 # Plan documents and meeting materials (reoffense_portal/uploads.py): accepted kinds only, each file at most UPLOAD_MAX_MB;
 # of a larger one no more than that is written to disk before the form refuses it with its size.
 UPLOAD_MAX_MB = envint("UPLOAD_MAX_MB", 20)
+# A Word, Excel, PowerPoint or OpenDocument file may expand to at most this many MB (its zip's directory says).
+UPLOAD_MAX_EXPANDED_MB = envint("UPLOAD_MAX_EXPANDED_MB", 200)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",

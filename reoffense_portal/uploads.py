@@ -4,7 +4,9 @@ Staff upload plan documents and meeting materials, and residents download them f
 site, on the same origin as the admin. So an upload is accepted only when its content is one of
 the kinds below and its name says the same kind (a PDF named .docx or an HTML page named .txt is
 refused), and a stored file goes out with the type of its checked kind, never sniffed by the
-browser and never run as a page of the site.
+browser and never run as a page of the site. A zip-based document (.docx, .xlsx, .pptx, .odt, .ods,
+.odp) is refused when its zip directory says it would expand too far (a zip bomb of a 1 GB member
+compressed to 1 MB), by the check spreadsheet imports share.
 """
 
 import codecs
@@ -13,6 +15,7 @@ import logging
 import re
 import shutil
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -88,6 +91,10 @@ COMPOUND_DOCUMENT_STREAMS = {
     "Book": EXCEL_97.content_type,  # Excel 5.0/95
     "PowerPoint Document": POWERPOINT_97.content_type,
 }
+
+# Office Open XML and OpenDocument files are zips of XML parts (and pictures).
+ZIP_DOCUMENTS = {".docx", ".xlsx", ".pptx", ".odt", ".ods", ".odp"}
+ZIP_MAX_RATIO = 100  # XML compresses 5 to 20 times, pictures hardly at all; a zip bomb thousands of times
 
 TEXT_ENCODINGS = ("utf-8-sig", "cp932")  # UTF-8 (with or without BOM) and Shift_JIS as Japanese Excel saves CSV
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
@@ -205,6 +212,48 @@ def kind_problem(file, name: str) -> str | None:
     return None
 
 
+def zip_expansion_problem(
+    members: list[zipfile.ZipInfo], *, what: str, accepted: str, max_expanded_mb: int, max_ratio: int, resave: str
+) -> str | None:
+    """Why a zip would expand too far, in Japanese, judged from its directory alone (nothing is inflated), or None.
+
+    Shared by uploads and spreadsheet imports. `what` names the file (「Excelファイル」), `accepted` what is done
+    with it (「取り込める」), `resave` how to write it afresh. A member of up to 1 MB may compress any amount.
+    """
+    expanded = sum(member.file_size for member in members)
+    if expanded > max_expanded_mb * MB:
+        return (
+            f"{what}の中身が大きすぎます（展開すると{expanded / MB:,.0f}MB）。"
+            f"{accepted}のは展開して{max_expanded_mb}MBまでのファイルです。ファイルを分けてください。"
+        )
+    for member in members:
+        if member.file_size > MB and member.file_size > max_ratio * member.compress_size:
+            return (
+                f"{what}の圧縮のされ方が異常です（展開すると{member.file_size // max(member.compress_size, 1):,}倍。"
+                f"{max_ratio}倍までです）。{resave}"
+            )
+    return None
+
+
+def archive_problem(file, name: str) -> str | None:
+    """Why a zip-based document would expand too far (UPLOAD_MAX_EXPANDED_MB, ZIP_MAX_RATIO), or None."""
+    extension = extension_of(name)
+    if extension not in ZIP_DOCUMENTS:
+        return None
+    kind = KINDS[extension]
+    file.seek(0)
+    try:
+        with zipfile.ZipFile(file) as archive:
+            members = archive.infolist()
+    except Exception:  # zipfile raises many kinds of errors on damaged archives
+        return f"{kind.label}（{extension}）のファイルとして読めません。ファイルが壊れていないか確認してください。"
+    return zip_expansion_problem(
+        members, what=f"{kind.label}（{extension}）のファイル", accepted="アップロードできる",
+        max_expanded_mb=settings.UPLOAD_MAX_EXPANDED_MB, max_ratio=ZIP_MAX_RATIO,
+        resave="作成したアプリで開いて、保存し直してください。",
+    )
+
+
 def validate_upload(value) -> None:
     """The validator of every FileField: a new upload must be within UPLOAD_MAX_MB and an accepted kind."""
     # A file already in storage (a form saved without a new upload) was checked when it was uploaded,
@@ -216,7 +265,7 @@ def validate_upload(value) -> None:
             f"ファイルの大きさは{settings.UPLOAD_MAX_MB}MBまでです（このファイルは{value.size / MB:.1f}MB）。",
             code="file_too_large",
         )
-    problem = kind_problem(value, value.name)
+    problem = kind_problem(value, value.name) or archive_problem(value, value.name)
     value.seek(0)
     if problem:
         logger.info("Upload %r refused: %s", value.name, problem)

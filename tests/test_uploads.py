@@ -234,6 +234,50 @@ def test_a_request_over_djangos_request_limits_gets_a_japanese_page_not_a_500(cl
     assert "送信された内容を受け付けられませんでした" in page_text(response)
 
 
+def with_member(document: bytes, name: str, content: bytes, compression=zipfile.ZIP_DEFLATED) -> bytes:
+    """`document` (a zip) with one more member."""
+    buffer = io.BytesIO(document)
+    with zipfile.ZipFile(buffer, "a") as archive:
+        archive.writestr(name, content, compression)
+    return buffer.getvalue()
+
+
+ZIP_DOCUMENTS = {
+    "shiryo.docx": "Word（.docx）", "shiryo.xlsx": "Excel（.xlsx）", "shiryo.pptx": "PowerPoint（.pptx）",
+    "shiryo.odt": "ODT（.odt）", "shiryo.ods": "ODS（.ods）", "shiryo.odp": "ODP（.odp）",
+}
+
+
+@pytest.mark.parametrize("name", ZIP_DOCUMENTS)
+def test_a_document_that_would_expand_a_thousandfold_is_refused_like_an_import(client, city, name):
+    """A zip bomb in small: 2 MB of zeros compressed to 2 KB (a 1 GB member compressed to 1 MB alike)."""
+    bomb = with_member(ALLOWED[name], "media/image1.bin", bytes(2 * 1024 * 1024))
+    assert len(bomb) < 20 * 1024
+
+    response = upload_document(client, city.document, name, bomb)
+
+    assert response.status_code == 200
+    assert f"{ZIP_DOCUMENTS[name]}のファイルの圧縮のされ方が異常です（展開すると" in page_text(response)
+    assert "100倍までです）。作成したアプリで開いて、保存し直してください。" in page_text(response)
+    city.document.refresh_from_db()
+    assert city.document.file.name.endswith("agenda.pdf")
+
+
+@override_settings(UPLOAD_MAX_EXPANDED_MB=1)
+def test_a_document_expanding_beyond_the_limit_is_refused_naming_the_limit(client, city):
+    large = with_member(ALLOWED["shiryo.docx"], "media/image1.png", bytes(1536 * 1024), zipfile.ZIP_STORED)
+
+    response = upload_plan_document(client, city.plan, "keikaku.docx", large)
+
+    assert response.status_code == 200
+    assert (
+        "Word（.docx）のファイルの中身が大きすぎます（展開すると2MB）。"
+        "アップロードできるのは展開して1MBまでのファイルです。ファイルを分けてください。"
+    ) in page_text(response)
+    city.plan.refresh_from_db()
+    assert not city.plan.document
+
+
 @pytest.fixture
 def published():
     """A published plan whose meeting has a document."""

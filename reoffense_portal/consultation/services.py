@@ -22,6 +22,7 @@ from reoffense_portal.publishing.models import PlanVersion
 from reoffense_portal.publishing.snapshot import load_plan, plan_pages
 from reoffense_portal.summaries import typesetting
 from reoffense_portal.summaries.documents import static_roots, stylesheet_path
+from reoffense_portal.text import visible
 
 from .models import Comment, Commenter, CommentPeriod, ProposalPage
 
@@ -84,7 +85,7 @@ def open_period(period: CommentPeriod, user) -> CommentPeriod:
         raise ConsultationError("募集締切日が過ぎています。今日以降の日付にしてください。")
     loaded = load_plan(plan.pk)
     period.plan = plan
-    period.proposal_title = f"{plan.title}（案）"
+    period.proposal_title = visible(f"{plan.title}（案）")
     period.sections = sections_of(plan)
     period.opened_by, period.opened_at = user, timezone.now()
     period.save()
@@ -141,12 +142,12 @@ def publish_result(period: CommentPeriod, user) -> CommentPeriod:
     period.submitter_count, period.opinion_count = context["submitter_count"], context["opinion_count"]
     period.result_published_at, period.result_published_by = timezone.now(), user
     context["published_on"] = timezone.localdate(period.result_published_at)
-    period.result_html = render_to_string("consultation/_result.html", context)
-    period.result_pdf_html = render_to_string("pdf/comment_result.html", {
+    period.result_html = visible(render_to_string("consultation/_result.html", context))
+    period.result_pdf_html = visible(render_to_string("pdf/comment_result.html", {
         **context, "document": {"title": f"{period.proposal_title}に対する意見の概要と{period.view_heading}",
                                 "draft": False},
         "stylesheet_url": Path(stylesheet_path()).as_uri(),
-    })
+    }))
     period.save()
     FormulationStep.objects.create(
         plan=period.plan, date=period.starts_on, end_date=period.ends_on, kind=FormulationStep.Kind.PUBLIC_COMMENT,

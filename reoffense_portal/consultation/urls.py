@@ -7,9 +7,9 @@ from . import views
 app_name = "consultation"
 
 urlpatterns = [
-    path("plans/<int:pk>/comments/", views.submit, name="submit"),
-    path("plans/<int:pk>/comments/thanks/", views.thanks, name="thanks"),
-    path("plans/<int:pk>/comments/<int:period_pk>/document/", views.proposal_document, name="document"),
-    path("plans/<int:pk>/comments/<int:period_pk>/result/", views.result, name="result"),
-    path("plans/<int:pk>/comments/<int:period_pk>/result.pdf", views.result_pdf, name="result_pdf"),
+    path("plans/<bigint:pk>/comments/", views.submit, name="submit"),
+    path("plans/<bigint:pk>/comments/thanks/", views.thanks, name="thanks"),
+    path("plans/<bigint:pk>/comments/<bigint:period_pk>/document/", views.proposal_document, name="document"),
+    path("plans/<bigint:pk>/comments/<bigint:period_pk>/result/", views.result, name="result"),
+    path("plans/<bigint:pk>/comments/<bigint:period_pk>/result.pdf", views.result_pdf, name="result_pdf"),
 ]

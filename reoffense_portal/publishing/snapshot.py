@@ -3,12 +3,14 @@
 `build_version` freezes this into a `PlanVersion` when a publisher approves;
 `preview_page` renders the same page from the rows as they are now, for the
 staff preview. Both go through `plan_pages`, so a preview is exactly what
-approval will publish.
+approval will publish. Everything frozen passes through `text.visible`: rows
+saved before staff text was cleaned on input show no bidi override or control
+character either.
 """
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from django.db import transaction
 from django.db.models import F, Max, Prefetch
@@ -20,6 +22,7 @@ from councils.reviews import attach_review_meetings
 from measures.tree import plan_tree
 from plans.models import Indicator, IndicatorValue, Plan
 from reoffense_portal.comparison import loaded_plan_entry
+from reoffense_portal.text import visible
 
 from . import opendata, yearly
 from .models import PlanVersion, VersionFile, VersionMeeting, VersionPage
@@ -37,6 +40,10 @@ class Page:
     breadcrumbs: list[tuple[str, str | None]]
     feedback_title: str
     description: str = ""
+
+    def __post_init__(self):
+        for field in fields(self):
+            setattr(self, field.name, visible(getattr(self, field.name)))
 
 
 # Functions that add to a loaded plan what a package above publishing renders into its pages
@@ -229,10 +236,10 @@ def build_version(plan: Plan, *, approved_by, submitted_by=None, summary: str = 
     previous.filter(live_from__gte=live_from).update(live_until=F("live_from"))
     previous.filter(live_from__lt=live_from).exclude(live_until__lte=live_from).update(live_until=live_from)
     version = PlanVersion.objects.create(
-        plan=plan, municipality=plan.municipality, number=number, title=plan.title,
-        period_start=plan.period_start, period_end=plan.period_end, summary=summary,
+        plan=plan, municipality=plan.municipality, number=number, title=visible(plan.title),
+        period_start=plan.period_start, period_end=plan.period_end, summary=visible(summary),
         submitted_by=submitted_by, approved_by=approved_by, approved_at=now, live_from=live_from,
-        card=card(plan), rows=plan_rows(plan),
+        card=visible(card(plan)), rows=visible(plan_rows(plan)),
     )
     pages = plan_pages(plan, updated_on=timezone.localdate(live_from), draft=False)
     VersionPage.objects.bulk_create(
@@ -250,11 +257,14 @@ def build_version(plan: Plan, *, approved_by, submitted_by=None, summary: str = 
     ]
     for file in files:
         file.version = version
+        file.filename, file.content, file.source = visible(file.filename), visible(file.content), visible(file.source)
     VersionFile.objects.bulk_create(files)
     queue_typesetting(version)
     rows = meetings(plan)
     for row in rows:
         row.version = version
+        row.title, row.when_label = visible(row.title), visible(row.when_label)
+        row.council_name, row.venue = visible(row.council_name), visible(row.venue)
     VersionMeeting.objects.bulk_create(rows)
     return version
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from plans.audit import log_staff_action
 from plans.models import Plan, StaffMembership
+from reoffense_portal.text import plain_text
 
 from .models import ApprovalRequest, PlanVersion, PublicationEvent
 from .pdf import PDF_KEYS, requeue_if_lost
@@ -79,6 +80,7 @@ def may_approve(request_obj: ApprovalRequest, user) -> bool:
 
 @transaction.atomic
 def submit(plan: Plan, user, comment: str) -> ApprovalRequest:
+    comment = plain_text(comment)  # the version's summary in residents' 改訂履歴
     if not Plan.objects.for_user(user).filter(pk=plan.pk).exists() or not user.has_perm("plans.change_plan"):
         raise WorkflowError("この計画の承認申請はできません。")
     if not comment.strip():
@@ -99,6 +101,7 @@ def submit(plan: Plan, user, comment: str) -> ApprovalRequest:
 @transaction.atomic
 def approve(request_obj: ApprovalRequest, user, *, live_from=None, comment: str = "") -> PlanVersion:
     """Freeze the plan's working rows as its new version, live now or at `live_from` (公開予約)."""
+    comment = plain_text(comment)
     request_obj = ApprovalRequest.objects.select_for_update().select_related("plan__municipality").get(
         pk=request_obj.pk
     )
@@ -131,6 +134,7 @@ def approve(request_obj: ApprovalRequest, user, *, live_from=None, comment: str 
 
 @transaction.atomic
 def send_back(request_obj: ApprovalRequest, user, reason: str) -> None:
+    reason = plain_text(reason)
     request_obj = ApprovalRequest.objects.select_for_update().select_related("plan").get(pk=request_obj.pk)
     if request_obj.state != ApprovalRequest.State.PENDING:
         raise WorkflowError("この申請はすでに処理されています。")

@@ -211,7 +211,7 @@ class SpreadsheetAdminMixin(ImportExportMixin):
         info = self.get_model_info()
         return [
             path(
-                "import/template/<int:index>/<str:extension>/",
+                "import/template/<bigint:index>/<str:extension>/",
                 self.admin_site.admin_view(self.template_view),
                 name="%s_%s_import_template" % info,
             ),

@@ -126,7 +126,7 @@ def parse_bool(value) -> bool:
     raise ValueError(f"{shown(value)} を読めません（該当するときは「○」、しないときは空欄にしてください）")
 
 
-def clean_text(value) -> str:
+def clean_text(value, multiline: bool = True) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -135,7 +135,7 @@ def clean_text(value) -> str:
         value = value.date()
     if isinstance(value, datetime.date):
         value = value.isoformat()
-    return plain_text(str(value)).strip()
+    return plain_text(str(value), multiline=multiline).strip()
 
 
 NAME_SEPARATORS = re.compile(r"[、,，;；\n]")

@@ -31,6 +31,8 @@ import tablib
 from django.conf import settings
 from import_export.formats import base_formats
 
+from reoffense_portal.uploads import ZIP_MAX_RATIO, zip_expansion_problem
+
 from .cells import blank
 
 # --------------------------------------------------------------------------
@@ -41,7 +43,7 @@ MAX_COLUMNS = 100
 # An XLSX file is a zip of XML files. What it would expand to is checked from the zip's directory
 # before anything is inflated (Python's zipfile never inflates a member beyond its declared size).
 XLSX_MAX_EXPANDED_MB = 100  # the export's sheet of 100,000 progress rows expands to about 60 MB
-XLSX_MAX_RATIO = 100  # a sheet's XML compresses 5 to 20 times; a zip bomb thousands of times
+XLSX_MAX_RATIO = ZIP_MAX_RATIO  # a sheet's XML compresses 5 to 20 times; a zip bomb thousands of times
 
 
 class ImportFileError(ValueError):
@@ -194,18 +196,12 @@ def check_xlsx_archive(data: bytes) -> None:
         raise ImportFileError(
             "ZIPファイルですが、Excelファイル（.xlsx）ではありません。Excelで「Excelブック（.xlsx）」として保存したファイルを選んでください。"
         )
-    expanded = sum(member.file_size for member in members)
-    if expanded > XLSX_MAX_EXPANDED_MB * MB:
-        raise ImportFileError(
-            f"Excelファイルの中身が大きすぎます（展開すると{expanded / MB:,.0f}MB）。"
-            f"取り込めるのは展開して{XLSX_MAX_EXPANDED_MB}MBまでのファイルです。ファイルを分けてください。"
-        )
-    for member in members:
-        if member.file_size > MB and member.file_size > XLSX_MAX_RATIO * member.compress_size:
-            raise ImportFileError(
-                f"Excelファイルの圧縮のされ方が異常です（展開すると{member.file_size // max(member.compress_size, 1):,}倍。"
-                f"{XLSX_MAX_RATIO}倍までです）。Excelで開いて「Excelブック（.xlsx）」として保存し直してください。"
-            )
+    problem = zip_expansion_problem(
+        members, what="Excelファイル", accepted="取り込める", max_expanded_mb=XLSX_MAX_EXPANDED_MB,
+        max_ratio=XLSX_MAX_RATIO, resave="Excelで開いて「Excelブック（.xlsx）」として保存し直してください。",
+    )
+    if problem:
+        raise ImportFileError(problem)
 
 
 def read_xlsx(data: bytes) -> tablib.Dataset:

@@ -8,8 +8,8 @@ row means that nothing at all is written.
 from __future__ import annotations
 
 import tablib
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db.models import Model
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
+from django.db.models import Model, TextField
 from django.utils.html import format_html
 from import_export import resources, widgets
 from import_export.fields import Field
@@ -60,6 +60,17 @@ def column(attribute, name, widget=None, readonly=False):
     return Field(attribute=attribute, column_name=name, widget=widget or TextWidget(), readonly=readonly)
 
 
+def is_text_field(model, attribute: str) -> bool | None:
+    """Whether the column's model field takes several lines (a TextField); None when it is no model field."""
+    *path, name = attribute.split("__")
+    try:
+        for step in path:
+            model = model._meta.get_field(step).related_model
+        return isinstance(model._meta.get_field(name), TextField)
+    except (FieldDoesNotExist, AttributeError):
+        return None
+
+
 # --------------------------------------------------------------------------
 # The base resource
 
@@ -99,6 +110,8 @@ class PortalResource(resources.ModelResource):
         for field in self.fields.values():
             if isinstance(field.widget, NameListWidget):
                 field.widget.resource = self
+            if isinstance(field.widget, TextWidget) and field.widget.multiline is None:
+                field.widget.multiline = is_text_field(self._meta.model, field.attribute)
 
     def _reset(self):
         self._municipalities = None

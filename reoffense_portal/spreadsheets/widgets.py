@@ -19,8 +19,17 @@ from .cells import (
 
 
 class TextWidget(widgets.Widget):
+    """A text cell, without control characters; line breaks and tabs kept only where the column is `multiline`.
+
+    `multiline` None: as the model field says (a TextField), which PortalResource looks up for its columns.
+    """
+
+    def __init__(self, multiline: bool | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.multiline = multiline
+
     def clean(self, value, row=None, **kwargs):
-        return clean_text(value)
+        return clean_text(value, multiline=self.multiline is not False)
 
     def render(self, value, obj=None, **kwargs):
         return "" if value is None else str(value)

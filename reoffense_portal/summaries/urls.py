@@ -10,12 +10,12 @@ app_name = "summaries"
 urlpatterns = [
     # admin_view: staff login (redirect to the admin login page), never cached by browsers' shared caches.
     path(
-        "admin/summaries/plans/<int:pk>/summary.pdf",
+        "admin/summaries/plans/<bigint:pk>/summary.pdf",
         admin.site.admin_view(views.staff_plan_summary),
         name="staff_plan_summary",
     ),
     path(
-        "admin/summaries/meetings/<int:pk>/report.pdf",
+        "admin/summaries/meetings/<bigint:pk>/report.pdf",
         admin.site.admin_view(views.staff_meeting_report),
         name="staff_meeting_report",
     ),

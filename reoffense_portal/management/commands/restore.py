@@ -11,6 +11,7 @@ class Command(BaseCommand):
     help = (
         "backup で作ったファイルから、データベースとアップロードされたファイルを復元します。"
         "復元先は manage.py migrate 済みの空のデータベースです。"
+        "署名とチェックサムが合わないバックアップ（書き換えられた、途中で切れた、別の鍵で署名された）は復元しません。"
     )
 
     def add_arguments(self, parser):
