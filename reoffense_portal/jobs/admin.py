@@ -12,8 +12,13 @@ from django.template.loader import select_template
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django_tasks_db.models import DBTaskResult
 
 from .models import Job
+
+# The queue's own table (django-tasks-db) is machinery, named in English: staff follow their jobs here.
+if admin.site.is_registered(DBTaskResult):
+    admin.site.unregister(DBTaskResult)
 
 
 @admin.register(Job)
