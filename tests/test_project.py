@@ -65,6 +65,7 @@ def test_models_and_migrations_agree():
 SHARED_MACHINERY = {
     "reoffense_portal.charts",
     "reoffense_portal.eras",
+    "reoffense_portal.jobs",
     "reoffense_portal.scoping",
     "reoffense_portal.spreadsheets",
     "reoffense_portal.text",

@@ -2,7 +2,8 @@
 
 A job's page polls `status.json` from a static script (the CSP allows no inline script) and
 refreshes itself when the job ends; without scripts it refreshes every few seconds. What a finished
-job shows is its kind's template, `admin/jobs/result_<kind>.html`, given the job.
+job shows is its kind's template, `admin/jobs/result_<kind>.html`, given the job; a failed one shows
+`admin/jobs/failed_<kind>.html` where its kind has one (e.g. a link to start again), else its reason alone.
 """
 
 from django.contrib import admin
@@ -74,6 +75,7 @@ class JobAdmin(admin.ModelAdmin):
             "job": job,
             "opts": self.model._meta,
             "result_template": select_template([f"admin/jobs/result_{job.kind}.html", "admin/jobs/result.html"]),
+            "failed_template": select_template([f"admin/jobs/failed_{job.kind}.html", "admin/jobs/failed.html"]),
         }
         return TemplateResponse(request, "admin/jobs/progress.html", context)
 

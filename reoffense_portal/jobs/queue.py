@@ -10,6 +10,8 @@
 
 The task receives the job; `JobError("…")` ends it as failed with that Japanese reason. Any other
 exception also ends it as failed, with a general Japanese reason, and is logged with its traceback.
+A task that writes in one transaction may call `job.succeed(result)` as the last step inside it, so
+that the job is done exactly when its rows are (a worker killed before the commit leaves neither).
 """
 
 import functools
@@ -52,7 +54,8 @@ def job_task(function=None, **task_options):
                 raise
             finally:
                 forget(job.pk)
-            job.succeed(result)
+            if not job.finished:  # a task may end its job itself, in the transaction of its writes
+                job.succeed(result)
             return None
 
         return task(**task_options)(run)
