@@ -132,14 +132,15 @@ def test_the_bar_moves_through_reading_checking_and_writing(logged_in, kumamoto,
 
     assert [report for report in every_report if report[2] == "読み込み"] == [(n, None, "読み込み") for n in (1, 2, 3, 4)]
     assert [report for report in every_report if report[2] == "確認"] == [(n, 4, "確認") for n in (1, 2, 3, 4)]
+    assert every_report[-1] == (4, 4, "保存の確認"), "the rows saved and rolled back, in batches"
     [status] = seen_while_running
     assert (status["finished"], status["done"], status["total"], status["text"]) == (False, 2, 4, "確認　2 / 4（50%）")
-    assert preview.context["job"].progress_text() == "確認　4 / 4（100%）"
+    assert preview.context["job"].progress_text() == "確認済み　4 / 4（100%）"
 
     every_report.clear()
     confirm_import(logged_in, PROGRESS, preview)
     stages = [stage for _done, _total, stage in every_report]
-    assert stages == ["読み込み"] * 4 + ["書き込み"] * 4 + ["記録"]
+    assert stages == ["読み込み"] * 4 + ["確認"] * 4 + ["書き込み", "記録"]
     assert every_report[-2] == (4, 4, "書き込み")
 
 

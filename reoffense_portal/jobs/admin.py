@@ -6,6 +6,8 @@ job shows is its kind's template, `admin/jobs/result_<kind>.html`, given the job
 `admin/jobs/failed_<kind>.html` where its kind has one (e.g. a link to start again), else its reason alone.
 """
 
+import functools
+
 from django.contrib import admin
 from django.http import Http404, JsonResponse
 from django.template.loader import select_template
@@ -14,6 +16,19 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from .models import Job
+
+
+def writes_nothing(view):
+    """A page that only shows a job: not even the session is saved (SESSION_SAVE_EVERY_REQUEST saves it on
+    every request). On SQLite a job's import holds the database's one writer for its whole transaction; a
+    poll of the bar that waited for it would stall, and watching a job is no activity that keeps a session."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        request.session.save = lambda must_create=False: None
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 @admin.register(Job)
@@ -51,8 +66,10 @@ class JobAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path("<uuid:pk>/progress/", self.admin_site.admin_view(self.progress_view), name="jobs_job_progress"),
-            path("<uuid:pk>/status.json", self.admin_site.admin_view(self.status_view), name="jobs_job_status"),
+            path("<uuid:pk>/progress/", self.admin_site.admin_view(writes_nothing(self.progress_view)),
+                 name="jobs_job_progress"),
+            path("<uuid:pk>/status.json", self.admin_site.admin_view(writes_nothing(self.status_view)),
+                 name="jobs_job_status"),
             *super().get_urls(),
         ]
 

@@ -21,7 +21,7 @@ from django.db import transaction
 from django_tasks import task
 
 from .models import Job
-from .progress import Reporter, forget
+from .progress import Heartbeat, Reporter, forget
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,8 @@ def job_task(function=None, **task_options):
             job.begin()
             job.report = Reporter(job)
             try:
-                result = function(job, *args, **kwargs)
+                with Heartbeat(job):
+                    result = function(job, *args, **kwargs)
             except JobError as error:
                 job.fail(str(error))
                 return None
@@ -52,11 +53,12 @@ def job_task(function=None, **task_options):
                 logger.exception("Job %s (%s) failed", job.pk, job.kind)
                 job.fail(UNEXPECTED)
                 raise
+            else:
+                if not job.finished:  # a task may end its job itself, in the transaction of its writes
+                    job.succeed(result)
+                return None
             finally:
-                forget(job.pk)
-            if not job.finished:  # a task may end its job itself, in the transaction of its writes
-                job.succeed(result)
-            return None
+                forget(job.pk)  # after the row says how the job ended, so the bar never reads a blank in between
 
         return task(**task_options)(run)
 

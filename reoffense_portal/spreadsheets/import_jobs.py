@@ -223,7 +223,7 @@ def counts(result) -> dict:
 
 
 def refusal(result) -> str:
-    """Why a confirmed import wrote nothing: what changed since the preview (as process_result said it)."""
+    """Why a confirmed import wrote nothing: what changed since the preview, with the first problems."""
     messages = [str(message) for message in result.messages()]
     lines = [
         "取り込みを中止しました。何も保存されていません。",
@@ -259,7 +259,8 @@ def preview_import(job, params: dict):
     preview = preview_of(result, resource)
     if not preview["ready"]:
         remove_upload(params["file"])
-        job.stage = "誤りあり"
+    job.done = job.total = len(dataset)
+    job.stage = "確認済み" if preview["ready"] else "誤りあり"  # what the list of jobs says of it
     return {**stored, **preview}
 
 
@@ -291,6 +292,7 @@ def apply_import(job, params: dict):
                     "summary": result.summary(),
                     "totals": counts(result),
                 }
+                job.done, job.total, job.stage = len(dataset), len(dataset), "書き込み済み"
                 job.succeed(outcome)
         if result.has_problems():
             model_admin.log_import(request, "import_refused", result)
