@@ -45,6 +45,7 @@ PASSWORD = "bench-password-123"
 YEARS = 10
 
 from benchmarks.import_progress import build, progress_sheet  # noqa: E402
+from benchmarks.national import database_config, recreate  # noqa: E402
 from benchmarks.plan_page import environment, free_port, start_django, start_gunicorn  # noqa: E402
 
 # --- HTTP as a browser --------------------------------------------------------------------------
@@ -217,9 +218,8 @@ def main():
     }
     postgres = database_url.startswith("postgres")
     if postgres:
-        subprocess.run([sys.executable, "-c", "import psycopg, sys; c = psycopg.connect(sys.argv[1], autocommit=True); "
-                        "c.execute('DROP DATABASE IF EXISTS ' + sys.argv[2]); c.execute('CREATE DATABASE ' + sys.argv[2])",
-                        database_url.rsplit("/", 1)[0] + "/postgres", database_url.rsplit("/", 1)[1]], check=True)
+        config = database_config()
+        recreate(config)
     start_django(env)
     from django.core.management import call_command
 
@@ -253,9 +253,7 @@ def main():
         server.wait(timeout=60)
         if postgres:
             connections.close_all()
-            subprocess.run([sys.executable, "-c", "import psycopg, sys; c = psycopg.connect(sys.argv[1], autocommit=True); "
-                            "c.execute('DROP DATABASE IF EXISTS ' + sys.argv[2])",
-                            database_url.rsplit("/", 1)[0] + "/postgres", database_url.rsplit("/", 1)[1]], check=True)
+            recreate(config, drop_only=True)
     print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
 
 

@@ -10,6 +10,7 @@ import re
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
+from import_export.signals import post_import
 
 from measures.models import ProgramProgress
 from reoffense_portal.spreadsheets.files import read_spreadsheet
@@ -60,7 +61,13 @@ def test_preview_shows_new_rows_and_writes_nothing_then_confirm_writes(logged_in
     assert "プレビュー" in page and "新規 1件、更新 0件、変更なし 0件" in page
     assert not ProgramProgress.objects.filter(fiscal_year=2025).exists()
 
-    done = confirm_import(logged_in, MODEL, response)
+    signalled = []
+    post_import.connect(lambda sender, model, **kwargs: signalled.append(model), weak=False, dispatch_uid="test-import")
+    try:
+        done = confirm_import(logged_in, MODEL, response)
+    finally:
+        post_import.disconnect(dispatch_uid="test-import")
+    assert signalled == [ProgramProgress]
     assert "年度の進捗を取り込みました（新規 1件、更新 0件、変更なし 0件）。" in done.content.decode()
     assert ProgramProgress.objects.filter(fiscal_year=2025, program=kumamoto.program).exists()
     history = ProgramProgress.history.get(fiscal_year=2025)

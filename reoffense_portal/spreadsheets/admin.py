@@ -207,10 +207,15 @@ class SpreadsheetAdminMixin(ImportExportMixin):
         if not self.has_import_permission(request):
             raise PermissionDenied
         if request.method == "POST":
-            form = self.create_import_form(request)
+            form = request.import_form = self.create_import_form(request)
             if form.is_valid():
                 return self.start_preview(request, form)
         return super().import_action(request, **kwargs)
+
+    def create_import_form(self, request):
+        """The form import_action has checked already (its errors shown, not checked and logged twice)."""
+        form = getattr(request, "import_form", None)
+        return form if form is not None else super().create_import_form(request)
 
     def start_preview(self, request, form):
         upload = form.cleaned_data["import_file"]

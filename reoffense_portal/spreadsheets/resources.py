@@ -30,10 +30,8 @@ class RowFailure(Exception):
 
 
 # The stages of an import job's progress bar while the resource goes through the rows.
-CHECKING = "確認"  # the preview's dry run; the confirmed import's rows before a bulk resource saves them
-WRITING = "書き込み"  # the confirmed import's saves
-TRIAL_SAVE = "保存の確認"  # the preview's saves of a bulk resource, rolled back
-SAVE_BATCH = 2_000  # rows a bulk resource saves at once; the progress bar moves after each batch
+CHECKING = "確認"  # the preview's dry run
+WRITING = "書き込み"  # the confirmed import (bulk resources save every Meta.batch_size rows)
 
 
 # --------------------------------------------------------------------------
@@ -117,7 +115,7 @@ class PortalResource(resources.ModelResource):
         self.line_numbers = []
         self.cache = {}
         self._report = None
-        self._stage = self._saving_stage = ""
+        self._stage = ""
 
     @classmethod
     def get_display_name(cls):
@@ -377,10 +375,7 @@ class PortalResource(resources.ModelResource):
         if not instances:
             return
         try:
-            for start in range(0, len(instances), SAVE_BATCH):
-                save(instances[start:start + SAVE_BATCH])
-                if self._report is not None:
-                    self._report(min(start + SAVE_BATCH, len(instances)), len(instances), self._saving_stage)
+            save(instances)
         except Exception as e:
             self.handle_import_error(result, RowFailure(f"保存できませんでした（{type(e).__name__}: {e}）。何も保存されていません。"), raise_errors)
         else:
@@ -442,14 +437,11 @@ class PortalResource(resources.ModelResource):
         """All or nothing, always: one bad row rolls the whole file back.
 
         `report`, if given (an import job's `job.report`), hears after every row how many rows of
-        the file have been checked (dry run, or before a bulk resource saves) or written, and after each
-        batch a bulk resource saves, how many of its rows are saved.
+        the file have been checked (dry run) or written.
         """
         report = kwargs.pop("report", None)
         self._reset()
-        self._report = report
-        self._stage = CHECKING if dry_run or self._meta.use_bulk else WRITING
-        self._saving_stage = TRIAL_SAVE if dry_run else WRITING
+        self._report, self._stage = report, CHECKING if dry_run else WRITING
         self.user = kwargs.get("user") or self.user
         self.file_name = kwargs.get("file_name") or ""
         result = self.get_result_class()()
