@@ -161,6 +161,16 @@ DATABASES = {
         conn_max_age=envint("CONN_MAX_AGE", 0),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite has one writer at a time, and a job's import holds it for its whole transaction. Each
+    # transaction asks for it at BEGIN (IMMEDIATE), waiting up to `timeout` seconds, instead of failing
+    # ("database is locked") when a transaction that began by reading must start writing while
+    # another process writes; in WAL mode reads never wait for the writer (a job's page and its bar).
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL;",
+        "timeout": 20,
+    })
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -113,3 +113,41 @@ def csv_bytes(rows, encoding="utf-8-sig"):
 def run_import(resource_class, data, user, dry_run=False):
     dataset = read_spreadsheet(data)
     return resource_class(user=user).import_data(dataset, dry_run=dry_run, user=user, file_name="test.csv")
+
+
+# -- imports through the admin, as jobs ------------------------------------------------------------
+
+
+def submit_import(client, model, data, name="進捗.csv", fmt="0", **fields):
+    """Choose a file on a model's import page and press 「プレビューを表示」 (the preview job is only queued)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    return client.post(
+        reverse(f"admin:{model}_import"),
+        {"resource": "0", "format": fmt, "import_file": SimpleUploadedFile(name, data), **fields},
+    )
+
+
+def preview_import(client, model, data, name="進捗.csv", fmt="0", **fields):
+    """Submit a file, let the worker run its preview, and open the preview job's page."""
+    from tests.job_queue import run_queued_tasks
+
+    response = submit_import(client, model, data, name, fmt, **fields)
+    assert response.status_code == 302, response.context["form"].errors if response.context else response
+    run_queued_tasks()
+    return client.get(response.url)
+
+
+def confirm_import(client, model, preview_page, **fields):
+    """Press 「取り込みを実行」 on a preview job's page, let the worker run the import, and open its page."""
+    from django.urls import reverse
+
+    from tests.job_queue import run_queued_tasks
+
+    response = client.post(
+        reverse(f"admin:{model}_process_import"), {"preview": preview_page.context["job"].pk, "confirm": "取り込みを実行", **fields}
+    )
+    assert response.status_code == 302, response
+    run_queued_tasks()
+    return client.get(response.url)

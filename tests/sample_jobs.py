@@ -1,5 +1,7 @@
 """Jobs used by tests/test_jobs.py: a task must be importable by its module path."""
 
+import threading
+
 from reoffense_portal.jobs.queue import JobError, job_task
 
 
@@ -18,3 +20,15 @@ def refuse(job):
 @job_task
 def crash(job):
     raise RuntimeError("a bug")
+
+
+HEARTBEAT_HEARD = threading.Event()
+
+
+@job_task
+def long_quiet_step(job):
+    """Reports once, then works without reporting until the job's heartbeat has written (or 5 s)."""
+    job.report(1, 2, "保存")
+    if not HEARTBEAT_HEARD.wait(5):
+        raise JobError("心拍がありませんでした。")
+    return {"quiet": True}

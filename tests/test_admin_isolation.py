@@ -56,6 +56,7 @@ from plans.models import (
 from reoffense_portal.consultation.models import Comment, Commenter, CommentPeriod, CommentResponse
 from reoffense_portal.publishing import workflow
 from reoffense_portal.publishing.models import ApprovalRequest, PlanVersion
+from tests.import_export_factories import preview_import
 from tests.staff_world import B_MARK, City, change_url, form_data, make_prefecture_world, make_world
 
 pytestmark = pytest.mark.django_db
@@ -735,10 +736,7 @@ def test_prefecture_editor_cannot_import_into_a_municipality(client, prefecture_
     header = ["団体コード", "計画名", "重点施策番号", "施策番号", "事業名", "年度", "実施状況"]
     row = [city.municipality.pk, city.plan.title, "1", "1", city.program.name, "令和7年度", "実施"]
     data = "\r\n".join(",".join(map(str, line)) for line in (header, row)).encode("utf-8-sig")
-    response = client.post(
-        url(ProgramProgress, "import"),
-        {"resource": "0", "format": "0", "import_file": SimpleUploadedFile("進捗.csv", data)},
-    )
+    response = preview_import(client, "measures_programprogress", data)
     assert f"団体コード“{city.municipality.pk}”の自治体のデータを取り込む権限がありません" in response.content.decode()
     assert not ProgramProgress.objects.filter(fiscal_year=2025).exists()
 

@@ -1,23 +1,32 @@
 # ruff: noqa: F811 (pytest fixtures imported from tests.import_export_factories)
-"""Importing through the admin: template, preview, confirm, permissions, isolation."""
+"""Importing through the admin: template, preview, confirm, permissions, isolation.
+
+The preview and the import are jobs (reoffense_portal/spreadsheets/import_jobs.py): the tests press the
+buttons, let the worker run what was queued, and read the job's page as staff do.
+"""
 
 import re
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from import_export.signals import post_import
 
 from measures.models import ProgramProgress
 from reoffense_portal.spreadsheets.files import read_spreadsheet
 from tests.import_export_factories import (  # noqa: F401 (fixtures)
+    confirm_import,
     csv_bytes,
     editor,
     kumamoto,
+    preview_import,
     staff,
+    submit_import,
     superuser,
     yamaguchi,
 )
+
+MODEL = "measures_programprogress"
 
 IMPORT_URL = reverse("admin:measures_programprogress_import")
 CONFIRM_URL = reverse("admin:measures_programprogress_process_import")
@@ -28,8 +37,9 @@ def progress_row(fiscal_year="令和7年度", code="431001", plan="熊本市再�
     return [code, plan, "1", "1", "協力雇用主の拡大", fiscal_year, status]
 
 
-def upload(client, data, name="進捗.csv", fmt="0", url=IMPORT_URL):
-    return client.post(url, {"resource": "0", "format": fmt, "import_file": SimpleUploadedFile(name, data)})
+def upload(client, data, name="進捗.csv", fmt="0"):
+    """The preview job's page once the worker has checked the file."""
+    return preview_import(client, MODEL, data, name, fmt)
 
 
 @pytest.fixture
@@ -51,12 +61,28 @@ def test_preview_shows_new_rows_and_writes_nothing_then_confirm_writes(logged_in
     assert "プレビュー" in page and "新規 1件、更新 0件、変更なし 0件" in page
     assert not ProgramProgress.objects.filter(fiscal_year=2025).exists()
 
-    confirm = response.context["confirm_form"].initial
-    response = logged_in.post(CONFIRM_URL, confirm)
-    assert response.status_code == 302
+    signalled = []
+    post_import.connect(lambda sender, model, **kwargs: signalled.append(model), weak=False, dispatch_uid="test-import")
+    try:
+        done = confirm_import(logged_in, MODEL, response)
+    finally:
+        post_import.disconnect(dispatch_uid="test-import")
+    assert signalled == [ProgramProgress]
+    assert "年度の進捗を取り込みました（新規 1件、更新 0件、変更なし 0件）。" in done.content.decode()
     assert ProgramProgress.objects.filter(fiscal_year=2025, program=kumamoto.program).exists()
     history = ProgramProgress.history.get(fiscal_year=2025)
     assert history.history_user.username == "kumamoto-editor"
+    assert reverse("admin:measures_programprogress_changelist") in done.content.decode()
+
+
+def test_pressing_the_button_twice_imports_once(logged_in, kumamoto):
+    preview = upload(logged_in, csv_bytes([HEADER, progress_row()]))
+    first = confirm_import(logged_in, MODEL, preview)
+    second = confirm_import(logged_in, MODEL, preview)
+    assert second.context["job"].pk == first.context["job"].pk
+    assert ProgramProgress.history.filter(fiscal_year=2025).count() == 1
+    again = logged_in.get(reverse("admin:jobs_job_progress", args=[preview.context["job"].pk])).content.decode()
+    assert "このプレビューの取り込みは実行済みです。" in again and 'value="取り込みを実行"' not in again
 
 
 def test_the_preview_text_names_the_button_it_shows(logged_in, kumamoto):
@@ -74,13 +100,16 @@ def test_preview_lists_errors_in_japanese_and_offers_no_confirmation(logged_in, 
     page = response.content.decode()
     assert "3行目『年度』: “R6年” を年度として読めません" in page
     assert "何も保存されていません" in page
-    assert response.context.get("confirm_form") is None
+    assert 'value="取り込みを実行"' not in page
+    assert reverse("admin:measures_programprogress_import") in page, "a way back to choosing the file"
 
 
-def test_an_unreadable_file_is_a_form_error_not_a_server_error(logged_in, kumamoto):
+def test_an_unreadable_file_is_a_japanese_message_not_a_server_error(logged_in, kumamoto):
     response = upload(logged_in, b"\x81\x00\xff\xfe garbage", name="x.csv")
     assert response.status_code == 200
-    assert "文字コードを判別できません" in str(response.context["form"].errors["import_file"])
+    page = response.content.decode()
+    assert "取り込めません" in page and "文字コードを判別できません" in page
+    assert 'value="取り込みを実行"' not in page
 
 
 def test_xlsx_upload_is_read_even_when_csv_was_chosen(logged_in, kumamoto):
@@ -100,14 +129,16 @@ def test_rows_for_another_city_are_rejected_in_the_preview(logged_in, kumamoto, 
 
 
 def test_data_changed_after_the_preview_aborts_the_confirmed_import(logged_in, kumamoto):
-    response = upload(logged_in, csv_bytes([HEADER, progress_row()]))
-    confirm = response.context["confirm_form"].initial
+    preview = upload(logged_in, csv_bytes([HEADER, progress_row()]))
     kumamoto.program.name = "改名した事業"
     kumamoto.program.save()
-    response = logged_in.post(CONFIRM_URL, confirm, follow=True)
+    response = confirm_import(logged_in, MODEL, preview)
     page = response.content.decode()
+    assert response.context["job"].status == "failed"
     assert "取り込みを中止しました。何も保存されていません。" in page
+    assert "2行目『事業名』" in page
     assert not ProgramProgress.objects.filter(fiscal_year=2025).exists()
+    assert reverse("admin:measures_programprogress_import") in page, "a way back to choosing the file"
 
 
 def test_a_tampered_confirmation_is_a_message_not_a_server_error(logged_in, kumamoto):
@@ -115,6 +146,13 @@ def test_a_tampered_confirmation_is_a_message_not_a_server_error(logged_in, kuma
                                             "format": "0", "resource": "0"}, follow=True)
     assert response.status_code == 200
     assert "何も保存されていません" in response.content.decode()
+
+
+def test_a_preview_with_errors_cannot_be_confirmed(logged_in, kumamoto):
+    preview = upload(logged_in, csv_bytes([HEADER, progress_row("R6年")]))
+    response = logged_in.post(CONFIRM_URL, {"preview": preview.context["job"].pk}, follow=True)
+    assert "誤りがあるため、取り込めません" in response.content.decode()
+    assert not ProgramProgress.objects.filter(fiscal_year=2025).exists()
 
 
 def test_staff_without_the_import_permission_cannot_import_or_download_templates(client, kumamoto):
@@ -177,3 +215,9 @@ def test_preview_marks_the_changed_cells_of_an_update(logged_in, kumamoto):
     page = response.content.decode()
     assert "新規 0件、更新 1件、変更なし 0件" in page
     assert "<ins>未実施</ins>" in page and "<ins>説明会を2回開催</ins>" not in page
+
+
+def test_preview_shows_a_cell_as_typed_never_as_markup(logged_in, kumamoto):
+    header = HEADER + ["実績・成果"]
+    page = upload(logged_in, csv_bytes([header, progress_row() + ["<b>説明会</b>を開催"]])).content.decode()
+    assert "&lt;b&gt;説明会&lt;/b&gt;を開催" in page and "<b>説明会</b>" not in page

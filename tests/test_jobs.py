@@ -84,3 +84,41 @@ def test_staff_see_only_their_own_jobs(client, editor):
     assert "他人の取り込み" not in listing.text
     assert client.get(f"/admin/jobs/job/{theirs.pk}/progress/").status_code == 404
     assert client.get(f"/admin/jobs/job/{own.pk}/status.json").status_code == 200
+
+
+def test_watching_a_running_job_writes_nothing_to_the_database(client, editor):
+    """On SQLite an import holds the one writer for its whole transaction: the bar's polls must not wait for it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    job = start_job(sample_jobs.count_rows, 2000, kind="sample", title="行の確認", owner=editor)
+    job.begin()
+    progress.write(job.pk, 1200, 2000, "確認中")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(f"/admin/jobs/job/{job.pk}/progress/").status_code == 200
+        assert client.get(f"/admin/jobs/job/{job.pk}/status.json").json()["done"] == 1200
+    writes = [q["sql"] for q in queries if not q["sql"].lstrip().upper().startswith("SELECT")]
+    assert writes == []
+
+
+def test_a_job_busy_in_one_long_silent_step_keeps_its_heartbeat(client, editor, run_jobs, settings, monkeypatch):
+    """Saving 100,000 rows at once reports nothing for a while: the job must not be taken for a killed one."""
+    import threading
+
+    settings.JOBS_STALE_SECONDS = 0.2
+    beats = []
+    write = progress.write
+
+    def heard(job_id, done, total, stage):
+        write(job_id, done, total, stage)
+        if threading.current_thread().name == "job-heartbeat":
+            beats.append((done, total, stage))
+            sample_jobs.HEARTBEAT_HEARD.set()
+
+    monkeypatch.setattr(progress, "write", heard)
+    sample_jobs.HEARTBEAT_HEARD.clear()
+    job = start_job(sample_jobs.long_quiet_step, kind="sample", title="行の保存", owner=editor)
+    run_jobs()
+    job.refresh_from_db()
+    assert (job.status, job.result) == ("done", {"quiet": True})
+    assert beats[0] == (1, 2, "保存")

@@ -11,14 +11,13 @@ import pytest
 from django.conf import settings
 from django.contrib.admin import helpers
 from django.core.files.storage import FileSystemStorage
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from measures.models import ProgramProgress
 from plans.models import Challenge
 from reoffense_portal.logformat import JsonFormatter, PlainFormatter
 from reoffense_portal.publishing.models import PlanVersion
-from tests.import_export_factories import csv_bytes
+from tests.import_export_factories import confirm_import, csv_bytes, preview_import
 from tests.staff_world import PASSWORD, make_world
 from tests.test_project import manage
 from tests.test_staff_history import change_url, form_data
@@ -158,11 +157,8 @@ def test_a_spreadsheet_import_and_an_export_are_one_line_each_with_their_counts(
     sign_in(client, city_a.editor, caplog)
     header = ["団体コード", "計画名", "重点施策番号", "施策番号", "事業名", "年度", "実施状況"]
     row = ["431001", city_a.plan.title, "1", "1", city_a.program.name, "令和7年度", "実施"]
-    preview = client.post(
-        reverse("admin:measures_programprogress_import"),
-        {"resource": "0", "format": "0", "import_file": SimpleUploadedFile("進捗.csv", csv_bytes([header, row]))},
-    )
-    client.post(reverse("admin:measures_programprogress_process_import"), preview.context["confirm_form"].initial)
+    preview = preview_import(client, "measures_programprogress", csv_bytes([header, row]))
+    confirm_import(client, "measures_programprogress", preview)
     assert ProgramProgress.objects.filter(program=city_a.program, fiscal_year=2025).exists()
     client.post(reverse("admin:measures_programprogress_export"), {"resource": "0", "format": "0"})
 

@@ -72,6 +72,7 @@ SHARED_MACHINERY = {
     "reoffense_portal.eras",
     "reoffense_portal.object_storage",
     "reoffense_portal.limits",
+    "reoffense_portal.jobs",
     "reoffense_portal.scoping",
     "reoffense_portal.spreadsheets",
     "reoffense_portal.text",

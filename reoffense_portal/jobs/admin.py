@@ -2,8 +2,11 @@
 
 A job's page polls `status.json` from a static script (the CSP allows no inline script) and
 refreshes itself when the job ends; without scripts it refreshes every few seconds. What a finished
-job shows is its kind's template, `admin/jobs/result_<kind>.html`, given the job.
+job shows is its kind's template, `admin/jobs/result_<kind>.html`, given the job; a failed one shows
+`admin/jobs/failed_<kind>.html` where its kind has one (e.g. a link to start again), else its reason alone.
 """
+
+import functools
 
 from django.contrib import admin
 from django.core.files.storage import default_storage
@@ -19,6 +22,19 @@ from .models import Job
 # The queue's own table (django-tasks-db) is machinery, named in English: staff follow their jobs here.
 if admin.site.is_registered(DBTaskResult):
     admin.site.unregister(DBTaskResult)
+
+
+def writes_nothing(view):
+    """A page that only shows a job: not even the session is saved (SESSION_SAVE_EVERY_REQUEST saves it on
+    every request). On SQLite a job's import holds the database's one writer for its whole transaction; a
+    poll of the bar that waited for it would stall, and watching a job is no activity that keeps a session."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        request.session.save = lambda must_create=False: None
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 @admin.register(Job)
@@ -56,8 +72,10 @@ class JobAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path("<uuid:pk>/progress/", self.admin_site.admin_view(self.progress_view), name="jobs_job_progress"),
-            path("<uuid:pk>/status.json", self.admin_site.admin_view(self.status_view), name="jobs_job_status"),
+            path("<uuid:pk>/progress/", self.admin_site.admin_view(writes_nothing(self.progress_view)),
+                 name="jobs_job_progress"),
+            path("<uuid:pk>/status.json", self.admin_site.admin_view(writes_nothing(self.status_view)),
+                 name="jobs_job_status"),
             path("<uuid:pk>/download/", self.admin_site.admin_view(self.download_view), name="jobs_job_download"),
             *super().get_urls(),
         ]
@@ -81,6 +99,7 @@ class JobAdmin(admin.ModelAdmin):
             "job": job,
             "opts": self.model._meta,
             "result_template": select_template([f"admin/jobs/result_{job.kind}.html", "admin/jobs/result.html"]),
+            "failed_template": select_template([f"admin/jobs/failed_{job.kind}.html", "admin/jobs/failed.html"]),
         }
         return TemplateResponse(request, "admin/jobs/progress.html", context)
 

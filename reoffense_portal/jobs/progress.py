@@ -79,6 +79,34 @@ def forget(job_id) -> None:
         _path(job_id).unlink(missing_ok=True)
 
 
+class Heartbeat:
+    """While a job runs, a thread of its own writes its last progress again every JOBS_STALE_SECONDS / 4.
+
+    A job busy in one long step that reports nothing (saving 100,000 rows at once, their history) is
+    then never taken for one whose worker was killed: only a dead worker stops the beat.
+    """
+
+    def __init__(self, job):
+        self.job = job
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.beat, name="job-heartbeat", daemon=True)
+
+    def beat(self) -> None:
+        try:
+            while not self.stopped.wait(settings.JOBS_STALE_SECONDS / 4):
+                write(self.job.pk, self.job.done, self.job.total, self.job.stage)
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stopped.set()
+        self.thread.join()
+
+
 class Reporter:
     """Called as `report(done, total, stage)` by a job's work, often; writes at most every REPORT_EVERY seconds."""
 

@@ -10,6 +10,8 @@
 
 The task receives the job; `JobError("…")` ends it as failed with that Japanese reason. Any other
 exception also ends it as failed, with a general Japanese reason, and is logged with its traceback.
+A task that writes in one transaction may call `job.succeed(result)` as the last step inside it, so
+that the job is done exactly when its rows are (a worker killed before the commit leaves neither).
 """
 
 import functools
@@ -19,7 +21,7 @@ from django.db import transaction
 from django_tasks import task
 
 from .models import Job
-from .progress import Reporter, forget
+from .progress import Heartbeat, Reporter, forget
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +44,8 @@ def job_task(function=None, **task_options):
             job.begin()
             job.report = Reporter(job)
             try:
-                result = function(job, *args, **kwargs)
+                with Heartbeat(job):
+                    result = function(job, *args, **kwargs)
             except JobError as error:
                 job.fail(str(error))
                 return None
@@ -50,10 +53,12 @@ def job_task(function=None, **task_options):
                 logger.exception("Job %s (%s) failed", job.pk, job.kind)
                 job.fail(UNEXPECTED)
                 raise
+            else:
+                if not job.finished:  # a task may end its job itself, in the transaction of its writes
+                    job.succeed(result)
+                return None
             finally:
-                forget(job.pk)
-            job.succeed(result)
-            return None
+                forget(job.pk)  # after the row says how the job ended, so the bar never reads a blank in between
 
         return task(**task_options)(run)
 

@@ -14,9 +14,14 @@ example row; and the permissions `import_<model>` / `export_<model>`
 (settings IMPORT_EXPORT_IMPORT_PERMISSION_CODE / EXPORT_PERMISSION_CODE),
 declared on the models and granted to the staff groups by plans/roles.py.
 
+Imports run as jobs (reoffense_portal.spreadsheets.import_jobs): the request that
+receives a file only checks the form, stores the file and starts the preview,
+then shows the job's page; the preview's confirmation starts the apply job.
+No request reads a file's rows, whatever its size.
+
 A file larger than IMPORT_MAX_MB is refused by the form, before it is stored
 or read; reoffense_portal.spreadsheets.files refuses the rest of what is too big (rows, an
-XLSX's expanded size) before parsing rows. Filter parameters that the change
+XLSX's expanded size) in the preview job, before parsing rows. Filter parameters that the change
 list cannot apply are dropped from an export page as the change list drops
 them, never a server error.
 """
@@ -29,17 +34,23 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.http import content_disposition_header
+from django.utils.text import Truncator
 from django.utils.timezone import localdate
+from django.views.decorators.http import require_POST
 from import_export.admin import ImportExportMixin
 from import_export.forms import ExportForm, ImportForm
-from import_export.signals import post_import
 
 from plans.audit import log_staff_action
 from plans.models import Plan
 from plans.signals import plan_path
+from reoffense_portal.jobs.models import Job
+from reoffense_portal.jobs.queue import start_job
+from reoffense_portal.spreadsheets import import_jobs
 from reoffense_portal.spreadsheets.files import FORMATS, ImportFileError, check_file_size
 
 logger = logging.getLogger(__name__)
@@ -60,9 +71,25 @@ class SpreadsheetImportForm(ImportForm):
         return upload
 
 
+class ConfirmImportJobForm(forms.Form):
+    """The confirmation of a finished preview: the preview's job; further fields go to the resource."""
+
+    preview = forms.UUIDField(widget=forms.HiddenInput)
+
+
+# The fields of the import's own forms; any other field is an option for the resource (import_jobs.extra_fields).
+IMPORT_FORM_FIELDS = {"resource", "format", "import_file"}
+CONFIRM_FORM_FIELDS = {"preview"}
+
+
+def job_page(job) -> HttpResponseRedirect:
+    return HttpResponseRedirect(reverse("admin:jobs_job_progress", args=[job.pk]))
+
+
 class SpreadsheetAdminMixin(ImportExportMixin):
     import_template_name = "admin/import_export/portal_import.html"
     import_form_class = SpreadsheetImportForm
+    confirm_form_class = ConfirmImportJobForm
     # Every column, always: an export is a file that import reads back.
     export_form_class = ExportForm
     import_error_display = ("message",)
@@ -167,43 +194,88 @@ class SpreadsheetAdminMixin(ImportExportMixin):
             return None
         return Plan.objects.filter(pk=plan_ids[0]).first()
 
-    # -- reading problems in Japanese ------------------------------------------
-
-    def add_data_read_fail_error_to_form(self, form, e):
-        name = form.cleaned_data["import_file"].name
-        if isinstance(e, ImportFileError):
-            logger.warning("Import of %r refused: %s", name, e)
-            form.add_error("import_file", str(e))
-        else:
-            logger.warning("Import of %r unreadable", name, exc_info=e)
-            form.add_error("import_file", "ファイルを読み取れません。CSV（UTF-8またはShift_JIS）かExcel（.xlsx）のファイルを選んでください。")
+    # -- imports as jobs ------------------------------------------------------------
 
     def import_url(self):
         return reverse("admin:%s_%s_import" % self.get_model_info(), current_app=self.admin_site.name)
 
-    def process_import(self, request, **kwargs):
-        """The confirmed import; a vanished or tampered temporary file is a message, not an error page."""
-        try:
-            return super().process_import(request, **kwargs)
-        except (OSError, ValueError, IndexError, TypeError):
-            messages.error(request, "取り込むファイルを読み直せませんでした。もう一度ファイルを選んでプレビューからやり直してください。何も保存されていません。")
-            return HttpResponseRedirect(self.import_url())
+    def import_action(self, request, **kwargs):
+        """The import page; a valid upload is stored and its preview started as a job, whose page follows.
 
-    def process_result(self, result, request):
-        if result.has_problems():
-            # Data changed between the preview and the confirmation: nothing was written.
-            for message in result.messages()[:30]:
-                messages.error(request, message)
-            messages.error(request, "取り込みを中止しました。何も保存されていません。")
-            self.log_import(request, "import_refused", result)
+        Only the form is checked here (its size limit): the rows are read by the preview job.
+        """
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            form = request.import_form = self.create_import_form(request)
+            if form.is_valid():
+                return self.start_preview(request, form)
+        return super().import_action(request, **kwargs)
+
+    def create_import_form(self, request):
+        """The form import_action has checked already (its errors shown, not checked and logged twice)."""
+        form = getattr(request, "import_form", None)
+        return form if form is not None else super().create_import_form(request)
+
+    def start_preview(self, request, form):
+        upload = form.cleaned_data["import_file"]
+        format_index = int(form.cleaned_data["format"])
+        extension = self.get_import_formats()[format_index]().get_extension()
+        params = {
+            "model": self.model._meta.label_lower,
+            "resource": self.get_resource_index(form),
+            "format": format_index,
+            "file": import_jobs.store_upload(upload, extension),
+            "file_name": upload.name,
+            "options": import_jobs.extra_fields(form, IMPORT_FORM_FIELDS),
+        }
+        title = f"{self.model._meta.verbose_name_plural}の取り込みのプレビュー（{Truncator(upload.name).chars(80)}）"
+        return job_page(self.start_import_job(request, import_jobs.preview_import, params, import_jobs.PREVIEW_KIND, title))
+
+    def start_import_job(self, request, task, params, kind, title) -> Job:
+        """Queue an import job; its result holds from the start where it came from, for its page's links."""
+        with transaction.atomic():
+            job = start_job(task, params, kind=kind, title=title, owner=request.user)
+            job.result = {"import": params, "urls": import_jobs.import_urls(self)}
+            job.save(update_fields=["result"])
+        return job
+
+    @method_decorator(require_POST)
+    def process_import(self, request, **kwargs):
+        """The confirmation of the user's own finished preview starts the apply job, once.
+
+        The file and its options come from the preview's job, never from the form; fields the form
+        adds (ticks of the preview) are passed on to the resource.
+        """
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        form = self.create_confirm_form(request)
+        if not form.is_valid():
+            messages.error(request, import_jobs.REREAD)
             return HttpResponseRedirect(self.import_url())
-        self.generate_log_entries(result, request)
-        self.log_import(request, "import", result)
-        messages.success(request, f"{self.model._meta.verbose_name_plural}を取り込みました（{result.summary()}）。")
-        post_import.send(sender=None, model=self.model)
-        return HttpResponseRedirect(
-            reverse("admin:%s_%s_changelist" % self.get_model_info(), current_app=self.admin_site.name)
-        )
+        with transaction.atomic():
+            preview = (
+                Job.objects.select_for_update()
+                .filter(pk=form.cleaned_data["preview"], owner=request.user, kind=import_jobs.PREVIEW_KIND)
+                .first()
+            )
+            stored = (preview.result or {}) if preview else {}
+            if stored.get("import", {}).get("model") != self.model._meta.label_lower:
+                raise Http404("この取り込みは見つかりません。")
+            if stored.get("apply_job"):
+                return job_page(Job(pk=stored["apply_job"]))
+            if preview.status != Job.Status.DONE or not stored.get("ready"):
+                messages.error(request, "このプレビューはまだ終わっていないか、誤りがあるため、取り込めません。")
+                return job_page(preview)
+            params = {
+                **stored["import"],
+                "options": {**stored["import"]["options"], **import_jobs.extra_fields(form, CONFIRM_FORM_FIELDS)},
+            }
+            title = f"{self.model._meta.verbose_name_plural}の取り込み（{Truncator(params['file_name']).chars(80)}）"
+            job = self.start_import_job(request, import_jobs.apply_import, params, import_jobs.APPLY_KIND, title)
+            preview.result = {**stored, "apply_job": str(job.pk)}
+            preview.save(update_fields=["result"])
+        return job_page(job)
 
     # -- blank templates --------------------------------------------------------
 
@@ -236,7 +308,6 @@ class SpreadsheetAdminMixin(ImportExportMixin):
         context = super().get_import_context_data(**kwargs)
         context["import_max_mb"] = settings.IMPORT_MAX_MB
         context["import_max_rows"] = settings.IMPORT_MAX_ROWS
-        context["confirm_label"] = "取り込みを実行"  # the button and the text that names it
         info = self.get_model_info()
         context["spreadsheet_templates"] = [
             {

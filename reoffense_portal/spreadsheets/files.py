@@ -50,6 +50,9 @@ class ImportFileError(ValueError):
     """A file that cannot be read at all; the message is for staff."""
 
 
+READING = "読み込み"  # the stage of an import job while it reads the file's rows
+
+
 # --------------------------------------------------------------------------
 # Formula neutralisation
 
@@ -132,11 +135,12 @@ def _numbered(rows):
         yield line, cells
 
 
-def _build_dataset(rows) -> tablib.Dataset:
+def _build_dataset(rows, report=None) -> tablib.Dataset:
     """A dataset from raw rows, read one at a time: header first; blank rows dropped, their line numbers kept.
 
     `dataset.line_numbers[i]` is the spreadsheet row (header = 1) of data row i,
-    so that messages name the row staff see in Excel.
+    so that messages name the row staff see in Excel. `report(rows_read, None, "読み込み")`
+    is told of every row, for an import job's progress bar.
     """
     numbered = _numbered(rows)
     header = None
@@ -164,18 +168,20 @@ def _build_dataset(rows) -> tablib.Dataset:
         cells = (cells + [None] * width)[:width]
         dataset.append(cells)
         dataset.line_numbers.append(line)
+        if report is not None:
+            report(len(dataset.line_numbers), None, READING)
     if not dataset.line_numbers:
         raise ImportFileError("見出しの下に内容の行がありません。2行目から入力してください。")
     return dataset
 
 
-def read_csv(data: bytes) -> tablib.Dataset:
+def read_csv(data: bytes, report=None) -> tablib.Dataset:
     text = decode_csv_bytes(data)
     if "\x00" in text:
         raise ImportFileError("CSVファイルとして読めません（文字でないデータが含まれています）。")
     rows = ([restore(c) for c in row] for row in csv.reader(io.StringIO(text, newline="")))
     try:
-        return _build_dataset(rows)
+        return _build_dataset(rows, report)
     except csv.Error as e:
         if "field larger than field limit" in str(e):
             raise ImportFileError(f"長すぎるセルがあります（1つのセルは{csv.field_size_limit():,}文字まで）。") from e
@@ -204,7 +210,7 @@ def check_xlsx_archive(data: bytes) -> None:
         raise ImportFileError(problem)
 
 
-def read_xlsx(data: bytes) -> tablib.Dataset:
+def read_xlsx(data: bytes, report=None) -> tablib.Dataset:
     """The first sheet, after the archive's checks and the sheet's declared size: no row is parsed before."""
     import openpyxl
 
@@ -222,7 +228,7 @@ def read_xlsx(data: bytes) -> tablib.Dataset:
             raise too_many_rows(sheet.max_row)
         # Read one row past the limit even where the declared size is missing or smaller.
         rows = sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS + 20, max_row=settings.IMPORT_MAX_ROWS + 2)
-        return _build_dataset(rows)
+        return _build_dataset(rows, report)
     except ImportFileError:
         raise
     except Exception as e:  # openpyxl raises many kinds of errors on damaged sheets
@@ -234,18 +240,21 @@ def read_xlsx(data: bytes) -> tablib.Dataset:
 ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")  # a zip with files, an empty zip
 
 
-def read_spreadsheet(data) -> tablib.Dataset:
-    """Read an upload whatever the chosen format: XLSX files are zip archives."""
+def read_spreadsheet(data, report=None) -> tablib.Dataset:
+    """Read an upload whatever the chosen format: XLSX files are zip archives.
+
+    `report(rows_read, None, stage)`, if given, hears of every row read (an import job's progress).
+    """
     if isinstance(data, str):
         data = data.encode("utf-8")
     if not data:
         raise ImportFileError("ファイルが空です。1行目に見出し、2行目から内容を入力してください。")
     check_file_size(len(data))
     if data.startswith(ZIP_SIGNATURES):
-        return read_xlsx(data)
+        return read_xlsx(data, report)
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise ImportFileError("古い形式のExcelファイル（.xls）は読み込めません。.xlsx形式またはCSVで保存し直してください。")
-    return read_csv(data)
+    return read_csv(data, report)
 
 
 # --------------------------------------------------------------------------
@@ -341,8 +350,8 @@ class CSVFormat(base_formats.CSV):
     def get_content_type(self):
         return "text/csv; charset=utf-8"
 
-    def create_dataset(self, in_stream, **kwargs):
-        return read_spreadsheet(in_stream)
+    def create_dataset(self, in_stream, report=None, **kwargs):
+        return read_spreadsheet(in_stream, report)
 
     def export_data(self, dataset, **kwargs):
         return write_csv(dataset)
@@ -361,8 +370,8 @@ class XLSXFormat(base_formats.XLSX):
     def get_extension(self):
         return "xlsx"
 
-    def create_dataset(self, in_stream, **kwargs):
-        return read_spreadsheet(in_stream)
+    def create_dataset(self, in_stream, report=None, **kwargs):
+        return read_spreadsheet(in_stream, report)
 
     def export_data(self, dataset, **kwargs):
         return write_xlsx(dataset)

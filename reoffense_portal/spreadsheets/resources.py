@@ -29,6 +29,11 @@ class RowFailure(Exception):
     """An unexpected failure while saving a row, already described in Japanese."""
 
 
+# The stages of an import job's progress bar while the resource goes through the rows.
+CHECKING = "確認"  # the preview's dry run
+WRITING = "書き込み"  # the confirmed import (bulk resources save every Meta.batch_size rows)
+
+
 # --------------------------------------------------------------------------
 # Import results with messages for staff
 
@@ -122,6 +127,8 @@ class PortalResource(resources.ModelResource):
         self._instance = self._before = None
         self.line_numbers = []
         self.cache = {}
+        self._report = None
+        self._stage = ""
 
     @classmethod
     def get_display_name(cls):
@@ -434,12 +441,20 @@ class PortalResource(resources.ModelResource):
             row_result.errors = [
                 Error(RowFailure(f"{self._line}行目: 保存できませんでした（{type(first).__name__}: {first}）"), row=row, number=number)
             ]
+        if self._report is not None:
+            self._report(number, len(self.line_numbers), self._stage)
         return row_result
 
     def import_data(self, dataset, dry_run=False, raise_errors=False, use_transactions=None,
                     collect_failed_rows=False, rollback_on_validation_errors=False, **kwargs):
-        """All or nothing, always: one bad row rolls the whole file back."""
+        """All or nothing, always: one bad row rolls the whole file back.
+
+        `report`, if given (an import job's `job.report`), hears after every row how many rows of
+        the file have been checked (dry run) or written.
+        """
+        report = kwargs.pop("report", None)
         self._reset()
+        self._report, self._stage = report, CHECKING if dry_run else WRITING
         self.user = kwargs.get("user") or self.user
         self.file_name = kwargs.get("file_name") or ""
         result = self.get_result_class()()
