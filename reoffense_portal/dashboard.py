@@ -151,8 +151,8 @@ def dashboards_of(plans, today: datetime.date | None = None) -> list[PlanDashboa
         Meeting.objects.filter(council__plan__in=boards)
         .filter(
             Q(status=Meeting.Status.HELD, minutes="")
-            | Q(
-                status=Meeting.Status.SCHEDULED,
+            | Q(  # 開催予定, or with no status stated: staff still see a meeting coming up
+                status__in=[Meeting.Status.SCHEDULED, ""],
                 held_on__range=(today, today + datetime.timedelta(days=UPCOMING_DAYS)),
             )
         )
@@ -162,7 +162,7 @@ def dashboards_of(plans, today: datetime.date | None = None) -> list[PlanDashboa
     )
     for meeting in meetings:
         board = boards[meeting.council.plan_id]
-        if meeting.status == Meeting.Status.SCHEDULED:
+        if meeting.status != Meeting.Status.HELD:
             board.upcoming_meetings.append(meeting)
         elif not meeting.has_minutes_document:
             board.meetings_without_minutes.append(meeting)
