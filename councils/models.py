@@ -59,7 +59,11 @@ class CouncilMember(models.Model):
     organization = models.ForeignKey(
         Organization, verbose_name="構成団体", on_delete=models.PROTECT, related_name="council_memberships"
     )
-    role = models.CharField("役職", max_length=20, choices=Role.choices, default=Role.MEMBER)
+    # Blank unless the source names it: 「委員」 is a fact about a member, not a default.
+    role = models.CharField(
+        "役職", max_length=20, choices=Role.choices, blank=True,
+        help_text="資料に役職（会長・副会長・委員など）が書かれていれば選びます。書かれていなければ空欄にします。",
+    )
     representative = models.CharField("委員の職名", max_length=80, blank=True, help_text="例：所長、会長")
     term_start = models.DateField("任期（開始）", null=True, blank=True)
     term_end = models.DateField("任期（終了）", null=True, blank=True)
@@ -82,7 +86,7 @@ class CouncilMember(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.organization}（{self.get_role_display()}）"
+        return f"{self.organization}（{self.get_role_display()}）" if self.role else str(self.organization)
 
     def clean(self):
         if self.term_start and self.term_end and self.term_end < self.term_start:
@@ -117,7 +121,11 @@ class Meeting(models.Model):
     starts_at = models.TimeField("開始時刻", null=True, blank=True)
     ends_at = models.TimeField("終了時刻", null=True, blank=True)
     venue = models.CharField("会場", max_length=200, blank=True)
-    status = models.CharField("開催状況", max_length=20, choices=Status.choices, default=Status.SCHEDULED)
+    # Blank unless staff state it: a past meeting entered from a source is never 「開催予定」 by default.
+    status = models.CharField(
+        "開催状況", max_length=20, choices=Status.choices, blank=True,
+        help_text="開催予定・開催済み・中止のどれかを選びます。資料から分からなければ空欄にします。",
+    )
     reviewed_fiscal_year = models.PositiveSmallIntegerField(
         "審議の対象年度", null=True, blank=True, help_text="進捗を審議する年度（西暦）。通常は前年度です。"
     )
@@ -210,9 +218,10 @@ class Meeting(models.Model):
 
     @property
     def when_label(self) -> str:
-        """令和6年12月24日開催, 令和7年2月3日開催予定 or 中止, as lists of meetings say it."""
+        """令和6年12月24日開催, 令和7年2月3日開催予定 or 中止, as lists of meetings say it; the date alone when the
+        status is not stated (開催日の記載なし without either)."""
         word = "開催" if self.status == self.Status.HELD else self.get_status_display()
-        return f"{self.held_on_label}{word}"
+        return f"{self.held_on_label}{word}" or "開催日の記載なし"
 
 
 class MeetingPartQuerySet(MunicipalityScopedQuerySet):

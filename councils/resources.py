@@ -67,7 +67,7 @@ class MeetingResource(CouncilMixin, PortalResource):
     ends_at = column("ends_at", "終了時刻", TimeWidget())
     venue = column("venue", "会場")
     status = column(
-        "status", "開催状況", ChoiceWidget(Meeting.Status.choices, default=Meeting.Status.SCHEDULED)
+        "status", "開催状況", ChoiceWidget(Meeting.Status.choices, default="")  # blank: not stated
     )
     reviewed_fiscal_year = column("reviewed_fiscal_year", "審議の対象年度", YearWidget(fiscal=True))
     minutes = column("minutes", "議事要旨", TextWidget())
@@ -126,7 +126,7 @@ class CouncilMemberResource(CouncilMixin, PortalResource):
     council = column("council__name", COUNCIL_NAME)
     organization = column("organization__name", "団体名")
     sector = column("organization__sector", "分野", ChoiceWidget(Organization.Sector.choices))
-    role = column("role", "役職", ChoiceWidget(CouncilMember.Role.choices, default=CouncilMember.Role.MEMBER))
+    role = column("role", "役職", ChoiceWidget(CouncilMember.Role.choices, default=""))  # blank: not stated
     representative = column("representative", "委員の職名")
     term_start = column("term_start", "任期（開始）", DateWidget())
     term_end = column("term_end", "任期（終了）", DateWidget())

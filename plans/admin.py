@@ -39,6 +39,7 @@ from .models import (
     Feedback,
     FormulationStep,
     Indicator,
+    IndicatorComparison,
     IndicatorValue,
     Municipality,
     NationalPriority,
@@ -46,7 +47,7 @@ from .models import (
     Plan,
     StaffMembership,
 )
-from .resources import IndicatorValueResource, OrganizationResource
+from .resources import FormulationStepResource, IndicatorValueResource, OrganizationResource
 
 
 class PlanFiscalYearFilter(YearListFilter):
@@ -209,7 +210,7 @@ GROWING_TEXT = {
 
 class FormulationStepInline(StaffTabularInline):
     model = FormulationStep
-    fields = ["date", "end_date", "kind", "description"]
+    fields = ["order", "date", "end_date", "kind", "description"]
     formfield_overrides = GROWING_TEXT
 
 
@@ -297,6 +298,14 @@ class PlanAdmin(StaffHistoryAdmin):
         if inline not in cls.inlines:
             cls.inlines = [*cls.inlines, inline]
 
+    # 計画期間 as plans state it: 「令和6年度」 as the start is its 4月1日, 「令和8年度」 as the end its 3月31日.
+    PERIOD_BOUNDS = {"period_start": eras.PeriodBound.START, "period_end": eras.PeriodBound.END}
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in self.PERIOD_BOUNDS:
+            kwargs["bound"] = self.PERIOD_BOUNDS[db_field.name]
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     @admin.display(description="計画期間", ordering="period_start")
     def period_label(self, plan):
         return plan.period_label
@@ -308,15 +317,16 @@ class PlanAdmin(StaffHistoryAdmin):
 
 
 @admin.register(FormulationStep)
-class FormulationStepAdmin(StaffHistoryAdmin):
-    list_display = ["date_label", "kind", "description", "plan"]
+class FormulationStepAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
+    resource_classes = [FormulationStepResource]
+    list_display = ["order", "date_label", "kind", "description", "plan"]
     list_filter = ["kind", "plan__municipality", "plan"]
     search_fields = ["description", "plan__title"]
     autocomplete_fields = ["plan"]
 
     @admin.display(description="日付", ordering="date")
     def date_label(self, step):
-        return step.date_label
+        return step.date_label or "（記載なし）"
 
 
 @admin.register(Challenge)
@@ -332,13 +342,22 @@ class IndicatorValueInline(StaffTabularInline):
     fields = ["year", "value", "prefecture_value", "national_value", "note"]
 
 
+class IndicatorComparisonInline(StaffTabularInline):
+    """The prefecture's, the nation's or another body's figure printed beside the city's, with or without a year."""
+
+    model = IndicatorComparison
+    fields = ["scope", "label", "value", "as_of_text", "year"]
+    verbose_name = "比較の値（都道府県・全国など）"
+    verbose_name_plural = "比較の値（都道府県・全国など。年の記載がない値も）"
+
+
 @admin.register(Indicator)
 class IndicatorAdmin(StaffHistoryAdmin):
     list_display = ["name", "kind", "plan", "baseline_label", "target_label", "progress_text"]
     list_filter = ["kind", "direction", "period_kind", "plan__municipality", "plan"]
     search_fields = ["name", "source", "plan__title"]
     autocomplete_fields = ["plan"]
-    inlines = [IndicatorValueInline]
+    inlines = [IndicatorValueInline, IndicatorComparisonInline]
     fieldsets = [
         (None, {"fields": ["plan", "kind", "order", "name", "unit", "direction"]}),
         ("集計期間", {"fields": ["period_kind", "average_years"]}),

@@ -2,7 +2,7 @@
 
 import datetime
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 
 from django.conf import settings
@@ -286,8 +286,14 @@ class Plan(models.Model):
     edition = models.PositiveSmallIntegerField(
         "次数", null=True, blank=True, help_text="第二次計画なら 2。次数を付けない計画は空欄にします。"
     )
-    period_start = models.DateField("計画期間（開始）", help_text="年度途中の開始もあります（例：2021年12月1日）。")
-    period_end = models.DateField("計画期間（終了）", help_text="例：2026年3月31日")
+    period_start = models.DateField(
+        "計画期間（開始）",
+        help_text="「令和6年度」と入力するとその年度の4月1日です。年度途中の開始は「令和3年12月」や「2021年12月1日」と入力します。",
+    )
+    period_end = models.DateField(
+        "計画期間（終了）",
+        help_text="「令和8年度」と入力するとその年度の末日（令和9年3月31日）です。「令和8年3月」ならその月の末日です。",
+    )
     embedded_in = models.CharField(
         "包含する計画",
         max_length=120,
@@ -295,7 +301,8 @@ class Plan(models.Model):
         help_text="この計画を一部として含む上位の計画（例：山口市地域福祉計画）。単独の計画なら空欄。",
     )
     legal_basis = models.CharField(
-        "根拠法令", max_length=200, blank=True, default="再犯の防止等の推進に関する法律第8条第1項"
+        "根拠法令", max_length=200, blank=True,
+        help_text="計画が根拠として示す法令（例：再犯の防止等の推進に関する法律第8条第1項）。記載がなければ空欄にします。",
     )
     position = models.TextField("計画の位置付け", blank=True)
     purpose = models.TextField("計画の目的", blank=True)
@@ -417,13 +424,18 @@ class Plan(models.Model):
         return f"{self.title} {label}" if label else ""
 
     @property
+    def has_undated_steps(self) -> bool:
+        """Whether a step of its 策定経過 has no date in the source (pages then say why a date is 「－」)."""
+        return any(step.date is None for step in self.formulation_steps.all())
+
+    @property
     def last_updated(self) -> datetime.date:
         """更新日 shown to residents."""
         return timezone.localdate(self.updated_at)
 
 
 class FormulationStep(models.Model):
-    """A dated step of 策定経過."""
+    """A step of 策定経過, in the order the plan lists it, dated only when the source dates it."""
 
     class Kind(models.TextChoices):
         TRAINING = "training", "研修"
@@ -436,8 +448,12 @@ class FormulationStep(models.Model):
         OTHER = "other", "その他"
 
     plan = models.ForeignKey(Plan, verbose_name="計画", on_delete=models.CASCADE, related_name="formulation_steps")
+    # The plan's own order: a source may list its steps without dates, and the order must not hang on them.
+    order = models.PositiveSmallIntegerField("順番", help_text="資料に並んでいる順に1、2、3…と入力します。")
     date = models.DateField(
-        "日付", help_text="資料に日がなければ「令和5年12月」、月もなければ「令和5年度」と入力します。"
+        "日付", null=True, blank=True,
+        help_text="資料に日がなければ「令和5年12月」、月もなければ「令和5年度」と入力します。"
+        "日付の記載がなければ空欄にします（ページには日付なしで表示されます）。",
     )
     end_date = models.DateField(
         "終了日", null=True, blank=True,
@@ -459,28 +475,43 @@ class FormulationStep(models.Model):
     class Meta:
         verbose_name = "策定経過"
         verbose_name_plural = "策定経過"
-        ordering = ["plan", "date"]
+        permissions = spreadsheet_permissions("formulationstep", "策定経過")
+        ordering = ["plan", "order", "pk"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=F("date")),
                 name="formulation_step_end_after_start",
             ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(date__isnull=False),
+                name="formulation_step_end_has_start",
+            ),
         ]
 
     def __str__(self):
-        return f"{self.date_label} {self.description}"
+        return f"{self.date_label} {self.description}" if self.date else self.description
 
     def clean(self):
+        if self.end_date and not self.date:
+            raise ValidationError({"end_date": "終了日を入力するときは日付も入力してください。"})
         if self.date and self.end_date and self.end_date < self.date:
             raise ValidationError({"end_date": "終了日は日付以降にしてください。"})
 
     @property
     def date_label(self) -> str:
-        """令和5年12月1日, 令和5年12月 or 令和5年度, and its end: 令和5年12月1日～令和5年12月28日."""
+        """令和5年12月1日, 令和5年12月 or 令和5年度, and its end: 令和5年12月1日～令和5年12月28日; '' undated."""
+        if self.date is None:
+            return ""
         label = eras.date_label(self.date, self.date_precision)
         if self.end_date:
             label += f"～{eras.date_label(self.end_date, self.date_precision)}"
         return label
+
+    @classmethod
+    def next_order(cls, plan) -> int:
+        """The order of a step added after the plan's last one."""
+        last = cls.objects.filter(plan=plan).aggregate(last=models.Max("order"))["last"]
+        return (last or 0) + 1
 
 
 class Challenge(models.Model):
@@ -503,6 +534,15 @@ class Challenge(models.Model):
         return self.text
 
 
+# How 達成率 is computed and rounded, stated wherever it is shown (pages, PDFs, open data, /accessibility/).
+ACHIEVEMENT_RULE = (
+    "達成率は、基準値から目標値までの差に対して、基準値から最新の値までに進んだ割合です。"
+    "百分率の小数第2位を四捨五入して小数第1位まで示します（目標を達成したときは100%、"
+    "基準値より悪化したときは0%とします）。"
+)
+PERCENT_STEP = Decimal("0.1")
+
+
 @dataclass(frozen=True)
 class Progress:
     """Where an indicator stands against its target."""
@@ -513,7 +553,7 @@ class Progress:
     target: Decimal
     achieved: bool
     remaining: Decimal  # how far the latest value still is from the target (0 once achieved)
-    ratio: Decimal | None  # share of the way from baseline to target, 0–1 and beyond; None without a gap
+    ratio: Decimal | None  # share of the way from baseline to target, unrounded; None without a gap
 
     @property
     def worsened(self) -> bool:
@@ -521,13 +561,15 @@ class Progress:
         return self.ratio is not None and self.ratio < 0
 
     @property
-    def percent(self) -> int | None:
-        """達成率 in whole percent, held to 0–100: 100 only once the target is reached, 0 when worse."""
+    def percent(self) -> Decimal | None:
+        """達成率 in percent to one decimal place, rounded half up from the exact ratio as public bodies round
+        (小数第2位を四捨五入: 92/178 → 51.7), held to 0–100: 100.0 only once the target is reached, 0.0 when worse."""
         if self.achieved:
-            return 100
+            return Decimal("100.0")
         if self.ratio is None:
             return None
-        return int(min(max(self.ratio, Decimal(0)), Decimal("0.99")) * 100)
+        percent = (self.ratio * 100).quantize(PERCENT_STEP, rounding=ROUND_HALF_UP)
+        return min(max(percent, Decimal("0.0")), Decimal("99.9"))
 
 
 class IndicatorQuerySet(PlanPartQuerySet):
@@ -561,11 +603,18 @@ class Indicator(models.Model):
     order = models.PositiveSmallIntegerField("順番", default=1)
     name = models.CharField("指標名", max_length=120, help_text="例：刑法犯検挙人員中の再犯者数")
     unit = models.CharField("単位", max_length=10, help_text="例：人、%、件、世帯")
+    # Blank unless the source says it: the target is then shown without 「以下」「以上」, and 達成率 follows the
+    # way from the baseline to the target.
     direction = models.CharField(
         "望ましい方向", max_length=10, choices=Direction.choices, blank=True,
-        help_text="成果目標では必須です。現状の統計では空欄にできます。",
+        help_text="目標値に「以下」「以上」を付けて表示します。資料の目標が「450人以下」のように書いていれば選び、"
+        "「100%」のように方向を書いていなければ空欄にします（達成率は基準値から目標値への向きで計算します）。",
     )
-    period_kind = models.CharField("集計期間", max_length=10, choices=PeriodKind.choices, default=PeriodKind.CALENDAR)
+    period_kind = models.CharField(
+        "集計期間", max_length=10, choices=PeriodKind.choices, blank=True,
+        help_text="出典が暦年・年度・複数年平均のどれかを示していれば選びます。示していなければ空欄にします"
+        "（年は「令和4」のように年・年度を付けずに表示します）。",
+    )
     target_period_kind = models.CharField(
         "目標年の表し方", max_length=10, choices=PeriodKind.choices, blank=True,
         help_text="空欄なら集計期間と同じです。暦年の統計に「令和7年度末までに」の目標なら「年度」を選びます。",
@@ -601,17 +650,12 @@ class Indicator(models.Model):
         ordering = ["plan", "kind", "order"]
         constraints = [
             models.UniqueConstraint(fields=["plan", "name"], name="unique_indicator_name"),
-            models.CheckConstraint(
-                condition=~Q(kind="target") | ~Q(direction=""), name="indicator_target_has_direction"
-            ),
         ]
 
     def __str__(self):
         return self.name
 
     def clean(self):
-        if self.kind == self.Kind.TARGET and not self.direction:
-            raise ValidationError({"direction": "成果目標には望ましい方向を選んでください。"})
         averaged = self.PeriodKind.AVERAGE in (self.period_kind, self.target_period_kind)
         if averaged and not self.average_years:
             raise ValidationError({"average_years": "複数年平均の場合は平均する年数を入力してください。"})
@@ -620,16 +664,25 @@ class Indicator(models.Model):
             raise ValidationError({"target_value": "目標年を入力した場合は目標値も入力してください。"})
 
     def period_label(self, year: int) -> str:
-        """The label of a value's period: 令和元年, 令和元年度 or 平成29年～令和元年平均."""
+        """The label of a value's period: 令和元年, 令和元年度 or 平成29年～令和元年平均; 令和元 when the source
+        does not say whether its years are calendar or fiscal years."""
         if self.period_kind == self.PeriodKind.FISCAL:
             return eras.fiscal_year_label(year)
         if self.period_kind == self.PeriodKind.AVERAGE:
             first = year - (self.average_years or 1) + 1
             return f"{eras.year_label(first)}～{eras.year_label(year)}平均"
-        return eras.year_label(year)
+        if self.period_kind == self.PeriodKind.CALENDAR:
+            return eras.year_label(year)
+        return eras.era_year(year)
+
+    @property
+    def period_heading(self) -> str:
+        """The heading of a table's column of periods: 暦年, 年度, 複数年平均, or 年（年度） when not stated."""
+        return self.get_period_kind_display() or "年（年度）"
 
     def target_period_label(self) -> str:
-        """The target's year in its own kind: 令和7年, 令和7年度末 or 令和3年～令和7年平均; '' without a year."""
+        """The target's year in its own kind: 令和7年, 令和7年度末 or 令和3年～令和7年平均 (令和7 when no kind is
+        stated); '' without a year."""
         if self.target_year is None:
             return ""
         kind = self.target_period_kind or self.period_kind
@@ -638,7 +691,9 @@ class Indicator(models.Model):
         if kind == self.PeriodKind.AVERAGE:
             first = self.target_year - (self.average_years or 1) + 1
             return f"{eras.year_label(first)}～{eras.year_label(self.target_year)}平均"
-        return eras.year_label(self.target_year)
+        if kind == self.PeriodKind.CALENDAR:
+            return eras.year_label(self.target_year)
+        return eras.era_year(self.target_year)
 
     # -- figures as residents read them (small counts masked) and as staff read them (exact)
 
@@ -680,8 +735,32 @@ class Indicator(models.Model):
         """Whether residents see any of its figures as 「3人未満」 (values prefetched)."""
         figures = [self.baseline_value] + [
             figure for v in self.values.all() for figure in (v.value, v.prefecture_value, v.national_value)
-        ]
+        ] + [comparison.value for comparison in self.comparisons.all()]
         return any(disclosure.is_small_count(figure, self.unit) for figure in figures)
+
+    def own_figure(self, *, public: bool = False) -> tuple[str, str] | None:
+        """The city's figure that comparisons stand beside: (its time, its value) of the newest yearly value,
+        else of the baseline (as the source states its time); None without either (values prefetched)."""
+        latest = self.latest_value()
+        if latest is not None:
+            return latest.period_label, self.quantity_label(latest.value, public=public)
+        if self.baseline_value is None:
+            return None
+        when = self.as_of_text or (self.period_label(self.baseline_year) if self.baseline_year is not None else "")
+        return when, self.quantity_label(self.baseline_value, public=public)
+
+    @property
+    def public_figures_compared(self) -> list[tuple[str, str, str]]:
+        """(subject, value, time) of the city's figure, then of each comparison figure (熊本県, 全国, …), as
+        residents read them; [] without comparisons (comparisons and values prefetched)."""
+        comparisons = list(self.comparisons.all())
+        if not comparisons:
+            return []
+        rows = []
+        own = self.own_figure(public=True)
+        if own is not None:
+            rows.append((self.plan.municipality.name, own[1], own[0]))
+        return rows + [(c.subject, c.public_value_label, c.when_label) for c in comparisons]
 
     @property
     def public_baseline_label(self) -> str:
@@ -713,18 +792,29 @@ class Indicator(models.Model):
             return None
         return IndicatorValue(indicator=self, year=self.newest_year, value=self.newest_value)
 
+    @property
+    def way_to_target(self) -> str:
+        """Lower or higher: as chosen (望ましい方向), else the way from the baseline to the target (564 → 450 is
+        lower); '' when neither says it (no direction, and no baseline or one equal to the target)."""
+        if self.direction:
+            return self.direction
+        if self.baseline_value is None or self.target_value is None or self.baseline_value == self.target_value:
+            return ""
+        return self.Direction.LOWER if self.target_value < self.baseline_value else self.Direction.HIGHER
+
     def progress(self) -> Progress | None:
-        """Progress from baseline towards target, in either direction; None without a target or a value.
+        """Progress from baseline towards target, in either direction; None without a target, a value or a way.
 
         The ratio is (baseline − latest) / (baseline − target) for lower-is-better and the mirror for
         higher-is-better; None without a baseline or when the baseline already met the target. The latest
         value and the baseline are in the indicator's own period kind, whatever kind the target year is in.
         """
         latest = self.latest_value()
-        if self.target_value is None or latest is None:
+        way = self.way_to_target
+        if self.target_value is None or latest is None or not way:
             return None
         target, value, baseline = self.target_value, latest.value, self.baseline_value
-        if self.direction == self.Direction.LOWER:
+        if way == self.Direction.LOWER:
             achieved, gap = value <= target, value - target
             moved, span = (None, None) if baseline is None else (baseline - value, baseline - target)
         else:
@@ -737,13 +827,13 @@ class Indicator(models.Model):
             target=target,
             achieved=achieved,
             remaining=max(gap, Decimal(0)),
-            ratio=(moved / span).quantize(Decimal("0.001")) if span and span > 0 else None,
+            ratio=moved / span if span and span > 0 else None,
         )
 
     def achievement_text(self, *, public: bool = False) -> str:
-        """達成率 in words and numbers: 達成率 56%（基準値564人→最新500人／目標450人以下）.
+        """達成率 in words and numbers: 達成率 51.7%（基準値892人→最新800人／目標714人以下）.
 
-        Past the target it reads 達成率 100%・目標を達成, moving the wrong way 達成率 0%・基準値より悪化;
+        Past the target it reads 達成率 100.0%・目標を達成, moving the wrong way 達成率 0.0%・基準値より悪化;
         '' without a baseline, a target and a value later than the baseline. In public, a rate computed
         from a masked small count would give the count away, so only the masked figures are shown.
         """
@@ -770,9 +860,21 @@ class Indicator(models.Model):
             state = ""
         return f"達成率 {progress.percent}%{state}{figures}"
 
+    def achievement_percent(self, *, public: bool = False) -> Decimal | None:
+        """The 達成率 the text states, as a number (51.7); None where the text states none (in public, also
+        when computed from a masked small count)."""
+        text = self.achievement_text(public=public)
+        if not text.startswith("達成率 "):
+            return None
+        return self.progress().percent
+
     @property
     def public_achievement_text(self) -> str:
         return self.achievement_text(public=True)
+
+    @property
+    def public_achievement_percent(self) -> Decimal | None:
+        return self.achievement_percent(public=True)
 
     def progress_text(self) -> str:
         """The progress in words: 目標まで残り114人 or 目標を達成しています."""
@@ -846,6 +948,79 @@ class IndicatorValue(models.Model):
     @property
     def public_national_label(self) -> str:
         return self.indicator.quantity_label(self.national_value, public=True)
+
+
+class IndicatorComparison(models.Model):
+    """A figure a plan sets beside its city's statistic: the prefecture's, the nation's or another body's.
+
+    A fact of its own, with its time as the source states it (「令和4年」「令和2年国勢調査時点」) and a year
+    only when the source gives one: 「埼玉県 49,653件」 printed beside the city's figure has a place even
+    when no year is stated. Its unit is the indicator's.
+    """
+
+    class Scope(models.TextChoices):
+        PREFECTURE = "prefecture", "都道府県"
+        NATION = "nation", "全国"
+        OTHER = "other", "その他"
+
+    indicator = models.ForeignKey(
+        Indicator, verbose_name="指標", on_delete=models.CASCADE, related_name="comparisons"
+    )
+    scope = models.CharField("比較の対象", max_length=12, choices=Scope.choices)
+    label = models.CharField(
+        "対象の名前", max_length=40, blank=True,
+        help_text="「その他」のときに入力します（例：中核市の平均）。都道府県なら空欄で都道府県名、全国なら「全国」と表示します。",
+    )
+    value = models.DecimalField("値", max_digits=14, decimal_places=2, help_text="単位は指標の単位です。")
+    as_of_text = models.CharField(
+        "時点", max_length=100, blank=True,
+        help_text="出典の書き方で入力します（例：令和4年、令和2年国勢調査時点）。書かれていなければ空欄にします。",
+    )
+    year = models.PositiveSmallIntegerField(
+        "年（年度）", null=True, blank=True,
+        help_text="出典に年があるときだけ（例：2022、令和4年）。時点が空欄なら、この年を指標の集計期間で表示します。",
+    )
+
+    objects = IndicatorValueQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "比較の値（都道府県・全国など）"
+        verbose_name_plural = "比較の値（都道府県・全国など）"
+        ordering = ["indicator", "pk"]
+
+    def __str__(self):
+        return f"{self.indicator} {self.label or self.get_scope_display()}"
+
+    def clean(self):
+        if self.scope == self.Scope.OTHER and not self.label:
+            raise ValidationError({"label": "比較の対象が「その他」のときは、対象の名前を入力してください。"})
+
+    @property
+    def subject(self) -> str:
+        """埼玉県, 全国, or the label typed (中核市の平均); a named prefecture or nation keeps its name."""
+        if self.label:
+            return self.label
+        if self.scope == self.Scope.PREFECTURE:
+            prefecture = self.indicator.plan.municipality.prefecture
+            return prefecture.name if prefecture else self.get_scope_display()
+        return self.get_scope_display()
+
+    @property
+    def when_label(self) -> str:
+        """令和2年国勢調査時点 as the source states it, else the year in the indicator's period kind, else ''."""
+        if self.as_of_text:
+            return self.as_of_text
+        return self.indicator.period_label(self.year) if self.year is not None else ""
+
+    @property
+    def value_label(self) -> str:
+        return self.indicator.quantity_label(self.value)
+
+    @property
+    def public_value_label(self) -> str:
+        """3人未満 for a small count about people (plans.disclosure), else as value_label."""
+        return self.indicator.quantity_label(self.value, public=True)
 
 
 class Feedback(models.Model):

@@ -1,11 +1,18 @@
-"""Spreadsheet columns for organisations and indicator values (django-import-export)."""
+"""Spreadsheet columns for organisations, formulation steps and indicator values (django-import-export)."""
 
 from reoffense_portal.spreadsheets.resources import PortalResource, column
-from reoffense_portal.spreadsheets.widgets import ChoiceWidget, DecimalWidget, YearWidget
+from reoffense_portal.spreadsheets.widgets import (
+    SMALL_NUMBER,
+    ChoiceWidget,
+    DecimalWidget,
+    PreciseDateColumn,
+    TextWidget,
+    YearWidget,
+)
 from reoffense_portal.text import shown
 
 from . import disclosure
-from .models import Indicator, IndicatorValue, Organization
+from .models import FormulationStep, Indicator, IndicatorValue, Organization
 
 MUNICIPALITY_CODE = "団体コード"
 PLAN_TITLE = "計画名"
@@ -51,6 +58,61 @@ class OrganizationResource(PortalResource):
             found.municipality = municipality
             return found, False
         return Organization(municipality=municipality, name=name), True
+
+
+class FormulationStepResource(PortalResource):
+    """策定経過: 1行に1つの手続、計画の資料に並ぶ順（順番）で. 日付は資料にあるときだけ."""
+
+    display_name = "策定経過"
+    key_fields = ("municipality", "plan", "order")
+    example = {
+        MUNICIPALITY_CODE: "431001",
+        PLAN_TITLE: "熊本市再犯防止推進計画",
+        "順番": 1,
+        "日付": "令和2年度",
+        "終了日": None,
+        "区分": "調査",
+        "内容": "支援対象者・協力雇用主等へのアンケート調査",
+    }
+
+    municipality = column("plan__municipality__code", MUNICIPALITY_CODE)
+    plan = column("plan__title", PLAN_TITLE)
+    order = column("order", "順番", SMALL_NUMBER)
+    date = PreciseDateColumn("date", "日付")  # blank when the source gives no date
+    end_date = PreciseDateColumn("end_date", "終了日", sets_precision=False)
+    kind = column("kind", "区分", ChoiceWidget(FormulationStep.Kind.choices))
+    description = column("description", "内容", TextWidget())
+
+    class Meta(PortalResource.Meta):
+        model = FormulationStep
+        use_bulk = True  # no many-to-many columns: saved in batches, history included
+        fields = ("municipality", "plan", "order", "date", "end_date", "kind", "description")
+        import_order = export_order = fields
+
+    def export_queryset(self, queryset):
+        return queryset.select_related("plan__municipality").order_by(
+            "plan__municipality", "plan", "order", "pk"
+        )
+
+    def find_or_build(self, row):
+        plan = self.plan(row)
+        order = self.required(row, "order")
+        self.claim_key((plan.pk, order), f"順番{order}の策定経過")
+        key = ("steps", plan.pk)
+        if key not in self.cache:
+            steps = self.cache[key] = {}
+            for step in FormulationStep.objects.filter(plan=plan):
+                steps.setdefault(step.order, []).append(step)
+        found = self.cache[key].get(order, [])
+        if len(found) > 1:
+            raise self.problem(
+                "order", f"計画{shown(plan.title)}には順番{order}の策定経過が{len(found)}件あります"
+                "（管理画面で順番を重ならないように直してから取り込んでください）",
+            )
+        if found:
+            found[0].plan = plan
+            return found[0], False
+        return FormulationStep(plan=plan, order=order), True
 
 
 class IndicatorValueResource(PortalResource):

@@ -23,6 +23,7 @@ EDITABLE = {
         "challenge",
         "indicator",
         "indicatorvalue",
+        "indicatorcomparison",
     ],
     "measures": ["priorityarea", "measure", "program", "programprogress", "evaluationscale"],
     "councils": ["council", "councilmember", "meeting", "agendaitem", "meetingdocument"],
@@ -32,7 +33,7 @@ EDITABLE = {
 # Models with a spreadsheet resource: staff import and export them (django-import-export asks
 # for `<app>.import_<model>` and `<app>.export_<model>`).
 SPREADSHEETS = {
-    "plans": ["organization", "indicatorvalue"],
+    "plans": ["organization", "formulationstep", "indicatorvalue"],
     "measures": ["program", "programprogress"],
     "councils": ["meeting", "councilmember"],
 }

@@ -14,6 +14,7 @@ the queries are a fixed number for the whole prefecture.
 
 from collections import defaultdict
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 
 import tablib
@@ -22,7 +23,7 @@ from django.urls import reverse
 
 from measures.models import PriorityArea, Program, ProgramProgress
 from plans import disclosure
-from plans.models import Indicator, Municipality, NationalPriority, Plan
+from plans.models import ACHIEVEMENT_RULE, PERCENT_STEP, Indicator, Municipality, NationalPriority, Plan
 from reoffense_portal import eras
 from reoffense_portal.spreadsheets.files import CSVFormat
 
@@ -33,15 +34,22 @@ def priority_key(national_plan: int, number: int) -> str:
 
 
 def target_entry(indicator: Indicator, *, public: bool) -> dict:
-    """A KPI as the table shows it: its name, its 達成率 in words and in whole percent (None when not shown)."""
-    text = indicator.achievement_text(public=public)
-    progress = indicator.progress()
-    masked = public and progress is not None and (
-        disclosure.is_small_count(progress.baseline, indicator.unit)
-        or disclosure.is_small_count(progress.latest, indicator.unit)
-    )
-    percent = progress.percent if text and not masked else None
-    return {"name": indicator.name, "achievement": text, "percent": percent}
+    """A KPI as the table shows it: its name, its 達成率 in words and in percent to one decimal place, as
+    a JSON number (None when not shown)."""
+    percent = indicator.achievement_percent(public=public)
+    return {
+        "name": indicator.name,
+        "achievement": indicator.achievement_text(public=public),
+        "percent": None if percent is None else float(percent),
+    }
+
+
+def mean_percent(percents: list) -> Decimal | None:
+    """The mean of 達成率 to one decimal place, rounded half up as each 達成率 is (plans.models.Progress)."""
+    if not percents:
+        return None
+    total = sum(Decimal(str(percent)) for percent in percents)
+    return (total / len(percents)).quantize(PERCENT_STEP, rounding=ROUND_HALF_UP)
 
 
 def support_entry(category: str, fiscal_year: int, total: int, *, public: bool) -> dict:
@@ -103,11 +111,10 @@ class Row:
     def target_count(self) -> int:
         return len(self.entry["targets"]) if self.entry else 0
 
-    @property
-    def mean_percent(self) -> int | None:
-        """The mean 達成率 of the KPIs that have one, in whole percent."""
-        percents = [t["percent"] for t in self.entry["targets"] if t["percent"] is not None] if self.entry else []
-        return sum(percents) // len(percents) if percents else None
+    @cached_property
+    def mean_percent(self) -> Decimal | None:
+        """The mean 達成率 of the KPIs that have one, to one decimal place."""
+        return mean_percent([t["percent"] for t in self.entry["targets"] if t["percent"] is not None] if self.entry else [])
 
     @cached_property
     def support_by_key(self) -> dict[str, dict]:
@@ -131,6 +138,8 @@ class Column:
 
 class ComparisonTable:
     """The rows with their columns: one per national priority in use, one per kind of support and year."""
+
+    achievement_rule = ACHIEVEMENT_RULE
 
     BASE_SORTS = {
         "municipality": ("自治体", lambda row: row.code),

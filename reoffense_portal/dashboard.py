@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from councils.models import Meeting, MeetingDocument
 from measures.models import Program
-from plans.models import Indicator, Plan
+from plans.models import Indicator, IndicatorValue, Plan
 from reoffense_portal import eras
 from reoffense_portal.publishing.models import PlanVersion
 
@@ -47,6 +47,7 @@ class PlanDashboard:
     meetings_without_minutes: list[Meeting] = field(default_factory=list)
     upcoming_meetings: list[Meeting] = field(default_factory=list)
     ending_without_successor: bool = False
+    ended: bool = False  # its period is over and the municipality has no later plan
     current_version: PlanVersion | None = None
 
     @property
@@ -57,6 +58,11 @@ class PlanDashboard:
     def in_period(self) -> bool:
         """Progress is due only for a fiscal year of the plan's period."""
         return self.fiscal_year in self.plan.fiscal_years
+
+    @property
+    def ended_on_label(self) -> str:
+        """令和8年3月31日: the last day of the plan's period."""
+        return eras.japanese_date(self.plan.period_end)
 
     @property
     def programs_missing(self) -> int:
@@ -95,7 +101,12 @@ class PlanDashboard:
             items.append(DueItem(f"meeting:{meeting.pk}:upcoming",
                                  f"{UPCOMING_DAYS}日以内に開催予定の会議：{meeting}（{meeting.held_on_label}）",
                                  reverse("admin:councils_meeting_change", args=[meeting.pk])))
-        if self.ending_without_successor:
+        if self.ended:
+            items.append(DueItem(f"plan:{plan.pk}:ended",
+                                 f"計画期間が{self.ended_on_label}で終了しました（{plan.period_label}）。"
+                                 "次期計画が登録されていません。次期計画を登録してください。",
+                                 reverse("admin:plans_plan_add")))
+        elif self.ending_without_successor:
             items.append(DueItem(f"plan:{plan.pk}:successor",
                                  f"計画期間が1年以内に終わります（{plan.period_label}）。次期計画が登録されていません。",
                                  reverse("admin:plans_plan_add")))
@@ -103,19 +114,27 @@ class PlanDashboard:
 
 
 def plan_dashboards(user, today: datetime.date | None = None) -> list[PlanDashboard]:
-    """One PlanDashboard for each plan of the user's municipalities whose period is not over."""
+    """One PlanDashboard for each plan of the user's municipalities whose period is not over, and for each
+    municipality's last plan whose period is over with no later plan (it says so, and what to do)."""
     return dashboards_of(Plan.objects.for_user(user), today)
 
 
 def dashboards_of(plans, today: datetime.date | None = None) -> list[PlanDashboard]:
-    """One PlanDashboard for each of these plans whose period is not over.
+    """One PlanDashboard for each of these plans whose period is not over, or that ended with no successor.
 
     `plans` holds whole municipalities (a user's, or all): their other plans tell whether one has a successor.
     """
     today = today or timezone.localdate()  # Japan's date (TIME_ZONE is Asia/Tokyo)
     fiscal_year = eras.fiscal_year_of(today)
     all_plans = list(plans.select_related("municipality"))
-    plans = [plan for plan in all_plans if plan.period_end >= today]
+    starts = defaultdict(list)
+    for plan in all_plans:
+        starts[plan.municipality_id].append(plan.period_start)
+
+    def has_successor(plan) -> bool:
+        return any(start > plan.period_start for start in starts[plan.municipality_id])
+
+    plans = [plan for plan in all_plans if plan.period_end >= today or not has_successor(plan)]
     if not plans:
         return []
     boards = {plan.pk: PlanDashboard(plan=plan, fiscal_year=fiscal_year) for plan in plans}
@@ -132,8 +151,12 @@ def dashboards_of(plans, today: datetime.date | None = None) -> list[PlanDashboa
         board = boards[row["area__plan"]]
         board.programs, board.programs_recorded = row["total"], row["recorded"]
 
+    # Due each year: the targets, and the statistics kept as a yearly series. A statistic the plan states
+    # once (a figure with its 時点, no yearly values at all) is not asked for every year.
+    series = IndicatorValue.objects.filter(indicator=OuterRef("pk"))
     indicators = (
         Indicator.objects.filter(plan__in=boards)
+        .filter(Q(kind=Indicator.Kind.TARGET) | Q(Exists(series)))
         .values("plan")
         .annotate(
             total=Count("pk", distinct=True),
@@ -151,8 +174,8 @@ def dashboards_of(plans, today: datetime.date | None = None) -> list[PlanDashboa
         Meeting.objects.filter(council__plan__in=boards)
         .filter(
             Q(status=Meeting.Status.HELD, minutes="")
-            | Q(
-                status=Meeting.Status.SCHEDULED,
+            | Q(  # 開催予定, or with no status stated: staff still see a meeting coming up
+                status__in=[Meeting.Status.SCHEDULED, ""],
                 held_on__range=(today, today + datetime.timedelta(days=UPCOMING_DAYS)),
             )
         )
@@ -162,18 +185,15 @@ def dashboards_of(plans, today: datetime.date | None = None) -> list[PlanDashboa
     )
     for meeting in meetings:
         board = boards[meeting.council.plan_id]
-        if meeting.status == Meeting.Status.SCHEDULED:
+        if meeting.status != Meeting.Status.HELD:
             board.upcoming_meetings.append(meeting)
         elif not meeting.has_minutes_document:
             board.meetings_without_minutes.append(meeting)
 
-    starts = defaultdict(list)
-    for plan in all_plans:
-        starts[plan.municipality_id].append(plan.period_start)
     for board in boards.values():
         plan = board.plan
-        has_successor = any(start > plan.period_start for start in starts[plan.municipality_id])
-        board.ending_without_successor = plan.period_end <= today + ENDING_WITHIN and not has_successor
+        board.ended = plan.period_end < today
+        board.ending_without_successor = plan.period_end <= today + ENDING_WITHIN and not has_successor(plan)
 
     # As PlanVersion.objects.current(plan), for all the plans in one query.
     for version in PlanVersion.objects.live().filter(plan__in=boards).order_by("-live_from"):

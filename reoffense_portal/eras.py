@@ -142,6 +142,9 @@ _FISCAL_YEAR = re.compile(_YEAR + r"年度", re.IGNORECASE)
 
 DATE_HINT = "日付は「2024/4/1」「令和6年4月1日」「R6.4.1」のように入力してください。"
 PRECISE_DATE_HINT = DATE_HINT + "日が分からないときは「令和5年12月」、月も分からないときは「令和5年度」のように入力できます。"
+PERIOD_HINT = (
+    "日付は「2024/4/1」「令和6年4月1日」のように、月までなら「令和3年12月」、年度なら「令和6年度」のように入力してください。"
+)
 FISCAL_YEAR_HINT = "「2024」「令和6年度」「R6年度」のように入力してください"
 CALENDAR_YEAR_HINT = "「2019」「令和元年」「R1」のように入力してください"
 
@@ -227,6 +230,31 @@ def parse_date(value, *, precise: bool = False) -> TypedDate | None:
     if not YEAR_RANGE[0] <= first.year <= YEAR_RANGE[1]:
         raise ValueError(f"{shown(value)} は日付として範囲外です（{YEAR_RANGE[0]}年～{YEAR_RANGE[1]}年）。")
     return TypedDate(first, precision)
+
+
+class PeriodBound(models.TextChoices):
+    """Which end of a period (a plan's 計画期間) a typed month or fiscal year stands for."""
+
+    START = "start", "開始"
+    END = "end", "終了"
+
+
+def parse_period_bound(value, bound: str) -> datetime.date | None:
+    """A day of a period as plans state it: 令和6年度 as the start is 2024-04-01, 令和8年度 as the end 2027-03-31.
+
+    A month stands for its first day as a start and its last day as an end (令和3年12月から令和8年3月まで
+    is 2021-12-01 to 2026-03-31); a day is that day. The period is then exact: 「令和8年度まで」 means up to
+    its last day, no guess. ValueError in Japanese for anything else.
+    """
+    try:
+        typed = parse_date(value, precise=True)
+    except ValueError as error:
+        raise ValueError(str(error).replace(PRECISE_DATE_HINT, PERIOD_HINT)) from None
+    if typed is None or typed.precision == DatePrecision.DAY or bound == PeriodBound.START:
+        return None if typed is None else typed.day
+    if typed.precision == DatePrecision.MONTH:
+        return (typed.day + datetime.timedelta(days=31)).replace(day=1) - datetime.timedelta(days=1)
+    return datetime.date(typed.day.year + 1, 3, 31)  # the fiscal year's last day
 
 
 def parse_year(value, *, fiscal: bool) -> int | None:

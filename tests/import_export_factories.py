@@ -11,7 +11,9 @@ from councils.models import Council, CouncilMember, Meeting
 from measures.models import Measure, PriorityArea, Program, ProgramProgress
 from plans.models import (
     Department,
+    FormulationStep,
     Indicator,
+    IndicatorComparison,
     IndicatorValue,
     Municipality,
     Organization,
@@ -48,9 +50,13 @@ def build_city(code, name, prefecture_code, prefecture_name, plan_title, publish
     )
     indicator = Indicator.objects.create(
         plan=plan, name="刑法犯検挙人員中の再犯者数", unit="人", direction=Indicator.Direction.LOWER,
-        baseline_year=2019, baseline_value=564, target_year=2027, target_value=450,
+        period_kind=Indicator.PeriodKind.CALENDAR, baseline_year=2019, baseline_value=564, target_year=2027, target_value=450,
     )
     value = IndicatorValue.objects.create(indicator=indicator, year=2023, value=Decimal("478"))
+    # The prefecture's figure beside the city's, its time as the source states it; a step of 策定経過.
+    IndicatorComparison.objects.create(indicator=indicator, scope=IndicatorComparison.Scope.PREFECTURE,
+                                       value=Decimal("1230"), as_of_text="令和5年")
+    FormulationStep.objects.create(plan=plan, order=1, kind=FormulationStep.Kind.DRAFTING, description="素案の作成")
     council = Council.objects.create(plan=plan, name=f"{name}再犯防止推進連絡会", kind=Council.Kind.LIAISON)
     meeting = Meeting.objects.create(
         council=council, fiscal_year=2024, sequence=1, held_on=datetime.date(2024, 7, 18),

@@ -64,7 +64,7 @@ def build_plan(city: Municipality, scale: int = 1, published=True, title=None) -
         Challenge(plan=plan, order=n, text=f"課題その{n}") for n in range(1, shape["challenges"] + 1)
     )
     FormulationStep.objects.bulk_create(
-        FormulationStep(plan=plan, date=datetime.date(2022, 4, 1) + datetime.timedelta(days=7 * n),
+        FormulationStep(plan=plan, order=n, date=datetime.date(2022, 4, 1) + datetime.timedelta(days=7 * n),
                         kind=FormulationStep.Kind.OTHER, description=f"策定の手続その{n}")
         for n in range(1, shape["steps"] + 1)
     )
@@ -89,10 +89,12 @@ def build_plan(city: Municipality, scale: int = 1, published=True, title=None) -
     )
     indicators = Indicator.objects.bulk_create(
         [Indicator(plan=plan, kind=Indicator.Kind.TARGET, order=n, name=f"再犯者数{n}", unit="人",
-                   direction=Indicator.Direction.LOWER, baseline_year=2019, baseline_value=Decimal(564 + n),
+                   direction=Indicator.Direction.LOWER, period_kind=Indicator.PeriodKind.CALENDAR,
+                   baseline_year=2019, baseline_value=Decimal(564 + n),
                    target_year=2025, target_value=Decimal(450), target_text=f"再犯者数{n}を450人以下とします。")
          for n in range(1, shape["targets"] + 1)]
-        + [Indicator(plan=plan, kind=Indicator.Kind.STATISTIC, order=n, name=f"刑法犯検挙人員{n}", unit="人")
+        + [Indicator(plan=plan, kind=Indicator.Kind.STATISTIC, order=n, name=f"刑法犯検挙人員{n}", unit="人",
+                     period_kind=Indicator.PeriodKind.CALENDAR)
            for n in range(1, shape["statistics"] + 1)]
     )
     IndicatorValue.objects.bulk_create(

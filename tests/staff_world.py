@@ -158,6 +158,7 @@ def fill_municipality(municipality, name, mark, login):
     )
     step = FormulationStep.objects.create(
         plan=plan,
+        order=1,
         date=datetime.date(2023, 1, 10),
         kind=FormulationStep.Kind.SURVEY,
         description=f"調査{mark}",
@@ -168,6 +169,7 @@ def fill_municipality(municipality, name, mark, login):
         name=f"再犯者数{mark}",
         unit="人",
         direction=Indicator.Direction.LOWER,
+        period_kind=Indicator.PeriodKind.CALENDAR,
         baseline_year=2019,
         baseline_value=564,
         target_year=2025,

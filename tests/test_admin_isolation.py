@@ -123,6 +123,7 @@ def add_payload(model, city):
         },
         FormulationStep: lambda: {
             "plan": city.plan.pk,
+            "order": 2,
             "date": today,
             "kind": "survey",
             "description": "追加調査",

@@ -15,7 +15,8 @@ from icalendar import Calendar
 
 from councils.models import Meeting
 from councils.resources import MeetingResource
-from plans.models import Indicator
+from plans.admin import PlanAdmin
+from plans.models import Indicator, Plan
 from reoffense_portal.eras import DatePrecision
 from reoffense_portal.scoping.admin import JapaneseDateField, JapaneseYearField
 from reoffense_portal.summaries.documents import MeetingReport, PlanSummary
@@ -122,9 +123,36 @@ def test_a_date_that_cannot_be_read_says_what_is_accepted_and_nothing_is_saved(e
     assert city.meeting.held_on == datetime.date(2024, 7, 1)
 
 
-def test_a_plan_period_must_be_a_day(editor_client, city):
-    response = save(editor_client, city.plan, period_start="令和5年度")
-    assert f"“令和5年度” は日まで入力してください。{DATE_HINT}" in errors_of(response)
+@pytest.mark.parametrize("start, end, first, last", [
+    ("令和6年度", "令和8年度", datetime.date(2024, 4, 1), datetime.date(2027, 3, 31)),
+    ("R6年度", "２０２６年度", datetime.date(2024, 4, 1), datetime.date(2027, 3, 31)),
+    ("令和元年度", "令和5年度", datetime.date(2019, 4, 1), datetime.date(2024, 3, 31)),
+    ("令和3年12月", "令和8年3月", datetime.date(2021, 12, 1), datetime.date(2026, 3, 31)),
+    ("令和6年2月", "令和8年2月", datetime.date(2024, 2, 1), datetime.date(2026, 2, 28)),
+    ("2024/4/1", "令和9年3月31日", datetime.date(2024, 4, 1), datetime.date(2027, 3, 31)),
+])
+def test_a_plan_period_is_typed_as_plans_state_it(editor_client, city, start, end, first, last):
+    # 「計画期間：令和6年度～令和8年度」 is the whole of the three fiscal years: from 4月1日 to 3月31日.
+    response = save(editor_client, city.plan, period_start=start, period_end=end)
+    assert response.status_code == 302, errors_of(response)
+    city.plan.refresh_from_db()
+    assert (city.plan.period_start, city.plan.period_end) == (first, last)
+
+
+def test_the_period_typed_as_the_day_it_stands_for_is_no_change(city):
+    request = RequestFactory().get("/")
+    request.user = city.editor
+    field = PlanAdmin(Plan, admin.site).get_form(request).base_fields["period_end"]
+    assert not field.has_changed(datetime.date(2027, 3, 31), "令和8年度")
+    assert field.has_changed(datetime.date(2027, 3, 31), "令和9年度")
+
+
+def test_a_plan_period_that_cannot_be_read_says_fiscal_years_are_accepted(editor_client, city):
+    response = save(editor_client, city.plan, period_start="来年度")
+    assert "“来年度” を日付として読めません。" in errors_of(response)
+    assert "年度なら「令和6年度」のように入力してください。" in errors_of(response)
+    city.plan.refresh_from_db()
+    assert city.plan.period_start == datetime.date(2023, 4, 1)
 
 
 def test_dates_in_inlines_read_japanese_dates_too(editor_client, city):

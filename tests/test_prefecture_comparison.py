@@ -111,7 +111,7 @@ def test_residents_compare_the_published_plans_of_the_prefecture(client, prefect
     assert marks(table, line_of(table, "熊本市")) == {"2-1", "2-2"}, "the unapproved 2-7 does not show"
     assert marks(table, line_of(table, "八代市")) == {"2-3"}
     assert "第二次1 就労・住居の確保" in page
-    assert "再犯者数1：達成率 4%（基準値565人→最新560人／目標450人以下）" in page
+    assert "再犯者数1：達成率 4.3%（基準値565人→最新560人／目標450人以下）" in page
     assert "就労支援（令和6年度）" in page and "相談支援（令和6年度）" in page
     assert line_of(table, "熊本市")["support"] == ["3件未満", "12件"]
     assert ">2件<" not in page, "a small support count is never published exactly"
@@ -218,8 +218,8 @@ def test_prefecture_staff_compare_the_working_rows_with_exact_counts(client, pre
     assert line_of(table, "熊本市")["support"] == ["2件", "12件"], "staff read exact counts"
     assert "人吉市再犯防止推進計画（案）" in response.content.decode(), "drafts are compared too"
     page = response.content.decode()
-    assert "再犯者数1：達成率 4%（基準値565人→最新560人／目標450人以下）" in page
-    assert "再入所者数：達成率 85%（基準値8人→最新2人／目標1人以下）" in page, "the newest year, exact"
+    assert "再犯者数1：達成率 4.3%（基準値565人→最新560人／目標450人以下）" in page
+    assert "再入所者数：達成率 85.7%（基準値8人→最新2人／目標1人以下）" in page, "the newest year, exact"
     assert "協力雇用主数：達成率は算出できません" in page, "no value yet"
     public = client.get(COMPARISON).context["table"]
     assert line_of(public, "熊本市")["targets"][1]["achievement"] == (
@@ -298,6 +298,6 @@ def test_the_staff_table_loads_no_kpi_value_one_by_one(client, prefecture_world)
     client.get(STAFF_COMPARISON)
     with CaptureQueriesContext(connection) as captured:
         response = client.get(STAFF_COMPARISON)
-    assert "再犯者数3：達成率 6%（基準値567人→最新560人／目標450人以下）" in response.content.decode()
+    assert "再犯者数3：達成率 6.0%（基準値567人→最新560人／目標450人以下）" in response.content.decode()
     value_reads = [query["sql"] for query in captured if query["sql"].startswith('SELECT "plans_indicatorvalue"')]
     assert value_reads == []

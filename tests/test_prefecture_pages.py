@@ -1,17 +1,20 @@
 """Residents look up their prefecture: /prefectures/ lists the 47 with how many municipalities have a
-published plan (策定済), one in preparation (策定中) or none (未策定); each prefecture's page lists its own
+published plan in its period (策定済), only plans whose period has ended (計画期間終了, never counted as 策定済),
+one in preparation (策定中) or none (未策定); each prefecture's page lists its own
 plan and every municipality with status, period in 和暦, whether the plan is part of a broader plan, and
 a link; the national figure 「地方再犯防止推進計画の策定状況」 answers the Ministry's question, with CSV
 and JSON, and superusers download it in the survey's shape. Only published data shows: a draft's
 existence makes 策定中, its content never appears."""
 
 import csv
+import datetime
 import io
 import re
 from urllib.parse import unquote
 
 import openpyxl
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.management import call_command
@@ -28,6 +31,16 @@ DRAFT_TITLE = "下関市再犯防止推進計画（素案）"
 @pytest.fixture(autouse=True)
 def _empty_cache():
     cache.clear()
+
+
+# 熊本市's seeded plan ran to 令和8年3月31日: on this day it has ended, with no next plan published.
+TODAY = datetime.datetime(2026, 12, 1, 10, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=9)))
+
+
+@pytest.fixture(autouse=True)
+def _today():
+    with time_machine.travel(TODAY, tick=False):
+        yield
 
 
 def text_of(client, url) -> str:
@@ -55,16 +68,16 @@ def test_the_prefecture_list_shows_the_47_with_their_counts(client, yamaguchi_pr
     html = response.content.decode()
     assert html.count('href="/prefectures/') - html.count('href="/prefectures/status') == 47 + 1  # + the nav link
     text = text_of(client, "/prefectures/")
-    assert "山口県 未策定 4 2 1 1" in text
-    assert "熊本県 未策定 1 1 0 0" in text
-    assert "北海道 未策定 0 0 0 0" in text
+    assert "山口県 未策定 4 2 0 1 1" in text
+    assert "熊本県 未策定 1 0 1 0 0" in text  # 熊本市: 計画期間終了, not 策定済
+    assert "北海道 未策定 0 0 0 0 0" in text
     assert '<li aria-current="page">都道府県から探す</li>' in html
 
 
 def test_a_prefecture_page_lists_every_municipality_with_status_period_and_position(client, yamaguchi_prefecture):
     text = text_of(client, "/prefectures/350001/")
     assert "山口県の計画は、このサイトには掲載されていません。" in text
-    assert "4市区町村のうち、策定済2、策定中1、未策定1です。" in text
+    assert "4市区町村のうち、策定済2、計画期間終了0、策定中1、未策定1です。" in text
     assert "下関市 策定中 － － －" in text
     assert "宇部市 策定済 宇部市再犯防止推進計画 令和5年度～令和9年度 宇部市地域福祉計画に包含" in text
     assert "山口市 策定済 第二次山口市再犯防止推進計画 令和7年度～令和11年度 単独の計画" in text
@@ -81,7 +94,7 @@ def test_a_prefectures_own_published_plan_leads_its_page(client, yamaguchi_prefe
     text = text_of(client, "/prefectures/430005/")
     assert "熊本県の計画 熊本県再犯防止推進計画 計画期間：令和5年度～令和9年度（熊本県地域福祉計画に包含）" in text
     assert f'href="/plans/{plan.pk}/"' in client.get("/prefectures/430005/").content.decode()
-    assert "熊本県 策定済 1 1 0 0" in text_of(client, "/prefectures/")
+    assert "熊本県 策定済 1 0 1 0 0" in text_of(client, "/prefectures/")
 
 
 def test_a_municipality_without_a_published_plan_has_a_page_saying_so(client, yamaguchi_prefecture):
@@ -93,6 +106,29 @@ def test_a_municipality_without_a_published_plan_has_a_page_saying_so(client, ya
     assert DRAFT_TITLE not in text
     assert client.get("/municipalities/999999/").status_code == 404
     assert client.get("/prefectures/352039/").status_code == 404  # a city is not a prefecture
+
+
+def test_a_plan_whose_period_has_ended_is_counted_apart_from_published_plans(client, yamaguchi_prefecture):
+    text = text_of(client, "/prefectures/430005/")
+    assert "1市区町村のうち、策定済0、計画期間終了1、策定中0、未策定0です。" in text
+    assert "熊本市 計画期間終了 熊本市再犯防止推進計画 令和3年度～令和7年度（終了） 単独の計画" in text
+    assert "策定状況： 計画期間終了 （公開している計画の計画期間は終了しています。" in text_of(
+        client, "/municipalities/431001/"
+    )
+    # Once the next plan is published, the city counts as 策定済 again.
+    build_plan(Municipality.objects.get(pk="431001"), title="第2次熊本市再犯防止推進計画")
+    assert "熊本県 未策定 1 1 0 0 0" in text_of(client, "/prefectures/")
+
+
+def test_a_prefectures_own_ended_plan_is_not_counted_as_published(client, yamaguchi_prefecture):
+    plan = build_plan(Municipality.objects.get(pk="430005"), title="熊本県再犯防止推進計画")
+    plan.period_start, plan.period_end = datetime.date(2021, 4, 1), datetime.date(2026, 3, 31)
+    plan.save()
+    publish(plan, summary="期間の訂正")
+    assert "熊本県 計画期間終了 令和3年度～令和7年度（終了） 1 0 0.0% 1" in text_of(client, "/prefectures/status/")
+    assert "都道府県の計画は0都道府県が策定済、1都道府県が計画期間終了です。" in text_of(client, "/prefectures/status/")
+    rows = list(csv.reader(io.StringIO(client.get("/prefectures/status.csv").content.decode("utf-8-sig"))))
+    assert rows[-1][2] == "策定済0・計画期間終了1"
 
 
 def test_ending_publication_turns_a_municipality_back_to_in_preparation(client, yamaguchi_prefecture):
@@ -116,9 +152,11 @@ def test_a_ward_of_a_designated_city_is_not_counted_and_its_page_leads_to_the_ci
 def test_the_national_figure_answers_the_ministrys_question(client, yamaguchi_prefecture):
     text = text_of(client, "/prefectures/status/")
     assert "地方再犯防止推進計画の策定状況" in text
-    assert "全国の5市区町村のうち、計画を策定済の団体は3（60.0%）、策定中の団体は1です。" in text
-    assert "山口県 未策定 － 4 2 50.0% 1" in text
-    assert "北海道 未策定 － 0 0 － 0" in text
+    assert ("全国の5市区町村のうち、計画を策定済の団体は2（40.0%）、計画期間が終了し次の計画を公開していない団体は1、"
+            "策定中の団体は1です。計画期間が終了した団体は策定済・策定率に含めていません。") in text
+    assert "山口県 未策定 － 4 2 50.0% 0 1" in text
+    assert "熊本県 未策定 － 1 0 0.0% 1 0" in text
+    assert "北海道 未策定 － 0 0 － 0 0" in text
     assert 'href="/prefectures/status/"' in client.get("/prefectures/").content.decode()
     assert 'href="/prefectures/status/"' in client.get("/accessibility/").content.decode()  # the footer
 
@@ -128,13 +166,18 @@ def test_the_national_figure_as_open_data(client, yamaguchi_prefecture):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0] == ["団体コード", "都道府県", "都道府県の計画", "都道府県の計画期間", "市区町村数", "策定済数",
-                       "策定率（%）", "策定中数", "未策定数"]
-    assert ["350001", "山口県", "未策定", "", "4", "2", "50.0", "1", "1"] in rows
-    assert rows[-1] == ["", "全国", "策定済0", "", "5", "3", "60.0", "1", "1"]
+                       "策定率（%）", "計画期間終了数", "策定中数", "未策定数"]
+    assert ["350001", "山口県", "未策定", "", "4", "2", "50.0", "0", "1", "1"] in rows
+    assert ["430005", "熊本県", "未策定", "", "1", "0", "0.0", "1", "0", "0"] in rows
+    assert rows[-1] == ["", "全国", "策定済0", "", "5", "2", "40.0", "1", "1", "1"]
     assert len(rows) == 1 + 47 + 1
     data = client.get("/prefectures/status.json").json()
     yamaguchi = next(p for p in data["prefectures"] if p["code"] == "350001")
     assert (yamaguchi["municipalities"], yamaguchi["published"], yamaguchi["share_percent"]) == (4, 2, 50.0)
+    kumamoto = next(p for p in data["prefectures"] if p["code"] == "430005")
+    assert (kumamoto["published"], kumamoto["ended"], kumamoto["share_percent"]) == (0, 1, 0.0)
+    assert [(p["name"], p["period_ended"]) for p in kumamoto["municipality_plans"]] == [("熊本市", True)]
+    assert "計画期間終了" in data["rule"]
     assert [(p["name"], p["title"], p["period"], p["embedded_in"]) for p in yamaguchi["municipality_plans"]] == [
         ("宇部市", "宇部市再犯防止推進計画", "令和5年度～令和9年度", "宇部市地域福祉計画"),
         ("山口市", "第二次山口市再犯防止推進計画", "令和7年度～令和11年度", ""),
@@ -162,8 +205,8 @@ def test_a_superuser_downloads_the_survey_table_as_excel(client, yamaguchi_prefe
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert rows[0][:7] == ["団体コード", "都道府県", "都道府県の計画", "都道府県の計画期間", "市区町村数", "策定済数", "策定率（%）"]
-    assert ["430005", "熊本県", "策定済", "令和5年度～令和9年度", 1, 1, 100, 0, 0] in rows
-    assert rows[-1][:7] == [None, "全国", "策定済1", None, 5, 3, 60]
+    assert ["430005", "熊本県", "策定済", "令和5年度～令和9年度", 1, 0, 0, 1, 0, 0] in rows
+    assert rows[-1] == [None, "全国", "策定済1", None, 5, 2, 40, 1, 1, 1]
 
 
 def test_city_staff_cannot_download_the_survey_table(client, yamaguchi_prefecture):

@@ -66,7 +66,7 @@ def national_sized_plan():
     indicators = Indicator.objects.bulk_create(
         Indicator(plan=plan, order=n, name=name, unit="人",
                   direction=Indicator.Direction.LOWER if n == 1 else Indicator.Direction.HIGHER,
-                  baseline_year=2019, baseline_value=Decimal(100), target_year=2025, target_value=Decimal(80))
+                  period_kind=Indicator.PeriodKind.CALENDAR, baseline_year=2019, baseline_value=Decimal(100), target_year=2025, target_value=Decimal(80))
         for n, name in enumerate(INDICATOR_NAMES[:INDICATORS], start=1)
     )
     IndicatorValue.objects.bulk_create(

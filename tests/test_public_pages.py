@@ -135,8 +135,8 @@ def test_kpi_chart_labels_are_text_a_resident_can_find_and_copy(client, seeded):
 
 def test_plan_page_shows_formulation_history(client, seeded):
     plan = Plan.objects.get(pk=1001)
-    plan.formulation_steps.create(date="2024-12-24", kind="council", description="推進協議会で素案を審議")
-    plan.formulation_steps.create(date="2025-01-10", end_date="2025-02-09", kind="public_comment",
+    plan.formulation_steps.create(order=1, date="2024-12-24", kind="council", description="推進協議会で素案を審議")
+    plan.formulation_steps.create(order=2, date="2025-01-10", end_date="2025-02-09", kind="public_comment",
                                   description="パブリックコメントを実施")
     publish(plan)
     text = text_of(client, "/plans/1001/")

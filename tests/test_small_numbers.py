@@ -37,15 +37,16 @@ def small(kumamoto):
     """熊本市 reports 2 young offenders in 令和5年 (a statistic), 1 supported person, and a KPI with 2人 latest."""
     statistic = Indicator.objects.create(
         plan=kumamoto.plan, kind=Indicator.Kind.STATISTIC, name="刑法犯少年の再犯者数", unit="人",
-        baseline_year=2019, baseline_value=Decimal(7),
+        period_kind=Indicator.PeriodKind.CALENDAR, baseline_year=2019, baseline_value=Decimal(7),
     )
     IndicatorValue.objects.create(indicator=statistic, year=2023, value=Decimal(2), prefecture_value=Decimal(1),
                                   national_value=Decimal(4000))
-    rate = Indicator.objects.create(plan=kumamoto.plan, kind=Indicator.Kind.STATISTIC, name="再犯者率", unit="%")
+    rate = Indicator.objects.create(plan=kumamoto.plan, kind=Indicator.Kind.STATISTIC, name="再犯者率", unit="%",
+                                    period_kind=Indicator.PeriodKind.CALENDAR)
     IndicatorValue.objects.create(indicator=rate, year=2023, value=Decimal("1.5"))
     target = Indicator.objects.create(
         plan=kumamoto.plan, name="支援につながらなかった人数", unit="人", direction=Indicator.Direction.LOWER,
-        baseline_year=2019, baseline_value=Decimal(10), target_value=Decimal(0), target_year=2027,
+        period_kind=Indicator.PeriodKind.CALENDAR, baseline_year=2019, baseline_value=Decimal(10), target_value=Decimal(0), target_year=2027,
     )
     IndicatorValue.objects.create(indicator=target, year=2023, value=Decimal(2))
     kumamoto.progress.support_count = 1

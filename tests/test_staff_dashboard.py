@@ -24,12 +24,16 @@ SUMMER_2024 = datetime.datetime(2024, 8, 1, 10, 0, tzinfo=JST)  # 令和6年度
 @pytest.fixture
 def world():
     city_a, city_b = make_world()
-    # Two programmes, one with this year's progress; two indicators, none with this year's value.
+    # Two programmes, one with this year's progress; two indicators kept by year, none with this year's value;
+    # a statistic the plan states once, with no yearly values, which is not due every year.
     recorded = Program.objects.create(measure=city_a.measure, order=2, name="職場体験の受入れ")
     ProgramProgress.objects.create(
         program=recorded, fiscal_year=2024, status=ProgramProgress.Status.IMPLEMENTED
     )
-    Indicator.objects.create(plan=city_a.plan, kind="statistic", order=2, name="刑法犯認知件数", unit="件")
+    series = Indicator.objects.create(plan=city_a.plan, kind="statistic", order=2, name="刑法犯認知件数", unit="件")
+    IndicatorValue.objects.create(indicator=series, year=2022, value=5210)
+    Indicator.objects.create(plan=city_a.plan, kind="statistic", order=3, name="刑法犯検挙人員", unit="人",
+                             baseline_value=1107, as_of_text="令和2年国勢調査時点")
     return city_a, city_b
 
 
@@ -59,7 +63,7 @@ def test_counts_and_freshness_follow_what_is_recorded(world):
     [board] = plan_dashboards(city_a.editor)
     assert (board.programs, board.programs_missing) == (2, 1)
     assert (board.indicators, board.indicators_missing) == (2, 2)
-    assert board.freshness_percent == 25  # 1 recorded of 4 due
+    assert board.freshness_percent == 25  # 1 recorded of 4 due (the statistic stated once is not due)
     IndicatorValue.objects.create(indicator=city_a.indicator, year=2024, value=480)
     ProgramProgress.objects.create(
         program=city_a.program, fiscal_year=2024, status=ProgramProgress.Status.IMPLEMENTED
@@ -97,6 +101,35 @@ def test_minutes_uploaded_as_a_document_count_as_minutes(world):
     city_a.document.save()
     [board] = plan_dashboards(city_a.editor)
     assert board.meetings_without_minutes == []
+
+
+@time_machine.travel(SUMMER_2024, tick=False)
+def test_a_statistic_stated_once_is_not_asked_for_each_year(world):
+    city_a, _ = world
+    [board] = plan_dashboards(city_a.editor)
+    assert board.indicators == 2  # the target and the yearly series, not 刑法犯検挙人員 (one figure, no year)
+
+
+def test_an_ended_plan_without_a_successor_tells_its_city_what_to_do(client, world):
+    """熊本市's plan ended on 令和8年3月31日 with no next plan: the dashboard says so and leads to registering one."""
+    city_a, _ = world
+    city_a.plan.period_start, city_a.plan.period_end = datetime.date(2021, 4, 1), datetime.date(2026, 3, 31)
+    city_a.plan.save()
+    with time_machine.travel(datetime.datetime(2026, 6, 1, 10, 0, tzinfo=JST), tick=False):
+        page = index(client, city_a.editor)
+        assert (
+            f'<a href="{reverse("admin:plans_plan_add")}">計画期間が令和8年3月31日で終了しました（令和3年度～令和7年度）。'
+            "次期計画が登録されていません。次期計画を登録してください。</a>"
+        ) in page
+        assert "令和8年度の値が未入力" not in page and "計画期間外のため" not in page
+        [board] = plan_dashboards(city_a.editor)
+        assert board.ended and [item.key for item in board.due_items][-1] == f"plan:{city_a.plan.pk}:ended"
+        Plan.objects.create(
+            municipality=city_a.municipality, title="第2次熊本市再犯防止推進計画", edition=2,
+            period_start=datetime.date(2026, 4, 1), period_end=datetime.date(2031, 3, 31),
+        )
+        page = index(client, city_a.editor)
+        assert "終了しました" not in page and "第2次熊本市再犯防止推進計画" in page
 
 
 def test_a_plan_ending_within_a_year_is_flagged_until_a_successor_exists(client, world):

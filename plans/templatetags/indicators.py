@@ -7,6 +7,7 @@ from django import template
 from django.utils.safestring import mark_safe
 
 from plans import disclosure
+from plans.models import ACHIEVEMENT_RULE
 from reoffense_portal.charts import indicator_chart_svg
 
 register = template.Library()
@@ -35,3 +36,9 @@ def small_number_note() -> str:
 def small_number_rule() -> str:
     """The small-number rule with the threshold in force, for the data policy page."""
     return disclosure.rule_text()
+
+
+@register.simple_tag
+def achievement_rule() -> str:
+    """How 達成率 is computed and rounded (小数第2位を四捨五入), stated wherever it is shown."""
+    return ACHIEVEMENT_RULE

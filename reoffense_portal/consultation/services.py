@@ -149,8 +149,8 @@ def publish_result(period: CommentPeriod, user) -> CommentPeriod:
         "stylesheet_url": Path(stylesheet_path()).as_uri(),
     }))
     period.save()
-    FormulationStep.objects.create(
-        plan=period.plan, date=period.starts_on, end_date=period.ends_on, kind=FormulationStep.Kind.PUBLIC_COMMENT,
+    FormulationStep.objects.create(  # after the steps entered so far; staff may move it (順番)
+        plan=period.plan, order=FormulationStep.next_order(period.plan), date=period.starts_on, end_date=period.ends_on, kind=FormulationStep.Kind.PUBLIC_COMMENT,
         description=f"パブリックコメント（意見募集）の実施（提出者{period.submitter_count}人、意見{period.opinion_count}件）",
     )
     enqueue(typeset_result, period.pk)

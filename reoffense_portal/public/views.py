@@ -208,8 +208,9 @@ def prefecture_detail(request, code):
     return TemplateResponse(request, "public/prefecture.html", {
         "prefecture": prefecture, "own_versions": own, "municipalities": municipalities,
         "counts": {key: sum(1 for m in municipalities if m.status == status)
-                   for key, status in (("published", coverage.PUBLISHED), ("preparing", coverage.PREPARING),
-                                       ("none", coverage.NONE))},
+                   for key, status in (("published", coverage.PUBLISHED), ("ended", coverage.ENDED),
+                                       ("preparing", coverage.PREPARING), ("none", coverage.NONE))},
+        "own_status": coverage.versions_status(own), "rule": coverage.RULE,
     })
 
 
@@ -217,12 +218,9 @@ def prefecture_detail(request, code):
 def plan_status(request):
     """「地方再犯防止推進計画の策定状況」 per prefecture, as the Ministry of Justice asks it, with its CSV and JSON."""
     statuses = coverage.prefecture_statuses()
-    total = sum(s.total for s in statuses)
-    published = sum(s.published for s in statuses)
     return TemplateResponse(request, "public/plan_status.html", {
-        "statuses": statuses, "as_of": coverage.as_of_label(), "total": total, "published": published,
-        "preparing": sum(s.preparing for s in statuses), "share": coverage.share_label(published, total),
-        "prefectures_with_plan": sum(1 for s in statuses if s.plans),
+        "statuses": statuses, "as_of": coverage.as_of_label(), "national": coverage.NationalStatus.of(statuses),
+        "rule": coverage.RULE,
     })
 
 
@@ -238,8 +236,8 @@ def plan_status_csv(request):
 def _plan_entry(request, version) -> dict:
     return {
         "title": version.title, "period": version.period_label, "period_start": version.period_start.isoformat(),
-        "period_end": version.period_end.isoformat(), "embedded_in": version.card.get("embedded_in", ""),
-        "url": request.build_absolute_uri(version.card["url"]),
+        "period_end": version.period_end.isoformat(), "period_ended": version.period_end < timezone.localdate(),
+        "embedded_in": version.card.get("embedded_in", ""), "url": request.build_absolute_uri(version.card["url"]),
     }
 
 
@@ -250,13 +248,12 @@ def plan_status_json(request):
         "title": "地方再犯防止推進計画の策定状況",
         "as_of": timezone.localdate().isoformat(),
         "license": LICENSE,
-        "rule": "策定済：公開中の計画がある市区町村。策定中：計画を作成中（公開中の計画はない）。未策定：どちらでもない。"
-                "政令指定都市の行政区は数えません。",
+        "rule": coverage.RULE + "政令指定都市の行政区は数えません。",
         "prefectures": [
             {
                 "code": s.prefecture.code, "name": s.prefecture.name, "municipalities": s.total,
                 "published": s.published, "share_percent": coverage.share(s.published, s.total),
-                "preparing": s.preparing, "none": s.none,
+                "ended": s.ended, "preparing": s.preparing, "none": s.none, "prefecture_plan_status": s.own_status,
                 "prefecture_plans": [_plan_entry(request, v) for v in s.plans],
                 "municipality_plans": [
                     {"code": v.municipality_id, "name": v.municipality.name, **_plan_entry(request, v)}

@@ -21,8 +21,8 @@ from councils.resources import MeetingResource
 from measures.models import Program, ProgramProgress
 from measures.resources import PlanStructureResource, ProgramProgressResource
 from plans import disclosure
-from plans.models import IndicatorValue
-from plans.resources import IndicatorValueResource
+from plans.models import ACHIEVEMENT_RULE, FormulationStep, IndicatorValue
+from plans.resources import FormulationStepResource, IndicatorValueResource
 from reoffense_portal import eras
 from reoffense_portal.spreadsheets.files import CSVFormat
 from reoffense_portal.spreadsheets.widgets import DecimalWidget
@@ -55,7 +55,7 @@ def indicator_rows(plan):
     """One row per indicator: what it measures and the target (its values are another file)."""
     dataset = tablib.Dataset(headers=[
         "団体コード", "計画名", "種類", "指標名", "単位", "望ましい方向", "集計期間", "基準年", "時点", "基準値",
-        "目標年", "目標年の表記", "目標値", "目標の文言", "達成率", "出典",
+        "目標年", "目標年の表記", "目標値", "目標の文言", "達成率", "達成率（%）", "出典",
     ])
     number = DecimalWidget()
     for i in _indicators(plan):
@@ -64,8 +64,24 @@ def indicator_rows(plan):
         dataset.append([
             plan.municipality_id, plan.title, i.get_kind_display(), i.name, i.unit, i.get_direction_display(),
             i.get_period_kind_display(), i.baseline_year, i.as_of_text, baseline, i.target_year, i.target_period_label(),
-            number.render(i.target_value), i.target_text, i.public_achievement_text, i.source,
+            number.render(i.target_value), i.target_text, i.public_achievement_text,
+            number.render(i.public_achievement_percent), i.source,
         ])
+    return dataset
+
+
+def comparison_rows(plan):
+    """One row per figure set beside the city's (the prefecture's, the nation's, another body's), with its time
+    as the source states it and its year only where the source gives one; small counts masked."""
+    dataset = tablib.Dataset(headers=[
+        "団体コード", "計画名", "指標名", "比較の対象", "対象の名前", "値", "単位", "時点", "年（年度）", "時点の表記",
+    ])
+    for i in _indicators(plan):
+        for c in i.comparisons.all():
+            dataset.append([
+                plan.municipality_id, plan.title, i.name, c.get_scope_display(), c.subject,
+                _people_number(c.value, i.unit), i.unit, c.as_of_text, c.year, c.when_label,
+            ])
     return dataset
 
 
@@ -106,6 +122,11 @@ def _meetings(plan):
     return MeetingResource(open_data=True).export(queryset=queryset)
 
 
+def _formulation_steps(plan):
+    queryset = FormulationStep.objects.filter(plan=plan)
+    return FormulationStepResource(open_data=True).export(queryset=queryset)
+
+
 # name in the URL → (title, dataset builder)
 DATASETS = {
     "programs": ("重点施策・施策・取組（事業）", _structure),
@@ -113,7 +134,9 @@ DATASETS = {
     "implementation-rates": ("重点施策ごとの年度別実施率", implementation_rates),
     "indicators": ("成果目標・統計の指標", indicator_rows),
     "indicator-values": ("指標の値", _values),
+    "indicator-comparisons": ("指標の比較の値（都道府県・全国など）", comparison_rows),
     "meetings": ("会議の開催", _meetings),
+    "formulation-steps": ("策定経過", _formulation_steps),
 }
 
 
@@ -170,6 +193,7 @@ def plan_data(plan, *, version: int, updated_on) -> dict:
     return {
         "license": {**LICENSE, "attribution": attribution(plan), "statement": license_statement(plan)},
         "small_numbers": {"threshold": disclosure.threshold(), "rule": disclosure.rule_text()},
+        "achievement_rule": ACHIEVEMENT_RULE,
         "source": page,
         "municipality": {"code": plan.municipality_id, "name": plan.municipality.name},
         "plan": {
@@ -234,7 +258,19 @@ def plan_data(plan, *, version: int, updated_on) -> dict:
                 "target": {"year": i.target_year, "period_label": i.target_period_label(),
                            "value": _number(i.target_value), "label": i.target_label, "text": i.target_text},
                 "achievement": i.public_achievement_text,
+                "achievement_percent": _number(i.public_achievement_percent),  # 51.7; null where not stated
                 "source": i.source,
+                "comparisons": [
+                    {
+                        "scope": c.get_scope_display(),
+                        "subject": c.subject,
+                        "value": _people_number(c.value, i.unit),
+                        "as_of": c.as_of_text,
+                        "year": c.year,  # null unless the source gives one
+                        "label": c.when_label,
+                    }
+                    for c in i.comparisons.all()
+                ],
                 "values": [
                     {
                         "year": v.year,
@@ -248,6 +284,18 @@ def plan_data(plan, *, version: int, updated_on) -> dict:
                 ],
             }
             for i in indicators
+        ],
+        "formulation_steps": [
+            {
+                "order": step.order,
+                "date": step.date,  # null when the source gives no date; with a month or fiscal year, its first day
+                "end_date": step.end_date,
+                "date_precision": step.get_date_precision_display() if step.date else None,
+                "date_label": step.date_label,
+                "kind": step.get_kind_display(),
+                "description": step.description,
+            }
+            for step in plan.formulation_steps.all()
         ],
         "councils": [
             {

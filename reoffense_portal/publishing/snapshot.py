@@ -54,7 +54,8 @@ PLAN_LOADERS: list[Callable[[Plan], None]] = []
 
 def _indicators(kind: str, to_attr: str) -> Prefetch:
     values = Prefetch("values", queryset=IndicatorValue.objects.order_by("year"))
-    return Prefetch("indicators", queryset=Indicator.objects.filter(kind=kind).prefetch_related(values), to_attr=to_attr)
+    return Prefetch("indicators", queryset=Indicator.objects.filter(kind=kind).prefetch_related(values, "comparisons"),
+                    to_attr=to_attr)
 
 
 def load_plan(pk: int) -> Plan:
@@ -85,6 +86,8 @@ def load_plan(pk: int) -> Plan:
         .get(pk=pk)
     )
     plan.area_list = plan_tree(plan, progress_years=True)
+    # The page states how 達成率 is rounded where it shows one.
+    plan.shows_achievement = any(indicator.public_achievement_text for indicator in plan.targets)
     # 年度ごとの実施状況: the reported years, each with its own page, and each area's rate across them.
     plan.years = yearly.plan_years(plan)
     plan.area_histories = yearly.area_histories(plan.years)

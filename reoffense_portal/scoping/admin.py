@@ -296,17 +296,23 @@ class JapaneseDateField(forms.DateField):
     """A date read by eras.parse_date, like the import's cells: 2024/4/1, 令和6年4月1日, R6.4.1, ２０２４／４／１ ….
 
     `precise` (the dates of a model with a `date_precision`): also a month or a fiscal year
-    (令和5年12月, 令和5年度); ScopedModelForm stores the precision. Errors say what is accepted.
+    (令和5年12月, 令和5年度); ScopedModelForm stores the precision. `bound` (eras.PeriodBound, the
+    start or end of a period such as a plan's 計画期間): a month or a fiscal year stands for its first
+    or its last day (令和8年度 as the end is 2027-03-31). Errors say what is accepted.
     """
 
-    def __init__(self, *, precise: bool = False, **kwargs):
+    def __init__(self, *, precise: bool = False, bound: str | None = None, **kwargs):
         self.precise = precise
+        self.bound = bound
         kwargs.setdefault("widget", AdminDateWidget(attrs={"size": "16"}))
         super().__init__(**kwargs)
 
     def typed(self, value) -> eras.TypedDate | None:
         """The date and its precision of a typed value (or of a stored date)."""
         try:
+            if self.bound:
+                day = eras.parse_period_bound(value, self.bound)
+                return eras.TypedDate(day) if day else None
             return eras.parse_date(value, precise=self.precise)
         except ValueError as error:
             raise ValidationError(str(error), code="invalid") from None
@@ -316,7 +322,8 @@ class JapaneseDateField(forms.DateField):
         return typed.day if typed else None
 
     def has_changed(self, initial, data):
-        """令和5年12月1日 → 令和5年12月 is a change, though the first day stays the same."""
+        """令和5年12月1日 → 令和5年12月 is a change, though the first day stays the same (a period's
+        令和6年度 is no change from 2024-04-01: both are the same day)."""
         try:
             return self.typed(initial) != self.typed(data)
         except ValidationError:

@@ -109,12 +109,17 @@ class PreciseDateWidget(widgets.Widget):
 
 
 class PreciseDateColumn(Field):
-    """A date column of a row with a `date_precision`: the cell sets both (令和5年12月 → 2023-12-01, 月)."""
+    """A date column of a row with a `date_precision`: the cell sets both (令和5年12月 → 2023-12-01, 月).
+
+    A second date of the row (an end date, `sets_precision=False`) is written with the precision the
+    first one set, and refused when typed with another (令和5年12月1日～令和5年12月).
+    """
 
     also_writes = ("date_precision",)  # saved with the date by bulk updates
 
-    def __init__(self, attribute, column_name):
+    def __init__(self, attribute, column_name, *, sets_precision=True):
         super().__init__(attribute=attribute, column_name=column_name, widget=PreciseDateWidget())
+        self.sets_precision = sets_precision
 
     def get_value(self, instance):
         day = getattr(instance, self.attribute)
@@ -122,8 +127,11 @@ class PreciseDateColumn(Field):
 
     def save(self, instance, row, is_m2m=False, **kwargs):
         typed = self.clean(row, **kwargs)
+        if not self.sets_precision and typed and typed.precision != instance.date_precision:
+            raise ValueError("日付と同じ書き方（日まで、月まで、年度のどれか）で入力してください")
         setattr(instance, self.attribute, typed.day if typed else None)
-        instance.date_precision = typed.precision if typed else eras.DatePrecision.DAY
+        if self.sets_precision:
+            instance.date_precision = typed.precision if typed else eras.DatePrecision.DAY
 
 
 class TimeWidget(widgets.Widget):

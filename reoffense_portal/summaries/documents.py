@@ -30,7 +30,7 @@ from councils.models import AgendaItem, CouncilMember, Meeting
 from measures.models import EvaluationScale, Measure, PriorityArea, Program, ProgramProgress
 from measures.tree import plan_tree
 from plans import disclosure
-from plans.models import Indicator, Plan, format_quantity
+from plans.models import ACHIEVEMENT_RULE, Indicator, Plan, format_quantity
 from reoffense_portal import eras
 from reoffense_portal.charts import indicator_chart_svg
 
@@ -191,15 +191,19 @@ class IndicatorView:
     latest_label: str = ""
     latest_period: str = ""
     target_period: str = ""
-    prefecture_label: str = ""
-    national_label: str = ""
+    # Each comparison figure by its subject (熊本県, 全国, 中核市の平均): the yearly value's prefecture and
+    # national figures, and the indicator's comparison figures with their time where it is not the row's.
+    comparison_cells: dict[str, str] = field(default_factory=dict)
+    comparison_row: list[str] = field(default_factory=list)  # the cells in the table's column order
     achievement: str = ""
     progress: str = ""
     agenda_numbers: list[int] = field(default_factory=list)
 
     @classmethod
-    def of(cls, indicator: Indicator, charts: dict[str, str] | None = None, *, public: bool) -> IndicatorView:
-        """With `charts`, the indicator's chart is drawn and registered there; `public` masks small counts."""
+    def of(cls, indicator: Indicator, charts: dict[str, str] | None = None, *, public: bool,
+           comparisons: bool = False) -> IndicatorView:
+        """With `charts`, the indicator's chart is drawn and registered there; `public` masks small counts;
+        `comparisons` gathers the figures printed beside the city's (its comparisons prefetched)."""
         latest = indicator.latest_value()
         label = partial(indicator.quantity_label, public=public)
         view = cls(
@@ -212,8 +216,6 @@ class IndicatorView:
         if latest is not None:
             view.latest_label = label(latest.value)
             view.latest_period = latest.period_label
-            view.prefecture_label = label(latest.prefecture_value)
-            view.national_label = label(latest.national_value)
         elif indicator.baseline_value is not None:
             # A statistic known only as one figure (熊本市's 1,107人) is recorded as its baseline.
             view.latest_label = label(indicator.baseline_value)
@@ -221,9 +223,37 @@ class IndicatorView:
                 view.latest_period = indicator.as_of_text  # as the source states it: 令和2年国勢調査時点
             elif indicator.baseline_year is not None:
                 view.latest_period = indicator.period_label(indicator.baseline_year)
+        if comparisons:
+            view.gather_comparisons(latest, label)
         if charts is not None:
             view.chart = register_chart(indicator, charts, public=public)
         return view
+
+    def gather_comparisons(self, latest, label) -> None:
+        """The yearly value's prefecture and national figures, then the comparison figures, by subject."""
+        municipality = self.indicator.plan.municipality
+        prefecture = municipality.prefecture.name if municipality.prefecture else "都道府県"
+        cells = self.comparison_cells
+        if latest is not None:
+            for subject, value in ((prefecture, latest.prefecture_value), ("全国", latest.national_value)):
+                if value is not None:
+                    cells[subject] = label(value)
+        for comparison in self.indicator.comparisons.all():
+            text = label(comparison.value)
+            when = comparison.when_label
+            if when != self.latest_period:
+                text += f"（{when or '時点の記載なし'}）"
+            previous = cells.get(comparison.subject)
+            cells[comparison.subject] = f"{previous}、{text}" if previous else text
+
+
+def comparison_columns(statistics: list[IndicatorView], municipality) -> list[str]:
+    """The 主な統計 table's columns beside the city's: its prefecture, 全国, then other subjects as they come."""
+    subjects = {subject for view in statistics for subject in view.comparison_cells}
+    prefecture = municipality.prefecture.name if municipality.prefecture else "都道府県"
+    first = [subject for subject in (prefecture, "全国") if subject in subjects]
+    others = [subject for view in statistics for subject in view.comparison_cells if subject not in first]
+    return first + list(dict.fromkeys(others))
 
 
 def area_sections(plan: Plan, *, fiscal_year: int | None = None) -> list[AreaSection]:
@@ -362,26 +392,34 @@ class PlanSummary(Document):
 
     def context(self) -> dict:
         plan = self.plan
-        indicators = list(plan.indicators.prefetch_related("values"))
+        indicators = list(plan.indicators.select_related("plan__municipality__prefecture")
+                          .prefetch_related("values", "comparisons"))
         statistics = [
-            IndicatorView.of(i, public=self.public) for i in indicators if i.kind == Indicator.Kind.STATISTIC
+            IndicatorView.of(i, public=self.public, comparisons=True)
+            for i in indicators if i.kind == Indicator.Kind.STATISTIC
         ]
+        steps = list(plan.formulation_steps.all())
+        columns = comparison_columns(statistics, plan.municipality)
+        for view in statistics:
+            view.comparison_row = [view.comparison_cells.get(column, "") for column in columns]
         areas = area_sections(plan)
+        targets = [
+            IndicatorView.of(i, self.charts, public=self.public) for i in indicators if i.kind == Indicator.Kind.TARGET
+        ]
         return {
             "plan": plan,
             "municipality": plan.municipality,
             "department": plan.department,
-            "targets": [
-                IndicatorView.of(i, self.charts, public=self.public)
-                for i in indicators
-                if i.kind == Indicator.Kind.TARGET
-            ],
+            "targets": targets,
+            "achievement_shown": any(view.achievement for view in targets),
+            "achievement_rule": ACHIEVEMENT_RULE,
             "statistics": statistics,
             "small_number_note": disclosure.note()
             if self.public and any(i.masks_small_counts for i in indicators) else "",
-            "statistics_prefecture": any(view.prefecture_label for view in statistics),
-            "statistics_national": any(view.national_label for view in statistics),
+            "comparison_columns": columns,
             "challenges": list(plan.challenges.all()),
+            "formulation_steps": steps,
+            "has_undated_steps": any(step.date is None for step in steps),
             "areas": areas,
             "system_column": system_column(areas),
             "councils": list(council_list(plan)),
@@ -459,6 +497,8 @@ class MeetingReport(Document):
             "areas": areas,
             "program_total": sum(section.program_count for section in areas),
             "targets": targets,
+            "achievement_shown": any(view.achievement for view in targets),
+            "achievement_rule": ACHIEVEMENT_RULE,
             "members": list(members),
             "council": meeting.council,
         }

@@ -54,6 +54,7 @@ def test_a_month_dated_step_and_an_area_without_measures_reach_the_page_and_the_
     page.fill("#id_period_start", "令和8年4月1日")
     page.fill("#id_period_end", "令和13年3月31日")
     page.locator("#formulation_steps-group .add-row a").click()
+    page.fill("#id_formulation_steps-0-order", "1")
     page.fill("#id_formulation_steps-0-date", "令和5年12月")
     page.select_option("#id_formulation_steps-0-kind", "public_comment")
     page.fill("#id_formulation_steps-0-description", STEP)
