@@ -8,7 +8,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from tests.staff_world import make_prefecture_world
+from tests.staff_world import entry_url, make_prefecture_world, make_world
 
 pytestmark = pytest.mark.django_db
 
@@ -37,3 +37,18 @@ def test_a_prefectures_export_holds_its_municipalities_rows_it_reads(client, mod
     assert len(rows) - 1 == readable.count()
     text = "\n".join(",".join(row) for row in rows)
     assert "ビー秘" not in text, "nothing of 山口市, of another prefecture"
+
+
+# --- a year nobody has recorded --------------------------------------------------------------------
+
+
+def test_a_year_nobody_recorded_reads_not_recorded_on_the_yearly_screen_not_0_percent(client):
+    city, _ = make_world()
+    client.force_login(city.editor)
+    page = client.get(entry_url(city.plan, 2024)).content.decode()
+    assert '<span class="rate" id="plan-rate">未記録</span>' in page
+    assert '<span class="rate area-rate">未記録</span>' in page
+    assert "0.0%" not in page
+    # A year with its programme recorded (実施) keeps its rate.
+    page = client.get(entry_url(city.plan, 2023)).content.decode()
+    assert '<span class="rate" id="plan-rate">100.0%</span>' in page
