@@ -84,6 +84,8 @@ def build_demo(env: dict) -> str:
 
 def figures() -> list[dict]:
     """Per plan of the demo cities: KPIs' 達成率, areas' 実施率 per reported year, the dashboard."""
+    from django.db.models import Count
+
     from measures.models import Program, ProgramProgress
     from plans.models import Plan
     from reoffense_portal import eras
@@ -98,14 +100,16 @@ def figures() -> list[dict]:
         ))
         areas = list(plan.priority_areas.order_by("number"))
         rates = {year: programs.implementation_rates_by_area(year) for year in years}
+        counts = dict(programs.order_by().values_list("area").annotate(count=Count("pk")))
         boards = [board for board in dashboards_of(Plan.objects.filter(municipality=plan.municipality))
                   if board.plan.pk == plan.pk]
         rows.append({
             "plan": plan,
             "indicators": [(indicator.name, indicator.achievement_text() or f"達成率なし（{missing(indicator)}）")
                            for indicator in plan.indicators.order_by("pk")],
-            "years": [(eras.fiscal_year_label(year), rate_label(programs.implementation_rate(year)),
-                       [(area, rate_label(rates[year].get(area.pk))) for area in areas]) for year in years],
+            "years": [(eras.fiscal_year_label(year), rate_label(programs.implementation_rate(year), sum(counts.values())),
+                       [(area, rate_label(rates[year].get(area.pk), counts.get(area.pk, 0))) for area in areas])
+                      for year in years],
             "reported_years": years,
             "board": boards[0] if boards else None,
         })

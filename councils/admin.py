@@ -9,10 +9,12 @@ from plans.admin import PlanAdmin
 from reoffense_portal import eras
 from reoffense_portal.scoping.admin import (
     FiscalYearFilter,
+    NextNumberInlineMixin,
     ScopedFieldsMixin,
     ScopedModelForm,
     StaffHistoryAdmin,
     StaffTabularInline,
+    VersionedInlineFormSet,
 )
 from reoffense_portal.spreadsheets.admin import SpreadsheetAdminMixin
 
@@ -47,6 +49,7 @@ class CouncilAdmin(StaffHistoryAdmin):
     list_filter = ["kind", "plan__municipality", "plan"]
     search_fields = ["name", "purpose", "plan__title"]
     autocomplete_fields = ["plan"]
+    next_number = ("order", ("plan",))
     inlines = [CouncilMemberInline, MeetingInline]
     list_select_related = ["plan"]
 
@@ -58,6 +61,7 @@ class CouncilMemberAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
     list_filter = ["role", "council__plan__municipality", "council__plan", "council"]
     search_fields = ["organization__name", "representative", "council__name"]
     autocomplete_fields = ["council", "organization"]
+    next_number = ("order", ("council",))
     list_select_related = ["organization", "council"]
 
 
@@ -137,11 +141,12 @@ class AgendaItemForm(ScopedModelForm):
         return cleaned_data
 
 
-class AgendaItemInline(ScopedFieldsMixin, admin.StackedInline):
+class AgendaItemInline(NextNumberInlineMixin, ScopedFieldsMixin, admin.StackedInline):
     """Stacked, scoped like every inline: an item's four kinds of links do not fit on one table row."""
 
     model = AgendaItem
     form = AgendaItemForm
+    formset = VersionedInlineFormSet
     extra = 0
     fields = [("order", "title"), "description", *REVIEW_LINK_FIELDS]
     autocomplete_fields = REVIEW_LINK_FIELDS
@@ -197,6 +202,7 @@ class AgendaItemAdmin(StaffHistoryAdmin):
         "title", "description", "meeting__council__name", "measures__title", "programs__name", "indicators__name",
     ]
     autocomplete_fields = ["meeting", *REVIEW_LINK_FIELDS]
+    next_number = ("order", ("meeting",))
     list_select_related = ["meeting__council"]
     fieldsets = [
         (None, {"fields": ["meeting", "order", "title", "description"]}),
@@ -225,6 +231,7 @@ class MeetingDocumentAdmin(StaffHistoryAdmin):
     list_filter = ["kind", "meeting__council__plan__municipality", "meeting__council"]
     search_fields = ["title", "meeting__council__name"]
     autocomplete_fields = ["meeting"]
+    next_number = ("order", ("meeting",))
     list_select_related = ["meeting__council"]
 
     @admin.display(description="ファイル")

@@ -60,7 +60,7 @@ class ProgramInline(StaffTabularInline):
     model = Program
     form = ProgramForm
     fk_name = "measure"
-    fields = ["order", "name", "description", "departments", "is_existing"]
+    fields = ["order", "name", "description", "departments", "is_existing", "support_category"]
     autocomplete_fields = ["departments"]
     show_change_link = True
     formfield_overrides = {
@@ -87,6 +87,7 @@ class PriorityAreaAdmin(StaffHistoryAdmin):
     search_fields = ["title", "description", "plan__title"]
     autocomplete_fields = ["plan", "national_priorities"]
     inlines = [MeasureInline, DirectProgramInline]
+    next_number = ("number", ("plan",))
     fieldsets = [
         (None, {"fields": ["plan", "number", "title", "description"]}),
         (
@@ -123,6 +124,7 @@ class MeasureAdmin(StaffHistoryAdmin):
     search_fields = ["title", "description", "area__title", "programs__name"]
     autocomplete_fields = ["area"]
     inlines = [ProgramInline]
+    next_number = ("number", ("area",))
     list_select_related = ["area__plan"]
 
     @admin.display(description="計画", ordering="area__plan")
@@ -159,7 +161,10 @@ class ProgramAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
         "departments",
     ]
     search_fields = ["name", "description", "departments__name", "partners__name"]
-    fields = ["area", "measure", "order", "name", "description", "departments", "partners", "is_existing"]
+    fields = [
+        "area", "measure", "order", "name", "description", "departments", "partners", "is_existing", "support_category",
+    ]
+    next_number = ("order", ("area", "measure"))
     autocomplete_fields = ["area", "measure", "departments", "partners"]
     inlines = [ProgramProgressInline]
     list_select_related = ["area", "measure"]

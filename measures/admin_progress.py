@@ -33,8 +33,10 @@ STATUS_CHOICES = EMPTY_STATUS + list(ProgramProgress.Status.choices)
 
 
 def rating_choices(meanings: dict[str, str]) -> list[tuple[str, str]]:
-    """「A：計画どおり実施し、成果が上がった」…, in the plan's wording."""
-    return EMPTY_RATING + [(letter, f"{letter}：{meaning}") for letter, meaning in meanings.items()]
+    """The grades by their letter, A–D. What each means, in the plan's wording of up to 40 characters, is the
+    screen's legend (#rating-legend, which each select names as its description): no select in a row of
+    eight columns could show such a text whole, and a cut one (「（未記」, 「A：計画ど」) reads as nothing."""
+    return EMPTY_RATING + [(letter, letter) for letter in meanings]
 
 
 class YearRowForm(ScopedModelForm):
@@ -107,6 +109,7 @@ class ProgressRowForm(YearRowForm):
         self.fields["rating"].choices = ratings or rating_choices(
             {rating.value: rating.meaning for rating in ProgramProgress.Rating}
         )
+        self.fields["rating"].widget.attrs["aria-describedby"] = "rating-legend"
         self.prefilled = False
         if self.instance.pk is None and previous is not None and not self.is_bound:
             # Status and budget usually carry over; results, counts and costs are the year's own.

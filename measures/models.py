@@ -124,32 +124,31 @@ class ProgramQuerySet(MunicipalityScopedQuerySet):
     def implementation_rate(self, fiscal_year: int) -> Decimal | None:
         """Share of these programmes carried out (実施 or 一部実施) in a fiscal year, in percent.
 
-        Programmes with no record for the year count as not carried out, so a
-        forgotten entry lowers the rate instead of hiding; None when there
-        are no programmes at all.
+        Once any of them is recorded for the year, those with no record count
+        as not carried out, so a forgotten entry lowers the rate instead of
+        hiding. None when none of them is recorded for the year (not recorded
+        yet: no 0 % to publish as a fact) or there are no programmes at all.
         """
         counts = self.aggregate(**self._rate_counts(fiscal_year))
-        return self._rate(counts["done"], counts["total"])
+        return self._rate(**counts)
 
     def implementation_rates_by_area(self, fiscal_year: int) -> dict[int, Decimal | None]:
         """implementation_rate() of each priority area (by id) of these programmes, in one query."""
         rows = self.order_by().values("area").annotate(**self._rate_counts(fiscal_year))
-        return {row["area"]: self._rate(row["done"], row["total"]) for row in rows}
+        return {row["area"]: self._rate(row["done"], row["recorded"], row["total"]) for row in rows}
 
     @staticmethod
     def _rate_counts(fiscal_year: int) -> dict:
+        of_year = Q(progress__fiscal_year=fiscal_year)
         return {
             "total": Count("pk", distinct=True),
-            "done": Count(
-                "progress",
-                filter=Q(progress__fiscal_year=fiscal_year, progress__status__in=ProgramProgress.CARRIED_OUT),
-                distinct=True,
-            ),
+            "recorded": Count("progress", filter=of_year, distinct=True),
+            "done": Count("progress", filter=of_year & Q(progress__status__in=ProgramProgress.CARRIED_OUT), distinct=True),
         }
 
     @staticmethod
-    def _rate(done: int, total: int) -> Decimal | None:
-        if not total:
+    def _rate(done: int, recorded: int, total: int) -> Decimal | None:
+        if not total or not recorded:
             return None
         return (Decimal(100) * done / total).quantize(Decimal("0.1"))
 

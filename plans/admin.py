@@ -335,6 +335,7 @@ class ChallengeAdmin(StaffHistoryAdmin):
     list_filter = ["plan__municipality", "plan"]
     search_fields = ["text", "plan__title"]
     autocomplete_fields = ["plan"]
+    next_number = ("order", ("plan",))
 
 
 class IndicatorValueInline(StaffTabularInline):

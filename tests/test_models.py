@@ -416,10 +416,13 @@ def record(program, fiscal_year, status):
     return ProgramProgress.objects.create(program=program, fiscal_year=fiscal_year, status=status)
 
 
-def test_implementation_rate_with_none_recorded(plan, programmes):
+def test_implementation_rate_with_none_recorded_is_not_a_0_percent_fact(plan, programmes):
     area = programmes[0].measure.area
-    assert area.implementation_rate(2024) == Decimal("0.0")
-    assert Program.objects.of_plan(plan).implementation_rate(2024) == Decimal("0.0")
+    assert area.implementation_rate(2024) is None
+    assert Program.objects.of_plan(plan).implementation_rate(2024) is None
+    record(programmes[3], 2024, ProgramProgress.Status.IMPLEMENTED)  # another area's: this one stays unrecorded
+    assert area.implementation_rate(2024) is None
+    assert Program.objects.of_plan(plan).implementation_rate(2024) == Decimal("25.0")
 
 
 def test_implementation_rate_partial_and_other_years(plan, programmes):

@@ -90,8 +90,8 @@ def test_unreported_is_kept_apart_from_not_implemented(client, plan):
     # Area 1: 4 programmes, 1 実施, 1 一部実施, 1 未実施, 0 検討中, 1 未報告, 50 %.
     row = "".join(f'<td class="num">{n}</td>' for n in (4, 1, 1, 1, 0, 1)) + '<td class="num">50%</td>'
     assert row in page
-    # Area 2 has no record at all: every programme 未報告, none 未実施.
-    row = "".join(f'<td class="num">{n}</td>' for n in (4, 0, 0, 0, 0, 4)) + '<td class="num">0%</td>'
+    # Area 2 has no record at all: every programme 未報告, none 未実施, and no rate (not 0 %).
+    row = "".join(f'<td class="num">{n}</td>' for n in (4, 0, 0, 0, 0, 4)) + '<td class="num">未報告</td>'
     assert row in page
 
 
@@ -150,6 +150,17 @@ def test_an_area_without_programmes_reads_a_dash_not_zero(client, plan):
     publish(plan)
     _, page = get(client, plan.get_absolute_url())
     assert '<th scope="row">7 広報・啓発</th><td class="num">－</td>' in page
+
+
+def test_an_area_with_nothing_reported_for_the_year_reads_unreported_not_zero(client, plan):
+    """Only area 1 reported 令和5年度: the others have no 0 % to show, their year is not reported yet."""
+    _, page = get(client, plan.get_absolute_url())
+    assert '<th scope="row">2 重点施策2</th><td class="num">未報告</td>' in page
+    assert 'aria-label="重点施策2の実施率の推移：令和5年度 未報告"' in page
+    _, page = get(client, year_url(plan, 2023))
+    assert "（実施率 未報告）" in page and "（実施率 0%）" not in page
+    data = json.loads(client.get(reverse("public:plan_json", args=[plan.pk])).content)
+    assert data["yearly_status"][0]["areas"][1]["implementation_rate"] is None
 
 
 def test_the_open_data_holds_the_yearly_status(client, plan):

@@ -102,8 +102,9 @@ def test_the_city_words_the_grades_its_own_way_on_the_plan_page(client, world):
         "D": "遅れている",
     }
     page = client.get(entry_url(city_a.plan, 2023)).content.decode()
-    assert "A：順調に進んでいる" in page  # the choice in the grade's drop-down
-    assert "D　遅れている" in page
+    # The legend above the rows, which each grade's drop-down (A–D by letter) names as its description.
+    assert "A　順調に進んでいる" in page and "D　遅れている" in page
+    assert '<option value="A">A</option>' in page and 'aria-describedby="rating-legend"' in page
 
 
 def test_a_wording_longer_than_forty_characters_is_refused_in_japanese(client, world):

@@ -6,7 +6,8 @@ for it. Like everything public it is rendered into a version at approval
 approval. A programme with no record for a year is 「未報告」, kept apart
 from 「未実施」 (reported as not carried out); the 実施率 counts both as not
 carried out, as staff screens and the 進捗状況報告 do
-(ProgramQuerySet.implementation_rate). 支援件数 are counts about people:
+(ProgramQuerySet.implementation_rate). An area none of whose programmes is
+reported for the year has no rate: it reads 「未報告」, not 0 %. 支援件数 are counts about people:
 below the threshold they read 「3件未満」 (plans.disclosure).
 """
 
@@ -29,9 +30,11 @@ UNREPORTED = "未報告"
 STATUS_LABELS = [*ProgramProgress.Status.labels, UNREPORTED]
 
 
-def rate_label(rate: Decimal | None) -> str:
-    """83.3%, or － when there is no programme to count."""
-    return "－" if rate is None else f"{format_quantity(rate)}%"
+def rate_label(rate: Decimal | None, programs: int) -> str:
+    """83.3%; 「未報告」 when none of the `programs` is reported for the year; － when there is no programme."""
+    if not programs:
+        return "－"
+    return UNREPORTED if rate is None else f"{format_quantity(rate)}%"
 
 
 @dataclass
@@ -82,7 +85,7 @@ class AreaYear:
 
     @property
     def rate_label(self) -> str:
-        return rate_label(self.rate)
+        return rate_label(self.rate, len(self.programs))
 
     @property
     def status_counts(self) -> list[tuple[str, int]]:
@@ -118,7 +121,7 @@ class PlanYear:
 
     @property
     def rate_label(self) -> str:
-        return rate_label(self.rate)
+        return rate_label(self.rate, self.program_count)
 
     @property
     def program_count(self) -> int:

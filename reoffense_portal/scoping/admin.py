@@ -342,6 +342,17 @@ class JapaneseYearField(forms.IntegerField):
             raise ValidationError(str(error), code="invalid") from None
 
 
+# --- the next free number of a new row -------------------------------------------------------------
+
+NEXT_NUMBER_HELP = "空欄のまま保存すると、いまある最後の番号の次の番号になります。"
+NUMBER_FIELDS = ("order", "number")
+
+
+def next_free_number(siblings, name: str) -> int:
+    """One more than the highest `name` of the rows `siblings` (1 for the first row)."""
+    return (siblings.aggregate(top=models.Max(name))["top"] or 0) + 1
+
+
 # --- forms ---------------------------------------------------------------------------------------
 
 
@@ -351,6 +362,10 @@ class ScopedModelForm(PlainTextFormMixin, forms.ModelForm):
     edit_version = VersionField(label="版")
     overwrite_version = VersionField(label="上書きを確認した版")
     save_conflict: SaveConflict | None = None  # set by clean() when others saved meanwhile
+    # A new row's 番号・順番 (set by the admin, see NextNumberAdminMixin): left blank, it is the next free number
+    # among `next_number_within` (the add form), or among the inline's rows (NextNumberFormSet).
+    next_number_field: str | None = None
+    next_number_within: tuple[str, ...] = ()
 
     def __init__(self, *args, version: str | None = None, **kwargs):
         """`version`: the latest history id when the caller loaded it already (saves a query per row)."""
@@ -359,6 +374,7 @@ class ScopedModelForm(PlainTextFormMixin, forms.ModelForm):
             self.initial[VERSION_FIELD] = (
                 latest_history_id(self.instance) if version is None else version
             )
+        self._offer_next_number()
         precision = getattr(self.instance, PRECISION_FIELD, eras.DatePrecision.DAY)
         for name in self._precise_dates():
             value = self.initial.get(name)
@@ -368,9 +384,46 @@ class ScopedModelForm(PlainTextFormMixin, forms.ModelForm):
     def clean(self):
         cleaned_data = super().clean()
         self._store_date_precision(cleaned_data)
+        self._fill_next_number(cleaned_data)
         self._check_version()
         self._check_same_municipality(cleaned_data)
         return cleaned_data
+
+    def _numbers_new_row(self) -> bool:
+        name = self.next_number_field
+        return bool(name) and name in self.fields and self.instance.pk is None
+
+    def _offer_next_number(self):
+        """A new row's number starts blank (not the model's default 1, which collides with the first row)."""
+        if not self._numbers_new_row():
+            return
+        field = self.fields[self.next_number_field]
+        field.required = False
+        field.help_text = NEXT_NUMBER_HELP
+        field.widget.attrs["data-next-number"] = ""  # static/js/next-number.js fills it on an inline's new row
+        if not self.is_bound:
+            self.initial[self.next_number_field] = None
+
+    def _fill_next_number(self, cleaned_data):
+        """The add form: a number left blank is the next free one among the rows sharing `next_number_within`."""
+        name = self.next_number_field
+        if not self._numbers_new_row() or not self.next_number_within or cleaned_data.get(name) is not None:
+            return
+        if name in self.errors:
+            return
+        siblings = {
+            within: cleaned_data[within] if within in cleaned_data else getattr(self.instance, within, None)
+            for within in self.next_number_within
+        }
+        if siblings[self.next_number_within[0]] is None:
+            return  # no parent chosen: its own error says so
+        cleaned_data[name] = next_free_number(self._meta.model._default_manager.filter(**siblings), name)
+
+    def has_changed(self):
+        """A new inline row whose only entry is the number the page filled in is an empty row, not a row to save."""
+        if self._numbers_new_row():
+            return any(name != self.next_number_field for name in self.changed_data)
+        return super().has_changed()
 
     def _precise_dates(self) -> list[str]:
         return [
@@ -668,6 +721,16 @@ class StaffLogMixin:
 class ScopedAdminMixin(StaffLogMixin, ScopedFieldsMixin):
     """For every staff ModelAdmin (through StaffHistoryAdmin; SpreadsheetAdminMixin goes before it)."""
 
+    # (field, the fields its rows are numbered within): on the add form the number starts blank and, left
+    # blank, is the next free one (ScopedModelForm), e.g. ("number", ("plan",)) for a plan's areas.
+    next_number: tuple[str, tuple[str, ...]] | None = None
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if self.next_number and issubclass(form, ScopedModelForm):
+            form.next_number_field, form.next_number_within = self.next_number
+        return form
+
     def get_search_results(self, request, queryset, search_term):
         fields = self.get_search_fields(request)
         if search_term and fields and all(field[0] not in "^=@" for field in fields):
@@ -795,7 +858,35 @@ class StaffHistoryAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         return f"過去の版に戻す：{obj}"
 
 
-class VersionedInlineFormSet(forms.BaseInlineFormSet):
+class NextNumberFormSet(forms.BaseInlineFormSet):
+    """New rows whose number was left blank are numbered after the highest number of the inline's rows, in order."""
+
+    def clean(self):
+        self._fill_next_numbers()
+        super().clean()
+
+    def _fill_next_numbers(self):
+        name = self.form.next_number_field
+        if not name or name not in self.form.base_fields:
+            return
+        kept = [form for form in self.forms if hasattr(form, "cleaned_data") and not self._should_delete_form(form)]
+        blank = [
+            form for form in kept
+            if form.instance.pk is None and form.has_changed() and form.cleaned_data.get(name) is None
+            and name not in form.errors
+        ]
+        if not blank:
+            return
+        taken = [form.cleaned_data.get(name) for form in kept]
+        if self.instance.pk is not None:
+            taken += list(self.get_queryset().values_list(name, flat=True))
+        highest = max((number for number in taken if number is not None), default=0)
+        for number, form in enumerate(blank, start=highest + 1):
+            form.cleaned_data[name] = number
+            setattr(form.instance, name, number)
+
+
+class VersionedInlineFormSet(NextNumberFormSet):
     """An inline's forms get their rows' versions from one query (latest_history_ids), not one query a row."""
 
     def get_form_kwargs(self, index):
@@ -809,7 +900,25 @@ class VersionedInlineFormSet(forms.BaseInlineFormSet):
         return kwargs
 
 
-class StaffTabularInline(ScopedFieldsMixin, admin.TabularInline):
+class NextNumberInlineMixin:
+    """An inline showing a 順番 or 番号 (`order`, `number`) numbers its new rows after the last one.
+
+    On the page static/js/next-number.js fills the number of a row added with 「追加」; a number left
+    blank is filled in when saving (NextNumberFormSet), never the model's default 1.
+    """
+
+    class Media:
+        js = ["js/next-number.js"]
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        if issubclass(formset.form, ScopedModelForm) and issubclass(formset, NextNumberFormSet):
+            fields = formset.form.base_fields  # what the page shows and the user may write
+            formset.form.next_number_field = next((name for name in NUMBER_FIELDS if name in fields), None)
+        return formset
+
+
+class StaffTabularInline(NextNumberInlineMixin, ScopedFieldsMixin, admin.TabularInline):
     """For every inline: its rows, choices and version field are scoped like the page around it.
 
     Below a row the user may only read, Django shows the inline read-only too.

@@ -86,8 +86,9 @@ class PortalResource(resources.ModelResource):
     A concrete resource declares its columns (`column(...)`), names the
     ones that identify a row in `key_fields` and the ones it resolves itself
     (parents) in `resolved_fields`, and implements `find_or_build(row)`.
-    Everything it reads goes through `for_user(user)`: a row for another
-    municipality is an error, never a write.
+    Everything an import reads goes through `for_user(user)`: a row for another
+    municipality is an error, never a write. An export holds what the user
+    reads (`readable_by(user)`).
     """
 
     key_fields: tuple[str, ...] = ()
@@ -181,8 +182,10 @@ class PortalResource(resources.ModelResource):
         return self._meta.model.objects.for_user(self.user)
 
     def filter_export(self, queryset, **kwargs):
+        """What the user reads (readable_by): a prefecture's staff export their municipalities' rows too,
+        as their change lists show them; what an import may write stays for_user (get_queryset)."""
         if not self.open_data:
-            queryset = queryset.filter(pk__in=self._meta.model.objects.for_user(self.user).values("pk"))
+            queryset = queryset.filter(pk__in=self._meta.model.objects.readable_by(self.user).values("pk"))
         return self.export_queryset(queryset)
 
     def export_queryset(self, queryset):

@@ -58,8 +58,11 @@ def date_with_weekday(day: datetime.date | None) -> str:
     return f"{eras.japanese_date(day)}（{WEEKDAYS[day.weekday()]}）" if day else ""
 
 
-def rate_label(rate: Decimal | None) -> str:
-    return "－" if rate is None else f"{format_quantity(rate)}%"
+def rate_label(rate: Decimal | None, programs: int) -> str:
+    """83.3%; 「未報告」 when none of the `programs` is reported for the year (no 0 % to print); － without programmes."""
+    if not programs:
+        return "－"
+    return "未報告" if rate is None else f"{format_quantity(rate)}%"
 
 
 @dataclass
@@ -100,7 +103,7 @@ class AreaSection:
 
     @property
     def rate_label(self) -> str:
-        return rate_label(self.rate)
+        return rate_label(self.rate, self.program_count)
 
     @property
     def rate_width(self) -> str:
@@ -467,7 +470,9 @@ class MeetingReport(Document):
             rates = Program.objects.of_plan(plan).implementation_rates_by_area(year)
             for section in areas:
                 section.rate = rates.get(section.area.pk)
-            overall_rate = rate_label(Program.objects.of_plan(plan).implementation_rate(year))
+            overall_rate = rate_label(
+                Program.objects.of_plan(plan).implementation_rate(year), sum(section.program_count for section in areas)
+            )
         members = meeting.council.members.select_related("organization")
         indicators = plan.indicators.filter(kind=Indicator.Kind.TARGET).prefetch_related("values")
         agenda = list(

@@ -1,4 +1,5 @@
-"""The main admin screens fit the window: nothing scrolls sideways at 1,280 px, the yearly screen fits 375 px.
+"""The main admin screens fit the window: nothing scrolls sideways at 1,280 px, the screens of programmes
+cut nothing off at 375 px, names read as words and selects show their whole choice.
 
 A superuser (every municipality, every filter) on the real Kumamoto and Yamaguchi plans.
 """
@@ -6,6 +7,7 @@ A superuser (every municipality, every filter) on the real Kumamoto and Yamaguch
 import pytest
 from django.urls import reverse
 
+from measures.models import Program
 from plans.models import Plan
 from tests.browser.test_staff_browser import log_in
 from tests.staff_world import PASSWORD, make_user
@@ -13,6 +15,7 @@ from tests.staff_world import PASSWORD, make_user
 KUMAMOTO_PLAN = 2001
 YAMAGUCHI_PLAN = 1001
 MEASURE = 20131  # 就労に向けた相談・支援等の充実, with its programmes
+DIRECT_AREA = 2016  # 犯罪をした人等の特性に応じた指導・支援: programmes without a measure
 
 
 @pytest.fixture
@@ -94,3 +97,93 @@ def test_the_yearly_screen_keeps_programme_names_readable_at_1280_px(page, super
     page.goto(yearly_screen(YAMAGUCHI_PLAN))
     widths = page.locator(".program-row td.program-name").evaluate_all("cells => cells.map(c => c.offsetWidth)")
     assert widths and min(widths) >= 140, widths
+
+
+# A box the page may scroll sideways inside (a table's): what overflows it is not cut off.
+CUT_OFF = """() => {
+  const cut = [];
+  const width = document.documentElement.clientWidth;
+  for (const element of document.querySelectorAll('#content *')) {
+    const box = element.getBoundingClientRect();
+    if (box.width <= 1 || box.height <= 1 || getComputedStyle(element).visibility === 'hidden') continue;
+    let clip = element.parentElement;
+    while (clip && clip !== document.body && getComputedStyle(clip).overflowX === 'visible') clip = clip.parentElement;
+    if (clip && clip !== document.body && ['auto', 'scroll'].includes(getComputedStyle(clip).overflowX)) continue;
+    const edge = clip && clip !== document.body ? clip.getBoundingClientRect() : {left: 0, right: width, width};
+    if (edge.width <= 1) continue;  // inside a box hidden for screen readers only (a phone's table headers)
+    if (box.right > edge.right + 1 || box.left < edge.left - 1) {
+      cut.push(`${element.tagName.toLowerCase()}.${element.className} ${element.getAttribute('name') || ''}`.trim());
+    }
+  }
+  return cut;
+}"""
+
+# Characters a line in each cell: its content width over its font size.
+CHARACTERS_A_LINE = """cells => cells.map(cell => {
+  const style = getComputedStyle(cell);
+  const width = cell.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  return Math.floor(width / parseFloat(style.fontSize));
+})"""
+
+# Whether each select shows its whole choice: as wide as the browser would make it to fit its text.
+WHOLE_CHOICES = """selects => selects.filter(select => {
+  const shown = select.offsetWidth;
+  select.style.width = 'auto';
+  select.style.maxWidth = 'none';
+  select.style.fieldSizing = 'content';
+  const needed = Math.max(...Array.from(select.options, option => {
+    select.value = option.value;
+    return select.offsetWidth;
+  }));
+  return needed > shown;
+}).map(select => select.name)"""
+
+
+def test_the_programme_list_reads_each_name_as_words_and_shows_its_measure_at_1280_px(page, superuser):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    log_in(page, "admin")
+    page.goto(reverse("admin:measures_program_changelist"))
+    per_line = page.locator("#result_list .field-name").evaluate_all(CHARACTERS_A_LINE)
+    assert len(per_line) == 40 and min(per_line) >= 12, per_line
+    results = page.locator("#changelist-form .results")
+    assert results.evaluate("box => box.scrollWidth <= box.clientWidth"), "columns scroll out of sight under the filters"
+    right = results.bounding_box()["x"] + results.bounding_box()["width"]
+    filters = page.locator("#changelist-filter").bounding_box()["x"]
+    for cell in page.locator("#result_list td.field-measure").all()[:5]:
+        box = cell.bounding_box()
+        assert box["x"] + box["width"] <= min(right, filters)
+
+
+def test_the_yearly_screens_selects_show_their_whole_choice_at_1280_px(page, superuser):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    log_in(page, "admin")
+    for plan in (KUMAMOTO_PLAN, YAMAGUCHI_PLAN):
+        page.goto(yearly_screen(plan))
+        rows = page.locator(".program-row")
+        selects = rows.first.locator("select").evaluate_all("selects => selects")
+        assert len(selects) == 2  # 実施状況 and 評価
+        assert rows.locator("select").evaluate_all(WHOLE_CHOICES) == []
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_the_staff_screens_of_programmes_cut_nothing_off(page, superuser, width):
+    """At a phone's width a table may scroll sideways in its own box; nothing is cut off or pushes the page wider."""
+    page.set_viewport_size({"width": width, "height": 800})
+    log_in(page, "admin")
+    program = Program.objects.filter(area__plan_id=KUMAMOTO_PLAN).order_by("pk").first()
+    screens = {
+        "取組・事業の一覧": reverse("admin:measures_program_changelist"),
+        "取組・事業": reverse("admin:measures_program_change", args=[program.pk]),
+        "施策（取組・事業の表）": reverse("admin:measures_measure_change", args=[MEASURE]),
+        "重点施策（施策なしの取組・事業の表）": reverse("admin:measures_priorityarea_change", args=[DIRECT_AREA]),
+        "年度の進捗入力": yearly_screen(KUMAMOTO_PLAN),
+        "年度の進捗の一覧": reverse("admin:measures_programprogress_changelist"),
+    }
+    problems = {}
+    for name, url in screens.items():
+        page.goto(url)
+        overflow = page.evaluate("document.documentElement.scrollWidth") - width
+        cut = page.evaluate(CUT_OFF)
+        if overflow > 0 or cut:
+            problems[name] = (overflow, cut[:8])
+    assert problems == {}
