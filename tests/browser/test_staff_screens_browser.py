@@ -1,7 +1,6 @@
 """The staff screens of programmes in Chromium: a new row's number on the page, and axe-core (wcag2a, wcag2aa)
 on the yearly screen and the main change lists at 1,280 px (the plan's change form has its own test)."""
 
-import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.urls import reverse
 
@@ -16,7 +15,7 @@ CHANGE_LISTS = [
 ]
 
 
-def test_a_programme_row_added_on_the_measures_page_shows_the_next_number(page, superuser):
+def test_a_programme_row_added_on_the_measures_page_shows_the_next_number(page, superuser):  # noqa: F811 (fixture)
     page.set_viewport_size({"width": 1280, "height": 900})
     log_in(page, "admin")
     page.goto(reverse("admin:measures_measure_change", args=[MEASURE]))
@@ -29,7 +28,7 @@ def test_a_programme_row_added_on_the_measures_page_shows_the_next_number(page, 
     assert Program.objects.get(measure_id=MEASURE, name="職場定着の支援").order == last + 1
 
 
-def test_the_yearly_screen_and_the_main_change_lists_pass_axe(page, superuser):
+def test_the_yearly_screen_and_the_main_change_lists_pass_axe(page, superuser):  # noqa: F811 (fixture)
     page.set_viewport_size({"width": 1280, "height": 900})
     log_in(page, "admin")
     axe = Axe()
