@@ -83,7 +83,7 @@ def test_every_date_field_of_every_admin_form_and_inline_reads_japanese_dates():
     }
     assert {label: kind for label, kind in years.items() if "fiscal_year" not in label} == {
         "plans.Indicator.baseline_year": JapaneseYearField, "plans.Indicator.target_year": JapaneseYearField,
-        "plans.IndicatorValue.year": JapaneseYearField,
+        "plans.IndicatorValue.year": JapaneseYearField, "plans.IndicatorComparison.year": JapaneseYearField,
     }
 
 

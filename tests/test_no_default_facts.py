@@ -20,7 +20,7 @@ from plans.models import Indicator, IndicatorValue, Plan
 from reoffense_portal.spreadsheets.files import read_spreadsheet
 from tests.import_export_factories import csv_bytes
 from tests.public_data import publish
-from tests.staff_world import make_world
+from tests.staff_world import change_url, form_data, make_world
 
 pytestmark = pytest.mark.django_db
 
@@ -117,3 +117,14 @@ def test_a_plan_without_a_legal_basis_is_not_said_to_rest_on_one(client, city):
     publish(city.plan)
     assert "根拠法令" not in page_text(client, city.plan.get_absolute_url())
     assert "に定める「地方再犯防止推進計画」として策定します" not in pdf_text(client, f"/plans/{city.plan.pk}/summary.pdf")
+
+
+def test_a_target_added_on_the_plan_page_with_its_kind_as_offered_saves_without_a_direction(client, city):
+    # The plan page's indicator rows have no 望ましい方向: a new 成果目標 there is saved, never a server error.
+    client.force_login(city.editor)
+    data = form_data(client, city.plan)
+    data.update({"indicators-TOTAL_FORMS": "2", "indicators-1-name": "研修の受講率", "indicators-1-unit": "%",
+                 "indicators-1-kind": "target"})
+    response = client.post(change_url(city.plan), data)
+    assert response.status_code == 302
+    assert Indicator.objects.get(plan=city.plan, name="研修の受講率").direction == ""
