@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.html import strip_tags
 
 from councils.models import CouncilMember, Meeting
-from measures.models import PriorityArea, Program, ProgramProgress
+from measures.models import Measure, PriorityArea, Program, ProgramProgress
 from plans.models import Challenge, Indicator, Organization, Plan, StaffMembership
 from reoffense_portal.summaries.documents import MeetingReport, PlanSummary
 from tests.public_data import build_plan, municipality, publish
@@ -58,6 +58,7 @@ def plan():
     Program.objects.create(area=area2, order=1, name=OWN_MARK_DIRECT)
     Challenge.objects.filter(plan=plan, order=1).update(text=OWN_MARK_CHALLENGE)
     PriorityArea.objects.create(plan=plan, number=7, title="広報・啓発")
+    Measure.objects.create(area=PriorityArea.objects.get(plan=plan, number=3), number=3, title="施策3-3")
     Indicator.objects.filter(plan=plan, kind=Indicator.Kind.TARGET).update(
         target_text="再犯を防ぎ、安全で安心して暮らせるまちをつくります。"
     )
@@ -123,10 +124,23 @@ def test_a_plan_with_only_its_period_and_one_area_prints_two_chapters(client):
     assert "1就労支援この重点施策に掲載している取組はありません。" in text
 
 
+def test_the_meeting_report_leaves_out_a_chapter_the_meeting_has_nothing_for(plan):
+    """A meeting with no agenda entered, of a council with no members entered: its report starts at the rates."""
+    meeting = Meeting.objects.filter(council__plan=plan, fiscal_year=2024).first()
+    CouncilMember.objects.filter(council=meeting.council).delete()
+    text = pdf_text(MeetingReport(meeting, draft=False).pdf())
+    assert "登録されていません" not in text and "次第" not in text and "構成団体" not in text
+    assert "第1重点施策ごとの実施率（令和5年度）" in text and "第2取組・事業の実施状況（令和5年度）" in text
+    assert "第3成果目標の状況" in text
+
+
 def test_an_area_with_nothing_under_it_says_so_on_the_page_and_in_both_pdfs(client, plan):
     sentence = "この重点施策に掲載している取組はありません。"
-    assert f"7広報・啓発{sentence}" in page_text(client, plan.get_absolute_url())
-    assert f"7広報・啓発{sentence}" in pdf_text(PlanSummary(plan, draft=False).pdf())
+    page, summary = page_text(client, plan.get_absolute_url()), pdf_text(PlanSummary(plan, draft=False).pdf())
+    assert f"7広報・啓発{sentence}" in page and f"7広報・啓発{sentence}" in summary
+    # A measure with no programme says so too, under its heading.
+    assert "（3）施策3-3この施策に掲載している取組はありません。" in page
+    assert "（3）施策3-3この施策に掲載している取組はありません。" in summary
     meeting = Meeting.objects.filter(council__plan=plan, fiscal_year=2024).first()
     ProgramProgress.objects.create(program=Program.objects.get(name=OWN_MARK), fiscal_year=2023, status="implemented")
     text = pdf_text(MeetingReport(meeting, draft=False).pdf())

@@ -366,13 +366,19 @@ SUMMARY_OUTLINE = (
 )
 
 
-def outline_numbers(present: dict[str, bool]) -> dict[str, int]:
-    """The number of each chapter and section the plan has, in order; what it has not is left out, not
-    printed as an empty heading 「記載はありません。」, and the rest numbered without a gap."""
+# The 進捗状況報告's chapters (第1, 第2 …): its agenda, the year's rates and progress (or why there is no
+# year to review), the 成果目標 and the council's members.
+REPORT_OUTLINE = (("agenda", ()), ("rates", ()), ("progress", ()), ("no_year", ()), ("targets", ()), ("members", ()))
+
+
+def outline_numbers(present: dict[str, bool], outline=SUMMARY_OUTLINE) -> dict[str, int]:
+    """The number of each chapter and section the document has, in order; what it has not is left out, not
+    printed as an empty heading 「記載はありません。」, and the rest numbered without a gap. A chapter
+    without sections is kept when `present` says so."""
     numbers, chapter = {}, 0
-    for key, sections in SUMMARY_OUTLINE:
+    for key, sections in outline:
         kept = [section for section in sections if present.get(section)]
-        if kept:
+        if kept or (not sections and present.get(key)):
             chapter += 1
             numbers[key] = chapter
             numbers.update((section, number) for number, section in enumerate(kept, start=1))
@@ -497,7 +503,13 @@ class MeetingReport(Document):
         targets = [IndicatorView.of(i, self.charts, public=self.public) for i in indicators]
         for view in targets:
             view.agenda_numbers = reviewed_by.get(view.indicator.pk, [])
+        members = list(members)
+        outline = outline_numbers({
+            "agenda": bool(agenda), "rates": year is not None, "progress": year is not None, "no_year": year is None,
+            "targets": bool(targets), "members": bool(members),
+        }, REPORT_OUTLINE)
         return {
+            "outline": outline,
             "meeting": meeting,
             "plan": plan,
             "municipality": plan.municipality,
@@ -514,6 +526,6 @@ class MeetingReport(Document):
             "areas": areas,
             "program_total": sum(section.program_count for section in areas),
             "targets": targets,
-            "members": list(members),
+            "members": members,
             "council": meeting.council,
         }
