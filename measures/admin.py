@@ -6,7 +6,14 @@ from django.db import models, transaction
 from django.urls import path
 
 from plans.admin import PlanAdmin
-from reoffense_portal.scoping.admin import FiscalYearFilter, ScopedModelForm, StaffHistoryAdmin, StaffTabularInline
+from reoffense_portal.scoping.admin import (
+    FiscalYearFilter,
+    ScopedFieldsMixin,
+    ScopedModelForm,
+    StaffHistoryAdmin,
+    StaffTabularInline,
+    VersionedInlineFormSet,
+)
 from reoffense_portal.spreadsheets.admin import SpreadsheetAdminMixin
 
 from .admin_progress import ProgressEntry
@@ -132,19 +139,23 @@ class MeasureAdmin(StaffHistoryAdmin):
         return measure.area.plan
 
 
-class ProgramProgressInline(StaffTabularInline):
+class ProgramProgressInline(ScopedFieldsMixin, admin.StackedInline):
+    """A programme's recorded years, each a block of its own: nine fields, two of them texts and the grade's
+    meaning, fit no table row beside the menu (年度の進捗入力 is the screen for a whole year)."""
+
     model = ProgramProgress
+    formset = VersionedInlineFormSet
+    extra = 0
     fields = [
-        "fiscal_year",
-        "status",
+        ("fiscal_year", "status", "rating"),
         "results",
-        "support_count",
-        "budget",
-        "actual_cost",
-        "subsidy_rate",
-        "rating",
+        ("support_count", "budget", "actual_cost", "subsidy_rate"),
         "issues",
     ]
+    formfield_overrides = {
+        **ScopedFieldsMixin.formfield_overrides,
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 3, "class": "grows"})},
+    }
 
 
 @admin.register(Program)

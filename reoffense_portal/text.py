@@ -23,6 +23,9 @@ INVISIBLE_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066
 LINE_BREAKS_AND_TABS = re.compile("[\t\n]")
 # In rendered output: the same, but tab, line feed and carriage return stay (HTML's whitespace, CSV's line ends).
 RENDERED_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# The marks that begin an item as plans write them (○ for a heading item, ・ for the points under it, …);
+# a hyphen only when it is not a minus sign (「-2.5%」).
+ITEM_MARK = re.compile(r"[・○◯●◎■□◆◇•]|[-‐－](?![\d０-９])")
 
 
 def plain_text(text: str, multiline: bool = True) -> str:
@@ -61,6 +64,23 @@ class PlainTextFormMixin:
                 value = plain_text(value, multiline=isinstance(getattr(field, "widget", None), forms.Textarea))
                 cleaned_data[name] = value.strip() if getattr(field, "strip", False) else value
         return cleaned_data
+
+
+def own_mark(text) -> str:
+    """The mark a text begins with as it was written (「・」「○」 …), or "".
+
+    Where a page or a PDF lists items with a mark of its own (○ before a programme, ● before a 課題), a
+    text that brings its own keeps it and gets no second one: 「・就労支援」, never 「○ ・就労支援」.
+    """
+    match = ITEM_MARK.match(str(text or "").lstrip())
+    return match.group() if match else ""
+
+
+def without_own_mark(text) -> str:
+    """The text after its own mark and the space that follows it (「・ 就労支援」 → 「就労支援」)."""
+    text = str(text or "").lstrip()
+    mark = own_mark(text)
+    return text[len(mark):].lstrip(" \u3000") if mark else text
 
 
 def normalised(value) -> str:

@@ -21,6 +21,7 @@ from plans.resources import FormulationStepResource
 from reoffense_portal.eras import DatePrecision
 from reoffense_portal.spreadsheets.files import read_spreadsheet
 from tests.import_export_factories import csv_bytes
+from tests.job_queue import run_queued_tasks
 from tests.public_data import publish
 from tests.staff_world import change_url, form_data, make_world
 
@@ -88,6 +89,7 @@ def test_residents_read_undated_steps_in_order_with_no_date_invented(client, cit
     ), history[:400]
     assert "日付が「－」の手続は、計画の資料に日付の記載がないものです。" in history
 
+    run_queued_tasks()  # the job worker typesets the 概要版 approval queued
     pdf = client.get(f"/plans/{city.plan.pk}/summary.pdf")
     pdf_text = re.sub(r"\s+", "", "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages))
     assert "資料策定経過" in pdf_text

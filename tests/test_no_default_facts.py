@@ -19,6 +19,7 @@ from councils.resources import CouncilMemberResource
 from plans.models import Indicator, IndicatorValue, Plan
 from reoffense_portal.spreadsheets.files import read_spreadsheet
 from tests.import_export_factories import csv_bytes
+from tests.job_queue import run_queued_tasks
 from tests.public_data import publish
 from tests.staff_world import change_url, form_data, make_world
 
@@ -37,6 +38,7 @@ def page_text(client, url) -> str:
 
 
 def pdf_text(client, url) -> str:
+    run_queued_tasks()  # the job worker typesets the 概要版 approval queued
     reader = PdfReader(io.BytesIO(client.get(url).content))
     return re.sub(r"\s+", "", "".join(page.extract_text() for page in reader.pages))
 

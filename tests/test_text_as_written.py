@@ -127,7 +127,8 @@ def test_kumamotos_meeting_report_prints_no_bare_number_and_the_agenda_as_writte
 def test_the_plan_page_keeps_the_lines_of_a_challenge_and_a_formulation_step(client, plan):
     html = client.get(plan.get_absolute_url()).content.decode()
     assert (
-        '<li><p>帰住先（住まい）や就労先の確保</p><ul class="as-written"><li>・ 協力雇用主の不足</li>'
+        '<li><span class="bullets__mark" aria-hidden="true">●</span><p>帰住先（住まい）や就労先の確保</p>'
+        '<ul class="as-written"><li>・ 協力雇用主の不足</li>'
         "<li>・ 保証人のいない人の入居</li></ul></li>"
     ) in html
     assert (

@@ -14,10 +14,13 @@ from django import template
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from reoffense_portal.text import ITEM_MARK as BULLET
+from reoffense_portal.text import own_mark
+
 register = template.Library()
 
-# The marks that begin an item; a hyphen only when it is not a minus sign (「-2.5%」).
-BULLET = re.compile(r"[・○◯●◎■□◆◇•]|[-‐－](?![\d０-９])")
+# {% if program.name|own_mark %}: the text brings its own 「・」「○」, so the page adds no mark of its own.
+register.filter("own_mark", own_mark)
 
 
 @register.filter

@@ -33,6 +33,7 @@ from plans import disclosure
 from plans.models import ACHIEVEMENT_RULE, Indicator, Plan, format_quantity
 from reoffense_portal import eras
 from reoffense_portal.charts import indicator_chart_svg
+from reoffense_portal.text import own_mark, without_own_mark
 
 from . import typesetting
 
@@ -67,10 +68,19 @@ def rate_label(rate: Decimal | None, programs: int) -> str:
 
 @dataclass
 class ProgramRow:
+    """A programme's row in a table: its label ア, イ … (or the mark its name brings: one mark per item)."""
+
     label: str
     program: Program
     departments: str
     progress: ProgramProgress | None = None
+
+    def __post_init__(self):
+        mark = own_mark(self.program.name)
+        if mark:
+            self.label, self.name = mark, without_own_mark(self.program.name)
+        else:
+            self.name = self.program.name
 
 
 @dataclass
@@ -90,9 +100,10 @@ class AreaSection:
 
     @property
     def system_entries(self) -> list[str]:
-        """The area's line of 施策の体系: its direct programmes (○ …), then its measures' headings."""
+        """The area's line of 施策の体系: its direct programmes (○ …, or the mark a name brings), then its measures' headings."""
         return [
-            section.measure.heading if section.measure else f"○{row.program.name}"
+            section.measure.heading if section.measure
+            else row.program.name if own_mark(row.program.name) else f"○{row.program.name}"
             for section in self.measures
             for row in ([None] if section.measure else section.programs)
         ]
@@ -375,6 +386,35 @@ def static_roots() -> list[str]:
     return [str(directory) for directory in settings.STATICFILES_DIRS] + [str(settings.STATIC_ROOT)]
 
 
+# The 概要版's chapters and their numbered sections, in print order (公用文: 第1章 → 1).
+SUMMARY_OUTLINE = (
+    ("aims", ("purpose", "position", "period", "target_persons")),  # 計画策定の趣旨
+    ("situation", ("current", "challenges")),  # 再犯防止を取り巻く現状と課題
+    ("principles", ("philosophy", "policy", "targets")),  # 基本理念・基本方針
+    ("measures", ("areas",)),  # 施策の展開
+    ("system", ("promotion", "progress_management")),  # 計画の推進体制
+)
+
+
+# The 進捗状況報告's chapters (第1, 第2 …): its agenda, the year's rates and progress (or why there is no
+# year to review), the 成果目標 and the council's members.
+REPORT_OUTLINE = (("agenda", ()), ("rates", ()), ("progress", ()), ("no_year", ()), ("targets", ()), ("members", ()))
+
+
+def outline_numbers(present: dict[str, bool], outline=SUMMARY_OUTLINE) -> dict[str, int]:
+    """The number of each chapter and section the document has, in order; what it has not is left out, not
+    printed as an empty heading 「記載はありません。」, and the rest numbered without a gap. A chapter
+    without sections is kept when `present` says so."""
+    numbers, chapter = {}, 0
+    for key, sections in outline:
+        kept = [section for section in sections if present.get(section)]
+        if kept or (not sections and present.get(key)):
+            chapter += 1
+            numbers[key] = chapter
+            numbers.update((section, number) for number, section in enumerate(kept, start=1))
+    return numbers
+
+
 class PlanSummary(Document):
     """概要版: the plan in a few A4 pages, as cities print it."""
 
@@ -409,10 +449,27 @@ class PlanSummary(Document):
         targets = [
             IndicatorView.of(i, self.charts, public=self.public) for i in indicators if i.kind == Indicator.Kind.TARGET
         ]
+        challenges = list(plan.challenges.all())
+        councils = list(council_list(plan))
+        outline = outline_numbers({
+            "purpose": bool(plan.purpose),
+            "position": bool(plan.position or plan.legal_basis or plan.embedded_in),
+            "period": True,
+            "target_persons": bool(plan.target_persons),
+            "current": bool(plan.current_situation or statistics or any(kpi.chart for kpi in targets)),
+            "challenges": bool(challenges),
+            "philosophy": bool(plan.basic_philosophy),
+            "policy": bool(plan.basic_policy),
+            "targets": bool(targets),
+            "areas": bool(areas),
+            "promotion": bool(plan.promotion_system or councils),
+            "progress_management": bool(plan.progress_management),
+        })
         return {
             "plan": plan,
             "municipality": plan.municipality,
             "department": plan.department,
+            "outline": outline,
             "targets": targets,
             "achievement_shown": any(view.achievement for view in targets),
             "achievement_rule": ACHIEVEMENT_RULE,
@@ -420,12 +477,12 @@ class PlanSummary(Document):
             "small_number_note": disclosure.note()
             if self.public and any(i.masks_small_counts for i in indicators) else "",
             "comparison_columns": columns,
-            "challenges": list(plan.challenges.all()),
+            "challenges": challenges,
             "formulation_steps": steps,
             "has_undated_steps": any(step.date is None for step in steps),
             "areas": areas,
             "system_column": system_column(areas),
-            "councils": list(council_list(plan)),
+            "councils": councils,
         }
 
 
@@ -485,7 +542,13 @@ class MeetingReport(Document):
         targets = [IndicatorView.of(i, self.charts, public=self.public) for i in indicators]
         for view in targets:
             view.agenda_numbers = reviewed_by.get(view.indicator.pk, [])
+        members = list(members)
+        outline = outline_numbers({
+            "agenda": bool(agenda), "rates": year is not None, "progress": year is not None, "no_year": year is None,
+            "targets": bool(targets), "members": bool(members),
+        }, REPORT_OUTLINE)
         return {
+            "outline": outline,
             "meeting": meeting,
             "plan": plan,
             "municipality": plan.municipality,

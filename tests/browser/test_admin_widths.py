@@ -7,7 +7,7 @@ A superuser (every municipality, every filter) on the real Kumamoto and Yamaguch
 import pytest
 from django.urls import reverse
 
-from measures.models import Program
+from measures.models import Program, ProgramProgress
 from plans.models import Plan
 from tests.browser.test_staff_browser import log_in
 from tests.staff_world import PASSWORD, make_user
@@ -171,6 +171,10 @@ def test_the_staff_screens_of_programmes_cut_nothing_off(page, superuser, width)
     page.set_viewport_size({"width": width, "height": 800})
     log_in(page, "admin")
     program = Program.objects.filter(area__plan_id=KUMAMOTO_PLAN).order_by("pk").first()
+    ProgramProgress.objects.create(  # a recorded year, as its page lists it
+        program=program, fiscal_year=2023, status=ProgramProgress.Status.PARTIAL, rating=ProgramProgress.Rating.C,
+        results="街頭啓発を3回実施しました。", issues="若い世代への周知が課題です。", budget=1500000,
+    )
     screens = {
         "取組・事業の一覧": reverse("admin:measures_program_changelist"),
         "取組・事業": reverse("admin:measures_program_change", args=[program.pk]),
@@ -187,3 +191,5 @@ def test_the_staff_screens_of_programmes_cut_nothing_off(page, superuser, width)
         if overflow > 0 or cut:
             problems[name] = (overflow, cut[:8])
     assert problems == {}
+    page.goto(screens["取組・事業"])  # its recorded years: every choice whole, the grade's meaning too
+    assert page.locator("#progress-group select:visible").evaluate_all(WHOLE_CHOICES) == []

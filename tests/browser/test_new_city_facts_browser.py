@@ -19,6 +19,7 @@ from playwright.sync_api import expect
 
 from plans.models import FormulationStep, Indicator, Municipality, Plan, StaffMembership
 from tests.browser.test_accessibility import AXE_OPTIONS, violations_text
+from tests.job_queue import run_queued_tasks
 from tests.staff_world import PASSWORD, make_user
 
 TITLE = "川口市再犯防止推進計画"
@@ -121,6 +122,7 @@ def test_a_new_city_enters_a_plan_from_a_source_without_dates_or_years_and_resid
     results = Axe().run(resident, options=AXE_OPTIONS)  # the new tables and notes meet JIS X 8341-3 AA as the rest
     assert not results.violations_count, violations_text(results)
 
+    run_queued_tasks()  # the job worker typesets the 概要版 approval queued
     pdf = resident.request.get(reverse("public:plan_summary", args=[plan.pk]))
     assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
     text = pdf_text(pdf.body())

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 (fixtures imported from other browser tests)
 """The staff screens of programmes in Chromium: a new row's number on the page, and axe-core (wcag2a, wcag2aa)
 on the yearly screen and the main change lists at 1,280 px (the plan's change form has its own test)."""
 
