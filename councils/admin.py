@@ -13,6 +13,7 @@ from reoffense_portal.scoping.admin import (
     ScopedModelForm,
     StaffHistoryAdmin,
     StaffTabularInline,
+    VersionedInlineFormSet,
 )
 from reoffense_portal.spreadsheets.admin import SpreadsheetAdminMixin
 
@@ -142,6 +143,7 @@ class AgendaItemInline(ScopedFieldsMixin, admin.StackedInline):
 
     model = AgendaItem
     form = AgendaItemForm
+    formset = VersionedInlineFormSet
     extra = 0
     fields = [("order", "title"), "description", *REVIEW_LINK_FIELDS]
     autocomplete_fields = REVIEW_LINK_FIELDS
