@@ -858,14 +858,7 @@ class StaffHistoryAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
 
 class VersionedInlineFormSet(forms.BaseInlineFormSet):
-    """An inline's forms get their rows' versions from one query (latest_history_ids), not one query a row.
-
-    Two rows that may not be the same (two areas numbered 1) are named by the fields' Japanese labels.
-    """
-
-    def get_unique_error_message(self, unique_check):
-        labels = "と".join(field_label(self.model, name) for name in unique_check if name != self.fk.name)
-        return f"{labels}が同じ行があります。行ごとに違う{labels}にしてください。"
+    """An inline's forms get their rows' versions from one query (latest_history_ids), not one query a row."""
 
     def get_form_kwargs(self, index):
         kwargs = super().get_form_kwargs(index)
@@ -877,6 +870,35 @@ class VersionedInlineFormSet(forms.BaseInlineFormSet):
             kwargs["version"] = self._versions.get(self.get_queryset()[index].pk, "")
         return kwargs
 
+    # Set by StaffTabularInline: a table row's boxes have no <label> of their own, only the column's header.
+    name_cells = False
+
+    def get_unique_error_message(self, unique_check):
+        """Two rows that may not be the same (two areas numbered 1), named by the fields' Japanese labels."""
+        labels = "と".join(field_label(self.model, name) for name in unique_check if name != self.fk.name)
+        return f"{labels}が同じ行があります。行ごとに違う{labels}にしてください。"
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        if self.name_cells:
+            self._name_cells(form, f"{i + 1}行目")
+        return form
+
+    @property
+    def empty_form(self):
+        form = super().empty_form
+        if self.name_cells:
+            self._name_cells(form, "追加する行")  # the row 「追加」 copies keeps this name
+        return form
+
+    def _name_cells(self, form, row: str) -> None:
+        """Each box of a table row named for screen readers: 「指標（2行目）の種類」."""
+        kind = self.model._meta.verbose_name
+        for field in form.fields.values():
+            widget = getattr(field.widget, "widget", field.widget)  # inside the admin's related-object wrapper
+            if not widget.is_hidden:
+                widget.attrs["aria-label"] = f"{kind}（{row}）の{field.label}"
+
 
 class StaffTabularInline(ScopedFieldsMixin, admin.TabularInline):
     """For every inline: its rows, choices and version field are scoped like the page around it.
@@ -886,3 +908,8 @@ class StaffTabularInline(ScopedFieldsMixin, admin.TabularInline):
 
     extra = 0
     formset = VersionedInlineFormSet
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.name_cells = True
+        return formset
