@@ -9,6 +9,7 @@ error messages. `not_japanese(message)` says what in a message a Japanese reader
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -190,57 +191,25 @@ class BrowserForm:
 # -- what a refused save shows ---------------------------------------------------------------
 
 
-class _MessageParser(HTMLParser):
-    """Texts of <ul class="errorlist"> items, <p class="errornote"> and error messages."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.messages: list[str] = []
-        self._lists: list[str] = []  # the kinds of the open <ul>s
-        self._capture: tuple[str, int] | None = None  # the element whose text is read, and its nesting
-        self._text: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        names = (dict(attrs).get("class") or "").split()
-        if self._capture is not None:
-            if tag == self._capture[0]:
-                self._capture = (tag, self._capture[1] + 1)
-            return
-        if tag == "ul":
-            self._lists.append("error" if "errorlist" in names else "messages" if "messagelist" in names else "")
-        in_list = self._lists[-1] if self._lists else ""
-        if (
-            (tag == "li" and in_list == "error")
-            or (tag == "li" and in_list == "messages" and "error" in names)
-            or (tag == "p" and "errornote" in names)
-        ):
-            self._capture, self._text = (tag, 0), []
-
-    def handle_endtag(self, tag):
-        if self._capture is not None:
-            name, depth = self._capture
-            if tag != name:
-                return
-            if depth:
-                self._capture = (name, depth - 1)
-                return
-            text = re.sub(r"\s+", " ", "".join(self._text)).strip()
-            if text:
-                self.messages.append(text)
-            self._capture = None
-        elif tag == "ul" and self._lists:
-            self._lists.pop()
-
-    def handle_data(self, data):
-        if self._capture is not None:
-            self._text.append(data)
+ERROR_LISTS = re.compile(r'<ul class="errorlist[^"]*"[^>]*>(.*?)</ul>', re.S)
+ERROR_NOTES = re.compile(r'<p class="errornote[^"]*"[^>]*>(.*?)</p>', re.S)
+MESSAGE_LISTS = re.compile(r'<ul class="messagelist[^"]*"[^>]*>(.*?)</ul>', re.S)
+ITEMS = re.compile(r"<li[^>]*>(.*?)</li>", re.S)
+ERROR_ITEMS = re.compile(r'<li class="[^"]*\berror\b[^"]*"[^>]*>(.*?)</li>', re.S)
+TAG = re.compile(r"<[^>]+>")
 
 
-def refusal_messages(html: str) -> list[str]:
-    parser = _MessageParser()
-    parser.feed(html)
-    parser.close()
-    return parser.messages
+def _text(fragment: str) -> str:
+    return re.sub(r"\s+", " ", html.unescape(TAG.sub("", fragment))).strip()
+
+
+def refusal_messages(page: str) -> list[str]:
+    """What a refused save shows: the items of the error lists (Django writes each as plain, escaped
+    text), the error note above the form and the page's error messages."""
+    found = [_text(note) for note in ERROR_NOTES.findall(page)]
+    found += [_text(item) for block in ERROR_LISTS.findall(page) for item in ITEMS.findall(block)]
+    found += [_text(item) for block in MESSAGE_LISTS.findall(page) for item in ERROR_ITEMS.findall(block)]
+    return [message for message in found if message]
 
 
 # -- Japanese ----------------------------------------------------------------------------------

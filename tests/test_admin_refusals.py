@@ -117,3 +117,20 @@ def test_the_change_history_names_choices_and_yes_no_as_the_form_does(client, ci
     assert "<strong>既存事業：</strong>いいえ&nbsp;→&nbsp;はい" in page
     assert "<strong>直接支援の類型：</strong>（空欄）&nbsp;→&nbsp;就労支援" in page
     assert "employment" not in page and "False" not in page
+
+
+def test_a_users_history_names_djangos_own_fields_in_japanese(client):
+    from django.contrib.admin.models import LogEntry
+
+    from tests.staff_world import make_user
+
+    make_world()
+    root = make_user("root", is_staff=True, is_superuser=True)
+    client.force_login(root)
+    editor = make_user("kumamoto-staff", is_staff=True)
+    url = reverse("admin:auth_user_change", args=[editor.pk])
+    form = opened(client, url, "user")
+    form.named("is_staff").checked = False
+    response = client.post(url, form.data())
+    assert response.status_code == 302, refusal_messages(response.content.decode())
+    assert LogEntry.objects.get(object_id=str(editor.pk)).get_change_message() == "スタッフ権限 を変更しました。"

@@ -701,6 +701,21 @@ class StaffLogMixin:
     rows of a deletion of several objects, which sends no post_save.
     """
 
+    def construct_change_message(self, request, form, formsets, add=False):
+        """The changed fields named as the form shows them, Django's own too: 「有効 を変更しました。」.
+
+        Django stores the fields' English names to translate them when shown, which misses the
+        capitalised names of its own fields (「Active を変更しました。」).
+        """
+        message = super().construct_change_message(request, form, formsets, add)
+        for entry in message:
+            changed = entry.get("changed")
+            if changed is not None and "name" not in changed:  # the object's own fields, not an inline row's
+                changed["fields"] = [
+                    str(form.fields[name].label or name) if name in form.fields else name for name in form.changed_data
+                ]
+        return message
+
     def log_addition(self, request, obj, message):
         entry = super().log_addition(request, obj, message)
         audit.log_staff_action(request.user, "add", obj, municipality=municipality_id_of(obj))
