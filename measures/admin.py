@@ -49,13 +49,18 @@ class MeasureInline(StaffTabularInline):
 
 
 class ProgramForm(ScopedModelForm):
-    """A programme given a measure is in the measure's area before its choices are checked."""
+    """A programme given a measure is in the measure's area before its choices are checked.
+
+    On a measure's page the measure is the page's own, not yet saved on its add page.
+    """
 
     def clean(self):
         program, data = self.instance, self.cleaned_data
         if "area" in self.fields:
             if data.get("area") is None and data.get("measure") is not None:
                 data["area"] = data["measure"].area
+        elif program.area_id is None and data.get("measure") is not None:
+            program.area_id = data["measure"].area_id
         elif program.area_id is None and program.measure_id is not None:
             program.area_id = Measure.objects.values_list("area_id", flat=True).get(pk=program.measure_id)
         return super().clean()

@@ -224,7 +224,8 @@ class IndicatorInline(StaffTabularInline):
     """Compact on the plan page: the rest of an indicator, and its values, are edited on its own page."""
 
     model = Indicator
-    fields = ["name", "kind", "unit", "values_link"]
+    # 望ましい方向 too: a 成果目標 (the default kind) needs one, so a new row saves as staff fill it.
+    fields = ["name", "kind", "unit", "direction", "values_link"]
     readonly_fields = ["values_link"]
 
     def get_queryset(self, request):

@@ -342,6 +342,11 @@ CONTENT_SECURITY_POLICY = {
 # Residents read a Japanese page when a form's CSRF check fails.
 CSRF_FAILURE_VIEW = "reoffense_portal.public.views.csrf_failure"
 
+# Staff log in at the admin's own page; a login whose `next` address is refused (another site,
+# a mistyped path) lands on the admin index rather than Django's /accounts/profile/, which is no page here.
+LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "admin:index"
+
 # Staff share office PCs: sessions end when the browser closes and after an
 # hour without activity.
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 60 * 60)

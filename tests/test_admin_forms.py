@@ -117,7 +117,7 @@ def test_the_plan_form_lists_indicators_compactly_with_a_link_to_their_values(su
     response = superuser_client.get(reverse("admin:plans_plan_change", args=[2001]))
     indicators = next(f for f in response.context["inline_admin_formsets"] if f.formset.prefix == "indicators")
     visible = [name for name in indicators.formset.forms[0].fields if name not in ("id", "plan", "DELETE")]
-    assert [name for name in visible if not name.endswith("_version")] == ["name", "kind", "unit"]
+    assert [name for name in visible if not name.endswith("_version")] == ["name", "kind", "unit", "direction"]
     target = reverse("admin:plans_indicator_change", args=[2001])
     assert f'<a href="{target}#values-group">値を入力・確認（1件）</a>' in response.content.decode()
     indicator_page = superuser_client.get(target).content.decode()

@@ -161,3 +161,14 @@ def test_an_idle_session_ends_and_asks_for_the_login_again(client, staff):
     Session.objects.update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
     response = client.get(reverse("admin:index"))
     assert response.status_code == 302 and response.url.startswith(LOGIN)
+
+
+@pytest.mark.parametrize("next_url", ["https://evil.example/admin/", "//evil.example/", "javascript:alert(1)"])
+def test_a_login_whose_next_address_is_refused_lands_on_the_admin_index(client, staff, next_url):
+    response = client.post(
+        f"{LOGIN}?next={next_url}", {"username": staff.username, "password": PASSWORD, "next": next_url},
+        REMOTE_ADDR="192.0.2.10",
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:index")
+    assert client.get(response["Location"]).status_code == 200

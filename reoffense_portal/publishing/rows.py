@@ -8,6 +8,7 @@ a plan (plans.signals.plan_path).
 """
 
 import datetime
+import functools
 from dataclasses import dataclass
 
 from django.apps import apps
@@ -35,6 +36,11 @@ def models_below_plan() -> list[tuple[type[models.Model], str]]:
     return found
 
 
+YES_NO = {True: "はい", False: "いいえ"}
+# Versions approved before yes/no fields were labelled hold Python's words for them.
+STORED_YES_NO = {"True": YES_NO[True], "False": YES_NO[False]}
+
+
 def _display(obj, field) -> str:
     if field.many_to_many:
         return "、".join(sorted(str(related) for related in getattr(obj, field.name).all()))
@@ -44,6 +50,8 @@ def _display(obj, field) -> str:
     if field.choices:
         return str(getattr(obj, f"get_{field.name}_display")())
     value = field.value_from_object(obj)
+    if isinstance(field, models.BooleanField) and value is not None:
+        return YES_NO[bool(value)]
     if isinstance(value, models.fields.files.FieldFile):
         return value.name or ""
     if isinstance(value, datetime.date) and hasattr(obj, "date_precision"):
@@ -99,8 +107,28 @@ class RowChange:
     fields: tuple[FieldChange, ...]
 
 
+@functools.cache
+def _yes_no_names(label: str) -> frozenset[str]:
+    """The names (verbose) of the yes/no fields of the model `label` ("measures.program")."""
+    try:
+        model = apps.get_model(label)
+    except (LookupError, ValueError):
+        return frozenset()
+    return frozenset(str(f.verbose_name) for f in model._meta.concrete_fields if isinstance(f, models.BooleanField))
+
+
+def _as_labelled_now(key: str, row: dict) -> dict:
+    """A row a version stored, its yes/no fields read as はい／いいえ (versions before the labels say True/False)."""
+    names = _yes_no_names(key.rsplit(":", 1)[0])
+    if not names:
+        return row
+    fields = {name: STORED_YES_NO.get(value, value) if name in names else value for name, value in row["fields"].items()}
+    return {**row, "fields": fields}
+
+
 def diff(before: dict, after: dict) -> list[RowChange]:
     """What changed from `before` to `after`, in the order the rows were listed."""
+    before = {key: _as_labelled_now(key, row) for key, row in before.items()}
     changes = []
     for key, row in after.items():
         old = before.get(key)

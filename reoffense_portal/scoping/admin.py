@@ -47,6 +47,7 @@ from django.contrib.admin.utils import (
 )
 from django.contrib.admin.widgets import AdminDateWidget, AutocompleteSelect
 from django.core.exceptions import (
+    NON_FIELD_ERRORS,
     FieldDoesNotExist,
     ObjectDoesNotExist,
     PermissionDenied,
@@ -55,8 +56,10 @@ from django.core.exceptions import (
 from django.db import models
 from django.urls import NoReverseMatch
 from django.utils import formats, timezone
+from django.utils.html import conditional_escape
 from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from plans import audit
 from plans.models import Municipality
@@ -187,24 +190,54 @@ def _by_whom_and_when(record) -> str:
     return f"{who}が{local.month}月{local.day}日 {local:%H:%M}に"
 
 
+def value_label(field, value, precision: str | None = None) -> str:
+    """A field's value as staff read it: choices and related rows by name, はい／いいえ, an empty one as （空欄）.
+
+    `precision`: the row's date_precision, so that a date typed 令和5年12月 reads so.
+    """
+    if field.many_to_many or isinstance(value, (list, tuple)):
+        value = "、".join(str(item) for item in value or ())
+    elif field.is_relation:
+        pass  # the related row, named by its str()
+    elif field.flatchoices and value not in (None, ""):
+        value = dict(field.flatchoices).get(value, value)
+    elif isinstance(field, models.BooleanField) and value is not None:
+        value = "はい" if value else "いいえ"
+    elif isinstance(field, models.FileField):
+        value = getattr(value, "name", value)
+    elif isinstance(value, datetime.date) and not isinstance(value, datetime.datetime) and precision:
+        value = eras.date_label(value, precision)  # 令和5年12月
+    else:
+        value = formats.localize(value)
+    return str(value) if value not in (None, "") else "（空欄）"
+
+
 def saved_value_label(obj, name: str) -> str:
-    """A field's value as staff read it: choices and related rows by name, an empty one as （空欄）."""
+    """The saved value of a field of `obj` as staff read it (value_label)."""
     field = obj._meta.get_field(name)
     if field.many_to_many:
-        value = "、".join(str(item) for item in getattr(obj, name).all())
+        value = list(getattr(obj, name).all())
     elif field.is_relation:
         value = getattr(obj, name)
-    elif field.flatchoices:
-        value = obj._get_FIELD_display(field)
-    elif isinstance(field, models.BooleanField):
-        value = "はい" if field.value_from_object(obj) else "いいえ"
-    elif isinstance(field, models.FileField):
-        value = field.value_from_object(obj).name
-    elif isinstance(field, models.DateField) and has_date_precision(type(obj)) and field.value_from_object(obj):
-        value = eras.date_label(field.value_from_object(obj), getattr(obj, PRECISION_FIELD))  # 令和5年12月
     else:
-        value = formats.localize(field.value_from_object(obj))
-    return str(value) if value not in (None, "") else "（空欄）"
+        value = field.value_from_object(obj)
+    return value_label(field, value, getattr(obj, PRECISION_FIELD, None))
+
+
+class HistoryChangeLabels(HistoricalRecordContextHelper):
+    """The change history's 「変更内容」 as staff read the form: 「種類：現状の統計 → 成果目標」, 「既存事業：いいえ → はい」,
+    not the stored codes (statistic → target, False → True, None)."""
+
+    def context_for_delta_changes(self, delta):
+        self.delta = delta
+        return super().context_for_delta_changes(delta)
+
+    def stringify_delta_change_values(self, change, old, new):
+        field = self.model._meta.get_field(change.field)
+        old = value_label(field, old, getattr(self.delta.old_record, PRECISION_FIELD, None))
+        new = value_label(field, new, getattr(self.delta.new_record, PRECISION_FIELD, None))
+        old, new = self.get_obj_diff_display().common_shorten_repr(old, new)
+        return conditional_escape(old), conditional_escape(new)
 
 
 @dataclass
@@ -356,6 +389,29 @@ def next_free_number(siblings, name: str) -> int:
 # --- forms ---------------------------------------------------------------------------------------
 
 
+def field_label(model, name: str) -> str:
+    """A model field's Japanese name (its verbose_name), or the name itself for what is no field."""
+    try:
+        return str(capfirst(model._meta.get_field(name).verbose_name))
+    except FieldDoesNotExist:
+        return name
+
+
+def shown_fields_only(form, error_dict: dict) -> dict:
+    """`error_dict` with the errors of fields `form` does not show moved to the form's own errors,
+    each prefixed with the field's label: 「望ましい方向：成果目標には望ましい方向を選んでください。」"""
+    kept = {}
+    for name, errors in error_dict.items():
+        if name == NON_FIELD_ERRORS or name in form.fields:
+            kept.setdefault(name, []).extend(errors)
+            continue
+        label = field_label(form._meta.model, name)
+        kept.setdefault(NON_FIELD_ERRORS, []).extend(
+            ValidationError(f"{label}：{message}") for message in ValidationError(errors).messages
+        )
+    return kept
+
+
 class ScopedModelForm(PlainTextFormMixin, forms.ModelForm):
     """Every staff form: plain text, version check and no references across municipalities."""
 
@@ -380,6 +436,16 @@ class ScopedModelForm(PlainTextFormMixin, forms.ModelForm):
             value = self.initial.get(name)
             if isinstance(value, datetime.date) and precision != eras.DatePrecision.DAY:
                 self.initial[name] = eras.written_date(value, precision)  # 2023年12月, not 2023-12-01
+
+    def add_error(self, field, error):
+        """A model's check of a field this form does not show is the row's own error, named by the field.
+
+        A compact inline shows a few of a model's fields (the plan page's indicators); Django would
+        answer a model error keyed to a hidden field with a server error.
+        """
+        if field is None and hasattr(error, "error_dict"):
+            error = ValidationError(shown_fields_only(self, error.error_dict))
+        super().add_error(field, error)
 
     def clean(self):
         cleaned_data = super().clean()
@@ -695,6 +761,21 @@ class StaffLogMixin:
     rows of a deletion of several objects, which sends no post_save.
     """
 
+    def construct_change_message(self, request, form, formsets, add=False):
+        """The changed fields named as the form shows them, Django's own too: 「有効 を変更しました。」.
+
+        Django stores the fields' English names to translate them when shown, which misses the
+        capitalised names of its own fields (「Active を変更しました。」).
+        """
+        message = super().construct_change_message(request, form, formsets, add)
+        for entry in message:
+            changed = entry.get("changed")
+            if changed is not None and "name" not in changed:  # the object's own fields, not an inline row's
+                changed["fields"] = [
+                    str(form.fields[name].label or name) if name in form.fields else name for name in form.changed_data
+                ]
+        return message
+
     def log_addition(self, request, obj, message):
         entry = super().log_addition(request, obj, message)
         audit.log_staff_action(request.user, "add", obj, municipality=municipality_id_of(obj))
@@ -849,6 +930,9 @@ class StaffHistoryAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
             context["save_conflict"] = has_save_conflict([context["adminform"].form])
         return super().render_history_view(request, template, context, **kwargs)
 
+    def get_historical_record_context_helper(self, request, historical_record):
+        return HistoryChangeLabels(self.model, historical_record)
+
     def history_view_title(self, request, obj):
         return f"変更履歴：{obj}"
 
@@ -899,6 +983,35 @@ class VersionedInlineFormSet(NextNumberFormSet):
             kwargs["version"] = self._versions.get(self.get_queryset()[index].pk, "")
         return kwargs
 
+    # Set by StaffTabularInline: a table row's boxes have no <label> of their own, only the column's header.
+    name_cells = False
+
+    def get_unique_error_message(self, unique_check):
+        """Two rows that may not be the same (two areas numbered 1), named by the fields' Japanese labels."""
+        labels = "と".join(field_label(self.model, name) for name in unique_check if name != self.fk.name)
+        return f"{labels}が同じ行があります。行ごとに違う{labels}にしてください。"
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        if self.name_cells:
+            self._name_cells(form, f"{i + 1}行目")
+        return form
+
+    @property
+    def empty_form(self):
+        form = super().empty_form
+        if self.name_cells:
+            self._name_cells(form, "追加する行")  # the row 「追加」 copies keeps this name
+        return form
+
+    def _name_cells(self, form, row: str) -> None:
+        """Each box of a table row named for screen readers: 「指標（2行目）の種類」."""
+        kind = self.model._meta.verbose_name
+        for field in form.fields.values():
+            widget = getattr(field.widget, "widget", field.widget)  # inside the admin's related-object wrapper
+            if not widget.is_hidden:
+                widget.attrs["aria-label"] = f"{kind}（{row}）の{field.label}"
+
 
 class NextNumberInlineMixin:
     """An inline showing a 順番 or 番号 (`order`, `number`) numbers its new rows after the last one.
@@ -926,3 +1039,8 @@ class StaffTabularInline(NextNumberInlineMixin, ScopedFieldsMixin, admin.Tabular
 
     extra = 0
     formset = VersionedInlineFormSet
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.name_cells = True
+        return formset

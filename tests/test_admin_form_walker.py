@@ -1,0 +1,358 @@
+"""Every admin form, posted as staff fill it: no server error, and every refusal in Japanese.
+
+For each model of the admin site's registry (a model registered later is walked without a change
+here) and each role (a city's 編集者 and 公開責任者, a prefecture's 編集者, a superuser), the walker
+opens the add form and the change form of a row the role writes (and of a row it only reads) and
+posts what a browser would send, read from the page's HTML (tests/form_walker.py):
+
+1. the form as it opens (defaults left as they are);
+2. on an add form, every text box filled and every autocomplete given its first choice, the selects
+   left as they are;
+3. for each inline group, the form with one row added by 「追加」 and the row's boxes filled;
+4. each field left blank in turn (every box, every choice with 「---------」, every ticked box),
+   of the object's form and of each inline group's first row;
+5. on a form the role only reads, the form as it is: refused with a Japanese page.
+
+1 and 5 are posted as every role. What would only repeat a post is left out: 2 when another role's
+form filled the same way was posted, 3 when another role's form offered the same choices, and 4
+once per field of a model (change forms first, so fields are blanked on real rows).
+
+Each post is rolled back, so each starts from the same rows. A post may save (a redirect) or be
+refused; a refusal must show at least one message, every message in Japanese, without an English
+word or a field's English name. Any exception is reported with the post that raised it. With
+`pytest -s` the test prints what it walked: models, forms and roles, and the number of posts.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.contrib import admin
+from django.db import transaction
+from django.test import RequestFactory
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from measures.models import EvaluationScale
+from reoffense_portal.consultation.models import Comment, Commenter, CommentPeriod, CommentResponse
+from reoffense_portal.publishing import workflow
+from reoffense_portal.scoping.admin import scoped
+from tests.form_walker import JAPANESE, BrowserForm, Control, not_japanese, refusal_messages
+from tests.staff_world import make_prefecture_world, make_user
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("editor", "publisher", "prefecture", "superuser")
+
+# -- the world ---------------------------------------------------------------------------------
+
+
+def consultation(city, today):
+    """A comment period open now on the city's draft, a comment with its commenter, and an answer."""
+    period = CommentPeriod.objects.create(
+        plan=city.plan, starts_on=today - datetime.timedelta(days=5), ends_on=today + datetime.timedelta(days=20),
+        explanation="趣旨", rules="郵送でも受け付けます。", proposal_title=f"{city.plan.title}（案）",
+        sections=["計画全体", "就労支援"],
+    )
+    comment = Comment.objects.create(period=period, section="計画全体", opinion="就労支援を充実してください。",
+                                     consents_to_publication=True)
+    Commenter.objects.create(comment=comment, name="提出者", address="住所")
+    response = CommentResponse.objects.create(period=period, order=1, section="計画全体", summary="概要",
+                                              city_view="考え方", reflection="reference")
+    response.comments.add(comment)
+
+
+@pytest.fixture
+def world():
+    """熊本県 (its own rows and staff), its city 熊本市 (A), 山口市 (B); a row of every registered model."""
+    prefecture, city_a, city_b = make_prefecture_world()
+    today = timezone.localdate()
+    for city in (prefecture, city_a):
+        EvaluationScale.objects.create(plan=city.plan, label_a="達成", label_b="概ね達成", label_c="一部", label_d="未達成")
+        consultation(city, today)
+    workflow.submit(city_a.plan, city_a.editor, "課題を追加しました。")
+    AccessAttempt.objects.create(username="editor-a", ip_address="192.0.2.1", user_agent="Firefox",
+                                 http_accept="*/*", path_info="/admin/login/", get_data="", post_data="",
+                                 failures_since_start=1)
+    AccessLog.objects.create(username="editor-a", ip_address="192.0.2.1", user_agent="Firefox",
+                             http_accept="*/*", path_info="/admin/login/")
+    AccessFailureLog.objects.create(username="editor-a", ip_address="192.0.2.1", user_agent="Firefox",
+                                    http_accept="*/*", path_info="/admin/login/", locked_out=False)
+    return {
+        "editor": city_a.editor,
+        "publisher": city_a.publisher,
+        "prefecture": prefecture.editor,
+        "superuser": make_user("root", is_staff=True, is_superuser=True),
+    }
+
+
+# -- typing into a form -------------------------------------------------------------------------
+
+
+def typed(control: Control, serial: int) -> str:
+    """What staff type into an empty box of this kind (a number, a date, a year, a time, an address, a word)."""
+    name = control.name.rsplit("-", 1)[-1]
+    if control.kind == "number":
+        low = control.attrs.get("min")
+        return str(max(int(float(low)), 1)) if low not in (None, "") else "1"
+    if control.kind == "email":
+        return f"walker{serial}@example.jp"
+    if control.kind == "url" or "vURLField" in control.classes:
+        return "https://www.example.jp/"
+    if "vDateField" in control.classes:
+        return "2024/4/1"
+    if "vTimeField" in control.classes:
+        return "10:00"
+    if name == "year" or name.endswith("_year"):
+        return "2024"
+    if control.kind in ("password",):
+        return "walker-password-2026"
+    text = f"歩行{serial}"
+    limit = control.attrs.get("maxlength")
+    return text[: int(limit)] if limit and limit.isdigit() else text
+
+
+def fill(walker: Walker, controls: list[Control]) -> None:
+    """Every empty box filled; every empty single autocomplete given its first choice; selects left as they are."""
+    serial = 0
+    for control in controls:
+        if control.disabled:
+            continue
+        if control.tag == "textarea" or (control.tag == "input" and control.kind not in (
+            "hidden", "checkbox", "radio", "file", "submit", "button", "image", "reset"
+        )):
+            if control.value == "":
+                serial += 1
+                control.value = typed(control, serial)
+        elif control.kind == "select" and "admin-autocomplete" in control.classes and control.posted() in ([], [""]):
+            choice = walker.first_choice(control)
+            if choice is not None:
+                control.options = [(choice, True)]
+
+
+def blanked(control: Control) -> Control:
+    """The control as a user leaves it empty."""
+    if control.kind == "select":
+        options = [(value, value == "") for value, _ in control.options]
+        return Control(control.tag, control.name, control.kind, options=options, attrs=control.attrs)
+    if control.kind == "select-multiple":
+        return Control(control.tag, control.name, control.kind, options=[(v, False) for v, _ in control.options])
+    if control.kind == "checkbox":
+        return Control(control.tag, control.name, control.kind, control.value, checked=False)
+    return Control(control.tag, control.name, control.kind, "", attrs=control.attrs, classes=control.classes)
+
+
+def with_control(form: BrowserForm, replacement: Control) -> BrowserForm:
+    return BrowserForm([replacement if c.name == replacement.name else c for c in form.controls])
+
+
+def copy(form: BrowserForm) -> BrowserForm:
+    return BrowserForm([
+        Control(c.tag, c.name, c.kind, c.value, c.checked, c.disabled, c.classes, {**c.attrs}, [*c.options])
+        for c in form.controls
+    ])
+
+
+# -- the walker ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Coverage:
+    """What the walker opened and posted: (model, role) → pages opened, (model, form, role) → posts."""
+
+    opened: Counter = field(default_factory=Counter)
+    posts: Counter = field(default_factory=Counter)
+
+    def summary(self) -> str:
+        forms = {(model, form) for model, form, _role in self.posts}
+        lines = [
+            f"{len({model for model, _ in self.opened})} models opened, {len(forms)} forms posted "
+            f"as {len(self.posts)} (model, form, role), {sum(self.posts.values())} posts"
+        ]
+        lines += [f"  {model} {form} {role}: {posts}" for (model, form, role), posts in sorted(self.posts.items())]
+        return "\n".join(lines)
+
+
+@dataclass
+class Walker:
+    client: object
+    role: str
+    model: type
+    coverage: Coverage
+    problems: list[str] = field(default_factory=list)
+    _choices: dict = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return self.model._meta.label
+
+    def first_choice(self, control: Control) -> str | None:
+        """What a user picks first in an autocomplete box after opening it (the endpoint's first answer)."""
+        url = control.attrs.get("data-ajax--url")
+        key = (url, control.attrs.get("data-field-name"))
+        if url and key not in self._choices:
+            params = {
+                "app_label": control.attrs.get("data-app-label"),
+                "model_name": control.attrs.get("data-model-name"),
+                "field_name": control.attrs.get("data-field-name"),
+                "term": "",
+            }
+            joiner = "&" if "?" in url else "?"
+            response = self.client.get(f"{url}{joiner}{urlencode(params)}")
+            results = response.json().get("results", []) if response.status_code == 200 else []
+            self._choices[key] = results[0]["id"] if results else None
+        return self._choices.get(key)
+
+    def open(self, url: str, what: str) -> BrowserForm | None:
+        self.coverage.opened[(self.label, self.role)] += 1
+        try:
+            response = self.client.get(url)
+        except Exception as error:  # noqa: BLE001 (every failure is reported with the page that raised it)
+            self.problems.append(f"{what}: GET {url}: {type(error).__name__}: {error}")
+            return None
+        if response.status_code != 200:
+            if response.status_code not in (302, 403):
+                self.problems.append(f"{what}: GET {url} answered {response.status_code}")
+            return None
+        return BrowserForm.from_html(response.content.decode(), f"{self.model._meta.model_name}_form")
+
+    def post(self, url: str, form: BrowserForm, form_kind: str, what: str, expect_refusal: bool = False):
+        self.coverage.posts[(self.label, form_kind, self.role)] += 1
+        try:
+            with transaction.atomic():
+                response = self.client.post(url, form.data())
+                transaction.set_rollback(True)
+        except Exception as error:  # noqa: BLE001
+            self.problems.append(f"{self.label} {form_kind} ({self.role}) {what}: 500 {type(error).__name__}: {error}")
+            return None
+        self.judge(response, f"{self.label} {form_kind} ({self.role}) {what}", expect_refusal)
+        return response
+
+    def judge(self, response, where: str, expect_refusal: bool) -> None:
+        status = response.status_code
+        body = response.content.decode(errors="replace")
+        if status == 302 and not expect_refusal:
+            return
+        if status == 403:
+            if not JAPANESE.search(body) or "Forbidden" in body:
+                self.problems.append(f"{where}: 403 without a Japanese page: {body[:120]!r}")
+            return
+        if status != 200 or expect_refusal:
+            self.problems.append(f"{where}: answered {status}")
+            return
+        messages = refusal_messages(body)
+        if not messages:
+            self.problems.append(f"{where}: refused without a message")
+        names = {f.name for f in self.model._meta.get_fields()}
+        for message in messages:
+            found = not_japanese(message, names)
+            if found:
+                self.problems.append(f"{where}: 「{message}」: {'、'.join(found)}")
+
+    # -- the walks --------------------------------------------------------------------------
+
+    def walk(self, url: str, form_kind: str, base: BrowserForm, *, fill_main: bool, add_rows: bool, seen: set) -> None:
+        """Defaults; on an add form also filled in; with a row added to each inline group; each field blanked.
+
+        `seen`, shared by the roles' walks of a model, holds what was posted already (the module's docstring).
+        """
+        self.post(url, base, form_kind, "defaults")
+        if fill_main:
+            base = copy(base)
+            fill(self, base.main_controls())
+            body = (form_kind, tuple(sorted(
+                (name, tuple(values)) for name, values in base.data().items() if name != "csrfmiddlewaretoken"
+            )))
+            if body not in seen:  # another role's form, filled the same way, was posted already
+                seen.add(body)
+                self.post(url, base, form_kind, "filled")
+        choices = (form_kind, tuple((c.name, tuple(c.options)) for c in base.controls if c.tag == "select"))
+        if add_rows and choices not in seen:
+            seen.add(choices)
+            for prefix in base.inline_prefixes():
+                with_row = copy(base)
+                row = with_row.add_inline_row(prefix)
+                if row:
+                    fill(self, row)
+                    self.post(url, with_row, form_kind, f"inline row: {prefix}")
+        blankable = [c for c in base.main_controls() if c.may_be_blanked]
+        for prefix in base.inline_prefixes():
+            blankable += [c for c in base.row_controls(prefix, 0) if c.may_be_blanked]
+        for control in blankable:
+            if control.name not in seen:
+                seen.add(control.name)
+                self.post(url, with_control(base, blanked(control)), form_kind, f"blank: {control.name}")
+
+    def walk_read_only(self, url: str, base: BrowserForm) -> None:
+        self.post(url, base, "change (read)", "read-only", expect_refusal=True)
+
+
+def admin_url(model, name, *args) -> str | None:
+    try:
+        return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{name}", args=args)
+    except NoReverseMatch:
+        return None
+
+
+def rows_for(model_admin, user):
+    """(a row the user writes, a row the user only reads), either None when there is none."""
+    request = RequestFactory().get("/admin/")
+    request.user = user
+    readable = model_admin.get_queryset(request).order_by("pk")
+    writable = scoped(readable, user)
+    written = writable.first()
+    read_only = readable.exclude(pk__in=writable.values("pk")).first()
+    return written, read_only
+
+
+def test_every_admin_form_posted_as_each_role_fills_it_never_fails_and_refuses_in_japanese(client, world):
+    started, cpu = time.perf_counter(), time.process_time()
+    coverage, problems = Coverage(), []
+    for model, model_admin in sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label):
+        seen = set()
+        for role in ROLES:
+            user = world[role]
+            client.force_login(user)
+            walker = Walker(client, role, model, coverage)
+            walk_model(walker, model_admin, user, seen)
+            problems += walker.problems
+    print(f"\nform walker: {coverage.summary()}\n"
+          f"{time.perf_counter() - started:.1f} s ({time.process_time() - cpu:.1f} s of processor time)")
+    assert not problems, "\n".join(problems)
+    assert {model._meta.label for model in admin.site._registry} == {model for model, _ in coverage.opened}
+    assert {model._meta.label for model in admin.site._registry} == {model for model, _, _ in coverage.posts}
+
+
+def walk_model(walker: Walker, model_admin, user, seen: set) -> None:
+    """The change form of a row the user writes, of one they only read, and the add form."""
+    model, label, role = walker.model, walker.model._meta.label, walker.role
+    written, read_only = rows_for(model_admin, user)
+    if written is not None:
+        change_url = admin_url(model, "change", written.pk)
+        form = walker.open(change_url, f"{label} change ({role})")
+        if form is not None:
+            if model_admin.has_change_permission(_request(user), written):
+                walker.walk(change_url, "change", form, fill_main=False, add_rows=True, seen=seen)
+            else:
+                walker.walk_read_only(change_url, form)
+    if read_only is not None:
+        change_url = admin_url(model, "change", read_only.pk)
+        form = walker.open(change_url, f"{label} change of a row read only ({role})")
+        if form is not None:
+            walker.walk_read_only(change_url, form)
+    add_url = admin_url(model, "add")
+    form = walker.open(add_url, f"{label} add ({role})") if add_url else None
+    if form is not None:
+        walker.walk(add_url, "add", form, fill_main=True, add_rows=True, seen=seen)
+
+
+def _request(user):
+    request = RequestFactory().get("/admin/")
+    request.user = user
+    return request
