@@ -326,7 +326,9 @@ def test_every_admin_form_posted_as_each_role_fills_it_never_fails_and_refuses_i
           f"{time.perf_counter() - started:.1f} s ({time.process_time() - cpu:.1f} s of processor time)")
     assert not problems, "\n".join(problems)
     assert {model._meta.label for model in admin.site._registry} == {model for model, _ in coverage.opened}
-    assert {model._meta.label for model in admin.site._registry} == {model for model, _, _ in coverage.posts}
+    # Staff's list of their jobs (処理の状況) has no form: jobs are started by the screens that need them.
+    has_forms = {model._meta.label for model in admin.site._registry} - {"jobs.Job"}
+    assert has_forms == {model for model, _, _ in coverage.posts}
 
 
 def walk_model(walker: Walker, model_admin, user, seen: set) -> None:
