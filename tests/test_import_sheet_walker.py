@@ -139,3 +139,14 @@ def test_the_walker_reads_every_sheet_of_the_admin(world):
         "OrganizationResource", "IndicatorValueResource", "PlanStructureResource", "ProgramProgressResource",
         "MeetingResource", "CouncilMemberResource",
     }
+
+
+def test_an_emptied_order_cell_of_a_council_member_is_asked_for_in_the_sheets_words(world):
+    editor = world["users"][0]
+    row = {"団体コード": "431001", "計画名": "第二次熊本市再犯防止推進計画", "会議名": "再犯防止推進協議会",
+           "団体名": "保護司会", "順番": ""}
+    resource_class = next(resource for _model, resource in world["sheets"] if resource.__name__ == "CouncilMemberResource")
+    result = resource_class(user=editor).import_data(
+        tablib.Dataset(list(row.values()), headers=list(row)), dry_run=True, user=editor
+    )
+    assert result.messages() == ["2行目『順番』: 入力してください"]

@@ -425,7 +425,9 @@ class PortalResource(resources.ModelResource):
         for key, errors in items:
             column_name = self.column_for(key)
             prefix = f"{line}行目『{column_name}』: " if column_name else f"{line}行目: "
-            for message in ValidationError(errors).messages:
+            for error in ValidationError(errors).error_list:
+                # A model's words for an empty cell (「… NULL を指定できません」) in the sheet's words.
+                message = "入力してください" if error.code in ("null", "blank") else "".join(error)
                 described.setdefault(column_name or NON_FIELD_ERRORS, []).append(prefix + message)
         return ValidationError(described)
 
