@@ -52,22 +52,20 @@ def test_a_new_indicator_row_on_the_plan_page_saves_with_its_kind_left_at_成果
     assert (indicator.kind, indicator.direction) == (Indicator.Kind.TARGET, Indicator.Direction.HIGHER)
 
 
-def test_a_new_成果目標_row_without_its_direction_is_refused_on_the_row_in_japanese(client, city):
+def test_a_new_成果目標_row_left_at_its_kind_saves_without_a_direction_the_source_did_not_state(client, city):
     form = with_new_row(opened(client, change_url(city.plan), "plan"), "indicators", name="協力雇用主数", unit="社")
     response = client.post(change_url(city.plan), form.data())
-    assert response.status_code == 200
-    assert "成果目標には望ましい方向を選んでください。" in refusal_messages(response.content.decode())
-    indicators = next(f for f in response.context["inline_admin_formsets"] if f.formset.prefix == "indicators")
-    assert indicators.formset.forms[-1].errors == {"direction": ["成果目標には望ましい方向を選んでください。"]}
-    assert not Indicator.objects.filter(name="協力雇用主数").exists()
+    assert response.status_code == 302, refusal_messages(response.content.decode())
+    assert Indicator.objects.get(name="協力雇用主数").direction == ""
 
 
 def test_a_models_check_of_a_field_the_form_does_not_show_is_the_rows_own_error_named_by_the_field(city):
-    """A compact form without 望ましい方向 (as the plan page's rows were) refuses in Japanese, not with a server error."""
-    form_class = modelform_factory(Indicator, form=ScopedModelForm, fields=["plan", "name", "kind", "unit"])
-    form = form_class({"plan": city.plan.pk, "name": "協力雇用主数", "kind": "target", "unit": "社"})
+    """A compact form without 平均する年数 refuses in Japanese, naming the field, not with a server error."""
+    form_class = modelform_factory(Indicator, form=ScopedModelForm, fields=["plan", "name", "kind", "unit", "period_kind"])
+    form = form_class({"plan": city.plan.pk, "name": "刑法犯認知件数（3年平均）", "kind": "statistic", "unit": "件",
+                       "period_kind": "average"})
     assert not form.is_valid()
-    assert form.non_field_errors() == ["望ましい方向：成果目標には望ましい方向を選んでください。"]
+    assert form.non_field_errors() == ["平均する年数：複数年平均の場合は平均する年数を入力してください。"]
 
 
 def test_a_new_measure_is_saved_with_the_programmes_typed_on_its_add_page(client, city):

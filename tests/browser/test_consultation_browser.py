@@ -13,6 +13,7 @@ from reoffense_portal.consultation import services
 from reoffense_portal.consultation.models import Comment, CommentPeriod, CommentResponse
 from tests.browser.test_accessibility import AXE_OPTIONS, SCREENSHOTS, VIEWPORTS, violations_text
 from tests.browser.test_staff_browser import log_in
+from tests.job_queue import run_queued_tasks
 from tests.staff_world import PASSWORD, make_world
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -95,6 +96,7 @@ def test_a_resident_comments_an_editor_answers_and_the_publisher_publishes_the_r
     expect(resident.locator("table.comment-result")).to_contain_text("ご意見を踏まえ、協力雇用主の登録の促進を取組に加えました。")
     expect(resident.locator("table.comment-result")).to_contain_text("反映する（案を修正）")
     expect(resident.locator("main")).not_to_contain_text("熊本太郎")
+    run_queued_tasks()  # the job worker typesets the result's PDF queued when it was published
     assert resident.request.get(reverse("consultation:result_pdf", args=[city.plan.pk, period.pk])).status == 200
 
 
