@@ -52,10 +52,10 @@ system-packages-test:
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstall only when the declared dependencies change.
-$(VENV)/.installed: pyproject.toml $(VENV)/bin/python
+# Reinstall only when the declared dependencies or their locked versions change.
+$(VENV)/.installed: pyproject.toml requirements.lock $(VENV)/bin/python
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $@
 
 clean:
