@@ -3,8 +3,7 @@ folders, one job worker, PostgreSQL and an S3 API server (moto, on loopback).
 
 What a city meets in such a deployment: a document uploaded through one server is served by the
 other; a PDF is ready soon after approval and no reader waits for it on either server; a resident's
-rate limit counts on both; an import started on one server runs on the worker while its progress is
-read on the other. PostgreSQL only: SQLite is one machine's database.
+rate limit counts on both. PostgreSQL only: SQLite is one machine's database.
 """
 
 import os
@@ -169,23 +168,6 @@ def test_two_app_servers_and_one_worker_serve_as_one_site(cluster):
     served = requests.get(f"{b}{document_path}", timeout=10)
     assert served.status_code == 200 and served.content == pdf_bytes
     assert not any(path.is_file() for folder in cluster["folders"] for path in folder.rglob("*.pdf"))
-
-    # An import submitted on A is read and checked by the worker; B shows its progress and its preview.
-    exported = post_form(editor, a, "/admin/measures/programprogress/export/", {"resource": "0", "format": "0"})
-    assert exported.status_code == 200 and exported.content, exported.status_code
-    submitted = post_form(editor, a, "/admin/measures/programprogress/import/", {"resource": "0", "format": "0"},
-                          files={"import_file": ("進捗.csv", exported.content, "text/csv")})
-    job = re.search(r"/admin/jobs/job/([0-9a-f-]{36})/progress/", submitted.url).group(1)
-    seen = []
-    while True:
-        status = editor.get(f"{b}/admin/jobs/job/{job}/status.json", timeout=10).json()
-        seen.append((status["stage"], status["done"], status["total"]))
-        if status["finished"]:
-            break
-        assert len(seen) < 600, seen[-3:]
-        time.sleep(0.2)
-    assert status["status"] == "done" and status["done"] > 0, (status, seen)
-    assert "取り込みを実行" in editor.get(f"{b}/admin/jobs/job/{job}/progress/", timeout=10).text
 
     # A resident's page survey: five an address per ten minutes across both servers, not five on each.
     answers = []

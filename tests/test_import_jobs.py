@@ -119,6 +119,8 @@ def test_the_submit_stores_the_file_and_reads_no_row_whatever_its_size(logged_in
     assert not re.search(r"<script(?![^>]*\bsrc=)", page) and ' style="' not in page, "strict CSP: no inline code"
 
 
+# Progress is written on a connection of its own (PostgreSQL), which sees committed rows only, as in production.
+@pytest.mark.django_db(transaction=True)
 def test_the_bar_moves_through_reading_checking_and_writing(logged_in, kumamoto, every_report, monkeypatch):
     rows = [HEADER] + [progress_row(name, f"{year}年度") for name in ("協力雇用主の拡大", "就労相談") for year in (2025, 2026)]
     seen_while_running = []

@@ -52,6 +52,8 @@ def test_a_job_that_crashes_fails_with_a_general_japanese_reason(client, editor,
     assert "a bug" not in client.get(f"/admin/jobs/job/{job.pk}/progress/").text
 
 
+# Progress is written on a connection of its own (PostgreSQL), which sees committed rows only, as in production.
+@pytest.mark.django_db(transaction=True)
 def test_a_running_job_shows_what_its_worker_last_reported(client, editor):
     job = start_job(sample_jobs.count_rows, 2000, kind="sample", title="行の確認", owner=editor)
     job.begin()
@@ -86,6 +88,8 @@ def test_staff_see_only_their_own_jobs(client, editor):
     assert client.get(f"/admin/jobs/job/{own.pk}/status.json").status_code == 200
 
 
+# Progress is written on a connection of its own (PostgreSQL), which sees committed rows only, as in production.
+@pytest.mark.django_db(transaction=True)
 def test_watching_a_running_job_writes_nothing_to_the_database(client, editor):
     """On SQLite an import holds the one writer for its whole transaction: the bar's polls must not wait for it."""
     from django.db import connection
