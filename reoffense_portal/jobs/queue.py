@@ -68,16 +68,12 @@ def job_task(function=None, **task_options):
 def start_job(job_task, *args, kind: str, title: str, owner=None, total: int | None = None, **kwargs) -> Job:
     """Record a job and queue its work, both or neither: with the database queue in the same transaction."""
     job = Job.objects.create(kind=kind, title=title, owner=owner, total=total)
-    enqueue = functools.partial(job_task.enqueue, str(job.pk), *args, **kwargs)
-    if type(job_task.get_backend()).__module__.startswith("django_tasks_db"):
-        enqueue()
-    else:
-        transaction.on_commit(enqueue)
+    enqueue(job_task, str(job.pk), *args, **kwargs)
     return job
 
 
 def enqueue(task_, *args, **kwargs) -> None:
-    """Queue a task that has no Job (e.g. typesetting a version's PDFs), with the caller's transaction."""
+    """Queue a task with the caller's transaction: the database queue writes in it, another queue after commit."""
     if type(task_.get_backend()).__module__.startswith("django_tasks_db"):
         task_.enqueue(*args, **kwargs)
     else:

@@ -10,7 +10,6 @@ no date, no year, no 集計期間, no 「以上」.
 import csv
 import io
 import json
-import subprocess
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -19,6 +18,8 @@ from playwright.sync_api import expect
 
 from plans.models import FormulationStep, Indicator, Municipality, Plan, StaffMembership
 from tests.browser.test_accessibility import AXE_OPTIONS, violations_text
+from tests.browser.test_plan_without_measures_browser import pdf_text
+from tests.browser.test_staff_browser import log_in
 from tests.job_queue import run_queued_tasks
 from tests.staff_world import PASSWORD, make_user
 
@@ -38,20 +39,6 @@ def new_city(db, settings):
         StaffMembership.objects.create(user=make_user(f"kawaguchi-{role}", password=PASSWORD), municipality=city,
                                        role=role)
     return city
-
-
-def log_in(page, username):
-    page.goto(reverse("admin:login"))
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("input[type=submit]")
-    expect(page.locator("#user-tools")).to_contain_text(username)
-
-
-def pdf_text(data: bytes) -> str:
-    """The PDF's text as poppler's pdftotext reads it, without line breaks or spaces."""
-    text = subprocess.run(["pdftotext", "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
-    return "".join(text.split())
 
 
 def test_a_new_city_enters_a_plan_from_a_source_without_dates_or_years_and_residents_read_no_invented_fact(
