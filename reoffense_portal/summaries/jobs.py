@@ -22,25 +22,19 @@ MEETING_RELATIONS = ("council__plan__municipality__prefecture", "council__plan__
 NOT_FOUND = "この資料は見つかりません。削除されたか、閲覧できる範囲の外にあります。"
 
 
-def plan_summary(plan: Plan) -> PlanSummary:
-    return PlanSummary(plan, draft=not is_published_as_is(plan))
-
-
-def meeting_report(meeting: Meeting) -> MeetingReport:
-    return MeetingReport(meeting, draft=not is_published_as_is(meeting.council.plan))
-
-
 def document_for(kind: str, pk: int, user):
     """The document the user asked for, as they may read it now (the job runs a little later)."""
     if kind == "plan_summary":
         plan = Plan.objects.select_related(*PLAN_RELATIONS).readable_by(user).filter(pk=pk).first()
         if plan is None:
             raise JobError(NOT_FOUND)
-        return plan_summary(plan), reverse("admin:plans_plan_change", args=[pk])
+        document = PlanSummary(plan, draft=not is_published_as_is(plan))
+        return document, reverse("admin:plans_plan_change", args=[pk])
     meeting = Meeting.objects.select_related(*MEETING_RELATIONS).readable_by(user).filter(pk=pk).first()
     if meeting is None:
         raise JobError(NOT_FOUND)
-    return meeting_report(meeting), reverse("admin:councils_meeting_change", args=[pk])
+    document = MeetingReport(meeting, draft=not is_published_as_is(meeting.council.plan))
+    return document, reverse("admin:councils_meeting_change", args=[pk])
 
 
 @job_task
