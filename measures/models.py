@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxLengthValidator, MaxValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Count, F, Q
 from simple_history.models import HistoricalRecords
@@ -332,7 +332,7 @@ class ProgramProgress(models.Model):
         decimal_places=3,
         null=True,
         blank=True,
-        validators=[MaxValueValidator(Decimal(1))],
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(1))],
         help_text="国の補助がある場合の割合（例：1/2 なら 0.5）。",
     )
     rating = models.CharField(

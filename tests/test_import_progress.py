@@ -4,6 +4,7 @@
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from measures.models import ProgramProgress
 from measures.resources import ProgramProgressResource
@@ -175,3 +176,13 @@ def test_csv_in_utf8_with_or_without_bom_and_in_cp932_reads_the_same(kumamoto, e
     result = run_import(ProgramProgressResource, data, editor)
     assert not result.has_problems(), result.messages()
     assert ProgramProgress.objects.get(fiscal_year=2025).results == "﨑・髙・①（CP932の機種依存文字）"
+
+
+
+def test_a_negative_subsidy_rate_is_refused_on_its_field_before_the_database_sees_it(kumamoto):
+    """A typed spreadsheet cell (-3 as a number) reaches the model as it is: its own check answers in Japanese."""
+    progress = ProgramProgress(program=kumamoto.progress.program, fiscal_year=2030, status=kumamoto.progress.status,
+                               subsidy_rate=Decimal(-3))
+    with pytest.raises(ValidationError) as refused:
+        progress.full_clean()
+    assert list(refused.value.message_dict) == ["subsidy_rate"]
