@@ -10,7 +10,7 @@ PORT ?= 8000
 RUN_PACKAGES := fonts-morisawa-bizud-gothic
 TEST_PACKAGES := fonts-morisawa-bizud-gothic poppler-utils chromium
 
-.PHONY: run test system-packages-run system-packages-test clean
+.PHONY: run test lock system-packages-run system-packages-test clean
 
 run: system-packages-run $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
@@ -52,11 +52,20 @@ system-packages-test:
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstall only when the declared dependencies or their locked versions change.
+# Reinstall only when the declared dependencies or their locked versions change. Every package comes
+# from the lock, checked against its hashes; the portal itself is then linked in without touching them.
 $(VENV)/.installed: pyproject.toml requirements.lock $(VENV)/bin/python
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
+
+# Move the locked versions to the newest that pyproject.toml allows (then run `make test`).
+lock:
+	$(PYTHON) -m venv $(VENV)-lock
+	$(VENV)-lock/bin/pip install --quiet 'pip-tools>=7.5,<8'
+	$(VENV)-lock/bin/pip-compile --quiet --upgrade --extra dev --build-deps-for editable --generate-hashes \
+	  --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
+	rm -rf $(VENV)-lock
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

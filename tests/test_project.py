@@ -155,3 +155,21 @@ def test_no_app_reaches_an_app_above_it_through_meta_lookups():
             and not field.auto_created and not field.remote_field.hidden
         }
         assert not reverse_names & relation_lookups(lower), lower
+
+
+def test_every_installed_package_is_locked_with_its_hashes():
+    """What `make` installs is what the lock names, byte for byte: every requirement pinned and hashed."""
+    lock = (Path(__file__).resolve().parent.parent / "requirements.lock").read_text()
+    requirements = [line for line in lock.splitlines() if line and not line.startswith((" ", "#"))]
+    assert requirements
+    for requirement in requirements:
+        assert "==" in requirement and requirement.endswith("\\"), f"{requirement} is not pinned with a hash"
+    pinned = {line.split("==")[0].lower() for line in requirements}
+    assert {"django", "defusedxml", "django-tasks", "weasyprint", "setuptools"} <= pinned
+
+
+def test_spreadsheets_are_parsed_with_defusedxml():
+    """openpyxl reads .xlsx through defusedxml when it is installed, refusing XML bombs (billion laughs)."""
+    from openpyxl.xml import DEFUSEDXML
+
+    assert DEFUSEDXML
