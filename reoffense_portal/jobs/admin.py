@@ -19,6 +19,9 @@ from django_tasks_db.models import DBTaskResult
 
 from .models import Job
 
+# Kinds of job whose file only a superuser may download, even one who started it while a superuser.
+SUPERUSERS_ONLY = {"backup"}
+
 # The queue's own table (django-tasks-db) is machinery, named in English: staff follow their jobs here.
 if admin.site.is_registered(DBTaskResult):
     admin.site.unregister(DBTaskResult)
@@ -51,7 +54,9 @@ class JobAdmin(admin.ModelAdmin):
         return request.user.is_active and request.user.is_staff
 
     def has_view_permission(self, request, obj=None):
-        return self.has_module_permission(request) and (obj is None or obj.owner_id == request.user.pk)
+        return self.has_module_permission(request) and (
+            obj is None or Job.objects.visible_to(request.user).filter(pk=obj.pk).exists()
+        )
 
     def has_add_permission(self, request):
         return False
@@ -81,8 +86,9 @@ class JobAdmin(admin.ModelAdmin):
         ]
 
     def own_job(self, request, pk) -> Job:
-        """The user's own job, brought up to its worker's last report; a job of someone else is not found."""
-        job = Job.objects.filter(pk=pk, owner=request.user).first()
+        """The user's own job (for a superuser, also the worker's own), brought up to its worker's last report;
+        a job of someone else is not found."""
+        job = Job.objects.visible_to(request.user).filter(pk=pk).first()
         if job is None:
             raise Http404("この処理は見つかりません。")
         if not job.finished:
@@ -107,6 +113,8 @@ class JobAdmin(admin.ModelAdmin):
         """The file a finished job made (a PDF, a backup), to its owner only, streamed from storage."""
         job = self.own_job(request, pk)
         name = (job.result or {}).get("file") if job.status == Job.Status.DONE else None
+        if job.kind in SUPERUSERS_ONLY and not request.user.is_superuser:
+            name = None  # a backup holds every password hash: a user no longer superuser downloads none
         if not name or not default_storage.exists(name):
             raise Http404("このファイルはありません。保存期間が過ぎたか、処理が終わっていません。")
         response = FileResponse(
