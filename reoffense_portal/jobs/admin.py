@@ -8,16 +8,22 @@ job shows is its kind's template, `admin/jobs/result_<kind>.html`, given the job
 
 import functools
 
+from django.conf import settings
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, JsonResponse
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
 from django.template.loader import select_template
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django_tasks_db.models import DBTaskResult
 
+from reoffense_portal import backups
+
 from .models import Job
+from .queue import start_job
 
 # Kinds of job whose file only a superuser may download, even one who started it while a superuser.
 SUPERUSERS_ONLY = {"backup"}
@@ -82,6 +88,7 @@ class JobAdmin(admin.ModelAdmin):
             path("<uuid:pk>/status.json", self.admin_site.admin_view(writes_nothing(self.status_view)),
                  name="jobs_job_status"),
             path("<uuid:pk>/download/", self.admin_site.admin_view(self.download_view), name="jobs_job_download"),
+            path("backup/", self.admin_site.admin_view(self.backup_view), name="jobs_job_backup"),
             *super().get_urls(),
         ]
 
@@ -106,8 +113,29 @@ class JobAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "result_template": select_template([f"admin/jobs/result_{job.kind}.html", "admin/jobs/result.html"]),
             "failed_template": select_template([f"admin/jobs/failed_{job.kind}.html", "admin/jobs/failed.html"]),
+            "keep_days": settings.JOBS_KEEP_DAYS,
         }
         return TemplateResponse(request, "admin/jobs/progress.html", context)
+
+    def backup_view(self, request):
+        """A superuser starts a backup (reoffense_portal/backups.py) as a job, and downloads it from the job's page."""
+        if not request.user.is_superuser:
+            raise PermissionDenied
+        if request.method == "POST":
+            with transaction.atomic():
+                job = start_job(backups.backup_job, kind=backups.BACKUP_KIND, title="バックアップの作成",
+                                owner=request.user)
+            return HttpResponseRedirect(reverse("admin:jobs_job_progress", args=[job.pk]))
+        return TemplateResponse(request, "admin/jobs/backup.html", {
+            **self.admin_site.each_context(request),
+            "title": "バックアップの作成",
+            "opts": self.model._meta,
+            "signing_key_problem": backups.signing_key_problem(),
+            "keep_days": settings.JOBS_KEEP_DAYS,
+        })
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {**(extra_context or {}), "may_back_up": request.user.is_superuser})
 
     def download_view(self, request, pk):
         """The file a finished job made (a PDF, a backup), to its owner only, streamed from storage."""
@@ -118,7 +146,7 @@ class JobAdmin(admin.ModelAdmin):
         if not name or not default_storage.exists(name):
             raise Http404("このファイルはありません。保存期間が過ぎたか、処理が終わっていません。")
         response = FileResponse(
-            default_storage.open(name), as_attachment=False, filename=job.result.get("filename") or None,
+            default_storage.open(name), as_attachment=bool(job.result.get("attachment")), filename=job.result.get("filename") or None,
             content_type=job.result.get("content_type") or "application/octet-stream",
         )
         response["Cache-Control"] = "private, no-store"
