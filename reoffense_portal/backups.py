@@ -50,19 +50,24 @@ from pathlib import Path, PurePosixPath
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.core.checks import Tags, register
 from django.core.checks import Warning as CheckWarning
+from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.core.serializers.base import DeserializationError
 from django.db import DatabaseError, connection, transaction
 from django.db.migrations.recorder import MigrationRecorder
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from reoffense_portal.jobs.queue import job_task
+from reoffense_portal.jobs.queue import job_task, start_job
 
 FORMAT = 2  # 1: before checksums and the signature (refused: its content cannot be checked)
 MANIFEST_FILE = "manifest.json"
@@ -226,6 +231,22 @@ def create_backup(directory: Path, report=None) -> Path:
 
 JOB_FILES = "jobs"
 BACKUP_KIND = "backup"
+
+
+def start_backup(request):
+    """管理画面 › 処理の状況 › バックアップを作成する: a superuser queues a backup and follows it on the job's page."""
+    if not request.user.is_superuser:
+        raise PermissionDenied
+    if request.method == "POST":
+        with transaction.atomic():
+            job = start_job(backup_job, kind=BACKUP_KIND, title="バックアップの作成", owner=request.user)
+        return HttpResponseRedirect(reverse("admin:jobs_job_progress", args=[job.pk]))
+    return TemplateResponse(request, "admin/jobs/backup.html", {
+        **admin.site.each_context(request),
+        "title": "バックアップの作成",
+        "signing_key_problem": signing_key_problem(),
+        "keep_days": settings.JOBS_KEEP_DAYS,
+    })
 
 
 @job_task

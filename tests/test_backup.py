@@ -415,9 +415,9 @@ def test_a_superuser_backs_up_from_the_admin_and_downloads_the_signed_archive(cl
     client.force_login(superuser())
     jobs = client.get("/admin/jobs/job/").content.decode()
     assert "バックアップを作成する" in jobs
-    assert "manage.py restore" in client.get("/admin/jobs/job/backup/").content.decode()
+    assert "manage.py restore" in client.get("/admin/backup/").content.decode()
 
-    started = client.post("/admin/jobs/job/backup/")
+    started = client.post("/admin/backup/")
     assert started.status_code == 302
     waiting = client.get(started["Location"]).content.decode()
     assert "順番を待っています" in waiting  # the request only queued it
@@ -441,13 +441,13 @@ def test_a_superuser_backs_up_from_the_admin_and_downloads_the_signed_archive(cl
 def test_staff_who_are_not_superusers_can_neither_back_up_nor_download_a_backup(client, run_jobs):
     admin = superuser()
     client.force_login(admin)
-    page = client.post("/admin/jobs/job/backup/")["Location"]
+    page = client.post("/admin/backup/")["Location"]
     run_jobs()
     editor = get_user_model().objects.create_user("editor-1", is_staff=True)
     client.force_login(editor)
     assert "バックアップを作成する" not in client.get("/admin/jobs/job/").content.decode()
-    assert client.get("/admin/jobs/job/backup/").status_code == 403
-    assert client.post("/admin/jobs/job/backup/").status_code == 403
+    assert client.get("/admin/backup/").status_code == 403
+    assert client.post("/admin/backup/").status_code == 403
     assert client.get(page.replace("/progress/", "/download/")).status_code == 404
     # A superuser made ordinary staff keeps the job in their list but downloads no password hashes.
     admin.is_superuser = False
@@ -460,7 +460,7 @@ def test_staff_who_are_not_superusers_can_neither_back_up_nor_download_a_backup(
 @pytest.mark.django_db
 def test_a_backup_cut_off_by_a_killed_worker_says_so_in_japanese(client, settings):
     client.force_login(superuser())
-    page = client.post("/admin/jobs/job/backup/")["Location"]
+    page = client.post("/admin/backup/")["Location"]
     job = Job.objects.get(kind="backup")
     job.begin()
     Job.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - datetime.timedelta(hours=1))

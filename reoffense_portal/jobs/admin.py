@@ -10,20 +10,15 @@ import functools
 
 from django.conf import settings
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
-from django.db import transaction
-from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.template.loader import select_template
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django_tasks_db.models import DBTaskResult
 
-from reoffense_portal import backups
-
 from .models import Job
-from .queue import start_job
 
 # Kinds of job whose file only a superuser may download, even one who started it while a superuser.
 SUPERUSERS_ONLY = {"backup"}
@@ -88,7 +83,6 @@ class JobAdmin(admin.ModelAdmin):
             path("<uuid:pk>/status.json", self.admin_site.admin_view(writes_nothing(self.status_view)),
                  name="jobs_job_status"),
             path("<uuid:pk>/download/", self.admin_site.admin_view(self.download_view), name="jobs_job_download"),
-            path("backup/", self.admin_site.admin_view(self.backup_view), name="jobs_job_backup"),
             *super().get_urls(),
         ]
 
@@ -116,26 +110,6 @@ class JobAdmin(admin.ModelAdmin):
             "keep_days": settings.JOBS_KEEP_DAYS,
         }
         return TemplateResponse(request, "admin/jobs/progress.html", context)
-
-    def backup_view(self, request):
-        """A superuser starts a backup (reoffense_portal/backups.py) as a job, and downloads it from the job's page."""
-        if not request.user.is_superuser:
-            raise PermissionDenied
-        if request.method == "POST":
-            with transaction.atomic():
-                job = start_job(backups.backup_job, kind=backups.BACKUP_KIND, title="バックアップの作成",
-                                owner=request.user)
-            return HttpResponseRedirect(reverse("admin:jobs_job_progress", args=[job.pk]))
-        return TemplateResponse(request, "admin/jobs/backup.html", {
-            **self.admin_site.each_context(request),
-            "title": "バックアップの作成",
-            "opts": self.model._meta,
-            "signing_key_problem": backups.signing_key_problem(),
-            "keep_days": settings.JOBS_KEEP_DAYS,
-        })
-
-    def changelist_view(self, request, extra_context=None):
-        return super().changelist_view(request, {**(extra_context or {}), "may_back_up": request.user.is_superuser})
 
     def download_view(self, request, pk):
         """The file a finished job made (a PDF, a backup), to its owner only, streamed from storage."""
