@@ -9,18 +9,20 @@ import datetime
 
 from django import forms
 from django.conf import settings
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.text import Truncator
 
 from reoffense_portal import eras
+from reoffense_portal.jobs.queue import start_job
 from reoffense_portal.scoping.admin import (
     ScopedAdminMixin,
     StaffHistoryAdmin,
@@ -30,9 +32,9 @@ from reoffense_portal.scoping.admin import (
 )
 from reoffense_portal.spreadsheets.admin import SpreadsheetAdminMixin
 from reoffense_portal.spreadsheets.files import ImportFileError, check_file_size
+from reoffense_portal.spreadsheets.import_jobs import store_upload
 
 from . import municipal_codes
-from .audit import log_staff_action
 from .models import (
     Challenge,
     Department,
@@ -106,7 +108,11 @@ class MunicipalityAdmin(StaffHistoryAdmin):
         ]
 
     def import_code_list(self, request):
-        """Superusers load every municipality from the Ministry's code list (plans.municipal_codes)."""
+        """Superusers load every municipality from the Ministry's code list (plans.municipal_codes).
+
+        The request only checks the size and stores the file; the worker reads and loads it as a job, whose
+        page follows with its progress, its summary or every bad row.
+        """
         if not request.user.is_superuser:
             raise PermissionDenied
         form = CodeListForm(request.POST or None, request.FILES or None)
@@ -114,20 +120,17 @@ class MunicipalityAdmin(StaffHistoryAdmin):
             upload = form.cleaned_data["file"]
             try:
                 check_file_size(upload.size)
-                result = municipal_codes.load_code_list(upload.read(), user=request.user)
             except ImportFileError as error:
                 form.add_error("file", str(error))
             else:
-                if result.errors:
-                    for message in result.messages():
-                        messages.error(request, message)
-                    messages.error(request, "取り込みを中止しました。何も保存されていません。")
-                    log_staff_action(request.user, "import_refused", file=upload.name, errors=len(result.errors))
-                else:
-                    log_staff_action(request.user, "import", file=upload.name, model="plans.municipality",
-                                     created=result.created, updated=result.updated)
-                    messages.success(request, f"自治体を取り込みました（{result.summary()}）。")
-                    return HttpResponseRedirect(reverse("admin:plans_municipality_changelist"))
+                extension = "xlsx" if upload.name.lower().endswith(".xlsx") else "csv"
+                with transaction.atomic():
+                    job = start_job(
+                        municipal_codes.load_code_list_job, store_upload(upload, extension), upload.name,
+                        kind=municipal_codes.JOB_KIND, title=f"団体コードの一覧の取り込み（{Truncator(upload.name).chars(80)}）",
+                        owner=request.user,
+                    )
+                return HttpResponseRedirect(reverse("admin:jobs_job_progress", args=[job.pk]))
         return TemplateResponse(request, "admin/plans/municipality/import_code_list.html", {
             **self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
             "title": "団体コードの一覧から取り込む", "import_max_mb": settings.IMPORT_MAX_MB,

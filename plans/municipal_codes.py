@@ -33,10 +33,12 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from reoffense_portal.jobs.queue import JobError, job_task
 from reoffense_portal.spreadsheets.files import (
     MAX_COLUMNS,
     XLSX_DAMAGED,
@@ -49,8 +51,10 @@ from reoffense_portal.spreadsheets.files import (
     read_spreadsheet,
     too_many_rows,
 )
+from reoffense_portal.spreadsheets.import_jobs import remove_upload
 from reoffense_portal.text import plain_text
 
+from .audit import log_staff_action
 from .models import Municipality, lg_code_check_digit, validate_lg_code
 
 Kind = Municipality.Kind
@@ -385,9 +389,14 @@ def _apply(entry: Entry, municipality: Municipality) -> bool:
     return changed
 
 
-def load_code_list(data: bytes, *, user=None) -> Result:
-    """Read the Ministry's list and create or update every municipality in it; nothing is written on any error."""
+def load_code_list(data: bytes, *, user=None, report=None) -> Result:
+    """Read the Ministry's list and create or update every municipality in it; nothing is written on any error.
+
+    `report(done, total, stage)`, if given, is told how far it has got (a job's progress bar).
+    """
+    report = report or (lambda done, total=None, stage=None: None)
     result = Result()
+    report(0, None, "読み込み")
     sheets = read_sheets(data)
     entries = []
     for sheet in sheets:
@@ -398,6 +407,7 @@ def load_code_list(data: bytes, *, user=None) -> Result:
     by_code = _link(entries, result.errors)
     if result.errors:
         return result
+    report(0, len(by_code), "書き込み")
     existing = Municipality.objects.in_bulk(list(by_code))
     with transaction.atomic():
         for tier in TIERS:
@@ -420,4 +430,34 @@ def load_code_list(data: bytes, *, user=None) -> Result:
                 )
             result.created += len(new)
             result.updated += len(changed)
+            report(result.created + result.updated + result.unchanged)
     return result
+
+
+# --------------------------------------------------------------------------
+# As a job: a superuser's upload on the admin screen, loaded by the worker
+
+JOB_KIND = "municipal_codes"
+REFUSED = "取り込みを中止しました。何も保存されていません。"
+REREAD = "取り込むファイルを読み直せませんでした。もう一度ファイルを選んでください。何も保存されていません。"
+
+
+@job_task
+def load_code_list_job(job, stored_name: str, file_name: str):
+    """Load the stored upload for the superuser who sent it; every problem is the job's Japanese reason."""
+    try:
+        with default_storage.open(stored_name, "rb") as stored:
+            data = stored.read()
+        result = load_code_list(data, user=job.owner, report=job.report)
+    except OSError:
+        raise JobError(REREAD) from None
+    except ImportFileError as error:
+        raise JobError(f"{REFUSED}\n{error}") from None
+    finally:
+        remove_upload(stored_name)
+    if result.errors:
+        log_staff_action(job.owner, "import_refused", file=file_name, errors=len(result.errors))
+        raise JobError("\n".join([REFUSED, *result.messages()]))
+    log_staff_action(job.owner, "import", file=file_name, model="plans.municipality",
+                     created=result.created, updated=result.updated)
+    return {"summary": result.summary(), "sheets": result.sheets}

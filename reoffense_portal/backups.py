@@ -50,17 +50,24 @@ from pathlib import Path, PurePosixPath
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.core.checks import Tags, register
 from django.core.checks import Warning as CheckWarning
+from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.core.serializers.base import DeserializationError
 from django.db import DatabaseError, connection, transaction
 from django.db.migrations.recorder import MigrationRecorder
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+
+from reoffense_portal.jobs.queue import job_task, start_job
 
 FORMAT = 2  # 1: before checksums and the signature (refused: its content cannot be checked)
 MANIFEST_FILE = "manifest.json"
@@ -167,11 +174,13 @@ def backup_signing_key(app_configs, **kwargs):
 # --- backup ------------------------------------------------------------------------------------
 
 
-def create_backup(directory: Path) -> Path:
+def create_backup(directory: Path, report=None) -> Path:
     """Write a dated, signed archive of the database and the uploaded files into `directory`; returns its path.
 
-    The archive holds password hashes and residents' feedback: only its owner may read it.
+    The archive holds password hashes and residents' feedback: only its owner may read it. `report(done,
+    total, stage)`, if given, is told how far it has got (a job's progress bar).
     """
+    report = report or (lambda done, total=None, stage=None: None)
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = directory / archive_name(timezone.now())
     partial = path.with_name(path.name + ".partial")  # a half-written archive never has the final name
@@ -180,6 +189,7 @@ def create_backup(directory: Path) -> Path:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             database = Path(tmp) / DATABASE_FILE
+            report(0, None, "データベースの書き出し")
             with _snapshot():
                 call_command(
                     "dumpdata",
@@ -195,8 +205,12 @@ def create_backup(directory: Path) -> Path:
                     "migrations": applied_migrations(),
                     "counts": row_counts(),
                 }
-            members = {DATABASE_FILE: database, **_copy_media(Path(tmp) / MEDIA_DIR)}
-            manifest["files"] = {name: _size_and_checksum(copy) for name, copy in members.items()}
+            members = {DATABASE_FILE: database, **_copy_media(Path(tmp) / MEDIA_DIR, report)}
+            report(0, len(members), "チェックサムの計算")
+            manifest["files"] = {}
+            for number, (name, copy) in enumerate(members.items(), start=1):
+                manifest["files"][name] = _size_and_checksum(copy)
+                report(number)
             manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=1).encode()
             with (
                 open(partial, "xb", opener=lambda name, flags: os.open(name, flags, 0o600)) as raw,
@@ -204,9 +218,11 @@ def create_backup(directory: Path) -> Path:
             ):
                 _add_bytes(archive, MANIFEST_FILE, manifest_bytes)
                 _add_bytes(archive, SIGNATURE_FILE, sign(manifest_bytes).encode())
-                for name, copy in members.items():
+                report(0, len(members), "圧縮")
+                for number, (name, copy) in enumerate(members.items(), start=1):
                     with open(copy, "rb") as content:
                         _add_file(archive, name, content, copy.stat().st_size)
+                    report(number)
         partial.rename(path)
     finally:
         partial.unlink(missing_ok=True)
@@ -214,6 +230,37 @@ def create_backup(directory: Path) -> Path:
 
 
 JOB_FILES = "jobs"
+BACKUP_KIND = "backup"
+
+
+def start_backup(request):
+    """管理画面 › 処理の状況 › バックアップを作成する: a superuser queues a backup and follows it on the job's page."""
+    if not request.user.is_superuser:
+        raise PermissionDenied
+    if request.method == "POST":
+        with transaction.atomic():
+            job = start_job(backup_job, kind=BACKUP_KIND, title="バックアップの作成", owner=request.user)
+        return HttpResponseRedirect(reverse("admin:jobs_job_progress", args=[job.pk]))
+    return TemplateResponse(request, "admin/jobs/backup.html", {
+        **admin.site.each_context(request),
+        "title": "バックアップの作成",
+        "signing_key_problem": signing_key_problem(),
+        "keep_days": settings.JOBS_KEEP_DAYS,
+    })
+
+
+@job_task
+def backup_job(job):
+    """A superuser's backup from the admin: the archive is written on the worker's disk, then kept in the file
+    storage under jobs/ (never itself backed up) for its owner to download until the job is pruned."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = create_backup(Path(tmp), report=job.report)
+        job.report(0, None, "保存")
+        with open(path, "rb") as archive:
+            name = default_storage.save(f"{JOB_FILES}/backups/{path.name}", File(archive, name=path.name))
+        size = path.stat().st_size
+    job.done, job.total, job.stage = 1, 1, "完了"
+    return {"file": name, "filename": path.name, "content_type": "application/gzip", "size": size, "attachment": True}
 
 
 def storage_names(storage=default_storage, directory: str = ""):
@@ -230,15 +277,18 @@ def storage_names(storage=default_storage, directory: str = ""):
         yield from storage_names(storage, posixpath.join(directory, folder))
 
 
-def _copy_media(folder: Path) -> dict[str, Path]:
+def _copy_media(folder: Path, report) -> dict[str, Path]:
     """A copy of every uploaded file, so its checksum and the bytes archived are the same; by archive name."""
     folder.mkdir()
     copies = {}
-    for number, name in enumerate(storage_names()):
+    names = list(storage_names())
+    report(0, len(names), "アップロードされたファイルの複製")
+    for number, name in enumerate(names):
         copy = folder / str(number)
         with default_storage.open(name, "rb") as source, open(copy, "wb") as out:
             shutil.copyfileobj(source, out)
         copies[f"{MEDIA_DIR}/{name}"] = copy
+        report(number + 1)
     return copies
 
 

@@ -219,6 +219,11 @@ JOBS_STALE_SECONDS = envint("JOBS_STALE_SECONDS", 120)
 JOBS_PROGRESS_DIR = Path(os.environ.get("JOBS_PROGRESS_DIR") or BASE_DIR / "var" / "jobs")
 # Days a finished job stays in staff's list of their jobs.
 JOBS_KEEP_DAYS = envint("JOBS_KEEP_DAYS", 7)
+# The worker mails staff what is due each weekday at this hour, Japan's time (reminders/mail.py).
+SEND_REMINDERS = envbool("SEND_REMINDERS", True)
+REMINDER_HOUR = envint("REMINDER_HOUR", 8)
+if not 0 <= REMINDER_HOUR <= 23:
+    raise ImproperlyConfigured(f"REMINDER_HOUR must be an hour from 0 to 23, not {REMINDER_HOUR}")
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

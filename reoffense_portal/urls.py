@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from . import backups
 from .health import PublicHealthCheckView
 from .publishing import coverage
 
@@ -15,6 +16,8 @@ urlpatterns = [
     path("", include("reoffense_portal.summaries.urls")),
     # Superusers: the 策定状況 in the shape of 法務省's survey (XLSX), before the admin's catch-all.
     path("admin/coverage/survey.xlsx", admin.site.admin_view(coverage.survey_download), name="coverage_survey"),
+    # Superusers: a backup as a job (reoffense_portal/backups.py), downloaded from the job's page.
+    path("admin/backup/", admin.site.admin_view(backups.start_backup), name="backup"),
     # A prefecture's staff: the follow-up list and the comparison table, also before the catch-all.
     path("", include("reoffense_portal.prefecture_staff.urls")),
     path("admin/", admin.site.urls),

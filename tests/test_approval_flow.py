@@ -2,15 +2,24 @@
 time, or sends it back; everyone concerned is told by e-mail; and no other path publishes or unpublishes a plan."""
 
 import datetime
+from io import StringIO
 
 import pytest
 import time_machine
 from django.core import mail
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
 from plans.models import Plan
+from reoffense_portal.jobs import schedule
+from reoffense_portal.jobs.models import Job
+from reoffense_portal.jobs.queue import start_job
 from reoffense_portal.publishing.models import ApprovalRequest, PlanVersion, PublicationEvent
+from reoffense_portal.reminders.models import Mail
+from reoffense_portal.reminders.outbox import send_mail
+from reoffense_portal.summaries import typesetting
+from tests.job_queue import run_queued_tasks
 from tests.public_data import publish
 from tests.staff_world import change_url, form_data, make_world
 
@@ -28,10 +37,10 @@ def world():
     return city_a, city_b
 
 
-@pytest.fixture(autouse=True)
-def _mail_at_once(monkeypatch):
-    """The flow sends mail once its transaction commits; the test's transaction never does, so send it at once."""
-    monkeypatch.setattr("django.db.transaction.on_commit", lambda func, using=None, robust=False: func())
+def mail_sent():
+    """What the worker has mailed so far: the flow only writes its mail, the worker sends it."""
+    run_queued_tasks()
+    return mail.outbox
 
 
 def submit(client, plan, comment="目的を改訂しました"):
@@ -70,8 +79,11 @@ def test_an_editors_change_waits_for_approval_and_goes_live_when_approved(client
 
     page = submit(client, city_a.plan).content.decode()
     assert "の承認を申請しました" in page and "公開責任者の承認をお待ちください。" in page
-    assert [message.to for message in mail.outbox] == [["publisher-a@example.lg.jp"]]
+    assert mail.outbox == []  # the request only wrote the mail
+    assert [message.to for message in mail_sent()] == [["publisher-a@example.lg.jp"]]
     assert "承認待ち" in mail.outbox[0].subject and "目的を改訂しました" in mail.outbox[0].body
+    jobs = client.get(reverse("admin:jobs_job_changelist")).content.decode()
+    assert f"お知らせメール：承認待ち：{city_a.plan}" in jobs and "完了" in jobs
     assert "approve-button" not in page  # an editor has no 承認 button
 
     client.force_login(city_a.publisher)
@@ -80,7 +92,7 @@ def test_an_editors_change_waits_for_approval_and_goes_live_when_approved(client
     page = decide(client, city_a.plan, decision="approve", reason="確認しました").content.decode()
     assert "を承認し、公開しました。" in page
     assert resident_sees(client, city_a.plan, "改訂した目的です。")
-    assert mail.outbox[-1].to == ["editor-a@example.lg.jp"] and "第2版として公開しました" in mail.outbox[-1].body
+    assert mail_sent()[-1].to == ["editor-a@example.lg.jp"] and "第2版として公開しました" in mail.outbox[-1].body
 
     events = list(PublicationEvent.objects.filter(plan=city_a.plan).order_by("at", "pk"))
     assert [(event.action, event.user) for event in events] == [
@@ -117,7 +129,7 @@ def test_a_publisher_sends_a_request_back_with_a_reason(client, world):
     request = ApprovalRequest.objects.get()
     assert (request.state, request.decided_by, request.reason) == ("returned", city_a.publisher,
                                                                   "数値の出典を確認してください。")
-    assert mail.outbox[-1].to == ["editor-a@example.lg.jp"] and "数値の出典を確認してください。" in mail.outbox[-1].body
+    assert mail_sent()[-1].to == ["editor-a@example.lg.jp"] and "数値の出典を確認してください。" in mail.outbox[-1].body
     assert not PlanVersion.objects.exists()
     assert PublicationEvent.objects.filter(plan=city_a.plan, action="returned", user=city_a.publisher).exists()
 
@@ -224,13 +236,8 @@ def test_ending_publication_now_hides_the_plan_at_once(client, world):
     assert Plan.objects.filter(pk=city_a.plan.pk).exists()  # the working rows stay for the next version
 
 
-def test_cron_records_and_announces_a_scheduled_go_live_once(client, world, monkeypatch, run_jobs):
-    from io import StringIO
-
-    from django.core.management import call_command
-
-    from reoffense_portal.summaries import typesetting
-
+def test_the_worker_records_and_announces_a_scheduled_go_live_once(client, world, monkeypatch, run_jobs, settings):
+    settings.SEND_REMINDERS = False  # the weekday's reminders are another story (test_staff_reminders)
     monkeypatch.setattr(typesetting, "render_pdf", lambda html, **kwargs: b"%PDF-1.7 typeset")
     city_a, _ = world
     start = timezone.make_aware(datetime.datetime(2027, 4, 1, 9, 0))
@@ -239,16 +246,61 @@ def test_cron_records_and_announces_a_scheduled_go_live_once(client, world, monk
         submit(client, city_a.plan, comment="令和9年度の計画")
         client.force_login(city_a.publisher)
         decide(client, city_a.plan, decision="approve", live_from="2027-04-01T09:00")
+        assert "go_live" not in schedule.tick()
+        run_jobs()  # the mails of the request and the approval, and the PDF, a day before it goes live
+        sent = len(mail.outbox)
         out = StringIO()
         call_command("publish_scheduled", stdout=out)
         assert "公開予約の時刻を過ぎた版はありません。" in out.getvalue()
-        clock.move_to(start + datetime.timedelta(minutes=5))
-        sent = len(mail.outbox)
-        call_command("publish_scheduled", stdout=out)
-        call_command("publish_scheduled", stdout=out)
-        assert out.getvalue().count("公開しました：") == 1
+
+        clock.move_to(start + datetime.timedelta(seconds=20))
+        assert "go_live" in schedule.tick()
+        assert "go_live" not in schedule.tick()  # a second worker, the same minute
+        call_command("publish_scheduled", stdout=out)  # an operator asks as well: a second job
+        run_jobs()
         assert PublicationEvent.objects.filter(plan=city_a.plan, action="went_live").count() == 1
         assert len(mail.outbox) == sent + 1 and mail.outbox[-1].to == ["editor-a@example.lg.jp"]
+        assert "予約どおり2027年4月1日 09:00に公開しました" in mail.outbox[-1].body
+        clock.shift(datetime.timedelta(minutes=1))
+        assert "go_live" not in schedule.tick()  # nothing left to record: no job at all
         version = PlanVersion.objects.current(city_a.plan)
-        run_jobs()  # the PDF was queued at approval, a day before it went live
         assert bytes(version.files.get(key="summary.pdf").content) == b"%PDF-1.7 typeset"
+
+
+def test_a_mail_server_down_never_stops_an_approval_and_the_mail_follows_once(client, world, settings):
+    city_a, _ = world
+    client.force_login(city_a.editor)
+    submit(client, city_a.plan)
+    mail_sent()
+    settings.EMAIL_BACKEND = "tests.test_approval_flow.RefusingBackend"
+    client.force_login(city_a.publisher)
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        assert "を承認し、公開しました。" in decide(client, city_a.plan, decision="approve").content.decode()
+        run_queued_tasks()
+        job = Job.objects.filter(kind="mail", owner=city_a.publisher).get()
+        page = client.get(reverse("admin:jobs_job_progress", args=[job.pk])).content.decode()
+        assert "メール1通を送信できませんでした" in page and "自動でもう一度送ります" in page
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+        clock.shift(datetime.timedelta(minutes=6))
+        schedule.tick()
+        schedule.tick()
+        run_queued_tasks()
+    approved = [message for message in mail.outbox if "承認されました" in message.subject]
+    assert [message.to for message in approved] == [["editor-a@example.lg.jp"]]
+
+
+def test_a_mail_whose_job_runs_twice_is_sent_once(client, world):
+    city_a, _ = world
+    client.force_login(city_a.editor)
+    submit(client, city_a.plan)
+    ids = list(Mail.objects.values_list("pk", flat=True))
+    start_job(send_mail, ids, kind="mail", title="再送")  # e.g. the retry queued while the first job waited
+    assert [message.to for message in mail_sent()] == [["publisher-a@example.lg.jp"]]
+
+
+class RefusingBackend:
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise ConnectionRefusedError("mail server down")

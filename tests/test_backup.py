@@ -18,11 +18,14 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from councils.models import Meeting, MeetingDocument
 from plans.models import Challenge, Plan
 from reoffense_portal.backups import archive_name, sign
+from reoffense_portal.jobs.models import Job
+from tests.staff_world import make_city
 from tests.test_project import manage
 
 
@@ -396,3 +399,70 @@ def test_the_backup_and_the_deploy_check_warn_of_a_signing_key_anyone_can_know(d
 
     settings.BACKUP_SIGNING_KEY = "the city's backup key, kept in the safe: 4Rt6Yu8Io0Pa2Sd"
     assert "portal.W010" not in {message.id for message in run_checks(include_deployment_checks=True)}
+
+
+# --- a backup from the admin, as a job ------------------------------------------------------------
+
+
+def superuser():
+    return get_user_model().objects.create_superuser("admin-1", "admin@example.lg.jp", "pw-unused")
+
+
+@pytest.mark.django_db
+def test_a_superuser_backs_up_from_the_admin_and_downloads_the_signed_archive(client, object_storage, run_jobs):
+    plan = make_city("431001", "熊本市", "43", "熊本県").plan
+    plan.document.save("plan.pdf", ContentFile(b"%PDF-1.7 plan"))
+    client.force_login(superuser())
+    jobs = client.get("/admin/jobs/job/").content.decode()
+    assert "バックアップを作成する" in jobs
+    assert "manage.py restore" in client.get("/admin/backup/").content.decode()
+
+    started = client.post("/admin/backup/")
+    assert started.status_code == 302
+    waiting = client.get(started["Location"]).content.decode()
+    assert "順番を待っています" in waiting  # the request only queued it
+    run_jobs()
+    page = client.get(started["Location"]).content.decode()
+    assert "バックアップができました。" in page
+    job = Job.objects.get(kind="backup")
+    assert job.result["file"] in object_storage.keys()  # kept in the storage, where every app server reads it
+
+    download = client.get(started["Location"].replace("/progress/", "/download/"))
+    assert download["Content-Type"] == "application/gzip" and "attachment" in download["Content-Disposition"]
+    assert "no-store" in download["Cache-Control"]
+    with tarfile.open(fileobj=io.BytesIO(b"".join(download.streaming_content)), mode="r:gz") as archive:
+        manifest = archive.extractfile("manifest.json").read()
+        assert archive.extractfile("manifest.sig").read().decode() == sign(manifest)
+        assert f"media/{plan.document.name}" in json.loads(manifest)["files"]
+        assert not any(name.startswith("media/jobs/") for name in archive.getnames())  # no backup of backups
+
+
+@pytest.mark.django_db
+def test_staff_who_are_not_superusers_can_neither_back_up_nor_download_a_backup(client, run_jobs):
+    admin = superuser()
+    client.force_login(admin)
+    page = client.post("/admin/backup/")["Location"]
+    run_jobs()
+    editor = get_user_model().objects.create_user("editor-1", is_staff=True)
+    client.force_login(editor)
+    assert "バックアップを作成する" not in client.get("/admin/jobs/job/").content.decode()
+    assert client.get("/admin/backup/").status_code == 403
+    assert client.post("/admin/backup/").status_code == 403
+    assert client.get(page.replace("/progress/", "/download/")).status_code == 404
+    # A superuser made ordinary staff keeps the job in their list but downloads no password hashes.
+    admin.is_superuser = False
+    admin.save()
+    client.force_login(admin)
+    assert client.get(page.replace("/progress/", "/download/")).status_code == 404
+    assert Job.objects.filter(kind="backup", status=Job.Status.DONE).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_backup_cut_off_by_a_killed_worker_says_so_in_japanese(client, settings):
+    client.force_login(superuser())
+    page = client.post("/admin/backup/")["Location"]
+    job = Job.objects.get(kind="backup")
+    job.begin()
+    Job.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - datetime.timedelta(hours=1))
+    text = client.get(page).content.decode()
+    assert "バックアップの作成の途中で作業プロセスが止まりました。バックアップは作られていません。" in text

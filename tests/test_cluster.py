@@ -3,9 +3,12 @@ folders, one job worker, PostgreSQL and an S3 API server (moto, on loopback).
 
 What a city meets in such a deployment: a document uploaded through one server is served by the
 other; a PDF is ready soon after approval and no reader waits for it on either server; a resident's
-rate limit counts on both. PostgreSQL only: SQLite is one machine's database.
+rate limit counts on both; an import submitted on one server runs on the worker while its progress and
+preview are read on the other. PostgreSQL only: SQLite is one machine's database.
 """
 
+import csv
+import io
 import os
 import re
 import subprocess
@@ -121,6 +124,17 @@ def post_form(session, base, path, data, files=None):
                         headers={"Referer": f"{base}{path}"}, timeout=30)
 
 
+def follow_job(session, base, job) -> dict:
+    """A job's status as its page's script reads it, until it ends."""
+    deadline = time.monotonic() + 120
+    while True:
+        status = session.get(f"{base}/admin/jobs/job/{job}/status.json", timeout=10).json()
+        if status["finished"]:
+            return status
+        assert time.monotonic() < deadline, status
+        time.sleep(0.2)
+
+
 def timed_get(url):
     started = time.perf_counter()
     response = requests.get(url, timeout=30)
@@ -168,6 +182,32 @@ def test_two_app_servers_and_one_worker_serve_as_one_site(cluster):
     served = requests.get(f"{b}{document_path}", timeout=10)
     assert served.status_code == 200 and served.content == pdf_bytes
     assert not any(path.is_file() for folder in cluster["folders"] for path in folder.rglob("*.pdf"))
+
+    # An import submitted on A is read and checked by the worker; B shows its progress and its preview, and
+    # the confirmation on B writes the rows. The sheet is the city's programmes (exported from A) with a year
+    # of progress each: the demo has no progress yet, and a sheet of headers alone is refused as empty.
+    structure = post_form(editor, a, "/admin/measures/program/export/", {"resource": "0", "format": "0"})
+    programmes = list(csv.DictReader(io.StringIO(structure.content.decode("utf-8-sig"))))
+    assert len(programmes) > 10, structure.content[:500]
+    sheet = io.StringIO()
+    writer = csv.writer(sheet)
+    writer.writerow(["団体コード", "計画名", "重点施策番号", "施策番号", "事業名", "年度", "実施状況", "支援件数"])
+    for number, row in enumerate(programmes):
+        writer.writerow([row["団体コード"], row["計画名"], row["重点施策番号"], row["施策番号"], row["事業名"],
+                         "令和7年度", "実施", number])
+    submitted = post_form(editor, a, "/admin/measures/programprogress/import/", {"resource": "0", "format": "0"},
+                          files={"import_file": ("令和7年度の進捗.csv", sheet.getvalue().encode(), "text/csv")})
+    preview = re.search(r"/admin/jobs/job/([0-9a-f-]{36})/progress/", submitted.url).group(1)
+    status = follow_job(editor, b, preview)
+    assert (status["status"], status["stage"]) == ("done", "確認済み"), status
+    assert status["done"] == status["total"] == len(programmes)
+    page = editor.get(f"{b}/admin/jobs/job/{preview}/progress/", timeout=10).text
+    assert f"新規 {len(programmes)}件" in page and "取り込みを実行" in page
+    confirmed = post_form(editor, b, "/admin/measures/programprogress/process_import/", {"preview": preview})
+    applied = re.search(r"/admin/jobs/job/([0-9a-f-]{36})/progress/", confirmed.url).group(1)
+    status = follow_job(editor, a, applied)
+    assert (status["status"], status["stage"]) == ("done", "書き込み済み"), status
+    assert "取り込みました" in editor.get(f"{a}/admin/jobs/job/{applied}/progress/", timeout=10).text
 
     # A resident's page survey: five an address per ten minutes across both servers, not five on each.
     answers = []

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -21,6 +22,7 @@ from django.urls import reverse
 
 from plans.models import Municipality, StaffMembership, lg_code_check_digit
 from plans.municipal_codes import CORE_CITIES, DESIGNATED_CITIES, load_code_list
+from reoffense_portal.jobs.models import Job
 from reoffense_portal.spreadsheets.files import ImportFileError
 
 DATA = Path(__file__).parent / "data"
@@ -230,32 +232,50 @@ def staff_user(superuser=False):
     return user
 
 
-def test_a_superuser_imports_the_list_from_the_municipality_list_and_sees_the_summary(client, caplog):
+def test_a_superuser_imports_the_list_from_the_municipality_list_and_sees_the_summary(client, caplog, run_jobs):
     call_command("loaddata", "national_priorities", "yamaguchi", verbosity=0)
     client.force_login(staff_user(superuser=True))
     changelist = client.get(reverse("admin:plans_municipality_changelist")).content.decode()
     assert f'href="{IMPORT_URL}"' in changelist and "団体コードの一覧から取り込む" in changelist
     caplog.set_level(logging.INFO, logger="portal.staff")
-    response = client.post(IMPORT_URL, {"file": SimpleUploadedFile("000925835.xlsx", XLSX)}, follow=True)
-    assert "自治体を取り込みました（新規17件、更新0件、変更なし2件）。" in response.content.decode()
+    started = client.post(IMPORT_URL, {"file": SimpleUploadedFile("000925835.xlsx", XLSX)})
+    assert "/admin/jobs/job/" in started["Location"]  # the request only stored the file
+    assert not Municipality.objects.filter(code="431010").exists()
+    assert "順番を待っています" in client.get(started["Location"]).content.decode()
+    run_jobs()
+    page = client.get(started["Location"]).content.decode()
+    assert "自治体を取り込みました（新規17件、更新0件、変更なし2件）。" in page
     assert Municipality.objects.get(code="431010").parent_id == "431001"
     assert any("action=import" in r.getMessage() and "created=17" in r.getMessage() for r in caplog.records)
+    assert not default_storage.listdir("imports")[1]  # the upload is gone once loaded
 
 
-def test_the_admin_screen_lists_each_bad_row_and_saves_nothing(client):
+def test_the_admin_screen_lists_each_bad_row_and_saves_nothing(client, run_jobs):
     client.force_login(staff_user(superuser=True))
     data = csv_of([["350001", "山口県", "", "ﾔﾏｸﾞﾁｹﾝ", ""], ["352038", "山口県", "山口市", "", ""]])
-    page = client.post(IMPORT_URL, {"file": SimpleUploadedFile("codes.csv", data)}, follow=True).content.decode()
+    started = client.post(IMPORT_URL, {"file": SimpleUploadedFile("codes.csv", data)})
+    run_jobs()
+    page = client.get(started["Location"]).content.decode()
     assert "3行目：全国地方公共団体コード「352038」の検査数字が正しくありません。" in page
     assert "取り込みを中止しました。何も保存されていません。" in page
+    assert f'href="{IMPORT_URL}"' in page and "ファイルを選び直す" in page
     assert not Municipality.objects.exists()
 
 
-def test_an_unreadable_file_is_a_form_error(client):
+def test_an_unreadable_file_is_refused_in_japanese_on_its_jobs_page(client, run_jobs):
     client.force_login(staff_user(superuser=True))
-    response = client.post(IMPORT_URL, {"file": SimpleUploadedFile("codes.xls", b"\xd0\xcf\x11\xe0" + b"0" * 100)})
-    assert response.status_code == 200
-    assert "古い形式のExcelファイル（.xls）は読み込めません" in response.content.decode()
+    started = client.post(IMPORT_URL, {"file": SimpleUploadedFile("codes.xls", b"\xd0\xcf\x11\xe0" + b"0" * 100)})
+    run_jobs()
+    page = client.get(started["Location"]).content.decode()
+    assert "古い形式のExcelファイル（.xls）は読み込めません" in page and "何も保存されていません" in page
+
+
+def test_a_file_over_the_size_limit_is_a_form_error_before_it_is_stored(client, settings):
+    settings.IMPORT_MAX_MB = 1
+    client.force_login(staff_user(superuser=True))
+    response = client.post(IMPORT_URL, {"file": SimpleUploadedFile("codes.csv", b"0" * (1024 * 1024 + 1))})
+    assert response.status_code == 200 and "1MB" in response.content.decode()
+    assert not Job.objects.exists()
 
 
 def test_city_staff_cannot_reach_the_import_screen(client):

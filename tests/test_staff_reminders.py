@@ -1,4 +1,5 @@
-"""Cron mails each city's staff what their dashboard lists as due, in Japanese, at most once a week per item."""
+"""The worker mails each city's staff what their dashboard lists as due, in Japanese, each weekday morning,
+at most once a week per item, and never the same mail twice."""
 
 import datetime
 import io
@@ -8,11 +9,18 @@ import time_machine
 from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from councils.models import Meeting
 from measures.models import ProgramProgress
 from plans.models import IndicatorValue, StaffMembership
-from reoffense_portal.reminders.models import SentReminder
+from reoffense_portal.jobs import schedule
+from reoffense_portal.jobs.models import Job
+from reoffense_portal.reminders import mail as reminders
+from reoffense_portal.reminders.models import Mail, SentReminder
+from reoffense_portal.reminders.outbox import send_one
+from tests.job_queue import run_queued_tasks
 from tests.staff_world import B_MARK, make_user, make_world
 
 pytestmark = [
@@ -42,9 +50,12 @@ def world():
 
 
 def run():
+    """An operator asks for the reminders now (`manage.py send_reminders`); the worker sends them."""
     output = io.StringIO()
     call_command("send_reminders", stdout=output)
-    return output.getvalue()
+    assert "お知らせメールの送信を依頼しました" in output.getvalue()
+    run_queued_tasks()
+    return Job.objects.filter(kind="reminders").order_by("created_at").last()
 
 
 def mail_to(address):
@@ -121,7 +132,8 @@ def test_nothing_due_sends_no_mail(world):
         IndicatorValue.objects.create(indicator=city.indicator, year=2024, value=480)
         city.meeting.minutes = "取組状況を報告しました。"
         city.meeting.save()
-    assert run() == "お知らせする項目はありません。\n"
+    job = run()
+    assert job.status == Job.Status.DONE and job.result == {"sent": 0}
     assert mail.outbox == []
     assert not SentReminder.objects.exists()
 
@@ -140,14 +152,40 @@ def test_only_active_staff_with_an_address_of_the_city_are_mailed(world):
     assert not addresses & {"publisher-a@example.lg.jp", "outsider@example.lg.jp", ""}
 
 
-@time_machine.travel(MONDAY, tick=False)
-def test_a_mail_the_server_refuses_is_tried_again_next_time(world, settings):
+def test_a_mail_the_server_refuses_is_sent_by_the_worker_later_and_once(world, settings):
+    with time_machine.travel(MONDAY, tick=False) as clock:
+        settings.EMAIL_BACKEND = "tests.test_staff_reminders.RefusingBackend"
+        job = run()
+        assert job.status == Job.Status.FAILED
+        assert "メール4通を送信できませんでした" in job.message and "自動でもう一度送ります" in job.message
+        run()  # asked again while the server is down: the same items are not written again
+        assert Mail.objects.count() == 4
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+        clock.shift(datetime.timedelta(minutes=6))
+        schedule.tick()
+        run_queued_tasks()
+        schedule.tick()
+        run_queued_tasks()
+    assert len(mail_to("editor-a@example.lg.jp")) == 1
+    assert len(mail.outbox) == 4
+
+
+def test_a_mail_the_server_never_takes_is_given_up_and_its_items_are_due_the_next_day(world, settings):
     settings.EMAIL_BACKEND = "tests.test_staff_reminders.RefusingBackend"
-    with pytest.raises(Exception, match="メールを送信できませんでした"):
+    with time_machine.travel(MONDAY, tick=False) as clock:
         run()
-    assert not SentReminder.objects.exists()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    run()
+        for _ in range(Mail.MAX_ATTEMPTS):
+            clock.shift(datetime.timedelta(minutes=6))
+            schedule.tick()
+            run_queued_tasks()
+        assert set(Mail.objects.values_list("attempts", flat=True)) == {Mail.MAX_ATTEMPTS}
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+        clock.shift(datetime.timedelta(minutes=6))
+        schedule.tick()
+        run_queued_tasks()
+        assert mail.outbox == []  # given up: never sent late
+    with time_machine.travel(MONDAY + datetime.timedelta(days=1), tick=False):
+        run()
     assert len(mail_to("editor-a@example.lg.jp")) == 1
 
 
@@ -167,4 +205,66 @@ def test_staff_of_two_cities_get_one_mail_for_each(world):
     subjects = sorted(message.subject for message in mail_to("editor-a@example.lg.jp"))
     assert [subject.split("：")[0] for subject in subjects] == [
         "[再犯防止推進計画ポータル] 山口市" + B_MARK, "[再犯防止推進計画ポータル] 熊本市",
+    ]
+
+
+def test_the_worker_mails_each_weekday_at_eight_once_however_many_workers_tick(world):
+    with time_machine.travel(MONDAY - datetime.timedelta(minutes=1), tick=False) as clock:
+        assert "reminders" not in schedule.tick()
+        clock.shift(datetime.timedelta(minutes=1, seconds=20))
+        assert "reminders" in schedule.tick()
+        assert "reminders" not in schedule.tick()  # a second worker's tick in the same minute
+        run_queued_tasks()
+        assert len(mail_to("editor-a@example.lg.jp")) == 1
+        clock.shift(datetime.timedelta(hours=2))
+        assert "reminders" not in schedule.tick()
+    saturday = MONDAY + datetime.timedelta(days=5)
+    assert timezone.localtime(schedule.Schedule.objects.get(name="reminders").next_run_at) == MONDAY + datetime.timedelta(days=1)
+    with time_machine.travel(saturday, tick=False):
+        schedule.Schedule.objects.filter(name="reminders").update(next_run_at=saturday)
+        schedule.tick()
+        assert timezone.localtime(schedule.Schedule.objects.get(name="reminders").next_run_at) == MONDAY + datetime.timedelta(days=7)
+
+
+def test_a_superuser_follows_the_reminders_in_the_jobs_list(world, client):
+    admin = make_user("admin-1", is_superuser=True, is_staff=True)
+    with time_machine.travel(MONDAY, tick=False):
+        schedule.tick()
+        run_queued_tasks()
+        client.force_login(admin)
+        page = client.get(reverse("admin:jobs_job_changelist")).content.decode()
+    assert "お知らせメールの送信" in page and "完了" in page
+
+
+def test_staff_never_see_the_workers_own_jobs(world, client):
+    city_a, _ = world
+    with time_machine.travel(MONDAY, tick=False):
+        schedule.tick()
+        run_queued_tasks()
+        client.force_login(city_a.editor)
+        page = client.get(reverse("admin:jobs_job_changelist")).content.decode()
+        job = Job.objects.get(kind="reminders")
+        assert client.get(reverse("admin:jobs_job_progress", args=[job.pk])).status_code == 404
+    assert "お知らせメールの送信" not in page
+
+
+def test_a_reminder_cut_off_by_a_killed_worker_is_sent_again_without_mailing_anyone_twice(world, settings):
+    with time_machine.travel(MONDAY, tick=False) as clock:
+        schedule.tick()
+        # The worker sent the first mail and was killed: its job still says it runs, the other mails wait.
+        job = Job.objects.get(kind="reminders")
+        job.begin()
+        ids = reminders.write_reminders()
+        send_one(ids[0])
+        DBTaskResult.objects.all().delete()  # the killed worker's claim on its task
+        clock.shift(datetime.timedelta(seconds=settings.JOBS_STALE_SECONDS + 60))
+        assert "reminders" in schedule.tick()
+        job.refresh_from_db()
+        assert job.status == Job.Status.FAILED and "自動でもう一度送ります" in job.message
+        run_queued_tasks()
+        clock.shift(datetime.timedelta(minutes=3))
+        schedule.tick()
+        run_queued_tasks()
+    assert sorted(address for message in mail.outbox for address in message.to) == [
+        "editor-a@example.lg.jp", "editor-b@example.lg.jp", "publisher-a@example.lg.jp", "publisher-b@example.lg.jp",
     ]

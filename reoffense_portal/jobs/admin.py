@@ -8,6 +8,7 @@ job shows is its kind's template, `admin/jobs/result_<kind>.html`, given the job
 
 import functools
 
+from django.conf import settings
 from django.contrib import admin
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, JsonResponse
@@ -18,6 +19,9 @@ from django.utils.html import format_html
 from django_tasks_db.models import DBTaskResult
 
 from .models import Job
+
+# Kinds of job whose file only a superuser may download, even one who started it while a superuser.
+SUPERUSERS_ONLY = {"backup"}
 
 # The queue's own table (django-tasks-db) is machinery, named in English: staff follow their jobs here.
 if admin.site.is_registered(DBTaskResult):
@@ -51,7 +55,9 @@ class JobAdmin(admin.ModelAdmin):
         return request.user.is_active and request.user.is_staff
 
     def has_view_permission(self, request, obj=None):
-        return self.has_module_permission(request) and (obj is None or obj.owner_id == request.user.pk)
+        return self.has_module_permission(request) and (
+            obj is None or Job.objects.visible_to(request.user).filter(pk=obj.pk).exists()
+        )
 
     def has_add_permission(self, request):
         return False
@@ -81,8 +87,9 @@ class JobAdmin(admin.ModelAdmin):
         ]
 
     def own_job(self, request, pk) -> Job:
-        """The user's own job, brought up to its worker's last report; a job of someone else is not found."""
-        job = Job.objects.filter(pk=pk, owner=request.user).first()
+        """The user's own job (for a superuser, also the worker's own), brought up to its worker's last report;
+        a job of someone else is not found."""
+        job = Job.objects.visible_to(request.user).filter(pk=pk).first()
         if job is None:
             raise Http404("この処理は見つかりません。")
         if not job.finished:
@@ -100,6 +107,7 @@ class JobAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "result_template": select_template([f"admin/jobs/result_{job.kind}.html", "admin/jobs/result.html"]),
             "failed_template": select_template([f"admin/jobs/failed_{job.kind}.html", "admin/jobs/failed.html"]),
+            "keep_days": settings.JOBS_KEEP_DAYS,
         }
         return TemplateResponse(request, "admin/jobs/progress.html", context)
 
@@ -107,10 +115,12 @@ class JobAdmin(admin.ModelAdmin):
         """The file a finished job made (a PDF, a backup), to its owner only, streamed from storage."""
         job = self.own_job(request, pk)
         name = (job.result or {}).get("file") if job.status == Job.Status.DONE else None
+        if job.kind in SUPERUSERS_ONLY and not request.user.is_superuser:
+            name = None  # a backup holds every password hash: a user no longer superuser downloads none
         if not name or not default_storage.exists(name):
             raise Http404("このファイルはありません。保存期間が過ぎたか、処理が終わっていません。")
         response = FileResponse(
-            default_storage.open(name), as_attachment=False, filename=job.result.get("filename") or None,
+            default_storage.open(name), as_attachment=bool(job.result.get("attachment")), filename=job.result.get("filename") or None,
             content_type=job.result.get("content_type") or "application/octet-stream",
         )
         response["Cache-Control"] = "private, no-store"

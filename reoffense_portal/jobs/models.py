@@ -13,13 +13,30 @@ from django.db import models
 from django.utils import timezone
 
 INTERRUPTED = "処理の途中で作業プロセスが止まりました。何も保存されていません。もう一度実行してください。"
+# What a killed worker leaves differs by kind: mail sent before is never sent again, periodic work runs again.
+INTERRUPTED_BY_KIND = {
+    "mail": "送信の途中で作業プロセスが止まりました。送信済みのメールはそのままです。まだ送っていないメールは、自動でもう一度送ります。",
+    "reminders": "お知らせメールの送信の途中で作業プロセスが止まりました。送信済みのメールは二度と送りません。残りは自動でもう一度送ります。",
+    "go_live": "公開予約の記録の途中で作業プロセスが止まりました。自動でもう一度実行します。",
+    "backup": "バックアップの作成の途中で作業プロセスが止まりました。バックアップは作られていません。もう一度実行してください。",
+}
+
+
+def interrupted_message(kind: str) -> str:
+    return INTERRUPTED_BY_KIND.get(kind, INTERRUPTED)
 
 
 class JobQuerySet(models.QuerySet):
     def of_user(self, user) -> "JobQuerySet":
-        """The user's own jobs of the last JOBS_KEEP_DAYS days, newest first."""
+        """The user's own jobs of the last JOBS_KEEP_DAYS days, newest first; superusers also see the
+        jobs nobody started (reminders, scheduled go-lives: the worker's own, by the clock)."""
         since = timezone.now() - timedelta(days=settings.JOBS_KEEP_DAYS)
-        return self.filter(owner=user, created_at__gte=since).order_by("-created_at")
+        return self.visible_to(user).filter(created_at__gte=since).order_by("-created_at")
+
+    def visible_to(self, user) -> "JobQuerySet":
+        if user.is_superuser:
+            return self.filter(models.Q(owner=user) | models.Q(owner__isnull=True))
+        return self.filter(owner=user)
 
     def unfinished(self) -> "JobQuerySet":
         return self.filter(status__in=[Job.Status.QUEUED, Job.Status.RUNNING])
@@ -33,13 +50,16 @@ class JobQuerySet(models.QuerySet):
         from .progress import read
 
         limit = timezone.now() - timedelta(seconds=settings.JOBS_STALE_SECONDS)
-        stale = []
+        stale = {}
         for job in self.filter(status=Job.Status.RUNNING):
             read(job)
             if (job.heartbeat_at or job.started_at or job.created_at) < limit:
-                stale.append(job.pk)
-        return self.filter(pk__in=stale, status=Job.Status.RUNNING).update(
-            status=Job.Status.FAILED, message=INTERRUPTED, finished_at=timezone.now()
+                stale.setdefault(job.kind, []).append(job.pk)
+        return sum(
+            self.filter(pk__in=ids, status=Job.Status.RUNNING).update(
+                status=Job.Status.FAILED, message=interrupted_message(kind), finished_at=timezone.now()
+            )
+            for kind, ids in stale.items()
         )
 
 
@@ -54,6 +74,10 @@ class JobQuerySet(models.QuerySet):
             if name and default_storage.exists(name):
                 default_storage.delete(name)
         return self.filter(pk__in=[job.pk for job in old]).delete()[0]
+
+    def interrupted(self) -> "JobQuerySet":
+        """Jobs marked failed because their worker was killed (reap_stale)."""
+        return self.filter(status=Job.Status.FAILED, message__in=[INTERRUPTED, *INTERRUPTED_BY_KIND.values()])
 
 
 class Job(models.Model):
@@ -142,3 +166,22 @@ class Job(models.Model):
             status=status, finished_at=self.finished_at, heartbeat_at=self.finished_at,
             done=self.done, total=self.total, stage=self.stage, **fields,
         )
+
+
+class Schedule(models.Model):
+    """When a periodic job (jobs/schedule.py) is next due, and the job last queued for it.
+
+    Moved on by a conditional update, so of several workers ticking at once exactly one queues the job.
+    """
+
+    name = models.CharField("名前", max_length=50, primary_key=True)
+    next_run_at = models.DateTimeField("次の実行")
+    job = models.ForeignKey(Job, verbose_name="最後の処理", null=True, blank=True, on_delete=models.SET_NULL,
+                            related_name="+")
+
+    class Meta:
+        verbose_name = "定期的な処理"
+        verbose_name_plural = "定期的な処理"
+
+    def __str__(self):
+        return self.name

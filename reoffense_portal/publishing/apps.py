@@ -11,6 +11,8 @@ class PublishingConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from . import workflow  # noqa: F401 — its periodic job, the scheduled go-live follow-up (jobs/schedule.py)
+
         post_migrate.connect(publish_legacy_plans, sender=self, dispatch_uid="publishing_legacy_plans")
 
 

@@ -2,7 +2,9 @@
 
 Each step checks who may take it, records a PublicationEvent and tells the
 people concerned by e-mail: the municipality's publishers when a request
-awaits them, the submitter when it is decided. Publication changes only
+awaits them, the submitter when it is decided. The mail is written in the
+step's transaction and sent by the job worker (reminders/outbox.py): a slow
+mail server holds no request, and no one gets a mail twice. Publication changes only
 here, so no other path (history revert, import, bulk actions, a crafted
 form) can publish or unpublish a plan.
 """
@@ -10,7 +12,6 @@ form) can publish or unpublish a plan.
 import logging
 
 from django.conf import settings
-from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
@@ -18,6 +19,9 @@ from django.utils import timezone
 
 from plans.audit import log_staff_action
 from plans.models import Plan, StaffMembership
+from reoffense_portal.jobs.queue import job_task, start_job
+from reoffense_portal.jobs.schedule import every_minute, exclusive, periodic
+from reoffense_portal.reminders.outbox import queue_mail
 from reoffense_portal.text import plain_text
 
 from .models import ApprovalRequest, PlanVersion, PublicationEvent
@@ -48,16 +52,13 @@ def publishers_of(plan: Plan):
     ]
 
 
-def _notify(recipients, subject: str, body: str) -> None:
+def _notify(recipients, subject: str, body: str, *, by=None) -> None:
+    """Mail each recipient with an address, sent by the worker once the step's transaction commits.
+
+    The job is the acting user's: they see in 処理の状況 that the mail went out.
+    """
     addresses = sorted({user.email for user in recipients if user and user.email})
-    if not addresses:
-        return
-    messages = [(f"[再犯防止推進計画ポータル] {subject}", body, settings.DEFAULT_FROM_EMAIL, [address])
-                for address in addresses]
-    try:
-        send_mass_mail(messages, fail_silently=False)
-    except Exception:  # noqa: BLE001 — a mail server down must not undo the approval; staff see the log
-        logger.exception("Could not send %r to %d recipients", subject, len(addresses))
+    queue_mail([(address, subject, body) for address in addresses], title=f"お知らせメール：{subject}"[:200], owner=by)
 
 
 def _admin_url(plan: Plan) -> str:
@@ -89,12 +90,13 @@ def submit(plan: Plan, user, comment: str) -> ApprovalRequest:
         raise WorkflowError("この計画はすでに承認待ちです。")
     request_obj = ApprovalRequest.objects.create(plan=plan, submitted_by=user, comment=comment.strip())
     _record(plan, PublicationEvent.Action.SUBMITTED, user, comment=request_obj.comment)
-    transaction.on_commit(lambda: _notify(
+    _notify(
         [publisher for publisher in publishers_of(plan) if publisher.pk != user.pk],
         f"承認待ち：{plan}",
         f"{_name(user)}さんから「{plan}」の承認申請がありました。\n\n申請の内容：\n{request_obj.comment}\n\n"
         f"内容を確認し、承認または差戻しをしてください。\n{_admin_url(plan)}\n",
-    ))
+        by=user,
+    )
     return request_obj
 
 
@@ -124,11 +126,12 @@ def approve(request_obj: ApprovalRequest, user, *, live_from=None, comment: str 
     action = PublicationEvent.Action.SCHEDULED if live_from else PublicationEvent.Action.APPROVED
     _record(plan, action, user, version=version, comment=comment.strip() or request_obj.comment)
     when = f"{when_label(live_from)}に公開します" if live_from else "公開しました"
-    transaction.on_commit(lambda: _notify(
+    _notify(
         [request_obj.submitted_by], f"承認されました：{plan}",
         f"「{plan}」の承認申請が{_name(user)}さんに承認され、第{version.number}版として{when}。\n"
         + (f"\nコメント：\n{comment.strip()}\n" if comment.strip() else "") + f"\n{_admin_url(plan)}\n",
-    ))
+        by=user,
+    )
     return version
 
 
@@ -147,11 +150,12 @@ def send_back(request_obj: ApprovalRequest, user, reason: str) -> None:
     request_obj.save()
     plan = request_obj.plan
     _record(plan, PublicationEvent.Action.RETURNED, user, comment=request_obj.reason)
-    transaction.on_commit(lambda: _notify(
+    _notify(
         [request_obj.submitted_by], f"差戻し：{plan}",
         f"「{plan}」の承認申請は{_name(user)}さんから差し戻されました。\n\n理由：\n{request_obj.reason}\n\n"
         f"修正してから、もう一度承認申請をしてください。\n{_admin_url(plan)}\n",
-    ))
+        by=user,
+    )
 
 
 @transaction.atomic
@@ -171,26 +175,55 @@ def end_publication(plan: Plan, user, *, at=None) -> None:
             comment=f"{when_label(end)}に公開を終了します。" if scheduled else "")
 
 
-def record_scheduled_go_lives(now=None) -> list[PlanVersion]:
+GO_LIVE = "go_live"
+
+
+def due_go_lives(now=None):
+    """Versions scheduled earlier that are live by now and not yet recorded as gone live."""
+    return (
+        PlanVersion.objects.live(now or timezone.now()).filter(events__action=PublicationEvent.Action.SCHEDULED)
+        .exclude(events__action=PublicationEvent.Action.WENT_LIVE)
+    )
+
+
+def record_scheduled_go_lives(now=None, report=None) -> list[PlanVersion]:
     """Versions scheduled earlier that are live by now: recorded once, their submitter told.
 
-    Their PDFs were queued at approval; one whose job was lost is queued again here.
+    Each version's record and mail are written together, under a lock that keeps two workers from both
+    recording it. Their PDFs were queued at approval; one whose job was lost is queued again here.
     """
     now = now or timezone.now()
-    due = (
-        PlanVersion.objects.live(now).filter(events__action=PublicationEvent.Action.SCHEDULED)
-        .exclude(events__action=PublicationEvent.Action.WENT_LIVE)
-        .select_related("plan", "submitted_by").distinct()
-    )
     done = []
-    for version in due:
-        with transaction.atomic():
+    due = list(due_go_lives(now).values_list("pk", flat=True).distinct())
+    for number, pk in enumerate(due, start=1):
+        with exclusive(GO_LIVE):
+            version = due_go_lives(now).filter(pk=pk).select_related("plan", "submitted_by").first()
+            if version is None:
+                continue  # recorded by another run meanwhile
             _record(version.plan, PublicationEvent.Action.WENT_LIVE, None, version=version,
                     comment=f"第{version.number}版を予約どおり{when_label(version.live_from)}に公開しました。")
-        _notify([version.submitted_by], f"公開されました：{version.plan}",
-                f"「{version.plan}」の第{version.number}版を、予約どおり{when_label(version.live_from)}に公開しました。\n"
-                f"{_admin_url(version.plan)}\n")
-        for file in version.files.filter(key__in=PDF_KEYS, content__isnull=True).only("pk"):
-            requeue_if_lost(file)
+            _notify([version.submitted_by], f"公開されました：{version.plan}",
+                    f"「{version.plan}」の第{version.number}版を、予約どおり{when_label(version.live_from)}に公開しました。\n"
+                    f"{_admin_url(version.plan)}\n")
+            for file in version.files.filter(key__in=PDF_KEYS, content__isnull=True).only("pk"):
+                requeue_if_lost(file)
         done.append(version)
+        if report:
+            report(number, len(due))
     return done
+
+
+@job_task
+def follow_up_go_lives(job):
+    """The job: the paperwork of every scheduled go-live that is due (record, mail, PDF)."""
+    job.report(0, None, "公開予約の確認")
+    versions = record_scheduled_go_lives(report=lambda done, total: job.report(done, total, "記録と通知"))
+    return {"versions": [str(version) for version in versions]}
+
+
+@periodic(GO_LIVE, every_minute)
+def scheduled_go_live_follow_up():
+    """Every minute, a job only when a scheduled version has gone live and is not yet recorded."""
+    if not due_go_lives().exists():
+        return None
+    return start_job(follow_up_go_lives, kind=GO_LIVE, title="予約した版の公開の記録と通知")

@@ -1,9 +1,11 @@
 """The weekly reminder: each municipality's staff get by e-mail what their dashboard lists as due.
 
-Run by cron (`manage.py send_reminders`). The items are the staff dashboard's
-(`PlanDashboard.due_items`), each with a link to the admin screen that deals
-with it. An item mailed to someone is not mailed to them again for a week
-(`SentReminder`), however often cron runs; someone with nothing new gets no mail.
+A job of the worker, queued by it each weekday at REMINDER_HOUR (jobs/schedule.py), or at once by
+`manage.py send_reminders`. The items are the staff dashboard's (`PlanDashboard.due_items`), each with
+a link to the admin screen that deals with it. An item mailed to someone is not mailed to them again
+for a week (`SentReminder`), however often it runs; someone with nothing new gets no mail. Each mail and
+the items it tells are written together, then sent through the outbox (reminders/outbox.py), which
+never sends a mail twice and tries a refused one again; items of a mail it gave up on are due again.
 """
 
 import datetime
@@ -12,7 +14,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -20,13 +21,18 @@ from django.utils import timezone
 from plans.models import Municipality, Plan, StaffMembership
 from reoffense_portal import eras
 from reoffense_portal.dashboard import DueItem, dashboards_of
+from reoffense_portal.jobs.models import Job
+from reoffense_portal.jobs.queue import job_task, start_job
+from reoffense_portal.jobs.schedule import exclusive, periodic, weekdays_at
 
-from .models import SentReminder
+from .models import Mail, SentReminder
+from .outbox import SUBJECT_PREFIX, send_all
 
 logger = logging.getLogger("portal.reminders")
 
 RESEND_AFTER = datetime.timedelta(days=7)
-SUBJECT_PREFIX = "[再犯防止推進計画ポータル]"
+KIND = "reminders"
+TITLE = "お知らせメールの送信"
 
 
 @dataclass
@@ -39,7 +45,7 @@ class Reminder:
 
     @property
     def subject(self) -> str:
-        return f"{SUBJECT_PREFIX} {self.municipality.name}：今年度の未入力・予定（{len(self.items)}件）"
+        return f"{self.municipality.name}：今年度の未入力・予定（{len(self.items)}件）"
 
     def body(self, today: datetime.date) -> str:
         plans = defaultdict(list)
@@ -67,7 +73,10 @@ def due_reminders(now: datetime.datetime | None = None) -> list[Reminder]:
                                        user__is_active=True)
         .exclude(user__email="").select_related("user", "municipality").order_by("municipality", "user")
     )
-    recent = set(SentReminder.objects.filter(sent_at__gte=_week_start(now)).values_list("user", "item"))
+    recent = set(
+        SentReminder.objects.filter(sent_at__gte=_week_start(now))
+        .exclude(mail__in=Mail.objects.given_up()).values_list("user", "item")
+    )
     reminders = []
     for membership in memberships:
         items = [(plan, item) for plan, item in due[membership.municipality_id]
@@ -87,26 +96,40 @@ def _week_start(now: datetime.datetime) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
-def send_reminders(now: datetime.datetime | None = None) -> tuple[list[Reminder], list[Reminder]]:
-    """Send the due reminders, each on its own (no one sees another's address); (sent, failed).
+def write_reminders(now: datetime.datetime | None = None) -> list[int]:
+    """Write the due reminders as mail, each with the items it tells, in one transaction; returns the mails' ids.
 
-    Only a mail the server accepted is recorded, so a failed one is tried again on the next run.
+    One run at a time (schedule.exclusive): two at once would both find the same items new.
     """
     now = now or timezone.now()
-    sent, failed = [], []
-    for reminder in due_reminders(now):
-        message = EmailMessage(reminder.subject, reminder.body(timezone.localdate(now)),
-                               settings.DEFAULT_FROM_EMAIL, [reminder.user.email])
-        try:
-            message.send(fail_silently=False)
-        except Exception:  # noqa: BLE001 — one refused address must not stop the others' mail; the log says why
-            logger.exception("Could not send the reminder to user %s", reminder.user.pk)
-            failed.append(reminder)
-            continue
-        SentReminder.objects.bulk_create(
-            SentReminder(user=reminder.user, municipality=reminder.municipality, item=item.key,
-                         text=item.text[:300], sent_at=now)
-            for _, item in reminder.items
-        )
-        sent.append(reminder)
-    return sent, failed
+    ids = []
+    with exclusive(KIND):
+        for reminder in due_reminders(now):
+            [mail] = Mail.objects.bulk_create([Mail(
+                to=reminder.user.email, subject=f"{SUBJECT_PREFIX} {reminder.subject}",
+                body=reminder.body(timezone.localdate(now)),
+            )])
+            SentReminder.objects.bulk_create(
+                SentReminder(user=reminder.user, municipality=reminder.municipality, item=item.key,
+                             text=item.text[:300], sent_at=now, mail=mail)
+                for _, item in reminder.items
+            )
+            ids.append(mail.pk)
+    return ids
+
+
+@job_task
+def send_reminders(job):
+    """The job: write the due reminders, then send them (and only them) with the bar moving."""
+    job.report(0, None, "お知らせする項目の確認")
+    ids = write_reminders()
+    return send_all(job, ids)
+
+
+def start_reminders(owner=None) -> Job:
+    return start_job(send_reminders, kind=KIND, title=TITLE, owner=owner)
+
+
+@periodic(KIND, weekdays_at(settings.REMINDER_HOUR))
+def scheduled_reminders() -> Job | None:
+    return start_reminders() if settings.SEND_REMINDERS else None

@@ -1,25 +1,19 @@
-"""Cron's weekly reminder to staff of what is due in their municipality's plans.
+"""Queue the reminder to staff now, outside its schedule (the worker sends it each weekday at REMINDER_HOUR).
 
-    0 8 * * 1-5 cd /srv/portal && .venv/bin/python manage.py send_reminders
-
-Safe to run daily or more often: an item reaches each member of staff at most once a week.
+Safe to run at any time: an item reaches each member of staff at most once a week, and no mail is sent twice.
 """
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from reoffense_portal.reminders.mail import send_reminders
+from reoffense_portal.reminders.mail import start_reminders
 
 
 class Command(BaseCommand):
-    help = "各自治体の職員に、今年度の未入力・予定をメールでお知らせします（同じ項目は1週間に1回まで。cron から実行）。"
+    help = (
+        "各自治体の職員への、今年度の未入力・予定のお知らせメールを今すぐ送るよう依頼します"
+        "（送信は作業プロセスが行います。ふだんは平日の毎朝、自動で送ります。同じ項目は1週間に1回まで）。"
+    )
 
     def handle(self, *args, **options):
-        sent, failed = send_reminders()
-        for reminder in sent:
-            self.stdout.write(
-                f"送信しました：{reminder.municipality.name} {reminder.user.get_username()}（{len(reminder.items)}件）"
-            )
-        if not sent and not failed:
-            self.stdout.write("お知らせする項目はありません。")
-        if failed:
-            raise CommandError(f"{len(failed)}通のメールを送信できませんでした。ログを確認してください。")
+        job = start_reminders()
+        self.stdout.write(f"お知らせメールの送信を依頼しました（処理 {job.pk}）。作業プロセスが送信します。")
