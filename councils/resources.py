@@ -4,7 +4,14 @@ from django.core.exceptions import ValidationError
 
 from plans.models import Organization
 from plans.resources import MUNICIPALITY_CODE, PLAN_TITLE
-from reoffense_portal.spreadsheets.resources import PortalResource, column
+from reoffense_portal.spreadsheets.resources import (
+    CREATION,
+    Confirmation,
+    PortalResource,
+    column,
+    nearest,
+    not_registered,
+)
 from reoffense_portal.spreadsheets.widgets import (
     SMALL_NUMBER,
     ChoiceWidget,
@@ -32,6 +39,7 @@ class CouncilMixin:
         if council is None:
             raise self.problem(
                 "council", f"計画{shown(plan.title)}に{shown(name)}という会議体はありません（会議体は管理画面で先に登録してください）"
+                + nearest(name, self.cache[key]),
             )
         council.plan = plan
         return council
@@ -103,7 +111,13 @@ class MeetingResource(CouncilMixin, PortalResource):
 
 
 class CouncilMemberResource(CouncilMixin, PortalResource):
-    """会議体の構成団体: 1行に1団体. 未登録の団体は分野を添えて登録されます."""
+    """会議体の構成団体: 1行に1団体.
+
+    An organisation not registered is created with the row's 分野 only when the user ticks it in the
+    preview (a typo must not quietly make a second 保護観察所). The 分野 of a registered organisation
+    is not changed from here: it is shared by every council and programme, and changed on its own
+    page or sheet (関係機関・団体); a blank 分野 keeps it.
+    """
 
     display_name = "会議体の構成団体"
     key_fields = ("municipality", "plan", "council", "organization")
@@ -147,27 +161,44 @@ class CouncilMemberResource(CouncilMixin, PortalResource):
         )
 
     def organization_for(self, row, municipality):
-        """The member organisation, registered (with its 分野) when new."""
+        """The member organisation; a new one (with its 分野) only when ticked in the preview."""
         name = self.required(row, "organization")
         key = ("organizations", municipality.code)
         if key not in self.cache:
             self.cache[key] = {o.name: o for o in Organization.objects.filter(municipality=municipality)}
-        organization = self.cache[key].get(name)
+        organizations = self.cache[key]
+        organization = organizations.get(name)
         given = row.get(self.fields["sector"].column_name)
         sector = self.value(row, "sector") if given not in (None, "") else None
+        confirmation_key = f"organization:{municipality.code}:{name}"
         if organization is None:
+            registered = [n for n in organizations if f"organization:{municipality.code}:{n}" not in self.confirmations]
+            problem = not_registered(shown(name), f"{municipality.name}の関係機関・団体", name, registered)
             if sector is None:
-                raise self.problem("sector", f"{shown(name)}は未登録の団体です。登録するには分野を入力してください")
+                raise self.problem("sector", f"{problem}。登録するには分野を入力してください")
             organization = Organization(municipality=municipality, name=name, sector=sector)
             try:
                 organization.full_clean(validate_unique=False)
             except ValidationError as e:
                 raise self.problem("organization", "、".join(e.messages)) from None
+            self.confirm("organization", Confirmation(
+                CREATION, confirmation_key,
+                f"関係機関・団体{shown(name)}（{municipality.name}、分野：{organization.get_sector_display()}）",
+                self.fields["organization"].column_name, problem=problem,
+            ))
             self.save_parent(organization)
-            self.cache[key][name] = organization
+            organizations[name] = organization
         elif sector is not None and organization.sector != sector:
-            organization.sector = sector
-            self.save_parent(organization)
+            earlier = self.confirmations.get(confirmation_key)
+            if earlier is not None:  # created by an earlier row of this file, with another 分野
+                raise self.problem("sector", f"{shown(name)}の分野が{earlier.lines[0]}行目と異なります")
+            raise self.problem(
+                "sector",
+                f"{shown(name)}は分野「{organization.get_sector_display()}」で登録されています"
+                "（分野は「関係機関・団体」で変えてください。空欄なら登録どおりです）",
+            )
+        else:
+            self.listed_again(confirmation_key)
         return organization
 
     def find_or_build(self, row):

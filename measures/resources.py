@@ -2,9 +2,13 @@
 
 The plan structure is one sheet, one row per programme, the way cities
 keep it in Excel (事業名 / 事業の概要 / 担当課): the priority area and the
-measure are named on every row and created when new; departments and
-partner organisations are given by name, separated by 「、」. A blank
-施策番号 puts the programme directly under its area (plans without measures).
+measure are named on every row; departments and partner organisations are
+given by name, separated by 「、」. A blank 施策番号 puts the programme
+directly under its area (plans without measures). An area, a measure or a
+department the file names that is not registered, and an area's or a
+measure's new title, are listed in the preview and created or renamed only
+when the user ticks them there (PortalResource.confirm): they are shared by
+every programme below them, and a typo must not quietly make or rename one.
 直接支援の類型 is written as its label (就労支援), blank for a programme that is
 no direct support; a sheet without the column keeps the stored one.
 """
@@ -17,7 +21,16 @@ from plans import disclosure
 from plans.models import Department, Organization
 from plans.resources import MUNICIPALITY_CODE, PLAN_TITLE
 from reoffense_portal.spreadsheets.cells import clean_text
-from reoffense_portal.spreadsheets.resources import PortalResource, column
+from reoffense_portal.spreadsheets.resources import (
+    CREATION,
+    RENAME,
+    Confirmation,
+    PortalResource,
+    close_names,
+    column,
+    nearest,
+    not_registered,
+)
 from reoffense_portal.spreadsheets.widgets import (
     SMALL_NUMBER,
     BooleanWidget,
@@ -120,32 +133,54 @@ class PlanStructureResource(PlanPartsMixin, PortalResource):
 
     # -- names of departments and partners ----------------------------------
 
+    def named_in(self, model, municipality) -> dict:
+        """A municipality's departments or organisations by name, loaded once per import."""
+        key = (model.__name__, municipality.pk)
+        if key not in self.cache:
+            self.cache[key] = {o.name: o for o in model.objects.filter(municipality=municipality)}
+        return self.cache[key]
+
     def departments_named(self, names, row):
-        """Departments of the row's municipality; a new 課 name is registered."""
+        """Departments of the row's municipality; a name matching none is created only when ticked."""
         municipality = self.municipality(row)
-        found = {d.name: d for d in Department.objects.filter(municipality=municipality, name__in=names)}
+        departments = self.named_in(Department, municipality)
         for name in names:
-            if name not in found:
-                department = Department(municipality=municipality, name=name)
-                try:
-                    department.full_clean(validate_unique=False)
-                except ValidationError:
-                    raise ValueError(f"{shown(name)}は担当課の名前として登録できません") from None
-                self.save_parent(department)
-                found[name] = department
-        return [found[name] for name in names]
+            key = f"department:{municipality.pk}:{name}"
+            if name in departments:
+                self.listed_again(key)
+                continue
+            department = Department(municipality=municipality, name=name)
+            try:
+                department.full_clean(validate_unique=False)
+            except ValidationError:
+                raise ValueError(f"{shown(name)}は担当課の名前として登録できません") from None
+            registered = [n for n in departments if f"department:{municipality.pk}:{n}" not in self.confirmations]
+            self.confirm("departments", Confirmation(
+                CREATION, key, f"担当課{shown(name)}（{municipality.name}）", self.fields["departments"].column_name,
+                problem=not_registered(shown(name), f"{municipality.name}の担当課", name, registered),
+            ))
+            self.save_parent(department)
+            departments[name] = department
+        return [departments[name] for name in names]
 
     def partners_named(self, names, row):
-        """Partner organisations must be registered first (they need a 分野)."""
+        """Partner organisations must be registered first (they need a 分野); the nearest names are offered."""
         municipality = self.municipality(row)
-        found = {o.name: o for o in Organization.objects.filter(municipality=municipality, name__in=names)}
-        missing = [name for name in names if name not in found]
+        organizations = self.named_in(Organization, municipality)
+        missing = [name for name in names if name not in organizations]
         if missing:
+            hints = []
+            for name in missing:
+                near = close_names(name, organizations)
+                if near:
+                    whose = f"{shown(name)}に" if len(missing) > 1 else ""
+                    hints.append(f"。{whose}近い名前：" + "、".join(shown(n) for n in near))
             raise ValueError(
                 "、".join(shown(n) for n in missing)
                 + "は関係機関・団体に登録されていません（先に「関係機関・団体」を登録・取り込みしてください）"
+                + "".join(hints)
             )
-        return [found[name] for name in names]
+        return [organizations[name] for name in names]
 
     # -- rows ---------------------------------------------------------------
 
@@ -183,12 +218,24 @@ class PlanStructureResource(PlanPartsMixin, PortalResource):
         if area is None:
             area = PriorityArea(plan=plan, number=area_number, title=title)
             self._check_parent(area, "area_title", exclude=["plan"])
+            registered = self._registered({("area", plan.pk, a.number): a for a in areas.values()}, "重点施策{number} {title}")
+            self._confirm_parent("area_title", ("area", plan.pk, area_number), Confirmation(
+                CREATION, f"area:{plan.pk}:{area_number}:{title}",
+                f"重点施策{area_number}{shown(title)}（{plan.title}）", self.fields["area_title"].column_name,
+                problem=not_registered(f"重点施策{area_number}", f"計画{shown(plan.title)}", title, registered),
+            ))
             self.save_parent(area)
             areas[area_number] = area
         elif area.title != title:
+            self._confirm_parent("area_title", ("area", plan.pk, area_number), Confirmation(
+                RENAME, f"area-title:{area.pk}:{area.title}:{title}", f"重点施策{area_number}（{plan.title}）の名前",
+                self.fields["area_title"].column_name, old=area.title, new=title,
+            ))
             area.title = title
             self._check_parent(area, "area_title", exclude=["plan"])
             self.save_parent(area)
+        else:
+            self._named_again(row, "area_title", ("area", plan.pk, area_number))
         area.plan = plan
 
         if measure_number is None:
@@ -199,19 +246,35 @@ class PlanStructureResource(PlanPartsMixin, PortalResource):
             return Program(area=area, name=name), True
 
         measure = measures.get((area_number, measure_number))
+        place_key = ("measure", plan.pk, area_number, measure_number)
         title = self._parent_title(
-            row, "measure_title", measure, f"{area_number}-{measure_number}", "施策",
-            ("measure", plan.pk, area_number, measure_number),
+            row, "measure_title", measure, f"{area_number}-{measure_number}", "施策", place_key,
         )
         if measure is None:
             measure = Measure(area=area, number=measure_number, title=title)
             self._check_parent(measure, "measure_title", exclude=["area"])
+            registered = self._registered(
+                {("measure", plan.pk, a, n): m for (a, n), m in measures.items() if a == area_number},
+                f"施策{area_number}-{{number}} {{title}}",
+            )
+            self._confirm_parent("measure_title", place_key, Confirmation(
+                CREATION, f"measure:{plan.pk}:{area_number}-{measure_number}:{title}",
+                f"施策{area_number}-{measure_number}{shown(title)}（{plan.title}）", self.fields["measure_title"].column_name,
+                problem=not_registered(f"施策{area_number}-{measure_number}", f"重点施策{area_number}", title, registered),
+            ))
             self.save_parent(measure)
             measures[(area_number, measure_number)] = measure
         elif measure.title != title:
+            self._confirm_parent("measure_title", place_key, Confirmation(
+                RENAME, f"measure-title:{measure.pk}:{measure.title}:{title}",
+                f"施策{area_number}-{measure_number}（{plan.title}）の名前", self.fields["measure_title"].column_name,
+                old=measure.title, new=title,
+            ))
             measure.title = title
             self._check_parent(measure, "measure_title", exclude=["area"])
             self.save_parent(measure)
+        else:
+            self._named_again(row, "measure_title", place_key)
         measure.area = area
 
         program = programs.get((area_number, measure_number, name))
@@ -219,6 +282,32 @@ class PlanStructureResource(PlanPartsMixin, PortalResource):
             program.area, program.measure = area, measure
             return program, False
         return Program(area=area, measure=measure, name=name), True
+
+    # -- areas and measures created or renamed, when ticked ------------------
+
+    def _confirm_parent(self, field_name, place_key, item):
+        """Create or rename an area or measure only when ticked; later rows naming it are listed with it."""
+        self.confirm(field_name, item)
+        self.cache.setdefault("confirming", {})[place_key] = item
+
+    def _registered(self, parents: dict, label: str) -> dict:
+        """Registered titles of areas or measures → how a message offers them, as stored before this file:
+        neither one an earlier row creates nor the new title of one it renames."""
+        confirming = self.cache.get("confirming", {})
+        titles = {}
+        for place_key, parent in parents.items():
+            item = confirming.get(place_key)
+            if item is not None and item.kind == CREATION:
+                continue
+            title = item.old if item is not None else parent.title
+            titles[title] = label.format(number=parent.number, title=title)
+        return titles
+
+    def _named_again(self, row, field_name, place_key):
+        """A later row giving the title of an area or measure an earlier row creates or renames is listed too."""
+        item = self.cache.get("confirming", {}).get(place_key)
+        if item is not None and self.value(row, field_name):
+            self.listed_again(item.key)
 
     def _check_parent(self, instance, field_name, exclude):
         try:
@@ -320,10 +409,12 @@ class ProgramProgressResource(PlanPartsMixin, PortalResource):
         _, _, programs = self.parts_of(plan)
         program = programs.get((area_number, measure_number, name))
         if program is None:
+            here = [n for (a, m, n) in programs if (a, m) == (area_number, measure_number)]
             raise self.problem(
                 "program",
                 f"{place(area_number, measure_number)}に{shown(name)}という事業はありません"
-                "（事業は「計画の構成」で先に登録してください。施策のない事業は施策番号を空欄にします）",
+                "（事業は「計画の構成」で先に登録してください。施策のない事業は施策番号を空欄にします）"
+                + nearest(name, here),
             )
         self.claim_key((program.pk, fiscal_year), f"事業{shown(name)}の{fiscal_year}年度")
         program.area.plan = plan

@@ -151,7 +151,7 @@ class Result:
     sheets: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return f"新規{self.created:,}件、更新{self.updated:,}件、変更なし{self.unchanged:,}件"
+        return f"新規{self.created:,}件、変更{self.updated:,}件、変更なし{self.unchanged:,}件"
 
     def messages(self) -> list[str]:
         shown = self.errors[:MAX_MESSAGES]

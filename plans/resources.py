@@ -1,6 +1,6 @@
 """Spreadsheet columns for organisations, formulation steps and indicator values (django-import-export)."""
 
-from reoffense_portal.spreadsheets.resources import PortalResource, column
+from reoffense_portal.spreadsheets.resources import PortalResource, column, nearest
 from reoffense_portal.spreadsheets.widgets import (
     SMALL_NUMBER,
     ChoiceWidget,
@@ -176,7 +176,9 @@ class IndicatorValueResource(PortalResource):
         indicators, values = self.indicators_of(plan)
         indicator = indicators.get(name)
         if indicator is None:
-            raise self.problem("indicator", f"{shown(name)}という指標は計画{shown(plan.title)}にありません")
+            raise self.problem(
+                "indicator", f"{shown(name)}という指標は計画{shown(plan.title)}にありません" + nearest(name, indicators)
+            )
         self.claim_key((indicator.pk, year), f"指標{shown(name)}の{year}年")
         indicator.plan = plan
         found = values.get((indicator.pk, year))

@@ -116,9 +116,25 @@ def csv_bytes(rows, encoding="utf-8-sig"):
     return out.getvalue().encode(encoding)
 
 
-def run_import(resource_class, data, user, dry_run=False):
+def run_import(resource_class, data, user, dry_run=False, **ticks):
+    """Import a file as the apply job does (`dry_run`: as the preview does); `ticks`: the preview's ticks."""
     dataset = read_spreadsheet(data)
-    return resource_class(user=user).import_data(dataset, dry_run=dry_run, user=user, file_name="test.csv")
+    return resource_class(user=user, **ticks).import_data(dataset, dry_run=dry_run, user=user, file_name="test.csv")
+
+
+def import_ticking_all(resource_class, data, user):
+    """Preview a file, tick every related item it lists (new departments, areas …, renames), import it.
+
+    Returns the import's result and the labels of what was ticked, as the preview listed them.
+    """
+    preview = resource_class(user=user)
+    preview.import_data(read_spreadsheet(data), dry_run=True, user=user, file_name="test.csv")
+    items = list(preview.confirmations.values())
+    ticks = {
+        "confirmed_creations": [item.key for item in items if item.kind == "creation"],
+        "confirmed_renames": [item.key for item in items if item.kind == "rename"],
+    }
+    return run_import(resource_class, data, user, **ticks), [item.label for item in items]
 
 
 # -- imports through the admin, as jobs ------------------------------------------------------------

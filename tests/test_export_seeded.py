@@ -11,7 +11,7 @@ from measures.resources import PlanStructureResource, ProgramProgressResource
 from plans.models import Municipality
 from plans.resources import IndicatorValueResource, OrganizationResource
 from reoffense_portal.spreadsheets.files import CSVFormat, XLSXFormat, read_spreadsheet
-from tests.import_export_factories import run_import, staff
+from tests.import_export_factories import import_ticking_all, run_import, staff
 
 RESOURCES = [OrganizationResource, IndicatorValueResource, PlanStructureResource, ProgramProgressResource,
              MeetingResource, CouncilMemberResource]
@@ -51,14 +51,16 @@ def test_every_blank_templates_example_row_is_valid_for_kumamoto(seeded):
 
 
 def test_the_plan_structure_templates_example_gives_kumamotos_programme_a_kind_of_direct_support(client, seeded):
-    """The blank template shows the column 直接支援の類型 filled in, and its example row imports as it is."""
+    """The blank template shows the column 直接支援の類型 filled in, and its example row imports as it is
+    (its 担当課, new to the seeded city, once ticked in the preview)."""
     editor = staff("kumamoto", Municipality.objects.get(code="431001"))
     client.force_login(editor)
     template = client.get(reverse("admin:measures_program_import_template", args=[0, "xlsx"])).content
     sheet = read_spreadsheet(template)
     example = dict(zip(sheet.headers, sheet[0], strict=True))
     assert example["直接支援の類型"] == "居住支援"
-    result = run_import(PlanStructureResource, template, editor)
+    result, ticked = import_ticking_all(PlanStructureResource, template, editor)
     assert [r.import_type for r in result.rows] == ["update"], result.messages()
+    assert ticked == ["担当課“住宅政策課”（熊本市）"]
     program = Program.objects.get(area__plan__municipality="431001", name=example["事業名"])
     assert program.get_support_category_display() == "居住支援"

@@ -58,7 +58,7 @@ def test_preview_shows_new_rows_and_writes_nothing_then_confirm_writes(logged_in
     response = upload(logged_in, csv_bytes([HEADER, progress_row()], "cp932"))
     assert response.status_code == 200
     page = response.content.decode()
-    assert "プレビュー" in page and "新規 1件、更新 0件、変更なし 0件" in page
+    assert "プレビュー" in page and "新規 1件、変更 0件、変更なし 0件" in page
     assert not ProgramProgress.objects.filter(fiscal_year=2025).exists()
 
     signalled = []
@@ -68,7 +68,7 @@ def test_preview_shows_new_rows_and_writes_nothing_then_confirm_writes(logged_in
     finally:
         post_import.disconnect(dispatch_uid="test-import")
     assert signalled == [ProgramProgress]
-    assert "年度の進捗を取り込みました（新規 1件、更新 0件、変更なし 0件）。" in done.content.decode()
+    assert "年度の進捗を取り込みました（新規 1件、変更 0件、変更なし 0件）。" in done.content.decode()
     assert ProgramProgress.objects.filter(fiscal_year=2025, program=kumamoto.program).exists()
     history = ProgramProgress.history.get(fiscal_year=2025)
     assert history.history_user.username == "kumamoto-editor"
@@ -213,7 +213,7 @@ def test_preview_marks_the_changed_cells_of_an_update(logged_in, kumamoto):
     header = HEADER + ["実績・成果"]
     response = upload(logged_in, csv_bytes([header, progress_row("2024", status="未実施") + ["説明会を2回開催"]]))
     page = response.content.decode()
-    assert "新規 0件、更新 1件、変更なし 0件" in page
+    assert "新規 0件、変更 1件、変更なし 0件" in page
     assert "<ins>未実施</ins>" in page and "<ins>説明会を2回開催</ins>" not in page
 
 

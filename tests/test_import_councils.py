@@ -8,7 +8,14 @@ from councils.models import CouncilMember, Meeting
 from councils.resources import CouncilMemberResource, MeetingResource
 from plans.models import IndicatorValue, Organization
 from plans.resources import IndicatorValueResource, OrganizationResource
-from tests.import_export_factories import csv_bytes, editor, kumamoto, run_import, yamaguchi  # noqa: F401
+from tests.import_export_factories import (  # noqa: F401 (fixtures)
+    csv_bytes,
+    editor,
+    import_ticking_all,
+    kumamoto,
+    run_import,
+    yamaguchi,
+)
 
 PLAN = "熊本市再犯防止推進計画"
 COUNCIL = "熊本市再犯防止推進連絡会"
@@ -40,12 +47,13 @@ def test_unknown_council_is_named(kumamoto, editor):
     assert messages[0].startswith("2行目『会議名』: 計画“熊本市再犯防止推進計画”に“架空の会議”という会議体はありません")
 
 
-def test_council_members_register_new_organisations_with_their_sector(kumamoto, editor):
+def test_council_members_register_ticked_new_organisations_with_their_sector(kumamoto, editor):
     rows = [MEMBER_HEADER,
             ["431001", PLAN, COUNCIL, "保護観察所", "", "会長", "所長", "2024-04-01", "2026-03-31", "1"],
             ["431001", PLAN, COUNCIL, "熊本県弁護士会", "専門職団体", "委員", "会長", "", "", "2"]]
-    result = run_import(CouncilMemberResource, csv_bytes(rows), editor)
+    result, ticked = import_ticking_all(CouncilMemberResource, csv_bytes(rows), editor)
     assert [r.import_type for r in result.rows] == ["update", "new"], result.messages()
+    assert ticked == ["関係機関・団体“熊本県弁護士会”（熊本市、分野：専門職団体）"]
     lawyers = Organization.objects.get(municipality=kumamoto.city, name="熊本県弁護士会")
     assert lawyers.sector == Organization.Sector.PROFESSIONAL
     assert CouncilMember.objects.get(organization=lawyers).order == 2
@@ -56,7 +64,7 @@ def test_council_members_register_new_organisations_with_their_sector(kumamoto, 
 def test_a_new_member_organisation_needs_its_sector(kumamoto, editor):
     rows = [MEMBER_HEADER, ["431001", PLAN, COUNCIL, "新しい団体", "", "委員", "", "", "", "1"]]
     messages = run_import(CouncilMemberResource, csv_bytes(rows), editor).messages()
-    assert messages == ["2行目『分野』: “新しい団体”は未登録の団体です。登録するには分野を入力してください"]
+    assert messages == ["2行目『分野』: “新しい団体”は熊本市の関係機関・団体に登録されていません。登録するには分野を入力してください"]
     assert not Organization.objects.filter(name="新しい団体").exists()
 
 

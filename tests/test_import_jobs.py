@@ -113,9 +113,9 @@ def test_the_submit_stores_the_file_and_reads_no_row_whatever_its_size(logged_in
     run_queued_tasks()
     assert len(reads) == 2, "each job read its own file once"
     page = logged_in.get(response.url).content.decode()
-    assert "新規 3000件、更新 0件、変更なし 0件" in page
+    assert "新規 3000件、変更 0件、変更なし 0件" in page
     assert page.count('<tr class="new">') == import_jobs.PREVIEW_ROWS
-    assert "ほかに変更のある行が2,000行あります（表示は最初の1,000行まで）。" in page
+    assert "ほかに新規の行が2,000行あります（表示は最初の1,000行まで）。" in page
     assert not re.search(r"<script(?![^>]*\bsrc=)", page) and ' style="' not in page, "strict CSP: no inline code"
 
 
@@ -160,7 +160,7 @@ def test_a_worker_killed_while_writing_leaves_nothing_written_and_the_job_failed
         for name in ("協力雇用主の拡大", "就労相談")
     ]
     preview = preview_import(logged_in, STRUCTURE, csv_bytes(rows))
-    assert "新規 0件、更新 2件、変更なし 0件" in preview.content.decode()
+    assert "新規 0件、変更 2件、変更なし 0件" in preview.content.decode()
     history_before = Program.history.count()
     record = progress.write
 

@@ -161,7 +161,7 @@ def test_a_csv_cell_longer_than_the_csv_reader_takes_is_refused_in_japanese(logg
 def test_a_file_of_exactly_the_row_cap_is_previewed(logged_in, kumamoto):
     rows = [HEADER] + [progress_row(year) for year in ("令和7年度", "令和8年度", "令和9年度")]
     response = preview_import(logged_in, "measures_programprogress", csv_bytes(rows))
-    assert "新規 3件、更新 0件、変更なし 0件" in response.content.decode()
+    assert "新規 3件、変更 0件、変更なし 0件" in response.content.decode()
 
 
 @override_settings(IMPORT_MAX_MB=1)

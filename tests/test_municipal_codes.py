@@ -209,7 +209,7 @@ def test_a_file_that_is_not_the_list_is_refused_by_its_headings():
 def test_the_command_loads_the_list_and_reports_bad_rows_in_japanese(tmp_path):
     out = io.StringIO()
     call_command("import_municipalities", str(DATA / "municipal_codes.xlsx"), stdout=out)
-    assert "自治体を取り込みました（新規19件、更新0件、変更なし0件）。" in out.getvalue()
+    assert "自治体を取り込みました（新規19件、変更0件、変更なし0件）。" in out.getvalue()
     bad = tmp_path / "bad.csv"
     bad.write_bytes(csv_of([["352038", "山口県", "山口市", "", ""]]))
     with pytest.raises(CommandError) as error:
@@ -244,7 +244,7 @@ def test_a_superuser_imports_the_list_from_the_municipality_list_and_sees_the_su
     assert "順番を待っています" in client.get(started["Location"]).content.decode()
     run_jobs()
     page = client.get(started["Location"]).content.decode()
-    assert "自治体を取り込みました（新規17件、更新0件、変更なし2件）。" in page
+    assert "自治体を取り込みました（新規17件、変更0件、変更なし2件）。" in page
     assert Municipality.objects.get(code="431010").parent_id == "431001"
     assert any("action=import" in r.getMessage() and "created=17" in r.getMessage() for r in caplog.records)
     assert not default_storage.listdir("imports")[1]  # the upload is gone once loaded

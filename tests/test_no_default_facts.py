@@ -17,8 +17,7 @@ from pypdf import PdfReader
 from councils.models import CouncilMember, Meeting
 from councils.resources import CouncilMemberResource
 from plans.models import Indicator, IndicatorValue, Plan
-from reoffense_portal.spreadsheets.files import read_spreadsheet
-from tests.import_export_factories import csv_bytes
+from tests.import_export_factories import csv_bytes, import_ticking_all
 from tests.job_queue import run_queued_tasks
 from tests.public_data import publish
 from tests.staff_world import change_url, form_data, make_world
@@ -96,10 +95,9 @@ def test_an_imported_member_without_a_post_stays_without_one(city):
     rows = [["団体コード", "計画名", "会議名", "団体名", "分野", "役職", "委員の職名", "任期（開始）", "任期（終了）", "順番"],
             [city.municipality.code, city.plan.title, city.council.name, "熊本市社会福祉協議会", "民間非営利団体", "", "",
              "", "", "2"]]
-    result = CouncilMemberResource(user=city.editor).import_data(
-        read_spreadsheet(csv_bytes(rows)), dry_run=False, user=city.editor, file_name="members.csv"
-    )
+    result, ticked = import_ticking_all(CouncilMemberResource, csv_bytes(rows), city.editor)
     assert not result.has_problems(), result.messages()
+    assert ticked == [f"関係機関・団体“熊本市社会福祉協議会”（{city.municipality.name}、分野：民間非営利団体）"]
     new = CouncilMember.objects.exclude(pk=member.pk).get(council=city.council)
     assert new.role == "" and str(new) == "熊本市社会福祉協議会"
 

@@ -82,6 +82,14 @@ IMPORT_FORM_FIELDS = {"resource", "format", "import_file"}
 CONFIRM_FORM_FIELDS = {"preview"}
 
 
+UNTICKED = (
+    "チェックのない項目があるため、取り込みませんでした。何も保存されていません。"
+    "プレビューの「新しく作られる関連項目」「名前が変わる項目」は、すべてチェックを入れないと取り込めません。"
+    "名前の誤りなら、ファイルを直して選び直してください。チェックのない項目："
+)
+UNTICKED_NAMED = 10  # unticked items the message names
+
+
 def job_page(job) -> HttpResponseRedirect:
     return HttpResponseRedirect(reverse("admin:jobs_job_progress", args=[job.pk]))
 
@@ -245,7 +253,9 @@ class SpreadsheetAdminMixin(ImportExportMixin):
         """The confirmation of the user's own finished preview starts the apply job, once.
 
         The file and its options come from the preview's job, never from the form; fields the form
-        adds (ticks of the preview) are passed on to the resource.
+        adds (ticks of the preview) are passed on to the resource. Every related item the preview lists
+        (a new department, a renamed area …) must be ticked: otherwise nothing starts, the preview
+        stays to be ticked, and the user is told which are missing.
         """
         if not self.has_import_permission(request):
             raise PermissionDenied
@@ -267,9 +277,19 @@ class SpreadsheetAdminMixin(ImportExportMixin):
             if preview.status != Job.Status.DONE or not stored.get("ready"):
                 messages.error(request, "このプレビューはまだ終わっていないか、誤りがあるため、取り込めません。")
                 return job_page(preview)
+            unticked = import_jobs.unticked(stored, request.POST)
+            if unticked:
+                named = "、".join(item["label"] for item in unticked[:UNTICKED_NAMED])
+                more = f"ほか{len(unticked) - UNTICKED_NAMED:,}件" if len(unticked) > UNTICKED_NAMED else ""
+                messages.error(request, UNTICKED + named + more)
+                return job_page(preview)
             params = {
                 **stored["import"],
-                "options": {**stored["import"]["options"], **import_jobs.extra_fields(form, CONFIRM_FORM_FIELDS)},
+                "options": {
+                    **stored["import"]["options"],
+                    **import_jobs.extra_fields(form, CONFIRM_FORM_FIELDS),
+                    **import_jobs.confirmed_options(stored, request.POST),
+                },
             }
             title = f"{self.model._meta.verbose_name_plural}の取り込み（{Truncator(params['file_name']).chars(80)}）"
             job = self.start_import_job(request, import_jobs.apply_import, params, import_jobs.APPLY_KIND, title)

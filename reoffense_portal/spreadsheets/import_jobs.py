@@ -36,6 +36,7 @@ from import_export.signals import post_import
 from reoffense_portal.jobs.queue import JobError, job_task
 
 from .files import ImportFileError
+from .resources import CONFIRMED, CREATION, RENAME
 
 logger = logging.getLogger(__name__)
 
@@ -179,24 +180,38 @@ def run_import(job, model_admin, request, params, dataset, dry_run):
 # -- what the pages show -----------------------------------------------------------------------------
 
 
-def preview_of(result, resource) -> dict:
-    """The preview as JSON: the counts, the changed rows up to PREVIEW_ROWS, the problems up to PREVIEW_MESSAGES.
+# The preview's lists of rows, apart: 新規, 変更 (and 削除, which no sheet of the portal does yet).
+ROW_SECTIONS = (
+    (RowResult.IMPORT_TYPE_NEW, "新規"),
+    (RowResult.IMPORT_TYPE_UPDATE, "変更"),
+    (RowResult.IMPORT_TYPE_DELETE, "削除"),
+)
 
-    Cells are stored as the HTML the preview shows (escaped here; a changed cell of an update in <ins>).
+
+def preview_of(result, resource) -> dict:
+    """The preview as JSON: the counts; the new and the changed rows apart, up to PREVIEW_ROWS each; the
+    related items the rows would create or rename, each to be ticked (Confirmation); the problems up
+    to PREVIEW_MESSAGES.
+
+    Cells are stored as the HTML the preview shows (escaped here; a changed cell of an update in <ins>,
+    a renamed area's or measure's title as <del>old</del> → <ins>new</ins>).
     """
-    changed = (RowResult.IMPORT_TYPE_NEW, RowResult.IMPORT_TYPE_UPDATE, RowResult.IMPORT_TYPE_DELETE)
     lines = resource.line_numbers
-    rows, changes = [], 0
+    sections = {kind: {"type": kind, "title": title, "rows": [], "count": 0} for kind, title in ROW_SECTIONS}
     for index, row in enumerate(result.rows):
-        if row.import_type not in changed:
+        section = sections.get(row.import_type)
+        if section is None:
             continue
-        changes += 1
-        if len(rows) < PREVIEW_ROWS:
-            rows.append({
+        section["count"] += 1
+        if len(section["rows"]) < PREVIEW_ROWS:
+            section["rows"].append({
                 "type": row.import_type,
                 "line": lines[index] if index < len(lines) else index + 2,
                 "cells": [str(conditional_escape(cell)) for cell in row.diff or []],
             })
+    for section in sections.values():
+        section["not_shown"] = section["count"] - len(section["rows"])
+    confirmations = [item.as_json() for item in getattr(resource, "confirmations", {}).values()]
     messages = [str(message) for message in result.messages()]
     if result.has_errors():
         problem = "errors"
@@ -209,8 +224,9 @@ def preview_of(result, resource) -> dict:
         "summary": result.summary(),
         "totals": counts(result),
         "headers": [str(header) for header in result.diff_headers],
-        "rows": rows,
-        "rows_not_shown": changes - len(rows),
+        "sections": [section for section in sections.values() if section["count"]],
+        "creations": [item for item in confirmations if item["kind"] == CREATION][:PREVIEW_MESSAGES],
+        "renames": [item for item in confirmations if item["kind"] == RENAME][:PREVIEW_MESSAGES],
         "problem": problem,
         "invalid_rows": len(result.invalid_rows),
         "messages": messages[:PREVIEW_MESSAGES],
@@ -218,8 +234,31 @@ def preview_of(result, resource) -> dict:
     }
 
 
+def unticked(preview: dict, posted) -> list[dict]:
+    """The related items a preview lists that the confirmation leaves unticked (none may be)."""
+    ticked = {kind: set(posted.getlist(name)) for kind, name in CONFIRMED.items()}
+    return [
+        item for item in (*preview.get("creations", ()), *preview.get("renames", ()))
+        if item["key"] not in ticked[item["kind"]]
+    ]
+
+
+def confirmed_options(preview: dict, posted) -> dict:
+    """The apply's resource's ticks: exactly the listed items the user ticked, whatever else was posted."""
+    listed = {item["key"] for item in (*preview.get("creations", ()), *preview.get("renames", ()))}
+    return {name: [key for key in posted.getlist(name) if key in listed] for name in CONFIRMED.values()}
+
+
 def counts(result) -> dict:
     return {kind: result.totals[kind] for kind in ("new", "update", "delete", "skip")}
+
+
+def related_summary(resource) -> str:
+    """「、新しく作った関連項目 1件、名前を変えた項目 1件」 of an apply, or ""."""
+    items = list(getattr(resource, "confirmations", {}).values())
+    created = sum(item.kind == CREATION for item in items)
+    renamed = sum(item.kind == RENAME for item in items)
+    return (f"、新しく作った関連項目 {created}件" if created else "") + (f"、名前を変えた項目 {renamed}件" if renamed else "")
 
 
 def refusal(result) -> str:
@@ -280,7 +319,7 @@ def apply_import(job, params: dict):
             raise JobError(REREAD) from None
         urls = import_urls(model_admin)
         with transaction.atomic():
-            _resource, result = run_import(job, model_admin, request, params, dataset, dry_run=False)
+            resource, result = run_import(job, model_admin, request, params, dataset, dry_run=False)
             if not result.has_problems():
                 job.report(job.done, job.total, RECORDING)
                 model_admin.generate_log_entries(result, request)
@@ -288,7 +327,8 @@ def apply_import(job, params: dict):
                 outcome = {
                     "import": params,
                     "urls": urls,
-                    "message": f"{model_admin.model._meta.verbose_name_plural}を取り込みました（{result.summary()}）。",
+                    "message": f"{model_admin.model._meta.verbose_name_plural}を取り込みました"
+                               f"（{result.summary()}{related_summary(resource)}）。",
                     "summary": result.summary(),
                     "totals": counts(result),
                 }

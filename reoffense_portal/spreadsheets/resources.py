@@ -7,6 +7,9 @@ row means that nothing at all is written.
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
+
 import tablib
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.db.models import Model, TextField
@@ -35,6 +38,76 @@ WRITING = "書き込み"  # the confirmed import (bulk resources save every Meta
 
 
 # --------------------------------------------------------------------------
+# Related items a row would create or rename: shown in the preview, done only when ticked
+
+CREATION = "creation"
+RENAME = "rename"
+# The preview's checkboxes (admin/jobs/result_import_preview.html), posted with its confirmation and
+# given to the apply's resource as keyword arguments: the keys of the items the user ticked.
+CONFIRMED = {CREATION: "confirmed_creations", RENAME: "confirmed_renames"}
+CLOSE_NAMES = 3  # registered names offered for one that matches none
+LISTED_LINES = 10  # rows the preview names for an item to be ticked (then 「ほか」 and how many)
+
+
+def close_names(name: str, candidates) -> list[str]:
+    """The registered names nearest a typed one (“契約か” → 契約課), for the message that refuses it.
+
+    `candidates`: names, or a mapping of names to how the message shows each (“重点施策1 就労の確保”);
+    a mapping of names to objects (the import's lookups) offers the names.
+    """
+    if isinstance(candidates, dict):
+        shown_as = {c: label if isinstance(label, str) else c for c, label in candidates.items()}
+    else:
+        shown_as = {c: c for c in candidates}
+    return [shown_as[c] for c in difflib.get_close_matches(name, list(shown_as), n=CLOSE_NAMES, cutoff=0.5)]
+
+
+def nearest(name: str, candidates) -> str:
+    """「。近い名前：“契約課”」 to end a message refusing `name`, or "" when no registered name is near."""
+    near = close_names(name, candidates)
+    return "。近い名前：" + "、".join(shown(n) for n in near) if near else ""
+
+
+def not_registered(subject: str, where: str, name: str, candidates) -> str:
+    """「“契約か”は担当課に登録されていません。近い名前：“契約課”」: a name matching nothing, with the nearest."""
+    return f"{subject}は{where}に登録されていません" + nearest(name, candidates)
+
+
+@dataclasses.dataclass
+class Confirmation:
+    """A related item (a department, an area, a measure, an organisation) that rows would create or rename.
+
+    Not the rows' own objects, but shared by other rows: a typo in a name must never quietly make one
+    or rename one. The preview lists each with a checkbox whose value is `key`; the apply does only
+    what was ticked. `key` is built from what the item would become (and for a rename, what it was),
+    so a tick confirms exactly what the preview showed.
+    """
+
+    kind: str  # CREATION or RENAME
+    key: str
+    label: str  # 担当課“契約か”（熊本市）, 重点施策1（熊本市再犯防止推進計画）の名前
+    column: str
+    problem: str = ""  # a creation: why the name matched nothing, with the nearest registered names
+    old: str = ""  # a rename: the registered name …
+    new: str = ""  # … and the file's
+    lines: list[int] = dataclasses.field(default_factory=list)
+
+    def refusal(self) -> str:
+        if self.kind == CREATION:
+            return f"{self.problem}（新しく作るときは、プレビューの「新しく作られる関連項目」でチェックを入れてください）"
+        return (
+            f"{self.label}が{shown(self.old)}から{shown(self.new)}に変わります"
+            "（変えるときは、プレビューの「名前が変わる項目」でチェックを入れてください）"
+        )
+
+    def as_json(self) -> dict:
+        """For the preview's page: the rows that need it, the first LISTED_LINES of them."""
+        return {"kind": self.kind, "key": self.key, "label": self.label, "column": self.column,
+                "problem": self.problem, "old": self.old, "new": self.new,
+                "lines": self.lines[:LISTED_LINES], "line_count": len(self.lines)}
+
+
+# --------------------------------------------------------------------------
 # Import results with messages for staff
 
 
@@ -55,7 +128,7 @@ class PortalResult(Result):
     def summary(self) -> str:
         t = self.totals
         return (
-            f"新規 {t[RowResult.IMPORT_TYPE_NEW]}件、更新 {t[RowResult.IMPORT_TYPE_UPDATE]}件、"
+            f"新規 {t[RowResult.IMPORT_TYPE_NEW]}件、変更 {t[RowResult.IMPORT_TYPE_UPDATE]}件、"
             f"変更なし {t[RowResult.IMPORT_TYPE_SKIP]}件"
         )
 
@@ -74,6 +147,13 @@ def is_text_field(model, attribute: str) -> bool | None:
         return isinstance(model._meta.get_field(name), TextField)
     except (FieldDoesNotExist, AttributeError):
         return None
+
+
+def as_list(value) -> list:
+    """A posted option as its list of values (one value posted alone is a list of one)."""
+    if value in (None, ""):
+        return []
+    return [value] if isinstance(value, str) else list(value)
 
 
 # --------------------------------------------------------------------------
@@ -105,9 +185,14 @@ class PortalResource(resources.ModelResource):
         clean_model_instances = True
         use_transactions = True
 
-    def __init__(self, user=None, open_data=False, **kwargs):
+    def __init__(self, user=None, open_data=False, confirmed_creations=(), confirmed_renames=(), **kwargs):
         super().__init__()
         self.user = user
+        # The keys of the related items the user ticked in the preview (Confirmation).
+        self.confirmed = {
+            CREATION: set(as_list(confirmed_creations)),
+            RENAME: set(as_list(confirmed_renames)),
+        }
         # Open data: every row of the queryset given (one plan's, for its published version),
         # instead of a staff user's municipalities.
         self.open_data = open_data
@@ -126,10 +211,14 @@ class PortalResource(resources.ModelResource):
         self._line = None
         self._touched = False
         self._instance = self._before = None
+        self._renamed_cells = {}
         self.line_numbers = []
         self.cache = {}
         self._report = None
         self._stage = ""
+        self._dry_run = False
+        #: key → Confirmation: what the rows would create or rename, in file order
+        self.confirmations = {}
 
     @classmethod
     def get_display_name(cls):
@@ -252,8 +341,33 @@ class PortalResource(resources.ModelResource):
         title = self.required(row, plan_field)
         found = self._plans.get((municipality.code, title))
         if found is None:
-            raise self.problem(plan_field, f"{municipality.name}の計画{shown(title)}が見つかりません（計画名は管理画面の表記どおりに入力してください）")
+            titles = [t for (code, t) in self._plans if code == municipality.code]
+            raise self.problem(
+                plan_field,
+                f"{municipality.name}の計画{shown(title)}が見つかりません（計画名は管理画面の表記どおりに入力してください）"
+                + nearest(title, titles),
+            )
         return found
+
+    def confirm(self, field_name: str, item: Confirmation) -> None:
+        """This row creates or renames a related item: list it (with the row), and refuse it unless ticked.
+
+        The preview's dry run goes on as if it were ticked, so that the rest of the row is checked and
+        the row shows as it would be stored; the apply creates or renames only what the user ticked.
+        """
+        item = self.confirmations.setdefault(item.key, item)
+        if self._line not in item.lines:
+            item.lines.append(self._line)
+        if item.kind == RENAME:
+            self._renamed_cells[item.column] = item.old  # the preview shows the row's cell old → new
+        if not self._dry_run and item.key not in self.confirmed[item.kind]:
+            raise self.problem(field_name, item.refusal())
+
+    def listed_again(self, key) -> None:
+        """A later row naming an item that an earlier row creates or renames: its line is listed too."""
+        item = self.confirmations.get(key)
+        if item is not None and self._line not in item.lines:
+            item.lines.append(self._line)
 
     def claim_key(self, key, description: str):
         """Refuse a second row for the same object within one file."""
@@ -378,7 +492,11 @@ class PortalResource(resources.ModelResource):
             except ValueError:  # a many-to-many of an unsaved row
                 value = ""
             value = "" if value is None else value
-            cells.append(format_html("<ins>{}</ins>", value) if changed and field.column_name in changed else value)
+            if field.column_name in self._renamed_cells:
+                value = format_html("<del>{}</del> → <ins>{}</ins>", self._renamed_cells[field.column_name], value)
+            elif changed and field.column_name in changed:
+                value = format_html("<ins>{}</ins>", value)
+            cells.append(value)
         return cells
 
     def before_save_instance(self, instance, row, **kwargs):
@@ -436,6 +554,7 @@ class PortalResource(resources.ModelResource):
         self._line = self.line_numbers[number - 1] if 0 < number <= len(self.line_numbers) else number + 1
         self._touched = False
         self._instance = self._before = None
+        self._renamed_cells = {}
         row_result = super().import_row(row, instance_loader, **kwargs)
         if row_result.is_valid() and self._instance is not None:
             row_result.diff = self.preview_cells(row_result)
@@ -459,6 +578,7 @@ class PortalResource(resources.ModelResource):
         """
         report = kwargs.pop("report", None)
         self._reset()
+        self._dry_run = dry_run
         self._report, self._stage = report, CHECKING if dry_run else WRITING
         self.user = kwargs.get("user") or self.user
         self.file_name = kwargs.get("file_name") or ""
