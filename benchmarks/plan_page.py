@@ -7,16 +7,21 @@
 Builds a throw-away SQLite database holding one plan `--scale` times the size
 of Kumamoto's (tests/public_data.py: areas, measures, programmes with
 departments and partners, KPI targets with five years of values, context
-statistics, 課題, 策定経過, councils with members and meetings), approves it
-as a version (timed: the cost of 承認), starts gunicorn on 127.0.0.1 with
+statistics, 課題, 策定経過, councils with members and meetings), publishes it,
+then has a publisher approve three more requests through the admin as staff do
+(timed: the 承認して公開 request, which only checks and queues the job, and
+approval to live, the request and the job worker's build of the version; the
+worker's own wait between polls, 1 s, comes on top), and once the same approval
+inside one call, as the request did before the build moved to the worker.
+The worker then typesets the PDFs approval queued. It starts gunicorn on 127.0.0.1 with
 production settings (DEBUG off) and gunicorn.conf.py (its access log to a
 file), and in the same run measures, one after another:
 
 - bare: a Django view that runs one query and returns a few bytes;
 - plan page: `/plans/<pk>/` as residents get it, one read of the live
   version's stored page, the page survey rendered with the visitor's token;
-- 概要版 PDF, warm: the version's PDF, typeset on its first request and
-  served as stored bytes after;
+- 概要版 PDF, warm: the version's PDF, typeset by the worker after approval and
+  served as stored bytes;
 - open data CSV: the version's programmes sheet, stored when it was approved.
 
 There is no page cache: the database decides on each request what is live, so
@@ -28,7 +33,8 @@ burst of other work on the machine moves both sides of a share alike. The load
 average is printed before and after.
 
 Goals: the plan page ≥ 80 % of the bare view's rate, the warm PDF and the open
-data file ≥ 80 %, building the version of a 10× plan ≤ 1 s. Load comes from
+data file ≥ 80 %, the approval request of a 10× plan < 1 s whatever the plan's
+size, approval to live of a 10× plan ≤ 2 s. Load comes from
 threads in this process over loopback only; every loop is bounded by
 --seconds and by a request cap, and gunicorn is stopped at the end.
 """
@@ -115,12 +121,32 @@ def start_django(env: dict) -> None:
     django.setup()
 
 
-def build_database(env: dict, scale: int) -> tuple[int, list[float]]:
-    """The plan's id, and the seconds each of three approvals of it took (charts drawn before the first)."""
+def run_tasks(path_suffix: str, *, newest_only: bool = False) -> None:
+    """Work the queued tasks whose function ends in `path_suffix` as `manage.py run_worker` would (the mail
+    that each step queues is not measured, and stays queued)."""
+    from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.models import DBTaskResult
+
+    worker = Worker(queue_names=["*"], interval=0, batch=True, backend_name="default", startup_delay=False,
+                    max_tasks=None, worker_id="bench-worker", excluded_queue_names=[])
+    ready = DBTaskResult.objects.ready().filter(task_path__endswith=path_suffix)
+    for result in ready.order_by("-enqueued_at")[:1] if newest_only else ready.order_by("enqueued_at"):
+        result.claim(worker.worker_id)
+        worker.run_task(result)
+
+
+def build_database(env: dict, scale: int) -> tuple[int, dict]:
+    """The plan's id, and the seconds of three approvals through the admin and of one in a single call."""
     start_django(env)
     from django.core.management import call_command
+    from django.test import Client
+    from django.urls import reverse
 
+    from plans.models import StaffMembership
+    from reoffense_portal.publishing import workflow
+    from reoffense_portal.publishing.models import ApprovalRequest, PlanVersion
     from tests.public_data import build_plan, municipality, publish
+    from tests.staff_world import make_user
 
     call_command("migrate", verbosity=0)
     plan = build_plan(municipality(code="431001", name="熊本市", prefecture_code="430005", prefecture_name="熊本県"),
@@ -128,11 +154,28 @@ def build_database(env: dict, scale: int) -> tuple[int, list[float]]:
     print(f"plan: {plan.priority_areas.count()} areas, "
           f"{sum(area.measures.count() for area in plan.priority_areas.all())} measures, "
           f"{plan.indicators.count()} indicators, {plan.councils.count()} councils ({scale}× Kumamoto's shape)")
-    timings = []
+    publish(plan)  # the first version, with the charts drawn
+    editor, publisher = make_user("bench-editor"), make_user("bench-publisher")
+    for user, role in ((editor, "editor"), (publisher, "publisher")):
+        StaffMembership.objects.create(user=user, municipality=plan.municipality, role=role)
+    client = Client(HTTP_HOST=HOST)
+    client.force_login(publisher)
+    timings = {"request": [], "live": [], "in one call": []}
     for _ in range(3):
+        workflow.submit(plan, editor, "ベンチマークの改訂")
+        number = PlanVersion.objects.filter(plan=plan).count() + 1
         started = time.perf_counter()
-        publish(plan)
-        timings.append(time.perf_counter() - started)
+        response = client.post(reverse("admin:plans_plan_decide", args=[plan.pk]), {"decision": "approve"})
+        timings["request"].append(time.perf_counter() - started)
+        assert response.status_code == 302 and "/admin/jobs/job/" in response["Location"], response.status_code
+        run_tasks("build_approved_version")
+        timings["live"].append(time.perf_counter() - started)
+        assert PlanVersion.objects.current(plan).number == number, "the worker did not put the version live"
+    request_obj = workflow.submit(plan, editor, "ベンチマークの改訂")
+    started = time.perf_counter()
+    workflow.approve(ApprovalRequest.objects.get(pk=request_obj.pk), publisher)
+    timings["in one call"].append(time.perf_counter() - started)
+    run_tasks("typeset_files", newest_only=True)  # the worker typesets the live version's PDF
     return plan.pk, timings
 
 
@@ -251,8 +294,14 @@ def main() -> None:
             shares[name] = statistics.median(measured[name] / measured[bare] for measured in rounds)
             line += f"  {100 * shares[name]:5.1f} % of bare"
         print(f"{line:60} (rounds: {', '.join(f'{rate:.1f}' for rate in rates)})")
-    print(f"approving (building the version of) the plan: {', '.join(f'{t:.2f} s' for t in approvals)} "
-          f"(first with the charts drawn); goal ≤ 1 s: {'met' if min(approvals[1:]) <= 1 else 'NOT met'}")
+    def seconds(name):
+        return ", ".join(f"{t:.2f} s" for t in approvals[name])
+
+    print(f"承認して公開, the request (checks, queues the job): {seconds('request')}; "
+          f"goal < 1 s: {'met' if max(approvals['request']) < 1 else 'NOT met'}")
+    print(f"承認して公開 to live (the request and the worker's build; the worker's poll, ≤ 1 s, on top): "
+          f"{seconds('live')}; goal ≤ 2 s: {'met' if min(approvals['live']) <= 2 else 'NOT met'}")
+    print(f"the same approval in one call (what the request did before): {seconds('in one call')}")
     for name, share in shares.items():
         print(f"goal {name} ≥ 80 % of bare: {'met' if share >= 0.8 else 'NOT met'}")
 

@@ -54,6 +54,7 @@ from plans.models import (
     StaffMembership,
 )
 from reoffense_portal.consultation.models import Comment, Commenter, CommentPeriod, CommentResponse
+from reoffense_portal.jobs.models import Job
 from reoffense_portal.publishing import workflow
 from reoffense_portal.publishing.models import ApprovalRequest, PlanVersion
 from tests.import_export_factories import preview_import
@@ -720,7 +721,8 @@ def test_prefecture_publisher_can_neither_submit_nor_approve_a_municipality_plan
     page = client.get(change_url(city.plan)).content.decode()
     assert 'id="approve-button"' not in page
     response = client.post(url(Plan, "decide", city.plan.pk), {"decision": "approve"}, follow=True)
-    assert not PlanVersion.objects.filter(plan=city.plan).exists()
+    assert "承認できるのは、この自治体の公開責任者だけです。" in response.content.decode()
+    assert not Job.objects.filter(kind="approval").exists() and not PlanVersion.objects.filter(plan=city.plan).exists()
     client.post(url(Plan, "decide", city.plan.pk), {"decision": "send_back", "reason": "県から差戻し"})
     assert ApprovalRequest.objects.get(plan=city.plan).state == ApprovalRequest.State.PENDING
 

@@ -11,17 +11,18 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from plans.models import Plan
+from plans.models import Plan, StaffMembership
 from reoffense_portal.jobs import schedule
 from reoffense_portal.jobs.models import Job
 from reoffense_portal.jobs.queue import start_job
+from reoffense_portal.publishing import snapshot, workflow
 from reoffense_portal.publishing.models import ApprovalRequest, PlanVersion, PublicationEvent
 from reoffense_portal.reminders.models import Mail
 from reoffense_portal.reminders.outbox import send_mail
 from reoffense_portal.summaries import typesetting
 from tests.job_queue import run_queued_tasks
 from tests.public_data import publish
-from tests.staff_world import change_url, form_data, make_world
+from tests.staff_world import change_url, form_data, make_user, make_world
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +38,12 @@ def world():
     return city_a, city_b
 
 
+@pytest.fixture(autouse=True)
+def quick_pdfs(monkeypatch):
+    """The worker typesets each version's 概要版 after its approval: not this file's story, so it takes no time."""
+    monkeypatch.setattr(typesetting, "render_pdf", lambda html, **kwargs: b"%PDF-1.7 typeset")
+
+
 def mail_sent():
     """What the worker has mailed so far: the flow only writes its mail, the worker sends it."""
     run_queued_tasks()
@@ -49,6 +56,20 @@ def submit(client, plan, comment="目的を改訂しました"):
 
 def decide(client, plan, **data):
     return client.post(reverse("admin:plans_plan_decide", args=[plan.pk]), data, follow=True)
+
+
+def approve(client, plan, **data):
+    """承認して公開, then the worker builds the version; returns the job's page as the publisher reads it then."""
+    pressed = decide(client, plan, decision="approve", **data)
+    assert "公開版を作成しています。" in pressed.content.decode(), pressed.content.decode()[:3000]
+    run_queued_tasks()
+    return client.get(pressed.redirect_chain[-1][0]).content.decode()
+
+
+def panel(client, plan) -> str:
+    """The 公開 section of the plan's admin page."""
+    page = client.get(change_url(plan)).content.decode()
+    return page.split('id="publication"')[1].split("</section>")[0]
 
 
 def resident_sees(client, plan, text) -> bool:
@@ -89,8 +110,22 @@ def test_an_editors_change_waits_for_approval_and_goes_live_when_approved(client
     client.force_login(city_a.publisher)
     index = client.get(reverse("admin:index")).content.decode()
     assert "承認待ち" in index and city_a.plan.title in index and "目的を改訂しました" in index
-    page = decide(client, city_a.plan, decision="approve", reason="確認しました").content.decode()
-    assert "を承認し、公開しました。" in page
+    pressed = decide(client, city_a.plan, decision="approve", reason="確認しました")
+    job_page = pressed.redirect_chain[-1][0]
+    page = pressed.content.decode()
+    assert "を承認しました。公開版を作成しています。できあがると公開します。" in page and "順番を待っています" in page
+    publication = panel(client, city_a.plan)
+    assert "公開版を作成中です" in publication and "進み具合を見る" in publication
+    assert "approve-button" not in publication and "send-back-button" not in publication
+    assert not resident_sees(client, city_a.plan, "改訂した目的です。")  # not before the worker has built it
+
+    run_queued_tasks()  # the job worker builds the version
+    client.force_login(city_a.publisher)
+    page = client.get(job_page).content.decode()
+    assert "第2版として公開しました。" in page and "計画の画面に戻る" in page
+    job = Job.objects.get(kind="approval")
+    assert (job.done, job.total, job.stage) == (5, 5, "公開版ができました")  # the build's steps moved its bar
+    assert "公開中：<strong>第2版</strong>" in panel(client, city_a.plan)
     assert resident_sees(client, city_a.plan, "改訂した目的です。")
     assert mail_sent()[-1].to == ["editor-a@example.lg.jp"] and "第2版として公開しました" in mail.outbox[-1].body
 
@@ -140,9 +175,9 @@ def test_a_publisher_approves_their_own_change_only_where_the_setting_allows(cli
     submit(client, city_a.plan, comment="初版の公開")
     page = decide(client, city_a.plan, decision="approve").content.decode()
     assert "自分で申請した変更は、他の公開責任者が承認します。" in page
-    assert not PlanVersion.objects.exists()
+    assert not Job.objects.filter(kind="approval").exists()
     settings.PUBLISHING_SELF_APPROVAL = True
-    decide(client, city_a.plan, decision="approve")
+    assert "第1版として公開しました。" in approve(client, city_a.plan)
     assert PlanVersion.objects.live().filter(plan=city_a.plan).exists()
 
 
@@ -152,6 +187,7 @@ def test_an_editor_cannot_approve_send_back_or_end_publication_by_a_crafted_post
     client.force_login(city_a.editor)
     submit(client, city_a.plan)
     assert "承認できるのは、この自治体の公開責任者だけです。" in decide(client, city_a.plan, decision="approve").content.decode()
+    assert not Job.objects.filter(kind="approval").exists()
     decide(client, city_a.plan, decision="send_back", reason="x")
     assert ApprovalRequest.objects.get().state == "pending"
     client.post(reverse("admin:plans_plan_end_publication", args=[city_a.plan.pk]))
@@ -179,7 +215,13 @@ def test_publication_is_scheduled_and_ended_at_set_times(client, world):
         submit(client, city_a.plan, comment="令和9年度からの改訂")
         client.force_login(city_a.publisher)
         page = decide(client, city_a.plan, decision="approve", live_from="2027-04-01T09:00").content.decode()
-        assert "2027年4月1日 09:00に公開します。" in page and "公開予約：第2版を" in page
+        assert "を承認しました。公開版を作成しています。2027年4月1日 09:00に公開します。" in page
+        run_queued_tasks()
+        client.force_login(city_a.publisher)
+        job = Job.objects.get(kind="approval")
+        page = client.get(reverse("admin:jobs_job_progress", args=[job.pk])).content.decode()
+        assert "第2版として2027年4月1日 09:00に公開します（公開予約）。" in page
+        assert "公開予約：第2版を" in panel(client, city_a.plan)
         assert not resident_sees(client, city_a.plan, "4月1日からの目的です。")
         clock.move_to(start)
         assert resident_sees(client, city_a.plan, "4月1日からの目的です。")
@@ -199,7 +241,7 @@ def test_a_bad_schedule_gets_a_japanese_error(client, world):
     client.force_login(city_a.publisher)
     page = decide(client, city_a.plan, decision="approve", live_from="来年の4月").content.decode()
     assert "日時「来年の4月」を読み取れません。" in page
-    assert not PlanVersion.objects.exists()
+    assert not Job.objects.filter(kind="approval").exists() and not PlanVersion.objects.exists()
 
 
 def test_reverting_a_plan_in_its_history_never_changes_what_residents_read(client, world):
@@ -236,9 +278,8 @@ def test_ending_publication_now_hides_the_plan_at_once(client, world):
     assert Plan.objects.filter(pk=city_a.plan.pk).exists()  # the working rows stay for the next version
 
 
-def test_the_worker_records_and_announces_a_scheduled_go_live_once(client, world, monkeypatch, run_jobs, settings):
+def test_the_worker_records_and_announces_a_scheduled_go_live_once(client, world, run_jobs, settings):
     settings.SEND_REMINDERS = False  # the weekday's reminders are another story (test_staff_reminders)
-    monkeypatch.setattr(typesetting, "render_pdf", lambda html, **kwargs: b"%PDF-1.7 typeset")
     city_a, _ = world
     start = timezone.make_aware(datetime.datetime(2027, 4, 1, 9, 0))
     with time_machine.travel(start - datetime.timedelta(days=1), tick=False) as clock:
@@ -247,7 +288,7 @@ def test_the_worker_records_and_announces_a_scheduled_go_live_once(client, world
         client.force_login(city_a.publisher)
         decide(client, city_a.plan, decision="approve", live_from="2027-04-01T09:00")
         assert "go_live" not in schedule.tick()
-        run_jobs()  # the mails of the request and the approval, and the PDF, a day before it goes live
+        run_jobs()  # the version, the mails of the request and the approval, and the PDF, a day before it goes live
         sent = len(mail.outbox)
         out = StringIO()
         call_command("publish_scheduled", stdout=out)
@@ -267,6 +308,114 @@ def test_the_worker_records_and_announces_a_scheduled_go_live_once(client, world
         assert bytes(version.files.get(key="summary.pdf").content) == b"%PDF-1.7 typeset"
 
 
+def second_publisher(city):
+    user = make_user("publisher-a2", first_name="花子", last_name="熊本")
+    StaffMembership.objects.create(user=user, municipality=city.municipality, role=StaffMembership.Role.PUBLISHER)
+    user.refresh_from_db()
+    return user
+
+
+def test_a_second_press_while_the_version_is_built_is_refused_for_every_publisher(client, world):
+    city_a, _ = world
+    publish(city_a.plan)
+    client.force_login(city_a.editor)
+    edit_purpose(client, city_a.plan, "改訂した目的です。")
+    submit(client, city_a.plan)
+    client.force_login(city_a.publisher)
+    decide(client, city_a.plan, decision="approve")
+
+    page = decide(client, city_a.plan, decision="approve").content.decode()
+    assert "いま公開版を作成中です。終わるまでお待ちください。" in page
+    colleague = second_publisher(city_a)
+    client.force_login(colleague)
+    publication = panel(client, city_a.plan)
+    assert "公開版を作成中です" in publication and "approve-button" not in publication
+    assert "進み具合を見る" not in publication  # the job's page is its publisher's own
+    for data in ({"decision": "approve"}, {"decision": "send_back", "reason": "待ってください"}):
+        page = decide(client, city_a.plan, **data).content.decode()
+        assert f"この申請は{city_a.publisher.username}さんが承認し、いま公開版を作成中です。" in page, data
+    assert Job.objects.filter(kind="approval").count() == 1
+
+    run_queued_tasks()
+    assert list(PlanVersion.objects.filter(plan=city_a.plan).values_list("number", flat=True)) == [2, 1]
+    assert ApprovalRequest.objects.get().state == "approved"
+    assert PublicationEvent.objects.filter(action="approved").count() == 1
+
+
+def test_a_failed_build_leaves_the_request_pending_and_the_plan_as_it_was_and_says_why(client, world, monkeypatch):
+    city_a, _ = world
+    publish(city_a.plan)
+    client.force_login(city_a.editor)
+    edit_purpose(client, city_a.plan, "改訂した目的です。")
+    submit(client, city_a.plan)
+    client.force_login(city_a.publisher)
+
+    def broken(*args, **kwargs):  # after the version's row and its data are written
+        raise RuntimeError("the pages could not be rendered")
+
+    monkeypatch.setattr(snapshot, "plan_pages", broken)
+    page = approve(client, city_a.plan)
+    assert "承認と公開版の作成" in page and "は失敗しました。公開版は作成しておらず、計画の公開内容は変わっていません。" in page
+    assert "予期しないエラーのため処理できませんでした。" in page and "計画の画面に戻る" in page
+    assert list(PlanVersion.objects.filter(plan=city_a.plan).values_list("number", flat=True)) == [1]
+    assert ApprovalRequest.objects.get().state == "pending"
+    assert not PublicationEvent.objects.filter(action="approved").exists()
+    publication = panel(client, city_a.plan)
+    assert "「承認して公開」は失敗しました。公開版は作成しておらず、申請は承認待ちのままです。" in publication
+    assert "予期しないエラーのため処理できませんでした。" in publication and "approve-button" in publication
+    assert not resident_sees(client, city_a.plan, "改訂した目的です。")
+
+    monkeypatch.undo()
+    client.force_login(city_a.publisher)
+    assert "第2版として公開しました。" in approve(client, city_a.plan)
+    assert "は失敗しました" not in panel(client, city_a.plan)
+    assert resident_sees(client, city_a.plan, "改訂した目的です。")
+
+
+def test_a_publisher_who_lost_the_role_before_the_worker_ran_publishes_nothing(client, world):
+    city_a, _ = world
+    client.force_login(city_a.editor)
+    submit(client, city_a.plan)
+    client.force_login(city_a.publisher)
+    decide(client, city_a.plan, decision="approve")
+    StaffMembership.objects.filter(user=city_a.publisher).update(role=StaffMembership.Role.EDITOR)
+    run_queued_tasks()
+    job = Job.objects.get(kind="approval")
+    assert job.message == "承認できるのは、この自治体の公開責任者だけです。公開版は作成していません。"
+    assert not PlanVersion.objects.exists() and ApprovalRequest.objects.get().state == "pending"
+
+
+def test_the_approval_request_answers_without_building_the_version(client, world, monkeypatch):
+    """However large the plan, pressing 承認して公開 only checks and queues: the worker builds."""
+    city_a, _ = world
+    client.force_login(city_a.editor)
+    submit(client, city_a.plan)
+    client.force_login(city_a.publisher)
+    built = []
+    monkeypatch.setattr(workflow, "build_version", lambda *args, **kwargs: built.append(args))
+    response = client.post(reverse("admin:plans_plan_decide", args=[city_a.plan.pk]), {"decision": "approve"})
+    job = Job.objects.get(kind="approval")
+    assert response.status_code == 302 and response["Location"] == reverse("admin:jobs_job_progress", args=[job.pk])
+    assert built == [] and job.status == "queued" and job.owner == city_a.publisher
+
+
+def test_a_build_cut_off_with_its_worker_leaves_the_request_to_be_approved_again(client, world, settings):
+    city_a, _ = world
+    client.force_login(city_a.editor)
+    submit(client, city_a.plan)
+    client.force_login(city_a.publisher)
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        decide(client, city_a.plan, decision="approve")
+        job = Job.objects.get(kind="approval")
+        job.begin()  # a worker took it, and was killed in the middle of the build
+        clock.shift(datetime.timedelta(seconds=settings.JOBS_STALE_SECONDS + 1))
+        publication = panel(client, city_a.plan)
+        assert "公開版の作成の途中で作業プロセスが止まりました。" in publication and "approve-button" in publication
+        assert ApprovalRequest.objects.get().state == "pending"
+        assert "第1版として公開しました。" in approve(client, city_a.plan)
+        assert PlanVersion.objects.live().filter(plan=city_a.plan).count() == 1
+
+
 def test_a_mail_server_down_never_stops_an_approval_and_the_mail_follows_once(client, world, settings):
     city_a, _ = world
     client.force_login(city_a.editor)
@@ -275,8 +424,7 @@ def test_a_mail_server_down_never_stops_an_approval_and_the_mail_follows_once(cl
     settings.EMAIL_BACKEND = "tests.test_approval_flow.RefusingBackend"
     client.force_login(city_a.publisher)
     with time_machine.travel(timezone.now(), tick=False) as clock:
-        assert "を承認し、公開しました。" in decide(client, city_a.plan, decision="approve").content.decode()
-        run_queued_tasks()
+        assert "第1版として公開しました。" in approve(client, city_a.plan)  # the worker also tried the mail
         job = Job.objects.filter(kind="mail", owner=city_a.publisher).get()
         page = client.get(reverse("admin:jobs_job_progress", args=[job.pk])).content.decode()
         assert "メール1通を送信できませんでした" in page and "自動でもう一度送ります" in page

@@ -25,6 +25,7 @@ from councils.models import MeetingDocument
 from reoffense_portal import uploads
 from reoffense_portal.object_storage import ObjectStorage
 from reoffense_portal.settings import upload_storage
+from tests.job_queue import run_queued_tasks
 from tests.public_data import PDF_BYTES
 from tests.staff_world import change_url, form_data, make_world
 from tests.test_uploads import ALLOWED, office_open_xml, upload_document, upload_plan_document
@@ -49,7 +50,9 @@ def approve(client, city):
     client.force_login(city.publisher)
     response = client.post(reverse("admin:plans_plan_decide", args=[city.plan.pk]), {"decision": "approve"},
                            follow=True)
-    assert "を承認し、公開しました。" in response.content.decode()
+    assert "公開版を作成しています。" in response.content.decode()
+    run_queued_tasks()  # the job worker builds the version
+    assert "として公開しました。" in client.get(response.redirect_chain[-1][0]).content.decode()
     client.logout()
 
 

@@ -18,6 +18,7 @@ from plans.models import Challenge
 from reoffense_portal.logformat import JsonFormatter, PlainFormatter
 from reoffense_portal.publishing.models import PlanVersion
 from tests.import_export_factories import confirm_import, csv_bytes, preview_import
+from tests.job_queue import run_queued_tasks
 from tests.staff_world import PASSWORD, make_world
 from tests.test_project import manage
 from tests.test_staff_history import change_url, form_data
@@ -111,6 +112,7 @@ def test_approval_steps_and_deleting_several_rows_are_logged_one_line_each(clien
     client.post(reverse("admin:plans_plan_submit", args=[city_a.plan.pk]), {"comment": "初版の公開"})
     sign_in(client, city_a.publisher, caplog)
     client.post(reverse("admin:plans_plan_decide", args=[city_a.plan.pk]), {"decision": "approve"})
+    run_queued_tasks()  # the job worker builds the version, as the publisher who approved it
     assert PlanVersion.objects.live().filter(plan=city_a.plan).exists()
     second = Challenge.objects.create(plan=city_a.plan, order=2, text="住居の課題")
     client.post(

@@ -16,6 +16,7 @@ from measures.resources import PlanStructureResource
 from plans.models import Plan
 from reoffense_portal.publishing.models import ApprovalRequest, VersionFile
 from tests.import_export_factories import csv_bytes, editor, kumamoto, run_import  # noqa: F401 (fixtures)
+from tests.job_queue import run_queued_tasks
 from tests.public_data import publish
 from tests.staff_world import make_world
 from tests.test_staff_history import change_url, form_data
@@ -108,6 +109,7 @@ def test_the_summary_of_a_change_reaches_the_revision_history_without_controls(c
     assert ApprovalRequest.objects.get(plan=city.plan).comment == "目的を改訂しました"
     client.force_login(city.publisher)
     client.post(reverse("admin:plans_plan_decide", args=[city.plan.pk]), {"decision": "approve"})
+    run_queued_tasks()  # the job worker builds the version
     client.logout()
 
     history = client.get(reverse("public:plan_versions", args=[city.plan.pk])).content.decode()

@@ -69,13 +69,18 @@ class PublishingPlanAdmin(PlanAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             pending = ApprovalRequest.objects.pending().filter(plan=obj).select_related("submitted_by").first()
+            approval_job = pending.current_approval_job() if pending else None
+            building = approval_job is not None and not approval_job.finished
             context.update({
+                "approval_job": approval_job,
+                "approval_building": building,
+                "approval_failed": approval_job is not None and approval_job.status == approval_job.Status.FAILED,
                 "live_version": PlanVersion.objects.current(obj),
                 "scheduled_version": PlanVersion.objects.filter(plan=obj).scheduled().order_by("live_from").first(),
                 "pending_request": pending,
                 "may_publish": obj.may_be_published_by(request.user),
-                "may_decide": pending is not None and workflow.may_approve(pending, request.user),
-                "may_send_back": pending is not None and obj.may_be_published_by(request.user),
+                "may_decide": pending is not None and not building and workflow.may_approve(pending, request.user),
+                "may_send_back": pending is not None and not building and obj.may_be_published_by(request.user),
                 "unpublished_change_count": len(unpublished_changes(obj)),
                 "publication_events": obj.publication_events.select_related("user", "version")[:20],
             })
@@ -84,15 +89,20 @@ class PublishingPlanAdmin(PlanAdmin):
     # The steps of the flow: each a POST from the change form, each redirecting back to it with a message.
 
     def _step(self, request, object_id, step):
-        """Run `step(plan)`, which returns what was done; a WorkflowError is the user's error message."""
+        """Run `step(plan)`, which returns what was done, or that and the page to go on to (a job's);
+        a WorkflowError is the user's error message, on the plan's page."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         plan = get_object_or_404(self.get_queryset(request), pk=object_id)
+        next_url = reverse("admin:plans_plan_change", args=[plan.pk])
         try:
-            self.message_user(request, step(plan), messages.SUCCESS)
+            done = step(plan)
         except workflow.WorkflowError as error:
             self.message_user(request, str(error), messages.ERROR)
-        return HttpResponseRedirect(reverse("admin:plans_plan_change", args=[plan.pk]))
+        else:
+            message, next_url = done if isinstance(done, tuple) else (done, next_url)
+            self.message_user(request, message, messages.SUCCESS)
+        return HttpResponseRedirect(next_url)
 
     def submit_view(self, request, object_id):
         def submit(plan):
@@ -111,10 +121,11 @@ class PublishingPlanAdmin(PlanAdmin):
                 workflow.send_back(pending, request.user, reason)
                 return f"「{plan}」の承認申請を差し戻しました。"
             live_from = parse_local_datetime(request.POST.get("live_from", ""))
-            version = workflow.approve(pending, request.user, live_from=live_from, comment=reason)
-            if version.live_from > timezone.now():
-                return f"「{plan}」を承認しました。{workflow.when_label(version.live_from)}に公開します。"
-            return f"「{plan}」を承認し、公開しました。"
+            job = workflow.start_approval(pending, request.user, live_from=live_from, comment=reason)
+            when = (f"{workflow.when_label(live_from)}に公開します" if live_from and live_from > timezone.now()
+                    else "できあがると公開します")
+            return (f"「{plan}」を承認しました。公開版を作成しています。{when}。",
+                    reverse("admin:jobs_job_progress", args=[job.pk]))
 
         return self._step(request, object_id, decide)
 

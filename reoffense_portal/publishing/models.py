@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from plans.models import Municipality, Plan
 from reoffense_portal import eras
+from reoffense_portal.jobs.models import Job
 from reoffense_portal.scoping.querysets import MunicipalityScopedQuerySet
 
 
@@ -223,6 +224,13 @@ class ApprovalRequest(models.Model):
         PlanVersion, verbose_name="公開版", on_delete=models.SET_NULL, null=True, blank=True,
         related_name="approval_request",
     )
+    # The job building the version since a publisher pressed 承認して公開 (workflow.start_approval). While it
+    # is unfinished the request is being approved: a second press and a sending back are refused. A failed
+    # job leaves the request pending, this naming it, so the panel says why until the next press.
+    approval_job = models.ForeignKey(
+        Job, verbose_name="公開版の作成", on_delete=models.SET_NULL, null=True, blank=True, editable=False,
+        related_name="approval_requests",
+    )
 
     objects = ApprovalRequestQuerySet.as_manager()
 
@@ -238,6 +246,22 @@ class ApprovalRequest(models.Model):
 
     def __str__(self):
         return f"{self.plan} の承認申請（{self.get_state_display()}）"
+
+    def current_approval_job(self) -> Job | None:
+        """The job of the last 承認して公開, as it stands now: one whose worker was killed is marked failed
+        first (JobQuerySet.reap_stale), so the request can be approved again."""
+        if self.approval_job_id is None:
+            return None
+        Job.objects.filter(pk=self.approval_job_id, status=Job.Status.RUNNING).reap_stale()
+        job = Job.objects.filter(pk=self.approval_job_id).first()
+        if job is not None:
+            job.read_progress()
+        return job
+
+    def approval_under_way(self) -> Job | None:
+        """The job building this request's version, while it is queued or running."""
+        job = self.current_approval_job()
+        return job if job is not None and not job.finished else None
 
 
 class PublicationEvent(models.Model):

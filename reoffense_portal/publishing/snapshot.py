@@ -222,17 +222,38 @@ def document_key(document: MeetingDocument) -> str:
     return f"meeting-document:{document.pk}"
 
 
+# The steps of building a version, as the approval's job reports them (report(done, total, stage)).
+BUILD_STAGES = (
+    "計画を読み込んでいます",
+    "承認時のデータを記録しています",
+    "公開ページを作成しています",
+    "オープンデータと概要版の元データを作成しています",
+    "会議の一覧を記録しています",
+)
+
+
+def _no_report(done: int, total: int | None = None, stage: str | None = None) -> None:
+    pass
+
+
 @transaction.atomic
-def build_version(plan: Plan, *, approved_by, submitted_by=None, summary: str = "", live_from=None) -> PlanVersion:
+def build_version(plan: Plan, *, approved_by, submitted_by=None, summary: str = "", live_from=None,
+                  report: Callable[..., None] = _no_report) -> PlanVersion:
     """Freeze the plan's working rows as a new version, live from `live_from` (now by default).
 
-    The version live until then, and any still scheduled, end when this one starts.
+    The version live until then, and any still scheduled, end when this one starts. `report` is told
+    each step (BUILD_STAGES), for the progress bar of the approval's job.
     """
     from reoffense_portal.summaries.documents import PlanSummary
 
+    def step(number: int) -> None:
+        report(number, len(BUILD_STAGES), BUILD_STAGES[number])
+
     now = timezone.now()
     live_from = live_from or now
+    step(0)
     plan = load_plan(plan.pk)
+    step(1)
     previous = PlanVersion.objects.filter(plan=plan)
     number = (previous.aggregate(last=Max("number"))["last"] or 0) + 1
     # A version scheduled later than this one never goes live; the one live now ends when this one starts.
@@ -244,6 +265,7 @@ def build_version(plan: Plan, *, approved_by, submitted_by=None, summary: str = 
         submitted_by=submitted_by, approved_by=approved_by, approved_at=now, live_from=live_from,
         card=visible(card(plan)), rows=visible(plan_rows(plan)),
     )
+    step(2)
     pages = plan_pages(plan, updated_on=timezone.localdate(live_from), draft=False)
     VersionPage.objects.bulk_create(
         VersionPage(version=version, path=page.path, title=page.title, description=page.description,
@@ -251,6 +273,7 @@ def build_version(plan: Plan, *, approved_by, submitted_by=None, summary: str = 
                     digest=hashlib.sha256(page.content.encode()).hexdigest())
         for page in pages
     )
+    step(3)
     summary_pdf = PlanSummary(plan, draft=False, public=True)
     files = [
         *opendata.files(plan, version=number, updated_on=timezone.localdate(live_from)),
@@ -263,12 +286,14 @@ def build_version(plan: Plan, *, approved_by, submitted_by=None, summary: str = 
         file.filename, file.content, file.source = visible(file.filename), visible(file.content), visible(file.source)
     VersionFile.objects.bulk_create(files)
     queue_typesetting(version)
+    step(4)
     rows = meetings(plan)
     for row in rows:
         row.version = version
         row.title, row.when_label = visible(row.title), visible(row.when_label)
         row.council_name, row.venue = visible(row.council_name), visible(row.venue)
     VersionMeeting.objects.bulk_create(rows)
+    report(len(BUILD_STAGES), len(BUILD_STAGES), "公開版ができました")
     return version
 
 

@@ -1,5 +1,8 @@
 """承認フロー: submit (承認申請), approve (承認 → live now or at a set time), send back (差戻し), end publication.
 
+A publisher's 承認して公開 in the admin only starts the approval (`start_approval`); the job worker
+builds the version (`build_approved_version` runs `approve`), so no request freezes a large plan.
+
 Each step checks who may take it, records a PublicationEvent and tells the
 people concerned by e-mail: the municipality's publishers when a request
 awaits them, the submitter when it is decided. The mail is written in the
@@ -9,9 +12,11 @@ here, so no other path (history revert, import, bulk actions, a crafted
 form) can publish or unpublish a plan.
 """
 
+import datetime
 import logging
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
@@ -19,7 +24,8 @@ from django.utils import timezone
 
 from plans.audit import log_staff_action
 from plans.models import Plan, StaffMembership
-from reoffense_portal.jobs.queue import job_task, start_job
+from reoffense_portal.jobs.models import Job
+from reoffense_portal.jobs.queue import JobError, job_task, start_job
 from reoffense_portal.jobs.schedule import every_minute, exclusive, periodic
 from reoffense_portal.reminders.outbox import queue_mail
 from reoffense_portal.text import plain_text
@@ -100,25 +106,42 @@ def submit(plan: Plan, user, comment: str) -> ApprovalRequest:
     return request_obj
 
 
-@transaction.atomic
-def approve(request_obj: ApprovalRequest, user, *, live_from=None, comment: str = "") -> PlanVersion:
-    """Freeze the plan's working rows as its new version, live now or at `live_from` (公開予約)."""
-    comment = plain_text(comment)
-    request_obj = ApprovalRequest.objects.select_for_update().select_related("plan__municipality").get(
-        pk=request_obj.pk
-    )
+def _check_approvable(request_obj: ApprovalRequest, user) -> None:
     if request_obj.state != ApprovalRequest.State.PENDING:
         raise WorkflowError("この申請はすでに処理されています。")
     if not may_approve(request_obj, user):
         if request_obj.plan.may_be_published_by(user):
             raise WorkflowError("自分で申請した変更は、他の公開責任者が承認します。")
         raise WorkflowError("承認できるのは、この自治体の公開責任者だけです。")
+
+
+def _refuse_while_building(request_obj: ApprovalRequest) -> None:
+    job = request_obj.approval_under_way()
+    if job is not None:
+        raise WorkflowError(
+            f"この申請は{_name(job.owner)}さんが承認し、いま公開版を作成中です。終わるまでお待ちください。"
+        )
+
+
+@transaction.atomic
+def approve(request_obj: ApprovalRequest, user, *, live_from=None, comment: str = "", report=None) -> PlanVersion:
+    """Freeze the plan's working rows as its new version, live now or at `live_from` (公開予約).
+
+    Synchronous: the admin runs it on the job worker (start_approval); commands and tests call it directly.
+    `report(done, total, stage)` is told the build's steps.
+    """
+    comment = plain_text(comment)
+    request_obj = ApprovalRequest.objects.select_for_update().select_related("plan__municipality").get(
+        pk=request_obj.pk
+    )
+    _check_approvable(request_obj, user)
     now = timezone.now()
     if live_from is not None and live_from <= now:
         live_from = None
     plan = request_obj.plan
     version = build_version(plan, approved_by=user, submitted_by=request_obj.submitted_by,
-                            summary=request_obj.comment, live_from=live_from)
+                            summary=request_obj.comment, live_from=live_from,
+                            **({"report": report} if report else {}))
     request_obj.state = ApprovalRequest.State.APPROVED
     request_obj.decided_by, request_obj.decided_at, request_obj.reason = user, now, comment.strip()
     request_obj.version = version
@@ -135,12 +158,63 @@ def approve(request_obj: ApprovalRequest, user, *, live_from=None, comment: str 
     return version
 
 
+APPROVAL = "approval"
+
+
+def start_approval(request_obj: ApprovalRequest, user, *, live_from=None, comment: str = "") -> Job:
+    """承認して公開 in the admin: checked at once, the version built by the job worker (`build_approved_version`).
+
+    The request stays pending until the job's `approve` commits; meanwhile it names its job, so a second
+    press (by anyone) and a sending back are refused. The checks run first without a lock: the worker's
+    `approve` holds the request's row (and on SQLite the database's one writer) while it builds, and a
+    second press must be told so at once, not wait for the build.
+    """
+    _check_approvable(request_obj, user)
+    _refuse_while_building(request_obj)
+    with transaction.atomic():
+        request_obj = ApprovalRequest.objects.select_for_update().select_related("plan").get(pk=request_obj.pk)
+        _check_approvable(request_obj, user)
+        _refuse_while_building(request_obj)
+        plan = request_obj.plan
+        job = start_job(
+            build_approved_version, request_obj.pk, user.pk, live_from.isoformat() if live_from else None, comment,
+            kind=APPROVAL, title=f"承認と公開版の作成：{plan}"[:200], owner=user,
+        )
+        request_obj.approval_job = job
+        request_obj.save(update_fields=["approval_job"])
+    return job
+
+
+@job_task
+def build_approved_version(job, request_id: int, user_id: int, live_from: str | None, comment: str):
+    """The job of 承認して公開: `approve` as its publisher, the job done in the same transaction as the version."""
+    request_obj = ApprovalRequest.objects.filter(pk=request_id).select_related("plan").first()
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if request_obj is None or user is None:
+        raise JobError("承認申請か承認した職員が見つからないため、公開版を作成できませんでした。計画の公開内容は変わっていません。")
+    moment = datetime.datetime.fromisoformat(live_from) if live_from else None
+    try:
+        with transaction.atomic():
+            version = approve(request_obj, user, live_from=moment, comment=comment, report=job.report)
+            plan = request_obj.plan
+            job.succeed({
+                "version": version.number,
+                "scheduled_label": when_label(version.live_from) if version.live_from > timezone.now() else "",
+                "back": reverse("admin:plans_plan_change", args=[plan.pk]),
+                "public": plan.get_absolute_url(),
+            })
+    except WorkflowError as error:
+        raise JobError(f"{error}公開版は作成していません。") from None
+    return None
+
+
 @transaction.atomic
 def send_back(request_obj: ApprovalRequest, user, reason: str) -> None:
     reason = plain_text(reason)
     request_obj = ApprovalRequest.objects.select_for_update().select_related("plan").get(pk=request_obj.pk)
     if request_obj.state != ApprovalRequest.State.PENDING:
         raise WorkflowError("この申請はすでに処理されています。")
+    _refuse_while_building(request_obj)
     if not request_obj.plan.may_be_published_by(user):
         raise WorkflowError("差戻しができるのは、この自治体の公開責任者だけです。")
     if not reason.strip():

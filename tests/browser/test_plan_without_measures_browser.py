@@ -88,7 +88,15 @@ def test_a_month_dated_step_and_an_area_without_measures_reach_the_page_and_the_
     log_in(page, "kumamoto-publisher")
     page.goto(reverse("admin:plans_plan_change", args=[plan.pk]))
     page.click("#approve-button")
-    expect(page.locator(".messagelist")).to_contain_text("を承認し、公開しました。")
+    expect(page.locator(".messagelist")).to_contain_text("公開版を作成しています。")
+    job_page = page.url
+    page.goto(reverse("admin:plans_plan_change", args=[plan.pk]))
+    expect(page.locator("#approval-building")).to_contain_text("公開版を作成中です")
+    run_queued_tasks()  # the job worker builds the version, then typesets its 概要版
+    page.goto(job_page)
+    expect(page.locator("#approval-done")).to_contain_text("第1版として公開しました。")
+    page.click("text=計画の画面に戻る")
+    expect(page.locator("#publication-state")).to_contain_text("公開中：第1版")
 
     # Residents: the step as dated, its lines kept; the programmes under the area, no number, no empty heading.
     resident = browser.new_context(base_url=live_server.url, locale="ja-JP").new_page()
@@ -103,7 +111,6 @@ def test_a_month_dated_step_and_an_area_without_measures_reach_the_page_and_the_
     expect(section.locator("h4")).to_have_count(0)
     expect(section).not_to_contain_text("（1）")
 
-    run_queued_tasks()  # the job worker typesets the 概要版 approval queued
     pdf = resident.request.get(reverse("public:plan_summary", args=[plan.pk]))
     assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
     text = pdf_text(pdf.body())
