@@ -93,6 +93,11 @@ class _FormParser(HTMLParser):
                 "input", attrs["name"], attrs.get("type", "text").lower(), attrs.get("value", ""),
                 checked="checked" in attrs, disabled=disabled, classes=classes, attrs=attrs,
             ))
+        elif tag == "button" and attrs.get("name"):  # sent only when clicked: BrowserForm.data(button=…)
+            self.controls.append(Control(
+                "button", attrs["name"], attrs.get("type", "submit").lower(), attrs.get("value", ""),
+                disabled=disabled, classes=classes, attrs=attrs,
+            ))
         elif tag == "select" and attrs.get("name"):
             kind = "select-multiple" if "multiple" in attrs else "select"
             self._select = Control("select", attrs["name"], kind, disabled=disabled, classes=classes, attrs=attrs)

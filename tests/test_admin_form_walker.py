@@ -41,8 +41,10 @@ from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from measures.models import EvaluationScale
+from plans.models import Plan, StaffMembership
 from reoffense_portal.consultation.models import Comment, Commenter, CommentPeriod, CommentResponse
 from reoffense_portal.publishing import workflow
+from reoffense_portal.publishing.models import ApprovalRequest
 from reoffense_portal.scoping.admin import scoped
 from tests.form_walker import JAPANESE, BrowserForm, Control, not_japanese, page_messages, refusal_messages
 from tests.staff_world import make_prefecture_world, make_user
@@ -578,3 +580,97 @@ def test_every_changelist_action_posted_as_each_role_never_fails(client, world):
         for name in model_admin.get_actions(superuser)
     }
     assert actions <= {(model, kind) for model, kind, _ in coverage.posts}
+
+
+# What a date-and-time box (<input type="datetime-local">) lets a user pick: nothing, a time to come, the
+# earliest and the latest moment it offers.
+MOMENTS = ("", "2099-04-01T09:00", "0001-01-01T00:00", "9999-12-31T23:59")
+
+
+@pytest.fixture
+def published_world(world):
+    """The world with its plans approved once: 熊本市's live and awaiting approval of its next change,
+    熊本県's live with nothing pending; 熊本市's comment period over, its result ready to publish."""
+    city_publisher = StaffMembership.objects.get(user=world["publisher"]).user
+    pending = ApprovalRequest.objects.pending().get()
+    workflow.approve(pending, city_publisher)
+    workflow.submit(pending.plan, world["editor"], "令和6年度の進捗を追加しました。")
+    prefecture_plan = Plan.objects.for_user(world["prefecture"]).get()
+    workflow.submit(prefecture_plan, world["prefecture"], "策定しました。")
+    prefecture_publisher = StaffMembership.objects.get(
+        municipality=prefecture_plan.municipality, role=StaffMembership.Role.PUBLISHER
+    ).user
+    workflow.approve(ApprovalRequest.objects.pending().get(plan=prefecture_plan), prefecture_publisher)
+    today = timezone.localdate()
+    CommentPeriod.objects.filter(plan=pending.plan).update(
+        starts_on=today - datetime.timedelta(days=40), ends_on=today - datetime.timedelta(days=10)
+    )
+    return world
+
+
+def panel_posts(form: BrowserForm):
+    """(what, body) a user may send from a panel form: each button as the form opens, then with its boxes
+    filled, then with each time a date-and-time box offers."""
+    buttons = [c for c in form.controls if c.kind == "submit" and c.attrs.get("name")] or [None]
+    filled = copy(form)
+    for control in filled.controls:
+        if control.kind in ("text", "textarea") and control.value == "":
+            control.value = "確認しました。"
+    moments = [c for c in form.controls if c.kind == "datetime-local"]
+    for button in buttons:
+        name, value = (button.name, button.value) if button else ("", "")
+        label = f"{name}={value}" if button else "button"
+        yield f"{label} as opened", form.data(button=name, value=value)
+        yield f"{label} filled", filled.data(button=name, value=value)
+        for box in moments:
+            for moment in MOMENTS[1:]:
+                yield f"{label} {box.name}={moment}", {**filled.data(button=name, value=value), box.name: [moment]}
+
+
+def test_every_panel_form_of_a_change_page_posted_as_each_role_never_fails(client, published_world):
+    """The forms of a change page beside the object's own: the plan's 承認申請, 承認／公開予約／差し戻し and
+    公開終了, a comment period's 結果を公表する. Posted as shown; each form shown to one role is also sent
+    by hand by the roles it is not shown to, on the rows they write and read, and must be refused."""
+    started, coverage, problems = time.perf_counter(), Coverage(), []
+    shown = defaultdict(dict)  # model → {form id: (form, its address with the row's id as {pk})}
+    world = published_world
+    registry = sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label)
+    for role in ROLES:
+        client.force_login(world[role])
+        for model, model_admin in registry:
+            walker = Walker(client, role, model, coverage)
+            for row in rows_for(model_admin, world[role]):
+                if row is None:
+                    continue
+                form_id = f"{model._meta.model_name}_form"
+                response = client.get(admin_url(model, "change", row.pk))
+                if response.status_code != 200:
+                    continue
+                for form in BrowserForm.posted_forms(response.content.decode()):
+                    if form.form_id == form_id or not form.action:
+                        continue
+                    shown[model].setdefault(form.form_id, (form, form.action.replace(f"/{row.pk}/", "/{pk}/")))
+                    for what, body in panel_posts(form):
+                        walker.send(form.action, body, f"panel {form.form_id}", what, typed=names_of(row, world[role]))
+            problems += walker.problems
+    for role in ROLES:  # sent by hand where not shown
+        client.force_login(world[role])
+        for model, model_admin in registry:
+            walker = Walker(client, role, model, coverage)
+            for row in rows_for(model_admin, world[role]):
+                if row is None:
+                    continue
+                page = client.get(admin_url(model, "change", row.pk)).content.decode()
+                for form_id, (form, action) in shown[model].items():
+                    if f'id="{form_id}"' in page:
+                        continue
+                    for what, body in panel_posts(form):
+                        walker.send(action.format(pk=row.pk), body, f"panel {form_id} (not shown)", what,
+                                    expect_refusal=True, typed=names_of(row, world[role]))
+            problems += walker.problems
+    report("panel forms", coverage, started)
+    assert not problems, "\n".join(problems)
+    panels = {(model._meta.label, form_id) for model, forms in shown.items() for form_id in forms}
+    expected = {("plans.Plan", "submit-form"), ("plans.Plan", "decide-form"), ("plans.Plan", "end-form"),
+                ("consultation.CommentPeriod", "publish-result-form")}
+    assert expected <= panels
