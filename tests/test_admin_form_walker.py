@@ -101,7 +101,7 @@ def world():
 def typed(control: Control, serial: int) -> str:
     """What staff type into an empty box of this kind (a number, a date, a year, a time, an address, a word)."""
     name = control.name.rsplit("-", 1)[-1]
-    if control.kind == "number":
+    if control.kind == "number" or control.attrs.get("inputmode") in ("numeric", "decimal"):
         low = control.attrs.get("min")
         return str(max(int(float(low)), 1)) if low not in (None, "") else "1"
     if control.kind == "email":
