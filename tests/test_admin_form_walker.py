@@ -21,6 +21,10 @@ Each post is rolled back, so each starts from the same rows. A post may save (a 
 refused; a refusal must show at least one message, every message in Japanese, without an English
 word or a field's English name. Any exception is reported with the post that raised it. With
 `pytest -s` the test prints what it walked: models, forms and roles, and the number of posts.
+
+Four more tests walk what staff post beside these forms (see 「deleting, reverting, bulk actions, the
+publishing panel」 below): delete pages, history reverts, change-list actions and the panel forms of a
+change page. Each fails when a registered model (an action, a panel form) was walked by no role.
 """
 
 from __future__ import annotations
@@ -420,6 +424,32 @@ def _request(user):
 # model (every action, every panel form) was walked by at least one role, and prints its coverage.
 
 
+# What a date-and-time box (<input type="datetime-local">) lets a user pick: nothing, a time to come, the
+# earliest and the latest moment it offers.
+MOMENTS = ("", "2099-04-01T09:00", "0001-01-01T00:00", "9999-12-31T23:59")
+
+
+@pytest.fixture
+def published_world(world):
+    """The world with its plans approved once: 熊本市's live and awaiting approval of its next change,
+    熊本県's live with nothing pending; 熊本市's comment period over, its result ready to publish."""
+    city_publisher = StaffMembership.objects.get(user=world["publisher"]).user
+    pending = ApprovalRequest.objects.pending().get()
+    workflow.approve(pending, city_publisher)
+    workflow.submit(pending.plan, world["editor"], "令和6年度の進捗を追加しました。")
+    prefecture_plan = Plan.objects.for_user(world["prefecture"]).get()
+    workflow.submit(prefecture_plan, world["prefecture"], "策定しました。")
+    prefecture_publisher = StaffMembership.objects.get(
+        municipality=prefecture_plan.municipality, role=StaffMembership.Role.PUBLISHER
+    ).user
+    workflow.approve(ApprovalRequest.objects.pending().get(plan=prefecture_plan), prefecture_publisher)
+    today = timezone.localdate()
+    CommentPeriod.objects.filter(plan=pending.plan).update(
+        starts_on=today - datetime.timedelta(days=40), ends_on=today - datetime.timedelta(days=10)
+    )
+    return world
+
+
 def walk_test(client, world, walk, coverage: Coverage) -> list[str]:
     """`walk(walker, model_admin, user)` for every registered model as each role; the problems found."""
     problems = []
@@ -466,8 +496,9 @@ def walk_delete(walker: Walker, model_admin, user) -> None:
             walker.send(url, {"post": "yes"}, kind, "crafted", kept=row, typed=names_of(row, user))
 
 
-def test_every_delete_page_opened_and_confirmed_as_each_role_never_fails(client, world):
-    started, coverage = time.perf_counter(), Coverage()
+def test_every_delete_page_opened_and_confirmed_as_each_role_never_fails(client, published_world):
+    """On the world with published plans: deleting a plan deletes its versions, their pages and files too."""
+    started, coverage, world = time.perf_counter(), Coverage(), published_world
     problems = walk_test(client, world, walk_delete, coverage)
     report("delete pages", coverage, started)
     assert not problems, "\n".join(problems)
@@ -568,8 +599,8 @@ def walk_actions(walker: Walker, model_admin, user) -> None:
             walker.send(changelist, forms[0].data(button=""), kind, "confirmed", kept=kept, typed=typed)
 
 
-def test_every_changelist_action_posted_as_each_role_never_fails(client, world):
-    started, coverage = time.perf_counter(), Coverage()
+def test_every_changelist_action_posted_as_each_role_never_fails(client, published_world):
+    started, coverage, world = time.perf_counter(), Coverage(), published_world
     problems = walk_test(client, world, walk_actions, coverage)
     report("change list actions", coverage, started)
     assert not problems, "\n".join(problems)
@@ -580,32 +611,6 @@ def test_every_changelist_action_posted_as_each_role_never_fails(client, world):
         for name in model_admin.get_actions(superuser)
     }
     assert actions <= {(model, kind) for model, kind, _ in coverage.posts}
-
-
-# What a date-and-time box (<input type="datetime-local">) lets a user pick: nothing, a time to come, the
-# earliest and the latest moment it offers.
-MOMENTS = ("", "2099-04-01T09:00", "0001-01-01T00:00", "9999-12-31T23:59")
-
-
-@pytest.fixture
-def published_world(world):
-    """The world with its plans approved once: 熊本市's live and awaiting approval of its next change,
-    熊本県's live with nothing pending; 熊本市's comment period over, its result ready to publish."""
-    city_publisher = StaffMembership.objects.get(user=world["publisher"]).user
-    pending = ApprovalRequest.objects.pending().get()
-    workflow.approve(pending, city_publisher)
-    workflow.submit(pending.plan, world["editor"], "令和6年度の進捗を追加しました。")
-    prefecture_plan = Plan.objects.for_user(world["prefecture"]).get()
-    workflow.submit(prefecture_plan, world["prefecture"], "策定しました。")
-    prefecture_publisher = StaffMembership.objects.get(
-        municipality=prefecture_plan.municipality, role=StaffMembership.Role.PUBLISHER
-    ).user
-    workflow.approve(ApprovalRequest.objects.pending().get(plan=prefecture_plan), prefecture_publisher)
-    today = timezone.localdate()
-    CommentPeriod.objects.filter(plan=pending.plan).update(
-        starts_on=today - datetime.timedelta(days=40), ends_on=today - datetime.timedelta(days=10)
-    )
-    return world
 
 
 def panel_posts(form: BrowserForm):
