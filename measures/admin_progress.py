@@ -97,9 +97,6 @@ class ProgressRowForm(YearRowForm):
         widgets = {
             "results": forms.Textarea(attrs={"rows": 2, "cols": 40}),
             "issues": forms.Textarea(attrs={"rows": 2, "cols": 30}),
-            "support_count": forms.NumberInput(attrs={"class": "vIntegerField", "min": 0}),
-            "budget": forms.NumberInput(attrs={"class": "vIntegerField", "min": 0}),
-            "actual_cost": forms.NumberInput(attrs={"class": "vIntegerField", "min": 0}),
         }
 
     def __init__(self, *args, previous=None, ratings=None, **kwargs):

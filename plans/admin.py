@@ -342,7 +342,25 @@ class ChallengeAdmin(StaffHistoryAdmin):
     next_number = ("order", ("plan",))
 
 
-class IndicatorValueInline(StaffTabularInline):
+# Where a prefecture's or the nation's figure goes: the yearly row, or 比較の値 (a figure without a year).
+YEARLY_COMPARISON_HELP = (
+    "{subject}の同じ年の値です。市の値と並べて年ごとの表に載ります。年の記載がない値や時点の違う値は"
+    "「比較の値」に入力します（両方に同じ値を入力しても、表示は1回です）。"
+)
+
+
+class YearlyComparisonHelpMixin:
+    """都道府県の値 and 全国の値 of a yearly value say when to use them rather than 比較の値 (IndicatorComparison)."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        subject = {"prefecture_value": "都道府県", "national_value": "全国"}.get(db_field.name)
+        if field is not None and subject:
+            field.help_text = YEARLY_COMPARISON_HELP.format(subject=subject)
+        return field
+
+
+class IndicatorValueInline(YearlyComparisonHelpMixin, StaffTabularInline):
     model = IndicatorValue
     fields = ["year", "value", "prefecture_value", "national_value", "note"]
 
@@ -413,7 +431,7 @@ class IndicatorYearFilter(YearListFilter):
 
 
 @admin.register(IndicatorValue)
-class IndicatorValueAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
+class IndicatorValueAdmin(YearlyComparisonHelpMixin, SpreadsheetAdminMixin, StaffHistoryAdmin):
     resource_classes = [IndicatorValueResource]
     list_display = [
         "indicator",

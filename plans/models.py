@@ -749,11 +749,21 @@ class Indicator(models.Model):
         when = self.as_of_text or (self.period_label(self.baseline_year) if self.baseline_year is not None else "")
         return when, self.quantity_label(self.baseline_value, public=public)
 
+    def comparisons_beside(self, values=None) -> list["IndicatorComparison"]:
+        """The comparison figures, but those that repeat a yearly value's 都道府県の値 or 全国の値 of the same time.
+
+        Staff may enter 熊本県's 8,360件 of 令和4年 on the yearly row and again as a comparison figure: one fact,
+        printed once, in the yearly figures. `values`: the yearly values printed with them (all, by default;
+        the 概要版 prints the newest only). Comparisons and values prefetched.
+        """
+        values = list(self.values.all()) if values is None else values
+        return [c for c in self.comparisons.all() if not any(c.repeats(value) for value in values)]
+
     @property
     def public_figures_compared(self) -> list[tuple[str, str, str]]:
         """(subject, value, time) of the city's figure, then of each comparison figure (熊本県, 全国, …), as
         residents read them; [] without comparisons (comparisons and values prefetched)."""
-        comparisons = list(self.comparisons.all())
+        comparisons = self.comparisons_beside()
         if not comparisons:
             return []
         rows = []
@@ -999,12 +1009,31 @@ class IndicatorComparison(models.Model):
     @property
     def subject(self) -> str:
         """埼玉県, 全国, or the label typed (中核市の平均); a named prefecture or nation keeps its name."""
-        if self.label:
-            return self.label
+        return self.label or self.scope_subject
+
+    @property
+    def scope_subject(self) -> str:
+        """The prefecture's name (or 都道府県) or 全国, whatever the label."""
         if self.scope == self.Scope.PREFECTURE:
             prefecture = self.indicator.plan.municipality.prefecture
             return prefecture.name if prefecture else self.get_scope_display()
         return self.get_scope_display()
+
+    # The yearly value's figure of the same subject.
+    YEARLY_FIELDS = {Scope.PREFECTURE: "prefecture_value", Scope.NATION: "national_value"}
+
+    def repeats(self, value: IndicatorValue) -> bool:
+        """Whether this figure is also `value`'s 都道府県の値 or 全国の値: the same subject, time and figure.
+
+        Its time is its year, else its 時点 as the yearly row states it (令和4年); a figure without a time
+        is a fact of its own.
+        """
+        name = self.YEARLY_FIELDS.get(self.scope)
+        if name is None or getattr(value, name) != self.value or self.label not in ("", self.scope_subject):
+            return False
+        if self.year is not None:
+            return self.year == value.year
+        return bool(self.as_of_text) and self.as_of_text == value.period_label
 
     @property
     def when_label(self) -> str:

@@ -61,12 +61,15 @@ class Control:
 
 
 class _FormParser(HTMLParser):
-    def __init__(self, form_id: str):
+    """The controls of the form `form_id`, or, with `form_id` None, of every form, each with its attributes."""
+
+    def __init__(self, form_id: str | None):
         super().__init__(convert_charrefs=True)
         self.form_id = form_id
         self.inside = False
         self.depth = 0
         self.controls: list[Control] = []
+        self.forms: list[tuple[dict, list[Control]]] = []
         self._select: Control | None = None
         self._option: list | None = None
         self._textarea: Control | None = None
@@ -76,8 +79,10 @@ class _FormParser(HTMLParser):
         if tag == "form":
             if self.inside:
                 self.depth += 1
-            elif attrs.get("id") == self.form_id:
+            elif self.form_id is None or attrs.get("id") == self.form_id:
                 self.inside, self.depth = True, 0
+                self.controls = []
+                self.forms.append((attrs, self.controls))
             return
         if not self.inside:
             return
@@ -87,6 +92,11 @@ class _FormParser(HTMLParser):
             self.controls.append(Control(
                 "input", attrs["name"], attrs.get("type", "text").lower(), attrs.get("value", ""),
                 checked="checked" in attrs, disabled=disabled, classes=classes, attrs=attrs,
+            ))
+        elif tag == "button" and attrs.get("name"):  # sent only when clicked: BrowserForm.data(button=…)
+            self.controls.append(Control(
+                "button", attrs["name"], attrs.get("type", "submit").lower(), attrs.get("value", ""),
+                disabled=disabled, classes=classes, attrs=attrs,
             ))
         elif tag == "select" and attrs.get("name"):
             kind = "select-multiple" if "multiple" in attrs else "select"
@@ -130,6 +140,9 @@ class _FormParser(HTMLParser):
 class BrowserForm:
     controls: list[Control]
 
+    action: str = ""  # where the form posts ("" for the page's own address)
+    form_id: str = ""
+
     @classmethod
     def from_html(cls, html: str, form_id: str) -> BrowserForm | None:
         parser = _FormParser(form_id)
@@ -137,13 +150,26 @@ class BrowserForm:
         parser.close()
         return cls(parser.controls) if parser.controls else None
 
-    def data(self, button: str = "_save") -> dict[str, list[str]]:
+    @classmethod
+    def posted_forms(cls, html: str) -> list[BrowserForm]:
+        """Every form of the page that posts, but the header's 「ログアウト」."""
+        parser = _FormParser(None)
+        parser.feed(html)
+        parser.close()
+        return [
+            cls(controls, attrs.get("action", ""), attrs.get("id", ""))
+            for attrs, controls in parser.forms
+            if attrs.get("method", "get").lower() == "post" and attrs.get("id") != "logout-form"
+        ]
+
+    def data(self, button: str = "_save", value: str = "保存") -> dict[str, list[str]]:
         """The POST body a click on `button` sends, the empty inline rows' controls included, as a browser does."""
         data: dict[str, list[str]] = {}
         for control in self.controls:
-            for value in control.posted():
-                data.setdefault(control.name, []).append(value)
-        data[button] = ["保存"]
+            for posted in control.posted():
+                data.setdefault(control.name, []).append(posted)
+        if button:
+            data[button] = [value]
         return data
 
     def named(self, name: str) -> Control | None:
@@ -201,6 +227,12 @@ TAG = re.compile(r"<[^>]+>")
 
 def _text(fragment: str) -> str:
     return re.sub(r"\s+", " ", html.unescape(TAG.sub("", fragment))).strip()
+
+
+def page_messages(page: str) -> list[str]:
+    """Every message the page shows above its content (saved, deleted, refused, …)."""
+    found = [_text(item) for block in MESSAGE_LISTS.findall(page) for item in ITEMS.findall(block)]
+    return [message for message in found if message]
 
 
 def refusal_messages(page: str) -> list[str]:

@@ -21,6 +21,10 @@ Each post is rolled back, so each starts from the same rows. A post may save (a 
 refused; a refusal must show at least one message, every message in Japanese, without an English
 word or a field's English name. Any exception is reported with the post that raised it. With
 `pytest -s` the test prints what it walked: models, forms and roles, and the number of posts.
+
+Four more tests walk what staff post beside these forms (see 「deleting, reverting, bulk actions, the
+publishing panel」 below): delete pages, history reverts, change-list actions and the panel forms of a
+change page. Each fails when a registered model (an action, a panel form) was walked by no role.
 """
 
 from __future__ import annotations
@@ -38,12 +42,15 @@ from django.db import transaction
 from django.test import RequestFactory
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from simple_history.admin import SimpleHistoryAdmin
 
 from measures.models import EvaluationScale
+from plans.models import Plan, StaffMembership
 from reoffense_portal.consultation.models import Comment, Commenter, CommentPeriod, CommentResponse
 from reoffense_portal.publishing import workflow
+from reoffense_portal.publishing.models import ApprovalRequest
 from reoffense_portal.scoping.admin import scoped
-from tests.form_walker import JAPANESE, BrowserForm, Control, not_japanese, refusal_messages
+from tests.form_walker import JAPANESE, BrowserForm, Control, not_japanese, page_messages, refusal_messages
 from tests.staff_world import make_prefecture_world, make_user
 
 pytestmark = pytest.mark.django_db
@@ -98,7 +105,7 @@ def world():
 def typed(control: Control, serial: int) -> str:
     """What staff type into an empty box of this kind (a number, a date, a year, a time, an address, a word)."""
     name = control.name.rsplit("-", 1)[-1]
-    if control.kind == "number":
+    if control.kind == "number" or control.attrs.get("inputmode") in ("numeric", "decimal"):
         low = control.attrs.get("min")
         return str(max(int(float(low)), 1)) if low not in (None, "") else "1"
     if control.kind == "email":
@@ -209,7 +216,7 @@ class Walker:
             self._choices[key] = results[0]["id"] if results else None
         return self._choices.get(key)
 
-    def open(self, url: str, what: str) -> BrowserForm | None:
+    def open(self, url: str, what: str, form_id: str | None = None) -> BrowserForm | None:
         self.coverage.opened[(self.label, self.role)] += 1
         try:
             response = self.client.get(url)
@@ -220,7 +227,7 @@ class Walker:
             if response.status_code not in (302, 403):
                 self.problems.append(f"{what}: GET {url} answered {response.status_code}")
             return None
-        return BrowserForm.from_html(response.content.decode(), f"{self.model._meta.model_name}_form")
+        return BrowserForm.from_html(response.content.decode(), form_id or f"{self.model._meta.model_name}_form")
 
     def post(self, url: str, form: BrowserForm, form_kind: str, what: str, expect_refusal: bool = False):
         self.coverage.posts[(self.label, form_kind, self.role)] += 1
@@ -292,6 +299,47 @@ class Walker:
     def walk_read_only(self, url: str, base: BrowserForm) -> None:
         self.post(url, base, "change (read)", "read-only", expect_refusal=True)
 
+    def send(self, url: str, data: dict, form_kind: str, what: str, *, expect_refusal: bool = False,
+             kept=None, typed=()):
+        """POST `data` as a browser would, follow where it leads, judge the page reached; roll back.
+
+        `kept`: a row that must still be there afterwards (a refused delete deletes nothing).
+        `typed`: names of rows the page may quote (their str()), which are the users' words, not the portal's.
+        """
+        self.coverage.posts[(self.label, form_kind, self.role)] += 1
+        where = f"{self.label} {form_kind} ({self.role}) {what}"
+        try:
+            with transaction.atomic():
+                response = self.client.post(url, data, follow=True)
+                survived = kept is None or type(kept)._default_manager.filter(pk=kept.pk).exists()
+                transaction.set_rollback(True)
+        except Exception as error:  # noqa: BLE001
+            self.problems.append(f"{where}: 500 {type(error).__name__}: {error}")
+            return None
+        if not survived:
+            self.problems.append(f"{where}: deleted a row the user may not delete")
+        self.judge_reached(response, where, expect_refusal, typed)
+        return response
+
+    def judge_reached(self, response, where: str, expect_refusal: bool, typed=()) -> None:
+        """The page a post led to: a Japanese refusal page, or a page whose every message is in Japanese."""
+        status = response.status_code
+        body = response.content.decode(errors="replace")
+        if status in (403, 404):
+            if not JAPANESE.search(body) or "Forbidden" in body or "Not Found" in body:
+                self.problems.append(f"{where}: {status} without a Japanese page: {body[:120]!r}")
+            return
+        if status != 200:
+            self.problems.append(f"{where}: answered {status}")
+            return
+        if expect_refusal and not refusal_messages(body):
+            self.problems.append(f"{where}: not refused, or refused without a message")
+        names = {f.name for f in self.model._meta.get_fields()}
+        for message in dict.fromkeys(page_messages(body) + refusal_messages(body)):
+            found = not_japanese(message, names, typed)
+            if found:
+                self.problems.append(f"{where}: 「{message}」: {'、'.join(found)}")
+
 
 def admin_url(model, name, *args) -> str | None:
     try:
@@ -358,3 +406,276 @@ def _request(user):
     request = RequestFactory().get("/admin/")
     request.user = user
     return request
+
+
+# -- deleting, reverting, bulk actions, the publishing panel --------------------------------------
+#
+# Beyond the add and change forms, staff post four more kinds of form in the admin; each is walked
+# here as each role, on a row the role writes and on one it only reads, the way a browser posts it:
+#
+# - 削除: the delete confirmation page, opened and confirmed (「はい」);
+# - 変更履歴: the history page, and the revert form of the row's first version (「この版に戻す」);
+# - 操作: each bulk action of the change list on one ticked row, 削除 confirmed on its second page;
+# - 公開: the plan's 承認申請, 承認／公開予約／差し戻し and 公開終了 forms, left as they open, filled,
+#   and with the times a date box lets a user pick.
+#
+# A refused post must show a Japanese refusal (a 403 or 404 page, or an error message) and delete
+# nothing; every message a page shows must be Japanese. Each test asserts that every registered
+# model (every action, every panel form) was walked by at least one role, and prints its coverage.
+
+
+# What a date-and-time box (<input type="datetime-local">) lets a user pick: nothing, a time to come, the
+# earliest and the latest moment it offers.
+MOMENTS = ("", "2099-04-01T09:00", "0001-01-01T00:00", "9999-12-31T23:59")
+
+
+@pytest.fixture
+def published_world(world):
+    """The world with its plans approved once: 熊本市's live and awaiting approval of its next change,
+    熊本県's live with nothing pending; 熊本市's comment period over, its result ready to publish."""
+    city_publisher = StaffMembership.objects.get(user=world["publisher"]).user
+    pending = ApprovalRequest.objects.pending().get()
+    workflow.approve(pending, city_publisher)
+    workflow.submit(pending.plan, world["editor"], "令和6年度の進捗を追加しました。")
+    prefecture_plan = Plan.objects.for_user(world["prefecture"]).get()
+    workflow.submit(prefecture_plan, world["prefecture"], "策定しました。")
+    prefecture_publisher = StaffMembership.objects.get(
+        municipality=prefecture_plan.municipality, role=StaffMembership.Role.PUBLISHER
+    ).user
+    workflow.approve(ApprovalRequest.objects.pending().get(plan=prefecture_plan), prefecture_publisher)
+    today = timezone.localdate()
+    CommentPeriod.objects.filter(plan=pending.plan).update(
+        starts_on=today - datetime.timedelta(days=40), ends_on=today - datetime.timedelta(days=10)
+    )
+    return world
+
+
+def walk_test(client, world, walk, coverage: Coverage) -> list[str]:
+    """`walk(walker, model_admin, user)` for every registered model as each role; the problems found."""
+    problems = []
+    for role in ROLES:
+        user = world[role]
+        client.force_login(user)
+        for model, model_admin in sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label):
+            walker = Walker(client, role, model, coverage)
+            walk(walker, model_admin, user)
+            problems += walker.problems
+    return problems
+
+
+def report(name: str, coverage: Coverage, started: float) -> None:
+    print(f"\n{name}: {coverage.summary()}\n{time.perf_counter() - started:.1f} s")
+
+
+def names_of(*rows) -> tuple[str, ...]:
+    return tuple(str(row) for row in rows if row is not None)
+
+
+def walk_delete(walker: Walker, model_admin, user) -> None:
+    """The delete page of a row the user writes (opened, confirmed) and of one they only read (refused)."""
+    for row, read_only, kind in zip(rows_for(model_admin, user), (False, True), ("delete", "delete (read)"),
+                                    strict=True):
+        url = admin_url(walker.model, "delete", row.pk) if row is not None else None
+        if url is None:
+            continue
+        walker.coverage.opened[(walker.label, walker.role)] += 1
+        try:
+            response = walker.client.get(url)
+        except Exception as error:  # noqa: BLE001
+            walker.problems.append(f"{walker.label} {kind} ({walker.role}): GET {url}: {type(error).__name__}: {error}")
+            continue
+        forms = BrowserForm.posted_forms(response.content.decode()) if response.status_code == 200 else []
+        may_delete = model_admin.has_delete_permission(_request(user), row)
+        if forms and may_delete and not read_only:
+            walker.send(url, forms[0].data(button=""), kind, "confirmed", typed=names_of(row, user))
+        else:
+            # A page that refuses (403), or says what stops the deletion and offers no 「はい」 (rows that
+            # still need the row): the same post crafted by hand must delete nothing.
+            walker.judge_reached(response, f"{walker.label} {kind} ({walker.role}) opened", expect_refusal=False,
+                                 typed=names_of(row))
+            walker.send(url, {"post": "yes"}, kind, "crafted", kept=row, typed=names_of(row, user))
+
+
+def test_every_delete_page_opened_and_confirmed_as_each_role_never_fails(client, published_world):
+    """On the world with published plans: deleting a plan deletes its versions, their pages and files too."""
+    started, coverage, world = time.perf_counter(), Coverage(), published_world
+    problems = walk_test(client, world, walk_delete, coverage)
+    report("delete pages", coverage, started)
+    assert not problems, "\n".join(problems)
+    superuser = _request(world["superuser"])
+    deletable = {m._meta.label for m, ma in admin.site._registry.items() if ma.has_delete_permission(superuser)}
+    assert deletable <= {model for model, kind, _ in coverage.posts if kind == "delete"}
+
+
+def walk_history(walker: Walker, model_admin, user) -> None:
+    """The history page and the revert form of the first version of a row the user writes (「この版に戻す」
+    posted as it opens) and of one they only read (the form shows no button; posted anyway, refused)."""
+    if not isinstance(model_admin, SimpleHistoryAdmin):
+        return
+    model = walker.model
+    for row, read_only in zip(rows_for(model_admin, user), (False, True), strict=True):
+        if row is None:
+            continue
+        kind = "revert (read)" if read_only else "revert"
+        where = f"{walker.label} {kind} ({walker.role})"
+        history = admin_url(model, "history", row.pk)
+        walker.coverage.opened[(walker.label, walker.role)] += 1
+        try:
+            response = walker.client.get(history)
+        except Exception as error:  # noqa: BLE001
+            walker.problems.append(f"{where}: GET {history}: {type(error).__name__}: {error}")
+            continue
+        if response.status_code != 200:
+            walker.judge_reached(response, f"{where} history page", expect_refusal=False)
+            continue
+        first = model.history.filter(**{model._meta.pk.attname: row.pk}).order_by("history_id").first()
+        if first is None:
+            continue
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_simple_history",
+                      args=[row.pk, first.history_id])
+        form = walker.open(url, f"{where} form", form_id=f"{model.history.model._meta.model_name}_form")
+        if form is None:
+            continue
+        if read_only or not model_admin.has_change_permission(_request(user), row):
+            walker.post(url, form, kind, "read-only", expect_refusal=True)
+        else:
+            walker.post(url, form, kind, "この版に戻す")
+
+
+def test_every_history_revert_form_posted_as_each_role_never_fails(client, world):
+    started, coverage = time.perf_counter(), Coverage()
+    for model in {m for m, ma in admin.site._registry.items() if isinstance(ma, SimpleHistoryAdmin)}:
+        for row in model._default_manager.all():  # a second version of every row: 「この版に戻す」 changes something
+            row.save()
+    problems = walk_test(client, world, walk_history, coverage)
+    report("history revert forms", coverage, started)
+    assert not problems, "\n".join(problems)
+    with_history = {m._meta.label for m, ma in admin.site._registry.items() if isinstance(ma, SimpleHistoryAdmin)}
+    assert with_history <= {model for model, kind, _ in coverage.posts if kind == "revert"}
+
+
+def walk_actions(walker: Walker, model_admin, user) -> None:
+    """Each bulk action of the change list (「操作」) on one ticked row, as a browser posts the change list's
+    form; 削除 confirmed on its page. On a row the user only reads, an action changes and deletes nothing."""
+    changelist = admin_url(walker.model, "changelist")
+    walker.coverage.opened[(walker.label, walker.role)] += 1
+    response = walker.client.get(changelist)
+    if response.status_code != 200:
+        walker.judge_reached(response, f"{walker.label} change list ({walker.role})", expect_refusal=False)
+        return
+    page = BrowserForm.from_html(response.content.decode(), "changelist-form")
+    chooser = page.named("action") if page is not None else None
+    if chooser is None:
+        return
+    actions = [value for value, _ in chooser.options if value]
+    for row, read_only in zip(rows_for(model_admin, user), (False, True), strict=True):
+        if row is None:
+            continue
+        for action in actions:
+            kind = f"action {action}" + (" (read)" if read_only else "")
+            form = copy(page)
+            form.named("action").options = [(value, value == action) for value, _ in chooser.options]
+            for box in form.controls:
+                if box.name == "_selected_action":
+                    box.checked = box.value == str(row.pk)
+            if not any(box.name == "_selected_action" and box.checked for box in form.controls):
+                form.controls.append(Control("input", "_selected_action", "checkbox", str(row.pk), checked=True))
+            data = form.data(button="index", value="0")
+            typed = names_of(row, user)
+            kept = row if read_only else None
+            if action != "delete_selected":
+                walker.send(changelist, data, kind, "on one row", kept=kept, typed=typed)
+                continue
+            walker.coverage.posts[(walker.label, kind, walker.role)] += 1
+            try:
+                confirmation = walker.client.post(changelist, data)
+            except Exception as error:  # noqa: BLE001
+                walker.problems.append(f"{walker.label} {kind} ({walker.role}): 500 {type(error).__name__}: {error}")
+                continue
+            forms = BrowserForm.posted_forms(confirmation.content.decode()) if confirmation.status_code == 200 else []
+            if not forms:
+                walker.judge_reached(confirmation, f"{walker.label} {kind} ({walker.role}) confirmation", False, typed)
+                continue
+            walker.send(changelist, forms[0].data(button=""), kind, "confirmed", kept=kept, typed=typed)
+
+
+def test_every_changelist_action_posted_as_each_role_never_fails(client, published_world):
+    started, coverage, world = time.perf_counter(), Coverage(), published_world
+    problems = walk_test(client, world, walk_actions, coverage)
+    report("change list actions", coverage, started)
+    assert not problems, "\n".join(problems)
+    superuser = _request(world["superuser"])
+    actions = {
+        (model._meta.label, f"action {name}")
+        for model, model_admin in admin.site._registry.items()
+        for name in model_admin.get_actions(superuser)
+    }
+    assert actions <= {(model, kind) for model, kind, _ in coverage.posts}
+
+
+def panel_posts(form: BrowserForm):
+    """(what, body) a user may send from a panel form: each button as the form opens, then with its boxes
+    filled, then with each time a date-and-time box offers."""
+    buttons = [c for c in form.controls if c.kind == "submit" and c.attrs.get("name")] or [None]
+    filled = copy(form)
+    for control in filled.controls:
+        if control.kind in ("text", "textarea") and control.value == "":
+            control.value = "確認しました。"
+    moments = [c for c in form.controls if c.kind == "datetime-local"]
+    for button in buttons:
+        name, value = (button.name, button.value) if button else ("", "")
+        label = f"{name}={value}" if button else "button"
+        yield f"{label} as opened", form.data(button=name, value=value)
+        yield f"{label} filled", filled.data(button=name, value=value)
+        for box in moments:
+            for moment in MOMENTS[1:]:
+                yield f"{label} {box.name}={moment}", {**filled.data(button=name, value=value), box.name: [moment]}
+
+
+def test_every_panel_form_of_a_change_page_posted_as_each_role_never_fails(client, published_world):
+    """The forms of a change page beside the object's own: the plan's 承認申請, 承認／公開予約／差し戻し and
+    公開終了, a comment period's 結果を公表する. Posted as shown; each form shown to one role is also sent
+    by hand by the roles it is not shown to, on the rows they write and read, and must be refused."""
+    started, coverage, problems = time.perf_counter(), Coverage(), []
+    shown = defaultdict(dict)  # model → {form id: (form, its address with the row's id as {pk})}
+    world = published_world
+    registry = sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label)
+    for role in ROLES:
+        client.force_login(world[role])
+        for model, model_admin in registry:
+            walker = Walker(client, role, model, coverage)
+            for row in rows_for(model_admin, world[role]):
+                if row is None:
+                    continue
+                form_id = f"{model._meta.model_name}_form"
+                response = client.get(admin_url(model, "change", row.pk))
+                if response.status_code != 200:
+                    continue
+                for form in BrowserForm.posted_forms(response.content.decode()):
+                    if form.form_id == form_id or not form.action:
+                        continue
+                    shown[model].setdefault(form.form_id, (form, form.action.replace(f"/{row.pk}/", "/{pk}/")))
+                    for what, body in panel_posts(form):
+                        walker.send(form.action, body, f"panel {form.form_id}", what, typed=names_of(row, world[role]))
+            problems += walker.problems
+    for role in ROLES:  # sent by hand where not shown
+        client.force_login(world[role])
+        for model, model_admin in registry:
+            walker = Walker(client, role, model, coverage)
+            for row in rows_for(model_admin, world[role]):
+                if row is None:
+                    continue
+                page = client.get(admin_url(model, "change", row.pk)).content.decode()
+                for form_id, (form, action) in shown[model].items():
+                    if f'id="{form_id}"' in page:
+                        continue
+                    for what, body in panel_posts(form):
+                        walker.send(action.format(pk=row.pk), body, f"panel {form_id} (not shown)", what,
+                                    expect_refusal=True, typed=names_of(row, world[role]))
+            problems += walker.problems
+    report("panel forms", coverage, started)
+    assert not problems, "\n".join(problems)
+    panels = {(model._meta.label, form_id) for model, forms in shown.items() for form_id in forms}
+    expected = {("plans.Plan", "submit-form"), ("plans.Plan", "decide-form"), ("plans.Plan", "end-form"),
+                ("consultation.CommentPeriod", "publish-result-form")}
+    assert expected <= panels

@@ -7,7 +7,7 @@ from urllib.parse import unquote
 import pytest
 from axes.models import AccessAttempt
 from django.urls import reverse
-from django.utils.timezone import localdate
+from django.utils.timezone import localdate, now
 
 from councils.models import Meeting
 from measures.models import Measure, Program
@@ -45,6 +45,27 @@ def test_the_login_attempts_list_is_labelled_in_japanese(superuser_client, setti
     assert {"日時", "ユーザー名", "ブラウザの種類", "失敗した回数", "状態"} <= set(headers)
     assert "あと2回" in html
     assert "Status" not in html and "Attempt Time" not in html
+
+
+def test_a_superuser_clears_expired_login_attempts_and_reads_how_many_in_japanese(superuser_client, settings):
+    def attempt(username, minutes_ago):
+        row = AccessAttempt.objects.create(
+            username=username, ip_address="192.0.2.1", user_agent="Firefox", http_accept="*/*",
+            path_info="/admin/login/", get_data="", post_data="", failures_since_start=1,
+        )
+        AccessAttempt.objects.filter(pk=row.pk).update(attempt_time=now() - datetime.timedelta(minutes=minutes_ago))
+        return row
+
+    expired = attempt("kumamoto-editor", settings.AXES_COOLOFF_TIME * 60 + 5)
+    recent = attempt("yamaguchi-editor", 1)
+    response = superuser_client.post(
+        reverse("admin:axes_accessattempt_changelist"),
+        {"action": "cleanup_expired_attempts", "_selected_action": [expired.pk], "index": "0"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert [str(m) for m in response.context["messages"]] == ["期限切れのログイン試行を1件削除しました。"]
+    assert list(AccessAttempt.objects.values_list("username", flat=True)) == [recent.username]
 
 
 def exported(client, model, query=""):

@@ -109,3 +109,41 @@ def test_staff_pdfs_keep_the_exact_comparison_figure(client, city, statistic):
     pdf = staff_pdf(client, f"/admin/summaries/plans/{city.plan.pk}/summary.pdf")
     pdf_text = re.sub(r"\s+", "", "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages))
     assert "刑法犯認知件数令和4年5,210件2件熊本県警察" in pdf_text
+
+
+def test_a_prefecture_figure_entered_both_as_the_years_value_and_as_a_comparison_is_printed_once(client, city):
+    """Staff put 熊本県's 8,360件 of 令和4年 on the yearly row (都道府県の値) and again under 比較の値: one fact."""
+    statistic = Indicator.objects.create(plan=city.plan, kind=Indicator.Kind.STATISTIC, name="刑法犯認知件数",
+                                         unit="件", period_kind=Indicator.PeriodKind.CALENDAR, source="熊本県警察")
+    statistic.values.create(year=2022, value=Decimal(5210), prefecture_value=Decimal(8360))
+    IndicatorComparison.objects.create(indicator=statistic, scope="prefecture", value=Decimal(8360), year=2022)
+    IndicatorComparison.objects.create(indicator=statistic, scope="nation", value=Decimal(601331),
+                                       as_of_text="令和4年")  # a figure of its own: only here
+    publish(city.plan)
+
+    text = page_text(client, city.plan.get_absolute_url())
+    assert "令和4年 5,210件 8,360件 －" in text  # the yearly table
+    assert ("刑法犯認知件数の比較（単位：件） 対象 値 時点 熊本市 5,210件 令和4年 全国 601,331件 令和4年 ") in text
+    assert text.count("8,360件") == 1
+
+    run_queued_tasks()
+    pdf = client.get(f"/plans/{city.plan.pk}/summary.pdf")
+    pdf_text = re.sub(r"\s+", "", "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages))
+    assert "刑法犯認知件数令和4年5,210件8,360件601,331件熊本県警察" in pdf_text
+
+    data = json.loads(client.get(f"/opendata/plans/{city.plan.pk}.json").content)
+    [indicator] = [i for i in data["indicators"] if i["name"] == "刑法犯認知件数"]
+    assert [c["subject"] for c in indicator["comparisons"]] == ["全国"]
+    assert indicator["values"][0]["prefecture_value"] == 8360
+    rows = list(csv.DictReader(io.StringIO(
+        client.get(f"/opendata/plans/{city.plan.pk}/indicator-comparisons.csv").content.decode("utf-8-sig")
+    )))
+    assert [r["対象の名前"] for r in rows] == ["全国"]
+
+
+def test_the_indicators_page_says_where_a_prefecture_figure_without_a_year_goes(client, city, statistic):
+    client.force_login(city.editor)
+    for url in (change_url(statistic), change_url(city.value)):
+        page = client.get(url).content.decode()
+        assert "都道府県の同じ年の値です。市の値と並べて年ごとの表に載ります。年の記載がない値や時点の違う値は" \
+               "「比較の値」に入力します（両方に同じ値を入力しても、表示は1回です）。" in page

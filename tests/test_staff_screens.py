@@ -74,7 +74,7 @@ def test_programmes_added_on_the_measures_page_are_numbered_after_the_last_one(c
     client.force_login(city.editor)
     page = client.get(change_url(city.measure)).content.decode()
     # The row 「追加」 copies starts blank, not at 1 (which the first programme has).
-    assert re.search(r'<input type="number" name="programs-__prefix__-order"[^>]*data-next-number', page)
+    assert re.search(r'<input type="text" name="programs-__prefix__-order"[^>]*data-next-number', page)
     assert not re.search(r'name="programs-__prefix__-order" value="1"', page)
     data = add_inline_rows(form_data(client, city.measure), "programs", [
         {"name": "職場体験の受入れ", "order": ""},
@@ -92,7 +92,7 @@ def test_a_programme_added_on_its_own_page_is_numbered_after_its_measures_last_o
     client.force_login(city.editor)
     Program.objects.create(measure=city.measure, order=5, name="職場体験の受入れ")
     form = client.get(reverse("admin:measures_program_add")).content.decode()
-    assert re.search(r'<input type="number" name="order"[^>]*>', form)
+    assert re.search(r'<input type="text" name="order"[^>]*inputmode="numeric"', form)
     assert not re.search(r'name="order" value="1"', form)
     assert "空欄のまま保存すると、いまある最後の番号の次の番号になります。" in form
     response = client.post(reverse("admin:measures_program_add"), {

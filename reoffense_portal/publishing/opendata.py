@@ -77,7 +77,7 @@ def comparison_rows(plan):
         "団体コード", "計画名", "指標名", "比較の対象", "対象の名前", "値", "単位", "時点", "年（年度）", "時点の表記",
     ])
     for i in _indicators(plan):
-        for c in i.comparisons.all():
+        for c in i.comparisons_beside():
             dataset.append([
                 plan.municipality_id, plan.title, i.name, c.get_scope_display(), c.subject,
                 _people_number(c.value, i.unit), i.unit, c.as_of_text, c.year, c.when_label,
@@ -269,7 +269,7 @@ def plan_data(plan, *, version: int, updated_on) -> dict:
                         "year": c.year,  # null unless the source gives one
                         "label": c.when_label,
                     }
-                    for c in i.comparisons.all()
+                    for c in i.comparisons_beside()
                 ],
                 "values": [
                     {

@@ -63,7 +63,7 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 
 from plans import audit
 from plans.models import Municipality
-from reoffense_portal import eras
+from reoffense_portal import eras, numbers
 from reoffense_portal.scoping.filters import CappedPaginator, ScopedRelatedFilter, search_field_by_field
 from reoffense_portal.scoping.querysets import municipality_path
 from reoffense_portal.text import PlainTextFormMixin
@@ -375,6 +375,68 @@ class JapaneseYearField(forms.IntegerField):
             raise ValidationError(str(error), code="invalid") from None
 
 
+# --- figures as staff type them ---------------------------------------------------------------------
+
+
+class FigureInput(forms.TextInput):
+    """A text box for a figure: a browser's number box (type="number") refuses 「49,653」 and posts nothing."""
+
+    input_type = "text"
+
+    def __init__(self, attrs=None, *, decimal: bool = False, size: int = 12):
+        super().__init__({"inputmode": "decimal" if decimal else "numeric", "size": str(size),
+                          "class": "vFigureField", **(attrs or {})})
+
+
+class FigureFieldMixin:
+    """A figure typed as staff write it: 「49,653」「49,653件」「４９，６５３」 (reoffense_portal.numbers); 「1,2,3」 refused."""
+
+    integer = True
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            number = numbers.read_number(value, integer=self.integer)
+        except numbers.NumberError as error:
+            raise ValidationError(str(error), code="invalid") from None
+        return int(number) if self.integer else number
+
+
+class FigureIntegerField(FigureFieldMixin, forms.IntegerField):
+    widget = FigureInput
+
+
+class FigureDecimalField(FigureFieldMixin, forms.DecimalField):
+    integer = False
+    widget = FigureInput(decimal=True)
+
+    def to_python(self, value):
+        number = super().to_python(value)
+        if number is not None and not number.is_finite():  # pragma: no cover — read_number reads digits only
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return number
+
+
+# Every number box of the staff forms: the admin's (ScopedFieldsMixin.formfield_overrides) and the
+# yearly screen's (ScopedModelForm's formfield_callback). A field with choices stays a select.
+FIGURE_FIELDS = {
+    models.IntegerField: {"form_class": FigureIntegerField, "widget": FigureInput},
+    models.BigIntegerField: {"form_class": FigureIntegerField, "widget": FigureInput(size=16)},
+    models.DecimalField: {"form_class": FigureDecimalField, "widget": FigureInput(decimal=True)},
+}
+
+
+def figure_formfield(db_field, **kwargs):
+    """A model field's form field, a figure typed as staff write it if it is a number (ModelForm's formfield_callback)."""
+    if not db_field.choices:
+        for klass in type(db_field).__mro__:
+            if klass in FIGURE_FIELDS:
+                kwargs = {**kwargs, **FIGURE_FIELDS[klass]}
+                break
+    return db_field.formfield(**kwargs)
+
+
 # --- the next free number of a new row -------------------------------------------------------------
 
 NEXT_NUMBER_HELP = "空欄のまま保存すると、いまある最後の番号の次の番号になります。"
@@ -414,6 +476,17 @@ def shown_fields_only(form, error_dict: dict) -> dict:
 
 class ScopedModelForm(PlainTextFormMixin, forms.ModelForm):
     """Every staff form: plain text, version check and no references across municipalities."""
+
+    def __init_subclass__(cls, **kwargs):
+        """Forms declared in code (the yearly screen's rows) type figures as the admin's do.
+
+        The admin builds its forms with its own callback, which reads formfield_overrides; Django reads a
+        declared form's callback from its own Meta only, so each Meta gets figure_formfield unless it has one.
+        """
+        super().__init_subclass__(**kwargs)
+        meta = cls.__dict__.get("Meta")
+        if meta is not None and not hasattr(meta, "formfield_callback"):
+            meta.formfield_callback = staticmethod(figure_formfield)
 
     edit_version = VersionField(label="版")
     overwrite_version = VersionField(label="上書きを確認した版")
@@ -648,6 +721,8 @@ class ScopedFieldsMixin:
         models.URLField: {"assume_scheme": "https"},
         # Dates typed as Japanese staff type them (date-and-time fields keep Django's own).
         models.DateField: {"form_class": JapaneseDateField},
+        # Figures as staff type them: 「49,653」「49,653件」「４９，６５３」.
+        **FIGURE_FIELDS,
     }
 
     def _limit_choices(self, db_field, request, kwargs):

@@ -13,6 +13,7 @@ import datetime
 import re
 from decimal import Decimal, InvalidOperation
 
+from reoffense_portal.numbers import figure_text
 from reoffense_portal.text import normalised, plain_text, shown
 
 
@@ -49,9 +50,8 @@ def parse_decimal(value, *, rate: bool = False) -> Decimal | None:
     if isinstance(value, float):
         number = Decimal(repr(value))
     else:
-        text = normalised(value).replace(",", "").replace("−", "-").replace("ー", "-")
-        percent = text.endswith("%")
-        text = text.rstrip("%")
+        text, unit = figure_text(value)  # 「1,107」「44.8%」「49,653件」; 「1,2,3」 refused
+        percent = unit == "%"
         m = re.fullmatch(r"(\d+)/(\d+)", text) if rate else None
         try:
             if m:
@@ -93,8 +93,8 @@ def parse_integer(value, *, maximum: int, example: str = "12") -> int | None:
     elif isinstance(value, int):
         number = value
     else:
-        text = normalised(value).replace(",", "").replace("−", "-")
-        text = re.sub(r"(円|件|人|回)$", "", text)
+        text, unit = figure_text(value)  # 「1,500,000円」「１２件」; 「1,2,3」 refused
+        text += "%" if unit == "%" else ""  # a percentage is no count
         if not re.fullmatch(r"-?\d+", text):
             raise ValueError(f"{shown(value)} を整数として読めません（「{example}」のように数字で入力してください）")
         if len(text) > 20:

@@ -252,7 +252,7 @@ class IndicatorView:
             for subject, value in ((prefecture, latest.prefecture_value), ("全国", latest.national_value)):
                 if value is not None:
                     cells[subject] = label(value)
-        for comparison in self.indicator.comparisons.all():
+        for comparison in self.indicator.comparisons_beside([latest] if latest is not None else []):
             text = label(comparison.value)
             when = comparison.when_label
             if when != self.latest_period:
