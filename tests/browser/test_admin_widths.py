@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from measures.models import Program, ProgramProgress
 from plans.models import Plan
-from tests.browser.test_staff_browser import log_in
+from tests.browser.staff_steps import log_in
 from tests.staff_world import PASSWORD, make_user
 
 KUMAMOTO_PLAN = 2001

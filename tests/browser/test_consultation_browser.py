@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 
 from reoffense_portal.consultation import services
 from reoffense_portal.consultation.models import Comment, CommentPeriod, CommentResponse
+from tests.browser.staff_steps import log_in
 from tests.browser.test_accessibility import AXE_OPTIONS, SCREENSHOTS, VIEWPORTS, violations_text
-from tests.browser.test_staff_browser import log_in
 from tests.job_queue import run_queued_tasks
 from tests.staff_world import PASSWORD, make_world
 

@@ -17,10 +17,8 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from plans.models import FormulationStep, Indicator, Municipality, Plan, StaffMembership
+from tests.browser.staff_steps import approve_and_publish, log_in, pdf_text
 from tests.browser.test_accessibility import AXE_OPTIONS, violations_text
-from tests.browser.test_plan_without_measures_browser import pdf_text
-from tests.browser.test_staff_browser import log_in
-from tests.job_queue import run_queued_tasks
 from tests.staff_world import PASSWORD, make_user
 
 TITLE = "川口市再犯防止推進計画"
@@ -91,17 +89,7 @@ def test_a_new_city_enters_a_plan_from_a_source_without_dates_or_years_and_resid
     expect(page.locator(".messagelist")).to_contain_text("の承認を申請しました")
     page.context.clear_cookies()
     log_in(page, "kawaguchi-publisher")
-    page.goto(reverse("admin:plans_plan_change", args=[plan.pk]))
-    page.click("#approve-button")
-    expect(page.locator(".messagelist")).to_contain_text("公開版を作成しています。")
-    job_page = page.url
-    page.goto(reverse("admin:plans_plan_change", args=[plan.pk]))
-    expect(page.locator("#approval-building")).to_contain_text("公開版を作成中です")
-    run_queued_tasks()  # the job worker builds the version, then typesets its 概要版
-    page.goto(job_page)
-    expect(page.locator("#approval-done")).to_contain_text("第1版として公開しました。")
-    page.click("text=計画の画面に戻る")
-    expect(page.locator("#publication-state")).to_contain_text("公開中：第1版")
+    approve_and_publish(page, plan, 1)
 
     # Residents: the steps in order with 「－」 for the dates; 埼玉県's figure beside the city's; no 以上.
     resident = browser.new_context(base_url=live_server.url, locale="ja-JP").new_page()

@@ -9,8 +9,8 @@ from axe_playwright_python.sync_playwright import Axe
 from django.urls import reverse
 
 from plans.models import Plan
+from tests.browser.staff_steps import log_in
 from tests.browser.test_accessibility import AXE_OPTIONS, violations_text
-from tests.browser.test_staff_browser import log_in
 from tests.staff_world import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)

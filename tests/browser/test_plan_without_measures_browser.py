@@ -2,7 +2,6 @@
 whose programmes have no measure above them. Once approved, residents read both as entered, on the page
 and in the 概要版 PDF."""
 
-import subprocess
 
 import pytest
 from django.urls import reverse
@@ -10,7 +9,7 @@ from playwright.sync_api import expect
 
 from measures.models import PriorityArea, Program
 from plans.models import FormulationStep, Plan, StaffMembership
-from tests.job_queue import run_queued_tasks
+from tests.browser.staff_steps import approve_and_publish, log_in, pdf_text
 from tests.staff_world import PASSWORD, make_user
 
 TITLE = "第2次熊本市再犯防止推進計画"
@@ -29,18 +28,6 @@ def kumamoto_staff(seeded, settings):
         )
 
 
-def log_in(page, username):
-    page.goto(reverse("admin:login"))
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("input[type=submit]")
-    expect(page.locator("#user-tools")).to_contain_text(username)
-
-
-def pdf_text(data: bytes) -> str:
-    """The PDF's text as poppler's pdftotext reads it, without line breaks or spaces."""
-    text = subprocess.run(["pdftotext", "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
-    return "".join(text.split())
 
 
 def test_a_month_dated_step_and_an_area_without_measures_reach_the_page_and_the_pdf(
@@ -86,17 +73,7 @@ def test_a_month_dated_step_and_an_area_without_measures_reach_the_page_and_the_
     expect(page.locator(".messagelist")).to_contain_text("の承認を申請しました")
     page.context.clear_cookies()
     log_in(page, "kumamoto-publisher")
-    page.goto(reverse("admin:plans_plan_change", args=[plan.pk]))
-    page.click("#approve-button")
-    expect(page.locator(".messagelist")).to_contain_text("公開版を作成しています。")
-    job_page = page.url
-    page.goto(reverse("admin:plans_plan_change", args=[plan.pk]))
-    expect(page.locator("#approval-building")).to_contain_text("公開版を作成中です")
-    run_queued_tasks()  # the job worker builds the version, then typesets its 概要版
-    page.goto(job_page)
-    expect(page.locator("#approval-done")).to_contain_text("第1版として公開しました。")
-    page.click("text=計画の画面に戻る")
-    expect(page.locator("#publication-state")).to_contain_text("公開中：第1版")
+    approve_and_publish(page, plan, 1)
 
     # Residents: the step as dated, its lines kept; the programmes under the area, no number, no empty heading.
     resident = browser.new_context(base_url=live_server.url, locale="ja-JP").new_page()

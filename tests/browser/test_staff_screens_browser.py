@@ -6,9 +6,9 @@ from axe_playwright_python.sync_playwright import Axe
 from django.urls import reverse
 
 from measures.models import Program
+from tests.browser.staff_steps import log_in
 from tests.browser.test_accessibility import AXE_OPTIONS, violations_text
 from tests.browser.test_admin_widths import KUMAMOTO_PLAN, MEASURE, superuser, yearly_screen  # noqa: F401 (fixture)
-from tests.browser.test_staff_browser import log_in
 
 CHANGE_LISTS = [
     "plans_plan", "measures_priorityarea", "measures_measure", "measures_program", "measures_programprogress",
