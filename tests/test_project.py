@@ -73,6 +73,7 @@ SHARED_MACHINERY = {
     "reoffense_portal.object_storage",
     "reoffense_portal.limits",
     "reoffense_portal.jobs",
+    "reoffense_portal.numbers",
     "reoffense_portal.scoping",
     "reoffense_portal.spreadsheets",
     "reoffense_portal.text",
