@@ -58,6 +58,7 @@ class PlanPartsMixin:
             programs = {
                 (p.area.number, p.measure.number if p.measure else None, p.name): p
                 for p in Program.objects.filter(area__plan=plan).select_related("area", "measure")
+                .prefetch_related(*self.m2m_attributes())  # compared with the sheet's 担当課 and 連携団体
             }
             self.cache[key] = (areas, measures, programs)
         return self.cache[key]
@@ -103,6 +104,7 @@ class PlanStructureResource(PlanPartsMixin, PortalResource):
 
     class Meta(PortalResource.Meta):
         model = Program
+        use_bulk = True  # saved in batches, with their departments, partners and history (spreadsheets.bulk)
         fields = (
             "municipality", "plan", "area_number", "area_title", "measure_number", "measure_title",
             "name", "description", "departments", "partners", "is_existing", "support_category", "order",
@@ -123,7 +125,8 @@ class PlanStructureResource(PlanPartsMixin, PortalResource):
     def departments_named(self, names, row):
         """Departments of the row's municipality; a new 課 name is registered."""
         municipality = self.municipality(row)
-        found = {d.name: d for d in Department.objects.filter(municipality=municipality, name__in=names)}
+        known = self.named(Department, municipality)
+        found = {name: known[name] for name in names if name in known}
         for name in names:
             if name not in found:
                 department = Department(municipality=municipality, name=name)
@@ -132,13 +135,14 @@ class PlanStructureResource(PlanPartsMixin, PortalResource):
                 except ValidationError:
                     raise ValueError(f"{shown(name)}は担当課の名前として登録できません") from None
                 self.save_parent(department)
-                found[name] = department
+                found[name] = known[name] = department
         return [found[name] for name in names]
 
     def partners_named(self, names, row):
         """Partner organisations must be registered first (they need a 分野)."""
         municipality = self.municipality(row)
-        found = {o.name: o for o in Organization.objects.filter(municipality=municipality, name__in=names)}
+        known = self.named(Organization, municipality)
+        found = {name: known[name] for name in names if name in known}
         missing = [name for name in names if name not in found]
         if missing:
             raise ValueError(
