@@ -9,6 +9,7 @@ records them.
 
 from __future__ import annotations
 
+from django.db import connections, router
 from django.db.models import ManyToManyField
 
 
@@ -19,6 +20,32 @@ def _relation(model, attribute: str):
     source = through._meta.get_field(field.m2m_field_name()).attname
     target = through._meta.get_field(field.m2m_reverse_field_name()).attname
     return field, through, source, target
+
+
+def update_rows(model, instances, fields: list[str]) -> None:
+    """UPDATE each row's `fields` by its primary key, one statement sent with executemany.
+
+    Django's bulk_update builds one CASE WHEN per field over the whole batch, whose compiling cost
+    about a millisecond a row; like it, this calls neither save() nor pre_save (auto_now).
+    """
+    if not instances or not fields:
+        return
+    connection = connections[router.db_for_write(model)]
+    quote = connection.ops.quote_name
+    columns = [model._meta.get_field(name) for name in fields]
+    pk = model._meta.pk
+    sql = (
+        f"UPDATE {quote(model._meta.db_table)} SET "
+        + ", ".join(f"{quote(field.column)} = %s" for field in columns)
+        + f" WHERE {quote(pk.column)} = %s"
+    )
+    params = [
+        [field.get_db_prep_save(getattr(instance, field.attname), connection) for field in columns]
+        + [pk.get_db_prep_save(instance.pk, connection)]
+        for instance in instances
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 def save_relations(model, instances, created: bool) -> dict:

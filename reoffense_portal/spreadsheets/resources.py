@@ -14,13 +14,13 @@ from django.utils.html import format_html
 from import_export import resources, widgets
 from import_export.fields import Field
 from import_export.results import Error, Result, RowResult
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_create_with_history
 
 from plans.models import Municipality, Plan
 from plans.signals import plan_id_of
 from reoffense_portal.text import normalised, shown
 
-from .bulk import record_history, save_relations
+from .bulk import record_history, save_relations, update_rows
 from .cells import clean_text
 from .files import ImportFileError
 from .widgets import NameListWidget, TextWidget
@@ -494,10 +494,7 @@ class PortalResource(resources.ModelResource):
         if self.m2m_attributes():
             save = lambda objs: self._save_with_relations(objs, created=False, batch_size=batch_size)  # noqa: E731
         else:
-            save = lambda objs: bulk_update_with_history(  # noqa: E731
-                objs, self._meta.model, self.bulk_update_fields(), batch_size=batch_size, default_user=self.user,
-                default_change_reason=self.change_reason(),
-            )
+            save = lambda objs: self._update_with_history(objs, batch_size=batch_size)  # noqa: E731
         self._bulk(self.update_instances, save, result, raise_errors)
 
     def bulk_update_fields(self) -> list[str]:
@@ -505,13 +502,21 @@ class PortalResource(resources.ModelResource):
                 if "__" not in f.attribute and not isinstance(f.widget, widgets.ManyToManyWidget)
                 for attribute in (f.attribute, *getattr(f, "also_writes", ()))]
 
+    def _update_with_history(self, instances, batch_size=None):
+        """What bulk_update_with_history does, with a faster UPDATE (spreadsheets.bulk.update_rows)."""
+        update_rows(self._meta.model, instances, self.bulk_update_fields())
+        self._meta.model.history.bulk_history_create(
+            instances, batch_size=batch_size, update=True, default_user=self.user,
+            default_change_reason=self.change_reason(),
+        )
+
     def _save_with_relations(self, instances, created: bool, batch_size=None):
         """A batch of rows with many-to-many columns: the rows, their relations, then their history with them."""
         model = self._meta.model
         if created:
             model._default_manager.bulk_create(instances, batch_size=batch_size)
         else:
-            model._default_manager.bulk_update(instances, self.bulk_update_fields(), batch_size=batch_size)
+            update_rows(model, instances, self.bulk_update_fields())
         relations = save_relations(model, instances, created)
         record_history(model, instances, created, relations, self.user, self.change_reason())
 
