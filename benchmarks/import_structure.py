@@ -15,7 +15,8 @@ rows/20 programmes in each, every row with one or two 担当課 and up to two �
 - unchanged: the changed sheet confirmed again (every row unchanged, nothing written).
 
 Printed: the median rows a second of each step over the rounds, and its median share of the same
-round's read (a busy machine slows both alike), the process's peak memory. With --against, rounds
+round's read (a busy machine slows both alike), the process's peak memory and the history rows the
+programmes got. With --against, rounds
 of the other checkout (its own code, this script) alternate with this one's, and both are printed.
 Goal: every preview and apply ≥ 1,000 rows a second.
 """
@@ -134,8 +135,8 @@ def one_round(rows: int) -> dict:
     run("apply changed", changed, False, {"update": third, "skip": rows - third})
     run("unchanged", changed, False, {"skip": rows})
     assert Program.objects.count() == rows
-    assert Program.history.count() == rows + third, "one history row per row written"
-    return {"seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {"seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "history": Program.history.count()}
 
 
 def measure(code: Path, rows: int) -> dict:
@@ -150,7 +151,8 @@ def measure(code: Path, rows: int) -> dict:
 
 
 def report(name: str, rounds: list[dict], rows: int) -> None:
-    print(f"\n{name}: {len(rounds)} rounds, peak memory {max(r['peak_mb'] for r in rounds):.0f} MB")
+    print(f"\n{name}: {len(rounds)} rounds, peak memory {max(r['peak_mb'] for r in rounds):.0f} MB, "
+          f"{rounds[0]['history']:,} history rows of programmes")
     for step in STEPS:
         rates = [rows / r["seconds"][step] for r in rounds]
         share = statistics.median(r["seconds"]["read"] / r["seconds"][step] for r in rounds)
