@@ -32,7 +32,7 @@ def update_rows(model, instances, fields: list[str]) -> None:
         return
     connection = connections[router.db_for_write(model)]
     quote = connection.ops.quote_name
-    columns = [model._meta.get_field(name) for name in fields]
+    columns = [model._meta.get_field(name) for name in dict.fromkeys(fields)]  # once each (PostgreSQL insists)
     pk = model._meta.pk
     sql = (
         f"UPDATE {quote(model._meta.db_table)} SET "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tablib
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
+from django.db import transaction
 from django.db.models import Model, TextField
 from django.utils.html import format_html
 from import_export import resources, widgets
@@ -462,14 +463,17 @@ class PortalResource(resources.ModelResource):
         for attribute, related in self._m2m.items():
             getattr(instance, attribute).set(related)
 
-    # -- bulk saving (resources without many-to-many columns set Meta.use_bulk) --
+    # -- bulk saving (Meta.use_bulk; rows with many-to-many columns through spreadsheets.bulk) --
 
     def _bulk(self, instances, save, result, raise_errors):
         """Save a batch with its history rows (user and reason as for single saves) and move 更新日."""
         if not instances:
             return
         try:
-            save(instances)
+            # A failed statement marks the import's transaction for rollback (PostgreSQL refuses
+            # anything more in it), as bulk_update_with_history did.
+            with transaction.atomic(using=self.get_db_connection_name(), savepoint=False):
+                save(instances)
         except Exception as e:
             self.handle_import_error(result, RowFailure(f"保存できませんでした（{type(e).__name__}: {e}）。何も保存されていません。"), raise_errors)
         else:
