@@ -71,6 +71,7 @@ class PlanPartsMixin:
             programs = {
                 (p.area.number, p.measure.number if p.measure else None, p.name): p
                 for p in Program.objects.filter(area__plan=plan).select_related("area", "measure")
+                .prefetch_related(*self.m2m_attributes())  # compared with the sheet's 担当課 and 連携団体
             }
             self.cache[key] = (areas, measures, programs)
         return self.cache[key]
@@ -116,6 +117,7 @@ class PlanStructureResource(PlanPartsMixin, PortalResource):
 
     class Meta(PortalResource.Meta):
         model = Program
+        use_bulk = True  # saved in batches, with their departments, partners and history (spreadsheets.bulk)
         fields = (
             "municipality", "plan", "area_number", "area_title", "measure_number", "measure_title",
             "name", "description", "departments", "partners", "is_existing", "support_category", "order",
@@ -133,17 +135,10 @@ class PlanStructureResource(PlanPartsMixin, PortalResource):
 
     # -- names of departments and partners ----------------------------------
 
-    def named_in(self, model, municipality) -> dict:
-        """A municipality's departments or organisations by name, loaded once per import."""
-        key = (model.__name__, municipality.pk)
-        if key not in self.cache:
-            self.cache[key] = {o.name: o for o in model.objects.filter(municipality=municipality)}
-        return self.cache[key]
-
     def departments_named(self, names, row):
         """Departments of the row's municipality; a name matching none is created only when ticked."""
         municipality = self.municipality(row)
-        departments = self.named_in(Department, municipality)
+        departments = self.named(Department, municipality)
         for name in names:
             key = f"department:{municipality.pk}:{name}"
             if name in departments:
@@ -166,7 +161,7 @@ class PlanStructureResource(PlanPartsMixin, PortalResource):
     def partners_named(self, names, row):
         """Partner organisations must be registered first (they need a 分野); the nearest names are offered."""
         municipality = self.municipality(row)
-        organizations = self.named_in(Organization, municipality)
+        organizations = self.named(Organization, municipality)
         missing = [name for name in names if name not in organizations]
         if missing:
             hints = []

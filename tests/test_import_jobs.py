@@ -164,13 +164,14 @@ def test_a_worker_killed_while_writing_leaves_nothing_written_and_the_job_failed
     history_before = Program.history.count()
     record = progress.write
 
-    def kill_after_the_first_row(job_id, done, total, stage):
+    def kill_once_the_rows_are_written(job_id, done, total, stage):
+        """Rows are saved in batches: killed after they were, before the staff log and the commit."""
         record(job_id, done, total, stage)
-        if stage == "書き込み":
-            assert Program.objects.get(pk=kumamoto.program.pk).description == "新しい概要です。", "row 1 was written"
+        if stage == "記録":
+            assert Program.objects.get(pk=kumamoto.program.pk).description == "新しい概要です。", "rows were written"
             raise Killed
 
-    monkeypatch.setattr(progress, "write", kill_after_the_first_row)
+    monkeypatch.setattr(progress, "write", kill_once_the_rows_are_written)
     page = confirm_import(logged_in, STRUCTURE, preview)
 
     assert Program.objects.filter(description="新しい概要です。").count() == 0
@@ -258,3 +259,34 @@ def test_files_of_previews_never_confirmed_are_removed_once_their_jobs_leave_the
 
     assert not default_storage.exists(old)
     assert default_storage.exists(recent)
+
+
+def test_a_structure_file_of_1200_programmes_is_written_with_departments_history_and_the_admin_log(
+    logged_in, kumamoto, editor
+):
+    """Rows are saved in batches: each programme still gets its 担当課・連携団体, one history row holding them,
+    and the admin's log names it, also past the first 1,000 rows whose preview cells are kept."""
+    from django.contrib.admin.models import ADDITION, LogEntry
+
+    header = ["団体コード", "計画名", "重点施策番号", "重点施策名", "施策番号", "施策名", "事業名", "担当課", "連携団体"]
+    rows = [header] + [
+        ["431001", PLAN, "1", "就労・住居の確保", "1", "就労の確保", f"新事業{i:04d}",
+         "生活安全課、経済政策課" if i % 2 else "生活安全課", "保護司会" if i % 3 == 0 else ""]
+        for i in range(1200)
+    ]
+    preview = preview_import(logged_in, STRUCTURE, csv_bytes(rows), name="計画の構成.csv")
+    assert "新規 1200件、変更 0件、変更なし 0件" in preview.content.decode()
+    assert "生活安全課、経済政策課" in preview.content.decode(), "the preview shows the departments a row sets"
+    confirm_import(logged_in, STRUCTURE, preview)
+
+    last = Program.objects.get(name="新事業1199")
+    assert sorted(d.name for d in last.departments.all()) == ["生活安全課", "経済政策課"]
+    assert [o.name for o in Program.objects.get(name="新事業1197").partners.all()] == ["保護司会"]
+    record = last.history.get()
+    assert (record.history_type, record.history_user, record.history_change_reason) == (
+        "+", editor, "ファイルから取り込み（計画の構成.csv）"
+    )
+    assert sorted(row.department.name for row in record.departments.all()) == ["生活安全課", "経済政策課"]
+    entries = LogEntry.objects.filter(user=editor, action_flag=ADDITION, content_type__model="program")
+    assert entries.count() == 1200
+    assert entries.get(object_id=str(last.pk)).object_repr == "新事業1199"

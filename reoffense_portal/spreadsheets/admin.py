@@ -28,11 +28,14 @@ them, never a server error.
 
 import logging
 import re
+from itertools import islice
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.admin.models import LogEntry
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseRedirect
@@ -41,6 +44,7 @@ from django.utils.decorators import method_decorator
 from django.utils.http import content_disposition_header
 from django.utils.text import Truncator
 from django.utils.timezone import localdate
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from import_export.admin import ImportExportMixin
 from import_export.forms import ExportForm, ImportForm
@@ -55,6 +59,7 @@ from reoffense_portal.spreadsheets.files import FORMATS, ImportFileError, check_
 
 logger = logging.getLogger(__name__)
 
+LOG_BATCH = 1_000  # LogEntry rows written at once
 FORMAT_BY_EXTENSION = {fmt().get_extension(): fmt for fmt in FORMATS}
 # Characters Windows and macOS refuse in a file name (a plan title may hold 「/」).
 UNSAFE_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\s]+')
@@ -155,6 +160,34 @@ class SpreadsheetAdminMixin(ImportExportMixin):
         data = super().get_data_for_export(request, queryset, **kwargs)
         log_staff_action(request.user, "export", model=self.model._meta.label_lower, rows=len(data))
         return data
+
+    def _create_log_entry(self, user_pk, rows, import_type, action_flag):
+        """import-export's LogEntry per row written, in batches, from the ids a result keeps.
+
+        Past its first rows a result keeps a row's id and name, not its object (SlimRow), so that
+        100,000 objects are not held until the end; the entries are the ones log_actions writes.
+        """
+        if not rows:
+            return
+        content_type_id = ContentType.objects.get_for_model(self.model, for_concrete_model=False).id
+        message = _("%s through import_export" % import_type)
+        entries = (
+            LogEntry(user_id=user_pk, content_type_id=content_type_id, object_id=object_id,
+                     object_repr=object_repr[:200], action_flag=action_flag, change_message=message)
+            for object_id, object_repr in rows
+        )
+        while batch := list(islice(entries, LOG_BATCH)):
+            LogEntry.objects.bulk_create(batch)
+
+    def _log_actions(self, result, request):
+        """Rows by kind as (id, name): from the object where the result kept it, else as the row kept them."""
+        rows = {}
+        for row in result:
+            if row.instance is not None:
+                rows.setdefault(row.import_type, []).append((row.instance.pk, str(row.instance)))
+            else:
+                rows.setdefault(row.import_type, []).append((row.object_id, row.object_repr or ""))
+        self._create_log_entries(request.user.pk, rows)
 
     def log_import(self, request, action, result):
         """One line for the whole file, with its counts (import-export writes its LogEntry rows itself)."""

@@ -36,14 +36,13 @@ from import_export.signals import post_import
 from reoffense_portal.jobs.queue import JobError, job_task
 
 from .files import ImportFileError
-from .resources import CONFIRMED, CREATION, RENAME
+from .resources import CONFIRMED, CREATION, PREVIEW_ROWS, RENAME
 
 logger = logging.getLogger(__name__)
 
 PREVIEW_KIND = "import_preview"
 APPLY_KIND = "import_apply"
 UPLOAD_FOLDER = "imports"
-PREVIEW_ROWS = 1_000  # changed rows the preview lists; the counts cover every row
 PREVIEW_MESSAGES = 1_000  # problems the preview lists
 REFUSAL_MESSAGES = 30  # problems a refused apply names in its reason
 RECORDING = "記録"  # the apply's last stage: the admin's history of the rows and the staff log

@@ -9,20 +9,23 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+from collections import Counter
 
 import tablib
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
+from django.db import transaction
 from django.db.models import Model, TextField
 from django.utils.html import format_html
 from import_export import resources, widgets
 from import_export.fields import Field
 from import_export.results import Error, Result, RowResult
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_create_with_history
 
 from plans.models import Municipality, Plan
 from plans.signals import plan_id_of
 from reoffense_portal.text import normalised, shown
 
+from .bulk import record_history, save_relations, update_rows
 from .cells import clean_text
 from .files import ImportFileError
 from .widgets import NameListWidget, TextWidget
@@ -35,6 +38,10 @@ class RowFailure(Exception):
 # The stages of an import job's progress bar while the resource goes through the rows.
 CHECKING = "確認"  # the preview's dry run
 WRITING = "書き込み"  # the confirmed import (bulk resources save every Meta.batch_size rows)
+
+
+# The changed rows a preview lists (the counts cover every row): only these keep their cells.
+PREVIEW_ROWS = 1_000
 
 
 # --------------------------------------------------------------------------
@@ -111,7 +118,52 @@ class Confirmation:
 # Import results with messages for staff
 
 
+class SlimRow:
+    """What a result keeps of a valid row past the first PREVIEW_ROWS: its kind, and for the staff log
+    (LogEntry) its id and name; a RowResult with its cells and object would take a kilobyte and more."""
+
+    __slots__ = ("import_type", "object_id", "object_repr", "instance")
+    errors = ()
+    validation_error = diff = original = row_values = None
+
+    def __init__(self, row_result):
+        self.import_type = row_result.import_type
+        self.instance = row_result.instance  # kept (an apply) until its batch is saved: see settle()
+        self.object_id = row_result.object_id
+        self.object_repr = row_result.object_repr if self.instance is not None else None
+
+    def settle(self):
+        self.object_id, self.object_repr, self.instance = self.instance.pk, str(self.instance), None
+
+    is_update, is_new, is_delete, is_skip = RowResult.is_update, RowResult.is_new, RowResult.is_delete, RowResult.is_skip
+    is_error, is_invalid, is_valid = RowResult.is_error, RowResult.is_invalid, RowResult.is_valid
+
+
 class PortalResult(Result):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._unsettled = []
+
+    def append_row_result(self, row_result):
+        """The first PREVIEW_ROWS rows and rows with cells to show as they are; other valid rows slim."""
+        if len(self.rows) < PREVIEW_ROWS or row_result.diff is not None or not row_result.is_valid():
+            self.rows.append(row_result)
+            return
+        slim = SlimRow(row_result)
+        self.rows.append(slim)
+        if slim.instance is not None:
+            self._unsettled.append(slim)
+
+    def settle(self):
+        """Rows saved since: their ids (known once their batch is saved) instead of their objects."""
+        waiting = []
+        for slim in self._unsettled:
+            if slim.instance.pk is None:
+                waiting.append(slim)
+            else:
+                slim.settle()
+        self._unsettled = waiting
+
     def messages(self) -> list[str]:
         """Every problem, in Japanese, in file order."""
         found = [str(error.error) for error in self.base_errors]
@@ -197,6 +249,7 @@ class PortalResource(resources.ModelResource):
         # instead of a staff user's municipalities.
         self.open_data = open_data
         self.file_name = ""
+        self._own_fields = None
         self._reset()
         for field in self.fields.values():
             if isinstance(field.widget, NameListWidget):
@@ -212,6 +265,8 @@ class PortalResource(resources.ModelResource):
         self._touched = False
         self._instance = self._before = None
         self._renamed_cells = {}
+        self._m2m = {}
+        self._shown = Counter()  # rows of each kind (new, changed, deleted) given their preview cells
         self.line_numbers = []
         self.cache = {}
         self._report = None
@@ -369,6 +424,13 @@ class PortalResource(resources.ModelResource):
         if item is not None and self._line not in item.lines:
             item.lines.append(self._line)
 
+    def named(self, model, municipality) -> dict:
+        """A municipality's rows of `model` (departments, partners) by name, read once per import."""
+        key = ("named", model, municipality.pk)
+        if key not in self.cache:
+            self.cache[key] = {o.name: o for o in model._default_manager.filter(municipality=municipality)}
+        return self.cache[key]
+
     def claim_key(self, key, description: str):
         """Refuse a second row for the same object within one file."""
         previous = self._seen_keys.get(key)
@@ -398,8 +460,14 @@ class PortalResource(resources.ModelResource):
 
     def own_fields(self):
         """The columns this row sets on its own object (not keys, not parents)."""
-        skip = set(self.key_fields) | set(self.resolved_fields)
-        return [(name, f) for name, f in self.fields.items() if name not in skip and not f.readonly]
+        if self._own_fields is None:
+            skip = set(self.key_fields) | set(self.resolved_fields)
+            self._own_fields = [(name, f) for name, f in self.fields.items() if name not in skip and not f.readonly]
+        return self._own_fields
+
+    def m2m_attributes(self) -> list[str]:
+        """The many-to-many fields the sheet sets (担当課, 連携団体): prefetched with the rows an import updates."""
+        return [f.attribute for _, f in self.own_fields() if isinstance(f.widget, widgets.ManyToManyWidget)]
 
     def snapshot(self, instance, row) -> dict:
         """The values of the row's own columns, to tell an unchanged row without a deep copy."""
@@ -427,7 +495,8 @@ class PortalResource(resources.ModelResource):
                 continue
             try:
                 if isinstance(field.widget, widgets.ManyToManyWidget):
-                    field.clean(row)  # checked now, saved after the row itself
+                    # Read once: compared by skip_row, shown by the preview, saved after the row itself.
+                    self._m2m[field.attribute] = list(field.clean(row))
                 else:
                     self.import_field(field, instance, row, **kwargs)
             except ValueError as e:
@@ -449,7 +518,7 @@ class PortalResource(resources.ModelResource):
             if name not in self._before:
                 continue
             if isinstance(field.widget, widgets.ManyToManyWidget):
-                after[name] = sorted(o.pk for o in field.clean(row))
+                after[name] = sorted(o.pk for o in self._m2m[field.attribute])
             else:
                 after[name] = field.get_value(instance)
         return after == self._before
@@ -488,7 +557,10 @@ class PortalResource(resources.ModelResource):
         cells = []
         for field in self.get_import_fields():
             try:
-                value = field.export(instance)
+                if field.attribute in self._m2m:  # as the file sets it (rows are saved in batches)
+                    value = field.widget.render(self._m2m[field.attribute])
+                else:
+                    value = field.export(instance)
             except ValueError:  # a many-to-many of an unsaved row
                 value = ""
             value = "" if value is None else value
@@ -501,15 +573,26 @@ class PortalResource(resources.ModelResource):
 
     def before_save_instance(self, instance, row, **kwargs):
         self.stamp(instance)
+        instance._import_m2m = self._m2m  # saved with its batch (bulk) or just after the row
 
-    # -- bulk saving (resources without many-to-many columns set Meta.use_bulk) --
+    def save_m2m(self, instance, row, **kwargs):
+        """The row's many-to-many columns as read by import_instance (resources without Meta.use_bulk)."""
+        if self._meta.use_bulk:
+            return
+        for attribute, related in self._m2m.items():
+            getattr(instance, attribute).set(related)
+
+    # -- bulk saving (Meta.use_bulk; rows with many-to-many columns through spreadsheets.bulk) --
 
     def _bulk(self, instances, save, result, raise_errors):
         """Save a batch with its history rows (user and reason as for single saves) and move 更新日."""
         if not instances:
             return
         try:
-            save(instances)
+            # A failed statement marks the import's transaction for rollback (PostgreSQL refuses
+            # anything more in it), as bulk_update_with_history did.
+            with transaction.atomic(using=self.get_db_connection_name(), savepoint=False):
+                save(instances)
         except Exception as e:
             self.handle_import_error(result, RowFailure(f"保存できませんでした（{type(e).__name__}: {e}）。何も保存されていません。"), raise_errors)
         else:
@@ -517,21 +600,48 @@ class PortalResource(resources.ModelResource):
                 Plan.touch(plan_id)
         finally:
             instances.clear()
+            if isinstance(result, PortalResult):
+                result.settle()
 
     def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
-        self._bulk(self.create_instances, lambda objs: bulk_create_with_history(
-            objs, self._meta.model, batch_size=batch_size, default_user=self.user,
-            default_change_reason=self.change_reason(),
-        ), result, raise_errors)
+        if self.m2m_attributes():
+            save = lambda objs: self._save_with_relations(objs, created=True, batch_size=batch_size)  # noqa: E731
+        else:
+            save = lambda objs: bulk_create_with_history(  # noqa: E731
+                objs, self._meta.model, batch_size=batch_size, default_user=self.user,
+                default_change_reason=self.change_reason(),
+            )
+        self._bulk(self.create_instances, save, result, raise_errors)
 
     def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
-        fields = [attribute for _, f in self.own_fields()
-                  if "__" not in f.attribute and not isinstance(f.widget, widgets.ManyToManyWidget)
-                  for attribute in (f.attribute, *getattr(f, "also_writes", ()))]
-        self._bulk(self.update_instances, lambda objs: bulk_update_with_history(
-            objs, self._meta.model, fields, batch_size=batch_size, default_user=self.user,
+        if self.m2m_attributes():
+            save = lambda objs: self._save_with_relations(objs, created=False, batch_size=batch_size)  # noqa: E731
+        else:
+            save = lambda objs: self._update_with_history(objs, batch_size=batch_size)  # noqa: E731
+        self._bulk(self.update_instances, save, result, raise_errors)
+
+    def bulk_update_fields(self) -> list[str]:
+        return [attribute for _, f in self.own_fields()
+                if "__" not in f.attribute and not isinstance(f.widget, widgets.ManyToManyWidget)
+                for attribute in (f.attribute, *getattr(f, "also_writes", ()))]
+
+    def _update_with_history(self, instances, batch_size=None):
+        """What bulk_update_with_history does, with a faster UPDATE (spreadsheets.bulk.update_rows)."""
+        update_rows(self._meta.model, instances, self.bulk_update_fields())
+        self._meta.model.history.bulk_history_create(
+            instances, batch_size=batch_size, update=True, default_user=self.user,
             default_change_reason=self.change_reason(),
-        ), result, raise_errors)
+        )
+
+    def _save_with_relations(self, instances, created: bool, batch_size=None):
+        """A batch of rows with many-to-many columns: the rows, their relations, then their history with them."""
+        model = self._meta.model
+        if created:
+            model._default_manager.bulk_create(instances, batch_size=batch_size)
+        else:
+            update_rows(model, instances, self.bulk_update_fields())
+        relations = save_relations(model, instances, created)
+        record_history(model, instances, created, relations, self.user, self.change_reason())
 
     def describe(self, line: int, error: ValidationError) -> ValidationError:
         """「3行目『年度』: “R6年” を年度として読めません」 for every message of a row."""
@@ -555,9 +665,16 @@ class PortalResource(resources.ModelResource):
         self._touched = False
         self._instance = self._before = None
         self._renamed_cells = {}
+        self._m2m = {}
         row_result = super().import_row(row, instance_loader, **kwargs)
         if row_result.is_valid() and self._instance is not None:
-            row_result.diff = self.preview_cells(row_result)
+            # Cells for the rows the preview lists, up to PREVIEW_ROWS of each kind (and the first rows).
+            kind = row_result.import_type
+            if kind != RowResult.IMPORT_TYPE_SKIP and self._shown[kind] < PREVIEW_ROWS:
+                self._shown[kind] += 1
+                row_result.diff = self.preview_cells(row_result)
+            elif number <= PREVIEW_ROWS:
+                row_result.diff = self.preview_cells(row_result)
         if row_result.validation_error is not None:
             row_result.validation_error = self.describe(self._line, row_result.validation_error)
         if row_result.errors:
@@ -591,8 +708,8 @@ class PortalResource(resources.ModelResource):
         except ImportFileError as e:
             result.append_base_error(Error(e))
             return result
-        self.line_numbers = list(getattr(dataset, "line_numbers", None) or range(2, len(dataset) + 2))
-        return super().import_data(
+        self.line_numbers = getattr(dataset, "line_numbers", None) or range(2, len(dataset) + 2)
+        result = super().import_data(
             dataset,
             dry_run=dry_run,
             raise_errors=raise_errors,
@@ -601,6 +718,8 @@ class PortalResource(resources.ModelResource):
             rollback_on_validation_errors=True,
             **kwargs,
         )
+        result.settle()
+        return result
 
     # -- templates --------------------------------------------------------
 
