@@ -234,3 +234,17 @@ def test_a_name_that_matches_nothing_offers_the_nearest_registered_names(kumamot
                                                                         cells, expected):
     [message] = run_import(resource_class, csv_bytes([header, cells]), editor, dry_run=True).messages()
     assert message.endswith(expected), message
+
+
+def test_more_new_names_than_one_preview_can_list_are_refused_saying_what_to_do(logged_in, kumamoto, monkeypatch):
+    """Each new name needs its tick, and the preview lists at most PREVIEW_MESSAGES of them: a file with more
+    cannot be confirmed, and says so, rather than listing some and refusing the rest at the end."""
+    monkeypatch.setattr(import_jobs, "PREVIEW_MESSAGES", 2)
+    rows = [row(name=f"事業{i}", departments=f"新しい課{i}") for i in range(3)]
+
+    preview = preview_import(logged_in, STRUCTURE, csv_bytes([HEADER, *rows]))
+
+    shown = text(preview)
+    assert "新しく作られる項目・名前が変わる項目が3件あり、一度に確認できる2件を超えています。" in shown
+    assert "取り込みを実行" not in shown
+    assert not Department.objects.filter(name__startswith="新しい課").exists()

@@ -49,6 +49,10 @@ RECORDING = "記録"  # the apply's last stage: the admin's history of the rows 
 
 UNREADABLE = "ファイルを読み取れません。CSV（UTF-8またはShift_JIS）かExcel（.xlsx）のファイルを選んでください。"
 REREAD = "取り込むファイルを読み直せませんでした。もう一度ファイルを選んでプレビューからやり直してください。何も保存されていません。"
+TOO_MANY_CONFIRMATIONS = (
+    "このファイルでは新しく作られる項目・名前が変わる項目が{count:,}件あり、一度に確認できる{limit:,}件を超えています。"
+    "先に担当課や関係機関・団体を登録するか、ファイルを分けて取り込んでください。何も保存されていません。"
+)
 NOT_ALLOWED = "この取り込みを行う権限がありません。何も保存されていません。"
 # Keyword arguments of the resources that an extra field of a form must never set.
 RESERVED_OPTIONS = {"user", "open_data"}
@@ -218,6 +222,9 @@ def preview_of(result, resource) -> dict:
         problem = "invalid"
     else:
         problem = ""
+    if len(confirmations) > PREVIEW_MESSAGES:  # more than one page can list, so more than anyone can tick
+        problem = problem or "invalid"
+        messages.insert(0, TOO_MANY_CONFIRMATIONS.format(count=len(confirmations), limit=PREVIEW_MESSAGES))
     return {
         "ready": not problem,
         "summary": result.summary(),
