@@ -68,3 +68,11 @@ def read_number(value, *, integer: bool = False) -> Decimal | None:
     if integer and number != number.to_integral_value():
         raise NumberError(f"{shown(value)} は整数で入力してください（小数は入力できません）。")
     return number
+
+
+def figure_label(value: int | Decimal, *, grouped: bool = True) -> str:
+    """A figure written back as staff type it: grouped by three, no trailing zeros (49,653; 44.8; 0.5).
+
+    Years, numbers and orders (2024, 第3回) are never grouped: `grouped=False`.
+    """
+    return format(Decimal(value).normalize(), ",f" if grouped else "f")

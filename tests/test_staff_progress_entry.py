@@ -126,7 +126,7 @@ def test_what_was_recorded_comes_back_as_typed_in_the_fields_django_would_write(
     page = response.content.decode()
     assert "&lt;b&gt;&quot;12社&quot;&lt;/b&gt; &amp; 面談</textarea>" in page
     assert '<option value="B" selected>B</option>' in page
-    assert f'name="program-{city_a.program.pk}-budget" value="300000"' in page
+    assert f'name="program-{city_a.program.pk}-budget" value="300,000"' in page  # grouped as staff write it
     assert_written_as_djangos_widgets(response)
 
     # Sent back with a wrong count: the count is marked invalid, its error shown, the rest kept.

@@ -105,3 +105,21 @@ def test_a_programmes_budget_typed_on_its_own_page_takes_separators(client):
     assert response.status_code == 302
     assert ProgramProgress.objects.get(pk=city.progress.pk).budget == 2000000
     assert reverse("admin:measures_programprogress_changelist") in response.url
+
+
+def test_stored_figures_are_shown_as_staff_write_them_and_saved_back_unchanged(client):
+    """A figure reads 49,653 in its box (not 49653.00), a year 2024 (not 2,024); the page saved as it opened
+    keeps every figure as it was."""
+    city, _ = make_world()
+    IndicatorValue.objects.filter(pk=city.value.pk).update(value=Decimal("49653"), prefecture_value=Decimal("44.80"))
+    client.force_login(city.editor)
+    page = client.get(change_url(city.indicator)).content.decode()
+    assert re.search(r'name="values-0-value" value="49,653"', page)
+    assert re.search(r'name="values-0-prefecture_value" value="44.8"', page)
+    year = IndicatorValue.objects.get(pk=city.value.pk).year
+    assert re.search(rf'name="values-0-year" value="{year}"', page)
+
+    response = client.post(change_url(city.indicator), form_data(client, city.indicator))
+    assert response.status_code == 302
+    value = IndicatorValue.objects.get(pk=city.value.pk)
+    assert (value.value, value.prefecture_value, value.year) == (Decimal("49653"), Decimal("44.8"), year)

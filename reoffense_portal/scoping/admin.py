@@ -35,6 +35,7 @@ value under each field in conflict; only ticking
 import datetime
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from itertools import pairwise
 
 from django import forms, http
@@ -383,9 +384,16 @@ class FigureInput(forms.TextInput):
 
     input_type = "text"
 
-    def __init__(self, attrs=None, *, decimal: bool = False, size: int = 12):
+    def __init__(self, attrs=None, *, decimal: bool = False, size: int = 12, grouped: bool = True):
         super().__init__({"inputmode": "decimal" if decimal else "numeric", "size": str(size),
                           "class": "vFigureField", **(attrs or {})})
+        self.grouped = grouped
+
+    def format_value(self, value):
+        """A stored figure as staff write it (49,653 and 44.8, not 49653.00); what they typed stays as typed."""
+        if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+            return numbers.figure_label(value, grouped=self.grouped)
+        return super().format_value(value)
 
 
 class FigureFieldMixin:
@@ -421,6 +429,8 @@ class FigureDecimalField(FigureFieldMixin, forms.DecimalField):
 # Every number box of the staff forms: the admin's (ScopedFieldsMixin.formfield_overrides) and the
 # yearly screen's (ScopedModelForm's formfield_callback). A field with choices stays a select.
 FIGURE_FIELDS = {
+    # Years, numbers, orders and pages: 2024, not 2,024.
+    models.SmallIntegerField: {"form_class": FigureIntegerField, "widget": FigureInput(grouped=False)},
     models.IntegerField: {"form_class": FigureIntegerField, "widget": FigureInput},
     models.BigIntegerField: {"form_class": FigureIntegerField, "widget": FigureInput(size=16)},
     models.DecimalField: {"form_class": FigureDecimalField, "widget": FigureInput(decimal=True)},
