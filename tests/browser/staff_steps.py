@@ -17,6 +17,14 @@ def log_in(page, username):
     expect(page.locator("#user-tools")).to_contain_text(username)
 
 
+def submit_for_approval(page, plan, comment: str):
+    """An editor asks for approval of the plan's changes from its page, saying what they are."""
+    page.goto(reverse("admin:plans_plan_change", args=[plan.pk]))
+    page.fill("#id_comment", comment)
+    page.click("#submit-button")
+    expect(page.locator(".messagelist")).to_contain_text("の承認を申請しました")
+
+
 def approve_and_publish(page, plan, number: int):
     """A publisher presses 承認して公開 on the plan's page: the panel says the version is being made, the job
     worker builds it (and typesets its 概要版), the job's page names the new 第N版 and the plan shows it 公開中."""

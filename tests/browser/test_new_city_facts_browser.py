@@ -17,7 +17,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from plans.models import FormulationStep, Indicator, Municipality, Plan, StaffMembership
-from tests.browser.staff_steps import approve_and_publish, log_in, pdf_text
+from tests.browser.staff_steps import approve_and_publish, log_in, pdf_text, submit_for_approval
 from tests.browser.test_accessibility import AXE_OPTIONS, violations_text
 from tests.staff_world import PASSWORD, make_user
 
@@ -83,10 +83,7 @@ def test_a_new_city_enters_a_plan_from_a_source_without_dates_or_years_and_resid
     assert (figure.subject, figure.value, figure.year, figure.as_of_text) == ("埼玉県", 49653, None, "")
 
     # Submitted by the editor, approved by the publisher.
-    page.goto(reverse("admin:plans_plan_change", args=[plan.pk]))
-    page.fill("#id_comment", "初版の公開")
-    page.click("#submit-button")
-    expect(page.locator(".messagelist")).to_contain_text("の承認を申請しました")
+    submit_for_approval(page, plan, "初版の公開")
     page.context.clear_cookies()
     log_in(page, "kawaguchi-publisher")
     approve_and_publish(page, plan, 1)

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from measures.models import PriorityArea, Program
 from plans.models import FormulationStep, Plan, StaffMembership
-from tests.browser.staff_steps import approve_and_publish, log_in, pdf_text
+from tests.browser.staff_steps import approve_and_publish, log_in, pdf_text, submit_for_approval
 from tests.staff_world import PASSWORD, make_user
 
 TITLE = "第2次熊本市再犯防止推進計画"
@@ -67,10 +67,7 @@ def test_a_month_dated_step_and_an_area_without_measures_reach_the_page_and_the_
     assert list(Program.objects.filter(area=area, measure=None).order_by("order").values_list("name", flat=True)) == PROGRAMS
 
     # Submitted by the editor, approved by the publisher.
-    page.goto(reverse("admin:plans_plan_change", args=[plan.pk]))
-    page.fill("#id_comment", "第2次計画の初版")
-    page.click("#submit-button")
-    expect(page.locator(".messagelist")).to_contain_text("の承認を申請しました")
+    submit_for_approval(page, plan, "第2次計画の初版")
     page.context.clear_cookies()
     log_in(page, "kumamoto-publisher")
     approve_and_publish(page, plan, 1)
