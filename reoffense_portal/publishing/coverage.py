@@ -85,16 +85,8 @@ def share(part: int, whole: int) -> float:
     return round(100 * part / whole, 1) if whole else 0.0
 
 
-@dataclass
-class PrefectureStatus:
-    prefecture: Municipality
-    today: datetime.date
-    total: int = 0
-    published: int = 0
-    ended: int = 0
-    preparing: int = 0
-    plans: list = field(default_factory=list)  # the prefecture's own live versions
-    municipality_plans: list = field(default_factory=list)  # its municipalities' live versions
+class Counts:
+    """What a row of 策定状況 derives from its counts (total, published, ended, preparing): 未策定 and the share."""
 
     @property
     def none(self) -> int:
@@ -103,6 +95,18 @@ class PrefectureStatus:
     @property
     def share_label(self) -> str:
         return share_label(self.published, self.total)
+
+
+@dataclass
+class PrefectureStatus(Counts):
+    prefecture: Municipality
+    today: datetime.date
+    total: int = 0
+    published: int = 0
+    ended: int = 0
+    preparing: int = 0
+    plans: list = field(default_factory=list)  # the prefecture's own live versions
+    municipality_plans: list = field(default_factory=list)  # its municipalities' live versions
 
     @property
     def own_status(self) -> str:
@@ -195,7 +199,7 @@ SURVEY_HEADERS = [
 
 
 @dataclass
-class NationalStatus:
+class NationalStatus(Counts):
     """The national figure: the prefectures' rows added up."""
 
     total: int
@@ -215,14 +219,6 @@ class NationalStatus:
             prefectures_published=sum(1 for r in statuses if r.own_status == PUBLISHED),
             prefectures_ended=sum(1 for r in statuses if r.own_status == ENDED),
         )
-
-    @property
-    def none(self) -> int:
-        return self.total - self.published - self.ended - self.preparing
-
-    @property
-    def share_label(self) -> str:
-        return share_label(self.published, self.total)
 
     @property
     def own_label(self) -> str:
