@@ -6,8 +6,8 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.urls import path, reverse
 
 from plans.admin import PlanAdmin
-from reoffense_portal import eras
-from reoffense_portal.scoping.admin import (
+from reoffense_portal.machinery import eras
+from reoffense_portal.machinery.scoping.admin import (
     FiscalYearFilter,
     NextNumberInlineMixin,
     ScopedFieldsMixin,
@@ -16,7 +16,7 @@ from reoffense_portal.scoping.admin import (
     StaffTabularInline,
     VersionedInlineFormSet,
 )
-from reoffense_portal.spreadsheets.admin import SpreadsheetAdminMixin
+from reoffense_portal.machinery.spreadsheets.admin import SpreadsheetAdminMixin
 
 from .models import AgendaItem, Council, CouncilMember, Meeting, MeetingDocument
 from .resources import CouncilMemberResource, MeetingResource

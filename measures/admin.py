@@ -6,7 +6,7 @@ from django.db import models, transaction
 from django.urls import path
 
 from plans.admin import PlanAdmin
-from reoffense_portal.scoping.admin import (
+from reoffense_portal.machinery.scoping.admin import (
     FiscalYearFilter,
     ScopedFieldsMixin,
     ScopedModelForm,
@@ -14,7 +14,7 @@ from reoffense_portal.scoping.admin import (
     StaffTabularInline,
     VersionedInlineFormSet,
 )
-from reoffense_portal.spreadsheets.admin import SpreadsheetAdminMixin
+from reoffense_portal.machinery.spreadsheets.admin import SpreadsheetAdminMixin
 
 from .admin_progress import ProgressEntry
 from .models import EvaluationScale, Measure, PriorityArea, Program, ProgramProgress

@@ -1,6 +1,6 @@
 """The Japanese admin of municipalities, plans and indicators.
 
-Every staff page goes through reoffense_portal.scoping.admin (a user sees and chooses
+Every staff page goes through reoffense_portal.machinery.scoping.admin (a user sees and chooses
 only their municipalities' rows). measures and councils add their inlines to
 the plan page through PlanAdmin.add_inline(), so plans never imports them.
 """
@@ -21,18 +21,18 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from reoffense_portal import eras
-from reoffense_portal.jobs.queue import start_job
-from reoffense_portal.scoping.admin import (
+from reoffense_portal.machinery import eras
+from reoffense_portal.machinery.jobs.queue import start_job
+from reoffense_portal.machinery.scoping.admin import (
     ScopedAdminMixin,
     StaffHistoryAdmin,
     StaffLogMixin,
     StaffTabularInline,
     YearListFilter,
 )
-from reoffense_portal.spreadsheets.admin import SpreadsheetAdminMixin
-from reoffense_portal.spreadsheets.files import ImportFileError, check_file_size
-from reoffense_portal.spreadsheets.import_jobs import store_upload
+from reoffense_portal.machinery.spreadsheets.admin import SpreadsheetAdminMixin
+from reoffense_portal.machinery.spreadsheets.files import ImportFileError, check_file_size
+from reoffense_portal.machinery.spreadsheets.import_jobs import store_upload
 
 from . import municipal_codes
 from .models import (
