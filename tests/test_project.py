@@ -255,3 +255,21 @@ def test_spreadsheets_are_parsed_with_defusedxml():
     from openpyxl.xml import DEFUSEDXML
 
     assert DEFUSEDXML
+
+
+def test_the_plan_admin_is_composed_and_registered_in_one_place():
+    """One registration of the plan's admin, whatever the order of INSTALLED_APPS; nothing unregisters it."""
+    from django.contrib import admin
+
+    from plans.models import Plan
+    from reoffense_portal.composition.plan_admin import PlanAdmin
+
+    places = {
+        module
+        for module, path in project_modules().items()
+        if "migrations" not in path.parts
+        for line in path.read_text().splitlines()
+        if "register(Plan" in line.replace(" ", "")
+    }
+    assert places == {"reoffense_portal.composition.plan_admin"}
+    assert type(admin.site.get_model_admin(Plan)) is PlanAdmin

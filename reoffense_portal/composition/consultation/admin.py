@@ -14,8 +14,6 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 
-from plans.models import Plan
-from reoffense_portal.composition.publishing.admin import PublishingPlanAdmin
 from reoffense_portal.machinery.scoping.admin import ScopedAdminMixin, ScopedModelForm, StaffHistoryAdmin
 from reoffense_portal.machinery.scoping.querysets import scoped
 from reoffense_portal.machinery.spreadsheets.admin import SpreadsheetAdminMixin
@@ -27,10 +25,13 @@ from .resources import CommentResource
 # --- the plan's change form ---------------------------------------------------------------------
 
 
-class ConsultationPlanAdmin(PublishingPlanAdmin):
-    """The plan's change form with its comment periods and the button that opens one."""
+class CommentPeriodsPanel:
+    """The plan's パブリックコメント panel: its comment periods and the button that opens one.
 
-    change_form_template = "admin/consultation/plan_change_form.html"
+    Composed above PublicationPanel (reoffense_portal.composition.plan_admin), whose context it reuses.
+    """
+
+    panel = "consultation/plan_panel.html"
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         response = super().render_change_form(request, context, add, change, form_url, obj)
@@ -46,10 +47,6 @@ class ConsultationPlanAdmin(PublishingPlanAdmin):
                 ),
             })
         return response
-
-
-admin.site.unregister(Plan)
-admin.site.register(Plan, ConsultationPlanAdmin)
 
 
 # --- periods ------------------------------------------------------------------------------------

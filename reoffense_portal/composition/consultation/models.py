@@ -176,13 +176,6 @@ class CommentPeriod(models.Model):
         return totals["submitters"], totals["opinions"] or 0
 
 
-def load_comment_results(plan: Plan) -> None:
-    """`plan.comment_results`: its published results, which the plan page links in its 策定経過 (publishing.snapshot)."""
-    plan.comment_results = list(CommentPeriod.objects.with_result().filter(plan=plan).order_by("starts_on").only(
-        "pk", "plan_id", "proposal_title", "starts_on", "ends_on", "submitter_count", "opinion_count",
-    ))
-
-
 class ProposalPage(models.Model):
     """A page of the 案 as it was when the period opened: `content` goes inside the site's frame."""
 

@@ -1,9 +1,8 @@
-"""The approval flow in the admin: on each plan's change form, and 「承認待ち」 on the admin index.
+"""The approval flow in the admin: the 公開 panel of each plan's change form, and 「承認待ち」 on the admin index.
 
-The plan's admin (plans.admin.PlanAdmin) is extended here rather than in
-plans, which must not know about versions: the change form shows whether the
-plan is live, its unpublished changes, the buttons of the flow the user may
-use, and the publication record.
+The panel is a mixin the plan's admin is composed with (reoffense_portal.composition.plan_admin), since
+plans must not know about versions: it shows whether the plan is live, its unpublished changes, the
+buttons of the flow the user may use, and the publication record (publishing/plan_panel.html).
 """
 
 import datetime
@@ -16,9 +15,6 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-
-from plans.admin import PlanAdmin
-from plans.models import Plan
 
 from . import workflow
 from .models import ApprovalRequest, PlanVersion
@@ -38,8 +34,13 @@ def parse_local_datetime(value: str) -> datetime.datetime | None:
     return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
 
-class PublishingPlanAdmin(PlanAdmin):
-    list_display = [*PlanAdmin.list_display, "publication_state"]
+class PublicationPanel:
+    """The plan's 公開 panel and the steps of the flow (申請, 承認 or 差戻し, 公開終了) on a plan's admin.
+
+    Its change list's column `publication_state` (公開状態) is read from the annotations of get_queryset.
+    """
+
+    panel = "publishing/plan_panel.html"
 
     def get_queryset(self, request):
         live = PlanVersion.objects.live().filter(plan=OuterRef("pk")).order_by("-live_from")
@@ -151,10 +152,6 @@ class PublishingPlanAdmin(PlanAdmin):
             "live_version": PlanVersion.objects.current(plan),
             "changes": unpublished_changes(plan),
         })
-
-
-admin.site.unregister(Plan)
-admin.site.register(Plan, PublishingPlanAdmin)
 
 
 @admin.register(ApprovalRequest)

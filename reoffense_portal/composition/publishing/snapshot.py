@@ -14,6 +14,7 @@ from dataclasses import dataclass, fields
 
 from django.db import transaction
 from django.db.models import F, Max, Prefetch
+from django.dispatch import Signal
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -47,10 +48,9 @@ class Page:
             setattr(self, field.name, visible(getattr(self, field.name)))
 
 
-# Functions that add to a loaded plan what a package above publishing renders into its pages
-# (reoffense_portal.composition.consultation: the published results of its comment periods). Registered in
-# AppConfig.ready, so publishing imports nothing above it.
-PLAN_LOADERS: list[Callable[[Plan], None]] = []
+# Sent with `plan` once it is loaded for its pages: a package that renders more into them adds it to the plan
+# (consultation.signals: the published results of its comment periods), so publishing imports none of them.
+plan_loaded = Signal()
 
 
 def _indicators(kind: str, to_attr: str) -> Prefetch:
@@ -97,8 +97,7 @@ def load_plan(pk: int) -> Plan:
         council.period_meetings = [meeting for meeting in council.meeting_list if meeting.in_plan_period]
         council.other_meetings = [meeting for meeting in council.meeting_list if not meeting.in_plan_period]
     attach_review_meetings(plan.area_list, [*plan.targets, *plan.statistics], plan.council_list)
-    for loader in PLAN_LOADERS:
-        loader(plan)
+    plan_loaded.send(sender=Plan, plan=plan)
     return plan
 
 
