@@ -6,8 +6,9 @@ bytes. Nothing here queries the rows staff edit, so a draft or an
 unapproved change cannot show, and every server process answers the same,
 since the live version is decided by the database on each request.
 
-The one exception is the staff preview (``?preview=1``), handed to
-publishing.preview, which renders the working rows for their own staff.
+The one exception is the staff preview (``?preview=1``): the views that have
+one say so with ``@preview.or_preview(...)``, the one place that hands the
+request to publishing.preview, which renders the working rows for their own staff.
 """
 
 import logging
@@ -83,31 +84,27 @@ def _live_page(request):
 
 
 @require_safe
+@preview.or_preview(preview.plan_page)
 def plan_detail(request, pk):
-    if preview.is_preview(request):
-        return preview.plan_page(request, pk)
     return _live_page(request)
 
 
 @require_safe
+@preview.or_preview(preview.plan_page)
 def plan_progress(request, pk, year):
     """年度ごとの実施状況: a fiscal year's page of the live version (a year the version holds, else 404)."""
-    if preview.is_preview(request):
-        return preview.plan_page(request, pk)
     return _live_page(request)
 
 
 @require_safe
+@preview.or_preview(preview.council_page)
 def council_detail(request, pk):
-    if preview.is_preview(request):
-        return preview.council_page(request, pk)
     return _live_page(request)
 
 
 @require_safe
+@preview.or_preview(preview.meeting_page)
 def meeting_detail(request, pk):
-    if preview.is_preview(request):
-        return preview.meeting_page(request, pk)
     return _live_page(request)
 
 
@@ -145,10 +142,9 @@ def plan_version(request, pk, number):
 
 
 @require_safe
+@preview.or_preview(preview.municipality_page)
 def municipality_detail(request, code):
     """A municipality's plans; one with none published still has its page, saying so (策定中 or 未策定)."""
-    if preview.is_preview(request):
-        return preview.municipality_page(request, code)
     municipality = get_object_or_404(
         adoption_status.with_plan_status(Municipality.objects.select_related("prefecture", "parent")), code=code
     )
@@ -341,16 +337,14 @@ def _serve_document(file: VersionFile):
 
 
 @require_safe
+@preview.or_preview(preview.plan_document)
 def plan_document(request, pk):
-    if preview.is_preview(request):
-        return preview.plan_document(request, pk)
     return _serve_document(_live_file(pk, "document"))
 
 
 @require_safe
+@preview.or_preview(preview.meeting_document)
 def meeting_document(request, pk):
-    if preview.is_preview(request):
-        return preview.meeting_document(request, pk)
     file = (
         VersionFile.objects.filter(version__in=live_versions(), key=f"meeting-document:{pk}")
         .order_by("-version__live_from").first()

@@ -4,6 +4,7 @@ Only staff who may read the plan get it (its municipality's, and its
 prefecture's, who read but never write); everyone else gets the public answer. A preview is marked 【案】, noindex, and never cached.
 """
 
+from functools import wraps
 from types import SimpleNamespace
 
 from django.http import Http404
@@ -24,6 +25,20 @@ def is_preview(request) -> bool:
     return request.GET.get("preview") == "1" and user.is_authenticated and user.is_staff
 
 
+def or_preview(staff_view):
+    """Decorates a public view: the one place that picks the staff preview or the live version to show.
+
+    `?preview=1` from staff gets `staff_view` (with the URL's arguments), every other request the live view.
+    """
+    def decorate(live_view):
+        @wraps(live_view)
+        def view(request, *args, **kwargs):
+            chosen = staff_view if is_preview(request) else live_view
+            return chosen(request, *args, **kwargs)
+        return view
+    return decorate
+
+
 def _own_plan(request, plan_id) -> Plan:
     return get_object_or_404(Plan.objects.readable_by(request.user).select_related("municipality"), pk=plan_id)
 
@@ -40,7 +55,8 @@ def _response(request, plan: Plan) -> TemplateResponse:
     return response
 
 
-def plan_page(request, pk):
+def plan_page(request, pk, **_):
+    """The plan's pages (its 年度ごとの実施状況 too: the path says which one)."""
     return _response(request, _own_plan(request, pk))
 
 
