@@ -96,11 +96,31 @@ class CouncilMember(models.Model):
                 raise ValidationError({"organization": "他の自治体に登録された団体は選べません。"})
 
 
+class MeetingDateLabels:
+    """How a meeting's date reads, from its `held_on` and `date_precision`: one definition for the meeting
+    staff edit and the meeting a published version lists (publishing's VersionMeeting)."""
+
+    @property
+    def known_day(self) -> bool:
+        """Whether the day it is held on is known (not only its month or fiscal year)."""
+        return self.held_on is not None and self.date_precision == eras.DatePrecision.DAY
+
+    @property
+    def held_on_label(self) -> str:
+        """令和6年12月24日, 令和5年12月 or 令和5年度, as precise as the source."""
+        return eras.date_label(self.held_on, self.date_precision) if self.held_on else ""
+
+    @property
+    def held_on_full_label(self) -> str:
+        """令和6年12月24日（2024年12月24日）, 令和5年12月（2023年12月）."""
+        return eras.date_full_label(self.held_on, self.date_precision) if self.held_on else ""
+
+
 class MeetingQuerySet(MunicipalityScopedQuerySet):
     municipality_path = "council__plan__municipality"
 
 
-class Meeting(models.Model):
+class Meeting(MeetingDateLabels, models.Model):
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", "開催予定"
         HELD = "held", "開催済み"
@@ -200,21 +220,6 @@ class Meeting(models.Model):
     def title(self) -> str:
         """令和6年度第1回山口市再犯防止推進協議会."""
         return f"{self.label}{self.council.name}"
-
-    @property
-    def known_day(self) -> bool:
-        """Whether the day it is held on is known (not only its month or fiscal year)."""
-        return self.held_on is not None and self.date_precision == eras.DatePrecision.DAY
-
-    @property
-    def held_on_label(self) -> str:
-        """令和6年12月24日, 令和5年12月 or 令和5年度, as precise as the source."""
-        return eras.date_label(self.held_on, self.date_precision) if self.held_on else ""
-
-    @property
-    def held_on_full_label(self) -> str:
-        """令和6年12月24日（2024年12月24日）, 令和5年12月（2023年12月）."""
-        return eras.date_full_label(self.held_on, self.date_precision) if self.held_on else ""
 
     @property
     def when_label(self) -> str:

@@ -26,12 +26,10 @@ The file goes through the spreadsheet limits of reoffense_portal.machinery.sprea
 
 from __future__ import annotations
 
-import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -41,16 +39,11 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from reoffense_portal.machinery.audit import log_staff_action
 from reoffense_portal.machinery.jobs.queue import JobError, job_task
 from reoffense_portal.machinery.spreadsheets.files import (
-    MAX_COLUMNS,
-    XLSX_DAMAGED,
-    XLSX_UNREADABLE,
     ZIP_SIGNATURES,
     ImportFileError,
-    _build_dataset,
     check_file_size,
-    check_xlsx_archive,
     read_spreadsheet,
-    too_many_rows,
+    read_xlsx_sheets,
 )
 from reoffense_portal.machinery.spreadsheets.import_jobs import remove_upload
 from reoffense_portal.machinery.text import plain_text
@@ -171,32 +164,7 @@ def read_sheets(data: bytes) -> list[Sheet]:
     check_file_size(len(data))
     if not data.startswith(ZIP_SIGNATURES):
         return [Sheet("", read_spreadsheet(data))]
-    import openpyxl
-
-    check_xlsx_archive(data)
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as e:  # openpyxl raises many kinds of errors on damaged or foreign files
-        raise ImportFileError(XLSX_UNREADABLE) from e
-    sheets = []
-    try:
-        for worksheet in book.worksheets:
-            if worksheet.max_row and worksheet.max_row > settings.IMPORT_MAX_ROWS + 1:
-                raise too_many_rows(worksheet.max_row)
-            rows = worksheet.iter_rows(
-                values_only=True, max_col=MAX_COLUMNS + 20, max_row=settings.IMPORT_MAX_ROWS + 2
-            )
-            try:
-                sheets.append(Sheet(worksheet.title, _build_dataset(rows)))
-            except ImportFileError as error:
-                raise ImportFileError(f"シート「{worksheet.title}」：{error}") from error
-    except ImportFileError:
-        raise
-    except Exception as e:  # openpyxl raises many kinds of errors on damaged sheets
-        raise ImportFileError(XLSX_DAMAGED) from e
-    finally:
-        book.close()
-    return sheets
+    return [Sheet(title, dataset) for title, dataset in read_xlsx_sheets(data)]
 
 
 def _cell_text(value) -> str:
@@ -244,6 +212,7 @@ def _derived_kind(code: str, name: str) -> str | None:
 
 
 def _entries(sheet: Sheet, errors: list[str]) -> list[Entry]:
+    """The sheet's rows as entries; a row with a problem adds its messages to `errors` instead."""
     dataset = sheet.dataset
     columns = {}
     for index, header in enumerate(dataset.headers or []):
@@ -260,51 +229,62 @@ def _entries(sheet: Sheet, errors: list[str]) -> list[Entry]:
         return []
     entries = []
     for line, row in zip(dataset.line_numbers, dataset, strict=True):
-        where = sheet.where(line)
-        cell = {key: row[index] for key, index in columns.items()}
-        found = len(errors)
-        code = _code(cell["code"])
-        try:
-            validate_lg_code(code)
-        except ValidationError as error:
-            errors.append(f"{where}：{' '.join(error.messages)}")
-            continue
-        name = re.sub(r"\s+", "", _cell_text(cell["name"]))
-        prefecture_name = re.sub(r"\s+", "", _cell_text(cell["prefecture_name"]))
-        if not prefecture_name:
-            errors.append(f"{where}：都道府県名（漢字）が空欄です。")
-        for label, text in (("市区町村名（漢字）", name), ("都道府県名（漢字）", prefecture_name)):
-            if len(text) > NAME_MAX:
-                errors.append(f"{where}：{label}が長すぎます（{NAME_MAX}文字まで）。")
-        is_prefecture_row = not name
-        if is_prefecture_row != (code == prefecture_code(code)):
-            errors.append(
-                f"{where}：団体コード「{code}」は都道府県のコードです。市区町村名を空欄にしてください。"
-                if code == prefecture_code(code) else
-                f"{where}：市区町村名（漢字）が空欄です（都道府県の行は団体コードが「{prefecture_code(code)}」です）。"
-            )
-        kana_column = "都道府県名（カナ）" if is_prefecture_row else "市区町村名（カナ）"
-        kana = _reading(cell.get("prefecture_kana" if is_prefecture_row else "kana"), where, kana_column, errors)
-        given = _cell_text(cell.get("kind"))
-        if given:
-            kind = KIND_BY_LABEL.get(given)
-            if kind is None:
-                errors.append(f"{where}：種別「{given}」は使えません。{'、'.join(KIND_BY_LABEL)}のいずれかを入力してください。")
-        else:
-            kind = _derived_kind(code, name)
-            if kind is None:
-                errors.append(
-                    f"{where}：「{name}」の種別が名称から分かりません。種別の列（{'、'.join(KIND_BY_LABEL)}）を加えてください。"
-                )
-        if kind is not None and (kind == Kind.PREFECTURE) != is_prefecture_row:
-            errors.append(f"{where}：種別「{Kind(kind).label}」は{'都道府県' if is_prefecture_row else '市区町村'}の行に使えません。")
-        if len(errors) > found:
-            continue
-        entries.append(Entry(
-            where=where, code=code, name=name or prefecture_name, kana=kana, kind=kind, kind_given=bool(given),
-            prefecture_name=prefecture_name,
-        ))
+        entry = _entry(sheet.where(line), {key: row[index] for key, index in columns.items()}, errors)
+        if entry is not None:
+            entries.append(entry)
     return entries
+
+
+def _entry(where: str, cell: dict, errors: list[str]) -> Entry | None:
+    """One row of the list, or None with its problems added to `errors`."""
+    found = len(errors)
+    code = _code(cell["code"])
+    try:
+        validate_lg_code(code)
+    except ValidationError as error:
+        errors.append(f"{where}：{' '.join(error.messages)}")
+        return None
+    name = re.sub(r"\s+", "", _cell_text(cell["name"]))
+    prefecture_name = re.sub(r"\s+", "", _cell_text(cell["prefecture_name"]))
+    if not prefecture_name:
+        errors.append(f"{where}：都道府県名（漢字）が空欄です。")
+    for label, text in (("市区町村名（漢字）", name), ("都道府県名（漢字）", prefecture_name)):
+        if len(text) > NAME_MAX:
+            errors.append(f"{where}：{label}が長すぎます（{NAME_MAX}文字まで）。")
+    is_prefecture_row = not name
+    if is_prefecture_row != (code == prefecture_code(code)):
+        errors.append(
+            f"{where}：団体コード「{code}」は都道府県のコードです。市区町村名を空欄にしてください。"
+            if code == prefecture_code(code) else
+            f"{where}：市区町村名（漢字）が空欄です（都道府県の行は団体コードが「{prefecture_code(code)}」です）。"
+        )
+    kana_column = "都道府県名（カナ）" if is_prefecture_row else "市区町村名（カナ）"
+    kana = _reading(cell.get("prefecture_kana" if is_prefecture_row else "kana"), where, kana_column, errors)
+    given = _cell_text(cell.get("kind"))
+    kind = _kind(where, given, code, name, errors)
+    if kind is not None and (kind == Kind.PREFECTURE) != is_prefecture_row:
+        errors.append(f"{where}：種別「{Kind(kind).label}」は{'都道府県' if is_prefecture_row else '市区町村'}の行に使えません。")
+    if len(errors) > found:
+        return None
+    return Entry(
+        where=where, code=code, name=name or prefecture_name, kana=kana, kind=kind, kind_given=bool(given),
+        prefecture_name=prefecture_name,
+    )
+
+
+def _kind(where: str, given: str, code: str, name: str, errors: list[str]) -> str | None:
+    """The 種別 column's kind when the row has one, else the kind its name and code say."""
+    if given:
+        kind = KIND_BY_LABEL.get(given)
+        if kind is None:
+            errors.append(f"{where}：種別「{given}」は使えません。{'、'.join(KIND_BY_LABEL)}のいずれかを入力してください。")
+        return kind
+    kind = _derived_kind(code, name)
+    if kind is None:
+        errors.append(
+            f"{where}：「{name}」の種別が名称から分かりません。種別の列（{'、'.join(KIND_BY_LABEL)}）を加えてください。"
+        )
+    return kind
 
 
 # --------------------------------------------------------------------------
@@ -313,15 +293,7 @@ def _entries(sheet: Sheet, errors: list[str]) -> list[Entry]:
 
 def _link(entries: list[Entry], errors: list[str]) -> dict[str, Entry]:
     """One entry per code, each with its prefecture (and a ward with its city), from the file or the database."""
-    by_code: dict[str, Entry] = {}
-    for entry in entries:
-        seen = by_code.get(entry.code)
-        if seen is None:
-            by_code[entry.code] = entry
-        elif (seen.name, seen.kana, seen.kind, seen.prefecture_name) != (
-            entry.name, entry.kana, entry.kind, entry.prefecture_name
-        ):
-            errors.append(f"{entry.where}：団体コード「{entry.code}」が{seen.where}と違う内容で重複しています。")
+    by_code = _by_code(entries, errors)
     prefectures = {prefecture_code(code) for code in by_code}
     known = {
         m.code: m for m in Municipality.objects.filter(Q(code__in=prefectures) | Q(kind=Kind.DESIGNATED_CITY))
@@ -351,6 +323,20 @@ def _link(entries: list[Entry], errors: list[str]) -> dict[str, Entry]:
                     f"{entry.where}：行政区「{entry.name}」を置く政令指定都市が見つかりません。"
                     "政令指定都市の行も含めて取り込んでください。"
                 )
+    return by_code
+
+
+def _by_code(entries: list[Entry], errors: list[str]) -> dict[str, Entry]:
+    """The first entry of each code; a code repeated with other contents is an error (a designated city is on both sheets)."""
+    by_code: dict[str, Entry] = {}
+    for entry in entries:
+        seen = by_code.get(entry.code)
+        if seen is None:
+            by_code[entry.code] = entry
+        elif (seen.name, seen.kana, seen.kind, seen.prefecture_name) != (
+            entry.name, entry.kana, entry.kind, entry.prefecture_name
+        ):
+            errors.append(f"{entry.where}：団体コード「{entry.code}」が{seen.where}と違う内容で重複しています。")
     return by_code
 
 
@@ -411,27 +397,32 @@ def load_code_list(data: bytes, *, user=None, report=None) -> Result:
     existing = Municipality.objects.in_bulk(list(by_code))
     with transaction.atomic():
         for tier in TIERS:
-            new, changed = [], []
-            for entry in (e for e in by_code.values() if e.kind in tier):
-                municipality = existing.get(entry.code)
-                if municipality is None:
-                    municipality = Municipality(code=entry.code, kana="")
-                    _apply(entry, municipality)
-                    new.append(municipality)
-                elif _apply(entry, municipality):
-                    changed.append(municipality)
-                else:
-                    result.unchanged += 1
-            if new:
-                bulk_create_with_history(new, Municipality, default_user=user, default_change_reason="団体コード一覧の取り込み")
-            if changed:
-                bulk_update_with_history(
-                    changed, Municipality, FIELDS, default_user=user, default_change_reason="団体コード一覧の取り込み"
-                )
-            result.created += len(new)
-            result.updated += len(changed)
+            _write_tier([e for e in by_code.values() if e.kind in tier], existing, result, user)
             report(result.created + result.updated + result.unchanged)
     return result
+
+
+def _write_tier(entries: list[Entry], existing: dict[str, Municipality], result: Result, user) -> None:
+    """Create and update one tier's municipalities (prefectures before cities before wards), with history."""
+    new, changed = [], []
+    for entry in entries:
+        municipality = existing.get(entry.code)
+        if municipality is None:
+            municipality = Municipality(code=entry.code, kana="")
+            _apply(entry, municipality)
+            new.append(municipality)
+        elif _apply(entry, municipality):
+            changed.append(municipality)
+        else:
+            result.unchanged += 1
+    if new:
+        bulk_create_with_history(new, Municipality, default_user=user, default_change_reason="団体コード一覧の取り込み")
+    if changed:
+        bulk_update_with_history(
+            changed, Municipality, FIELDS, default_user=user, default_change_reason="団体コード一覧の取り込み"
+        )
+    result.created += len(new)
+    result.updated += len(changed)
 
 
 # --------------------------------------------------------------------------

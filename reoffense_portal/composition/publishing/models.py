@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from councils.models import MeetingDateLabels
 from plans.models import Municipality, Plan
 from reoffense_portal.machinery import eras
 from reoffense_portal.machinery.jobs.models import Job
@@ -153,7 +154,7 @@ class VersionFile(models.Model):
         return self.filename
 
 
-class VersionMeeting(models.Model):
+class VersionMeeting(MeetingDateLabels, models.Model):
     """A meeting as a version lists it: what the home page, the Atom feed and the calendar need."""
 
     version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="meetings")
@@ -181,15 +182,6 @@ class VersionMeeting(models.Model):
 
     def get_absolute_url(self):
         return reverse("public:meeting", args=[self.meeting_id])
-
-    @property
-    def known_day(self) -> bool:
-        return self.held_on is not None and self.date_precision == eras.DatePrecision.DAY
-
-    @property
-    def held_on_label(self) -> str:
-        """令和6年12月24日, 令和5年12月 or 令和5年度, as precise as the source."""
-        return eras.date_label(self.held_on, self.date_precision) if self.held_on else ""
 
 
 class ApprovalRequestQuerySet(MunicipalityScopedQuerySet):

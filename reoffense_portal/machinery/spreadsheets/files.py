@@ -263,8 +263,9 @@ def check_xlsx_archive(data: bytes) -> None:
         raise ImportFileError(problem)
 
 
-def read_xlsx(data: bytes, report=None) -> tablib.Dataset:
-    """The first sheet, after the archive's checks and the sheet's declared size: no row is parsed before."""
+def read_xlsx_sheets(data: bytes, report=None, *, first_only: bool = False) -> list[tuple[str, tablib.Dataset]]:
+    """Every sheet of a workbook (or its first), as (title, rows), after the archive's checks and each sheet's
+    declared size: no row is parsed before. When every sheet is read, an error in one names it."""
     import openpyxl
 
     check_xlsx_archive(data)
@@ -273,21 +274,36 @@ def read_xlsx(data: bytes, report=None) -> tablib.Dataset:
     except Exception as e:  # openpyxl raises many kinds of errors on damaged or foreign files
         raise ImportFileError(XLSX_UNREADABLE) from e
     try:
-        if not book.worksheets:
+        if first_only and not book.worksheets:
             raise ImportFileError("Excelファイルにシートがありません。1枚目のシートに表を入力してください。")
-        sheet = book.worksheets[0]
-        # In read-only mode max_row is the sheet's declared <dimension>, read from the start of its XML.
-        if sheet.max_row and sheet.max_row > settings.IMPORT_MAX_ROWS + 1:
-            raise too_many_rows(sheet.max_row)
-        # Read one row past the limit even where the declared size is missing or smaller.
-        rows = sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS + 20, max_row=settings.IMPORT_MAX_ROWS + 2)
-        return _build_dataset(rows, report)
+        worksheets = book.worksheets[:1] if first_only else book.worksheets
+        return [(sheet.title, _read_worksheet(sheet, report, named=not first_only)) for sheet in worksheets]
     except ImportFileError:
         raise
     except Exception as e:  # openpyxl raises many kinds of errors on damaged sheets
         raise ImportFileError(XLSX_DAMAGED) from e
     finally:
         book.close()
+
+
+def _read_worksheet(sheet, report, *, named: bool) -> tablib.Dataset:
+    # In read-only mode max_row is the sheet's declared <dimension>, read from the start of its XML.
+    if sheet.max_row and sheet.max_row > settings.IMPORT_MAX_ROWS + 1:
+        raise too_many_rows(sheet.max_row)
+    # Read one row past the limit even where the declared size is missing or smaller.
+    rows = sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS + 20, max_row=settings.IMPORT_MAX_ROWS + 2)
+    try:
+        return _build_dataset(rows, report)
+    except ImportFileError as error:
+        if not named:
+            raise
+        raise ImportFileError(f"シート「{sheet.title}」：{error}") from error
+
+
+def read_xlsx(data: bytes, report=None) -> tablib.Dataset:
+    """The first sheet of a workbook (what an import reads)."""
+    [(_title, dataset)] = read_xlsx_sheets(data, report, first_only=True)
+    return dataset
 
 
 ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")  # a zip with files, an empty zip
