@@ -207,7 +207,24 @@ class PlanStructureResource(PlanPartsMixin, PlanRowsMixin, PortalResource):
                 "measure_number", "施策名を書くときは施策番号も入力してください（施策のない事業は施策番号と施策名を空欄にします）"
             )
         areas, measures, programs = self.parts_of(plan)
+        area = self._area_of(row, plan, area_number, areas)
 
+        if measure_number is None:
+            program = programs.get((area_number, None, name))
+            if program is not None:
+                program.area = area
+                return program, False
+            return Program(area=area, name=name), True
+
+        measure = self._measure_of(row, plan, area, (area_number, measure_number), measures)
+        program = programs.get((area_number, measure_number, name))
+        if program is not None:
+            program.area, program.measure = area, measure
+            return program, False
+        return Program(area=area, measure=measure, name=name), True
+
+    def _area_of(self, row, plan, area_number, areas: dict) -> PriorityArea:
+        """The row's 重点施策: registered, created or renamed when ticked, or named again as an earlier row did."""
         area = areas.get(area_number)
         title = self._parent_title(row, "area_title", area, area_number, "重点施策", ("area", plan.pk, area_number))
         if area is None:
@@ -232,14 +249,11 @@ class PlanStructureResource(PlanPartsMixin, PlanRowsMixin, PortalResource):
         else:
             self._named_again(row, "area_title", ("area", plan.pk, area_number))
         area.plan = plan
+        return area
 
-        if measure_number is None:
-            program = programs.get((area_number, None, name))
-            if program is not None:
-                program.area = area
-                return program, False
-            return Program(area=area, name=name), True
-
+    def _measure_of(self, row, plan, area, numbers, measures: dict) -> Measure:
+        """The row's 施策 in its area: registered, created or renamed when ticked, or named again."""
+        area_number, measure_number = numbers
         measure = measures.get((area_number, measure_number))
         place_key = ("measure", plan.pk, area_number, measure_number)
         title = self._parent_title(
@@ -271,12 +285,7 @@ class PlanStructureResource(PlanPartsMixin, PlanRowsMixin, PortalResource):
         else:
             self._named_again(row, "measure_title", place_key)
         measure.area = area
-
-        program = programs.get((area_number, measure_number, name))
-        if program is not None:
-            program.area, program.measure = area, measure
-            return program, False
-        return Program(area=area, measure=measure, name=name), True
+        return measure
 
     # -- areas and measures created or renamed, when ticked ------------------
 

@@ -190,43 +190,53 @@ def create_backup(directory: Path, report=None) -> Path:
         with tempfile.TemporaryDirectory() as tmp:
             database = Path(tmp) / DATABASE_FILE
             report(0, None, "データベースの書き出し")
-            with _snapshot():
-                call_command(
-                    "dumpdata",
-                    exclude=NOT_BACKED_UP,
-                    natural_foreign=True,
-                    use_base_manager=True,
-                    output=str(database),
-                    verbosity=0,
-                )
-                manifest = {
-                    "format": FORMAT,
-                    "created_at": timezone.localtime().isoformat(),
-                    "migrations": applied_migrations(),
-                    "counts": row_counts(),
-                }
+            manifest = _dump_database(database)
             members = {DATABASE_FILE: database, **_copy_media(Path(tmp) / MEDIA_DIR, report)}
             report(0, len(members), "チェックサムの計算")
             manifest["files"] = {}
             for number, (name, copy) in enumerate(members.items(), start=1):
                 manifest["files"][name] = _size_and_checksum(copy)
                 report(number)
-            manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=1).encode()
-            with (
-                open(partial, "xb", opener=lambda name, flags: os.open(name, flags, 0o600)) as raw,
-                tarfile.open(fileobj=raw, mode="w:gz") as archive,
-            ):
-                _add_bytes(archive, MANIFEST_FILE, manifest_bytes)
-                _add_bytes(archive, SIGNATURE_FILE, sign(manifest_bytes).encode())
-                report(0, len(members), "圧縮")
-                for number, (name, copy) in enumerate(members.items(), start=1):
-                    with open(copy, "rb") as content:
-                        _add_file(archive, name, content, copy.stat().st_size)
-                    report(number)
+            _write_archive(partial, manifest, members, report)
         partial.rename(path)
     finally:
         partial.unlink(missing_ok=True)
     return path
+
+
+def _dump_database(database: Path) -> dict:
+    """Dump the database into `database`, in one snapshot with the manifest's migrations and counts."""
+    with _snapshot():
+        call_command(
+            "dumpdata",
+            exclude=NOT_BACKED_UP,
+            natural_foreign=True,
+            use_base_manager=True,
+            output=str(database),
+            verbosity=0,
+        )
+        return {
+            "format": FORMAT,
+            "created_at": timezone.localtime().isoformat(),
+            "migrations": applied_migrations(),
+            "counts": row_counts(),
+        }
+
+
+def _write_archive(partial: Path, manifest: dict, members: dict[str, Path], report) -> None:
+    """The gzipped tar, readable by its owner only: the manifest and its signature first, then each member."""
+    manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=1).encode()
+    with (
+        open(partial, "xb", opener=lambda name, flags: os.open(name, flags, 0o600)) as raw,
+        tarfile.open(fileobj=raw, mode="w:gz") as archive,
+    ):
+        _add_bytes(archive, MANIFEST_FILE, manifest_bytes)
+        _add_bytes(archive, SIGNATURE_FILE, sign(manifest_bytes).encode())
+        report(0, len(members), "圧縮")
+        for number, (name, copy) in enumerate(members.items(), start=1):
+            with open(copy, "rb") as content:
+                _add_file(archive, name, content, copy.stat().st_size)
+            report(number)
 
 
 JOB_FILES = "jobs"
@@ -400,8 +410,11 @@ def _checked_members(archive: tarfile.TarFile, path: Path, folder: Path) -> tupl
             "バックアップの署名が一致しないため、復元しません。作成後に内容が書き換えられたか、"
             f"別の署名の鍵（BACKUP_SIGNING_KEY または SECRET_KEY）で作られたバックアップです：{path}。{NOTHING_CHANGED}"
         )
-    # From here on the manifest is the one this portal wrote: each member must be as it lists.
-    expected = manifest["files"]
+    return manifest, _checked_copies(archive, members, manifest["files"], path, folder)
+
+
+def _checked_copies(archive, members, expected: dict, path: Path, folder: Path) -> dict[str, Path]:
+    """Each member copied into `folder`, after the signed manifest: each must be as it lists, and none missing."""
     copies: dict[str, Path] = {}
     for number, member in enumerate(members):
         if not member.isfile():
@@ -426,7 +439,7 @@ def _checked_members(archive: tarfile.TarFile, path: Path, folder: Path) -> tupl
             f"バックアップのファイルが途中で切れているか、項目が欠けているため、復元しません"
             f"（{len(missing)}件：{'、'.join(missing[:5])}）：{path}。{NOTHING_CHANGED}"
         )
-    return manifest, copies
+    return copies
 
 
 def _changed(name: str, path: Path) -> CommandError:

@@ -138,7 +138,19 @@ def dashboards_of(plans, today: datetime.date | None = None) -> list[PlanDashboa
     if not plans:
         return []
     boards = {plan.pk: PlanDashboard(plan=plan, fiscal_year=fiscal_year) for plan in plans}
+    _count_programs(boards, fiscal_year)
+    _count_indicators(boards, fiscal_year)
+    _add_meetings(boards, today)
+    for board in boards.values():
+        plan = board.plan
+        board.ended = plan.period_end < today
+        board.ending_without_successor = plan.period_end <= today + ENDING_WITHIN and not has_successor(plan)
+    _add_current_versions(boards)
+    return list(boards.values())
 
+
+def _count_programs(boards: dict[int, PlanDashboard], fiscal_year: int) -> None:
+    """Each plan's programmes, and those with the year's progress recorded (one query for all)."""
     programs = (
         Program.objects.filter(area__plan__in=boards)
         .values("area__plan")
@@ -151,8 +163,13 @@ def dashboards_of(plans, today: datetime.date | None = None) -> list[PlanDashboa
         board = boards[row["area__plan"]]
         board.programs, board.programs_recorded = row["total"], row["recorded"]
 
-    # Due each year: the targets, and the statistics kept as a yearly series. A statistic the plan states
-    # once (a figure with its 時点, no yearly values at all) is not asked for every year.
+
+def _count_indicators(boards: dict[int, PlanDashboard], fiscal_year: int) -> None:
+    """Each plan's indicators due this year, and those with the year's value (one query for all).
+
+    Due each year: the targets, and the statistics kept as a yearly series. A statistic the plan states
+    once (a figure with its 時点, no yearly values at all) is not asked for every year.
+    """
     series = IndicatorValue.objects.filter(indicator=OuterRef("pk"))
     indicators = (
         Indicator.objects.filter(plan__in=boards)
@@ -167,6 +184,9 @@ def dashboards_of(plans, today: datetime.date | None = None) -> list[PlanDashboa
         board = boards[row["plan"]]
         board.indicators, board.indicators_recorded = row["total"], row["recorded"]
 
+
+def _add_meetings(boards: dict[int, PlanDashboard], today: datetime.date) -> None:
+    """Held meetings without minutes, and those coming up within UPCOMING_DAYS (one query for all)."""
     minutes_document = MeetingDocument.objects.filter(
         meeting=OuterRef("pk"), kind=MeetingDocument.Kind.MINUTES
     )
@@ -190,14 +210,9 @@ def dashboards_of(plans, today: datetime.date | None = None) -> list[PlanDashboa
         elif not meeting.has_minutes_document:
             board.meetings_without_minutes.append(meeting)
 
-    for board in boards.values():
-        plan = board.plan
-        board.ended = plan.period_end < today
-        board.ending_without_successor = plan.period_end <= today + ENDING_WITHIN and not has_successor(plan)
 
-    # As PlanVersion.objects.current(plan), for all the plans in one query.
+def _add_current_versions(boards: dict[int, PlanDashboard]) -> None:
+    """As PlanVersion.objects.current(plan), for all the plans in one query."""
     for version in PlanVersion.objects.live().filter(plan__in=boards).order_by("-live_from"):
         board = boards[version.plan_id]
         board.current_version = board.current_version or version
-
-    return list(boards.values())

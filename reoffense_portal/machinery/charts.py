@@ -112,32 +112,11 @@ def _render(data: dict) -> str:
 
     font = font_properties()
     ticks = {year: label for year, label, _, _ in data["points"]}
-    drawn = [(year, value) for year, _, value, _ in data["points"] if value is not None]
-    plotted = [value for _, value in drawn]
-
     figure = Figure(figsize=(6.4, 3.2), dpi=100)
     axes = figure.add_subplot()
-    axes.plot([year for year, _ in drawn], plotted, marker="o", color=LINE_COLOUR, linewidth=2, label="実績")
-    for year, _, value, text in data["points"]:
-        if value is None:  # a masked small count: its label instead of its point
-            axes.annotate(text, (year, 0), textcoords="offset points", xytext=(0, 4), ha="center",
-                          fontproperties=font, fontsize=8, color="#222222")
-        else:
-            axes.annotate(f"{value:,.10g}", (year, value), textcoords="offset points", xytext=(0, 7),
-                          ha="center", fontproperties=font, fontsize=9, color="#222222")
+    plotted = _plot_points(axes, data["points"], font)
     if data["baseline"] is not None:
-        year, label, value, text = data["baseline"]
-        if value is None and year not in ticks:  # a masked small count: its label instead of its point
-            axes.annotate(text, (year, 0), textcoords="offset points", xytext=(0, 4), ha="center",
-                          fontproperties=font, fontsize=8, color="#222222")
-        if value is not None:
-            plotted.append(value)
-            axes.plot([year], [value], marker="s", markersize=8, linestyle="none", color=BASELINE_COLOUR,
-                      label=f"基準値（{label}）")
-            if year not in ticks:  # a value of that year is labelled already
-                axes.annotate(f"{value:,.10g}", (year, value), textcoords="offset points", xytext=(0, 8),
-                              ha="center", fontproperties=font, fontsize=9, color="#222222")
-        ticks.setdefault(year, label)
+        plotted += _plot_baseline(axes, data["baseline"], ticks, font)
     if data["target"] is not None:
         plotted.append(data["target"])
         axes.axhline(data["target"], color=TARGET_COLOUR, linestyle="--", linewidth=1.5,
@@ -146,10 +125,54 @@ def _render(data: dict) -> str:
             ticks.setdefault(data["target_year"], data["target_period"])
             axes.plot([data["target_year"]], [data["target"]], marker="*", markersize=12, linestyle="none",
                       color=TARGET_COLOUR)
+    _style_axes(axes, ticks, plotted, data["unit"], font)
+    figure.tight_layout()
+    return _inline(svg_of(figure), data)
+
+
+def _annotate_masked(axes, text: str, year, font) -> None:
+    """A masked small count: its label instead of its point."""
+    axes.annotate(text, (year, 0), textcoords="offset points", xytext=(0, 4), ha="center",
+                  fontproperties=font, fontsize=8, color="#222222")
+
+
+def _plot_points(axes, points, font) -> list:
+    """The line of values with each one's figure (a masked one its label); the values drawn."""
+    drawn = [(year, value) for year, _, value, _ in points if value is not None]
+    axes.plot([year for year, _ in drawn], [value for _, value in drawn], marker="o", color=LINE_COLOUR,
+              linewidth=2, label="実績")
+    for year, _, value, text in points:
+        if value is None:
+            _annotate_masked(axes, text, year, font)
+        else:
+            axes.annotate(f"{value:,.10g}", (year, value), textcoords="offset points", xytext=(0, 7),
+                          ha="center", fontproperties=font, fontsize=9, color="#222222")
+    return [value for _, value in drawn]
+
+
+def _plot_baseline(axes, baseline, ticks: dict, font) -> list:
+    """The baseline's square, labelled unless a value of its year is; its tick added. The values drawn."""
+    year, label, value, text = baseline
+    plotted = []
+    if value is None and year not in ticks:
+        _annotate_masked(axes, text, year, font)
+    if value is not None:
+        plotted.append(value)
+        axes.plot([year], [value], marker="s", markersize=8, linestyle="none", color=BASELINE_COLOUR,
+                  label=f"基準値（{label}）")
+        if year not in ticks:  # a value of that year is labelled already
+            axes.annotate(f"{value:,.10g}", (year, value), textcoords="offset points", xytext=(0, 8),
+                          ha="center", fontproperties=font, fontsize=9, color="#222222")
+    ticks.setdefault(year, label)
+    return plotted
+
+
+def _style_axes(axes, ticks: dict, plotted: list, unit: str, font) -> None:
+    """Years as ticks (labels in Japanese on two lines), room above the highest figure, the legend."""
     years = sorted(ticks)
     axes.set_xticks(years, [_tick_label(ticks[year]) for year in years], fontproperties=font, fontsize=8)
     axes.set_xlim(years[0] - 0.5, years[-1] + 0.5)
-    axes.set_ylabel(data["unit"], fontproperties=font, rotation=0, labelpad=12)
+    axes.set_ylabel(unit, fontproperties=font, rotation=0, labelpad=12)
     for tick in axes.get_yticklabels():
         tick.set_fontproperties(font)
     low, high = min(plotted, default=0), max(plotted, default=1)
@@ -157,9 +180,6 @@ def _render(data: dict) -> str:
     axes.spines[["top", "right"]].set_visible(False)
     axes.grid(axis="y", color="#dddddd", linewidth=0.8)
     axes.legend(prop=font, frameon=False, loc="best", fontsize=9)
-    figure.tight_layout()
-
-    return _inline(svg_of(figure), data)
 
 
 def svg_of(figure) -> str:

@@ -199,8 +199,19 @@ def parse_date(value, *, precise: bool = False) -> TypedDate | None:
         return TypedDate(value.date())
     if isinstance(value, datetime.date):
         return TypedDate(value)
-    text = normalised(value)
     hint = PRECISE_DATE_HINT if precise else DATE_HINT
+    first, last, precision, era = _span_of(value, normalised(value), hint)
+    if precision != DatePrecision.DAY and not precise:
+        raise ValueError(f"{shown(value)} は日まで入力してください。{DATE_HINT}")
+    if era is not None:
+        _check_era(value, era, first, last)
+    if not YEAR_RANGE[0] <= first.year <= YEAR_RANGE[1]:
+        raise ValueError(f"{shown(value)} は日付として範囲外です（{YEAR_RANGE[0]}年～{YEAR_RANGE[1]}年）。")
+    return TypedDate(first, precision)
+
+
+def _span_of(value, text: str, hint: str) -> tuple[datetime.date, datetime.date, str, str | None]:
+    """The first and last day a typed day, month or fiscal year covers, its precision, and the era it names."""
     if m := _DAY.fullmatch(text):
         year, era = _year_of(m)
         try:
@@ -223,13 +234,7 @@ def parse_date(value, *, precise: bool = False) -> TypedDate | None:
         precision = DatePrecision.FISCAL_YEAR
     else:
         raise ValueError(f"{shown(value)} を日付として読めません。{hint}")
-    if precision != DatePrecision.DAY and not precise:
-        raise ValueError(f"{shown(value)} は日まで入力してください。{DATE_HINT}")
-    if era is not None:
-        _check_era(value, era, first, last)
-    if not YEAR_RANGE[0] <= first.year <= YEAR_RANGE[1]:
-        raise ValueError(f"{shown(value)} は日付として範囲外です（{YEAR_RANGE[0]}年～{YEAR_RANGE[1]}年）。")
-    return TypedDate(first, precision)
+    return first, last, precision, era
 
 
 class PeriodBound(models.TextChoices):

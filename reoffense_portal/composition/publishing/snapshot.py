@@ -129,44 +129,47 @@ def plan_pages(plan: Plan, *, updated_on, draft: bool, proposal: bool = False) -
             feedback_title=plan.title,
         )
     ]
-    for year in plan.years:
-        pages.append(
-            Page(
-                path=year.path,
-                title=f"{plan.title} {year.label}の実施状況",
-                description=f"{plan.title}の{year.full_label}の重点施策ごとの実施率と、取組・事業の実施状況と実績を"
-                "掲載しています。",
-                content=render_to_string("public/plan_year.html", {**context, "year": year}),
-                breadcrumbs=[home, plan_crumb, (f"{year.label}の実施状況", None)],
-                feedback_title=f"{plan.title} {year.label}の実施状況",
-            )
-        )
+    pages += [_year_page(plan, year, context, [home, plan_crumb]) for year in plan.years]
     for council in plan.council_list:
+        pages += _council_pages(council, context, [home, plan_crumb])
+    return pages
+
+
+def _year_page(plan: Plan, year, context: dict, crumbs: list) -> Page:
+    """年度ごとの実施状況 of one reported year."""
+    return Page(
+        path=year.path,
+        title=f"{plan.title} {year.label}の実施状況",
+        description=f"{plan.title}の{year.full_label}の重点施策ごとの実施率と、取組・事業の実施状況と実績を"
+        "掲載しています。",
+        content=render_to_string("public/plan_year.html", {**context, "year": year}),
+        breadcrumbs=[*crumbs, (f"{year.label}の実施状況", None)],
+        feedback_title=f"{plan.title} {year.label}の実施状況",
+    )
+
+
+def _council_pages(council, context: dict, crumbs: list) -> list[Page]:
+    """A council's page and each of its meetings' pages."""
+    pages = [
+        Page(
+            path=council.get_absolute_url(),
+            title=council.name,
+            content=render_to_string("public/council.html", {**context, "council": council}),
+            breadcrumbs=[*crumbs, (council.name, None)],
+            feedback_title=council.name,
+        )
+    ]
+    council_crumb = (council.name, council.get_absolute_url() + context["preview_query"])
+    for meeting in council.meeting_list:
         pages.append(
             Page(
-                path=council.get_absolute_url(),
-                title=council.name,
-                content=render_to_string("public/council.html", {**context, "council": council}),
-                breadcrumbs=[home, plan_crumb, (council.name, None)],
-                feedback_title=council.name,
+                path=meeting.get_absolute_url(),
+                title=meeting.title,
+                content=render_to_string("public/meeting.html", {**context, "council": council, "meeting": meeting}),
+                breadcrumbs=[*crumbs, council_crumb, (meeting.label, None)],
+                feedback_title=meeting.title,
             )
         )
-        for meeting in council.meeting_list:
-            pages.append(
-                Page(
-                    path=meeting.get_absolute_url(),
-                    title=meeting.title,
-                    content=render_to_string(
-                        "public/meeting.html", {**context, "council": council, "meeting": meeting}
-                    ),
-                    breadcrumbs=[
-                        home, plan_crumb,
-                        (council.name, council.get_absolute_url() + context["preview_query"]),
-                        (meeting.label, None),
-                    ],
-                    feedback_title=meeting.title,
-                )
-            )
     return pages
 
 

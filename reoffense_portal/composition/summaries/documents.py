@@ -450,20 +450,8 @@ class PlanSummary(Document):
         ]
         challenges = list(plan.challenges.all())
         councils = list(council_list(plan))
-        outline = outline_numbers({
-            "purpose": bool(plan.purpose),
-            "position": bool(plan.position or plan.legal_basis or plan.embedded_in),
-            "period": True,
-            "target_persons": bool(plan.target_persons),
-            "current": bool(plan.current_situation or statistics or any(kpi.chart for kpi in targets)),
-            "challenges": bool(challenges),
-            "philosophy": bool(plan.basic_philosophy),
-            "policy": bool(plan.basic_policy),
-            "targets": bool(targets),
-            "areas": bool(areas),
-            "promotion": bool(plan.promotion_system or councils),
-            "progress_management": bool(plan.progress_management),
-        })
+        outline = self.outline(statistics=statistics, targets=targets, challenges=challenges, areas=areas,
+                               councils=councils)
         return {
             "plan": plan,
             "municipality": plan.municipality,
@@ -483,6 +471,25 @@ class PlanSummary(Document):
             "system_column": system_column(areas),
             "councils": councils,
         }
+
+
+    def outline(self, *, statistics, targets, challenges, areas, councils) -> dict:
+        """The numbers of the chapters the plan has something to say in (an empty one is left out)."""
+        plan = self.plan
+        return outline_numbers({
+            "purpose": bool(plan.purpose),
+            "position": bool(plan.position or plan.legal_basis or plan.embedded_in),
+            "period": True,
+            "target_persons": bool(plan.target_persons),
+            "current": bool(plan.current_situation or statistics or any(kpi.chart for kpi in targets)),
+            "challenges": bool(challenges),
+            "philosophy": bool(plan.basic_philosophy),
+            "policy": bool(plan.basic_policy),
+            "targets": bool(targets),
+            "areas": bool(areas),
+            "promotion": bool(plan.promotion_system or councils),
+            "progress_management": bool(plan.progress_management),
+        })
 
 
 class MeetingReport(Document):
@@ -517,23 +524,23 @@ class MeetingReport(Document):
             return f"記録された審議の対象年度（{eras.fiscal_year_label(meeting.reviewed_fiscal_year)}）は{period}"
         return f"会議の前年度（{eras.fiscal_year_label(meeting.fiscal_year - 1)}）は{period}"
 
-    def context(self) -> dict:
-        meeting, plan, year = self.meeting, self.plan, self.reviewed_fiscal_year
+    def progress(self, year: int | None) -> tuple[list, str]:
+        """The areas' sections with each one's implementation rate in the reviewed year, and the plan's."""
         if year is None:  # nothing of this plan to review: no table of 未報告 rows and 0 %
-            areas, overall_rate = [], ""
-        else:
-            areas = area_sections(plan, fiscal_year=year)
-            rates = Program.objects.of_plan(plan).implementation_rates_by_area(year)
-            for section in areas:
-                section.rate = rates.get(section.area.pk)
-            overall_rate = rate_label(
-                Program.objects.of_plan(plan).implementation_rate(year), sum(section.program_count for section in areas)
-            )
-        members = meeting.council.members.select_related("organization")
-        indicators = plan.indicators.filter(kind=Indicator.Kind.TARGET).prefetch_related("values")
-        agenda = list(
-            meeting.agenda_items.prefetch_related("areas", "measures__area", "programs", "indicators")
+            return [], ""
+        plan = self.plan
+        areas = area_sections(plan, fiscal_year=year)
+        rates = Program.objects.of_plan(plan).implementation_rates_by_area(year)
+        for section in areas:
+            section.rate = rates.get(section.area.pk)
+        overall_rate = rate_label(
+            Program.objects.of_plan(plan).implementation_rate(year), sum(section.program_count for section in areas)
         )
+        return areas, overall_rate
+
+    def targets(self, agenda: list) -> list:
+        """The plan's 成果目標, each with the numbers of the agenda items that reviewed it."""
+        indicators = self.plan.indicators.filter(kind=Indicator.Kind.TARGET).prefetch_related("values")
         reviewed_by = {}  # indicator id → numbers of the agenda items that reviewed it
         for number, item in enumerate(agenda, start=1):
             for indicator in item.indicators.all():
@@ -541,6 +548,16 @@ class MeetingReport(Document):
         targets = [IndicatorView.of(i, self.charts, public=self.public) for i in indicators]
         for view in targets:
             view.agenda_numbers = reviewed_by.get(view.indicator.pk, [])
+        return targets
+
+    def context(self) -> dict:
+        meeting, plan, year = self.meeting, self.plan, self.reviewed_fiscal_year
+        areas, overall_rate = self.progress(year)
+        members = meeting.council.members.select_related("organization")
+        agenda = list(
+            meeting.agenda_items.prefetch_related("areas", "measures__area", "programs", "indicators")
+        )
+        targets = self.targets(agenda)
         members = list(members)
         outline = outline_numbers({
             "agenda": bool(agenda), "rates": year is not None, "progress": year is not None, "no_year": year is None,

@@ -85,7 +85,7 @@ def font_face_css() -> str:
     )
 
 
-def _url_fetcher_class():
+def _url_fetcher_class():  # long: the class is defined here so that WeasyPrint is imported only to typeset
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class StaticOnlyFetcher(URLFetcher):
@@ -210,24 +210,7 @@ def render_pdf(
     process.start()
     sender.close()
     try:
-        if not receiver.poll(timeout):
-            process.kill()
-            logger.error(
-                "PDF render stopped after %gs (pid %s, %d characters of HTML)",
-                timeout,
-                process.pid,
-                len(html),
-            )
-            raise PdfRenderTimeout(timeout)
-        try:
-            result = receiver.recv()
-        except EOFError:
-            logger.error(
-                "PDF worker %s ended without an answer (exit code %s)",
-                process.pid,
-                process.exitcode,
-            )
-            raise PdfRenderError("worker ended without an answer") from None
+        result = _answer(process, receiver, timeout, len(html))
     finally:
         receiver.close()
         process.join(5)
@@ -245,3 +228,25 @@ def render_pdf(
         len(pdf) // 1024,
     )
     return pdf
+
+
+def _answer(process, receiver, timeout: float, html_length: int) -> tuple:
+    """The worker's answer; the worker killed and PdfRenderTimeout raised when none comes within `timeout`."""
+    if not receiver.poll(timeout):
+        process.kill()
+        logger.error(
+            "PDF render stopped after %gs (pid %s, %d characters of HTML)",
+            timeout,
+            process.pid,
+            html_length,
+        )
+        raise PdfRenderTimeout(timeout)
+    try:
+        return receiver.recv()
+    except EOFError:
+        logger.error(
+            "PDF worker %s ended without an answer (exit code %s)",
+            process.pid,
+            process.exitcode,
+        )
+        raise PdfRenderError("worker ended without an answer") from None

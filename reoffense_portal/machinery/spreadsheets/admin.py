@@ -305,17 +305,9 @@ class SpreadsheetAdminMixin(ImportExportMixin):
             stored = (preview.result or {}) if preview else {}
             if stored.get("import", {}).get("model") != self.model._meta.label_lower:
                 raise Http404("この取り込みは見つかりません。")
-            if stored.get("apply_job"):
-                return job_page(Job(pk=stored["apply_job"]))
-            if preview.status != Job.Status.DONE or not stored.get("ready"):
-                messages.error(request, "このプレビューはまだ終わっていないか、誤りがあるため、取り込めません。")
-                return job_page(preview)
-            unticked = import_jobs.unticked(stored, request.POST)
-            if unticked:
-                named = "、".join(item["label"] for item in unticked[:UNTICKED_NAMED])
-                more = f"ほか{len(unticked) - UNTICKED_NAMED:,}件" if len(unticked) > UNTICKED_NAMED else ""
-                messages.error(request, UNTICKED + named + more)
-                return job_page(preview)
+            refused = self._not_to_apply(request, preview, stored)
+            if refused is not None:
+                return refused
             params = {
                 **stored["import"],
                 "options": {
@@ -329,6 +321,22 @@ class SpreadsheetAdminMixin(ImportExportMixin):
             preview.result = {**stored, "apply_job": str(job.pk)}
             preview.save(update_fields=["result"])
         return job_page(job)
+
+    def _not_to_apply(self, request, preview: Job, stored: dict):
+        """Where to send the user instead of applying: the job already started, or the preview (unfinished,
+        with errors, or with related items left unticked, named in the message); None to apply."""
+        if stored.get("apply_job"):
+            return job_page(Job(pk=stored["apply_job"]))
+        if preview.status != Job.Status.DONE or not stored.get("ready"):
+            messages.error(request, "このプレビューはまだ終わっていないか、誤りがあるため、取り込めません。")
+            return job_page(preview)
+        unticked = import_jobs.unticked(stored, request.POST)
+        if unticked:
+            named = "、".join(item["label"] for item in unticked[:UNTICKED_NAMED])
+            more = f"ほか{len(unticked) - UNTICKED_NAMED:,}件" if len(unticked) > UNTICKED_NAMED else ""
+            messages.error(request, UNTICKED + named + more)
+            return job_page(preview)
+        return None
 
     # -- blank templates --------------------------------------------------------
 

@@ -359,7 +359,7 @@ def write_csv(dataset: tablib.Dataset) -> bytes:
 def write_xlsx(dataset: tablib.Dataset, title: str = "データ") -> bytes:
     import openpyxl
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-    from openpyxl.styles import Alignment, Font
+    from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
     book = openpyxl.Workbook()
@@ -374,22 +374,7 @@ def write_xlsx(dataset: tablib.Dataset, title: str = "データ") -> bytes:
         for c, value in enumerate(row, 1):
             if isinstance(value, str):
                 value = ILLEGAL_CHARACTERS_RE.sub("", value)
-            cell = sheet.cell(row=r, column=c)
-            if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-                # Never a formula: a string cell with Excel's quote prefix.
-                cell.value = value
-                cell.data_type = "s"
-                cell.quotePrefix = True
-            elif isinstance(value, bool):
-                cell.value = "○" if value else None
-            else:
-                cell.value = value
-            if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
-                cell.number_format = "yyyy-mm-dd"
-            elif isinstance(value, datetime.time):
-                cell.number_format = "hh:mm"
-            if isinstance(value, str) and "\n" in value:
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
+            _fill_xlsx_cell(sheet.cell(row=r, column=c), value)
             if c <= len(widths) and isinstance(value, str):
                 widths[c - 1] = min(60, max(widths[c - 1], len(value) * 2 + 2))
     for i, width in enumerate(widths, 1):
@@ -398,6 +383,27 @@ def write_xlsx(dataset: tablib.Dataset, title: str = "データ") -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _fill_xlsx_cell(cell, value) -> None:
+    """A value as Excel shows it: never a formula, ○ for true, dates and times formatted, long text wrapped."""
+    from openpyxl.styles import Alignment
+
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        # Never a formula: a string cell with Excel's quote prefix.
+        cell.value = value
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    elif isinstance(value, bool):
+        cell.value = "○" if value else None
+    else:
+        cell.value = value
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        cell.number_format = "yyyy-mm-dd"
+    elif isinstance(value, datetime.time):
+        cell.number_format = "hh:mm"
+    if isinstance(value, str) and "\n" in value:
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
 
 
 class CSVFormat(base_formats.CSV):

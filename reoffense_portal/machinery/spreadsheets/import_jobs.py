@@ -191,15 +191,8 @@ ROW_SECTIONS = (
 )
 
 
-def preview_of(result, resource) -> dict:
-    """The preview as JSON: the counts; the new and the changed rows apart, up to PREVIEW_ROWS each; the
-    related items the rows would create or rename, each to be ticked (Confirmation); the problems up
-    to PREVIEW_MESSAGES.
-
-    Cells are stored as the HTML the preview shows (escaped here; a changed cell of an update in <ins>,
-    a renamed area's or measure's title as <del>old</del> → <ins>new</ins>).
-    """
-    lines = resource.line_numbers
+def _row_sections(result, lines: list[int]) -> dict:
+    """新規, 変更 and 削除 rows apart, each with its count and its first PREVIEW_ROWS rows (with their lines)."""
     sections = {kind: {"type": kind, "title": title, "rows": [], "count": 0} for kind, title in ROW_SECTIONS}
     for index, row in enumerate(result.rows):
         section = sections.get(row.import_type)
@@ -214,6 +207,18 @@ def preview_of(result, resource) -> dict:
             })
     for section in sections.values():
         section["not_shown"] = section["count"] - len(section["rows"])
+    return sections
+
+
+def preview_of(result, resource) -> dict:
+    """The preview as JSON: the counts; the new and the changed rows apart, up to PREVIEW_ROWS each; the
+    related items the rows would create or rename, each to be ticked (Confirmation); the problems up
+    to PREVIEW_MESSAGES.
+
+    Cells are stored as the HTML the preview shows (escaped here; a changed cell of an update in <ins>,
+    a renamed area's or measure's title as <del>old</del> → <ins>new</ins>).
+    """
+    sections = _row_sections(result, resource.line_numbers)
     confirmations = [item.as_json() for item in getattr(resource, "confirmations", {}).values()]
     messages = [str(message) for message in result.messages()]
     if result.has_errors():
