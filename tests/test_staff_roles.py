@@ -81,7 +81,8 @@ def test_the_draft_preview_shows_the_plan_to_its_staff_only(client, world):
     client.force_login(city_a.editor)
     response = client.get(preview)
     assert response.status_code == 200
-    assert "案" in response.content.decode()
+    # Not 「案」 alone: every page has it, in 「サイト内の主な案内」.
+    assert "<strong>【案】</strong>承認前の作業中の内容です。" in response.content.decode()
 
 
 def test_any_change_below_a_plan_moves_its_update_date(world):
