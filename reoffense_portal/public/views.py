@@ -35,6 +35,8 @@ from reoffense_portal.publishing.opendata import DATASETS, LICENSE
 from reoffense_portal.spreadsheets.files import write_csv
 from reoffense_portal.uploads import upload_response
 
+from .accessibility import AccessibilityRecord
+
 logger = logging.getLogger(__name__)
 
 RECENT_MEETINGS = 5
@@ -396,7 +398,11 @@ def feedback_thanks(request):
 
 @require_safe
 def accessibility(request):
-    return TemplateResponse(request, "public/accessibility.html")
+    """The policy, and the results of the last stored run of the accessibility test (none typed here)."""
+    record = AccessibilityRecord.load()
+    return TemplateResponse(request, "public/accessibility.html", {
+        "record": record, "updated_on": timezone.localdate(record.tested_at) if record else None,
+    })
 
 
 @require_safe

@@ -1,9 +1,13 @@
 """Every public page type fits a phone (375 px) and a desktop (1,280 px): the page never scrolls sideways,
-wide tables scroll inside their own labelled region, and names in tables are never squeezed to a character a line."""
+wide tables scroll inside their own labelled region, and names in tables are never squeezed to a character a line.
+
+Screenshots of every page at both widths go to artifacts/screenshots/ for people to look at.
+"""
 
 import pytest
 
 from tests.browser.public_site import PAGES, VIEWPORTS
+from tests.browser.test_accessibility import SCREENSHOTS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,10 +35,12 @@ UNLABELLED_SCROLL_BOXES = """() => [...document.querySelectorAll('main *')].filt
 def test_no_public_page_scrolls_sideways(public_site, browser, live_server, viewport):
     context = browser.new_context(base_url=live_server.url, locale="ja-JP", viewport=VIEWPORTS[viewport])
     page = context.new_page()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     problems = []
     try:
         for name, url in PAGES.items():
             page.goto(url)
+            page.screenshot(path=SCREENSHOTS / f"{name}-{viewport}.png", full_page=True)
             overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             if overflow > 0:
                 problems.append(f"{name}: {overflow}px wider than the screen")
