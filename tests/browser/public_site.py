@@ -45,5 +45,7 @@ def public_site(seeded):
                 ProgramProgress.Status.NOT_IMPLEMENTED, ProgramProgress.Status.UNDER_REVIEW]
     for program, status in zip(Program.objects.of_plan(plan).order_by("pk")[:8], statuses * 2, strict=True):
         ProgramProgress.objects.create(program=program, fiscal_year=2025, status=status,
-                                       results="取組の実績です。", support_count=2 if status == statuses[0] else None)
+                                       results="取組の実績です。", support_count=2 if status == statuses[0] else None,
+                                       rating="B" if status == statuses[0] else "",
+                                       issues="参加者の定着が課題です。" if status == statuses[0] else "")
     publish(plan, summary="計画本文と会議の記録を掲載しました")
