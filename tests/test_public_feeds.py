@@ -10,7 +10,7 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from councils.models import Meeting
-from reoffense_portal.publishing.models import PlanVersion
+from reoffense_portal.composition.publishing.models import PlanVersion
 from tests.public_data import publish
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,8 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.utils import timezone
 
-from reoffense_portal.publishing import pdf
-from reoffense_portal.publishing.models import PlanVersion, VersionFile
+from reoffense_portal.composition.publishing import pdf
+from reoffense_portal.composition.publishing.models import PlanVersion, VersionFile
 from tests.public_data import municipality
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from reoffense_portal.public.accessibility import TAGS
+from reoffense_portal.composition.public.accessibility import TAGS
 from tests.browser.public_site import VIEWPORTS
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -6,7 +6,7 @@ import threading
 import pytest
 from django.core.management import call_command
 
-from reoffense_portal.public.accessibility import AccessibilityRecord
+from reoffense_portal.composition.public.accessibility import AccessibilityRecord
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

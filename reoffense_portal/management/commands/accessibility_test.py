@@ -1,7 +1,7 @@
 """manage.py accessibility_test --url http://127.0.0.1:8000: the dated accessibility record /accessibility/ shows.
 
 Runs axe-core (WCAG 2.0 and 2.1, levels A and AA) in Debian's Chromium over every public page type of the
-site the command's database serves, at 375 and 1,280 px, and stores the result (reoffense_portal.public.accessibility).
+site the command's database serves, at 375 and 1,280 px, and stores the result (reoffense_portal.composition.public.accessibility).
 Needs the test tools (playwright, axe-playwright-python: `pip install -e .[dev]`) and the chromium package.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from reoffense_portal.public import accessibility
+from reoffense_portal.composition.public import accessibility
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
