@@ -35,8 +35,8 @@ load (os.getloadavg) before and after, the slowest page and the goals that fail:
 
 Adding a role is one line of ROLES (a function making the user), adding a
 page one line of PAGES; a page whose URL name is not on this branch is listed
-as 「なし」 and skipped. `--only 検索` measures only the pages whose name holds
-the text. The database is dropped at the end unless --keep; --reuse migrates
+as 「なし」 and skipped. `--only 検索,トップ` measures only the pages whose name holds
+one of the texts. The database is dropped at the end unless --keep; --reuse migrates
 a kept database before measuring it (new indexes are built then).
 """
 
@@ -435,7 +435,7 @@ def samples_of(world: World, clients: dict, only: str) -> list:
     bare_page = Page("素のビュー（1クエリ、目安）", "public", "")
     samples = [Sample(bare_page, "住民", BARE_URL, Client(), [])]
     for page in PAGES:
-        if only and only not in page.name:
+        if only and not any(part in page.name for part in only.split(",")):
             continue
         url = page.url(world)
         if url is None:
@@ -472,12 +472,20 @@ def report(samples: list, rounds: int, load_before, load_after) -> None:
     print("goals: all met" if not failures else "goals not met: " + "; ".join(failures))
 
 
+def unapplied_migrations() -> list:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    return executor.migration_plan(executor.loader.graph.leaf_nodes())
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="leave the database for another run")
     parser.add_argument("--reuse", action="store_true", help="measure the database a --keep run left")
-    parser.add_argument("--only", default="", help="measure only the pages whose name holds this text")
+    parser.add_argument("--only", default="", help="measure only the pages whose name holds one of these texts (comma-separated)")
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT))
@@ -508,9 +516,10 @@ def main():
         if args.reuse:
             from django.contrib.auth import get_user_model
 
-            call_command("migrate", verbosity=0)  # indexes added since the database was kept
-            with connections["default"].cursor() as cursor:
-                cursor.execute("ANALYZE")
+            if unapplied_migrations():  # indexes added since the database was kept
+                call_command("migrate", verbosity=0)
+                with connections["default"].cursor() as cursor:
+                    cursor.execute("ANALYZE")
             get_user_model().objects.filter(username__startswith="bench-").delete()
             city = Municipality.objects.exclude(kind=Municipality.Kind.PREFECTURE).order_by("code").first()
             world = World(city=city, plan=Plan.objects.get(municipality=city), prefecture=city.prefecture)
