@@ -57,8 +57,9 @@ from django.core.exceptions import (
 from django.db import models
 from django.urls import NoReverseMatch
 from django.utils import formats, timezone
-from django.utils.html import conditional_escape
+from django.utils.html import conditional_escape, format_html
 from django.utils.text import capfirst
+from django.utils.translation import gettext
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
@@ -68,6 +69,7 @@ from reoffense_portal import eras, numbers
 from reoffense_portal.scoping.filters import CappedPaginator, ScopedRelatedFilter, search_field_by_field
 from reoffense_portal.scoping.querysets import municipality_path
 from reoffense_portal.text import PlainTextFormMixin
+from reoffense_portal.widget_renderer import RowRenderer
 
 VERSION_FIELD = "edit_version"
 # After a refused save: the version whose changes the user was shown, and the page's checkbox
@@ -76,6 +78,7 @@ OVERWRITE_FIELD = "overwrite_version"
 CONFIRM_OVERWRITE = "_confirm_overwrite"
 CONFIRM_OVERWRITE_LABEL = "他の人の変更を確認し、自分の入力で上書きする"
 HIDDEN_FIELDS = (VERSION_FIELD, OVERWRITE_FIELD)
+ROW_RENDERER = RowRenderer()
 
 
 # --- scope helpers ---------------------------------------------------------------------------
@@ -908,6 +911,15 @@ class ScopedAdminMixin(StaffLogMixin, ScopedFieldsMixin):
             )
             return queryset, False
         return super().get_search_results(request, queryset, search_term)
+
+    def action_checkbox(self, obj):
+        """Django's checkbox of each listed row, written in Python (RowRenderer): through the widget
+        templates the 100 checkboxes of a page were a fifth of a change list's time."""
+        attrs = {"class": "action-select", "aria-label": format_html(gettext("Select this object for an action - {}"), str(obj))}
+        from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME  # it imports the admin site, which imports this
+
+        checkbox = forms.CheckboxInput(attrs, lambda value: False)
+        return checkbox.render(ACTION_CHECKBOX_NAME, str(obj.pk), renderer=ROW_RENDERER)
 
     def response_action(self, request, queryset):
         """Bulk actions (delete, set status) act only on rows the user may write, whatever was ticked."""
