@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from measures.models import Program, ProgramProgress
 from plans.models import Indicator, StaffMembership
-from reoffense_portal.scoping import filters as admin_filters
+from reoffense_portal.machinery.scoping import filters as admin_filters
 from tests.public_data import build_plan, municipality
 from tests.staff_world import entry_url, make_user
 
@@ -95,8 +95,8 @@ def test_the_plan_change_form_costs_the_same_queries_for_a_plan_three_times_larg
     large = queries(client, large_editor, reverse("admin:plans_plan_change", args=[large_plan.pk]))
     # 53 queries for a city's editor, whatever the plan's size: each inline's rows and their versions
     # (one query each, latest_history_ids), the 公開 panel's diff of unpublished changes (one query per
-    # kind of row below the plan, publishing.rows.plan_rows), the パブリックコメント panel (2), the codes
-    # the user reads (1, scoping.querysets.readable_codes), session, user and permissions.
+    # kind of row below the plan, composition.publishing.rows.plan_rows), the パブリックコメント panel (2), the codes
+    # the user reads (1, machinery.scoping.querysets.readable_codes), session, user and permissions.
     # benchmarks/national.py counts 47 to 50 with 1,788 municipalities (no meetings, councils or steps).
     assert small == large == 53
 

@@ -7,7 +7,7 @@ superuser's word that matches nothing. Here each searched column gets a GIN
 index of its distinct two-character pieces, lower-cased, as a text array
 (portal_bigrams); a two-character word is in a value exactly when it is one
 of those pieces, so `portal_bigrams(column) @> ARRAY[lower(word)]` finds the
-rows with no recheck (reoffense_portal.scoping.filters.ContainsAnyCase). Its cost is declared
+rows with no recheck (reoffense_portal.machinery.scoping.filters.ContainsAnyCase). Its cost is declared
 high (about 50 µs a value) so that PostgreSQL asks the cheap LIKE beside it first of rows it
 reads without the index.
 A SQL function rather than the pg_bigm extension, which Debian's PostgreSQL
@@ -17,7 +17,7 @@ does not ship: nothing to install on the server.
 from django.db import migrations
 
 # (table, column): the same columns as the trigram indexes of 0005 and 0009. Kept here as they were
-# when this migration was written; reoffense_portal.scoping.filters.BIGRAM_INDEXED lists them for searches.
+# when this migration was written; reoffense_portal.machinery.scoping.filters.BIGRAM_INDEXED lists them for searches.
 INDEXED = [
     ("measures_program", "name"),
     ("measures_program", "description"),
