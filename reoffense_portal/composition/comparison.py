@@ -275,17 +275,7 @@ def staff_table(prefecture: Municipality) -> ComparisonTable:
     indicators = Indicator.objects.filter(plan__in=ids, kind=Indicator.Kind.TARGET).with_latest_value()
     for indicator in indicators.order_by("order", "pk"):  # a plan's order; no join to sort by plan and city
         targets[indicator.plan_id].append(indicator)
-    totals = defaultdict(dict)
-    counts = (
-        ProgramProgress.objects.filter(program__area__plan__in=ids, support_count__isnull=False)
-        .filter(~Q(program__support_category=""))
-        .values("program__area__plan", "program__support_category", "fiscal_year")
-        .annotate(total=Sum("support_count"))
-        .order_by()
-    )
-    for count in counts:
-        key = (count["program__support_category"], count["fiscal_year"])
-        totals[count["program__area__plan"]][key] = count["total"]
+    totals = _support_totals(ids)
     rows = [
         Row(
             municipality=plan.municipality.name, code=plan.municipality.code,
@@ -296,3 +286,19 @@ def staff_table(prefecture: Municipality) -> ComparisonTable:
         for plan in plans
     ]
     return ComparisonTable(prefecture, rows, public=False)
+
+
+def _support_totals(plan_ids: list[int]) -> dict[int, dict[tuple[str, int], int]]:
+    """Plan → (直接支援の類型, fiscal year) → the people supported, summed in one query."""
+    totals = defaultdict(dict)
+    counts = (
+        ProgramProgress.objects.filter(program__area__plan__in=plan_ids, support_count__isnull=False)
+        .filter(~Q(program__support_category=""))
+        .values("program__area__plan", "program__support_category", "fiscal_year")
+        .annotate(total=Sum("support_count"))
+        .order_by()
+    )
+    for count in counts:
+        key = (count["program__support_category"], count["fiscal_year"])
+        totals[count["program__area__plan"]][key] = count["total"]
+    return totals

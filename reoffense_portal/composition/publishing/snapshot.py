@@ -257,50 +257,64 @@ def build_version(plan: Plan, *, approved_by, submitted_by=None, summary: str = 
     step(0)
     plan = load_plan(plan.pk)
     step(1)
+    version = _new_version(plan, live_from, summary=summary, submitted_by=submitted_by, approved_by=approved_by,
+                           approved_at=now)
+    step(2)
+    data_files = opendata.files(plan, version=version.number, updated_on=timezone.localdate(live_from))
+    # The page's download links say each file's kind and size (templatetags.downloads).
+    plan.download_labels = {file.key: file_label(file.filename, len(file.content)) for file in data_files}
+    _store_pages(version, plan_pages(plan, updated_on=timezone.localdate(live_from), draft=False))
+    step(3)
+    summary_pdf = PlanSummary(plan, draft=False, public=True)
+    _store_files(version, [
+        *data_files,
+        VersionFile(key="summary.pdf", filename=summary_pdf.filename, content_type="application/pdf",
+                    source={"html": summary_pdf.html, "charts": summary_pdf.charts}),
+        *documents(plan),
+    ])
+    queue_typesetting(version)
+    step(4)
+    _store_meetings(version, meetings(plan))
+    report(len(BUILD_STAGES), len(BUILD_STAGES), "公開版ができました")
+    return version
+
+
+def _new_version(plan: Plan, live_from, **approval) -> PlanVersion:
+    """The plan's next version, with its card and rows; the versions it replaces end when it starts."""
     previous = PlanVersion.objects.filter(plan=plan)
     number = (previous.aggregate(last=Max("number"))["last"] or 0) + 1
     # A version scheduled later than this one never goes live; the one live now ends when this one starts.
     previous.filter(live_from__gte=live_from).update(live_until=F("live_from"))
     previous.filter(live_from__lt=live_from).exclude(live_until__lte=live_from).update(live_until=live_from)
-    version = PlanVersion.objects.create(
+    return PlanVersion.objects.create(
         plan=plan, municipality=plan.municipality, number=number, title=visible(plan.title),
-        period_start=plan.period_start, period_end=plan.period_end, summary=visible(summary),
-        submitted_by=submitted_by, approved_by=approved_by, approved_at=now, live_from=live_from,
-        card=visible(card(plan)), rows=visible(plan_rows(plan)),
+        period_start=plan.period_start, period_end=plan.period_end, summary=visible(approval.pop("summary")),
+        live_from=live_from, card=visible(card(plan)), rows=visible(plan_rows(plan)), **approval,
     )
-    step(2)
-    data_files = opendata.files(plan, version=number, updated_on=timezone.localdate(live_from))
-    # The page's download links say each file's kind and size (templatetags.downloads).
-    plan.download_labels = {file.key: file_label(file.filename, len(file.content)) for file in data_files}
-    pages = plan_pages(plan, updated_on=timezone.localdate(live_from), draft=False)
+
+
+def _store_pages(version: PlanVersion, pages: list[Page]) -> None:
     VersionPage.objects.bulk_create(
         VersionPage(version=version, path=page.path, title=page.title, description=page.description,
                     breadcrumbs=page.breadcrumbs, content=page.content, feedback_title=page.feedback_title,
                     digest=hashlib.sha256(page.content.encode()).hexdigest())
         for page in pages
     )
-    step(3)
-    summary_pdf = PlanSummary(plan, draft=False, public=True)
-    files = [
-        *data_files,
-        VersionFile(key="summary.pdf", filename=summary_pdf.filename, content_type="application/pdf",
-                    source={"html": summary_pdf.html, "charts": summary_pdf.charts}),
-        *documents(plan),
-    ]
+
+
+def _store_files(version: PlanVersion, files: list[VersionFile]) -> None:
     for file in files:
         file.version = version
         file.filename, file.content, file.source = visible(file.filename), visible(file.content), visible(file.source)
     VersionFile.objects.bulk_create(files)
-    queue_typesetting(version)
-    step(4)
-    rows = meetings(plan)
+
+
+def _store_meetings(version: PlanVersion, rows: list[VersionMeeting]) -> None:
     for row in rows:
         row.version = version
         row.title, row.when_label = visible(row.title), visible(row.when_label)
         row.council_name, row.venue = visible(row.council_name), visible(row.venue)
     VersionMeeting.objects.bulk_create(rows)
-    report(len(BUILD_STAGES), len(BUILD_STAGES), "公開版ができました")
-    return version
 
 
 def preview_page(plan_pk: int, path: str) -> Page | None:
