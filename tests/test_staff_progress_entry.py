@@ -54,7 +54,9 @@ def test_the_pick_screen_offers_own_plans_and_opens_the_entry_page(client, world
         reverse("admin:measures_programprogress_entry_pick"),
         {"plan": city_a.plan.pk, "fiscal_year": 2028},
     )
-    assert "計画期間外" in response.content.decode() or response.status_code == 200
+    # The choice again, saying why: only the years of the user's plans are offered (令和5年度～令和9年度).
+    assert response.status_code == 200
+    assert "正しく選択してください。 2028 は候補にありません。" in response.content.decode()
 
 
 def test_the_admin_index_and_plan_page_lead_to_the_screen(client, world):
