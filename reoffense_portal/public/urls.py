@@ -32,6 +32,7 @@ urlpatterns = [
     path("feedback/", views.feedback, name="feedback"),
     path("feedback/thanks/", views.feedback_thanks, name="feedback_thanks"),
     path("accessibility/", views.accessibility, name="accessibility"),
+    path("search/", views.site_search, name="search"),
     path("feeds/updates.atom", feeds.UpdatesFeed(), name="feed_updates"),
     path("feeds/meetings.ics", feeds.meetings_calendar, name="calendar"),
     path("sitemap.xml", sitemap, {"sitemaps": feeds.SITEMAPS}, name="sitemap"),

@@ -13,6 +13,7 @@ publishing.preview, which renders the working rows for their own staff.
 import logging
 from functools import lru_cache
 
+from django.core.paginator import Paginator
 from django.db.models import FileField
 from django.db.models.fields.files import FieldFile
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -29,7 +30,7 @@ from plans.feedback import ANSWERS, POSTS, FeedbackForm, is_local_path
 from plans.models import Municipality, Plan
 from reoffense_portal import comparison
 from reoffense_portal.consultation import views as consultation
-from reoffense_portal.publishing import coverage, pdf, preview
+from reoffense_portal.publishing import coverage, pdf, preview, search
 from reoffense_portal.publishing.models import PlanVersion, VersionFile, VersionMeeting, VersionPage
 from reoffense_portal.publishing.opendata import DATASETS, LICENSE
 from reoffense_portal.spreadsheets.files import write_csv
@@ -397,6 +398,30 @@ def feedback_thanks(request):
 @require_safe
 def accessibility(request):
     return TemplateResponse(request, "public/accessibility.html")
+
+
+SEARCH_PAGE_SIZE = 20
+
+
+@require_safe
+def site_search(request):
+    """サイト内検索 over the live versions (publishing/search.py); a bad query gets its Japanese message, 200."""
+    query = request.GET.get("q", "").strip()
+    context = {"search_query": query, "query_string": urlencode({"q": query})}
+    try:
+        entries = search.search(query)
+    except search.QueryError as error:
+        context["error"] = str(error)
+        return TemplateResponse(request, "public/search.html", context)
+    page = Paginator(entries, SEARCH_PAGE_SIZE).get_page(request.GET.get("page"))
+    context["page_obj"] = page
+    context["results"] = [
+        {"title": entry.title, "url": entry.url, "kind": entry.get_kind_display(),
+         "municipality": entry.version.municipality.name, "plan_title": entry.version.title,
+         "excerpt": search.excerpt(entry.text, query)}
+        for entry in page
+    ]
+    return TemplateResponse(request, "public/search.html", context)
 
 
 @require_safe

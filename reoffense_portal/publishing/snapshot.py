@@ -24,7 +24,7 @@ from plans.models import Indicator, IndicatorValue, Plan
 from reoffense_portal.comparison import loaded_plan_entry
 from reoffense_portal.text import visible
 
-from . import opendata, yearly
+from . import opendata, search, yearly
 from .models import PlanVersion, VersionFile, VersionMeeting, VersionPage
 from .pdf import queue_typesetting
 from .rows import plan_rows
@@ -273,6 +273,8 @@ def build_version(plan: Plan, *, approved_by, submitted_by=None, summary: str = 
                     digest=hashlib.sha256(page.content.encode()).hexdigest())
         for page in pages
     )
+    # Site search reads these entries of live versions only (publishing/search.py).
+    search.index_version(version, plan)
     step(3)
     summary_pdf = PlanSummary(plan, draft=False, public=True)
     files = [
