@@ -3,7 +3,7 @@
 from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
-from . import feeds, views
+from . import api, feeds, views
 
 app_name = "public"
 
@@ -26,6 +26,12 @@ urlpatterns = [
     path("plans/<bigint:pk>/summary.pdf", views.plan_summary, name="plan_summary"),
     path("opendata/plans/<bigint:pk>.json", views.plan_json, name="plan_json"),
     path("opendata/plans/<bigint:pk>/<slug:dataset>.csv", views.plan_csv, name="plan_csv"),
+    path("opendata/schemas/plan.json", api.plan_json_schema, name="plan_json_schema"),
+    path("opendata/schemas/tables/<slug:dataset>.json", api.table_schema, name="table_schema"),
+    path("catalog.jsonld", api.dcat_catalogue, name="dcat_catalogue"),
+    path("api/3/action/<str:name>", api.action, name="ckan_action"),
+    # CKAN answers both; ckanapi's RemoteCKAN calls this one.
+    path("api/action/<str:name>", api.action),
     path("councils/<bigint:pk>/", views.council_detail, name="council"),
     path("meetings/<bigint:pk>/", views.meeting_detail, name="meeting"),
     path("meetings/documents/<bigint:pk>/", views.meeting_document, name="meeting_document"),
