@@ -8,7 +8,7 @@ from django.core.cache import cache
 
 from measures.models import Program
 from reoffense_portal.publishing.models import SearchEntry
-from tests.public_data import build_plan, municipality, publish
+from tests.public_data import build_plan, municipality, publish, unpublish
 
 pytestmark = pytest.mark.django_db
 
@@ -107,3 +107,10 @@ def test_many_results_come_in_pages(client):
     _, second = results(client, "就労", page=2)
     assert len(result_links(second)) == min(count - 20, 20) and "前のページ" in second
     assert set(result_links(html)).isdisjoint(result_links(second))
+
+
+def test_a_plan_whose_publication_ended_is_no_longer_found(client, live_plan):
+    plan, program = live_plan
+    assert result_links(results(client, "協力雇用主")[1])
+    unpublish(plan)
+    assert result_links(results(client, "協力雇用主")[1]) == []

@@ -6,6 +6,7 @@ page, so a draft never reaches a portal. The same datasets are given as CKAN's a
 harvester stores them away from the site.
 """
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -13,7 +14,6 @@ from django.core.files.storage import default_storage
 from django.db.models import Min
 from django.db.models.functions import Length
 from django.urls import reverse
-from django.utils import timezone
 
 from plans.models import Municipality
 
@@ -32,7 +32,8 @@ def package_name(version: PlanVersion) -> str:
 
 
 def _iso(moment) -> str:
-    return timezone.localtime(moment).replace(tzinfo=None).isoformat(timespec="seconds")
+    """UTC without an offset, as CKAN writes its times (DCAT adds the Z)."""
+    return moment.astimezone(datetime.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
 
 
 @dataclass
@@ -190,7 +191,7 @@ class Catalogue:
             "dct:publisher": {"@type": "foaf:Agent", "foaf:name": "再犯防止推進計画ポータル"},
             "dct:language": {"@id": "http://publications.europa.eu/resource/authority/language/JPN"},
             "foaf:homepage": {"@id": self.absolute(reverse("public:home"))},
-            "dct:modified": max((p["metadata_modified"] for p in packages), default=None),
+            "dct:modified": max((p["metadata_modified"] + "Z" for p in packages), default=None),
             "dcat:dataset": [self.dcat_dataset(version, package) for version, package in zip(versions, packages, strict=True)],
         }
 
@@ -204,8 +205,8 @@ class Catalogue:
             "dct:publisher": {"@type": "foaf:Organization", "foaf:name": municipality.name,
                               "dct:identifier": municipality.code,
                               "foaf:homepage": {"@id": package["organization"]["url"]}},
-            "dct:issued": {"@type": "xsd:dateTime", "@value": package["metadata_created"]},
-            "dct:modified": {"@type": "xsd:dateTime", "@value": package["metadata_modified"]},
+            "dct:issued": {"@type": "xsd:dateTime", "@value": package["metadata_created"] + "Z"},
+            "dct:modified": {"@type": "xsd:dateTime", "@value": package["metadata_modified"] + "Z"},
             "owl:versionInfo": package["version"],
             "dcat:landingPage": {"@id": package["url"]},
             "dcat:keyword": [{"@language": "ja", "@value": keyword} for keyword in KEYWORDS],
@@ -224,7 +225,7 @@ class Catalogue:
             "dcat:accessURL": {"@id": resource["url"]}, "dcat:downloadURL": {"@id": resource["url"]},
             "dct:format": resource["format"], "dcat:mediaType": resource["mimetype"],
             "dct:license": {"@id": opendata.LICENSE["url"]},
-            "dct:modified": {"@type": "xsd:dateTime", "@value": resource["last_modified"]},
+            "dct:modified": {"@type": "xsd:dateTime", "@value": resource["last_modified"] + "Z"},
         }
         if resource["size"] is not None:
             made["dcat:byteSize"] = {"@type": "xsd:nonNegativeInteger", "@value": resource["size"]}

@@ -187,9 +187,11 @@ def passages(plan) -> list[Passage]:
 
 def index_version(version: PlanVersion, plan) -> int:
     """Write the version's entries and their bigrams; drop the entries of versions that will never be live again."""
-    SearchEntry.objects.filter(
-        Q(version__plan_id=version.plan_id) & Q(version__live_until__lte=timezone.now())
-    ).delete()
+    ended = SearchEntry.objects.filter(Q(version__plan_id=version.plan_id) & Q(version__live_until__lte=timezone.now()))
+    # Two statements, whatever the number of rows: the index keeps no history, and no handler of a deletion
+    # needs its rows (Django's delete() would fetch them to send its signals, in batches).
+    SearchGram.objects.filter(entry__in=ended.values("pk"))._raw_delete(SearchGram.objects.db)
+    ended._raw_delete(SearchEntry.objects.db)
     entries = []
     for order, passage in enumerate(passages(plan), start=1):
         title, text = visible(passage.title)[:400], visible(passage.text)
