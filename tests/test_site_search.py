@@ -7,7 +7,7 @@ import pytest
 from django.core.cache import cache
 
 from measures.models import Program
-from reoffense_portal.publishing.models import SearchEntry
+from reoffense_portal.composition.publishing.models import SearchEntry
 from tests.public_data import build_plan, municipality, publish, unpublish
 
 pytestmark = pytest.mark.django_db
