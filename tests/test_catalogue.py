@@ -13,8 +13,8 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from councils.models import Council, CouncilMember
 from plans.models import Indicator, Organization, Plan
-from reoffense_portal.management.commands.setup_demo import publish_seeded_plans
 from reoffense_portal.composition.publishing.opendata import DATASETS
+from reoffense_portal.management.commands.setup_demo import publish_seeded_plans
 from tests.public_data import attach_plan_document, build_plan, municipality, publish
 
 pytestmark = pytest.mark.django_db(transaction=True)
