@@ -6,6 +6,7 @@ from django.db import models, transaction
 from django.urls import path
 
 from plans.admin import PlanAdmin
+from reoffense_portal import eras
 from reoffense_portal.scoping.admin import (
     FiscalYearFilter,
     ScopedFieldsMixin,
@@ -17,7 +18,16 @@ from reoffense_portal.scoping.admin import (
 from reoffense_portal.spreadsheets.admin import SpreadsheetAdminMixin
 
 from .admin_progress import ProgressEntry
-from .models import EvaluationScale, Measure, PriorityArea, Program, ProgramProgress
+from .models import (
+    EvaluationScale,
+    Measure,
+    Practice,
+    PriorityArea,
+    Program,
+    ProgramProgress,
+    RegionalDuty,
+    SupportKind,
+)
 from .resources import PlanStructureResource, ProgramProgressResource
 
 
@@ -54,6 +64,12 @@ class ProgramForm(ScopedModelForm):
     On a measure's page the measure is the page's own, not yet saved on its add page.
     """
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("support_kind")
+        if field is not None:  # a retired kind stays offered only on the programmes that have it
+            field.queryset = SupportKind.objects.selectable(current=self.instance.support_kind_id)
+
     def clean(self):
         program, data = self.instance, self.cleaned_data
         if "area" in self.fields:
@@ -72,7 +88,7 @@ class ProgramInline(StaffTabularInline):
     model = Program
     form = ProgramForm
     fk_name = "measure"
-    fields = ["order", "name", "description", "departments", "is_existing", "support_category"]
+    fields = ["order", "name", "description", "departments", "is_existing", "support_kind"]
     autocomplete_fields = ["departments"]
     show_change_link = True
     formfield_overrides = {
@@ -170,7 +186,7 @@ class ProgramAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
     list_display = ["name", "area", "measure", "department_list", "is_existing"]
     list_filter = [
         "is_existing",
-        "support_category",
+        "support_kind",
         "area__plan__municipality",
         "area__plan",
         "area",
@@ -178,7 +194,7 @@ class ProgramAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
     ]
     search_fields = ["name", "description", "departments__name", "partners__name"]
     fields = [
-        "area", "measure", "order", "name", "description", "departments", "partners", "is_existing", "support_category",
+        "area", "measure", "order", "name", "description", "departments", "partners", "is_existing", "support_kind",
     ]
     next_number = ("order", ("area", "measure"))
     autocomplete_fields = ["area", "measure", "departments", "partners"]
@@ -286,3 +302,44 @@ class ProgramProgressAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
             ),
             *super().get_urls(),
         ]
+
+
+@admin.register(SupportKind)
+class SupportKindAdmin(StaffHistoryAdmin):
+    """法務省's kinds of direct support: national data every staff member reads and only superusers revise."""
+
+    list_display = ["name", "group", "counts_support", "selectable", "order"]
+    list_filter = ["group", "counts_support", "selectable"]
+    search_fields = ["name", "group", "code"]
+    fields = ["order", "group", "name", "code", "counts_support", "selectable", "note"]
+
+
+@admin.register(RegionalDuty)
+class RegionalDutyAdmin(StaffHistoryAdmin):
+    """必須事務 of a prefecture's 地域再犯防止推進事業, also entered on the yearly screen."""
+
+    list_display = ["title", "kind", "fiscal_year_label", "held_on", "municipalities", "plan"]
+    list_filter = [FiscalYearFilter, "kind", "plan__municipality", "plan"]
+    search_fields = ["title", "note", "plan__title"]
+    autocomplete_fields = ["plan"]
+    fields = ["plan", "fiscal_year", "kind", "title", "held_on", "municipalities", "note"]
+
+    @admin.display(description="年度", ordering="fiscal_year")
+    def fiscal_year_label(self, duty):
+        return eras.fiscal_year_full_label(duty.fiscal_year)
+
+
+@admin.register(Practice)
+class PracticeAdmin(StaffHistoryAdmin):
+    """取組事例: published with the plan's next approved version, like everything else of the plan."""
+
+    list_display = ["title", "program", "plan"]
+    list_filter = ["plan__municipality", "plan"]
+    search_fields = ["title", "content", "plan__title"]
+    autocomplete_fields = ["plan", "program"]
+    next_number = ("order", ("plan",))
+    fields = ["plan", "program", "order", "title", "target", "content", "ingenuity", "results", "contact"]
+    formfield_overrides = {
+        **StaffHistoryAdmin.formfield_overrides,
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 4, "class": "grows"})},
+    }
