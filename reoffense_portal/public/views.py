@@ -211,6 +211,7 @@ def prefecture_detail(request, code):
                    for key, status in (("published", coverage.PUBLISHED), ("ended", coverage.ENDED),
                                        ("preparing", coverage.PREPARING), ("none", coverage.NONE))},
         "own_status": coverage.versions_status(own), "rule": coverage.RULE,
+        "existing": coverage.Extent.current().by_prefecture.get(prefecture.code),
     })
 
 
@@ -249,10 +250,12 @@ def plan_status_json(request):
         "as_of": timezone.localdate().isoformat(),
         "license": LICENSE,
         "rule": coverage.RULE + "政令指定都市の行政区は数えません。",
+        "register": coverage.NationalStatus.of(statuses).register_sentence,
         "prefectures": [
             {
                 "code": s.prefecture.code, "name": s.prefecture.name, "municipalities": s.total,
-                "published": s.published, "share_percent": coverage.share(s.published, s.total),
+                "municipalities_existing": s.existing,
+                "published": s.published, "share_percent": s.share_percent,
                 "ended": s.ended, "preparing": s.preparing, "none": s.none, "prefecture_plan_status": s.own_status,
                 "prefecture_plans": [_plan_entry(request, v) for v in s.plans],
                 "municipality_plans": [
