@@ -154,7 +154,7 @@ class ProgramQuerySet(MunicipalityScopedQuerySet):
 
 
 SUPPORT_KIND_CODE = RegexValidator(
-    r"^[a-z0-9_]+$", "記号は半角の英小文字・数字・「_」で入力してください（例：consultation_hogoshi）。"
+    r"^[a-z0-9_]+$", "記号は半角の英小文字・数字・「_」だけで入力してください。"
 )
 
 

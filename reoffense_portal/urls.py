@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from . import backups
 from .health import PublicHealthCheckView
+from .public import regional_views
 from .publishing import coverage
 
 admin.site.site_header = "再犯防止推進計画ポータル 管理画面"
@@ -16,6 +17,9 @@ urlpatterns = [
     path("", include("reoffense_portal.summaries.urls")),
     # Superusers: the 策定状況 in the shape of 法務省's survey (XLSX), before the admin's catch-all.
     path("admin/coverage/survey.xlsx", admin.site.admin_view(coverage.survey_download), name="coverage_survey"),
+    # Superusers: the 地域再犯防止推進事業's national table in the shape of the Ministry's (XLSX).
+    path("admin/regional-programme/<bigint:year>.xlsx", admin.site.admin_view(regional_views.programme_xlsx),
+         name="regional_programme_xlsx"),
     # Superusers: a backup as a job (reoffense_portal/backups.py), downloaded from the job's page.
     path("admin/backup/", admin.site.admin_view(backups.start_backup), name="backup"),
     # A prefecture's staff: the follow-up list and the comparison table, also before the catch-all.

@@ -56,7 +56,7 @@ class Migration(migrations.Migration):
             name='SupportKind',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(help_text='公開済みのデータで類型を指す記号です。一度公開した後は変えないでください。', max_length=40, unique=True, validators=[django.core.validators.RegexValidator('^[a-z0-9_]+$', '記号は半角の英小文字・数字・「_」で入力してください（例：consultation_hogoshi）。')], verbose_name='記号')),
+                ('code', models.CharField(help_text='公開済みのデータで類型を指す記号です。一度公開した後は変えないでください。', max_length=40, unique=True, validators=[django.core.validators.RegexValidator('^[a-z0-9_]+$', '記号は半角の英小文字・数字・「_」だけで入力してください。')], verbose_name='記号')),
                 ('group', models.CharField(help_text='例：就労・住居支援、専門的支援、相談支援', max_length=40, verbose_name='区分')),
                 ('name', models.CharField(help_text='法務省の資料の表記のまま。例：相談支援（保護司会に委託）', max_length=80, unique=True, verbose_name='取組内容')),
                 ('counts_support', models.BooleanField(default=True, help_text='外すと、この類型の支援件数は比較表・全国の集計に含めません（例：福祉サービスへのつなぎ支援）。', verbose_name='支援実績を計上する')),
@@ -176,7 +176,7 @@ class Migration(migrations.Migration):
             name='HistoricalSupportKind',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('code', models.CharField(db_index=True, help_text='公開済みのデータで類型を指す記号です。一度公開した後は変えないでください。', max_length=40, validators=[django.core.validators.RegexValidator('^[a-z0-9_]+$', '記号は半角の英小文字・数字・「_」で入力してください（例：consultation_hogoshi）。')], verbose_name='記号')),
+                ('code', models.CharField(db_index=True, help_text='公開済みのデータで類型を指す記号です。一度公開した後は変えないでください。', max_length=40, validators=[django.core.validators.RegexValidator('^[a-z0-9_]+$', '記号は半角の英小文字・数字・「_」だけで入力してください。')], verbose_name='記号')),
                 ('group', models.CharField(help_text='例：就労・住居支援、専門的支援、相談支援', max_length=40, verbose_name='区分')),
                 ('name', models.CharField(db_index=True, help_text='法務省の資料の表記のまま。例：相談支援（保護司会に委託）', max_length=80, verbose_name='取組内容')),
                 ('counts_support', models.BooleanField(default=True, help_text='外すと、この類型の支援件数は比較表・全国の集計に含めません（例：福祉サービスへのつなぎ支援）。', verbose_name='支援実績を計上する')),

@@ -19,12 +19,13 @@ from django.utils import timezone
 
 from councils.models import Council, CouncilMember, Meeting, MeetingDocument
 from councils.reviews import attach_review_meetings
+from measures.models import Practice
 from measures.tree import plan_tree
 from plans.models import Indicator, IndicatorValue, Plan
 from reoffense_portal.comparison import loaded_plan_entry
 from reoffense_portal.text import visible
 
-from . import opendata, yearly
+from . import opendata, regional, yearly
 from .models import PlanVersion, VersionFile, VersionMeeting, VersionPage
 from .pdf import queue_typesetting
 from .rows import plan_rows
@@ -65,6 +66,8 @@ def load_plan(pk: int) -> Plan:
         .prefetch_related(
             "formulation_steps",
             "challenges",
+            "regional_duties",
+            Prefetch("practices", queryset=Practice.objects.select_related("program__support_kind")),
             _indicators(Indicator.Kind.TARGET, "targets"),
             _indicators(Indicator.Kind.STATISTIC, "statistics"),
             Prefetch(
@@ -186,6 +189,8 @@ def card(plan: Plan) -> dict:
         "councils": [{"name": council.name, "url": council.get_absolute_url()} for council in plan.council_list],
         # The plan's row of its prefecture's comparison table, small counts masked (reoffense_portal.comparison).
         "comparison": loaded_plan_entry(plan),
+        # Its 地域再犯防止推進事業 and 取組事例, for the national tables and the list of practices (regional).
+        **regional.card_entries(plan),
     }
 
 
