@@ -250,8 +250,8 @@ def publish_all(world: World) -> None:
     from django.utils import timezone
 
     from plans.models import Plan
-    from reoffense_portal.publishing.models import PlanVersion
-    from reoffense_portal.publishing.snapshot import build_version, card, load_plan
+    from reoffense_portal.composition.publishing.models import PlanVersion
+    from reoffense_portal.composition.publishing.snapshot import build_version, card, load_plan
 
     first = build_version(world.plan, approved_by=None, summary="初版の公開")
     # The generated plans all have one shape, so each list card's comparison row is computed from the
@@ -315,7 +315,7 @@ def measure(client, url: str, rounds: int, *, public: bool):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from reoffense_portal.public.views import page_content
+    from reoffense_portal.composition.public.views import page_content
 
     timings, queries, size = [], 0, 0
     for round_ in range(rounds + 1):  # the first request warms up (templates, the process's imports)

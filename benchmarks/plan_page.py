@@ -143,8 +143,8 @@ def build_database(env: dict, scale: int) -> tuple[int, dict]:
     from django.urls import reverse
 
     from plans.models import StaffMembership
-    from reoffense_portal.publishing import workflow
-    from reoffense_portal.publishing.models import ApprovalRequest, PlanVersion
+    from reoffense_portal.composition.publishing import workflow
+    from reoffense_portal.composition.publishing.models import ApprovalRequest, PlanVersion
     from tests.public_data import build_plan, municipality, publish
     from tests.staff_world import make_user
 

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from councils.models import Meeting
 from measures.models import Program
 from plans.models import Department
-from reoffense_portal.public.views import page_content
+from reoffense_portal.composition.public.views import page_content
 from tests.public_data import build_plan, municipality, publish
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,414 @@
+"""What residents read: pages and downloads of the live versions of plans, and the page survey.
+
+Every response comes from a published version (reoffense_portal.composition.publishing):
+a page is one read of its stored HTML, a download one read of its stored
+bytes. Nothing here queries the rows staff edit, so a draft or an
+unapproved change cannot show, and every server process answers the same,
+since the live version is decided by the database on each request.
+
+The one exception is the staff preview (``?preview=1``), handed to
+publishing.preview, which renders the working rows for their own staff.
+"""
+
+import logging
+from functools import lru_cache
+
+from django.db.models import FileField
+from django.db.models.fields.files import FieldFile
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import content_disposition_header, urlencode
+from django.views.decorators.http import require_POST, require_safe
+
+from plans.feedback import ANSWERS, POSTS, FeedbackForm, is_local_path
+from plans.models import Municipality, Plan
+from reoffense_portal.composition import comparison
+from reoffense_portal.composition.consultation import views as consultation
+from reoffense_portal.composition.publishing import coverage, pdf, preview
+from reoffense_portal.composition.publishing.models import PlanVersion, VersionFile, VersionMeeting, VersionPage
+from reoffense_portal.composition.publishing.opendata import DATASETS, LICENSE
+from reoffense_portal.machinery import disclosure
+from reoffense_portal.machinery.spreadsheets.files import write_csv
+from reoffense_portal.machinery.uploads import upload_response
+
+logger = logging.getLogger(__name__)
+
+RECENT_MEETINGS = 5
+# Seconds a reader is asked to wait for a PDF the job worker is typesetting (it takes a few).
+PDF_PENDING_RETRY_SECONDS = 10
+
+
+def live_versions():
+    return PlanVersion.objects.live()
+
+
+def _page_response(request, page: VersionPage, *, current: bool = True) -> TemplateResponse:
+    version = page.version
+    return TemplateResponse(request, "public/page.html", {
+        "page": page, "version": version, "municipality": version.municipality, "plan_id": version.plan_id,
+        "current": current,
+    })
+
+
+@lru_cache(maxsize=64)
+def page_content(digest: str, page_id: int) -> str:
+    """The stored HTML of a page, named by its hash: each process keeps the last pages it served.
+
+    Kept by content, not by row, so the copy can never be another page's or an older one.
+    """
+    return VersionPage.objects.values_list("content", flat=True).get(pk=page_id)
+
+
+def _live_page(request):
+    """The live version's page at this URL; 404 when no live version has one (a draft, an unpublished plan).
+
+    The database decides on every request which page is live; only its (immutable) HTML may come from memory.
+    """
+    page = (
+        VersionPage.objects.filter(path=request.path, version__in=live_versions())
+        .select_related("version__municipality").defer("content", "version__rows").first()
+    )
+    if page is None:
+        # A draft plan in its comment period: the 案 frozen when the period opened, marked as such.
+        proposal = consultation.proposal_page(request)
+        if proposal is None:
+            raise Http404("公開中のページではありません。")
+        return proposal
+    page.content = page_content(page.digest, page.pk)
+    return _page_response(request, page)
+
+
+@require_safe
+def plan_detail(request, pk):
+    if preview.is_preview(request):
+        return preview.plan_page(request, pk)
+    return _live_page(request)
+
+
+@require_safe
+def plan_progress(request, pk, year):
+    """年度ごとの実施状況: a fiscal year's page of the live version (a year the version holds, else 404)."""
+    if preview.is_preview(request):
+        return preview.plan_page(request, pk)
+    return _live_page(request)
+
+
+@require_safe
+def council_detail(request, pk):
+    if preview.is_preview(request):
+        return preview.council_page(request, pk)
+    return _live_page(request)
+
+
+@require_safe
+def meeting_detail(request, pk):
+    if preview.is_preview(request):
+        return preview.meeting_page(request, pk)
+    return _live_page(request)
+
+
+def _live_version_of(pk) -> PlanVersion:
+    version = live_versions().filter(plan_id=pk).select_related("municipality").order_by("-live_from").first()
+    if version is None:
+        raise Http404("公開中の計画ではありません。")
+    return version
+
+
+@require_safe
+def plan_versions(request, pk):
+    """改訂履歴: every version of a live plan that has been public, newest first."""
+    current = _live_version_of(pk)
+    versions = PlanVersion.objects.released().filter(plan_id=pk).order_by("-number")
+    return TemplateResponse(request, "public/plan_versions.html", {
+        "current": current, "versions": versions, "municipality": current.municipality,
+    })
+
+
+@require_safe
+def plan_version(request, pk, number):
+    """An earlier version of a live plan's page, marked as not current."""
+    current = _live_version_of(pk)
+    page = get_object_or_404(
+        VersionPage.objects.filter(version__in=PlanVersion.objects.released())
+        .select_related("version__municipality").defer("version__rows"),
+        version__plan_id=pk, version__number=number, path=reverse("public:plan", args=[pk]),
+    )
+    if page.version_id == current.pk:
+        return HttpResponseRedirect(page.path)
+    response = _page_response(request, page, current=False)
+    response.context_data["current_version"] = current
+    return response
+
+
+@require_safe
+def municipality_detail(request, code):
+    """A municipality's plans; one with none published still has its page, saying so (策定中 or 未策定)."""
+    if preview.is_preview(request):
+        return preview.municipality_page(request, code)
+    municipality = get_object_or_404(
+        coverage.with_plan_status(Municipality.objects.select_related("prefecture", "parent")), code=code
+    )
+    versions = list(live_versions().filter(municipality=municipality).order_by("-period_start"))
+    return TemplateResponse(request, "public/municipality.html", {
+        "municipality": municipality, "versions": versions, "status": coverage.status_of(municipality),
+    })
+
+
+def _comparison(request, code):
+    """The comparison table of a prefecture's municipalities, from their live versions, sorted as asked."""
+    prefecture = get_object_or_404(Municipality, code=code, kind=Municipality.Kind.PREFECTURE)
+    versions = live_versions().filter(municipality__prefecture=prefecture).select_related("municipality")
+    table = comparison.public_table(prefecture, versions.order_by("municipality", "-period_start"))
+    return table.sorted_by(request.GET.get("sort"), request.GET.get("order"))
+
+
+@require_safe
+def prefecture_comparison(request, code):
+    table = _comparison(request, code)
+    return TemplateResponse(request, "public/prefecture_comparison.html", {
+        "prefecture": table.prefecture, "table": table, "small_number_note": disclosure.note(),
+    })
+
+
+@require_safe
+def prefecture_comparison_csv(request, code):
+    table = _comparison(request, code)
+    response = HttpResponse(table.csv(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=table.filename)
+    return _licensed(response)
+
+
+@require_safe
+def home(request):
+    recent = (
+        VersionMeeting.objects.filter(version__in=live_versions(), held_on__isnull=False)
+        .select_related("version__municipality").order_by("-held_on")[:RECENT_MEETINGS]
+    )
+    prefectures = Municipality.objects.filter(kind=Municipality.Kind.PREFECTURE).order_by("code")
+    return TemplateResponse(request, "public/home.html", {"prefectures": prefectures, "recent_meetings": recent})
+
+
+# --- Prefectures and the national figure -------------------------------------------------------
+
+
+@require_safe
+def prefecture_list(request):
+    """The 47 prefectures, each with how many of its municipalities have a published plan, one in preparation, none."""
+    return TemplateResponse(request, "public/prefectures.html", {"statuses": coverage.prefecture_statuses()})
+
+
+@require_safe
+def prefecture_detail(request, code):
+    prefecture = get_object_or_404(Municipality, code=code, kind=Municipality.Kind.PREFECTURE)
+    own, municipalities = coverage.municipality_statuses(prefecture)
+    return TemplateResponse(request, "public/prefecture.html", {
+        "prefecture": prefecture, "own_versions": own, "municipalities": municipalities,
+        "counts": {key: sum(1 for m in municipalities if m.status == status)
+                   for key, status in (("published", coverage.PUBLISHED), ("ended", coverage.ENDED),
+                                       ("preparing", coverage.PREPARING), ("none", coverage.NONE))},
+        "own_status": coverage.versions_status(own), "rule": coverage.RULE,
+        "existing": coverage.Extent.current().by_prefecture.get(prefecture.code),
+    })
+
+
+@require_safe
+def plan_status(request):
+    """「地方再犯防止推進計画の策定状況」 per prefecture, as the Ministry of Justice asks it, with its CSV and JSON."""
+    statuses = coverage.prefecture_statuses()
+    return TemplateResponse(request, "public/plan_status.html", {
+        "statuses": statuses, "as_of": coverage.as_of_label(), "national": coverage.NationalStatus.of(statuses),
+        "rule": coverage.RULE,
+    })
+
+
+@require_safe
+def plan_status_csv(request):
+    response = HttpResponse(
+        write_csv(coverage.survey_dataset(coverage.prefecture_statuses())), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = content_disposition_header(True, "地方再犯防止推進計画の策定状況.csv")
+    return _licensed(response)
+
+
+def _plan_entry(request, version) -> dict:
+    return {
+        "title": version.title, "period": version.period_label, "period_start": version.period_start.isoformat(),
+        "period_end": version.period_end.isoformat(), "period_ended": version.period_end < timezone.localdate(),
+        "embedded_in": version.card.get("embedded_in", ""), "url": request.build_absolute_uri(version.card["url"]),
+    }
+
+
+@require_safe
+def plan_status_json(request):
+    statuses = coverage.prefecture_statuses(municipality_plans=True)
+    data = {
+        "title": "地方再犯防止推進計画の策定状況",
+        "as_of": timezone.localdate().isoformat(),
+        "license": LICENSE,
+        "rule": coverage.RULE + "政令指定都市の行政区は数えません。",
+        "register": coverage.NationalStatus.of(statuses).register_sentence,
+        "prefectures": [
+            {
+                "code": s.prefecture.code, "name": s.prefecture.name, "municipalities": s.total,
+                "municipalities_existing": s.existing,
+                "published": s.published, "share_percent": s.share_percent,
+                "ended": s.ended, "preparing": s.preparing, "none": s.none, "prefecture_plan_status": s.own_status,
+                "prefecture_plans": [_plan_entry(request, v) for v in s.plans],
+                "municipality_plans": [
+                    {"code": v.municipality_id, "name": v.municipality.name, **_plan_entry(request, v)}
+                    for v in s.municipality_plans
+                ],
+            }
+            for s in statuses
+        ],
+    }
+    return _licensed(JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 1}))
+
+
+# --- Downloads ---------------------------------------------------------------------------------
+
+
+def _live_file(plan_pk, key: str, defer=()) -> VersionFile:
+    file = VersionFile.objects.filter(
+        version__in=live_versions(), version__plan_id=plan_pk, key=key
+    ).defer(*defer).order_by("-version__live_from").first()
+    if file is None:
+        raise Http404("公開中のファイルではありません。")
+    return file
+
+
+def _stored_bytes(request, file: VersionFile, *, as_attachment: bool) -> HttpResponse:
+    """Stored bytes, or 304 when the reader has them (a version's file never changes under its key).
+
+    Readers revalidate every time (no-cache): an unpublished plan must answer 404 at once.
+    """
+    etag = f'"v{file.version_id}-{file.pk}"'
+    response = get_conditional_response(request, etag=etag)
+    if response is None:
+        response = HttpResponse(bytes(file.content), content_type=file.content_type)
+        response["Content-Disposition"] = content_disposition_header(as_attachment, file.filename)
+    response["ETag"] = etag
+    patch_cache_control(response, public=True, no_cache=True)
+    return response
+
+
+@require_safe
+def plan_summary(request, pk):
+    """The 概要版 PDF of the live version, as the job worker typeset it after approval.
+
+    Never typeset here: until the worker is done the reader gets 「作成中です」 with Retry-After.
+    """
+    file = _live_file(pk, "summary.pdf", defer=("source",))
+    if file.content is None:
+        pdf.requeue_if_lost(file)
+        plan = file.version
+        if file.typeset_error:
+            template, retry = "pdf/unavailable.html", 60
+        else:
+            template, retry = "pdf/pending.html", PDF_PENDING_RETRY_SECONDS
+        response = TemplateResponse(request, template, {"message": file.typeset_error, "plan": plan,
+                                                        "retry": retry}, status=503)
+        response["Retry-After"] = str(retry)
+        patch_cache_control(response, no_store=True)
+        return response
+    return _stored_bytes(request, file, as_attachment=False)
+
+
+def _licensed(response):
+    response["Link"] = f'<{LICENSE["url"]}>; rel="license"'
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_safe
+def plan_json(request, pk):
+    return _licensed(_stored_bytes(request, _live_file(pk, "plan.json"), as_attachment=False))
+
+
+@require_safe
+def plan_csv(request, pk, dataset):
+    if dataset not in DATASETS:
+        raise Http404("そのデータはありません。")
+    return _licensed(_stored_bytes(request, _live_file(pk, f"{dataset}.csv"), as_attachment=True))
+
+
+def _serve_document(file: VersionFile):
+    """An uploaded file a live version links, read through the default storage (404 when it is not there)."""
+    if not file.stored_name:
+        raise Http404("ファイルが見つかりません。")
+    return upload_response(FieldFile(None, FileField(), file.stored_name), file.filename)
+
+
+@require_safe
+def plan_document(request, pk):
+    if preview.is_preview(request):
+        return preview.plan_document(request, pk)
+    return _serve_document(_live_file(pk, "document"))
+
+
+@require_safe
+def meeting_document(request, pk):
+    if preview.is_preview(request):
+        return preview.meeting_document(request, pk)
+    file = (
+        VersionFile.objects.filter(version__in=live_versions(), key=f"meeting-document:{pk}")
+        .order_by("-version__live_from").first()
+    )
+    if file is None:
+        raise Http404("公開中のファイルではありません。")
+    return _serve_document(file)
+
+
+# --- The page survey ---------------------------------------------------------------------------
+
+
+@require_POST
+def feedback(request):
+    """Every post counts against POSTS, only an answer that would be stored against ANSWERS (plans.feedback)."""
+    if not POSTS.admit(request):
+        return TemplateResponse(request, "plans/feedback_limited.html", status=429)
+    form = FeedbackForm(request.POST, public_plans=Plan.objects.filter(versions__in=live_versions()).distinct())
+    if form.is_robot:
+        # Answer a robot as if it had succeeded, and store nothing.
+        return HttpResponseRedirect(_thanks_url(request.POST.get("page_path", "")))
+    if not form.is_valid():
+        return TemplateResponse(request, "plans/feedback_invalid.html", {"form": form}, status=400)
+    if not ANSWERS.admit(request):
+        return TemplateResponse(request, "plans/feedback_limited.html", status=429)
+    form.save()
+    return HttpResponseRedirect(_thanks_url(form.cleaned_data["page_path"]))
+
+
+def _thanks_url(page_path: str) -> str:
+    url = reverse("public:feedback_thanks")
+    return f"{url}?{urlencode({'page': page_path})}" if is_local_path(page_path) else url
+
+
+@require_safe
+def feedback_thanks(request):
+    page = request.GET.get("page", "")
+    return TemplateResponse(request, "plans/feedback_thanks.html", {"back_to": page if is_local_path(page) else ""})
+
+
+# --- Site pages --------------------------------------------------------------------------------
+
+
+@require_safe
+def accessibility(request):
+    return TemplateResponse(request, "public/accessibility.html")
+
+
+@require_safe
+def robots_txt(request):
+    sitemap = request.build_absolute_uri(reverse("public:sitemap"))
+    lines = ["User-agent: *", "Disallow: /admin/", "Disallow: /*?preview=", f"Sitemap: {sitemap}", ""]
+    return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: a Japanese page instead of Django's English one."""
+    return TemplateResponse(request, "public/csrf_failure.html", status=403)
