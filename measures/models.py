@@ -159,6 +159,10 @@ SUPPORT_KIND_CODE = RegexValidator(
 
 
 class SupportKindQuerySet(models.QuerySet):
+    def get_by_natural_key(self, code):
+        """Fixtures name a kind by its code (["lawyer"]): the rows the migration made have no fixed id."""
+        return self.get(code=code)
+
     def selectable(self, current=None):
         """The kinds offered for a new choice, and the one a row already has (a retired kind stays on it)."""
         condition = Q(selectable=True)
@@ -204,6 +208,9 @@ class SupportKind(models.Model):
 
     def __str__(self):
         return self.name
+
+    def natural_key(self):
+        return (self.code,)
 
     @classmethod
     def of(cls, code: str) -> "SupportKind":

@@ -212,3 +212,24 @@ def test_a_citys_yearly_screen_has_no_duties(client):
     _, city, _ = make_prefecture_world()
     client.force_login(city.editor)
     assert "必須事務" not in client.get(entry_url(city.plan, 2024)).content.decode()
+
+
+# --- the demo ------------------------------------------------------------------------------------
+
+
+def test_the_demo_holds_what_the_ministrys_document_states_and_nothing_more(client, db):
+    """秋田県's desk, 佐賀県's telephone line and 愛知県's 寄り添い弁護士 (110 and 112 people), published."""
+    call_command("loaddata", "prefectures", "regional_programme", verbosity=0)
+    for plan in Plan.objects.all():
+        publish(plan)
+    kinds, _ = kinds_by_name(client, 2024)
+    assert (kinds["専門的支援（よりそい／寄り添い弁護士）"]["prefectures"], kinds["専門的支援（よりそい／寄り添い弁護士）"]["range"]) == (1, "112人")
+    settlement = kinds["相談支援（地域生活定着支援センター受託団体に委託）"]
+    assert (settlement["prefectures"], settlement["range"]) == (1, ""), "秋田県's desk ran; the document gives no count"
+    assert kinds["専門的支援（薬物事犯者への支援）"]["prefectures"] == 0, "the document gives 佐賀県's line no year"
+    assert kinds_by_name(client, 2023)[0]["専門的支援（よりそい／寄り添い弁護士）"]["range"] == "110人"
+    assert not ProgramProgress.objects.exclude(budget=None).exists() and not RegionalDuty.objects.exists()
+    text = text_of(client, "/practices/")
+    for title in ("秋田県再犯防止相談支援窓口（秋田県）", "薬物事犯者とその家族等に対する電話相談窓口（佐賀県）",
+                  "寄り添い弁護士制度（愛知県）", "令和５年度は110人、令和６年度は112人の支援を実施（実人員）"):
+        assert title in text
