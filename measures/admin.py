@@ -7,13 +7,13 @@ from django.urls import path
 
 from reoffense_portal.machinery import eras
 from reoffense_portal.machinery.scoping.admin import (
-    FiscalYearFilter,
     ScopedFieldsMixin,
     ScopedModelForm,
     StaffHistoryAdmin,
     StaffTabularInline,
     VersionedInlineFormSet,
 )
+from reoffense_portal.machinery.scoping.year_filters import FiscalYearFilter
 from reoffense_portal.machinery.spreadsheets.admin import SpreadsheetAdminMixin
 
 from .admin_progress import ProgressEntry
