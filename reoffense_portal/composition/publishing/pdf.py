@@ -7,6 +7,7 @@ claim per file (`typeset_started_at`, taken by a conditional update) keeps two w
 typesetting the same PDF.
 """
 
+import hashlib
 import logging
 from datetime import timedelta
 
@@ -18,12 +19,16 @@ from django_tasks import task
 from reoffense_portal.composition.summaries import typesetting
 from reoffense_portal.composition.summaries.documents import static_roots
 from reoffense_portal.machinery.jobs.queue import enqueue
+from reoffense_portal.machinery.uploads import size_text
 
-from .models import PlanVersion, VersionFile
+from .models import PlanVersion, VersionFile, VersionPage
 
 logger = logging.getLogger(__name__)
 
 PDF_KEYS = ("summary.pdf",)
+# Where the plan page's link to the 概要版 (public/plan.html) takes the PDF's size once it is typeset:
+# 「[PDFファイル／1.21MB]」, as municipal sites label files.
+SIZE_MARK = "<!--summary.pdf size-->"
 
 
 def _claim_expired_before():
@@ -57,8 +62,17 @@ def typeset(pk: int) -> bool:
         logger.error("PDF %s could not be typeset: %s", pk, error)
         VersionFile.objects.filter(pk=pk).update(typeset_started_at=None, typeset_error=error.message)
         return False
-    VersionFile.objects.filter(pk=pk, content__isnull=True).update(content=content, typeset_error="")
+    if VersionFile.objects.filter(pk=pk, content__isnull=True).update(content=content, typeset_error=""):
+        _label_links(VersionFile.objects.values_list("version_id", flat=True).get(pk=pk), len(content))
     return True
+
+
+def _label_links(version_id: int, size: int) -> None:
+    """Complete the version's pages that link the PDF with its size, known only now (their hash with them)."""
+    for page in VersionPage.objects.filter(version_id=version_id, content__contains=SIZE_MARK):
+        page.content = page.content.replace(SIZE_MARK, f"／{size_text(size)}")
+        page.digest = hashlib.sha256(page.content.encode()).hexdigest()
+        page.save(update_fields=["content", "digest"])
 
 
 def queue_typesetting(version: PlanVersion) -> None:
