@@ -46,7 +46,7 @@ def the_ministrys_kinds(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('measures', '0010_subsidy_rate_not_negative'),
+        ('measures', '0011_bigram_search_indexes'),
         ('plans', '0016_indicator_comparison_figures'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
