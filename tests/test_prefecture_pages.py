@@ -263,7 +263,7 @@ def test_pages_cost_the_same_number_of_queries_for_3_or_30_municipalities(
     add_cities(count)
     for url in ["/prefectures/", "/prefectures/010006/", "/prefectures/status/", "/prefectures/status.csv",
                 "/prefectures/status.json", "/"]:
-        with django_assert_max_num_queries(5):  # with the code list's counts, one query whatever the count
+        with django_assert_max_num_queries(5):  # the code list's counts: one query more, whatever the count
             assert client.get(url).status_code == 200
     text = text_of(client, "/prefectures/010006/")
     assert f"{count}市区町村のうち、策定済{count // 3}" in text

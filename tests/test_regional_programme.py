@@ -11,6 +11,8 @@ import openpyxl
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
 from measures.models import Practice, PriorityArea, Program, ProgramProgress, RegionalDuty, SupportKind
 from plans.models import Municipality, Organization, Plan
@@ -233,3 +235,40 @@ def test_the_demo_holds_what_the_ministrys_document_states_and_nothing_more(clie
     for title in ("秋田県再犯防止相談支援窓口（秋田県）", "薬物事犯者とその家族等に対する電話相談窓口（佐賀県）",
                   "寄り添い弁護士制度（愛知県）", "令和５年度は110人、令和６年度は112人の支援を実施（実人員）"):
         assert title in text
+
+
+# --- the upgrade ---------------------------------------------------------------------------------
+
+KINDS_BEFORE = [("measures", "0011_bigram_search_indexes")]
+KINDS_AFTER = [("measures", "0012_ministry_support_kinds_regional_programme")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_upgrade_keeps_every_programmes_kind_of_direct_support():
+    """The six kinds of before become the Ministry's rows; 「相談支援」 without a sub-kind stays on its programme."""
+    executor = MigrationExecutor(connection)
+    executor.migrate(KINDS_BEFORE)
+    old = executor.loader.project_state(KINDS_BEFORE + executor.loader.graph.leaf_nodes("plans")).apps
+    city = old.get_model("plans", "Municipality").objects.create(code="431001", name="熊本市", kind="designated_city")
+    plan = old.get_model("plans", "Plan").objects.create(
+        municipality=city, title="熊本市再犯防止推進計画",
+        period_start=datetime.date(2021, 4, 1), period_end=datetime.date(2026, 3, 31),
+    )
+    area = old.get_model("measures", "PriorityArea").objects.create(plan=plan, number=1, title="就労・住居の確保")
+    Program = old.get_model("measures", "Program")
+    for order, (name, category) in enumerate(
+        [("就職活動支援", "employment"), ("寄り添い弁護士", "lawyer"), ("相談窓口", "consultation"), ("広報", "")], 1
+    ):
+        Program.objects.create(area=area, order=order, name=name, support_category=category)
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(KINDS_AFTER)
+    new = executor.loader.project_state(KINDS_AFTER).apps
+    kinds = dict(new.get_model("measures", "Program").objects.values_list("name", "support_kind__name"))
+    assert kinds == {"就職活動支援": "就労支援", "寄り添い弁護士": "専門的支援（よりそい／寄り添い弁護士）",
+                     "相談窓口": "相談支援（内訳未選択）", "広報": None}
+    SupportKind = new.get_model("measures", "SupportKind")
+    assert not SupportKind.objects.get(code="consultation").selectable
+    assert not SupportKind.objects.get(code="consultation_welfare_link").counts_support
+    assert SupportKind.objects.filter(selectable=True).count() == 12
+    call_command("migrate", verbosity=0)

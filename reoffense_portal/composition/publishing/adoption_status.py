@@ -150,6 +150,7 @@ class PrefectureStatus(Counts):
     plans: list = field(default_factory=list)  # the prefecture's own live versions
     municipality_plans: list = field(default_factory=list)  # its municipalities' live versions
     existing: int | None = None  # its 市区町村 in the imported code list
+    extent: "Extent | None" = None  # the nation's, read once for all the rows
 
     @property
     def own_status(self) -> str:
@@ -171,7 +172,9 @@ def prefecture_statuses(*, municipality_plans=False, today: datetime.date | None
     today = today or timezone.localdate()
     extent = Extent.current()
     rows = {
-        prefecture.code: PrefectureStatus(prefecture, today, existing=extent.by_prefecture.get(prefecture.code))
+        prefecture.code: PrefectureStatus(
+            prefecture, today, existing=extent.by_prefecture.get(prefecture.code), extent=extent
+        )
         for prefecture in Municipality.objects.filter(kind=Kind.PREFECTURE).order_by("code")
     }
     counts = (
@@ -258,7 +261,7 @@ class NationalStatus(Counts):
 
     @classmethod
     def of(cls, statuses: list[PrefectureStatus], extent: Extent | None = None) -> "NationalStatus":
-        extent = extent or Extent.current()
+        extent = extent or (statuses[0].extent if statuses and statuses[0].extent else Extent.current())
         return cls(
             existing=extent.municipalities, prefectures_registered=len(statuses),
             prefectures_existing=extent.prefectures,
