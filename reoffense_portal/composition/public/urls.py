@@ -3,7 +3,7 @@
 from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
-from . import api, feeds, views
+from . import api, feeds, regional_views, views
 
 app_name = "public"
 
@@ -13,6 +13,12 @@ urlpatterns = [
     path("prefectures/status/", views.plan_status, name="plan_status"),
     path("prefectures/status.csv", views.plan_status_csv, name="plan_status_csv"),
     path("prefectures/status.json", views.plan_status_json, name="plan_status_json"),
+    path("regional-programme/", regional_views.programme, name="regional_programme"),
+    path("regional-programme/<bigint:year>/", regional_views.programme, name="regional_programme_year"),
+    path("regional-programme/<bigint:year>.csv", regional_views.programme_csv, name="regional_programme_csv"),
+    path("regional-programme/<bigint:year>.json", regional_views.programme_json, name="regional_programme_json"),
+    path("regional-programme/<bigint:year>/<slug:code>/", regional_views.kind_detail, name="regional_kind"),
+    path("practices/", regional_views.practices, name="practices"),
     path("prefectures/<str:code>/", views.prefecture_detail, name="prefecture"),
     path("municipalities/<str:code>/", views.municipality_detail, name="municipality"),
     path("municipalities/<str:code>/meetings.ics", feeds.meetings_calendar, name="municipality_calendar"),

@@ -233,6 +233,7 @@ def prefecture_detail(request, code):
                    for key, status in (("published", adoption_status.PUBLISHED), ("ended", adoption_status.ENDED),
                                        ("preparing", adoption_status.PREPARING), ("none", adoption_status.NONE))},
         "own_status": adoption_status.versions_status(own), "rule": adoption_status.RULE,
+        "existing": adoption_status.Extent.current().by_prefecture.get(prefecture.code),
     })
 
 
@@ -271,10 +272,12 @@ def plan_status_json(request):
         "as_of": timezone.localdate().isoformat(),
         "license": LICENSE,
         "rule": adoption_status.RULE + "政令指定都市の行政区は数えません。",
+        "register": adoption_status.NationalStatus.of(statuses).register_sentence,
         "prefectures": [
             {
                 "code": s.prefecture.code, "name": s.prefecture.name, "municipalities": s.total,
-                "published": s.published, "share_percent": adoption_status.share(s.published, s.total),
+                "municipalities_existing": s.existing,
+                "published": s.published, "share_percent": s.share_percent,
                 "ended": s.ended, "preparing": s.preparing, "none": s.none, "prefecture_plan_status": s.own_status,
                 "prefecture_plans": [_plan_entry(request, v) for v in s.plans],
                 "municipality_plans": [
