@@ -315,9 +315,38 @@ class ProgressEntry:
         data = request.POST if request.method == "POST" else None
 
         tree = plan_tree(plan, progress_years=[fiscal_year, fiscal_year - 1])
-        programs = programs_of(tree)
         meanings = EvaluationScale.meanings_of(plan)
-        ratings = rating_choices(meanings)
+        program_forms = self._program_forms(plan, fiscal_year, data, programs_of(tree), rating_choices(meanings))
+        duties = duty_formset(plan, fiscal_year, data)
+        indicator_rows = self._indicator_rows(plan, fiscal_year, data)
+        all_forms = [*program_forms.values(), *(form for _, _, form in indicator_rows)]
+        if request.method == "POST":
+            saved = self._save_or_refuse(request, plan, fiscal_year, all_forms, duties)
+            if saved is not None:
+                return saved
+
+        context = self._context(
+            request,
+            title=f"{plan}　{eras.fiscal_year_full_label(fiscal_year)}の進捗入力",
+            plan=plan,
+            fiscal_year=fiscal_year,
+            fiscal_year_label=eras.fiscal_year_full_label(fiscal_year),
+            previous_year_label=eras.fiscal_year_full_label(fiscal_year - 1),
+            year_links=[
+                (year, eras.fiscal_year_full_label(year), reverse("admin:measures_programprogress_entry", args=[plan.pk, year]))
+                for year in plan.fiscal_years
+            ],
+            areas=self._area_groups(plan, tree, program_forms, fiscal_year),
+            plan_rate=Program.objects.of_plan(plan).implementation_rate(fiscal_year),
+            rating_meanings=meanings,
+            indicator_rows=indicator_rows,
+            duties=duties,
+            save_conflict=has_save_conflict(all_forms),
+        )
+        return TemplateResponse(request, self.template, context)
+
+    def _program_forms(self, plan, fiscal_year, data, programs, ratings) -> dict:
+        """Programme → its row of the year, prefilled from last year's; a regional programme's with its 委託先."""
         recorded = [
             p
             for program in programs
@@ -344,8 +373,10 @@ class ProgressEntry:
                 version=versions.get(instance.pk, ""),
                 **regional,
             )
-        duties = duty_formset(plan, fiscal_year, data)
+        return program_forms
 
+    def _indicator_rows(self, plan, fiscal_year, data) -> list:
+        """(indicator, the year's label for it, its value's form) for every indicator of the plan."""
         indicators = list(
             Indicator.objects.filter(plan=plan).prefetch_related(
                 Prefetch(
@@ -375,32 +406,36 @@ class ProgressEntry:
                 version=versions.get(instance.pk, ""),
             )
             indicator_rows.append((indicator, indicator.period_label(fiscal_year), form))
+        return indicator_rows
 
-        all_forms = [*program_forms.values(), *(form for _, _, form in indicator_rows)]
-        if request.method == "POST":
-            duties_valid = duties is None or duties.is_valid()
-            if all([form.is_valid() for form in all_forms]) and duties_valid:
-                saved = self._save(request, all_forms, duties)
-                if saved is not None:
-                    progress_count, value_count = saved
-                    log_staff_action(
-                        request.user, "progress", plan, municipality=plan.municipality_id,
-                        fiscal_year=fiscal_year, programs=progress_count, values=value_count,
-                    )
-                    messages.success(
-                        request,
-                        f"{eras.fiscal_year_full_label(fiscal_year)}の進捗を保存しました"
-                        f"（取組・事業 {progress_count}件、指標の値 {value_count}件）。",
-                    )
-                    return HttpResponseRedirect(request.path)
-            else:
-                error_count = sum(bool(form.errors) for form in [*all_forms, *(duties.forms if duties else [])])
-                messages.error(
-                    request,
-                    f"入力内容に誤りがあります（{error_count}行）。赤字の項目を確認してください。"
-                    "何も保存していません。",
+    def _save_or_refuse(self, request, plan, fiscal_year, all_forms, duties):
+        """Save every row and redirect to the screen; None (the screen again, with its message) otherwise."""
+        duties_valid = duties is None or duties.is_valid()
+        if all([form.is_valid() for form in all_forms]) and duties_valid:
+            saved = self._save(request, all_forms, duties)
+            if saved is not None:
+                progress_count, value_count = saved
+                log_staff_action(
+                    request.user, "progress", plan, municipality=plan.municipality_id,
+                    fiscal_year=fiscal_year, programs=progress_count, values=value_count,
                 )
+                messages.success(
+                    request,
+                    f"{eras.fiscal_year_full_label(fiscal_year)}の進捗を保存しました"
+                    f"（取組・事業 {progress_count}件、指標の値 {value_count}件）。",
+                )
+                return HttpResponseRedirect(request.path)
+        else:
+            error_count = sum(bool(form.errors) for form in [*all_forms, *(duties.forms if duties else [])])
+            messages.error(
+                request,
+                f"入力内容に誤りがあります（{error_count}行）。赤字の項目を確認してください。"
+                "何も保存していません。",
+            )
+        return None
 
+    def _area_groups(self, plan, tree, program_forms, fiscal_year) -> list[dict]:
+        """The rows by area and measure, as the screen lists them, each area with its implementation rate."""
         areas = [
             {"area": area, "measures": [
                 {"measure": section.measure,
@@ -412,30 +447,7 @@ class ProgressEntry:
         rates = Program.objects.of_plan(plan).implementation_rates_by_area(fiscal_year)
         for group in areas:
             group["rate"] = rates.get(group["area"].pk)
-
-        context = self._context(
-            request,
-            title=f"{plan}　{eras.fiscal_year_full_label(fiscal_year)}の進捗入力",
-            plan=plan,
-            fiscal_year=fiscal_year,
-            fiscal_year_label=eras.fiscal_year_full_label(fiscal_year),
-            previous_year_label=eras.fiscal_year_full_label(fiscal_year - 1),
-            year_links=[
-                (
-                    year,
-                    eras.fiscal_year_full_label(year),
-                    reverse("admin:measures_programprogress_entry", args=[plan.pk, year]),
-                )
-                for year in plan.fiscal_years
-            ],
-            areas=areas,
-            plan_rate=Program.objects.of_plan(plan).implementation_rate(fiscal_year),
-            rating_meanings=meanings,
-            indicator_rows=indicator_rows,
-            duties=duties,
-            save_conflict=has_save_conflict(all_forms),
-        )
-        return TemplateResponse(request, self.template, context)
+        return areas
 
     def _save(self, request, forms_, duties=None):
         """All rows or none; returns (progress rows, indicator values) saved."""

@@ -1,6 +1,7 @@
 """The project as a city's IT department receives it: production settings and migrations."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -237,6 +238,70 @@ def test_no_app_reaches_an_app_above_it_through_meta_lookups():
             and not field.auto_created and not field.remote_field.hidden
         }
         assert not reverse_names & relation_lookups(lower), lower
+
+
+# Short functions: none over 60 lines, and one over 40 only with its reason on the def line, e.g.
+#     def render_pdf(document):  # long: one WeasyPrint call with its fonts, timeout and errors in order
+LONG_LINES, TOO_LONG_LINES = 40, 60
+LONG_REASON = re.compile(r"#\s*long:\s*\S")
+
+
+def long_functions(source: str) -> list[tuple[str, int, int, bool]]:
+    """(qualified name, line, length, has a reason) of every function over LONG_LINES, nested ones included.
+
+    A function's length runs from its def line to its last line (decorators not counted)."""
+    import ast
+
+    lines = source.splitlines()
+    found = []
+
+    def visit(node, prefix):
+        for child in ast.iter_child_nodes(node):
+            name = prefix
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                name = f"{prefix}{child.name}."
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                length = child.end_lineno - child.lineno + 1
+                if length > LONG_LINES:
+                    reason = bool(LONG_REASON.search(lines[child.lineno - 1]))
+                    found.append((name.rstrip("."), child.lineno, length, reason))
+            visit(child, name)
+
+    visit(ast.parse(source), "")
+    return found
+
+
+def test_no_function_is_over_60_lines_nor_over_40_without_a_reason():
+    found = sorted(
+        (-length, f"{module}.{name} (line {line}): {length} lines")
+        for module, path in project_modules().items()
+        if "migrations" not in path.parts
+        for name, line, length, reason in long_functions(path.read_text())
+        if length > TOO_LONG_LINES or not reason
+    )
+    offenders = [
+        described + ("" if -minus_length > TOO_LONG_LINES else ", and no `# long: <reason>` on its def line")
+        for minus_length, described in found
+    ]
+    assert not offenders, "functions to shorten (or to give a reason):\n" + "\n".join(offenders)
+
+
+def test_the_length_check_counts_nested_functions_and_reads_the_reason():
+    body = "    x = 1\n" * 45
+    deeper = "    " + body.replace("\n", "\n    ").rstrip(" ")
+    source = (
+        f"def plain():\n{body}"
+        f"def explained():  # long: one table, row by row\n{body}"
+        f"class Screen:\n    def edit(self):  # long: a reason does not excuse 61 lines\n{deeper * 2}"
+        f"def outer():\n    def inner():\n{deeper}"
+    )
+    assert long_functions(source) == [
+        ("plain", 1, 46, False),
+        ("explained", 47, 46, True),
+        ("Screen.edit", 94, 91, True),
+        ("outer", 185, 47, False),
+        ("outer.inner", 186, 46, False),
+    ]
 
 
 def test_every_installed_package_is_locked_with_its_hashes():

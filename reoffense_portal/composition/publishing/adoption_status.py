@@ -177,6 +177,24 @@ def prefecture_statuses(*, municipality_plans=False, today: datetime.date | None
         )
         for prefecture in Municipality.objects.filter(kind=Kind.PREFECTURE).order_by("code")
     }
+    _count_municipalities(rows, today)
+    versions = (
+        PlanVersion.objects.live().exclude(municipality__kind=Kind.CITY_WARD).select_related("municipality")
+        .order_by("municipality_id", "-period_start")
+    )
+    if not municipality_plans:
+        versions = versions.filter(municipality__kind=Kind.PREFECTURE)
+    for version in versions:
+        municipality = version.municipality
+        if municipality.kind == Kind.PREFECTURE:
+            rows[municipality.code].plans.append(version)
+        elif municipality.prefecture_id in rows:
+            rows[municipality.prefecture_id].municipality_plans.append(version)
+    return list(rows.values())
+
+
+def _count_municipalities(rows: dict[str, "PrefectureStatus"], today: datetime.date) -> None:
+    """Each prefecture's municipalities: all, 策定済, 計画期間終了 and 策定中, in one query."""
     counts = (
         with_plan_status(counted_municipalities(), today).order_by().values("prefecture_id").annotate(
             total=Count("pk"),
@@ -191,19 +209,6 @@ def prefecture_statuses(*, municipality_plans=False, today: datetime.date | None
             row.total, row.published, row.ended, row.preparing = (
                 count["total"], count["published"], count["ended"], count["preparing"]
             )
-    versions = (
-        PlanVersion.objects.live().exclude(municipality__kind=Kind.CITY_WARD).select_related("municipality")
-        .order_by("municipality_id", "-period_start")
-    )
-    if not municipality_plans:
-        versions = versions.filter(municipality__kind=Kind.PREFECTURE)
-    for version in versions:
-        municipality = version.municipality
-        if municipality.kind == Kind.PREFECTURE:
-            rows[municipality.code].plans.append(version)
-        elif municipality.prefecture_id in rows:
-            rows[municipality.prefecture_id].municipality_plans.append(version)
-    return list(rows.values())
 
 
 @dataclass

@@ -474,19 +474,20 @@ def plan_data(plan, *, version: int, updated_on) -> dict:
         "areas": _areas(plan),
         "yearly_status": _yearly_status(plan),
         "indicators": [_indicator(i) for i in indicators],
-        "formulation_steps": [
-            {
-                "order": step.order,
-                "date": step.date,  # null when the source gives no date; with a month or fiscal year, its first day
-                "end_date": step.end_date,
-                "date_precision": step.get_date_precision_display() if step.date else None,
-                "date_label": step.date_label,
-                "kind": step.get_kind_display(),
-                "description": step.description,
-            }
-            for step in plan.formulation_steps.all()
-        ],
+        "formulation_steps": [_formulation_step(step) for step in plan.formulation_steps.all()],
         "councils": [_council(council) for council in plan.council_list],
+    }
+
+
+def _formulation_step(step) -> dict:
+    return {
+        "order": step.order,
+        "date": step.date,  # null when the source gives no date; with a month or fiscal year, its first day
+        "end_date": step.end_date,
+        "date_precision": step.get_date_precision_display() if step.date else None,
+        "date_label": step.date_label,
+        "kind": step.get_kind_display(),
+        "description": step.description,
     }
 
 

@@ -61,6 +61,25 @@ def _indicators(kind: str, to_attr: str) -> Prefetch:
                     to_attr=to_attr)
 
 
+def _councils() -> Prefetch:
+    """The plan's councils (council_list) with their members and meetings (meeting_list), agendas and documents."""
+    return Prefetch(
+        "councils",
+        queryset=Council.objects.prefetch_related(
+            Prefetch("members", queryset=CouncilMember.objects.select_related("organization")),
+            Prefetch(
+                "meetings",
+                queryset=Meeting.objects.prefetch_related(
+                    "agenda_items__areas", "agenda_items__measures__area", "agenda_items__programs",
+                    "agenda_items__indicators", "documents",
+                ),
+                to_attr="meeting_list",
+            ),
+        ),
+        to_attr="council_list",
+    )
+
+
 def load_plan(pk: int) -> Plan:
     """The plan with everything its pages show, in a fixed number of queries whatever its size."""
     plan = (
@@ -72,21 +91,7 @@ def load_plan(pk: int) -> Plan:
             Prefetch("practices", queryset=Practice.objects.select_related("program__support_kind")),
             _indicators(Indicator.Kind.TARGET, "targets"),
             _indicators(Indicator.Kind.STATISTIC, "statistics"),
-            Prefetch(
-                "councils",
-                queryset=Council.objects.prefetch_related(
-                    Prefetch("members", queryset=CouncilMember.objects.select_related("organization")),
-                    Prefetch(
-                        "meetings",
-                        queryset=Meeting.objects.prefetch_related(
-                            "agenda_items__areas", "agenda_items__measures__area", "agenda_items__programs",
-                            "agenda_items__indicators", "documents",
-                        ),
-                        to_attr="meeting_list",
-                    ),
-                ),
-                to_attr="council_list",
-            ),
+            _councils(),
         )
         .get(pk=pk)
     )
