@@ -315,13 +315,11 @@ def measure(client, url: str, rounds: int, *, public: bool):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from reoffense_portal.public.views import page_content
 
     timings, queries, size = [], 0, 0
     for round_ in range(rounds + 1):  # the first request warms up (templates, the process's imports)
         if public:
             cache.clear()
-            page_content.cache_clear()
         with CaptureQueriesContext(connection) as captured:
             start = time.perf_counter()
             response = client.get(url)

@@ -16,6 +16,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST, require_safe
 
+from reoffense_portal.limits.origins import same_site_post
 from reoffense_portal.publishing.models import PlanVersion
 from reoffense_portal.uploads import upload_response
 
@@ -60,6 +61,7 @@ def proposal_page(request) -> TemplateResponse | None:
     return _proposal_response(request, page, page.period)
 
 
+@same_site_post
 @require_POST
 def submit(request, pk):
     period = _showing(pk)

@@ -11,7 +11,6 @@ publishing.preview, which renders the working rows for their own staff.
 """
 
 import logging
-from functools import lru_cache
 
 from django.db.models import FileField
 from django.db.models.fields.files import FieldFile
@@ -29,7 +28,10 @@ from plans.feedback import ANSWERS, POSTS, FeedbackForm, is_local_path
 from plans.models import Municipality, Plan
 from reoffense_portal import comparison
 from reoffense_portal.consultation import views as consultation
-from reoffense_portal.publishing import coverage, pdf, preview
+from reoffense_portal.limits import origins
+from reoffense_portal.limits.origins import same_site_post
+from reoffense_portal.public import caching
+from reoffense_portal.publishing import coverage, pages, pdf, preview
 from reoffense_portal.publishing.models import PlanVersion, VersionFile, VersionMeeting, VersionPage
 from reoffense_portal.publishing.opendata import DATASETS, LICENSE
 from reoffense_portal.spreadsheets.files import write_csv
@@ -47,39 +49,39 @@ def live_versions():
 
 
 def _page_response(request, page: VersionPage, *, current: bool = True) -> TemplateResponse:
+    """An earlier version's page, rendered around its stored content (rarely read, so never stored whole)."""
     version = page.version
     return TemplateResponse(request, "public/page.html", {
         "page": page, "version": version, "municipality": version.municipality, "plan_id": version.plan_id,
-        "current": current,
+        "current": current, "period_ended": version.period_ended,
     })
 
 
-@lru_cache(maxsize=64)
-def page_content(digest: str, page_id: int) -> str:
-    """The stored HTML of a page, named by its hash: each process keeps the last pages it served.
-
-    Kept by content, not by row, so the copy can never be another page's or an older one.
-    """
-    return VersionPage.objects.values_list("content", flat=True).get(pk=page_id)
+LIVE_PAGE = ("pk", "html", "html_digest", "frame_key", "version__period_end", "version__live_from", "composed_at")
 
 
 def _live_page(request):
-    """The live version's page at this URL; 404 when no live version has one (a draft, an unpublished plan).
+    """The live version's page at this URL, as its stored bytes; 404 when no live version has one.
 
-    The database decides on every request which page is live; only its (immutable) HTML may come from memory.
+    One indexed lookup decides which page is live and reads its bytes. A page whose frame has changed
+    since it was composed (a new release, a period that has ended) is composed and stored again first.
     """
-    page = (
-        VersionPage.objects.filter(path=request.path, version__in=live_versions())
-        .select_related("version__municipality").defer("content", "version__rows").first()
-    )
-    if page is None:
+    row = VersionPage.objects.live_at(request.path).values_list(*LIVE_PAGE).first()
+    if row is None:
         # A draft plan in its comment period: the 案 frozen when the period opened, marked as such.
         proposal = consultation.proposal_page(request)
         if proposal is None:
             raise Http404("公開中のページではありません。")
         return proposal
-    page.content = page_content(page.digest, page.pk)
-    return _page_response(request, page)
+    page_id, html, digest, key, period_end, live_from, composed_at = row
+    if html is None or key != pages.frame_key(period_end):
+        page = pages.recompose(page_id)
+        html, digest, composed_at = page.html, page.html_digest, page.composed_at
+    etag, modified = f'"{digest}"', max(live_from, composed_at).timestamp()
+    response = caching.conditional(request, etag=etag, last_modified=modified)
+    if response is None:
+        response = HttpResponse(bytes(html), content_type="text/html; charset=utf-8")
+    return caching.validated(response, etag=etag, last_modified=modified)
 
 
 @require_safe
@@ -363,6 +365,7 @@ def meeting_document(request, pk):
 # --- The page survey ---------------------------------------------------------------------------
 
 
+@same_site_post
 @require_POST
 def feedback(request):
     """Every post counts against POSTS, only an answer that would be stored against ANSWERS (plans.feedback)."""
@@ -407,5 +410,7 @@ def robots_txt(request):
 
 
 def csrf_failure(request, reason=""):
-    """CSRF_FAILURE_VIEW: a Japanese page instead of Django's English one."""
-    return TemplateResponse(request, "public/csrf_failure.html", status=403)
+    """CSRF_FAILURE_VIEW: a Japanese page instead of Django's English one (also for residents' forms posted
+    from another site, limits.origins)."""
+    return TemplateResponse(request, "public/csrf_failure.html", {"cross_site": reason == origins.REASON},
+                            status=403)

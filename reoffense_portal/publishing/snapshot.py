@@ -25,6 +25,7 @@ from reoffense_portal.comparison import loaded_plan_entry
 from reoffense_portal.text import visible
 
 from . import opendata, yearly
+from . import pages as composed
 from .models import PlanVersion, VersionFile, VersionMeeting, VersionPage
 from .pdf import queue_typesetting
 from .rows import plan_rows
@@ -267,10 +268,13 @@ def build_version(plan: Plan, *, approved_by, submitted_by=None, summary: str = 
     )
     step(2)
     pages = plan_pages(plan, updated_on=timezone.localdate(live_from), draft=False)
+    # Each page whole, frame included, so that a request sends its bytes (publishing.pages).
     VersionPage.objects.bulk_create(
-        VersionPage(version=version, path=page.path, title=page.title, description=page.description,
-                    breadcrumbs=page.breadcrumbs, content=page.content, feedback_title=page.feedback_title,
-                    digest=hashlib.sha256(page.content.encode()).hexdigest())
+        composed.compose(VersionPage(
+            version=version, path=page.path, title=page.title, description=page.description,
+            breadcrumbs=page.breadcrumbs, content=page.content, feedback_title=page.feedback_title,
+            digest=hashlib.sha256(page.content.encode()).hexdigest(),
+        ), version)
         for page in pages
     )
     step(3)
