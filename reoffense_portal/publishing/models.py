@@ -151,6 +151,13 @@ class VersionPage(models.Model):
 
 
 class VersionFileQuerySet(models.QuerySet):
+    def live(self, now=None):
+        """Files of versions residents read at `now`: one join, no subquery."""
+        now = now or timezone.now()
+        return self.filter(version__live_from__lte=now).filter(
+            Q(version__live_until__isnull=True) | Q(version__live_until__gt=now)
+        )
+
     def untypeset(self):
         """PDFs whose bytes are not stored yet (neither in the file storage nor, as before, in the row)."""
         return self.filter(content__isnull=True, stored_name="", source__isnull=False)
@@ -186,6 +193,16 @@ class VersionFile(models.Model):
 
     def __str__(self):
         return self.filename
+
+    def store(self, content: bytes) -> None:
+        """Put `content` in the file storage under a name of this version's, with its hash (not saved here)."""
+        import hashlib
+
+        from django.core.files.base import ContentFile
+        from django.core.files.storage import default_storage
+
+        self.stored_name = default_storage.save(f"versions/{self.version_id}/{self.key}", ContentFile(content))
+        self.digest, self.content = hashlib.sha256(content).hexdigest(), None
 
     def read(self) -> bytes | None:
         """The file's bytes (for tests and the occasional reader; requests stream them instead)."""

@@ -1,5 +1,5 @@
 """A version's 概要版: typeset by the job worker right after approval, from the HTML frozen then, and
-kept as bytes with the version.
+kept in the file storage with the version's other downloads (VersionFile.store).
 
 No request typesets. A resident who asks before the worker is done reads 「作成中です」 (503 with
 Retry-After) and, if no job is waiting for the file (its worker was killed), queues it again. One
@@ -11,6 +11,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
@@ -42,7 +43,7 @@ def typeset(pk: int) -> bool:
     """Typeset one file if it has no content and this worker wins the claim; True if it did."""
     now = timezone.now()
     claimed = (
-        VersionFile.objects.filter(pk=pk, content__isnull=True, source__isnull=False)
+        VersionFile.objects.filter(pk=pk).untypeset()
         .filter(Q(typeset_started_at__isnull=True) | Q(typeset_started_at__lt=_claim_expired_before()))
         .update(typeset_started_at=now)
     )
@@ -57,24 +58,29 @@ def typeset(pk: int) -> bool:
         logger.error("PDF %s could not be typeset: %s", pk, error)
         VersionFile.objects.filter(pk=pk).update(typeset_started_at=None, typeset_error=error.message)
         return False
-    VersionFile.objects.filter(pk=pk, content__isnull=True).update(content=content, typeset_error="")
+    file = VersionFile.objects.only("pk", "version_id", "key").get(pk=pk)
+    file.store(content)
+    if not VersionFile.objects.filter(pk=pk, content__isnull=True, stored_name="").update(
+        stored_name=file.stored_name, digest=file.digest, typeset_error=""
+    ):
+        default_storage.delete(file.stored_name)  # another worker's claim won after all
     return True
 
 
 def queue_typesetting(version: PlanVersion) -> None:
     """At approval: queue the version's PDFs, in the approval's transaction (both or neither)."""
-    ids = list(version.files.filter(key__in=PDF_KEYS, content__isnull=True).values_list("pk", flat=True))
+    ids = list(version.files.filter(key__in=PDF_KEYS).untypeset().values_list("pk", flat=True))
     if ids:
         VersionFile.objects.filter(pk__in=ids).update(typeset_queued_at=timezone.now())
         enqueue(typeset_files, ids)
 
 
-def requeue_if_lost(file: VersionFile) -> None:
+def requeue_if_lost(file) -> None:
     """A reader found no PDF: queue it again unless a job for it was queued or started lately."""
     now = timezone.now()
     recent = now - timedelta(seconds=settings.JOBS_STALE_SECONDS)
     lost = (
-        VersionFile.objects.filter(pk=file.pk, content__isnull=True)
+        VersionFile.objects.filter(pk=file.pk).untypeset()
         .exclude(typeset_queued_at__gte=recent)
         .exclude(typeset_started_at__gte=_claim_expired_before())
         .update(typeset_queued_at=now)

@@ -288,6 +288,8 @@ def build_version(plan: Plan, *, approved_by, submitted_by=None, summary: str = 
     for file in files:
         file.version = version
         file.filename, file.content, file.source = visible(file.filename), visible(file.content), visible(file.source)
+        if file.content is not None:  # open data: into the file storage, streamed from there to readers
+            file.store(file.content)
     VersionFile.objects.bulk_create(files)
     queue_typesetting(version)
     step(4)
