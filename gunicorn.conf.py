@@ -35,5 +35,5 @@ max_requests_jitter = 100
 accesslog = "-"
 access_log_format = '%(h)s %({x-forwarded-for}i)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms'
 # The proxies gunicorn believes when they say a request came over https (X-Forwarded-Proto): the
-# same TRUSTED_PROXIES that Django believes (reoffense_portal.limits.addresses), none by default.
+# same TRUSTED_PROXIES that Django believes (reoffense_portal.machinery.limits.addresses), none by default.
 forwarded_allow_ips = ",".join(TRUSTED_PROXIES)

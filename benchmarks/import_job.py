@@ -167,7 +167,7 @@ MAX_MB = 300
 
 
 def run_size(port: int, env: dict, browser: Browser, sheet: str, keys, rows: int) -> None:
-    from reoffense_portal.jobs.models import Job
+    from reoffense_portal.machinery.jobs.models import Job
 
     admin_url, file_name = SHEETS[sheet]
     if sheet == "progress":

@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/import_limits.py [--rows 2000000]
 
 Writes, with zipfile and no spreadsheet library, then reads through
-reoffense_portal.spreadsheets.files.read_spreadsheet (what the admin import view calls):
+reoffense_portal.machinery.spreadsheets.files.read_spreadsheet (what the admin import view calls):
 
 - declared: a few KB whose sheet declares <dimension ref="A1:G2000000"/>
   (refused before any row is read);
@@ -56,7 +56,7 @@ def main():
     django.setup()
     from django.conf import settings
 
-    from reoffense_portal.spreadsheets.files import ImportFileError, read_spreadsheet
+    from reoffense_portal.machinery.spreadsheets.files import ImportFileError, read_spreadsheet
     from tests.xlsx_files import repeated, row_xml, rows_xml, workbook
 
     accepted = settings.IMPORT_MAX_ROWS

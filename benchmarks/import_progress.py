@@ -101,7 +101,7 @@ def main():
 
     from measures.models import ProgramProgress
     from measures.resources import ProgramProgressResource
-    from reoffense_portal.spreadsheets.files import read_spreadsheet
+    from reoffense_portal.machinery.spreadsheets.files import read_spreadsheet
 
     user, keys = build(-(-args.rows // args.years))
     data = progress_sheet(keys, args.years, args.rows)
@@ -119,7 +119,7 @@ def main():
     for label, dry_run in (("preview (dry run)", True), ("import", False), ("again (unchanged)", False)):
         elapsed, result = run(dry_run)
         print(f"{label:18} {elapsed:6.2f} s   {result.summary()}   {args.rows / elapsed:,.0f} rows/s")
-    from reoffense_portal.spreadsheets.files import CSVFormat, XLSXFormat
+    from reoffense_portal.machinery.spreadsheets.files import CSVFormat, XLSXFormat
 
     for fmt in (CSVFormat, XLSXFormat):
         start = time.perf_counter()

@@ -109,7 +109,7 @@ def one_round(rows: int) -> dict:
     call_command("migrate", verbosity=0)
     from measures.models import Program
     from measures.resources import PlanStructureResource
-    from reoffense_portal.spreadsheets.files import read_spreadsheet
+    from reoffense_portal.machinery.spreadsheets.files import read_spreadsheet
 
     user = build()
     new, changed = structure_sheet(rows), structure_sheet(rows, changed=True)

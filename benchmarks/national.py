@@ -250,8 +250,8 @@ def publish_all(world: World) -> None:
     from django.utils import timezone
 
     from plans.models import Plan
-    from reoffense_portal.publishing.models import PlanVersion
-    from reoffense_portal.publishing.snapshot import build_version, card, load_plan
+    from reoffense_portal.composition.publishing.models import PlanVersion
+    from reoffense_portal.composition.publishing.snapshot import build_version, card, load_plan
 
     first = build_version(world.plan, approved_by=None, summary="初版の公開")
     # The generated plans all have one shape, so each list card's comparison row is computed from the

@@ -72,7 +72,7 @@ def build_demo(env: dict) -> str:
     django.setup()
     from django.core.management import call_command
 
-    from reoffense_portal.publishing.management.commands.setup_demo import DEFAULT_PASSWORD
+    from reoffense_portal.composition.publishing.management.commands.setup_demo import DEFAULT_PASSWORD
 
     call_command("migrate", verbosity=0)
     output = io.StringIO()
@@ -88,9 +88,9 @@ def figures() -> list[dict]:
 
     from measures.models import Program, ProgramProgress
     from plans.models import Plan
-    from reoffense_portal import eras
-    from reoffense_portal.dashboard import dashboards_of
-    from reoffense_portal.publishing.yearly import rate_label
+    from reoffense_portal.composition.dashboard import dashboards_of
+    from reoffense_portal.composition.publishing.yearly import rate_label
+    from reoffense_portal.machinery import eras
 
     rows = []
     for plan in Plan.objects.filter(municipality__in=EDITORS).select_related("municipality").order_by("pk"):

@@ -180,7 +180,7 @@ def measure(label: str, make, repeat: int) -> str:
     from pypdf import PdfReader
 
     worker = WorkerTimes()
-    typesetting_logger = logging.getLogger("reoffense_portal.summaries.typesetting")
+    typesetting_logger = logging.getLogger("reoffense_portal.composition.summaries.typesetting")
     typesetting_logger.setLevel(logging.INFO)
     typesetting_logger.propagate = False
     typesetting_logger.addHandler(worker)
@@ -237,7 +237,7 @@ def main() -> None:
     from councils.models import Meeting
     from measures.models import Program
     from plans.models import Plan
-    from reoffense_portal.summaries.documents import MeetingReport, PlanSummary
+    from reoffense_portal.composition.summaries.documents import MeetingReport, PlanSummary
 
     call_command("migrate", verbosity=0)
     call_command("loaddata", "national_priorities", "kumamoto", verbosity=0)

@@ -148,8 +148,8 @@ def build_database(env: dict, scale: int, approvals: int) -> tuple[int, dict]:
     from django.urls import reverse
 
     from plans.models import StaffMembership
-    from reoffense_portal.publishing import workflow
-    from reoffense_portal.publishing.models import ApprovalRequest, PlanVersion
+    from reoffense_portal.composition.publishing import workflow
+    from reoffense_portal.composition.publishing.models import ApprovalRequest, PlanVersion
     from tests.public_data import build_plan, municipality, publish
     from tests.staff_world import make_user
 
@@ -197,7 +197,7 @@ def add_the_nation(plan) -> None:
     from django.utils import timezone
 
     from plans.models import Municipality
-    from reoffense_portal.publishing.models import PlanVersion
+    from reoffense_portal.composition.publishing.models import PlanVersion
 
     call_command("loaddata", "prefectures", verbosity=0)
     prefectures = list(Municipality.objects.filter(kind=Municipality.Kind.PREFECTURE).order_by("code"))

@@ -5,9 +5,8 @@ from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.urls import path, reverse
 
-from plans.admin import PlanAdmin
-from reoffense_portal import eras
-from reoffense_portal.scoping.admin import (
+from reoffense_portal.machinery import eras
+from reoffense_portal.machinery.scoping.admin import (
     FiscalYearFilter,
     NextNumberInlineMixin,
     ScopedFieldsMixin,
@@ -16,7 +15,7 @@ from reoffense_portal.scoping.admin import (
     StaffTabularInline,
     VersionedInlineFormSet,
 )
-from reoffense_portal.spreadsheets.admin import SpreadsheetAdminMixin
+from reoffense_portal.machinery.spreadsheets.admin import SpreadsheetAdminMixin
 
 from .models import AgendaItem, Council, CouncilMember, Meeting, MeetingDocument
 from .resources import CouncilMemberResource, MeetingResource
@@ -28,7 +27,8 @@ class CouncilInline(StaffTabularInline):
     show_change_link = True
 
 
-PlanAdmin.add_inline(CouncilInline)
+# What councils adds to the plan's page (reoffense_portal.composition.plan_admin).
+PLAN_INLINES = [CouncilInline]
 
 
 class CouncilMemberInline(StaffTabularInline):

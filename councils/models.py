@@ -9,9 +9,9 @@ from simple_history.models import HistoricalRecords
 from measures.models import Measure, PriorityArea, Program
 from plans.models import Indicator, Organization, Plan, PlanPartQuerySet
 from plans.roles import spreadsheet_permissions
-from reoffense_portal import eras
-from reoffense_portal.scoping.querysets import MunicipalityScopedQuerySet
-from reoffense_portal.uploads import UPLOAD_HELP_TEXT, file_label, stored_size, validate_upload
+from reoffense_portal.machinery import eras
+from reoffense_portal.machinery.scoping.querysets import MunicipalityScopedQuerySet
+from reoffense_portal.machinery.uploads import UPLOAD_HELP_TEXT, file_label, stored_size, validate_upload
 
 
 class Council(models.Model):

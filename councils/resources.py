@@ -3,8 +3,8 @@
 from django.core.exceptions import ValidationError
 
 from plans.models import Organization
-from plans.resources import MUNICIPALITY_CODE, PLAN_TITLE
-from reoffense_portal.spreadsheets.resources import (
+from plans.resources import MUNICIPALITY_CODE, PLAN_TITLE, PlanRowsMixin
+from reoffense_portal.machinery.spreadsheets.resources import (
     CREATION,
     Confirmation,
     PortalResource,
@@ -12,7 +12,7 @@ from reoffense_portal.spreadsheets.resources import (
     nearest,
     not_registered,
 )
-from reoffense_portal.spreadsheets.widgets import (
+from reoffense_portal.machinery.spreadsheets.widgets import (
     SMALL_NUMBER,
     ChoiceWidget,
     DateWidget,
@@ -21,7 +21,7 @@ from reoffense_portal.spreadsheets.widgets import (
     TimeWidget,
     YearWidget,
 )
-from reoffense_portal.text import shown
+from reoffense_portal.machinery.text import shown
 
 from .models import Council, CouncilMember, Meeting
 
@@ -45,7 +45,7 @@ class CouncilMixin:
         return council
 
 
-class MeetingResource(CouncilMixin, PortalResource):
+class MeetingResource(CouncilMixin, PlanRowsMixin, PortalResource):
     """会議: 1行に1回の会議（令和6年度第1回…）."""
 
     display_name = "会議の開催"
@@ -110,7 +110,7 @@ class MeetingResource(CouncilMixin, PortalResource):
         return Meeting(council=council, fiscal_year=fiscal_year, sequence=sequence), True
 
 
-class CouncilMemberResource(CouncilMixin, PortalResource):
+class CouncilMemberResource(CouncilMixin, PlanRowsMixin, PortalResource):
     """会議体の構成団体: 1行に1団体.
 
     An organisation not registered is created with the row's 分野 only when the user ticks it in the

@@ -5,8 +5,7 @@ from django.contrib import admin, messages
 from django.db import models, transaction
 from django.urls import path
 
-from plans.admin import PlanAdmin
-from reoffense_portal.scoping.admin import (
+from reoffense_portal.machinery.scoping.admin import (
     FiscalYearFilter,
     ScopedFieldsMixin,
     ScopedModelForm,
@@ -14,7 +13,7 @@ from reoffense_portal.scoping.admin import (
     StaffTabularInline,
     VersionedInlineFormSet,
 )
-from reoffense_portal.spreadsheets.admin import SpreadsheetAdminMixin
+from reoffense_portal.machinery.spreadsheets.admin import SpreadsheetAdminMixin
 
 from .admin_progress import ProgressEntry
 from .models import EvaluationScale, Measure, PriorityArea, Program, ProgramProgress
@@ -27,9 +26,6 @@ class PriorityAreaInline(StaffTabularInline):
     show_change_link = True
 
 
-PlanAdmin.add_inline(PriorityAreaInline)
-
-
 class EvaluationScaleInline(StaffTabularInline):
     """The city's own wording of the self-evaluation grades A–D, on the plan page."""
 
@@ -39,7 +35,8 @@ class EvaluationScaleInline(StaffTabularInline):
     can_delete = False
 
 
-PlanAdmin.add_inline(EvaluationScaleInline)
+# What measures adds to the plan's page (reoffense_portal.composition.plan_admin): its areas, then its grades.
+PLAN_INLINES = [PriorityAreaInline, EvaluationScaleInline]
 
 
 class MeasureInline(StaffTabularInline):

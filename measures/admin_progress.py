@@ -18,11 +18,11 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from plans.audit import log_staff_action
 from plans.models import Indicator, IndicatorValue, Plan
-from reoffense_portal import eras
-from reoffense_portal.scoping.admin import ScopedModelForm, has_save_conflict, latest_history_ids
-from reoffense_portal.widget_renderer import RowRenderer
+from reoffense_portal.machinery import eras
+from reoffense_portal.machinery.audit import log_staff_action
+from reoffense_portal.machinery.scoping.admin import ScopedModelForm, has_save_conflict, latest_history_ids
+from reoffense_portal.machinery.widget_renderer import RowRenderer
 
 from .models import EvaluationScale, Program, ProgramProgress
 from .tree import plan_tree, programs_of

@@ -10,8 +10,8 @@ from simple_history.models import HistoricalRecords
 
 from plans.models import Department, NationalPriority, Organization, Plan, PlanPartQuerySet
 from plans.roles import spreadsheet_permissions
-from reoffense_portal import eras
-from reoffense_portal.scoping.querysets import MunicipalityScopedQuerySet
+from reoffense_portal.machinery import eras
+from reoffense_portal.machinery.scoping.querysets import MunicipalityScopedQuerySet
 
 
 def page_reference(first: int | None, last: int | None) -> str:

@@ -17,11 +17,11 @@ from django.core.exceptions import ValidationError
 from django.db.models import F
 from import_export import widgets
 
-from plans import disclosure
 from plans.models import Department, Organization
-from plans.resources import MUNICIPALITY_CODE, PLAN_TITLE
-from reoffense_portal.spreadsheets.cells import clean_text
-from reoffense_portal.spreadsheets.resources import (
+from plans.resources import MUNICIPALITY_CODE, PLAN_TITLE, PlanRowsMixin
+from reoffense_portal.machinery import disclosure
+from reoffense_portal.machinery.spreadsheets.cells import clean_text
+from reoffense_portal.machinery.spreadsheets.resources import (
     CREATION,
     RENAME,
     Confirmation,
@@ -31,7 +31,7 @@ from reoffense_portal.spreadsheets.resources import (
     nearest,
     not_registered,
 )
-from reoffense_portal.spreadsheets.widgets import (
+from reoffense_portal.machinery.spreadsheets.widgets import (
     SMALL_NUMBER,
     BooleanWidget,
     ChoiceWidget,
@@ -41,7 +41,7 @@ from reoffense_portal.spreadsheets.widgets import (
     TextWidget,
     YearWidget,
 )
-from reoffense_portal.text import normalised, shown
+from reoffense_portal.machinery.text import normalised, shown
 
 from .models import Measure, PriorityArea, Program, ProgramProgress, Rating
 
@@ -77,7 +77,7 @@ class PlanPartsMixin:
         return self.cache[key]
 
 
-class PlanStructureResource(PlanPartsMixin, PortalResource):
+class PlanStructureResource(PlanPartsMixin, PlanRowsMixin, PortalResource):
     """計画の構成: 重点施策・施策・取組（事業）を1行1事業で."""
 
     display_name = "計画の構成（重点施策・施策・事業）"
@@ -326,7 +326,7 @@ class RatingWidget(widgets.Widget):
         return value or ""
 
 
-class ProgramProgressResource(PlanPartsMixin, PortalResource):
+class ProgramProgressResource(PlanPartsMixin, PlanRowsMixin, PortalResource):
     """年度の進捗: 1行に1事業の1年度分."""
 
     display_name = "事業の年度ごとの進捗"

@@ -1,8 +1,9 @@
 """The Japanese admin of municipalities, plans and indicators.
 
-Every staff page goes through reoffense_portal.scoping.admin (a user sees and chooses
-only their municipalities' rows). measures and councils add their inlines to
-the plan page through PlanAdmin.add_inline(), so plans never imports them.
+Every staff page goes through reoffense_portal.machinery.scoping.admin (a user sees and chooses
+only their municipalities' rows). The plan's page is composed with what the apps above plans add
+to it (measures' and councils' inlines, the 公開 and パブリックコメント panels) in
+reoffense_portal.composition.plan_admin, so plans never imports them.
 """
 
 import datetime
@@ -21,18 +22,18 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from reoffense_portal import eras
-from reoffense_portal.jobs.queue import start_job
-from reoffense_portal.scoping.admin import (
+from reoffense_portal.machinery import eras
+from reoffense_portal.machinery.jobs.queue import start_job
+from reoffense_portal.machinery.scoping.admin import (
     ScopedAdminMixin,
     StaffHistoryAdmin,
     StaffLogMixin,
     StaffTabularInline,
     YearListFilter,
 )
-from reoffense_portal.spreadsheets.admin import SpreadsheetAdminMixin
-from reoffense_portal.spreadsheets.files import ImportFileError, check_file_size
-from reoffense_portal.spreadsheets.import_jobs import store_upload
+from reoffense_portal.machinery.spreadsheets.admin import SpreadsheetAdminMixin
+from reoffense_portal.machinery.spreadsheets.files import ImportFileError, check_file_size
+from reoffense_portal.machinery.spreadsheets.import_jobs import store_upload
 
 from . import municipal_codes
 from .models import (
@@ -46,7 +47,6 @@ from .models import (
     Municipality,
     NationalPriority,
     Organization,
-    Plan,
     StaffMembership,
 )
 from .resources import FormulationStepResource, IndicatorValueResource, OrganizationResource
@@ -242,8 +242,10 @@ class IndicatorInline(StaffTabularInline):
         return format_html('<a href="{}#values-group">値を入力・確認（{}件）</a>', url, indicator.value_count)
 
 
-@admin.register(Plan)
 class PlanAdmin(StaffHistoryAdmin):
+    """The plan's own fields and inlines. Registered composed with what measures, councils, publishing and
+    consultation add to its page (reoffense_portal.composition.plan_admin)."""
+
     list_display = ["title", "municipality", "period_label", "updated_at"]
     list_filter = ["municipality", PlanFiscalYearFilter]
     search_fields = ["title", "municipality__name", "municipality__kana", "department__name"]
@@ -295,12 +297,6 @@ class PlanAdmin(StaffHistoryAdmin):
             },
         ),
     ]
-
-    @classmethod
-    def add_inline(cls, inline) -> None:
-        """measures and councils hang their inlines on the plan page (plans never imports them)."""
-        if inline not in cls.inlines:
-            cls.inlines = [*cls.inlines, inline]
 
     # 計画期間 as plans state it: 「令和6年度」 as the start is its 4月1日, 「令和8年度」 as the end its 3月31日.
     PERIOD_BOUNDS = {"period_start": eras.PeriodBound.START, "period_end": eras.PeriodBound.END}

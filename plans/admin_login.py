@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.shortcuts import render
 
-from reoffense_portal.limits.logins import address_is_locked
+from reoffense_portal.machinery.limits.logins import address_is_locked
 
 
 def lockout_response(request, original_response=None, credentials=None):

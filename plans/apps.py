@@ -8,7 +8,9 @@ class PlansConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from . import audit, signals  # noqa: F401  (connect the handlers)
+        from reoffense_portal.machinery import audit  # noqa: F401  (connect the staff log's login handlers)
+
+        from . import signals  # noqa: F401  (connect the handlers)
         from .roles import ensure_staff_groups_after_migrate
 
         # After the permissions of each app exist (Django creates them on post_migrate, too).

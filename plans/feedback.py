@@ -1,6 +1,6 @@
 """The three-question page survey residents answer at the foot of each page.
 
-Its rate limits (reoffense_portal.limits, counted in the database every server process shares):
+Its rate limits (reoffense_portal.machinery.limits, counted in the database every server process shares):
 
 - ANSWERS: 5 stored answers per address in ten minutes. Only answers that are stored count: a post
   refused for a mistake costs nothing, so a resident who has to correct a form keeps the quota, and
@@ -12,8 +12,8 @@ Its rate limits (reoffense_portal.limits, counted in the database every server p
 from django import forms
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from reoffense_portal.limits.counters import RateLimit
-from reoffense_portal.text import PlainTextFormMixin
+from reoffense_portal.machinery.limits.counters import RateLimit
+from reoffense_portal.machinery.text import PlainTextFormMixin
 
 from .models import Feedback, Municipality, Plan
 

@@ -14,11 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from reoffense_portal import eras
-from reoffense_portal.scoping.querysets import MunicipalityScopedQuerySet
-from reoffense_portal.uploads import UPLOAD_HELP_TEXT, file_label, stored_size, validate_upload
+from reoffense_portal.machinery import disclosure, eras
+from reoffense_portal.machinery.scoping.querysets import MunicipalityScopedQuerySet
+from reoffense_portal.machinery.uploads import UPLOAD_HELP_TEXT, file_label, stored_size, validate_upload
 
-from . import disclosure
 from .roles import spreadsheet_permissions
 
 KANJI_NUMBERS = "〇一二三四五六七八九十"
@@ -948,7 +947,7 @@ class IndicatorValue(models.Model):
 
     @property
     def public_value_label(self) -> str:
-        """3人未満 for a small count about people (plans.disclosure), else as value_label."""
+        """3人未満 for a small count about people (reoffense_portal.machinery.disclosure), else as value_label."""
         return self.indicator.quantity_label(self.value, public=True)
 
     @property
@@ -1048,7 +1047,7 @@ class IndicatorComparison(models.Model):
 
     @property
     def public_value_label(self) -> str:
-        """3人未満 for a small count about people (plans.disclosure), else as value_label."""
+        """3人未満 for a small count about people (reoffense_portal.machinery.disclosure), else as value_label."""
         return self.indicator.quantity_label(self.value, public=True)
 
 

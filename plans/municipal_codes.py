@@ -21,7 +21,7 @@ What the list does not say, and how the kind is decided (a 種別 column, if pre
 
 Loading is idempotent (the code is the key: a row is created, updated or left alone) and all or
 nothing: one bad row, reported in Japanese with its sheet and line, means nothing is written.
-The file goes through the spreadsheet limits of reoffense_portal.spreadsheets.files (size, rows, zip checks).
+The file goes through the spreadsheet limits of reoffense_portal.machinery.spreadsheets.files (size, rows, zip checks).
 """
 
 from __future__ import annotations
@@ -38,8 +38,9 @@ from django.db import transaction
 from django.db.models import Q
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from reoffense_portal.jobs.queue import JobError, job_task
-from reoffense_portal.spreadsheets.files import (
+from reoffense_portal.machinery.audit import log_staff_action
+from reoffense_portal.machinery.jobs.queue import JobError, job_task
+from reoffense_portal.machinery.spreadsheets.files import (
     MAX_COLUMNS,
     XLSX_DAMAGED,
     XLSX_UNREADABLE,
@@ -51,10 +52,9 @@ from reoffense_portal.spreadsheets.files import (
     read_spreadsheet,
     too_many_rows,
 )
-from reoffense_portal.spreadsheets.import_jobs import remove_upload
-from reoffense_portal.text import plain_text
+from reoffense_portal.machinery.spreadsheets.import_jobs import remove_upload
+from reoffense_portal.machinery.text import plain_text
 
-from .audit import log_staff_action
 from .models import Municipality, lg_code_check_digit, validate_lg_code
 
 Kind = Municipality.Kind

@@ -1,7 +1,9 @@
 """Spreadsheet columns for organisations, formulation steps and indicator values (django-import-export)."""
 
-from reoffense_portal.spreadsheets.resources import PortalResource, column, nearest
-from reoffense_portal.spreadsheets.widgets import (
+from reoffense_portal.machinery import disclosure
+from reoffense_portal.machinery.spreadsheets.cells import clean_text
+from reoffense_portal.machinery.spreadsheets.resources import PortalResource, column, nearest
+from reoffense_portal.machinery.spreadsheets.widgets import (
     SMALL_NUMBER,
     ChoiceWidget,
     DecimalWidget,
@@ -9,16 +11,60 @@ from reoffense_portal.spreadsheets.widgets import (
     TextWidget,
     YearWidget,
 )
-from reoffense_portal.text import shown
+from reoffense_portal.machinery.text import normalised, shown
 
-from . import disclosure
-from .models import FormulationStep, Indicator, IndicatorValue, Organization
+from .models import FormulationStep, Indicator, IndicatorValue, Municipality, Organization, Plan
 
 MUNICIPALITY_CODE = "団体コード"
 PLAN_TITLE = "計画名"
 
 
-class OrganizationResource(PortalResource):
+class PlanRowsMixin:
+    """Rows that name their municipality by its code and their plan by its title, read among the user's own."""
+
+    def _reset(self):
+        super()._reset()
+        self._municipalities = None
+        self._plans = None
+
+    def municipality(self, row, field_name="municipality"):
+        if self._municipalities is None:
+            self._municipalities = {m.code: m for m in Municipality.objects.for_user(self.user)}
+        raw = row.get(self.fields[field_name].column_name)
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool) and float(raw).is_integer():
+            raw = str(int(raw)).zfill(6)  # Excel drops the leading zero of 011002
+        code = normalised(clean_text(raw))
+        if not code:
+            raise self.problem(field_name, "入力してください（6桁の全国地方公共団体コード）")
+        if code.isdigit() and len(code) == 5:
+            code = code.zfill(6)
+        found = self._municipalities.get(code)
+        if found is None:
+            if Municipality.objects.filter(code=code).exists():
+                raise self.problem(field_name, f"団体コード{shown(code)}の自治体のデータを取り込む権限がありません")
+            raise self.problem(field_name, f"団体コード{shown(code)}の自治体は登録されていません")
+        return found
+
+    def plan(self, row, municipality_field="municipality", plan_field="plan"):
+        municipality = self.municipality(row, municipality_field)
+        if self._plans is None:
+            self._plans = {
+                (p.municipality_id, p.title): p
+                for p in Plan.objects.for_user(self.user).select_related("municipality")
+            }
+        title = self.required(row, plan_field)
+        found = self._plans.get((municipality.code, title))
+        if found is None:
+            titles = [t for (code, t) in self._plans if code == municipality.code]
+            raise self.problem(
+                plan_field,
+                f"{municipality.name}の計画{shown(title)}が見つかりません（計画名は管理画面の表記どおりに入力してください）"
+                + nearest(title, titles),
+            )
+        return found
+
+
+class OrganizationResource(PlanRowsMixin, PortalResource):
     """関係機関・団体: one row per organisation a municipality works with."""
 
     display_name = "関係機関・団体"
@@ -60,7 +106,7 @@ class OrganizationResource(PortalResource):
         return Organization(municipality=municipality, name=name), True
 
 
-class FormulationStepResource(PortalResource):
+class FormulationStepResource(PlanRowsMixin, PortalResource):
     """策定経過: 1行に1つの手続、計画の資料に並ぶ順（順番）で. 日付は資料にあるときだけ."""
 
     display_name = "策定経過"
@@ -115,7 +161,7 @@ class FormulationStepResource(PortalResource):
         return FormulationStep(plan=plan, order=order), True
 
 
-class IndicatorValueResource(PortalResource):
+class IndicatorValueResource(PlanRowsMixin, PortalResource):
     """指標の値: one row per indicator and year (暦年・年度・複数年平均の最終年)."""
 
     display_name = "指標の値"

@@ -15,43 +15,17 @@
   simple-history (a version with no user per row) nor 更新日 react to it.
 """
 
-from functools import cache
-
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.dispatch import receiver
 
-from reoffense_portal.scoping.querysets import municipality_path
+from reoffense_portal.machinery.scoping.plan_paths import plan_id_of, plan_path
+from reoffense_portal.machinery.spreadsheets.bulk import rows_saved_in_bulk
 
 from .models import Plan, StaffMembership
 from .roles import EDITOR_GROUP, PUBLISHER_GROUP
-
-PLAN_SUFFIX = "plan__municipality"
-
-
-@cache
-def plan_path(model) -> tuple[str, ...] | None:
-    """("program", "area", "plan") for ProgramProgress; None for models not below a plan."""
-    path = municipality_path(model)
-    if path is None or not (path == PLAN_SUFFIX or path.endswith("__" + PLAN_SUFFIX)):
-        return None
-    return tuple(path.split("__")[:-1])
-
-
-def plan_id_of(instance):
-    path = plan_path(type(instance))
-    if path is None:
-        return None
-    obj = instance
-    try:
-        for name in path[:-1]:
-            obj = getattr(obj, name)
-    except ObjectDoesNotExist:
-        return None
-    return getattr(obj, f"{path[-1]}_id", None)
 
 
 @receiver(pre_save, dispatch_uid="plans_mark_loaded_rows")
@@ -68,6 +42,15 @@ def touch_plan(sender, instance, raw=False, **kwargs):
     if raw or plan_path(sender) is None:
         return
     Plan.touch(plan_id_of(instance))
+
+
+@receiver(rows_saved_in_bulk, dispatch_uid="plans_touch_plans_on_bulk_save")
+def touch_plans_on_bulk_save(sender, instances, **kwargs):
+    """An import saves its rows in batches, which sends no post_save: their plans move here."""
+    if plan_path(sender) is None:
+        return
+    for plan_id in {plan_id_of(instance) for instance in instances}:
+        Plan.touch(plan_id)
 
 
 @receiver(m2m_changed, dispatch_uid="plans_touch_plan_on_m2m")

@@ -1,10 +1,14 @@
-"""The admin of django-axes' login attempts, with its one unlabelled column and its action in Japanese."""
+"""What the project itself adds to the admin site: the plan's admin, composed of what every app adds to its
+page (registered by reoffense_portal.composition.plan_admin), and django-axes' login attempts, with its one
+unlabelled column and its action in Japanese."""
 
 from axes.admin import AccessAttemptAdmin
 from axes.handlers.proxy import AxesProxyHandler
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib import admin
+
+from reoffense_portal.composition import plan_admin  # noqa: F401  (registers the plan's admin)
 
 
 class LoginAttemptAdmin(AccessAttemptAdmin):

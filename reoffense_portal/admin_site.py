@@ -1,12 +1,12 @@
 """The portal's admin site: Django's, with autocomplete choices labelled like the selects.
 
 A user who sees several municipalities reads 「地域福祉課（山口市）」 and 「地域福祉課（熊本市）」 in the
-autocomplete list, as in every scoped select (reoffense_portal.scoping.admin.choice_labeller).
+autocomplete list, as in every scoped select (reoffense_portal.machinery.scoping.choices.choice_labeller).
 
 Two endpoints, as a prefecture's staff read more rows than they write: `autocomplete/` offers what a
 form may choose, the rows the user may write, never those a prefecture's staff only read;
 `autocomplete/filter/` serves the search boxes of the change lists' relation filters
-(reoffense_portal.scoping.filters) and finds what the user may read, as the change list shows it.
+(reoffense_portal.machinery.scoping.filters) and finds what the user may read, as the change list shows it.
 A form given a row found there still refuses it (its choices are the rows the user may write).
 """
 
@@ -14,7 +14,8 @@ from django.contrib import admin
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.urls import path
 
-from reoffense_portal.scoping.admin import choice_labeller, readable, scoped
+from reoffense_portal.machinery.scoping.choices import choice_labeller
+from reoffense_portal.machinery.scoping.querysets import readable, scoped
 
 
 class LabelledAutocompleteView(AutocompleteJsonView):

@@ -34,4 +34,5 @@ class PortalConfig(AppConfig):
     def ready(self):
         # Imported for what they register: the check of the backup signing key, and <bigint:…> before any
         # URL pattern is read.
-        from . import backups, converters  # noqa: F401
+        from reoffense_portal import backups  # noqa: F401
+        from reoffense_portal.machinery import converters  # noqa: F401

@@ -67,7 +67,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from reoffense_portal.jobs.queue import job_task, start_job
+from reoffense_portal.machinery.jobs.queue import job_task, start_job
 
 FORMAT = 2  # 1: before checksums and the signature (refused: its content cannot be checked)
 MANIFEST_FILE = "manifest.json"

@@ -50,7 +50,7 @@ def upload_storage(environ) -> dict:
         return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
     endpoint = environ.get("S3_ENDPOINT_URL") or None
     return {
-        "BACKEND": "reoffense_portal.object_storage.ObjectStorage",
+        "BACKEND": "reoffense_portal.machinery.object_storage.ObjectStorage",
         "OPTIONS": {
             "bucket_name": bucket,
             "endpoint_url": endpoint,
@@ -102,30 +102,30 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     # Long work as jobs on the task queue, with progress staff can watch (ground floor: imports no app).
-    "reoffense_portal.jobs",
+    "reoffense_portal.machinery.jobs",
     # Ground floor: rate limits every server process shares (their counters), client addresses.
-    "reoffense_portal.limits",
+    "reoffense_portal.machinery.limits",
     "plans",
     "measures",
     "councils",
     # Composes the three apps above: approval and the published versions residents read.
-    "reoffense_portal.publishing",
+    "reoffense_portal.composition.publishing",
     # Composes the dashboard's items into the weekly reminder mail to staff.
-    "reoffense_portal.reminders",
+    "reoffense_portal.composition.reminders",
     # Composes plans and publishing: パブリックコメント on a draft plan, and its published result.
-    "reoffense_portal.consultation",
+    "reoffense_portal.composition.consultation",
     # The project itself, for its site-wide commands (backup, restore) and their deploy check.
     "reoffense_portal.app_configs.PortalConfig",
 ]
 
 MIDDLEWARE = [
     # First: X-Forwarded-Proto counts only from TRUSTED_PROXIES, before anything asks for https.
-    "reoffense_portal.limits.addresses.TrustedProxyHeadersMiddleware",
+    "reoffense_portal.machinery.limits.addresses.TrustedProxyHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before the session's: a response that sets a cookie is never marked for a shared cache (public.caching).
-    "reoffense_portal.public.caching.PrivateWhenCookiesMiddleware",
+    "reoffense_portal.composition.public.caching.PrivateWhenCookiesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -181,7 +181,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 PUBLIC_CACHE_SECONDS = envint("PUBLIC_CACHE_SECONDS", 0)
 
 # Public pages need no shared cache: what is live is read from the database on each request, and
-# the rate limits and login lockouts count in the database (reoffense_portal.limits). With REDIS_URL
+# the rate limits and login lockouts count in the database (reoffense_portal.machinery.limits). With REDIS_URL
 # (e.g. redis://127.0.0.1:6379/0) the cache and the rate limits' counters live in Redis instead.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
@@ -257,7 +257,7 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "media")
-# Plan documents and meeting materials: under MEDIA_ROOT, or in the bucket S3_BUCKET (reoffense_portal/object_storage.py).
+# Plan documents and meeting materials: under MEDIA_ROOT, or in the bucket S3_BUCKET (reoffense_portal/machinery/object_storage.py).
 STORAGES = {
     "default": upload_storage(os.environ),
     "staticfiles": {
@@ -268,7 +268,7 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = envbool("WHITENOISE_USE_FINDERS", True)
 WHITENOISE_MANIFEST_STRICT = False
-# Plan documents and meeting materials (reoffense_portal/uploads.py): accepted kinds only, each file at most UPLOAD_MAX_MB;
+# Plan documents and meeting materials (reoffense_portal/machinery/uploads.py): accepted kinds only, each file at most UPLOAD_MAX_MB;
 # of a larger one no more than that is written to disk before the form refuses it with its size.
 UPLOAD_MAX_MB = envint("UPLOAD_MAX_MB", 20)
 # A Word, Excel, PowerPoint or OpenDocument file may expand to at most this many MB (its zip's directory says).
@@ -276,13 +276,13 @@ UPLOAD_MAX_EXPANDED_MB = envint("UPLOAD_MAX_EXPANDED_MB", 200)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
-    "reoffense_portal.uploads.SizeLimitedUploadHandler",
+    "reoffense_portal.machinery.uploads.SizeLimitedUploadHandler",
 ]
 # The form fields of one request, files not counted (a larger request is answered 400, templates/400.html).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 # PDF summaries (概要版, 進捗状況報告): a render running longer is stopped with a Japanese error.
 PDF_RENDER_TIMEOUT = envint("PDF_RENDER_TIMEOUT", 20)
-# Small-number protection (plans/disclosure.py): counts about people below this are published as
+# Small-number protection (reoffense_portal/machinery/disclosure.py): counts about people below this are published as
 # 「3人未満」, never exactly, on public pages, the public 概要版 and the open data; staff see them exactly.
 SMALL_NUMBER_THRESHOLD = envint("SMALL_NUMBER_THRESHOLD", 3)
 
@@ -298,7 +298,7 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")
 # The portal's address in e-mails (links to the admin), e.g. https://saihan.example.lg.jp
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
-# Spreadsheet import/export (reoffense_portal/spreadsheets/): staff need the explicit
+# Spreadsheet import/export (reoffense_portal/machinery/spreadsheets/): staff need the explicit
 # permissions import_<model> / export_<model> (Meta.permissions on the models), which
 # plans/roles.py grants to the staff groups after every migrate; every import runs in one transaction.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
@@ -311,7 +311,7 @@ IMPORT_MAX_ROWS = envint("IMPORT_MAX_ROWS", 100_000)
 
 # The reverse proxies in front of the portal (addresses or networks). Only from them are
 # X-Forwarded-For (the client's address: the right-most entry that is not a proxy) and
-# X-Forwarded-Proto believed, by Django (reoffense_portal.limits.addresses) and by gunicorn
+# X-Forwarded-Proto believed, by Django (reoffense_portal.machinery.limits.addresses) and by gunicorn
 # (gunicorn.conf.py). None by default: the client is the connection's address. FORWARDED_ALLOW_IPS,
 # gunicorn's name for the same list, is read when TRUSTED_PROXIES is not set.
 TRUSTED_PROXIES = envnetworks(
@@ -351,7 +351,7 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 # Residents read a Japanese page when a form's CSRF check fails.
-CSRF_FAILURE_VIEW = "reoffense_portal.public.views.csrf_failure"
+CSRF_FAILURE_VIEW = "reoffense_portal.composition.public.views.csrf_failure"
 
 # Staff log in at the admin's own page; a login whose `next` address is refused (another site,
 # a mistyped path) lands on the admin index rather than Django's /accounts/profile/, which is no page here.
@@ -364,20 +364,20 @@ SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 60 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_SAVE_EVERY_REQUEST = True
 
-# Login lockout (reoffense_portal.limits.logins), on the client's real address and in the database:
+# Login lockout (reoffense_portal.machinery.limits.logins), on the client's real address and in the database:
 # five failures lock the user name from that address, and LOGIN_ADDRESS_FAILURE_LIMIT failures
 # from one address lock the address, for a cool-off period, never for good.
 AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = envint("AXES_COOLOFF_MINUTES", 30) / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 LOGIN_ADDRESS_FAILURE_LIMIT = envint("LOGIN_ADDRESS_FAILURE_LIMIT", 30)
-AXES_CLIENT_IP_CALLABLE = "reoffense_portal.limits.addresses.client_address"
-AXES_HANDLER = "reoffense_portal.limits.logins.LoginLockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "reoffense_portal.machinery.limits.addresses.client_address"
+AXES_HANDLER = "reoffense_portal.machinery.limits.logins.LoginLockoutHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "plans.admin_login.lockout_response"  # a Japanese page with the wait
 
-# One line per event on standard error (reoffense_portal.logformat), staff actions included
-# (plans.audit, logger portal.staff): plain `2026-12-01T10:15:00+09:00 INFO name message` or json.
+# One line per event on standard error (reoffense_portal.machinery.logformat), staff actions included
+# (reoffense_portal.machinery.audit, logger portal.staff): plain `2026-12-01T10:15:00+09:00 INFO name message` or json.
 LOG_FORMAT = os.environ.get("LOG_FORMAT") or "plain"
 if LOG_FORMAT not in ("plain", "json"):
     raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
@@ -385,8 +385,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "plain": {"()": "reoffense_portal.logformat.PlainFormatter"},
-        "json": {"()": "reoffense_portal.logformat.JsonFormatter"},
+        "plain": {"()": "reoffense_portal.machinery.logformat.PlainFormatter"},
+        "json": {"()": "reoffense_portal.machinery.logformat.JsonFormatter"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},

@@ -23,10 +23,10 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from measures.models import EvaluationScale
 from plans.models import Plan, StaffMembership
-from reoffense_portal.consultation.models import Comment, Commenter, CommentPeriod, CommentResponse
-from reoffense_portal.publishing import workflow
-from reoffense_portal.publishing.models import ApprovalRequest
-from reoffense_portal.scoping.admin import scoped
+from reoffense_portal.composition.consultation.models import Comment, Commenter, CommentPeriod, CommentResponse
+from reoffense_portal.composition.publishing import workflow
+from reoffense_portal.composition.publishing.models import ApprovalRequest
+from reoffense_portal.machinery.scoping.querysets import scoped
 from tests.form_walker import JAPANESE, BrowserForm, Control, not_japanese, page_messages, refusal_messages
 from tests.staff_world import make_prefecture_world, make_user
 

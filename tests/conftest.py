@@ -3,7 +3,7 @@
 import pytest
 from django.core.management import call_command
 
-from reoffense_portal.publishing.management.commands.setup_demo import publish_seeded_plans
+from reoffense_portal.composition.publishing.management.commands.setup_demo import publish_seeded_plans
 from tests.object_storage import object_storage, s3_server  # noqa: F401 — fixtures: uploads in a real S3 API
 
 

@@ -255,7 +255,7 @@ LATIN_READ_AS_IS = {
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z_\-]+")
 
 
-# What the user typed, as the portal quotes it back (reoffense_portal.text.shown): their words, not the portal's.
+# What the user typed, as the portal quotes it back (reoffense_portal.machinery.text.shown): their words, not the portal's.
 QUOTED_INPUT = re.compile(r"“[^”]*”")
 
 

@@ -20,8 +20,8 @@ from plans.models import (
     Plan,
     StaffMembership,
 )
-from reoffense_portal.consultation.models import Comment, CommentPeriod
-from reoffense_portal.spreadsheets.files import read_spreadsheet
+from reoffense_portal.composition.consultation.models import Comment, CommentPeriod
+from reoffense_portal.machinery.spreadsheets.files import read_spreadsheet
 from tests.public_data import publish
 
 

@@ -17,7 +17,7 @@ from plans.models import (
     Organization,
     Plan,
 )
-from reoffense_portal.publishing.snapshot import build_version
+from reoffense_portal.composition.publishing.snapshot import build_version
 
 # 熊本市再犯防止推進計画 as the fixtures hold it: the unit a plan's size is measured in.
 KUMAMOTO_SHAPE = {"areas": 6, "measures_per_area": 2, "programs_per_measure": 2, "targets": 1,
@@ -143,6 +143,6 @@ def unpublish(plan: Plan) -> None:
     """公開終了 now: every version of the plan stops being live."""
     from django.utils import timezone
 
-    from reoffense_portal.publishing.models import PlanVersion
+    from reoffense_portal.composition.publishing.models import PlanVersion
 
     PlanVersion.objects.filter(plan=plan).exclude(live_until__lte=timezone.now()).update(live_until=timezone.now())

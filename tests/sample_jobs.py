@@ -2,7 +2,7 @@
 
 import threading
 
-from reoffense_portal.jobs.queue import JobError, job_task
+from reoffense_portal.machinery.jobs.queue import JobError, job_task
 
 
 @job_task

@@ -14,8 +14,8 @@ from django.urls import reverse
 from councils.models import Meeting
 from measures.models import ProgramProgress
 from plans.models import IndicatorValue
-from reoffense_portal.scoping.querysets import municipality_path
-from reoffense_portal.spreadsheets.admin import SpreadsheetAdminMixin
+from reoffense_portal.machinery.scoping.querysets import municipality_path
+from reoffense_portal.machinery.spreadsheets.admin import SpreadsheetAdminMixin
 from tests.import_export_factories import editor, kumamoto, superuser, yamaguchi  # noqa: F401 (fixtures)
 
 SPREADSHEET_MODELS = [model for model, model_admin in admin.site._registry.items()

@@ -12,7 +12,7 @@ from django.utils.timezone import localdate, now
 from councils.models import Meeting
 from measures.models import Measure, Program
 from plans.models import Department, Municipality, StaffMembership
-from reoffense_portal.spreadsheets.files import read_spreadsheet
+from reoffense_portal.machinery.spreadsheets.files import read_spreadsheet
 from tests.staff_world import change_url, form_data, make_user
 
 pytestmark = pytest.mark.django_db

@@ -19,7 +19,7 @@ and, for the six models with a spreadsheet export (django-import-export), the
 exported file holds A's rows and none of B's.
 
 The same matrix runs over the three admin models of パブリックコメント
-(reoffense_portal.consultation), with a comment period, a comment whose
+(reoffense_portal.composition.consultation), with a comment period, a comment whose
 commenter's name is B's personal data, and an answer in each city.
 
 The same matrix runs for an editor of a prefecture (熊本県) against 山口市 of
@@ -53,10 +53,10 @@ from plans.models import (
     Plan,
     StaffMembership,
 )
-from reoffense_portal.consultation.models import Comment, Commenter, CommentPeriod, CommentResponse
-from reoffense_portal.jobs.models import Job
-from reoffense_portal.publishing import workflow
-from reoffense_portal.publishing.models import ApprovalRequest, PlanVersion
+from reoffense_portal.composition.consultation.models import Comment, Commenter, CommentPeriod, CommentResponse
+from reoffense_portal.composition.publishing import workflow
+from reoffense_portal.composition.publishing.models import ApprovalRequest, PlanVersion
+from reoffense_portal.machinery.jobs.models import Job
 from tests.import_export_factories import preview_import
 from tests.staff_world import B_MARK, City, change_url, form_data, make_prefecture_world, make_world
 

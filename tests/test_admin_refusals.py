@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from measures.models import Measure, Program
 from plans.models import Indicator
-from reoffense_portal.publishing.models import PlanVersion
-from reoffense_portal.scoping.admin import ScopedModelForm
+from reoffense_portal.composition.publishing.models import PlanVersion
+from reoffense_portal.machinery.scoping.admin import ScopedModelForm
 from tests.form_walker import BrowserForm, refusal_messages
 from tests.public_data import publish
 from tests.staff_world import change_url, make_world

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from measures.models import Program, ProgramProgress
 from plans.models import Indicator, StaffMembership
-from reoffense_portal.scoping import filters as admin_filters
+from reoffense_portal.machinery.scoping import filters as admin_filters
 from tests.public_data import build_plan, municipality
 from tests.staff_world import entry_url, make_user
 
@@ -96,7 +96,7 @@ def test_the_plan_change_form_costs_the_same_queries_for_a_plan_three_times_larg
     assert small == large
     # 57 before the inlines read their versions at once and the scope was asked once; +2 for the
     # 評価区分の表記 inline (its row and its version), +2 for the パブリックコメント panel
-    # (reoffense_portal.consultation): the plan's periods, and whether a draft was ever public;
+    # (reoffense_portal.composition.consultation): the plan's periods, and whether a draft was ever public;
     # +1 for the codes of the municipalities the user reads, asked once (scoping.querysets.readable_codes);
     # +1 for the indicators' comparison figures (比較の値) in the diff of unpublished changes.
     assert small <= 53

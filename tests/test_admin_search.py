@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from measures.admin import ProgramProgressAdmin
 from measures.models import Program, ProgramProgress
-from reoffense_portal.scoping import filters
+from reoffense_portal.machinery.scoping import filters
 from tests.public_data import build_plan, municipality
 from tests.staff_world import make_user
 

@@ -15,7 +15,7 @@ from django.urls import reverse
 from councils.models import AgendaItem, Meeting
 from measures.models import Measure, PriorityArea, Program
 from plans.models import Plan
-from reoffense_portal.summaries.documents import MeetingReport
+from reoffense_portal.composition.summaries.documents import MeetingReport
 from tests.public_data import publish
 from tests.staff_world import change_url, form_data, make_world
 

@@ -12,14 +12,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from plans.models import Plan, StaffMembership
-from reoffense_portal.jobs import schedule
-from reoffense_portal.jobs.models import Job
-from reoffense_portal.jobs.queue import start_job
-from reoffense_portal.publishing import snapshot, workflow
-from reoffense_portal.publishing.models import ApprovalRequest, PlanVersion, PublicationEvent
-from reoffense_portal.reminders.models import Mail
-from reoffense_portal.reminders.outbox import send_mail
-from reoffense_portal.summaries import typesetting
+from reoffense_portal.composition.publishing import snapshot, workflow
+from reoffense_portal.composition.publishing.models import ApprovalRequest, PlanVersion, PublicationEvent
+from reoffense_portal.composition.reminders.models import Mail
+from reoffense_portal.composition.reminders.outbox import send_mail
+from reoffense_portal.composition.summaries import typesetting
+from reoffense_portal.machinery.jobs import schedule
+from reoffense_portal.machinery.jobs.models import Job
+from reoffense_portal.machinery.jobs.queue import start_job
 from tests.job_queue import run_queued_tasks
 from tests.public_data import publish
 from tests.staff_world import change_url, form_data, make_user, make_world

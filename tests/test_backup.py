@@ -24,7 +24,7 @@ from django.utils.dateparse import parse_datetime
 from councils.models import Meeting, MeetingDocument
 from plans.models import Challenge, Plan
 from reoffense_portal.backups import archive_name, sign
-from reoffense_portal.jobs.models import Job
+from reoffense_portal.machinery.jobs.models import Job
 from tests.staff_world import make_city
 from tests.test_project import manage
 

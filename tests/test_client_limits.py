@@ -12,9 +12,9 @@ import time_machine
 from django.test import RequestFactory
 from django.utils import timezone
 
-from reoffense_portal.limits.addresses import TrustedProxyHeadersMiddleware, client_address
-from reoffense_portal.limits.counters import RateLimit
-from reoffense_portal.limits.models import Counter
+from reoffense_portal.machinery.limits.addresses import TrustedProxyHeadersMiddleware, client_address
+from reoffense_portal.machinery.limits.counters import RateLimit
+from reoffense_portal.machinery.limits.models import Counter
 
 PROXY = "10.0.0.2"
 

@@ -18,8 +18,8 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from plans.models import FormulationStep
-from reoffense_portal.consultation.models import Comment, Commenter, CommentPeriod, CommentResponse
-from reoffense_portal.publishing.models import PlanVersion
+from reoffense_portal.composition.consultation.models import Comment, Commenter, CommentPeriod, CommentResponse
+from reoffense_portal.composition.publishing.models import PlanVersion
 from tests.public_data import PDF_BYTES, publish
 from tests.staff_world import make_world
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reoffense_portal import eras
+from reoffense_portal.machinery import eras
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from measures.models import Measure, PriorityArea, Program, ProgramProgress
 from measures.resources import PlanStructureResource, ProgramProgressResource
 from plans.models import Department, IndicatorValue, Organization
 from plans.resources import IndicatorValueResource, OrganizationResource
-from reoffense_portal.spreadsheets.files import CSVFormat, XLSXFormat, read_spreadsheet
+from reoffense_portal.machinery.spreadsheets.files import CSVFormat, XLSXFormat, read_spreadsheet
 from tests.import_export_factories import (  # noqa: F401 (fixtures)
     editor,
     kumamoto,

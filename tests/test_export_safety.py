@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from plans.resources import IndicatorValueResource
-from reoffense_portal.spreadsheets.files import (
+from reoffense_portal.machinery.spreadsheets.files import (
     CSVFormat,
     XLSXFormat,
     neutralise,

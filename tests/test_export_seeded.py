@@ -10,7 +10,7 @@ from measures.models import Program
 from measures.resources import PlanStructureResource, ProgramProgressResource
 from plans.models import Municipality
 from plans.resources import IndicatorValueResource, OrganizationResource
-from reoffense_portal.spreadsheets.files import CSVFormat, XLSXFormat, read_spreadsheet
+from reoffense_portal.machinery.spreadsheets.files import CSVFormat, XLSXFormat, read_spreadsheet
 from tests.import_export_factories import import_ticking_all, run_import, staff
 
 RESOURCES = [OrganizationResource, IndicatorValueResource, PlanStructureResource, ProgramProgressResource,

@@ -18,8 +18,8 @@ from pypdf import PdfReader
 
 from plans.models import FormulationStep
 from plans.resources import FormulationStepResource
-from reoffense_portal.eras import DatePrecision
-from reoffense_portal.spreadsheets.files import read_spreadsheet
+from reoffense_portal.machinery.eras import DatePrecision
+from reoffense_portal.machinery.spreadsheets.files import read_spreadsheet
 from tests.import_export_factories import csv_bytes
 from tests.job_queue import run_queued_tasks
 from tests.public_data import publish

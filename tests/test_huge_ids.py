@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.converters import IntConverter
 
-from reoffense_portal.publishing.opendata import DATASETS
+from reoffense_portal.composition.publishing.opendata import DATASETS
 
 HUGE = "99999999999999999999"  # 2**66 and more: beyond a 64-bit integer
 BEYOND_BIGINT = str(2**63)  # the first integer no bigint column holds

@@ -1,7 +1,7 @@
 # ruff: noqa: F811 (pytest fixtures imported from tests.import_export_factories)
 """Importing through the admin: template, preview, confirm, permissions, isolation.
 
-The preview and the import are jobs (reoffense_portal/spreadsheets/import_jobs.py): the tests press the
+The preview and the import are jobs (reoffense_portal/machinery/spreadsheets/import_jobs.py): the tests press the
 buttons, let the worker run what was queued, and read the job's page as staff do.
 """
 
@@ -13,7 +13,7 @@ from django.urls import reverse
 from import_export.signals import post_import
 
 from measures.models import ProgramProgress
-from reoffense_portal.spreadsheets.files import read_spreadsheet
+from reoffense_portal.machinery.spreadsheets.files import read_spreadsheet
 from tests.import_export_factories import (  # noqa: F401 (fixtures)
     confirm_import,
     csv_bytes,
@@ -115,7 +115,7 @@ def test_an_unreadable_file_is_a_japanese_message_not_a_server_error(logged_in, 
 def test_xlsx_upload_is_read_even_when_csv_was_chosen(logged_in, kumamoto):
     import tablib
 
-    from reoffense_portal.spreadsheets.files import write_xlsx
+    from reoffense_portal.machinery.spreadsheets.files import write_xlsx
 
     dataset = tablib.Dataset(progress_row(2025), headers=HEADER)
     response = upload(logged_in, write_xlsx(dataset), name="進捗.xlsx", fmt="0")

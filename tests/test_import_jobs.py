@@ -22,10 +22,10 @@ from django.utils import timezone
 
 from measures.models import Program, ProgramProgress
 from measures.resources import ProgramProgressResource
-from reoffense_portal.jobs import progress
-from reoffense_portal.jobs.models import INTERRUPTED, Job
-from reoffense_portal.spreadsheets import files as spreadsheet_files
-from reoffense_portal.spreadsheets import import_jobs
+from reoffense_portal.machinery.jobs import progress
+from reoffense_portal.machinery.jobs.models import INTERRUPTED, Job
+from reoffense_portal.machinery.spreadsheets import files as spreadsheet_files
+from reoffense_portal.machinery.spreadsheets import import_jobs
 from tests.import_export_factories import (  # noqa: F401 (fixtures)
     confirm_import,
     csv_bytes,

@@ -19,8 +19,8 @@ from django.test import override_settings
 from django.urls import reverse
 
 from measures.models import ProgramProgress
-from reoffense_portal.spreadsheets import files as spreadsheet_files
-from reoffense_portal.spreadsheets.import_jobs import UPLOAD_FOLDER
+from reoffense_portal.machinery.spreadsheets import files as spreadsheet_files
+from reoffense_portal.machinery.spreadsheets.import_jobs import UPLOAD_FOLDER
 from tests.import_export_factories import (  # noqa: F401 (fixtures)
     csv_bytes,
     editor,

@@ -19,8 +19,8 @@ from measures.models import Measure, PriorityArea, Program
 from measures.resources import PlanStructureResource, ProgramProgressResource
 from plans.models import Department, Organization
 from plans.resources import IndicatorValueResource
-from reoffense_portal.jobs.models import Job
-from reoffense_portal.spreadsheets import import_jobs
+from reoffense_portal.machinery.jobs.models import Job
+from reoffense_portal.machinery.spreadsheets import import_jobs
 from tests.import_export_factories import (  # noqa: F401 (fixtures)
     confirm_import,
     csv_bytes,

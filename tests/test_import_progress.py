@@ -139,7 +139,7 @@ def test_headers_typed_with_half_width_brackets_are_understood(kumamoto, editor)
 
 
 def test_import_without_a_user_writes_nothing(kumamoto):
-    from reoffense_portal.spreadsheets.files import read_spreadsheet
+    from reoffense_portal.machinery.spreadsheets.files import read_spreadsheet
 
     result = ProgramProgressResource().import_data(read_spreadsheet(csv_bytes([HEADER, row("2025")])))
     assert result.messages() == ["ログインした職員だけが取り込めます。"]

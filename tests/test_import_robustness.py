@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from councils.models import Meeting
 from measures.models import ProgramProgress
-from reoffense_portal.spreadsheets.files import write_xlsx
+from reoffense_portal.machinery.spreadsheets.files import write_xlsx
 from tests.import_export_factories import (  # noqa: F401 (fixtures)
     confirm_import,
     editor,

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from import_export.results import RowResult
 
-from reoffense_portal.spreadsheets.admin import SpreadsheetAdminMixin
+from reoffense_portal.machinery.spreadsheets.admin import SpreadsheetAdminMixin
 from tests.form_walker import not_japanese
 from tests.staff_world import make_prefecture_world, make_user
 

@@ -4,7 +4,7 @@
 from measures.models import Measure, PriorityArea, Program
 from measures.resources import PlanStructureResource
 from plans.models import Department
-from reoffense_portal.spreadsheets.files import read_spreadsheet
+from reoffense_portal.machinery.spreadsheets.files import read_spreadsheet
 from tests.import_export_factories import (  # noqa: F401 (fixtures)
     csv_bytes,
     editor,

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from reoffense_portal.eras import DatePrecision, TypedDate, parse_date, parse_year
-from reoffense_portal.spreadsheets.cells import parse_bool, parse_decimal, parse_integer, parse_time
+from reoffense_portal.machinery.eras import DatePrecision, TypedDate, parse_date, parse_year
+from reoffense_portal.machinery.spreadsheets.cells import parse_bool, parse_decimal, parse_integer, parse_time
 
 
 @pytest.mark.parametrize("typed, fiscal_year", [

@@ -1,6 +1,6 @@
 """Staff type dates and years as they write them, and facts stay as precise as their source.
 
-One parser (reoffense_portal.eras) reads the admin's date and year fields and the import's cells. A date
+One parser (reoffense_portal.machinery.eras) reads the admin's date and year fields and the import's cells. A date
 known only to the month or the fiscal year (「令和5年12月」「令和5年度」) is stored as its first day
 with that precision, and every page, PDF, open data file and the calendar say no more than that.
 """
@@ -18,9 +18,9 @@ from councils.models import Meeting
 from councils.resources import MeetingResource
 from plans.admin import PlanAdmin
 from plans.models import Indicator, Plan
-from reoffense_portal.eras import DatePrecision
-from reoffense_portal.scoping.admin import JapaneseDateField, JapaneseYearField
-from reoffense_portal.summaries.documents import MeetingReport, PlanSummary
+from reoffense_portal.composition.summaries.documents import MeetingReport, PlanSummary
+from reoffense_portal.machinery.eras import DatePrecision
+from reoffense_portal.machinery.scoping.admin import JapaneseDateField, JapaneseYearField
 from tests.public_data import publish
 from tests.staff_world import change_url, form_data, make_user, make_world
 
@@ -254,7 +254,7 @@ MEETING_HEADER = ["団体コード", "計画名", "会議名", "年度", "回", 
 
 
 def import_meetings(city, rows):
-    from reoffense_portal.spreadsheets.files import read_spreadsheet
+    from reoffense_portal.machinery.spreadsheets.files import read_spreadsheet
     from tests.import_export_factories import csv_bytes
 
     rows = [MEETING_HEADER, *([city.municipality.code, city.plan.title, city.council.name, *row] for row in rows)]
@@ -333,7 +333,7 @@ def test_a_save_conflict_shows_the_saved_date_as_precise_as_it_was_typed(editor_
 
 
 def test_a_published_plan_whose_step_becomes_a_month_has_that_change_to_approve(city):
-    from reoffense_portal.publishing.rows import unpublished_changes
+    from reoffense_portal.composition.publishing.rows import unpublished_changes
 
     publish(city.plan)
     assert unpublished_changes(city.plan) == []

@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from reoffense_portal.jobs import progress
-from reoffense_portal.jobs.models import INTERRUPTED, Job
-from reoffense_portal.jobs.queue import UNEXPECTED, start_job
+from reoffense_portal.machinery.jobs import progress
+from reoffense_portal.machinery.jobs.models import INTERRUPTED, Job
+from reoffense_portal.machinery.jobs.queue import UNEXPECTED, start_job
 from tests import sample_jobs
 from tests.staff_world import make_user
 

@@ -13,7 +13,7 @@ import pytest
 from pypdf import PdfReader
 
 from plans.models import Indicator, IndicatorValue
-from reoffense_portal.charts import indicator_chart_svg
+from reoffense_portal.machinery.charts import indicator_chart_svg
 from tests.import_export_factories import kumamoto  # noqa: F401
 from tests.public_data import publish
 

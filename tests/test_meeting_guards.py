@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from councils.models import Meeting
 from councils.resources import MeetingResource
-from reoffense_portal.summaries.documents import MeetingReport
+from reoffense_portal.composition.summaries.documents import MeetingReport
 from tests.import_export_factories import csv_bytes, editor, kumamoto, run_import, superuser  # noqa: F401
 from tests.public_data import publish
 from tests.staff_world import change_url, form_data

@@ -21,7 +21,7 @@ from plans.models import (
     kanji_number,
     lg_code_check_digit,
 )
-from reoffense_portal.uploads import file_label, size_text
+from reoffense_portal.machinery.uploads import file_label, size_text
 
 pytestmark = pytest.mark.django_db
 
@@ -162,7 +162,7 @@ def test_edition_label(city):
 
 
 def test_a_version_is_live_from_its_start_until_the_next_one_or_its_end(city):
-    from reoffense_portal.publishing.models import PlanVersion
+    from reoffense_portal.composition.publishing.models import PlanVersion
     from tests.public_data import publish
 
     plan = make_plan(city)

@@ -22,8 +22,8 @@ from django.urls import reverse
 
 from plans.models import Municipality, StaffMembership, lg_code_check_digit
 from plans.municipal_codes import CORE_CITIES, DESIGNATED_CITIES, load_code_list
-from reoffense_portal.jobs.models import Job
-from reoffense_portal.spreadsheets.files import ImportFileError
+from reoffense_portal.machinery.jobs.models import Job
+from reoffense_portal.machinery.spreadsheets.files import ImportFileError
 
 DATA = Path(__file__).parent / "data"
 XLSX = (DATA / "municipal_codes.xlsx").read_bytes()

@@ -22,8 +22,8 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from councils.models import MeetingDocument
-from reoffense_portal import uploads
-from reoffense_portal.object_storage import ObjectStorage
+from reoffense_portal.machinery import uploads
+from reoffense_portal.machinery.object_storage import ObjectStorage
 from reoffense_portal.settings import upload_storage
 from tests.job_queue import run_queued_tasks
 from tests.public_data import PDF_BYTES

@@ -8,8 +8,8 @@ from django.urls import reverse
 
 from measures.models import Program, ProgramProgress
 from measures.resources import PlanStructureResource, ProgramProgressResource
-from reoffense_portal.publishing.opendata import DATASETS
-from reoffense_portal.spreadsheets.files import read_spreadsheet
+from reoffense_portal.composition.publishing.opendata import DATASETS
+from reoffense_portal.machinery.spreadsheets.files import read_spreadsheet
 from tests.import_export_factories import (  # noqa: F401 (fixtures)
     build_city,
     editor,

@@ -15,8 +15,8 @@ from django.urls import reverse
 
 from measures.models import ProgramProgress
 from plans.models import Challenge
-from reoffense_portal.logformat import JsonFormatter, PlainFormatter
-from reoffense_portal.publishing.models import PlanVersion
+from reoffense_portal.composition.publishing.models import PlanVersion
+from reoffense_portal.machinery.logformat import JsonFormatter, PlainFormatter
 from tests.import_export_factories import confirm_import, csv_bytes, preview_import
 from tests.job_queue import run_queued_tasks
 from tests.staff_world import PASSWORD, make_world

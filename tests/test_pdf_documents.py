@@ -13,8 +13,8 @@ from pypdf import PdfReader
 from councils.models import AgendaItem, Council, CouncilMember, Meeting
 from measures.models import PriorityArea, Program, ProgramProgress
 from plans.models import Organization, Plan
-from reoffense_portal.summaries import typesetting
-from reoffense_portal.summaries.documents import MeetingReport, PlanSummary, katakana_label
+from reoffense_portal.composition.summaries import typesetting
+from reoffense_portal.composition.summaries.documents import MeetingReport, PlanSummary, katakana_label
 
 pytestmark = pytest.mark.django_db
 

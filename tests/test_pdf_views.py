@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from councils.models import Meeting
 from plans.models import Municipality, Plan, StaffMembership
-from reoffense_portal.summaries import typesetting
+from reoffense_portal.composition.summaries import typesetting
 from tests.job_queue import staff_pdf
 from tests.public_data import publish, unpublish
 
@@ -97,8 +97,8 @@ def test_a_versions_summary_is_typeset_by_the_worker_never_by_a_request(client, 
 
 
 def test_two_workers_never_typeset_the_same_pdf(seeded, monkeypatch):
-    from reoffense_portal.publishing import pdf
-    from reoffense_portal.publishing.models import VersionFile
+    from reoffense_portal.composition.publishing import pdf
+    from reoffense_portal.composition.publishing.models import VersionFile
 
     file = VersionFile.objects.filter(version__plan_id=KUMAMOTO_PLAN, key="summary.pdf").get()
     monkeypatch.setattr(typesetting, "render_pdf", lambda html, **kwargs: b"%PDF-1.7 typeset")

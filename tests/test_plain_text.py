@@ -9,7 +9,7 @@ tests/test_public_feedback.py.)
 
 from measures.models import Measure, ProgramProgress
 from measures.resources import ProgramProgressResource
-from reoffense_portal.text import plain_text
+from reoffense_portal.machinery.text import plain_text
 from tests.import_export_factories import csv_bytes, editor, kumamoto, run_import  # noqa: F401 (fixtures)
 from tests.test_staff_history import change_url, form_data
 

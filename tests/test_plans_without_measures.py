@@ -19,9 +19,9 @@ from django.urls import reverse
 from measures.models import Measure, PriorityArea, Program, ProgramProgress
 from measures.resources import PlanStructureResource, ProgramProgressResource
 from plans.models import Municipality, Plan, StaffMembership
-from reoffense_portal.publishing.models import PlanVersion
-from reoffense_portal.publishing.rows import is_published_as_is, unpublished_changes
-from reoffense_portal.summaries.documents import PlanSummary
+from reoffense_portal.composition.publishing.models import PlanVersion
+from reoffense_portal.composition.publishing.rows import is_published_as_is, unpublished_changes
+from reoffense_portal.composition.summaries.documents import PlanSummary
 from tests.import_export_factories import csv_bytes, run_import
 from tests.public_data import publish
 from tests.staff_world import change_url, form_data, make_user

@@ -24,7 +24,7 @@ from plans.models import (
     StaffMembership,
     lg_code_check_digit,
 )
-from reoffense_portal.publishing.models import PlanVersion
+from reoffense_portal.composition.publishing.models import PlanVersion
 from tests.public_data import build_plan, municipality, publish
 from tests.staff_world import make_user
 

@@ -66,55 +66,136 @@ def test_models_and_migrations_agree():
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
 
 
-# The machinery the three apps share, kept in reoffense_portal/ beside the packages that compose them.
-SHARED_MACHINERY = {
-    "reoffense_portal.charts",
-    "reoffense_portal.eras",
-    "reoffense_portal.object_storage",
-    "reoffense_portal.limits",
-    "reoffense_portal.jobs",
-    "reoffense_portal.numbers",
-    "reoffense_portal.scoping",
-    "reoffense_portal.spreadsheets",
-    "reoffense_portal.text",
-    "reoffense_portal.uploads",
-    "reoffense_portal.widget_renderer",
-}
+# The floors, lowest first: a module imports only its own floor and those below it. The roof is
+# reoffense_portal's own modules (settings, URLs, the admin site, backups), which assemble everything.
+FLOORS = (
+    "reoffense_portal.machinery",
+    "plans",
+    "measures",
+    "councils",
+    "reoffense_portal.composition",
+    "reoffense_portal",
+)
+MODEL_LOOKUPS = {"get_model", "get_app_config"}
 
 
-def imported_modules(place: str, depth: int = 1) -> set[str]:
-    """The absolute imports of a folder or a module, cut to their first `depth` names."""
+def project_modules() -> dict[str, Path]:
+    """Every module of every package of the product, by its dotted name (a package by its __init__)."""
+    modules = {}
+    for package in {floor.split(".")[0] for floor in FLOORS}:
+        for path in (ROOT / package).rglob("*.py"):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return modules
+
+
+def floor_of(module: str) -> int:
+    return next(i for i, floor in enumerate(FLOORS) if module == floor or module.startswith(floor + "."))
+
+
+def imported_names(module: str, path: Path) -> set[str]:
+    """What a module imports, wherever the import is (a function's too), and the apps it looks models up in."""
     import ast
 
-    path = ROOT / place
-    paths = path.rglob("*.py") if path.is_dir() else [path.with_suffix(".py")]
+    from django.apps import apps
+
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     names = set()
-    for path in paths:
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                modules = [f"{node.module}.{alias.name}" for alias in node.names]
-            elif isinstance(node, ast.Import):
-                modules = [alias.name for alias in node.names]
-            else:
-                continue
-            names.update(".".join(module.split(".")[:depth]) for module in modules)
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(anchor + [base] if base else anchor)
+            names.update(f"{base}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.Call) and "migrations" not in path.parts:
+            function = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            label = node.args[0].value if node.args and isinstance(node.args[0], ast.Constant) else None
+            if function in MODEL_LOOKUPS and isinstance(label, str):
+                names.add(apps.get_app_config(label.split(".")[0]).name + ".models")
     return names
 
 
-def test_dependencies_point_one_way():
-    assert not imported_modules("plans") & {"measures", "councils"}
-    assert "councils" not in imported_modules("measures")
-    for app in ("plans", "measures", "councils"):
-        above = {m for m in imported_modules(app, depth=2) if m.startswith("reoffense_portal")}
-        assert above <= SHARED_MACHINERY, app
+def import_graph() -> dict[str, set[str]]:
+    """Module → the project's modules it imports (an import of a name inside a module counts as the module)."""
+    modules = project_modules()
+
+    def resolved(name: str) -> str | None:
+        while name and name not in modules:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    return {
+        module: {target for name in imported_names(module, path) if (target := resolved(name)) not in (None, module)}
+        for module, path in modules.items()
+    }
 
 
-def test_the_shared_machinery_serves_every_app_and_composes_none():
-    for machinery in SHARED_MACHINERY:
-        place = machinery.replace(".", "/")
-        assert not imported_modules(place) & {"measures", "councils"}, machinery
-        above = {m for m in imported_modules(place, depth=2) if m.startswith("reoffense_portal")}
-        assert above <= SHARED_MACHINERY, machinery
+def import_cycles(graph: dict[str, set[str]]) -> list[set[str]]:
+    """The strongly connected components of more than one module (Tarjan's algorithm, without recursion)."""
+    index, low, on_stack, stack, cycles = {}, {}, set(), [], []
+    for root in graph:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            module, targets = work[-1]
+            target = next(targets, None)
+            if target is not None:
+                if target not in index:
+                    index[target] = low[target] = len(index)
+                    stack.append(target)
+                    on_stack.add(target)
+                    work.append((target, iter(sorted(graph[target]))))
+                elif target in on_stack:
+                    low[module] = min(low[module], index[target])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[module])
+            if low[module] == index[module]:
+                component = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.add(member)
+                    if member == module:
+                        break
+                if len(component) > 1:
+                    cycles.append(component)
+    return cycles
+
+
+def test_every_module_belongs_to_a_floor():
+    for module in project_modules():
+        assert floor_of(module) is not None, module
+
+
+def test_no_module_imports_a_floor_above_its_own():
+    """machinery < plans < measures < councils < composition < the roof: arrows only point down (or sideways)."""
+    upward = sorted(
+        f"{module} → {target}"
+        for module, targets in import_graph().items()
+        for target in targets
+        if floor_of(target) > floor_of(module)
+    )
+    assert not upward, "imports of a higher floor:\n" + "\n".join(upward)
+
+
+def test_no_modules_import_each_other_even_through_others():
+    """No cycle at all, function-level imports and model lookups by name included."""
+    cycles = [" ⇄ ".join(sorted(cycle)) for cycle in import_cycles(import_graph())]
+    assert not cycles, "modules that import each other:\n" + "\n".join(cycles)
+
+
+def test_the_cycle_finder_sees_a_cycle_through_several_modules():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a", "d"}, "d": set()}
+    assert import_cycles(graph) == [{"a", "b", "c"}]
 
 
 LOOKUPS = {"get_field", "getattr", "prefetch_related", "select_related", "Prefetch", "filter", "values"}
@@ -174,3 +255,21 @@ def test_spreadsheets_are_parsed_with_defusedxml():
     from openpyxl.xml import DEFUSEDXML
 
     assert DEFUSEDXML
+
+
+def test_the_plan_admin_is_composed_and_registered_in_one_place():
+    """One registration of the plan's admin, whatever the order of INSTALLED_APPS; nothing unregisters it."""
+    from django.contrib import admin
+
+    from plans.models import Plan
+    from reoffense_portal.composition.plan_admin import PlanAdmin
+
+    places = {
+        module
+        for module, path in project_modules().items()
+        if "migrations" not in path.parts
+        for line in path.read_text().splitlines()
+        if "register(Plan" in line.replace(" ", "")
+    }
+    assert places == {"reoffense_portal.composition.plan_admin"}
+    assert type(admin.site.get_model_admin(Plan)) is PlanAdmin

@@ -102,7 +102,7 @@ def test_staff_still_preview_the_working_rows(plan):
 
 
 def test_the_national_figure_comes_in_pages_that_name_each_other(monkeypatch):
-    from reoffense_portal.public import views
+    from reoffense_portal.composition.public import views
 
     monkeypatch.setattr(views, "STATUS_PAGE_PLANS", 1)  # nationwide 500 plans a page, about 150 KB
     build_plan(municipality())

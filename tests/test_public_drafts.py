@@ -12,8 +12,8 @@ from django.core.cache import cache
 from councils.models import Meeting
 from measures.models import Program, ProgramProgress
 from plans.models import StaffMembership
-from reoffense_portal.consultation.models import CommentPeriod
-from reoffense_portal.consultation.services import open_period
+from reoffense_portal.composition.consultation.models import CommentPeriod
+from reoffense_portal.composition.consultation.services import open_period
 from tests.public_data import attach_plan_document, build_plan, fill_meeting, municipality, publish, unpublish
 
 pytestmark = pytest.mark.django_db

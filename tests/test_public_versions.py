@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from plans.models import Feedback, Plan, StaffMembership
-from reoffense_portal.publishing.models import PlanVersion
+from reoffense_portal.composition.publishing.models import PlanVersion
 from tests.public_data import build_plan, municipality, publish
 
 pytestmark = pytest.mark.django_db

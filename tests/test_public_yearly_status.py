@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from measures.models import PriorityArea, Program, ProgramProgress
 from plans.models import StaffMembership
-from reoffense_portal.spreadsheets.files import read_spreadsheet
+from reoffense_portal.machinery.spreadsheets.files import read_spreadsheet
 from tests.public_data import build_plan, municipality, publish
 from tests.staff_world import make_user
 

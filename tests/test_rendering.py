@@ -15,7 +15,7 @@ from django.utils.html import strip_tags
 from councils.models import CouncilMember, Meeting
 from measures.models import Measure, PriorityArea, Program, ProgramProgress
 from plans.models import Challenge, Indicator, Organization, Plan, StaffMembership
-from reoffense_portal.summaries.documents import MeetingReport, PlanSummary
+from reoffense_portal.composition.summaries.documents import MeetingReport, PlanSummary
 from tests.public_data import build_plan, municipality, publish
 from tests.staff_world import entry_url, make_user
 from tests.test_pdf_documents import kumamoto_meeting, pdf_text  # noqa: F401 (fixture)

@@ -11,8 +11,8 @@ import pytest
 
 from measures.models import EvaluationScale, ProgramProgress
 from measures.resources import ProgramProgressResource
-from reoffense_portal.spreadsheets.files import CSVFormat
-from reoffense_portal.summaries.documents import MeetingReport
+from reoffense_portal.composition.summaries.documents import MeetingReport
+from reoffense_portal.machinery.spreadsheets.files import CSVFormat
 from tests.import_export_factories import (  # noqa: F401 (fixtures)
     csv_bytes,
     editor,

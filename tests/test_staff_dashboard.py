@@ -11,7 +11,7 @@ from django.urls import reverse
 from councils.models import Meeting, MeetingDocument
 from measures.models import Program, ProgramProgress
 from plans.models import Indicator, IndicatorValue, Plan, StaffMembership
-from reoffense_portal.dashboard import plan_dashboards
+from reoffense_portal.composition.dashboard import plan_dashboards
 from tests.public_data import build_plan, municipality, publish
 from tests.staff_world import B_MARK, make_user, make_world
 

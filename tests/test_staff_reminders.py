@@ -15,11 +15,11 @@ from django_tasks_db.models import DBTaskResult
 from councils.models import Meeting
 from measures.models import ProgramProgress
 from plans.models import IndicatorValue, StaffMembership
-from reoffense_portal.jobs import schedule
-from reoffense_portal.jobs.models import Job
-from reoffense_portal.reminders import mail as reminders
-from reoffense_portal.reminders.models import Mail, SentReminder
-from reoffense_portal.reminders.outbox import send_one
+from reoffense_portal.composition.reminders import mail as reminders
+from reoffense_portal.composition.reminders.models import Mail, SentReminder
+from reoffense_portal.composition.reminders.outbox import send_one
+from reoffense_portal.machinery.jobs import schedule
+from reoffense_portal.machinery.jobs.models import Job
 from tests.job_queue import run_queued_tasks
 from tests.staff_world import B_MARK, make_user, make_world
 

@@ -14,7 +14,7 @@ from django.urls import reverse
 from measures.models import Measure, Program
 from measures.resources import PlanStructureResource
 from plans.models import Plan
-from reoffense_portal.publishing.models import ApprovalRequest, VersionFile
+from reoffense_portal.composition.publishing.models import ApprovalRequest, VersionFile
 from tests.import_export_factories import csv_bytes, editor, kumamoto, run_import  # noqa: F401 (fixtures)
 from tests.job_queue import run_queued_tasks
 from tests.public_data import publish

@@ -16,7 +16,7 @@ from councils.models import AgendaItem, Meeting
 from measures.models import Measure, Program
 from plans.models import Challenge, FormulationStep, Indicator
 from plans.templatetags.text import as_written
-from reoffense_portal.summaries.documents import MeetingReport, PlanSummary
+from reoffense_portal.composition.summaries.documents import MeetingReport, PlanSummary
 from tests.public_data import build_plan, municipality, publish
 from tests.test_pdf_documents import kumamoto_meeting, pdf_text  # noqa: F401 (fixture)
 

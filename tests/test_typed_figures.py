@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from measures.models import ProgramProgress
 from plans.models import IndicatorComparison, IndicatorValue
-from reoffense_portal.numbers import NumberError, read_number
-from reoffense_portal.spreadsheets.widgets import SMALL_NUMBER, DecimalWidget, IntegerWidget
+from reoffense_portal.machinery.numbers import NumberError, read_number
+from reoffense_portal.machinery.spreadsheets.widgets import SMALL_NUMBER, DecimalWidget, IntegerWidget
 from tests.staff_world import change_url, entry_data, entry_url, form_data, make_world
 
 pytestmark = pytest.mark.django_db

@@ -15,7 +15,7 @@ from django.urls import reverse
 from PIL import Image
 
 from councils.models import Meeting, MeetingDocument
-from reoffense_portal.uploads import SizeLimitedUploadHandler
+from reoffense_portal.machinery.uploads import SizeLimitedUploadHandler
 from tests.public_data import PDF_BYTES, attach_plan_document, build_plan, fill_meeting, municipality, publish
 from tests.staff_world import change_url, form_data, make_world
 

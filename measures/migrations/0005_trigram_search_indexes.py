@@ -1,6 +1,6 @@
 """Trigram indexes for the admin's searches on PostgreSQL (a no-op on SQLite).
 
-The admin searches with column ILIKE '%term%' (reoffense_portal.scoping.filters); a GIN
+The admin searches with column ILIKE '%term%' (reoffense_portal.machinery.scoping.filters); a GIN
 index of pg_trgm on the column answers it without reading every row, in
 Japanese too (pg_trgm takes kanji and kana as word characters under a UTF-8
 ctype). A term of fewer than three characters still reads the rows: trigrams

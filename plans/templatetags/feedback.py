@@ -27,6 +27,6 @@ def blank_fields(municipality_code: str, plan_id, page_path: str, page_title: st
 @register.inclusion_tag("plans/_feedback_form.html", takes_context=True)
 def feedback_form(context, municipality, plan_id=None, page_title="", page_path=None):
     """No token of the visitor's: the form is the same for everyone, so a page can be stored and cached whole.
-    Cross-site posts are refused by their Origin instead (reoffense_portal.limits.origins)."""
+    Cross-site posts are refused by their Origin instead (reoffense_portal.machinery.limits.origins)."""
     fields = blank_fields(municipality.code, plan_id, page_path or context["request"].path, page_title)
     return {"fields": mark_safe(fields)}

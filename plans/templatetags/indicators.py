@@ -1,14 +1,14 @@
 """Template tags for the public KPI sections: {{ indicator|public_chart_svg }}, {{ value|public_quantity:indicator }}.
 
-Everything here is what residents read: small counts about people are masked (plans.disclosure).
+Everything here is what residents read: small counts about people are masked (reoffense_portal.machinery.disclosure).
 """
 
 from django import template
 from django.utils.safestring import mark_safe
 
-from plans import disclosure
 from plans.models import ACHIEVEMENT_RULE
-from reoffense_portal.charts import indicator_chart_svg
+from reoffense_portal.machinery import disclosure
+from reoffense_portal.machinery.charts import indicator_chart_svg
 
 register = template.Library()
 

@@ -14,8 +14,8 @@ from django import template
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from reoffense_portal.text import ITEM_MARK as BULLET
-from reoffense_portal.text import own_mark
+from reoffense_portal.machinery.text import ITEM_MARK as BULLET
+from reoffense_portal.machinery.text import own_mark
 
 register = template.Library()
 

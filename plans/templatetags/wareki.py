@@ -2,7 +2,7 @@
 
 from django import template
 
-from reoffense_portal import eras
+from reoffense_portal.machinery import eras
 
 register = template.Library()
 

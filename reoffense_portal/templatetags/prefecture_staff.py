@@ -2,7 +2,7 @@
 
 from django import template
 
-from ..prefecture_staff.views import staffed_prefectures as prefectures_of
+from reoffense_portal.composition.prefecture_staff.views import staffed_prefectures as prefectures_of
 
 register = template.Library()
 

@@ -2,7 +2,7 @@
 
 from django import template
 
-from ..dashboard import plan_dashboards as dashboards_of
+from reoffense_portal.composition.dashboard import plan_dashboards as dashboards_of
 
 register = template.Library()
 

@@ -1,5 +1,5 @@
 /* A row added to an inline with 「追加」 gets the next 順番・番号: one more than the highest on the page.
-   The field is marked data-next-number by the admin (reoffense_portal/scoping/admin.py); left blank, the
+   The field is marked data-next-number by the admin (reoffense_portal/machinery/scoping/admin.py); left blank, the
    server numbers the row the same way when saving. */
 "use strict";
 

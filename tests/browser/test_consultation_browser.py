@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from reoffense_portal.consultation import services
-from reoffense_portal.consultation.models import Comment, CommentPeriod, CommentResponse
+from reoffense_portal.composition.consultation import services
+from reoffense_portal.composition.consultation.models import Comment, CommentPeriod, CommentResponse
 from tests.browser.staff_steps import log_in
 from tests.browser.test_accessibility import AXE_OPTIONS, SCREENSHOTS, VIEWPORTS, violations_text
 from tests.job_queue import run_queued_tasks

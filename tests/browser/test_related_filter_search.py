@@ -9,7 +9,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from measures.models import Program
-from reoffense_portal.scoping import filters
+from reoffense_portal.machinery.scoping import filters
 from tests.browser.test_content_security_policy import log_in, visit, watch, yamaguchi  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db(transaction=True)

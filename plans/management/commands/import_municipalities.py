@@ -9,7 +9,7 @@ if any row is wrong (each wrong row is reported in Japanese). See plans.municipa
 from django.core.management.base import BaseCommand, CommandError
 
 from plans.municipal_codes import load_code_list
-from reoffense_portal.spreadsheets.files import ImportFileError
+from reoffense_portal.machinery.spreadsheets.files import ImportFileError
 
 
 class Command(BaseCommand):

@@ -1,0 +1,341 @@
+"""Open data of a version: the plan's areas, measures, programmes, indicators and meetings as CSV and JSON.
+
+Residents (and researchers comparing cities) download what the plan page
+shows, under CC BY 4.0. The files are made when a version is approved and
+served as stored bytes. The CSV files are the same sheets staff import and
+export (measures/councils/plans resources, UTF-8 with BOM, formula cells
+neutralised), so one column set describes the data everywhere.
+
+Small counts about people (reoffense_portal.machinery.disclosure) are written as the text
+「3人未満」 where the number would be, in the JSON and in the CSV alike; the
+resources do so only with `open_data=True`, so staff exports keep them exact.
+"""
+
+import json
+
+import tablib
+from django.core.serializers.json import DjangoJSONEncoder
+
+from councils.models import Meeting
+from councils.resources import MeetingResource
+from measures.models import Program, ProgramProgress
+from measures.resources import PlanStructureResource, ProgramProgressResource
+from plans.models import ACHIEVEMENT_RULE, FormulationStep, IndicatorValue
+from plans.resources import FormulationStepResource, IndicatorValueResource
+from reoffense_portal.machinery import disclosure, eras
+from reoffense_portal.machinery.spreadsheets.files import CSVFormat
+from reoffense_portal.machinery.spreadsheets.widgets import DecimalWidget
+
+from . import yearly
+from .models import VersionFile
+
+LICENSE = {
+    "name": "クリエイティブ・コモンズ 表示 4.0 国際（CC BY 4.0）",
+    "spdx": "CC-BY-4.0",
+    "url": "https://creativecommons.org/licenses/by/4.0/deed.ja",
+}
+
+
+def attribution(plan) -> str:
+    return f"出典：{plan.municipality.name}「{plan.title}」（再犯防止推進計画ポータル）"
+
+
+def license_statement(plan) -> str:
+    return (
+        f"このデータは{LICENSE['name']}の下で提供されています。"
+        f"利用するときは出典（{attribution(plan).removeprefix('出典：')}）を示してください。"
+    )
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def indicator_rows(plan):
+    """One row per indicator: what it measures and the target (its values are another file)."""
+    dataset = tablib.Dataset(headers=[
+        "団体コード", "計画名", "種類", "指標名", "単位", "望ましい方向", "集計期間", "基準年", "時点", "基準値",
+        "目標年", "目標年の表記", "目標値", "目標の文言", "達成率", "達成率（%）", "出典",
+    ])
+    number = DecimalWidget()
+    for i in _indicators(plan):
+        baseline = (disclosure.small_count_label(i.unit) if disclosure.is_small_count(i.baseline_value, i.unit)
+                    else number.render(i.baseline_value))
+        dataset.append([
+            plan.municipality_id, plan.title, i.get_kind_display(), i.name, i.unit, i.get_direction_display(),
+            i.get_period_kind_display(), i.baseline_year, i.as_of_text, baseline, i.target_year, i.target_period_label(),
+            number.render(i.target_value), i.target_text, i.public_achievement_text,
+            number.render(i.public_achievement_percent), i.source,
+        ])
+    return dataset
+
+
+def comparison_rows(plan):
+    """One row per figure set beside the city's (the prefecture's, the nation's, another body's), with its time
+    as the source states it and its year only where the source gives one; small counts masked."""
+    dataset = tablib.Dataset(headers=[
+        "団体コード", "計画名", "指標名", "比較の対象", "対象の名前", "値", "単位", "時点", "年（年度）", "時点の表記",
+    ])
+    for i in _indicators(plan):
+        for c in i.comparisons_beside():
+            dataset.append([
+                plan.municipality_id, plan.title, i.name, c.get_scope_display(), c.subject,
+                _people_number(c.value, i.unit), i.unit, c.as_of_text, c.year, c.when_label,
+            ])
+    return dataset
+
+
+def implementation_rates(plan):
+    """One row per reported fiscal year and area: its 実施率 and how many programmes had each status
+    (年度ごとの実施状況, from `snapshot.load_plan`'s `years`; 未報告 apart from 未実施)."""
+    dataset = tablib.Dataset(headers=[
+        "団体コード", "計画名", "年度", "年度の表記", "重点施策の番号", "重点施策名", "取組・事業の数",
+        *yearly.STATUS_LABELS, "実施率（%）",
+    ])
+    number = DecimalWidget()
+    for year in plan.years:
+        for area in year.areas:
+            dataset.append([
+                plan.municipality_id, plan.title, year.fiscal_year, year.label, area.area.number, area.area.title,
+                len(area.programs), *(count for _, count in area.status_counts), number.render(area.rate),
+            ])
+    return dataset
+
+
+def _structure(plan):
+    queryset = Program.objects.filter(area__plan=plan)
+    return PlanStructureResource(open_data=True).export(queryset=queryset)
+
+
+def _progress(plan):
+    queryset = ProgramProgress.objects.filter(program__area__plan=plan)
+    return ProgramProgressResource(open_data=True).export(queryset=queryset)
+
+
+def _values(plan):
+    queryset = IndicatorValue.objects.filter(indicator__plan=plan)
+    return IndicatorValueResource(open_data=True).export(queryset=queryset)
+
+
+def _meetings(plan):
+    queryset = Meeting.objects.filter(council__plan=plan)
+    return MeetingResource(open_data=True).export(queryset=queryset)
+
+
+def _formulation_steps(plan):
+    queryset = FormulationStep.objects.filter(plan=plan)
+    return FormulationStepResource(open_data=True).export(queryset=queryset)
+
+
+# name in the URL → (title, dataset builder)
+DATASETS = {
+    "programs": ("重点施策・施策・取組（事業）", _structure),
+    "progress": ("取組の年度ごとの進捗", _progress),
+    "implementation-rates": ("重点施策ごとの年度別実施率", implementation_rates),
+    "indicators": ("成果目標・統計の指標", indicator_rows),
+    "indicator-values": ("指標の値", _values),
+    "indicator-comparisons": ("指標の比較の値（都道府県・全国など）", comparison_rows),
+    "meetings": ("会議の開催", _meetings),
+    "formulation-steps": ("策定経過", _formulation_steps),
+}
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def _number(value):
+    """A JSON number: 564 for 564.00, 44.8 for 44.80 (values have at most 3 decimal places)."""
+    value = DecimalWidget().render(value)
+    return value if value is None or isinstance(value, int) else float(value)
+
+
+def _people_number(value, unit: str):
+    """The number as JSON writes it, or 「3人未満」 for a small count about people (reoffense_portal.machinery.disclosure)."""
+    if disclosure.is_small_count(value, unit):
+        return disclosure.small_count_label(unit)
+    return value if value is None or isinstance(value, int) else _number(value)
+
+
+def _indicators(plan) -> list:
+    """Statistics, then targets, each in their order (load_plan's lists)."""
+    return sorted([*plan.statistics, *plan.targets], key=lambda i: (i.kind, i.order, i.pk))
+
+
+def _program(program) -> dict:
+    return {
+        "name": program.name,
+        "description": program.description,
+        "departments": [d.name for d in program.department_list],
+        "partners": [o.name for o in program.partner_list],
+        "is_existing": program.is_existing,
+        "progress": [
+            {
+                "fiscal_year": p.fiscal_year,
+                "fiscal_year_label": eras.fiscal_year_label(p.fiscal_year),
+                "status": p.get_status_display(),
+                "results": p.results,
+                "support_count": _people_number(p.support_count, disclosure.SUPPORT_COUNT_UNIT),
+                "budget_yen": p.budget,
+                "actual_cost_yen": p.actual_cost,
+                "subsidy_rate": _number(p.subsidy_rate),
+            }
+            for p in program.progress_list
+        ],
+    }
+
+
+def plan_data(plan, *, version: int, updated_on) -> dict:
+    """The whole plan as plain data, from `snapshot.load_plan` (no query of its own)."""
+    areas = plan.area_list
+    indicators = _indicators(plan)
+    councils = plan.council_list
+    page = plan.get_absolute_url()
+    return {
+        "license": {**LICENSE, "attribution": attribution(plan), "statement": license_statement(plan)},
+        "small_numbers": {"threshold": disclosure.threshold(), "rule": disclosure.rule_text()},
+        "achievement_rule": ACHIEVEMENT_RULE,
+        "source": page,
+        "municipality": {"code": plan.municipality_id, "name": plan.municipality.name},
+        "plan": {
+            "id": plan.pk,
+            "title": plan.title,
+            "version": version,
+            "period": {"start": plan.period_start, "end": plan.period_end, "label": plan.period_full_label},
+            "embedded_in": plan.embedded_in,
+            "legal_basis": plan.legal_basis,
+            "updated_on": updated_on,
+        },
+        "areas": [
+            {
+                "number": area.number,
+                "title": area.title,
+                "description": area.description,
+                "page_reference": area.page_reference,
+                "national_priorities": [str(p) for p in area.national_list],
+                "programs": [_program(program) for program in area.program_list],
+                "measures": [
+                    {
+                        "number": measure.number,
+                        "label": measure.label,
+                        "title": measure.title,
+                        "programs": [_program(program) for program in measure.program_list],
+                    }
+                    for measure in area.measure_list
+                ],
+            }
+            for area in areas
+        ],
+        "yearly_status": [
+            {
+                "fiscal_year": year.fiscal_year,
+                "fiscal_year_label": year.label,
+                "implementation_rate": _number(year.rate),
+                "programs": year.program_count,
+                "status_counts": dict(year.status_counts),
+                "areas": [
+                    {
+                        "number": area.area.number,
+                        "title": area.area.title,
+                        "implementation_rate": _number(area.rate),
+                        "programs": len(area.programs),
+                        "status_counts": dict(area.status_counts),
+                    }
+                    for area in year.areas
+                ],
+                "page": year.path,
+            }
+            for year in plan.years
+        ],
+        "indicators": [
+            {
+                "kind": i.get_kind_display(),
+                "name": i.name,
+                "unit": i.unit,
+                "direction": i.get_direction_display(),
+                "period_kind": i.get_period_kind_display(),
+                "baseline": {"year": i.baseline_year, "as_of": i.as_of_text,
+                             "value": _people_number(i.baseline_value, i.unit), "label": i.public_baseline_label},
+                "target": {"year": i.target_year, "period_label": i.target_period_label(),
+                           "value": _number(i.target_value), "label": i.target_label, "text": i.target_text},
+                "achievement": i.public_achievement_text,
+                "achievement_percent": _number(i.public_achievement_percent),  # 51.7; null where not stated
+                "source": i.source,
+                "comparisons": [
+                    {
+                        "scope": c.get_scope_display(),
+                        "subject": c.subject,
+                        "value": _people_number(c.value, i.unit),
+                        "as_of": c.as_of_text,
+                        "year": c.year,  # null unless the source gives one
+                        "label": c.when_label,
+                    }
+                    for c in i.comparisons_beside()
+                ],
+                "values": [
+                    {
+                        "year": v.year,
+                        "label": i.period_label(v.year),
+                        "value": _people_number(v.value, i.unit),
+                        "prefecture_value": _people_number(v.prefecture_value, i.unit),
+                        "national_value": _people_number(v.national_value, i.unit),
+                        "note": v.note,
+                    }
+                    for v in i.values.all()
+                ],
+            }
+            for i in indicators
+        ],
+        "formulation_steps": [
+            {
+                "order": step.order,
+                "date": step.date,  # null when the source gives no date; with a month or fiscal year, its first day
+                "end_date": step.end_date,
+                "date_precision": step.get_date_precision_display() if step.date else None,
+                "date_label": step.date_label,
+                "kind": step.get_kind_display(),
+                "description": step.description,
+            }
+            for step in plan.formulation_steps.all()
+        ],
+        "councils": [
+            {
+                "name": council.name,
+                "kind": council.get_kind_display(),
+                "meetings": [
+                    {
+                        "fiscal_year": m.fiscal_year,
+                        "sequence": m.sequence,
+                        "label": m.label,
+                        "held_on": m.held_on,  # with a month or fiscal year, its first day
+                        "held_on_precision": m.get_date_precision_display(),
+                        "held_on_label": m.held_on_label,
+                        "starts_at": m.starts_at.strftime("%H:%M") if m.starts_at else None,
+                        "ends_at": m.ends_at.strftime("%H:%M") if m.ends_at else None,
+                        "venue": m.venue,
+                        "status": m.get_status_display(),
+                        "reviewed_fiscal_year": m.reviewed_fiscal_year,
+                        "in_plan_period": m.in_plan_period,
+                        "minutes": m.minutes,
+                    }
+                    for m in council.meeting_list
+                ],
+            }
+            for council in councils
+        ],
+    }
+
+
+
+
+def files(plan, *, version: int, updated_on) -> list[VersionFile]:
+    """The version's open data: the JSON of the whole plan and one CSV per sheet."""
+    data = json.dumps(
+        plan_data(plan, version=version, updated_on=updated_on), cls=DjangoJSONEncoder, ensure_ascii=False, indent=1
+    )
+    made = [VersionFile(key="plan.json", filename=f"plan-{plan.pk}.json",
+                        content_type="application/json; charset=utf-8", content=data.encode())]
+    for name, (title, build) in DATASETS.items():
+        made.append(VersionFile(
+            key=f"{name}.csv", filename=f"{plan.title}_{title}.csv", content_type="text/csv; charset=utf-8",
+            content=CSVFormat().export_data(build(plan)),
+        ))
+    return made

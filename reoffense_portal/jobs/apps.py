@@ -1,8 +1,0 @@
-from django.apps import AppConfig
-
-
-class JobsConfig(AppConfig):
-    name = "reoffense_portal.jobs"
-    label = "jobs"
-    verbose_name = "処理の状況"
-    default_auto_field = "django.db.models.BigAutoField"
