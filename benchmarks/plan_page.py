@@ -113,6 +113,7 @@ def environment(database_url: str) -> dict:
         "STATIC_MANIFEST": "0",
         "ALLOWED_HOSTS": HOST,
         "LOG_LEVEL": "WARNING",
+        "PDF_RENDER_TIMEOUT": "120",  # a shared, busy machine: the 10× 概要版 is typeset once, before measuring
         "PYTHONPATH": str(ROOT),
     }
 
@@ -196,7 +197,7 @@ def add_the_nation(plan) -> None:
     from django.core.management import call_command
     from django.utils import timezone
 
-    from plans.models import Municipality
+    from plans.models import Municipality, Plan
     from reoffense_portal.composition.publishing.models import PlanVersion
 
     call_command("loaddata", "prefectures", verbosity=0)
@@ -211,11 +212,16 @@ def add_the_nation(plan) -> None:
     Municipality.objects.bulk_create(cities)
     live = PlanVersion.objects.current(plan)
     since = timezone.now() - datetime.timedelta(days=1)
+    plans = Plan.objects.bulk_create(  # each city its own plan, as in life (and for the planner's choices)
+        Plan(municipality=city, title=f"{city.name}再犯防止推進計画", period_start=plan.period_start,
+             period_end=plan.period_end)
+        for city in cities
+    )
     PlanVersion.objects.bulk_create(
-        PlanVersion(plan=plan, municipality=city, number=1000 + n, title=f"{city.name}再犯防止推進計画",
+        PlanVersion(plan=city_plan, municipality=city_plan.municipality, number=1, title=city_plan.title,
                     period_start=live.period_start, period_end=live.period_end, approved_at=since, live_from=since,
                     card=live.card, rows={})
-        for n, city in enumerate(cities)
+        for city_plan in plans
     )
 
 
