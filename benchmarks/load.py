@@ -85,7 +85,7 @@ def load_seed(env: dict) -> list[tuple[str, str]]:
 
     from councils.models import Council, Meeting
     from plans.models import Plan
-    from reoffense_portal.composition.publishing.management.commands.setup_demo import publish_seeded_plans
+    from reoffense_portal.management.commands.setup_demo import publish_seeded_plans
 
     call_command("migrate", verbosity=0)
     call_command("loaddata", "national_priorities", "yamaguchi", "kumamoto", verbosity=0)

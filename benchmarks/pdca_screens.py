@@ -72,7 +72,7 @@ def build_demo(env: dict) -> str:
     django.setup()
     from django.core.management import call_command
 
-    from reoffense_portal.composition.publishing.management.commands.setup_demo import DEFAULT_PASSWORD
+    from reoffense_portal.management.commands.setup_demo import DEFAULT_PASSWORD
 
     call_command("migrate", verbosity=0)
     output = io.StringIO()

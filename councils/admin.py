@@ -7,7 +7,6 @@ from django.urls import path, reverse
 
 from reoffense_portal.machinery import eras
 from reoffense_portal.machinery.scoping.admin import (
-    FiscalYearFilter,
     NextNumberInlineMixin,
     ScopedFieldsMixin,
     ScopedModelForm,
@@ -15,6 +14,7 @@ from reoffense_portal.machinery.scoping.admin import (
     StaffTabularInline,
     VersionedInlineFormSet,
 )
+from reoffense_portal.machinery.scoping.year_filters import FiscalYearFilter
 from reoffense_portal.machinery.spreadsheets.admin import SpreadsheetAdminMixin
 
 from .models import AgendaItem, Council, CouncilMember, Meeting, MeetingDocument

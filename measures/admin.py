@@ -6,13 +6,13 @@ from django.db import models, transaction
 from django.urls import path
 
 from reoffense_portal.machinery.scoping.admin import (
-    FiscalYearFilter,
     ScopedFieldsMixin,
     ScopedModelForm,
     StaffHistoryAdmin,
     StaffTabularInline,
     VersionedInlineFormSet,
 )
+from reoffense_portal.machinery.scoping.year_filters import FiscalYearFilter
 from reoffense_portal.machinery.spreadsheets.admin import SpreadsheetAdminMixin
 
 from .admin_progress import ProgressEntry

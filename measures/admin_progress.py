@@ -21,7 +21,8 @@ from django.urls import reverse
 from plans.models import Indicator, IndicatorValue, Plan
 from reoffense_portal.machinery import eras
 from reoffense_portal.machinery.audit import log_staff_action
-from reoffense_portal.machinery.scoping.admin import ScopedModelForm, has_save_conflict, latest_history_ids
+from reoffense_portal.machinery.scoping.admin import ScopedModelForm
+from reoffense_portal.machinery.scoping.save_conflicts import has_save_conflict, latest_history_ids
 from reoffense_portal.machinery.widget_renderer import RowRenderer
 
 from .models import EvaluationScale, Program, ProgramProgress

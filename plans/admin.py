@@ -24,13 +24,9 @@ from django.utils.text import Truncator
 
 from reoffense_portal.machinery import eras
 from reoffense_portal.machinery.jobs.queue import start_job
-from reoffense_portal.machinery.scoping.admin import (
-    ScopedAdminMixin,
-    StaffHistoryAdmin,
-    StaffLogMixin,
-    StaffTabularInline,
-    YearListFilter,
-)
+from reoffense_portal.machinery.scoping.admin import ScopedAdminMixin, StaffHistoryAdmin, StaffTabularInline
+from reoffense_portal.machinery.scoping.staff_log import StaffLogMixin
+from reoffense_portal.machinery.scoping.year_filters import YearListFilter
 from reoffense_portal.machinery.spreadsheets.admin import SpreadsheetAdminMixin
 from reoffense_portal.machinery.spreadsheets.files import ImportFileError, check_file_size
 from reoffense_portal.machinery.spreadsheets.import_jobs import store_upload

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from . import backups
-from .composition.publishing import coverage
+from .composition.publishing import adoption_status
 from .health import PublicHealthCheckView
 
 admin.site.site_header = "再犯防止推進計画ポータル 管理画面"
@@ -13,17 +13,17 @@ urlpatterns = [
     # For the load balancer: 200 or 503, never cached, no details (reoffense_portal/health.py).
     path("health/", PublicHealthCheckView.as_view(), name="health"),
     # Staff PDFs under admin/summaries/, before the admin's catch-all.
-    path("", include("reoffense_portal.composition.summaries.urls")),
+    path("admin/summaries/", include("reoffense_portal.composition.summaries.urls")),
     # Superusers: the 策定状況 in the shape of 法務省's survey (XLSX), before the admin's catch-all.
-    path("admin/coverage/survey.xlsx", admin.site.admin_view(coverage.survey_download), name="coverage_survey"),
+    path("admin/coverage/survey.xlsx", admin.site.admin_view(adoption_status.survey_download), name="coverage_survey"),
     # Superusers: a backup as a job (reoffense_portal/backups.py), downloaded from the job's page.
     path("admin/backup/", admin.site.admin_view(backups.start_backup), name="backup"),
     # A prefecture's staff: the follow-up list and the comparison table, also before the catch-all.
-    path("", include("reoffense_portal.composition.prefecture_staff.urls")),
+    path("admin/prefectures/", include("reoffense_portal.composition.prefecture_staff.urls")),
     path("admin/", admin.site.urls),
-    # Residents' pages and downloads, all from published versions. Uploaded files are served only
+    # Residents' pages and downloads, all from published versions, at the site's root (public URLs stay as they are). Uploaded files are served only
     # through views that look them up in a live version, never from MEDIA_URL, so a draft's document cannot leak.
     path("", include("reoffense_portal.composition.public.urls")),
-    # パブリックコメント: the comment form of a 案 shown at its plan's URL, and the published results.
+    # パブリックコメント: the comment form of a 案 shown at its plan's URL, and the published results (plans/<pk>/comments/).
     path("", include("reoffense_portal.composition.consultation.urls")),
 ]

@@ -3,8 +3,9 @@
 import pytest
 from django.core.management import call_command
 
-from reoffense_portal.composition.publishing.management.commands.setup_demo import publish_seeded_plans
+from reoffense_portal.management.commands.setup_demo import publish_seeded_plans
 from tests.object_storage import object_storage, s3_server  # noqa: F401 — fixtures: uploads in a real S3 API
+from tests.seeding import seeded_rows
 
 
 @pytest.fixture(autouse=True)
@@ -36,6 +37,14 @@ def run_jobs(db):
 
 @pytest.fixture
 def seeded(db):
-    """The real cities of the fixtures: national priorities, Yamaguchi and Kumamoto, their plans published."""
-    call_command("loaddata", "national_priorities", "yamaguchi", "kumamoto", verbosity=0)
-    publish_seeded_plans()
+    """The real cities of the fixtures: national priorities, Yamaguchi and Kumamoto, their plans published.
+
+    Publishing typesets pages and takes a second or more, so each test process publishes once and
+    writes the same rows again, with the same keys, for the tests after it."""
+    if seeded_rows.rows is None:
+        before = seeded_rows.keys()
+        call_command("loaddata", "national_priorities", "yamaguchi", "kumamoto", verbosity=0)
+        publish_seeded_plans()
+        seeded_rows.keep(before)
+    else:
+        seeded_rows.write()

@@ -20,7 +20,7 @@ from plans.admin import PlanAdmin
 from plans.models import Indicator, Plan
 from reoffense_portal.composition.summaries.documents import MeetingReport, PlanSummary
 from reoffense_portal.machinery.eras import DatePrecision
-from reoffense_portal.machinery.scoping.admin import JapaneseDateField, JapaneseYearField
+from reoffense_portal.machinery.scoping.typed_fields import JapaneseDateField, JapaneseYearField
 from tests.public_data import publish
 from tests.staff_world import change_url, form_data, make_user, make_world
 

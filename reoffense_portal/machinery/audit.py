@@ -11,7 +11,7 @@ user's municipalities (comma-separated) for an action on no single row
 (logins, imports, exports); "-" when there is none.
 
 Written from: the admin's add, change and delete of every staff admin
-(reoffense_portal.machinery.scoping.admin.StaffLogMixin, beside the admin's own LogEntry),
+(reoffense_portal.machinery.scoping.staff_log.StaffLogMixin, beside the admin's own LogEntry),
 publishing (PlanAdmin), the yearly progress screen, spreadsheet imports and
 exports (reoffense_portal.machinery.spreadsheets.admin), and the receivers below for logins,
 logouts, failed logins and lockouts (django-axes). With LOG_FORMAT=json the

@@ -31,7 +31,7 @@ from plans.models import Municipality, Plan
 from reoffense_portal.composition import comparison
 from reoffense_portal.composition.consultation import views as consultation
 from reoffense_portal.composition.public import caching, lookups
-from reoffense_portal.composition.publishing import coverage, pages, pdf, preview
+from reoffense_portal.composition.publishing import adoption_status, pages, pdf, preview
 from reoffense_portal.composition.publishing.models import PlanVersion, VersionFile, VersionMeeting, VersionPage
 from reoffense_portal.composition.publishing.opendata import DATASETS, LICENSE
 from reoffense_portal.machinery import disclosure
@@ -159,11 +159,11 @@ def municipality_detail(request, code):
     if preview.is_preview(request):
         return preview.municipality_page(request, code)
     municipality = get_object_or_404(
-        coverage.with_plan_status(Municipality.objects.select_related("prefecture", "parent")), code=code
+        adoption_status.with_plan_status(Municipality.objects.select_related("prefecture", "parent")), code=code
     )
     versions = list(live_versions().filter(municipality=municipality).order_by("-period_start"))
     return TemplateResponse(request, "public/municipality.html", {
-        "municipality": municipality, "versions": versions, "status": coverage.status_of(municipality),
+        "municipality": municipality, "versions": versions, "status": adoption_status.status_of(municipality),
     })
 
 
@@ -207,36 +207,36 @@ def home(request):
 @require_safe
 def prefecture_list(request):
     """The 47 prefectures, each with how many of its municipalities have a published plan, one in preparation, none."""
-    return TemplateResponse(request, "public/prefectures.html", {"statuses": coverage.prefecture_statuses()})
+    return TemplateResponse(request, "public/prefectures.html", {"statuses": adoption_status.prefecture_statuses()})
 
 
 @require_safe
 def prefecture_detail(request, code):
     prefecture = get_object_or_404(Municipality, code=code, kind=Municipality.Kind.PREFECTURE)
-    own, municipalities = coverage.municipality_statuses(prefecture)
+    own, municipalities = adoption_status.municipality_statuses(prefecture)
     return TemplateResponse(request, "public/prefecture.html", {
         "prefecture": prefecture, "own_versions": own, "municipalities": municipalities,
         "counts": {key: sum(1 for m in municipalities if m.status == status)
-                   for key, status in (("published", coverage.PUBLISHED), ("ended", coverage.ENDED),
-                                       ("preparing", coverage.PREPARING), ("none", coverage.NONE))},
-        "own_status": coverage.versions_status(own), "rule": coverage.RULE,
+                   for key, status in (("published", adoption_status.PUBLISHED), ("ended", adoption_status.ENDED),
+                                       ("preparing", adoption_status.PREPARING), ("none", adoption_status.NONE))},
+        "own_status": adoption_status.versions_status(own), "rule": adoption_status.RULE,
     })
 
 
 @require_safe
 def plan_status(request):
     """「地方再犯防止推進計画の策定状況」 per prefecture, as the Ministry of Justice asks it, with its CSV and JSON."""
-    statuses = coverage.prefecture_statuses()
+    statuses = adoption_status.prefecture_statuses()
     return TemplateResponse(request, "public/plan_status.html", {
-        "statuses": statuses, "as_of": coverage.as_of_label(), "national": coverage.NationalStatus.of(statuses),
-        "rule": coverage.RULE,
+        "statuses": statuses, "as_of": adoption_status.as_of_label(), "national": adoption_status.NationalStatus.of(statuses),
+        "rule": adoption_status.RULE,
     })
 
 
 @require_safe
 def plan_status_csv(request):
     response = HttpResponse(
-        write_csv(coverage.survey_dataset(coverage.prefecture_statuses())), content_type="text/csv; charset=utf-8"
+        write_csv(adoption_status.survey_dataset(adoption_status.prefecture_statuses())), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = content_disposition_header(True, "地方再犯防止推進計画の策定状況.csv")
     return _licensed(response)
@@ -301,7 +301,7 @@ def _page_number(request, pages: int) -> int:
 def plan_status_json(request):
     """The national figure with every plan, in pages of at most STATUS_PAGE_PLANS municipalities' plans
     (`?page=2`; `pages`, `next` and `previous` say where the others are)."""
-    statuses = coverage.prefecture_statuses()
+    statuses = adoption_status.prefecture_statuses()
     pages = status_pages(statuses)
     number = _page_number(request, len(pages))
     shown = pages[number - 1]
@@ -314,7 +314,7 @@ def plan_status_json(request):
         "title": "地方再犯防止推進計画の策定状況",
         "as_of": timezone.localdate().isoformat(),
         "license": LICENSE,
-        "rule": coverage.RULE + "政令指定都市の行政区は数えません。",
+        "rule": adoption_status.RULE + "政令指定都市の行政区は数えません。",
         "page": number, "pages": len(pages), "next": page_url(number + 1), "previous": page_url(number - 1),
         "prefectures": [_status_row(request, s, plans[s.prefecture.code]) for s in shown],
     }
@@ -326,7 +326,7 @@ def _status_row(request, s, municipality_plans) -> dict:
             **{f"card__{key}": v.card.get(key) for key in ("period_label", "embedded_in", "url")}} for v in s.plans]
     return {
         "code": s.prefecture.code, "name": s.prefecture.name, "municipalities": s.total,
-        "published": s.published, "share_percent": coverage.share(s.published, s.total),
+        "published": s.published, "share_percent": adoption_status.share(s.published, s.total),
         "ended": s.ended, "preparing": s.preparing, "none": s.none, "prefecture_plan_status": s.own_status,
         "prefecture_plans": [_plan_entry(request, v) for v in own],
         "municipality_plans": [

@@ -1,4 +1,4 @@
-"""Staff PDF downloads. Included before the admin's URLs: its catch-all would answer admin/summaries/ otherwise."""
+"""Staff PDF downloads, under admin/summaries/. Included before the admin's URLs: its catch-all would answer them."""
 
 from django.contrib import admin
 from django.urls import path
@@ -10,12 +10,12 @@ app_name = "summaries"
 urlpatterns = [
     # admin_view: staff login (redirect to the admin login page), never cached by browsers' shared caches.
     path(
-        "admin/summaries/plans/<bigint:pk>/summary.pdf",
+        "plans/<bigint:pk>/summary.pdf",
         admin.site.admin_view(views.staff_plan_summary),
         name="staff_plan_summary",
     ),
     path(
-        "admin/summaries/meetings/<bigint:pk>/report.pdf",
+        "meetings/<bigint:pk>/report.pdf",
         admin.site.admin_view(views.staff_meeting_report),
         name="staff_meeting_report",
     ),

@@ -19,24 +19,18 @@ only for a prefecture's staff, who read every municipality of the prefecture
 and write only the prefecture's own rows; the search boxes of the change
 lists' filters find what the user reads (reoffense_portal.admin_site).
 
-Every add, change and delete is also a line of the staff log (StaffLogMixin,
+Every add, change and delete is also a line of the staff log (staff_log.StaffLogMixin,
 reoffense_portal.machinery.audit), with the user and the row's municipality.
 
 Forms also refuse a row of one municipality pointing at another
 municipality's department, organisation or area (which matters for
-superusers and staff of several municipalities), and refuse a stale form:
-each form carries the id of the object's latest history row
-(django-simple-history) and a save that would overwrite what someone else
-saved after the form was opened is refused. The refusal shows the saved
-value under each field in conflict; only ticking
-「他の人の変更を確認し、自分の入力で上書きする」 lets the next save overwrite.
+superusers and staff of several municipalities), and refuse a stale form
+(save_conflicts: a save that would overwrite what someone else saved after
+the form was opened). Their dates, years and figures are read as staff type
+them (typed_fields); new rows' numbers left blank are the next free ones.
 """
 
 import datetime
-import re
-from dataclasses import dataclass
-from decimal import Decimal
-from itertools import pairwise
 
 from django import forms, http
 from django.contrib import admin
@@ -46,7 +40,7 @@ from django.contrib.admin.utils import (
     get_fields_from_path,
     unquote,
 )
-from django.contrib.admin.widgets import AdminDateWidget, AutocompleteSelect
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import (
     NON_FIELD_ERRORS,
     FieldDoesNotExist,
@@ -56,13 +50,10 @@ from django.core.exceptions import (
 )
 from django.db import models
 from django.urls import NoReverseMatch
-from django.utils import formats, timezone
-from django.utils.html import conditional_escape
 from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
-from simple_history.template_utils import HistoricalRecordContextHelper
 
-from reoffense_portal.machinery import audit, eras, numbers
+from reoffense_portal.machinery import eras
 from reoffense_portal.machinery.scoping.choices import choice_labeller
 from reoffense_portal.machinery.scoping.filters import CappedPaginator, ScopedRelatedFilter, search_field_by_field
 from reoffense_portal.machinery.scoping.querysets import (
@@ -72,324 +63,28 @@ from reoffense_portal.machinery.scoping.querysets import (
     readable,
     scoped,
 )
+from reoffense_portal.machinery.scoping.save_conflicts import (
+    CONFIRM_OVERWRITE,
+    HIDDEN_FIELDS,
+    OVERWRITE_FIELD,
+    VERSION_FIELD,
+    HistoryChangeLabels,
+    SaveConflict,
+    VersionField,
+    has_save_conflict,
+    latest_history_id,
+    latest_history_ids,
+)
+from reoffense_portal.machinery.scoping.staff_log import StaffLogMixin
+from reoffense_portal.machinery.scoping.typed_fields import (
+    FIGURE_FIELDS,
+    PRECISION_FIELD,
+    JapaneseDateField,
+    JapaneseYearField,
+    figure_formfield,
+    has_date_precision,
+)
 from reoffense_portal.machinery.text import PlainTextFormMixin
-
-VERSION_FIELD = "edit_version"
-# After a refused save: the version whose changes the user was shown, and the page's checkbox
-# (admin/includes/overwrite_confirmation.html) that confirms overwriting it.
-OVERWRITE_FIELD = "overwrite_version"
-CONFIRM_OVERWRITE = "_confirm_overwrite"
-CONFIRM_OVERWRITE_LABEL = "他の人の変更を確認し、自分の入力で上書きする"
-HIDDEN_FIELDS = (VERSION_FIELD, OVERWRITE_FIELD)
-
-
-# --- optimistic concurrency ------------------------------------------------------------------
-
-
-def latest_history_ids(model, pks) -> dict:
-    """latest_history_id for many rows of one model in one query."""
-    pk_name = model._meta.pk.attname
-    rows = (
-        model.history.filter(**{f"{pk_name}__in": list(pks)})
-        .order_by()
-        .values(pk_name)
-        .annotate(latest=models.Max("history_id"))
-    )
-    found = {row[pk_name]: str(row["latest"]) for row in rows}
-    return {pk: found.get(pk, "") for pk in pks}
-
-
-def latest_history_id(obj) -> str:
-    """The id of the object's newest history row ("" if it has none, e.g. loaded from a fixture)."""
-    if obj is None or obj.pk is None or not hasattr(type(obj), "history"):
-        return ""
-    history_id = (
-        type(obj)
-        .history.filter(**{obj._meta.pk.attname: obj.pk})
-        .order_by("-history_id")
-        .values_list("history_id", flat=True)
-        .first()
-    )
-    return str(history_id) if history_id is not None else ""
-
-
-class VersionField(forms.CharField):
-    """Hidden: which version of the object the form was opened on. Never counts as a user change."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("required", False)
-        kwargs.setdefault("widget", forms.HiddenInput)
-        super().__init__(**kwargs)
-
-    def has_changed(self, initial, data):
-        return False
-
-
-def _by_whom_and_when(record) -> str:
-    """「colleagueさんが12月1日 10:15に」 for a history row, 「他の職員が」 without one."""
-    if record is None:
-        return "他の職員が"
-    user = record.history_user
-    who = f"{user.get_full_name() or user.get_username()}さん" if user else "他の職員"
-    local = timezone.localtime(record.history_date)
-    return f"{who}が{local.month}月{local.day}日 {local:%H:%M}に"
-
-
-def value_label(field, value, precision: str | None = None) -> str:
-    """A field's value as staff read it: choices and related rows by name, はい／いいえ, an empty one as （空欄）.
-
-    `precision`: the row's date_precision, so that a date typed 令和5年12月 reads so.
-    """
-    if field.many_to_many or isinstance(value, (list, tuple)):
-        value = "、".join(str(item) for item in value or ())
-    elif field.is_relation:
-        pass  # the related row, named by its str()
-    elif field.flatchoices and value not in (None, ""):
-        value = dict(field.flatchoices).get(value, value)
-    elif isinstance(field, models.BooleanField) and value is not None:
-        value = "はい" if value else "いいえ"
-    elif isinstance(field, models.FileField):
-        value = getattr(value, "name", value)
-    elif isinstance(value, datetime.date) and not isinstance(value, datetime.datetime) and precision:
-        value = eras.date_label(value, precision)  # 令和5年12月
-    else:
-        value = formats.localize(value)
-    return str(value) if value not in (None, "") else "（空欄）"
-
-
-def saved_value_label(obj, name: str) -> str:
-    """The saved value of a field of `obj` as staff read it (value_label)."""
-    field = obj._meta.get_field(name)
-    if field.many_to_many:
-        value = list(getattr(obj, name).all())
-    elif field.is_relation:
-        value = getattr(obj, name)
-    else:
-        value = field.value_from_object(obj)
-    return value_label(field, value, getattr(obj, PRECISION_FIELD, None))
-
-
-class HistoryChangeLabels(HistoricalRecordContextHelper):
-    """The change history's 「変更内容」 as staff read the form: 「種類：現状の統計 → 成果目標」, 「既存事業：いいえ → はい」,
-    not the stored codes (statistic → target, False → True, None)."""
-
-    def context_for_delta_changes(self, delta):
-        self.delta = delta
-        return super().context_for_delta_changes(delta)
-
-    def stringify_delta_change_values(self, change, old, new):
-        field = self.model._meta.get_field(change.field)
-        old = value_label(field, old, getattr(self.delta.old_record, PRECISION_FIELD, None))
-        new = value_label(field, new, getattr(self.delta.new_record, PRECISION_FIELD, None))
-        old, new = self.get_obj_diff_display().common_shorten_repr(old, new)
-        return conditional_escape(old), conditional_escape(new)
-
-
-@dataclass
-class SaveConflict:
-    """Others' saves of an object since a form was opened that the form's input would overwrite."""
-
-    obj: models.Model
-    version: str  # the object's newest history id: what a confirmed overwrite is based on
-    newest: models.Model | None  # its newest history row
-    changed_by: dict  # field name -> the history row that last changed it since the form was opened
-
-    @classmethod
-    def find(cls, obj, seen_version: str, input_fields) -> "SaveConflict | None":
-        """None unless someone saved `obj` after `seen_version` and the input differs from their save.
-
-        `input_fields` are the form's fields whose input differs from what is saved now. When the
-        version the form was opened on is unknown (a row loaded without history, or recorded by
-        someone else while the form was open), each of them is in conflict.
-        """
-        version = latest_history_id(obj)
-        if version == (seen_version or ""):
-            return None
-        seen_id = int(seen_version) if re.fullmatch(r"[0-9]{1,18}", seen_version or "") else None
-        rows = list(
-            type(obj)
-            .history.filter(**{obj._meta.pk.attname: obj.pk, "history_id__gte": seen_id or 0})
-            .select_related("history_user")
-            .order_by("history_id")
-        )
-        model_fields = {field.name for field in obj._meta.get_fields()}
-        names = [name for name in input_fields if name in model_fields]
-        newest = rows[-1] if rows else None
-        if rows and rows[0].history_id == seen_id:
-            changed_by = {}
-            for older, newer in pairwise(rows):
-                for change in newer.diff_against(older, included_fields=names).changes:
-                    changed_by[change.field] = newer
-        else:
-            changed_by = dict.fromkeys(names, newest)
-        if not changed_by:
-            return None  # others changed only what this input leaves as they saved it
-        ordered = {name: changed_by[name] for name in names if name in changed_by}
-        return cls(obj, version, newest, ordered)
-
-    def field_notes(self):
-        """(field name, 「現在の保存内容：…（…さんが12月1日 10:15に変更）」) for each field in conflict."""
-        saved = type(self.obj)._default_manager.get(pk=self.obj.pk)
-        for name, record in self.changed_by.items():
-            yield name, f"現在の保存内容：{saved_value_label(saved, name)}（{_by_whom_and_when(record)}変更）"
-
-    def error(self) -> ValidationError:
-        labels = [str(self.obj._meta.get_field(name).verbose_name) for name in self.changed_by]
-        return ValidationError(
-            "この%(name)sは、画面を開いた後に%(by)s更新したため、上書きせずに保存を中止しました。"
-            "変更された項目：%(fields)s（各項目の下に現在の保存内容を示しています）。"
-            "あなたの入力内容はこの画面に残っています。あなたの入力で上書きするときは、"
-            "「%(confirm)s」にチェックを入れて、もう一度保存してください。",
-            code="stale",
-            params={
-                "name": self.obj._meta.verbose_name,
-                "by": _by_whom_and_when(self.newest),
-                "fields": "、".join(labels),
-                "confirm": CONFIRM_OVERWRITE_LABEL,
-            },
-        )
-
-
-def has_save_conflict(forms_) -> bool:
-    """Whether the page shows the checkbox 「他の人の変更を確認し、自分の入力で上書きする」."""
-    return any(getattr(form, "save_conflict", None) for form in forms_)
-
-
-# --- dates and years as staff type them ------------------------------------------------------------
-
-# A model with this field stores how precisely its dates are known: typed 令和5年12月 or 令和5年度,
-# they are stored as the first day with that precision, and shown no more precisely.
-PRECISION_FIELD = "date_precision"
-
-
-def has_date_precision(model) -> bool:
-    try:
-        model._meta.get_field(PRECISION_FIELD)
-    except FieldDoesNotExist:
-        return False
-    return True
-
-
-class JapaneseDateField(forms.DateField):
-    """A date read by eras.parse_date, like the import's cells: 2024/4/1, 令和6年4月1日, R6.4.1, ２０２４／４／１ ….
-
-    `precise` (the dates of a model with a `date_precision`): also a month or a fiscal year
-    (令和5年12月, 令和5年度); ScopedModelForm stores the precision. `bound` (eras.PeriodBound, the
-    start or end of a period such as a plan's 計画期間): a month or a fiscal year stands for its first
-    or its last day (令和8年度 as the end is 2027-03-31). Errors say what is accepted.
-    """
-
-    def __init__(self, *, precise: bool = False, bound: str | None = None, **kwargs):
-        self.precise = precise
-        self.bound = bound
-        kwargs.setdefault("widget", AdminDateWidget(attrs={"size": "16"}))
-        super().__init__(**kwargs)
-
-    def typed(self, value) -> eras.TypedDate | None:
-        """The date and its precision of a typed value (or of a stored date)."""
-        try:
-            if self.bound:
-                day = eras.parse_period_bound(value, self.bound)
-                return eras.TypedDate(day) if day else None
-            return eras.parse_date(value, precise=self.precise)
-        except ValueError as error:
-            raise ValidationError(str(error), code="invalid") from None
-
-    def to_python(self, value):
-        typed = self.typed(value)
-        return typed.day if typed else None
-
-    def has_changed(self, initial, data):
-        """令和5年12月1日 → 令和5年12月 is a change, though the first day stays the same (a period's
-        令和6年度 is no change from 2024-04-01: both are the same day)."""
-        try:
-            return self.typed(initial) != self.typed(data)
-        except ValidationError:
-            return True
-
-
-class JapaneseYearField(forms.IntegerField):
-    """A calendar year typed 2019, 令和元年, R1 or 令和元年度, read by eras.parse_year like the import's cells."""
-
-    widget = forms.TextInput(attrs={"size": "10"})
-
-    def to_python(self, value):
-        try:
-            return eras.parse_year(value, fiscal=False)
-        except ValueError as error:
-            raise ValidationError(str(error), code="invalid") from None
-
-
-# --- figures as staff type them ---------------------------------------------------------------------
-
-
-class FigureInput(forms.TextInput):
-    """A text box for a figure: a browser's number box (type="number") refuses 「49,653」 and posts nothing."""
-
-    input_type = "text"
-
-    def __init__(self, attrs=None, *, decimal: bool = False, size: int = 12, grouped: bool = True):
-        super().__init__({"inputmode": "decimal" if decimal else "numeric", "size": str(size),
-                          "class": "vFigureField", **(attrs or {})})
-        self.grouped = grouped
-
-    def format_value(self, value):
-        """A stored figure as staff write it (49,653 and 44.8, not 49653.00); what they typed stays as typed."""
-        if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
-            return numbers.figure_label(value, grouped=self.grouped)
-        return super().format_value(value)
-
-
-class FigureFieldMixin:
-    """A figure typed as staff write it: 「49,653」「49,653件」「４９，６５３」 (reoffense_portal.machinery.numbers); 「1,2,3」 refused."""
-
-    integer = True
-
-    def to_python(self, value):
-        if value in self.empty_values:
-            return None
-        try:
-            number = numbers.read_number(value, integer=self.integer)
-        except numbers.NumberError as error:
-            raise ValidationError(str(error), code="invalid") from None
-        return int(number) if self.integer else number
-
-
-class FigureIntegerField(FigureFieldMixin, forms.IntegerField):
-    widget = FigureInput
-
-
-class FigureDecimalField(FigureFieldMixin, forms.DecimalField):
-    integer = False
-    widget = FigureInput(decimal=True)
-
-    def to_python(self, value):
-        number = super().to_python(value)
-        if number is not None and not number.is_finite():  # pragma: no cover — read_number reads digits only
-            raise ValidationError(self.error_messages["invalid"], code="invalid")
-        return number
-
-
-# Every number box of the staff forms: the admin's (ScopedFieldsMixin.formfield_overrides) and the
-# yearly screen's (ScopedModelForm's formfield_callback). A field with choices stays a select.
-FIGURE_FIELDS = {
-    # Years, numbers, orders and pages: 2024, not 2,024.
-    models.SmallIntegerField: {"form_class": FigureIntegerField, "widget": FigureInput(grouped=False)},
-    models.IntegerField: {"form_class": FigureIntegerField, "widget": FigureInput},
-    models.BigIntegerField: {"form_class": FigureIntegerField, "widget": FigureInput(size=16)},
-    models.DecimalField: {"form_class": FigureDecimalField, "widget": FigureInput(decimal=True)},
-}
-
-
-def figure_formfield(db_field, **kwargs):
-    """A model field's form field, a figure typed as staff write it if it is a number (ModelForm's formfield_callback)."""
-    if not db_field.choices:
-        for klass in type(db_field).__mro__:
-            if klass in FIGURE_FIELDS:
-                kwargs = {**kwargs, **FIGURE_FIELDS[klass]}
-                break
-    return db_field.formfield(**kwargs)
-
 
 # --- the next free number of a new row -------------------------------------------------------------
 
@@ -623,46 +318,6 @@ class ScopedModelForm(PlainTextFormMixin, forms.ModelForm):
                 )
 
 
-# --- list filters ------------------------------------------------------------------------------
-
-
-class YearListFilter(admin.SimpleListFilter):
-    """A filter by year: a parameter that is no year from 1900 to 2099 (“²”, 10**400) is ignored, like no filter."""
-
-    def year(self) -> int | None:
-        value = self.value()
-        return int(value) if value and re.fullmatch(r"(19|20)[0-9]{2}", value) else None
-
-    def year_range(self, request, model_admin, field_name) -> range:
-        """From the user's first to their last year, newest first: two index reads, not a DISTINCT of every row."""
-        span = (
-            model_admin.get_queryset(request)
-            .order_by()
-            .aggregate(first=models.Min(field_name), last=models.Max(field_name))
-        )
-        if span["first"] is None:
-            return range(0)
-        return range(span["last"], span["first"] - 1, -1)
-
-
-class FiscalYearFilter(YearListFilter):
-    """年度 as 「令和6年度（2024年度）」, newest first, from the user's first recorded year to their last."""
-
-    title = "年度"
-    parameter_name = "fiscal_year"
-    field_name = "fiscal_year"
-
-    def lookups(self, request, model_admin):
-        return [
-            (year, eras.fiscal_year_full_label(year))
-            for year in self.year_range(request, model_admin, self.field_name)
-        ]
-
-    def queryset(self, request, queryset):
-        year = self.year()
-        return queryset if year is None else queryset.filter(**{self.field_name: year})
-
-
 # --- admin mixins ------------------------------------------------------------------------------
 
 
@@ -781,51 +436,6 @@ class ScopedFieldsMixin:
         if key not in answers:
             answers[key] = self.model._default_manager.readable_by(request.user).filter(pk=obj.pk).exists()
         return answers[key]
-
-
-class StaffLogMixin:
-    """Every add, change and delete in the admin is also one line of the staff log (reoffense_portal.machinery.audit).
-
-    Beside the admin's own LogEntry rows, not from them: Django bulk-creates the
-    rows of a deletion of several objects, which sends no post_save.
-    """
-
-    def construct_change_message(self, request, form, formsets, add=False):
-        """The changed fields named as the form shows them, Django's own too: 「有効 を変更しました。」.
-
-        Django stores the fields' English names to translate them when shown, which misses the
-        capitalised names of its own fields (「Active を変更しました。」).
-        """
-        message = super().construct_change_message(request, form, formsets, add)
-        for entry in message:
-            changed = entry.get("changed")
-            if changed is not None and "name" not in changed:  # the object's own fields, not an inline row's
-                changed["fields"] = [
-                    str(form.fields[name].label or name) if name in form.fields else name for name in form.changed_data
-                ]
-        return message
-
-    def log_addition(self, request, obj, message):
-        entry = super().log_addition(request, obj, message)
-        audit.log_staff_action(request.user, "add", obj, municipality=municipality_id_of(obj))
-        return entry
-
-    def log_change(self, request, obj, message):
-        return self.log_named_change(request, obj, message, "change")
-
-    def log_named_change(self, request, obj, message, action: str):
-        """log_change for a change with a name of its own in the staff log (publish, archive, …)."""
-        entry = super().log_change(request, obj, message)
-        audit.log_staff_action(
-            request.user, action, obj, municipality=municipality_id_of(obj), detail=entry.get_change_message()
-        )
-        return entry
-
-    def log_deletions(self, request, queryset):
-        entries = super().log_deletions(request, queryset)
-        for obj in queryset:
-            audit.log_staff_action(request.user, "delete", obj, municipality=municipality_id_of(obj))
-        return entries
 
 
 class ScopedAdminMixin(StaffLogMixin, ScopedFieldsMixin):
