@@ -38,9 +38,9 @@ def test_a_page_of_a_large_plan_is_one_read_of_its_version(client):
     plan = build_plan(municipality(), scale=3)
     html, first = page(client, f"/plans/{plan.pk}/")
     assert "重点施策18" in html and "推進協議会9" in html
-    assert first == 1  # which page is live, and its bytes, stored whole at approval
+    assert first <= 2  # which page is live, and (the first time in this process) its bytes, stored at approval
     again, queries = page(client, f"/plans/{plan.pk}/")
-    assert again == html and queries == 1
+    assert again == html and queries == 1  # the bytes of a page never change: this process kept them
     council = f"/councils/{plan.councils.first().pk}/"
     page(client, council)
     assert page(client, council)[1] == 1

@@ -11,6 +11,7 @@ publishing.preview, which renders the working rows for their own staff.
 """
 
 import logging
+from functools import lru_cache
 from types import SimpleNamespace
 
 from django.core.files.storage import default_storage
@@ -60,18 +61,26 @@ def _page_response(request, page: VersionPage, *, current: bool = True) -> Templ
     })
 
 
-LIVE_PAGE = ("pk", "html", "html_digest", "frame_key", "version__period_end", "version__live_from", "composed_at")
+LIVE_PAGE = ("pk", "html_digest", "frame_key", "version__period_end", "version__live_from", "composed_at")
 LIVE_PAGE_LOOKUP = lookups.Prepared(
     lambda path, now: VersionPage.objects.live_at(path, now).values_list(*LIVE_PAGE)[:1],
     path=lookups.TEXT.format("path"), now=lookups.NOW,
 )
 
 
+@lru_cache(maxsize=64)
+def page_bytes(digest: str, page_id: int) -> bytes:
+    """A stored page's bytes, named by their hash: each process keeps the last pages it sent, so a request
+    reads only which page is live (and a 304 never reads the bytes). Kept by content, never another's or an older one."""
+    return bytes(VersionPage.objects.values_list("html", flat=True).get(pk=page_id))
+
+
 def _live_page(request):
     """The live version's page at this URL, as its stored bytes; 404 when no live version has one.
 
-    One indexed lookup decides which page is live and reads its bytes. A page whose frame has changed
-    since it was composed (a new release, a period that has ended) is composed and stored again first.
+    One indexed lookup decides which page is live (its bytes from this process's memory, or one more read).
+    A page whose frame has changed since it was composed (a new release, a period that has ended) is
+    composed and stored again first.
     """
     row = LIVE_PAGE_LOOKUP.first(path=request.path, now=timezone.now())
     if row is None:
@@ -80,14 +89,14 @@ def _live_page(request):
         if proposal is None:
             raise Http404("公開中のページではありません。")
         return proposal
-    page_id, html, digest, key, period_end, live_from, composed_at = row
-    if html is None or key != pages.frame_key(period_end):
+    page_id, digest, key, period_end, live_from, composed_at = row
+    if not digest or key != pages.frame_key(period_end):
         page = pages.recompose(page_id)
-        html, digest, composed_at = page.html, page.html_digest, page.composed_at
+        digest, composed_at = page.html_digest, page.composed_at
     etag, modified = f'"{digest}"', max(live_from, composed_at).timestamp()
     response = caching.conditional(request, etag=etag, last_modified=modified)
     if response is None:
-        response = HttpResponse(bytes(html), content_type="text/html; charset=utf-8")
+        response = HttpResponse(page_bytes(digest, page_id), content_type="text/html; charset=utf-8")
     return caching.validated(response, etag=etag, last_modified=modified)
 
 
