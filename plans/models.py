@@ -139,6 +139,19 @@ class Municipality(models.Model):
     def get_absolute_url(self):
         return reverse("public:municipality", args=[self.code])
 
+    def place_crumbs(self) -> list[tuple[str, str]]:
+        """Where the municipality's pages sit, as every public page's breadcrumbs start (after ホーム):
+        都道府県から探す › 山口県 › 山口市 (a ward's city before it); a prefecture ends with itself."""
+        crumbs = [("都道府県から探す", reverse("public:prefectures"))]
+        prefecture = self if self.kind == self.Kind.PREFECTURE else self.prefecture
+        if prefecture is not None:
+            crumbs.append((prefecture.name, reverse("public:prefecture", args=[prefecture.code])))
+        if self.parent is not None:
+            crumbs.append((self.parent.name, self.parent.get_absolute_url()))
+        if self != prefecture:
+            crumbs.append((self.name, self.get_absolute_url()))
+        return crumbs
+
 
 class StaffMembership(models.Model):
     """A staff user works for a municipality as an editor or a publisher."""

@@ -350,6 +350,9 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [SELF],
     },
 }
+# The accessibility record /accessibility/ shows, written by `manage.py accessibility_test` (a real run of
+# axe-core over the public pages); the release carries the record of its own run on the demo site.
+ACCESSIBILITY_RECORD = os.environ.get("ACCESSIBILITY_RECORD", str(BASE_DIR / "records" / "accessibility.json"))
 # Residents read a Japanese page when a form's CSRF check fails.
 CSRF_FAILURE_VIEW = "reoffense_portal.composition.public.views.csrf_failure"
 

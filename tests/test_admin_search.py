@@ -21,7 +21,7 @@ SEARCH_FIELDS = ProgramProgressAdmin.search_fields
 
 @pytest.fixture
 def progress(db):
-    """Two cities' progress: every row says 就労, one row also says 住居."""
+    """Two cities' progress: every row says 就労, one row also says 住居, another NPO."""
     rows = []
     for code, name in (("352039", "山口市"), ("432016", "熊本市")):
         plan = build_plan(municipality(code=code, name=name), published=False)
@@ -30,6 +30,7 @@ def progress(db):
                 rows.append(ProgramProgress(program=program, fiscal_year=year, status=ProgramProgress.Status.IMPLEMENTED,
                                             results=f"{year}年度は就労の相談に応じました。"))
     rows[0].results += "住居の相談もありました。"
+    rows[1].results += "NPO法人と連携しました。"
     ProgramProgress.objects.bulk_create(rows)
     return ProgramProgress.objects.all()
 
@@ -41,21 +42,23 @@ def low_cap(monkeypatch):
     monkeypatch.setattr(ProgramProgressAdmin, "list_per_page", 2)
 
 
-def found(queryset, term, nationwide):
+def found(queryset, term, nationwide=True):
     rows, _ = filters.search_field_by_field(queryset, SEARCH_FIELDS, term, nationwide=nationwide)
     return sorted(rows.values_list("pk", flat=True))
 
 
-@pytest.mark.parametrize("term", ["就労", "相談", "福祉", "住居", "就労 住居", '"就労の相談"', "虹色"])
+# Two characters (就労, np) are found by their bigram index on PostgreSQL, three or more by the trigram one.
+@pytest.mark.parametrize("term", ["就労", "相談", "福祉", "住居", "就労 住居", '"就労の相談"', "虹色", "np", "Npo法人"])
 def test_a_word_finds_the_same_rows_nationwide_whether_it_is_common_or_rare(progress, monkeypatch, term):
     # 福祉 is in every row's department (地域福祉課), a to-many relation: each row once, not once per department.
     within_a_city = found(progress, term, nationwide=False)
-    rare = found(progress, term, nationwide=True)
+    rare = found(progress, term)
     monkeypatch.setattr(filters, "SEARCH_PROBE", 1)
-    common = found(progress, term, nationwide=True)
+    common = found(progress, term)
     assert common == rare == within_a_city
     assert len(rare) == len(set(rare))
-    expected = {"就労": 12, "相談": 12, "福祉": 12, "住居": 1, "就労 住居": 1, '"就労の相談"': 12, "虹色": 0}
+    expected = {"就労": 12, "相談": 12, "福祉": 12, "住居": 1, "就労 住居": 1, '"就労の相談"': 12, "虹色": 0,
+                "np": 1, "Npo法人": 1}
     assert len(rare) == expected[term]
 
 

@@ -190,7 +190,7 @@ def test_accessibility_policy_states_target_scope_method_and_results(client, db)
     text = text_of(client, "/accessibility/")
     assert "JIS X 8341-3:2016" in text and "適合レベルAA" in text
     assert "対象範囲" in text and "試験の方法" in text and "試験の結果" in text
-    assert "axe-core" in text and "wcag2a、wcag2aa" in text
+    assert "axe-core" in text and "WCAG 2.0 と WCAG 2.1 のレベルA・AA" in text
 
 
 def test_unknown_pages_answer_a_japanese_404(client, db):

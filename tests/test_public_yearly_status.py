@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from measures.models import PriorityArea, Program, ProgramProgress
+from measures.models import EvaluationScale, PriorityArea, Program, ProgramProgress
 from plans.models import StaffMembership
 from reoffense_portal.machinery.spreadsheets.files import read_spreadsheet
 from tests.public_data import build_plan, municipality, publish
@@ -187,3 +187,28 @@ def test_the_open_data_holds_the_yearly_status(client, plan):
 
 def test_the_sitemap_lists_the_years_pages(client, plan):
     assert year_url(plan, 2023) in client.get("/sitemap.xml").content.decode()
+
+
+def test_the_year_page_shows_each_programmes_grade_and_issues_with_the_legend_in_the_plans_wording(client, plan):
+    first = Program.objects.filter(measure__area__plan=plan, measure__area__number=1).first()
+    progress = first.progress.get(fiscal_year=2023)
+    progress.rating, progress.issues = "B", "参加者の定着が課題です。\n・来年度は事業所を増やします。"
+    progress.save()
+    EvaluationScale.objects.create(plan=plan, label_b="おおむね順調")
+    _, page = get(client, year_url(plan, 2023))
+    assert "評価（自己評価）" not in page  # not yet approved
+    assert "参加者の定着が課題です。" not in page
+
+    publish(plan, summary="令和5年度の評価を公開")
+    _, page = get(client, year_url(plan, 2023))
+    assert ('評価（自己評価）：A 計画どおり実施し、成果が上がった／B おおむね順調／C 一部の実施にとどまり、課題がある'
+            '／D 実施できておらず、見直しが必要') in page
+    assert '<th scope="col">評価</th><th scope="col">課題・今後の方向性</th>' in page
+    row = re.search(rf'<th scope="row">{first.name}</th>.*?</tr>', page, flags=re.DOTALL).group()
+    assert '<td class="rating">B</td>' in row
+    assert "参加者の定着が課題です。" in row and "・来年度は事業所を増やします。" in row
+
+
+def test_a_year_without_grades_shows_no_evaluation_columns(client, plan):
+    _, page = get(client, year_url(plan, 2023))
+    assert "評価（自己評価）" not in page and "課題・今後の方向性" not in page

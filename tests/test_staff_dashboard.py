@@ -177,3 +177,21 @@ def test_the_dashboard_costs_the_same_queries_whatever_the_plan_size():
     [small_board], [large_board] = plan_dashboards(users[0]), plan_dashboards(users[1])
     assert large_board.programs == 5 * small_board.programs
     assert queries_for(users[0]) == queries_for(users[1]) == 5
+
+
+@time_machine.travel(SUMMER_2024, tick=False)
+def test_a_superuser_sees_the_plans_of_their_own_municipalities_not_the_whole_nation(client, world):
+    city_a, city_b = world
+    superuser = make_user("national-admin", is_staff=True, is_superuser=True)
+    page = index(client, superuser)
+    assert "今年度の未入力・予定" in page
+    assert "所属する自治体の計画について表示します。" in page
+    assert f'id="plan-dashboard-{city_a.plan.pk}"' not in page
+    assert f'id="plan-dashboard-{city_b.plan.pk}"' not in page
+
+    StaffMembership.objects.create(user=superuser, municipality=city_a.plan.municipality,
+                                   role=StaffMembership.Role.EDITOR)
+    page = index(client, superuser)
+    assert f'id="plan-dashboard-{city_a.plan.pk}"' in page
+    assert f'id="plan-dashboard-{city_b.plan.pk}"' not in page
+    assert "所属する自治体の計画について表示します。" not in page

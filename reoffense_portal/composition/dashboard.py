@@ -115,8 +115,15 @@ class PlanDashboard:
 
 def plan_dashboards(user, today: datetime.date | None = None) -> list[PlanDashboard]:
     """One PlanDashboard for each plan of the user's municipalities whose period is not over, and for each
-    municipality's last plan whose period is over with no later plan (it says so, and what to do)."""
-    return dashboards_of(Plan.objects.for_user(user), today)
+    municipality's last plan whose period is over with no later plan (it says so, and what to do).
+
+    A superuser's municipalities are those they are a member of, as anyone's: every plan of the nation
+    (1,788 of them) is no list of what to do, and took 4.5 s and 1.3 MB of the admin index to build.
+    """
+    plans = Plan.objects.for_user(user)
+    if user.is_superuser:
+        plans = plans.filter(municipality__memberships__user=user).distinct()
+    return dashboards_of(plans, today)
 
 
 def dashboards_of(plans, today: datetime.date | None = None) -> list[PlanDashboard]:

@@ -4,7 +4,7 @@ Django renders each widget through its templates (input, attributes, one
 include per option), about a millisecond each; the yearly progress screen of
 a large plan has over a thousand widgets, so that was most of its time. This
 renderer writes the same HTML as those templates for the plain widgets
-(text-like inputs, textareas, selects), skips the error lists of fields
+(text-like inputs, checkboxes, textareas, selects), skips the error lists of fields
 without errors (each one a template render writing nothing) and leaves every
 other template to Django's.
 """
@@ -15,7 +15,8 @@ from django.forms.renderers import DjangoTemplates
 from django.utils.safestring import mark_safe
 
 INPUTS = {
-    f"django/forms/widgets/{kind}.html" for kind in ("text", "number", "hidden", "email", "url", "date", "password")
+    f"django/forms/widgets/{kind}.html"
+    for kind in ("text", "number", "hidden", "email", "url", "date", "password", "checkbox")
 }
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.public_site import public_site  # noqa: F401 (a fixture of every browser test)
+
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = "/usr/bin/chromium"

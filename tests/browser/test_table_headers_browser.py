@@ -6,7 +6,6 @@ import pytest
 from django.urls import reverse
 
 from tests.browser.staff_steps import log_in
-from tests.browser.test_accessibility import public_site  # noqa: F401 (fixture)
 from tests.browser.test_admin_widths import KUMAMOTO_PLAN, superuser, yearly_screen  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)

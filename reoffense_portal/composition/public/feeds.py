@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from django.contrib.sitemaps import Sitemap
 from django.contrib.syndication.views import Feed
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -68,6 +69,9 @@ class UpdatesFeed(Feed):
     feed_type = Atom1Feed
     title = "再犯防止推進計画ポータル 新着情報"
     subtitle = "公開中の再犯防止推進計画の更新と、推進協議会等の会議のお知らせです。"
+    # RFC 4287 asks every entry for an author, given once for the feed: the portal speaks for the
+    # municipalities, whose own pages name the department in charge.
+    author_name = "再犯防止推進計画ポータル"
 
     def link(self):
         return reverse("public:home")
@@ -114,6 +118,8 @@ def meetings_calendar(request, code=None):
     host = request.get_host().split(":")[0]
     for meeting in meetings:
         calendar.add_component(_meeting_event(request, meeting, host))
+    # RFC 5545 3.2.19: every TZID a property names (Asia/Tokyo) has its VTIMEZONE in the calendar.
+    calendar.add_missing_timezones()
     response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="meetings.ics"'
     return response
@@ -142,13 +148,34 @@ def _meeting_event(request, meeting: VersionMeeting, host: str) -> Event:
 
 
 class PagesSitemap(Sitemap):
+    """The site's own pages: they list every published plan, so they change with any publication."""
+
     changefreq = "monthly"
 
     def items(self):
-        return ["public:home", "public:prefectures", "public:plan_status", "public:accessibility"]
+        return ["public:home", "public:prefectures", "public:plan_status"]
 
     def location(self, item):
         return reverse(item)
+
+    def lastmod(self, item):
+        return PlanVersion.objects.last_change()
+
+
+class AccessibilitySitemap(Sitemap):
+    """/accessibility/, changed by each run of the accessibility test (its record's date)."""
+
+    def items(self):
+        return ["public:accessibility"]
+
+    def location(self, item):
+        return reverse(item)
+
+    def lastmod(self, item):
+        from reoffense_portal.composition.public.accessibility import AccessibilityRecord
+
+        record = AccessibilityRecord.load()
+        return record.tested_at if record else None
 
 
 class MunicipalitySitemap(Sitemap):
@@ -158,6 +185,9 @@ class MunicipalitySitemap(Sitemap):
     def location(self, code):
         return reverse("public:municipality", args=[code])
 
+    def lastmod(self, code):
+        return PlanVersion.objects.filter(municipality_id=code).last_change()
+
 
 class PrefectureSitemap(Sitemap):
     def items(self):
@@ -166,9 +196,40 @@ class PrefectureSitemap(Sitemap):
     def location(self, code):
         return reverse("public:prefecture", args=[code])
 
+    def lastmod(self, code):
+        in_prefecture = Q(municipality_id=code) | Q(municipality__prefecture_id=code)
+        return PlanVersion.objects.filter(in_prefecture).last_change_or_site()
+
+
+class ComparisonSitemap(Sitemap):
+    """The comparison page of each prefecture with a municipality's plan live."""
+
+    def items(self):
+        live = PlanVersion.objects.live().exclude(municipality__prefecture=None)
+        return sorted(set(live.values_list("municipality__prefecture_id", flat=True)))
+
+    def location(self, code):
+        return reverse("public:prefecture_comparison", args=[code])
+
+    def lastmod(self, code):
+        return PlanVersion.objects.filter(municipality__prefecture_id=code).last_change()
+
+
+class RevisionHistorySitemap(Sitemap):
+    """改訂履歴 of each live plan: it changes with each of the plan's versions."""
+
+    def items(self):
+        return sorted(set(PlanVersion.objects.live().values_list("plan_id", flat=True)))
+
+    def location(self, plan_id):
+        return reverse("public:plan_versions", args=[plan_id])
+
+    def lastmod(self, plan_id):
+        return PlanVersion.objects.filter(plan_id=plan_id).last_change()
+
 
 class VersionPageSitemap(Sitemap):
-    """Every page of every live version: plans, councils, meetings."""
+    """Every page of every live version: plans, their years, councils, meetings."""
 
     def items(self):
         return (
@@ -185,7 +246,10 @@ class VersionPageSitemap(Sitemap):
 
 SITEMAPS = {
     "pages": PagesSitemap,
+    "accessibility": AccessibilitySitemap,
     "prefectures": PrefectureSitemap,
+    "comparisons": ComparisonSitemap,
     "municipalities": MunicipalitySitemap,
+    "revisions": RevisionHistorySitemap,
     "plans": VersionPageSitemap,
 }

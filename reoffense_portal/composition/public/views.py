@@ -15,7 +15,7 @@ from functools import lru_cache
 from types import SimpleNamespace
 
 from django.core.files.storage import default_storage
-from django.db.models import FileField
+from django.db.models import FileField, Q
 from django.db.models.fields.files import FieldFile
 from django.db.models.fields.json import KeyTextTransform
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -41,6 +41,8 @@ from reoffense_portal.machinery.limits.origins import same_site_post
 from reoffense_portal.machinery.spreadsheets.files import write_csv
 from reoffense_portal.machinery.uploads import upload_response
 
+from .accessibility import AccessibilityRecord
+
 logger = logging.getLogger(__name__)
 
 RECENT_MEETINGS = 5
@@ -50,6 +52,11 @@ PDF_PENDING_RETRY_SECONDS = 10
 
 def live_versions():
     return PlanVersion.objects.live()
+
+
+def _day(moment):
+    """更新日 of a page listing published versions: Japan's date of their last change (None: nothing yet)."""
+    return timezone.localdate(moment) if moment else None
 
 
 def _page_response(request, page: VersionPage, *, current: bool = True) -> TemplateResponse:
@@ -141,8 +148,10 @@ def plan_versions(request, pk):
     """改訂履歴: every version of a live plan that has been public, newest first."""
     current = _live_version_of(pk)
     versions = PlanVersion.objects.released().filter(plan_id=pk).order_by("-number")
+    crumbs = [*current.municipality.place_crumbs(), (current.title, current.card["url"]), ("改訂履歴", None)]
     return TemplateResponse(request, "public/plan_versions.html", {
-        "current": current, "versions": versions, "municipality": current.municipality,
+        "current": current, "versions": versions, "municipality": current.municipality, "crumbs": crumbs,
+        "updated_on": _day(versions.last_change()),
     })
 
 
@@ -173,6 +182,8 @@ def municipality_detail(request, code):
     versions = list(live_versions().filter(municipality=municipality).order_by("-period_start"))
     return TemplateResponse(request, "public/municipality.html", {
         "municipality": municipality, "versions": versions, "status": adoption_status.status_of(municipality),
+        "crumbs": [*municipality.place_crumbs()[:-1], (municipality.name, None)],
+        "updated_on": _day(PlanVersion.objects.filter(municipality=municipality).last_change_or_site()),
     })
 
 
@@ -187,8 +198,11 @@ def _comparison(request, code):
 @require_safe
 def prefecture_comparison(request, code):
     table = _comparison(request, code)
+    prefecture = table.prefecture
     return TemplateResponse(request, "public/prefecture_comparison.html", {
-        "prefecture": table.prefecture, "table": table, "small_number_note": disclosure.note(),
+        "prefecture": prefecture, "table": table, "small_number_note": disclosure.note(),
+        "crumbs": [*prefecture.place_crumbs(), (f"{prefecture.name}内の市区町村の計画の比較", None)],
+        "updated_on": _day(PlanVersion.objects.filter(municipality__prefecture=prefecture).last_change_or_site()),
     })
 
 
@@ -207,7 +221,9 @@ def home(request):
         .select_related("version__municipality").order_by("-held_on")[:RECENT_MEETINGS]
     )
     prefectures = Municipality.objects.filter(kind=Municipality.Kind.PREFECTURE).order_by("code")
-    return TemplateResponse(request, "public/home.html", {"prefectures": prefectures, "recent_meetings": recent})
+    return TemplateResponse(request, "public/home.html", {
+        "prefectures": prefectures, "recent_meetings": recent, "updated_on": _day(PlanVersion.objects.last_change()),
+    })
 
 
 # --- Prefectures and the national figure -------------------------------------------------------
@@ -216,14 +232,19 @@ def home(request):
 @require_safe
 def prefecture_list(request):
     """The 47 prefectures, each with how many of its municipalities have a published plan, one in preparation, none."""
-    return TemplateResponse(request, "public/prefectures.html", {"statuses": adoption_status.prefecture_statuses()})
+    return TemplateResponse(request, "public/prefectures.html", {
+        "statuses": adoption_status.prefecture_statuses(), "updated_on": _day(PlanVersion.objects.last_change()),
+    })
 
 
 @require_safe
 def prefecture_detail(request, code):
     prefecture = get_object_or_404(Municipality, code=code, kind=Municipality.Kind.PREFECTURE)
     own, municipalities = adoption_status.municipality_statuses(prefecture)
+    in_prefecture = PlanVersion.objects.filter(Q(municipality=prefecture) | Q(municipality__prefecture=prefecture))
     return TemplateResponse(request, "public/prefecture.html", {
+        "crumbs": [*prefecture.place_crumbs()[:-1], (prefecture.name, None)],
+        "updated_on": _day(in_prefecture.last_change_or_site()),
         "prefecture": prefecture, "own_versions": own, "municipalities": municipalities,
         "counts": {key: sum(1 for m in municipalities if m.status == status)
                    for key, status in (("published", adoption_status.PUBLISHED), ("ended", adoption_status.ENDED),
@@ -238,7 +259,7 @@ def plan_status(request):
     statuses = adoption_status.prefecture_statuses()
     return TemplateResponse(request, "public/plan_status.html", {
         "statuses": statuses, "as_of": adoption_status.as_of_label(), "national": adoption_status.NationalStatus.of(statuses),
-        "rule": adoption_status.RULE,
+        "rule": adoption_status.RULE, "updated_on": _day(PlanVersion.objects.last_change()),
     })
 
 
@@ -499,7 +520,11 @@ def feedback_thanks(request):
 
 @require_safe
 def accessibility(request):
-    return TemplateResponse(request, "public/accessibility.html")
+    """The policy, and the results of the last stored run of the accessibility test (none typed here)."""
+    record = AccessibilityRecord.load()
+    return TemplateResponse(request, "public/accessibility.html", {
+        "record": record, "updated_on": _day(record.tested_at if record else None),
+    })
 
 
 @require_safe

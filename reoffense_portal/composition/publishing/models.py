@@ -16,7 +16,7 @@ each request: no scheduler process, and every server process agrees.
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -44,6 +44,21 @@ class PlanVersionQuerySet(MunicipalityScopedQuerySet):
         """Versions that have been live at some time up to `now`: the plan's 改訂履歴."""
         now = now or timezone.now()
         return self.filter(live_from__lte=now).exclude(live_until=models.F("live_from"))
+
+    def last_change(self, now=None):
+        """When what these versions show residents last changed: the newest start or end of a publication
+        up to `now`, or None when none has happened. The 更新日 and sitemap `lastmod` of pages listing them."""
+        now = now or timezone.now()
+        newest = self.aggregate(
+            started=Max("live_from", filter=Q(live_from__lte=now)),
+            ended=Max("live_until", filter=Q(live_until__lte=now)),
+        )
+        return max((moment for moment in newest.values() if moment is not None), default=None)
+
+    def last_change_or_site(self, now=None):
+        """`last_change`, or the site's when none of these was ever published: a page listing nothing
+        published (a prefecture with no plan) changes with the site's 策定状況."""
+        return self.last_change(now) or PlanVersion.objects.last_change(now)
 
 
 class PlanVersion(models.Model):

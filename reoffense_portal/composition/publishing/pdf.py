@@ -7,6 +7,7 @@ claim per file (`typeset_started_at`, taken by a conditional update) keeps two w
 typesetting the same PDF.
 """
 
+import hashlib
 import logging
 from datetime import timedelta
 
@@ -19,12 +20,17 @@ from django_tasks import task
 from reoffense_portal.composition.summaries import typesetting
 from reoffense_portal.composition.summaries.documents import static_roots
 from reoffense_portal.machinery.jobs.queue import enqueue
+from reoffense_portal.machinery.uploads import size_text
 
-from .models import PlanVersion, VersionFile
+from . import pages as composed
+from .models import PlanVersion, VersionFile, VersionPage
 
 logger = logging.getLogger(__name__)
 
 PDF_KEYS = ("summary.pdf",)
+# Where the plan page's link to the 概要版 (public/plan.html) takes the PDF's size once it is typeset:
+# 「[PDFファイル／1.21MB]」, as municipal sites label files.
+SIZE_MARK = "<!--summary.pdf size-->"
 
 
 def _claim_expired_before():
@@ -60,11 +66,23 @@ def typeset(pk: int) -> bool:
         return False
     file = VersionFile.objects.only("pk", "version_id", "key").get(pk=pk)
     file.store(content)
-    if not VersionFile.objects.filter(pk=pk, content__isnull=True, stored_name="").update(
+    if VersionFile.objects.filter(pk=pk, content__isnull=True, stored_name="").update(
         stored_name=file.stored_name, digest=file.digest, typeset_error=""
     ):
+        _label_links(file.version_id, len(content))
+    else:
         default_storage.delete(file.stored_name)  # another worker's claim won after all
     return True
+
+
+def _label_links(version_id: int, size: int) -> None:
+    """Complete the version's pages that link the PDF with its size, known only now (their hash with them)."""
+    linking = VersionPage.objects.filter(version_id=version_id, content__contains=SIZE_MARK)
+    for page in linking.select_related("version__municipality").defer("version__rows"):
+        page.content = page.content.replace(SIZE_MARK, f"／{size_text(size)}")
+        page.digest = hashlib.sha256(page.content.encode()).hexdigest()
+        composed.compose(page, page.version)  # the whole page residents get, with the size in it
+        page.save(update_fields=["content", "digest", *composed.STORED])
 
 
 def queue_typesetting(version: PlanVersion) -> None:

@@ -25,6 +25,7 @@ from plans.models import Indicator, IndicatorValue, Plan
 from reoffense_portal.composition.comparison import loaded_plan_entry
 from reoffense_portal.composition.summaries.documents import PlanSummary
 from reoffense_portal.machinery.text import visible
+from reoffense_portal.machinery.uploads import file_label
 
 from . import opendata, yearly
 from . import pages as composed
@@ -117,7 +118,8 @@ def plan_pages(plan: Plan, *, updated_on, draft: bool, proposal: bool = False) -
         "proposal": proposal,
         "preview_query": "?preview=1" if draft else "",
     }
-    home = (municipality.name, municipality.get_absolute_url() + context["preview_query"])
+    *places, (name, url) = municipality.place_crumbs()
+    home = [*places, (name, url + context["preview_query"])]
     plan_crumb = (plan.title, plan.get_absolute_url() + context["preview_query"])
     pages = [
         Page(
@@ -126,7 +128,7 @@ def plan_pages(plan: Plan, *, updated_on, draft: bool, proposal: bool = False) -
             description=f"{plan.title}（計画期間：{plan.period_label}）の目的、基本理念、重点施策と取組、"
             "成果目標、推進体制を掲載しています。",
             content=render_to_string("public/plan.html", context),
-            breadcrumbs=[home, (plan.title, None)],
+            breadcrumbs=[*home, (plan.title, None)],
             feedback_title=plan.title,
         )
     ]
@@ -138,7 +140,7 @@ def plan_pages(plan: Plan, *, updated_on, draft: bool, proposal: bool = False) -
                 description=f"{plan.title}の{year.full_label}の重点施策ごとの実施率と、取組・事業の実施状況と実績を"
                 "掲載しています。",
                 content=render_to_string("public/plan_year.html", {**context, "year": year}),
-                breadcrumbs=[home, plan_crumb, (f"{year.label}の実施状況", None)],
+                breadcrumbs=[*home, plan_crumb, (f"{year.label}の実施状況", None)],
                 feedback_title=f"{plan.title} {year.label}の実施状況",
             )
         )
@@ -148,7 +150,7 @@ def plan_pages(plan: Plan, *, updated_on, draft: bool, proposal: bool = False) -
                 path=council.get_absolute_url(),
                 title=council.name,
                 content=render_to_string("public/council.html", {**context, "council": council}),
-                breadcrumbs=[home, plan_crumb, (council.name, None)],
+                breadcrumbs=[*home, plan_crumb, (council.name, None)],
                 feedback_title=council.name,
             )
         )
@@ -161,7 +163,7 @@ def plan_pages(plan: Plan, *, updated_on, draft: bool, proposal: bool = False) -
                         "public/meeting.html", {**context, "council": council, "meeting": meeting}
                     ),
                     breadcrumbs=[
-                        home, plan_crumb,
+                        *home, plan_crumb,
                         (council.name, council.get_absolute_url() + context["preview_query"]),
                         (meeting.label, None),
                     ],
@@ -265,6 +267,9 @@ def build_version(plan: Plan, *, approved_by, submitted_by=None, summary: str = 
         card=visible(card(plan)), rows=visible(plan_rows(plan)),
     )
     step(2)
+    data_files = opendata.files(plan, version=number, updated_on=timezone.localdate(live_from))
+    # The page's download links say each file's kind and size (templatetags.downloads).
+    plan.download_labels = {file.key: file_label(file.filename, len(file.content)) for file in data_files}
     pages = plan_pages(plan, updated_on=timezone.localdate(live_from), draft=False)
     # Each page whole, frame included, so that a request sends its bytes (publishing.pages).
     VersionPage.objects.bulk_create(
@@ -278,7 +283,7 @@ def build_version(plan: Plan, *, approved_by, submitted_by=None, summary: str = 
     step(3)
     summary_pdf = PlanSummary(plan, draft=False, public=True)
     files = [
-        *opendata.files(plan, version=number, updated_on=timezone.localdate(live_from)),
+        *data_files,
         VersionFile(key="summary.pdf", filename=summary_pdf.filename, content_type="application/pdf",
                     source={"html": summary_pdf.html, "charts": summary_pdf.charts}),
         *documents(plan),

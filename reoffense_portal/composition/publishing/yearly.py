@@ -8,7 +8,8 @@ from 「未実施」 (reported as not carried out); the 実施率 counts both as
 carried out, as staff screens and the 進捗状況報告 do
 (ProgramQuerySet.implementation_rate). An area none of whose programmes is
 reported for the year has no rate: it reads 「未報告」, not 0 %. 支援件数 are counts about people:
-below the threshold they read 「3件未満」 (reoffense_portal.machinery.disclosure).
+below the threshold they read 「3件未満」 (reoffense_portal.machinery.disclosure). Each programme's self-evaluation (評価 A–D
+and 課題・今後の方向性, 事務事業評価) is published with the year, its legend in the plan's own wording.
 """
 
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from decimal import Decimal
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
-from measures.models import Measure, PriorityArea, Program, ProgramProgress
+from measures.models import EvaluationScale, Measure, PriorityArea, Program, ProgramProgress
 from measures.tree import programs_of
 from plans.models import Plan, format_quantity
 from reoffense_portal.machinery import disclosure, eras
@@ -105,6 +106,14 @@ class PlanYear:
     fiscal_year: int
     rate: Decimal | None
     areas: list[AreaYear]
+    # {"A": "計画どおり実施し、成果が上がった", …} in the plan's wording (EvaluationScale.meanings_of)
+    rating_meanings: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def evaluated(self) -> bool:
+        """Whether any programme has a grade or issues for the year: the page then shows them and the legend."""
+        return any(row.progress and (row.progress.rating or row.progress.issues)
+                   for area in self.areas for row in area.programs)
 
     @property
     def label(self) -> str:
@@ -164,9 +173,10 @@ def reported_years(plan: Plan) -> list[int]:
 def plan_years(plan: Plan) -> list[PlanYear]:
     """Every reported year of a plan loaded by snapshot.load_plan (its tree with every year's progress).
 
-    Two queries a year, for the rates, whatever the plan's size.
+    Two queries a year, for the rates, and one for the grades' wording, whatever the plan's size.
     """
     programs = Program.objects.of_plan(plan)
+    meanings = EvaluationScale.meanings_of(plan)
     years = []
     for year in reported_years(plan):
         rates = programs.implementation_rates_by_area(year)
@@ -177,7 +187,7 @@ def plan_years(plan: Plan) -> list[PlanYear]:
             ])
             for area in plan.area_list
         ]
-        years.append(PlanYear(plan, year, programs.implementation_rate(year), areas))
+        years.append(PlanYear(plan, year, programs.implementation_rate(year), areas, meanings))
     return years
 
 

@@ -50,7 +50,9 @@ from django.core.exceptions import (
 )
 from django.db import models
 from django.urls import NoReverseMatch
+from django.utils.html import format_html
 from django.utils.text import capfirst
+from django.utils.translation import gettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from reoffense_portal.machinery import eras
@@ -85,9 +87,11 @@ from reoffense_portal.machinery.scoping.typed_fields import (
     has_date_precision,
 )
 from reoffense_portal.machinery.text import PlainTextFormMixin
+from reoffense_portal.machinery.widget_renderer import RowRenderer
 
 # --- the next free number of a new row -------------------------------------------------------------
 
+ROW_RENDERER = RowRenderer()
 NEXT_NUMBER_HELP = "空欄のまま保存すると、いまある最後の番号の次の番号になります。"
 NUMBER_FIELDS = ("order", "number")
 
@@ -452,14 +456,25 @@ class ScopedAdminMixin(StaffLogMixin, ScopedFieldsMixin):
         return form
 
     def get_search_results(self, request, queryset, search_term):
+        """`queryset` comes from get_queryset (the change list, the autocomplete): already the user's rows,
+        so the scope is not written into the query a second time (PostgreSQL then misjudged how few rows
+        a prefecture's staff read: 2 plans instead of 60)."""
         fields = self.get_search_fields(request)
         if search_term and fields and all(field[0] not in "^=@" for field in fields):
             queryset, request.search_found_more_than_cap = search_field_by_field(
-                readable(queryset, request.user), fields, search_term, nationwide=request.user.is_superuser
+                queryset, fields, search_term, nationwide=request.user.is_superuser
             )
             return queryset, False
-        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        return readable(queryset, request.user), may_have_duplicates
+        return super().get_search_results(request, queryset, search_term)
+
+    def action_checkbox(self, obj):
+        """Django's checkbox of each listed row, written in Python (RowRenderer): through the widget
+        templates the 100 checkboxes of a page were a fifth of a change list's time."""
+        from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME  # it imports the admin site, which imports this
+
+        attrs = {"class": "action-select", "aria-label": format_html(gettext("Select this object for an action - {}"), str(obj))}
+        checkbox = forms.CheckboxInput(attrs, lambda value: False)
+        return checkbox.render(ACTION_CHECKBOX_NAME, str(obj.pk), renderer=ROW_RENDERER)
 
     def response_action(self, request, queryset):
         """Bulk actions (delete, set status) act only on rows the user may write, whatever was ticked."""
