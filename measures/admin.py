@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.db import models, transaction
 from django.urls import path
 
+from reoffense_portal.machinery import eras
 from reoffense_portal.machinery.scoping.admin import (
     ScopedFieldsMixin,
     ScopedModelForm,
@@ -16,7 +17,16 @@ from reoffense_portal.machinery.scoping.year_filters import FiscalYearFilter
 from reoffense_portal.machinery.spreadsheets.admin import SpreadsheetAdminMixin
 
 from .admin_progress import ProgressEntry
-from .models import EvaluationScale, Measure, PriorityArea, Program, ProgramProgress
+from .models import (
+    EvaluationScale,
+    Measure,
+    Practice,
+    PriorityArea,
+    Program,
+    ProgramProgress,
+    RegionalDuty,
+    SupportKind,
+)
 from .resources import PlanStructureResource, ProgramProgressResource
 
 
@@ -51,6 +61,12 @@ class ProgramForm(ScopedModelForm):
     On a measure's page the measure is the page's own, not yet saved on its add page.
     """
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("support_kind")
+        if field is not None:  # a retired kind stays offered only on the programmes that have it
+            field.queryset = SupportKind.objects.selectable(current=self.instance.support_kind_id)
+
     def clean(self):
         program, data = self.instance, self.cleaned_data
         if "area" in self.fields:
@@ -69,7 +85,7 @@ class ProgramInline(StaffTabularInline):
     model = Program
     form = ProgramForm
     fk_name = "measure"
-    fields = ["order", "name", "description", "departments", "is_existing", "support_category"]
+    fields = ["order", "name", "description", "departments", "is_existing", "support_kind"]
     autocomplete_fields = ["departments"]
     show_change_link = True
     formfield_overrides = {
@@ -167,7 +183,7 @@ class ProgramAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
     list_display = ["name", "area", "measure", "department_list", "is_existing"]
     list_filter = [
         "is_existing",
-        "support_category",
+        "support_kind",
         "area__plan__municipality",
         "area__plan",
         "area",
@@ -175,7 +191,7 @@ class ProgramAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
     ]
     search_fields = ["name", "description", "departments__name", "partners__name"]
     fields = [
-        "area", "measure", "order", "name", "description", "departments", "partners", "is_existing", "support_category",
+        "area", "measure", "order", "name", "description", "departments", "partners", "is_existing", "support_kind",
     ]
     next_number = ("order", ("area", "measure"))
     autocomplete_fields = ["area", "measure", "departments", "partners"]
@@ -283,3 +299,44 @@ class ProgramProgressAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
             ),
             *super().get_urls(),
         ]
+
+
+@admin.register(SupportKind)
+class SupportKindAdmin(StaffHistoryAdmin):
+    """法務省's kinds of direct support: national data every staff member reads and only superusers revise."""
+
+    list_display = ["name", "group", "counts_support", "selectable", "order"]
+    list_filter = ["group", "counts_support", "selectable"]
+    search_fields = ["name", "group", "code"]
+    fields = ["order", "group", "name", "code", "counts_support", "selectable", "note"]
+
+
+@admin.register(RegionalDuty)
+class RegionalDutyAdmin(StaffHistoryAdmin):
+    """必須事務 of a prefecture's 地域再犯防止推進事業, also entered on the yearly screen."""
+
+    list_display = ["title", "kind", "fiscal_year_label", "held_on", "municipalities", "plan"]
+    list_filter = [FiscalYearFilter, "kind", "plan__municipality", "plan"]
+    search_fields = ["title", "note", "plan__title"]
+    autocomplete_fields = ["plan"]
+    fields = ["plan", "fiscal_year", "kind", "title", "held_on", "municipalities", "note"]
+
+    @admin.display(description="年度", ordering="fiscal_year")
+    def fiscal_year_label(self, duty):
+        return eras.fiscal_year_full_label(duty.fiscal_year)
+
+
+@admin.register(Practice)
+class PracticeAdmin(StaffHistoryAdmin):
+    """取組事例: published with the plan's next approved version, like everything else of the plan."""
+
+    list_display = ["title", "program", "plan"]
+    list_filter = ["plan__municipality", "plan"]
+    search_fields = ["title", "content", "plan__title"]
+    autocomplete_fields = ["plan", "program"]
+    next_number = ("order", ("plan",))
+    fields = ["plan", "program", "order", "title", "target", "content", "ingenuity", "results", "contact"]
+    formfield_overrides = {
+        **StaffHistoryAdmin.formfield_overrides,
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 4, "class": "grows"})},
+    }

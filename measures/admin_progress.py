@@ -18,14 +18,15 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from plans.models import Indicator, IndicatorValue, Plan
+from plans.models import Indicator, IndicatorValue, Organization, Plan
 from reoffense_portal.machinery import eras
 from reoffense_portal.machinery.audit import log_staff_action
 from reoffense_portal.machinery.scoping.admin import ScopedModelForm
 from reoffense_portal.machinery.scoping.save_conflicts import has_save_conflict, latest_history_ids
+from reoffense_portal.machinery.scoping.typed_fields import JapaneseDateField
 from reoffense_portal.machinery.widget_renderer import RowRenderer
 
-from .models import EvaluationScale, Program, ProgramProgress
+from .models import EvaluationScale, Program, ProgramProgress, RegionalDuty
 from .tree import plan_tree, programs_of
 
 EMPTY_STATUS = [("", "（未入力）")]
@@ -124,6 +125,70 @@ class ProgressRowForm(YearRowForm):
         return ProgramProgress.objects.filter(
             program=self.instance.program, fiscal_year=self.instance.fiscal_year
         ).exists()
+
+
+class RegionalProgressRowForm(ProgressRowForm):
+    """A direct-support programme of a prefecture's 地域再犯防止推進事業: its year's row with how its support is
+    counted, its 委託先 and the subsidy (補助率, 上限, 申請額, 交付額), entered on a second line."""
+
+    REGIONAL_FIELDS = [
+        "support_unit", "contractor", "subsidy_rate", "subsidy_cap", "subsidy_requested", "subsidy_granted",
+    ]
+
+    class Meta(ProgressRowForm.Meta):
+        fields = ProgressRowForm.Meta.fields + [
+            "support_unit", "contractor", "subsidy_rate", "subsidy_cap", "subsidy_requested", "subsidy_granted",
+        ]
+
+    def __init__(self, *args, organizations=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if organizations is not None:  # the plan's municipality's, read once for the screen
+            self.fields["contractor"].queryset = organizations
+        if self.instance.pk is None and self.previous is not None and not self.is_bound:
+            # A contract and its subsidy usually run for years; the counts are the year's own.
+            self.initial.update({
+                name: getattr(self.previous, name)
+                for name in ("support_unit", "contractor", "subsidy_rate", "subsidy_cap")
+            })
+            self.initial["contractor"] = self.previous.contractor_id
+
+    @property
+    def regional_fields(self):
+        return [self[name] for name in self.REGIONAL_FIELDS]
+
+
+class RegionalDutyForm(ScopedModelForm):
+    """A 必須事務 of the year on the yearly screen: a row left blank is not recorded."""
+
+    held_on = JapaneseDateField(label="開催日", required=False)
+
+    class Meta:
+        model = RegionalDuty
+        fields = ["kind", "title", "held_on", "municipalities", "note"]
+        widgets = {"title": forms.TextInput(attrs={"size": 30}), "note": forms.TextInput(attrs={"size": 20})}
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.has_changed() and not cleaned_data.get("DELETE") and not cleaned_data.get("title"):
+            self.add_error("title", "名称を入力してください。")
+        return cleaned_data
+
+
+RegionalDutyFormSet = forms.modelformset_factory(
+    RegionalDuty, form=RegionalDutyForm, extra=2, can_delete=True
+)
+
+
+def duty_formset(plan, fiscal_year: int, data) -> forms.BaseModelFormSet | None:
+    """The 必須事務 of a prefecture's plan for the year (None for a municipality's plan, which has none)."""
+    if plan.municipality.kind != plan.municipality.Kind.PREFECTURE:
+        return None
+    formset = RegionalDutyFormSet(
+        data, prefix="duty", queryset=RegionalDuty.objects.filter(plan=plan, fiscal_year=fiscal_year)
+    )
+    for form in formset.forms:
+        form.instance.plan, form.instance.fiscal_year = plan, fiscal_year
+    return formset
 
 
 # Each form sets its own choices (the plan's rating texts): left empty here, since every form
@@ -263,19 +328,23 @@ class ProgressEntry:
             latest_history_ids(ProgramProgress, [p.pk for p in recorded]) if data is None else {}
         )
         program_forms = {}
+        organizations = Organization.objects.filter(municipality=plan.municipality_id)
         for program in programs:
             by_year = {progress.fiscal_year: progress for progress in program.progress_list}
             instance = by_year.get(fiscal_year) or ProgramProgress(
                 program=program, fiscal_year=fiscal_year
             )
-            program_forms[program.pk] = ProgressRowForm(
+            regional = {"organizations": organizations} if program.support_kind_id else {}
+            program_forms[program.pk] = (RegionalProgressRowForm if regional else ProgressRowForm)(
                 data,
                 instance=instance,
                 previous=by_year.get(fiscal_year - 1),
                 ratings=ratings,
                 prefix=f"program-{program.pk}",
                 version=versions.get(instance.pk, ""),
+                **regional,
             )
+        duties = duty_formset(plan, fiscal_year, data)
 
         indicators = list(
             Indicator.objects.filter(plan=plan).prefetch_related(
@@ -309,8 +378,9 @@ class ProgressEntry:
 
         all_forms = [*program_forms.values(), *(form for _, _, form in indicator_rows)]
         if request.method == "POST":
-            if all([form.is_valid() for form in all_forms]):
-                saved = self._save(request, all_forms)
+            duties_valid = duties is None or duties.is_valid()
+            if all([form.is_valid() for form in all_forms]) and duties_valid:
+                saved = self._save(request, all_forms, duties)
                 if saved is not None:
                     progress_count, value_count = saved
                     log_staff_action(
@@ -324,7 +394,7 @@ class ProgressEntry:
                     )
                     return HttpResponseRedirect(request.path)
             else:
-                error_count = sum(bool(form.errors) for form in all_forms)
+                error_count = sum(bool(form.errors) for form in [*all_forms, *(duties.forms if duties else [])])
                 messages.error(
                     request,
                     f"入力内容に誤りがあります（{error_count}行）。赤字の項目を確認してください。"
@@ -362,11 +432,12 @@ class ProgressEntry:
             plan_rate=Program.objects.of_plan(plan).implementation_rate(fiscal_year),
             rating_meanings=meanings,
             indicator_rows=indicator_rows,
+            duties=duties,
             save_conflict=has_save_conflict(all_forms),
         )
         return TemplateResponse(request, self.template, context)
 
-    def _save(self, request, forms_):
+    def _save(self, request, forms_, duties=None):
         """All rows or none; returns (progress rows, indicator values) saved."""
         counts = {ProgramProgress: 0, IndicatorValue: 0}
         with transaction.atomic():
@@ -376,4 +447,11 @@ class ProgressEntry:
                     obj._history_user = request.user
                     obj.save()
                     counts[type(obj)] += 1
+            if duties is not None:
+                for duty in duties.save(commit=False):
+                    duty._history_user = request.user
+                    duty.save()
+                for duty in duties.deleted_objects:
+                    duty._history_user = request.user
+                    duty.delete()
         return counts[ProgramProgress], counts[IndicatorValue]

@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Count, F, Q
 from simple_history.models import HistoricalRecords
@@ -153,6 +153,70 @@ class ProgramQuerySet(MunicipalityScopedQuerySet):
         return (Decimal(100) * done / total).quantize(Decimal("0.1"))
 
 
+SUPPORT_KIND_CODE = RegexValidator(
+    r"^[a-z0-9_]+$", "記号は半角の英小文字・数字・「_」だけで入力してください。"
+)
+
+
+class SupportKindQuerySet(models.QuerySet):
+    def get_by_natural_key(self, code):
+        """Fixtures name a kind by its code (["lawyer"]): the rows the migration made have no fixed id."""
+        return self.get(code=code)
+
+    def selectable(self, current=None):
+        """The kinds offered for a new choice, and the one a row already has (a retired kind stays on it)."""
+        condition = Q(selectable=True)
+        if current is not None:
+            condition |= Q(pk=current)
+        return self.filter(condition)
+
+
+class SupportKind(models.Model):
+    """A kind of direct support as 法務省 lists them in 「地域再犯防止推進事業について」 (取組内容).
+
+    Data, not code: the Ministry revises its list between years, so a superuser adds, renames or retires a
+    kind in the admin. A retired kind (`selectable` off) stays on the programmes that have it; a kind whose
+    support is not counted (福祉サービスへのつなぎ支援: leaflets) is left out of every 支援実績 figure.
+    `code` is what published versions store, so a renamed kind keeps its past figures.
+    """
+
+    code = models.CharField(
+        "記号", max_length=40, unique=True, validators=[SUPPORT_KIND_CODE],
+        help_text="公開済みのデータで類型を指す記号です。一度公開した後は変えないでください。",
+    )
+    group = models.CharField("区分", max_length=40, help_text="例：就労・住居支援、専門的支援、相談支援")
+    name = models.CharField(
+        "取組内容", max_length=80, unique=True, help_text="法務省の資料の表記のまま。例：相談支援（保護司会に委託）"
+    )
+    counts_support = models.BooleanField(
+        "支援実績を計上する", default=True,
+        help_text="外すと、この類型の支援件数は比較表・全国の集計に含めません（例：福祉サービスへのつなぎ支援）。",
+    )
+    selectable = models.BooleanField(
+        "選択肢に表示する", default=True, help_text="外すと新しく選べなくなります。選んである取組・事業はそのままです。"
+    )
+    order = models.PositiveSmallIntegerField("順番", default=1)
+    note = models.CharField("例・注記", max_length=200, blank=True)
+
+    objects = SupportKindQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "直接支援の類型"
+        verbose_name_plural = "直接支援の類型（法務省の区分）"
+        ordering = ["order", "pk"]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.code,)
+
+    @classmethod
+    def of(cls, code: str) -> "SupportKind":
+        return cls.objects.get(code=code)
+
+
 class Program(models.Model):
     """A concrete programme “○ …” run by responsible departments with partners.
 
@@ -160,19 +224,6 @@ class Program(models.Model):
     when the plan has that level; some plans list programmes straight under
     their areas (the area's `direct_programs`).
     """
-
-    class SupportCategory(models.TextChoices):
-        """The kinds of direct support whose yearly support counts the Ministry of Justice compares.
-
-        As in 法務省「地域再犯防止推進事業について」: 就労・住居支援, 専門的支援 (by offence) and 相談支援.
-        """
-
-        EMPLOYMENT = "employment", "就労支援"
-        HOUSING = "housing", "居住支援"
-        DRUGS = "drugs", "専門的支援（薬物事犯者への支援）"
-        SEXUAL_OFFENCES = "sexual_offences", "専門的支援（性犯罪者への支援）"
-        LAWYER = "lawyer", "専門的支援（寄り添い弁護士）"
-        CONSULTATION = "consultation", "相談支援"
 
     # Blank in forms: choosing a measure is enough, clean() takes its area.
     area = models.ForeignKey(
@@ -193,12 +244,15 @@ class Program(models.Model):
     is_existing = models.BooleanField(
         "既存事業", default=False, help_text="計画策定前から実施している事業を計画に位置付けたものです。"
     )
-    support_category = models.CharField(
-        "直接支援の類型",
-        max_length=20,
-        choices=SupportCategory.choices,
+    support_kind = models.ForeignKey(
+        "SupportKind",
+        verbose_name="直接支援の類型",
+        on_delete=models.PROTECT,
+        null=True,
         blank=True,
-        help_text="支援件数を計上する直接支援の場合に選びます。都道府県の比較表で類型・年度ごとの支援件数を集計します。",
+        related_name="programs",
+        help_text="地域再犯防止推進事業の直接支援の場合に、法務省の取組内容の区分を選びます。"
+        "比較表と全国の集計で類型・年度ごとの支援実績を集計します。",
     )
 
     objects = ProgramQuerySet.as_manager()
@@ -307,6 +361,17 @@ class ProgramProgressQuerySet(MunicipalityScopedQuerySet):
     municipality_path = "program__area__plan__municipality"
 
 
+class SupportUnit(models.TextChoices):
+    """How a source counts a year's 支援実績: people (実人員) or cases (件数)."""
+
+    PERSONS = "persons", "実人員（人）"
+    CASES = "cases", "件数（件）"
+
+    @property
+    def unit(self) -> str:
+        return "人" if self == SupportUnit.PERSONS else "件"
+
+
 class ProgramProgress(models.Model):
     """What a programme achieved in one fiscal year (進捗管理)."""
 
@@ -324,6 +389,14 @@ class ProgramProgress(models.Model):
     status = models.CharField("実施状況", max_length=20, choices=Status.choices)
     results = models.TextField("実績・成果", blank=True)
     support_count = models.PositiveIntegerField("支援件数", null=True, blank=True)
+    support_unit = models.CharField(
+        "支援実績の数え方", max_length=10, choices=SupportUnit.choices, blank=True,
+        help_text="支援件数が実人員か延べ件数か。資料の数え方のままにします（空欄は件数として扱います）。",
+    )
+    contractor = models.ForeignKey(
+        Organization, verbose_name="委託先", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="contracted_progress", help_text="事業を委託した関係機関・団体（自前で実施なら空欄）。",
+    )
     budget = models.PositiveBigIntegerField("予算額（円）", null=True, blank=True)
     actual_cost = models.PositiveBigIntegerField("決算額（円）", null=True, blank=True)
     subsidy_rate = models.DecimalField(
@@ -335,6 +408,9 @@ class ProgramProgress(models.Model):
         validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(1))],
         help_text="国の補助がある場合の割合（例：1/2 なら 0.5）。",
     )
+    subsidy_cap = models.PositiveBigIntegerField("補助の上限額（円）", null=True, blank=True)
+    subsidy_requested = models.PositiveBigIntegerField("補助金の申請額（円）", null=True, blank=True)
+    subsidy_granted = models.PositiveBigIntegerField("補助金の交付額（円）", null=True, blank=True)
     rating = models.CharField(
         "評価", max_length=1, choices=Rating.choices, blank=True,
         help_text="事務事業評価の自己評価（A～D）。",
@@ -374,3 +450,88 @@ class ProgramProgress(models.Model):
     @property
     def fiscal_year_label(self) -> str:
         return eras.fiscal_year_full_label(self.fiscal_year)
+
+
+    @property
+    def support_count_unit(self) -> str:
+        """人 for a count of people (実人員), 件 otherwise."""
+        return SupportUnit(self.support_unit).unit if self.support_unit else "件"
+
+
+class RegionalDutyQuerySet(MunicipalityScopedQuerySet):
+    municipality_path = "plan__municipality"
+
+
+class RegionalDuty(models.Model):
+    """A 必須事務 of a prefecture's 地域再犯防止推進事業 carried out in a fiscal year.
+
+    法務省「地域再犯防止推進事業について」 requires two of every subsidised prefecture: meetings to coordinate its
+    municipalities and share information (会議等の開催), and training for their staff (研修会等の開催).
+    """
+
+    class Kind(models.TextChoices):
+        MEETING = "meeting", "会議等の開催（市区町村間の調整・情報共有）"
+        TRAINING = "training", "研修会等の開催（市区町村職員等の理解促進）"
+
+    plan = models.ForeignKey(Plan, verbose_name="計画", on_delete=models.CASCADE, related_name="regional_duties")
+    fiscal_year = models.PositiveSmallIntegerField("年度", help_text="西暦で入力（令和6年度なら 2024）。")
+    kind = models.CharField("必須事務", max_length=20, choices=Kind.choices)
+    title = models.CharField("名称", max_length=200)
+    held_on = models.DateField("開催日", null=True, blank=True, help_text="資料に日付がなければ空欄にします。")
+    municipalities = models.PositiveSmallIntegerField(
+        "参加した市区町村数", null=True, blank=True, help_text="わからなければ空欄にします。"
+    )
+    note = models.CharField("備考", max_length=200, blank=True)
+
+    objects = RegionalDutyQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "必須事務（地域再犯防止推進事業）"
+        verbose_name_plural = "必須事務（地域再犯防止推進事業）"
+        ordering = ["plan", "fiscal_year", "kind", "held_on", "pk"]
+
+    def __str__(self):
+        return f"{self.title}（{eras.fiscal_year_label(self.fiscal_year)}）"
+
+    def clean(self):
+        if self.plan_id and self.fiscal_year and self.fiscal_year not in self.plan.fiscal_years:
+            raise ValidationError({"fiscal_year": f"{eras.fiscal_year_full_label(self.fiscal_year)}は計画期間外です。"})
+        if self.held_on and self.fiscal_year and eras.fiscal_year_of(self.held_on) != self.fiscal_year:
+            raise ValidationError({"held_on": f"開催日が{eras.fiscal_year_full_label(self.fiscal_year)}の中にありません。"})
+
+
+class PracticeQuerySet(MunicipalityScopedQuerySet):
+    municipality_path = "plan__municipality"
+
+
+class Practice(models.Model):
+    """A 取組事例 a prefecture or municipality shares: published with its plan's version, never before."""
+
+    plan = models.ForeignKey(Plan, verbose_name="計画", on_delete=models.CASCADE, related_name="practices")
+    program = models.ForeignKey(
+        Program, verbose_name="取組・事業", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="practices", help_text="この計画の取組・事業から選びます。",
+    )
+    order = models.PositiveSmallIntegerField("順番", default=1)
+    title = models.CharField("事例名", max_length=200)
+    target = models.CharField("対象", max_length=200, blank=True, help_text="例：薬物事犯者とその家族等")
+    content = models.TextField("取組の内容")
+    ingenuity = models.TextField("工夫", blank=True)
+    results = models.TextField("成果", blank=True, help_text="数値は年度とともに資料のとおり書きます。")
+    contact = models.CharField("問い合わせ先", max_length=200, blank=True)
+
+    objects = PracticeQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "取組事例"
+        verbose_name_plural = "取組事例"
+        ordering = ["plan", "order", "pk"]
+
+    def __str__(self):
+        return self.title
+
+    def clean(self):
+        if self.program_id and self.plan_id and self.program.area.plan_id != self.plan_id:
+            raise ValidationError({"program": "この計画の取組・事業を選んでください。"})

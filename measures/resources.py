@@ -9,8 +9,11 @@ department the file names that is not registered, and an area's or a
 measure's new title, are listed in the preview and created or renamed only
 when the user ticks them there (PortalResource.confirm): they are shared by
 every programme below them, and a typo must not quietly make or rename one.
-直接支援の類型 is written as its label (就労支援), blank for a programme that is
-no direct support; a sheet without the column keeps the stored one.
+直接支援の類型 is written as the Ministry's label (就労支援, 相談支援（保護司会に委託）), blank for a
+programme that is no direct support; a sheet without the column keeps the stored one. The labels are
+read from the table of kinds (SupportKind), which the Ministry's new lists revise without a code change.
+The progress sheet carries a prefecture's 地域再犯防止推進事業 per year: 支援実績 and how it is counted
+(実人員 or 件数), the 委託先 by its registered name, the budget and the subsidy (補助率, 上限, 申請額, 交付額).
 """
 
 from django.core.exceptions import ValidationError
@@ -20,7 +23,7 @@ from import_export import widgets
 from plans.models import Department, Organization
 from plans.resources import MUNICIPALITY_CODE, PLAN_TITLE, PlanRowsMixin
 from reoffense_portal.machinery import disclosure
-from reoffense_portal.machinery.spreadsheets.cells import clean_text
+from reoffense_portal.machinery.spreadsheets.cells import clean_text, split_names
 from reoffense_portal.machinery.spreadsheets.resources import (
     CREATION,
     RENAME,
@@ -43,12 +46,57 @@ from reoffense_portal.machinery.spreadsheets.widgets import (
 )
 from reoffense_portal.machinery.text import normalised, shown
 
-from .models import Measure, PriorityArea, Program, ProgramProgress, Rating
+from .models import Measure, PriorityArea, Program, ProgramProgress, Rating, SupportKind, SupportUnit
 
 AREA_NUMBER = "重点施策番号"
 MEASURE_NUMBER = "施策番号"
 PROGRAM_NAME = "事業名"
-SUPPORT_CATEGORY = "直接支援の類型"  # Program.support_category, blank for a programme that is no direct support
+SUPPORT_KIND = "直接支援の類型"  # Program.support_kind, blank for a programme that is no direct support
+
+
+class SupportKindWidget(widgets.Widget):
+    """A kind of direct support by the Ministry's label, read from the table of kinds once per import."""
+
+    def __init__(self):
+        super().__init__()
+        self.by_text = None
+
+    def kinds(self) -> dict:
+        if self.by_text is None:
+            kinds = list(SupportKind.objects.all())
+            self.by_text = {normalised(kind.name): kind for kind in kinds}
+            self.by_text.update({kind.code: kind for kind in kinds})
+            self.offered = "、".join(kind.name for kind in kinds if kind.selectable)
+        return self.by_text
+
+    def clean(self, value, row=None, **kwargs):
+        text = normalised(clean_text(value))
+        if not text:
+            return None
+        kind = self.kinds().get(text)
+        if kind is None:
+            raise ValueError(f"{shown(value)} は使えません（{self.offered}のいずれか）")
+        return kind
+
+    def render(self, value, obj=None, **kwargs):
+        return value.name if value else ""
+
+
+class OrganizationNameWidget(widgets.Widget):
+    """One registered 関係機関・団体 of the row's municipality, by its name (blank: none).
+
+    The resource binds itself, as for NameListWidget, to look the name up in the row's municipality."""
+
+    resource = None
+
+    def clean(self, value, row=None, **kwargs):
+        names = split_names(value)
+        if len(names) > 1:
+            raise ValueError("委託先は1団体だけ入力してください")
+        return self.resource.partners_named(names, row)[0] if names else None
+
+    def render(self, value, obj=None, **kwargs):
+        return value.name if value else ""
 
 
 def place(area_number: int, measure_number: int | None) -> str:
@@ -76,6 +124,25 @@ class PlanPartsMixin:
             self.cache[key] = (areas, measures, programs)
         return self.cache[key]
 
+    def partners_named(self, names, row):
+        """Partner organisations must be registered first (they need a 分野); the nearest names are offered."""
+        municipality = self.municipality(row)
+        organizations = self.named(Organization, municipality)
+        missing = [name for name in names if name not in organizations]
+        if missing:
+            hints = []
+            for name in missing:
+                near = close_names(name, organizations)
+                if near:
+                    whose = f"{shown(name)}に" if len(missing) > 1 else ""
+                    hints.append(f"。{whose}近い名前：" + "、".join(shown(n) for n in near))
+            raise ValueError(
+                "、".join(shown(n) for n in missing)
+                + "は関係機関・団体に登録されていません（先に「関係機関・団体」を登録・取り込みしてください）"
+                + "".join(hints)
+            )
+        return [organizations[name] for name in names]
+
 
 class PlanStructureResource(PlanPartsMixin, PlanRowsMixin, PortalResource):
     """計画の構成: 重点施策・施策・取組（事業）を1行1事業で."""
@@ -95,7 +162,7 @@ class PlanStructureResource(PlanPartsMixin, PlanRowsMixin, PortalResource):
         "担当課": "住宅政策課",
         "連携団体": "居住支援協議会",
         "既存事業": "○",
-        SUPPORT_CATEGORY: Program.SupportCategory.HOUSING.label,
+        SUPPORT_KIND: "居住支援",
         "順番": 1,
     }
 
@@ -110,9 +177,7 @@ class PlanStructureResource(PlanPartsMixin, PlanRowsMixin, PortalResource):
     departments = column("departments", "担当課", NameListWidget(Department, "departments_named"))
     partners = column("partners", "連携団体", NameListWidget(Organization, "partners_named"))
     is_existing = column("is_existing", "既存事業", BooleanWidget())
-    support_category = column(
-        "support_category", SUPPORT_CATEGORY, ChoiceWidget(Program.SupportCategory.choices, default="")
-    )
+    support_kind = column("support_kind", SUPPORT_KIND, SupportKindWidget())
     order = column("order", "順番", SMALL_NUMBER)
 
     class Meta(PortalResource.Meta):
@@ -120,13 +185,13 @@ class PlanStructureResource(PlanPartsMixin, PlanRowsMixin, PortalResource):
         use_bulk = True  # saved in batches, with their departments, partners and history (spreadsheets.bulk)
         fields = (
             "municipality", "plan", "area_number", "area_title", "measure_number", "measure_title",
-            "name", "description", "departments", "partners", "is_existing", "support_category", "order",
+            "name", "description", "departments", "partners", "is_existing", "support_kind", "order",
         )
         import_order = export_order = fields
 
     def export_queryset(self, queryset):
         return (
-            queryset.select_related("area__plan__municipality", "measure")
+            queryset.select_related("area__plan__municipality", "measure", "support_kind")
             .prefetch_related("departments", "partners")
             # An area's own programmes first, as the page lists them.
             .order_by("area__plan__municipality", "area__plan", "area__number",
@@ -157,25 +222,6 @@ class PlanStructureResource(PlanPartsMixin, PlanRowsMixin, PortalResource):
             self.save_parent(department)
             departments[name] = department
         return [departments[name] for name in names]
-
-    def partners_named(self, names, row):
-        """Partner organisations must be registered first (they need a 分野); the nearest names are offered."""
-        municipality = self.municipality(row)
-        organizations = self.named(Organization, municipality)
-        missing = [name for name in names if name not in organizations]
-        if missing:
-            hints = []
-            for name in missing:
-                near = close_names(name, organizations)
-                if near:
-                    whose = f"{shown(name)}に" if len(missing) > 1 else ""
-                    hints.append(f"。{whose}近い名前：" + "、".join(shown(n) for n in near))
-            raise ValueError(
-                "、".join(shown(n) for n in missing)
-                + "は関係機関・団体に登録されていません（先に「関係機関・団体」を登録・取り込みしてください）"
-                + "".join(hints)
-            )
-        return [organizations[name] for name in names]
 
     # -- rows ---------------------------------------------------------------
 
@@ -326,6 +372,9 @@ class RatingWidget(widgets.Widget):
         return value or ""
 
 
+MAX_YEN = 9_223_372_036_854_775_807
+
+
 class ProgramProgressResource(PlanPartsMixin, PlanRowsMixin, PortalResource):
     """年度の進捗: 1行に1事業の1年度分."""
 
@@ -341,9 +390,14 @@ class ProgramProgressResource(PlanPartsMixin, PlanRowsMixin, PortalResource):
         "実施状況": "実施",
         "実績・成果": "居住支援協議会と連携し、住まいに困っていた12人の入居を支えました。",
         "支援件数": 12,
+        "支援実績の数え方": "実人員（人）",
+        "委託先": "",
         "予算額（円）": 1500000,
         "決算額（円）": 1320000,
         "補助率": 0.5,
+        "補助の上限額（円）": "",
+        "補助金の申請額（円）": "",
+        "補助金の交付額（円）": "",
         "評価": "A",
         "課題・今後の方向性": "入居後の暮らしが続くよう、居住支援法人や福祉の窓口との連絡を増やします。",
     }
@@ -357,9 +411,14 @@ class ProgramProgressResource(PlanPartsMixin, PlanRowsMixin, PortalResource):
     status = column("status", "実施状況", ChoiceWidget(ProgramProgress.Status.choices))
     results = column("results", "実績・成果", TextWidget())
     support_count = column("support_count", "支援件数", IntegerWidget())
-    budget = column("budget", "予算額（円）", IntegerWidget(maximum=9_223_372_036_854_775_807, example="1500000"))
-    actual_cost = column("actual_cost", "決算額（円）", IntegerWidget(maximum=9_223_372_036_854_775_807, example="1500000"))
+    support_unit = column("support_unit", "支援実績の数え方", ChoiceWidget(SupportUnit.choices, default=""))
+    contractor = column("contractor", "委託先", OrganizationNameWidget())
+    budget = column("budget", "予算額（円）", IntegerWidget(maximum=MAX_YEN, example="1500000"))
+    actual_cost = column("actual_cost", "決算額（円）", IntegerWidget(maximum=MAX_YEN, example="1500000"))
     subsidy_rate = column("subsidy_rate", "補助率", DecimalWidget(rate=True))
+    subsidy_cap = column("subsidy_cap", "補助の上限額（円）", IntegerWidget(maximum=MAX_YEN, example="1500000"))
+    subsidy_requested = column("subsidy_requested", "補助金の申請額（円）", IntegerWidget(maximum=MAX_YEN, example="1500000"))
+    subsidy_granted = column("subsidy_granted", "補助金の交付額（円）", IntegerWidget(maximum=MAX_YEN, example="1500000"))
     rating = column("rating", "評価", RatingWidget())
     issues = column("issues", "課題・今後の方向性", TextWidget())
 
@@ -368,22 +427,25 @@ class ProgramProgressResource(PlanPartsMixin, PlanRowsMixin, PortalResource):
         use_bulk = True  # no many-to-many columns: saved in batches, history included
         fields = (
             "municipality", "plan", "area_number", "measure_number", "program", "fiscal_year",
-            "status", "results", "support_count", "budget", "actual_cost", "subsidy_rate",
-            "rating", "issues",
+            "status", "results", "support_count", "support_unit", "contractor", "budget", "actual_cost",
+            "subsidy_rate", "subsidy_cap", "subsidy_requested", "subsidy_granted", "rating", "issues",
         )
         import_order = export_order = fields
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["contractor"].widget.resource = self
+
     def export_queryset(self, queryset):
-        return queryset.select_related("program__area__plan__municipality", "program__measure").order_by(
+        return queryset.select_related("program__area__plan__municipality", "program__measure", "contractor").order_by(
             "program__area__plan__municipality", "program__area__plan", "program__area__number",
             F("program__measure__number").asc(nulls_first=True), "program__order", "program__pk", "fiscal_year",
         )
 
     def open_data_mask(self, field_name, progress):
-        if field_name == "support_count" and disclosure.is_small_count(
-            progress.support_count, disclosure.SUPPORT_COUNT_UNIT
-        ):
-            return disclosure.small_count_label(disclosure.SUPPORT_COUNT_UNIT)
+        unit = progress.support_count_unit
+        if field_name == "support_count" and disclosure.is_small_count(progress.support_count, unit):
+            return disclosure.small_count_label(unit)
         return ""
 
     def progress_of(self, plan):

@@ -35,9 +35,9 @@ def plan_tree(plan, *, progress_years: Iterable[int] | bool = False) -> list[Pri
     Every programme carries its departments and partners; with `progress_years`
     (True for every year) also its progress rows of those years, oldest first.
     """
-    programs = Program.objects.order_by("order", "pk")
+    programs = Program.objects.select_related("support_kind").order_by("order", "pk")
     if progress_years:
-        progress = ProgramProgress.objects.order_by("fiscal_year")
+        progress = ProgramProgress.objects.select_related("contractor").order_by("fiscal_year")
         if progress_years is not True:
             progress = progress.filter(fiscal_year__in=list(progress_years))
         programs = programs.prefetch_related(Prefetch("progress", queryset=progress, to_attr="progress_list"))

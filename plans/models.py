@@ -153,6 +153,33 @@ class Municipality(models.Model):
         return crumbs
 
 
+# How many local governments exist, until the code list is imported: 47 都道府県 and 1,741 市区町村 (792市, 743町,
+# 183村 and 23特別区; 政令指定都市's 行政区 are not 市区町村), as 総務省「全国地方公共団体コード」 lists them.
+PREFECTURES_IN_JAPAN = 47
+MUNICIPALITIES_IN_JAPAN = 1741
+
+
+class CodeListCount(models.Model):
+    """How many local governments the last imported code list holds, in all and per prefecture.
+
+    策定状況 states how many are registered against how many exist, and says so plainly while the
+    register is incomplete; these are the list's own counts, so a newer list (a merger) updates them.
+    """
+
+    counted_at = models.DateTimeField("取り込み日時", auto_now_add=True)
+    prefectures = models.PositiveSmallIntegerField("都道府県の数")
+    municipalities = models.PositiveIntegerField("市区町村の数", help_text="政令指定都市の行政区は数えません。")
+    by_prefecture = models.JSONField("都道府県ごとの市区町村の数", default=dict)
+
+    class Meta:
+        verbose_name = "団体コード一覧の団体数"
+        verbose_name_plural = "団体コード一覧の団体数"
+        get_latest_by = "counted_at"
+
+    def __str__(self):
+        return f"{self.prefectures}都道府県・{self.municipalities:,}市区町村"
+
+
 class StaffMembership(models.Model):
     """A staff user works for a municipality as an editor or a publisher."""
 

@@ -55,7 +55,7 @@ from reoffense_portal.machinery.spreadsheets.files import (
 from reoffense_portal.machinery.spreadsheets.import_jobs import remove_upload
 from reoffense_portal.machinery.text import plain_text
 
-from .models import Municipality, lg_code_check_digit, validate_lg_code
+from .models import CodeListCount, Municipality, lg_code_check_digit, validate_lg_code
 
 Kind = Municipality.Kind
 
@@ -431,7 +431,20 @@ def load_code_list(data: bytes, *, user=None, report=None) -> Result:
             result.created += len(new)
             result.updated += len(changed)
             report(result.created + result.updated + result.unchanged)
+        count_the_list(by_code.values())
     return result
+
+
+def count_the_list(entries) -> CodeListCount:
+    """The list's own counts of prefectures and of 市区町村 (行政区 belong to their city), all and per prefecture."""
+    counted = [entry for entry in entries if entry.kind not in (Kind.PREFECTURE, Kind.CITY_WARD)]
+    by_prefecture = {}
+    for entry in counted:
+        by_prefecture[entry.prefecture] = by_prefecture.get(entry.prefecture, 0) + 1
+    return CodeListCount.objects.create(
+        prefectures=sum(1 for entry in entries if entry.kind == Kind.PREFECTURE),
+        municipalities=len(counted), by_prefecture=by_prefecture,
+    )
 
 
 # --------------------------------------------------------------------------

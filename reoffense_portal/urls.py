@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from . import backups
+from .composition.public import regional_views
 from .composition.publishing import adoption_status
 from .health import PublicHealthCheckView
 
@@ -16,6 +17,9 @@ urlpatterns = [
     path("admin/summaries/", include("reoffense_portal.composition.summaries.urls")),
     # Superusers: the 策定状況 in the shape of 法務省's survey (XLSX), before the admin's catch-all.
     path("admin/coverage/survey.xlsx", admin.site.admin_view(adoption_status.survey_download), name="coverage_survey"),
+    # Superusers: the 地域再犯防止推進事業's national table in the shape of the Ministry's (XLSX).
+    path("admin/regional-programme/<bigint:year>.xlsx", admin.site.admin_view(regional_views.programme_xlsx),
+         name="regional_programme_xlsx"),
     # Superusers: a backup as a job (reoffense_portal/backups.py), downloaded from the job's page.
     path("admin/backup/", admin.site.admin_view(backups.start_backup), name="backup"),
     # A prefecture's staff: the follow-up list and the comparison table, also before the catch-all.

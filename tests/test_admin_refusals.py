@@ -9,7 +9,7 @@ import pytest
 from django.forms import modelform_factory
 from django.urls import reverse
 
-from measures.models import Measure, Program
+from measures.models import Measure, Program, SupportKind
 from plans.models import Indicator
 from reoffense_portal.composition.publishing.models import PlanVersion
 from reoffense_portal.machinery.scoping.admin import ScopedModelForm
@@ -109,7 +109,7 @@ def test_a_version_approved_before_the_labels_shows_no_change_in_a_yes_no_field_
 
 def test_the_change_history_names_choices_and_yes_no_as_the_form_does(client, city):
     city.program.is_existing = True
-    city.program.support_category = Program.SupportCategory.EMPLOYMENT
+    city.program.support_kind = SupportKind.of("employment")
     city.program.save()
     page = client.get(reverse("admin:measures_program_history", args=[city.program.pk])).content.decode()
     assert "<strong>既存事業：</strong>いいえ&nbsp;→&nbsp;はい" in page

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from councils.models import CouncilMember, Meeting
 from councils.resources import CouncilMemberResource, MeetingResource
-from measures.models import Measure, PriorityArea, Program, ProgramProgress
+from measures.models import Measure, PriorityArea, Program, ProgramProgress, SupportKind
 from measures.resources import PlanStructureResource, ProgramProgressResource
 from plans.models import Department, IndicatorValue, Organization
 from plans.resources import IndicatorValueResource, OrganizationResource
@@ -56,7 +56,7 @@ def test_export_then_import_changes_nothing(client, kumamoto, editor, model, fmt
     kumamoto.progress.save()
     kumamoto.value.note = "-3%（前年比）"
     kumamoto.value.save()
-    kumamoto.program.support_category = Program.SupportCategory.SEXUAL_OFFENCES
+    kumamoto.program.support_kind = SupportKind.of("sexual_offences")
     kumamoto.program.save()
     client.force_login(editor)
     data = export_through_admin(client, model, fmt_index)
@@ -86,27 +86,27 @@ def test_csv_export_is_utf8_with_bom_and_canonical_values(kumamoto, editor):
     data = CSVFormat().export_data(ProgramProgressResource(user=editor).export())
     assert data.startswith(b"\xef\xbb\xbf")
     text = data.decode("utf-8-sig")
-    assert text.splitlines()[0] == "団体コード,計画名,重点施策番号,施策番号,事業名,年度,実施状況,実績・成果,支援件数,予算額（円）,決算額（円）,補助率,評価,課題・今後の方向性"
-    assert "431001,熊本市再犯防止推進計画,1,1,協力雇用主の拡大,2024,実施,説明会を2回開催,12,1500000,1320000,0.5" in text
+    assert text.splitlines()[0] == "団体コード,計画名,重点施策番号,施策番号,事業名,年度,実施状況,実績・成果,支援件数,支援実績の数え方,委託先,予算額（円）,決算額（円）,補助率,補助の上限額（円）,補助金の申請額（円）,補助金の交付額（円）,評価,課題・今後の方向性"
+    assert "431001,熊本市再犯防止推進計画,1,1,協力雇用主の拡大,2024,実施,説明会を2回開催,12,,,1500000,1320000,0.5" in text
 
 
 @pytest.mark.parametrize("fmt", [CSVFormat, XLSXFormat], ids=["csv", "xlsx"])
 def test_the_structure_sheet_gives_the_kind_of_direct_support_by_its_label_and_reads_a_changed_one(
     kumamoto, editor, fmt
 ):
-    kumamoto.program.support_category = Program.SupportCategory.HOUSING
+    kumamoto.program.support_kind = SupportKind.of("housing")
     kumamoto.program.save()
     dataset = read_spreadsheet(fmt().export_data(PlanStructureResource(user=editor).export()))
     assert dataset.headers[-3:] == ["既存事業", "直接支援の類型", "順番"]
     row = dict(zip(dataset.headers, dataset[0], strict=True))
     assert row["事業名"] == kumamoto.program.name and row["直接支援の類型"] == "居住支援"
 
-    row["直接支援の類型"] = "相談支援"
+    row["直接支援の類型"] = "相談支援（保護司会に委託）"
     changed = tablib.Dataset(list(row.values()), headers=list(row))
     result = run_import(PlanStructureResource, fmt().export_data(changed), editor)
     assert [r.import_type for r in result.rows] == ["update"], result.messages()
     kumamoto.program.refresh_from_db()
-    assert kumamoto.program.support_category == Program.SupportCategory.CONSULTATION
+    assert kumamoto.program.support_kind.code == "consultation_hogoshi"
 
 
 def test_xlsx_export_keeps_numbers_and_dates_as_cells_of_their_type(kumamoto, editor):

@@ -63,4 +63,4 @@ def test_the_plan_structure_templates_example_gives_kumamotos_programme_a_kind_o
     assert [r.import_type for r in result.rows] == ["update"], result.messages()
     assert ticked == ["担当課“住宅政策課”（熊本市）"]
     program = Program.objects.get(area__plan__municipality="431001", name=example["事業名"])
-    assert program.get_support_category_display() == "居住支援"
+    assert str(program.support_kind) == "居住支援"

@@ -144,24 +144,27 @@ def test_the_kind_of_direct_support_is_read_by_its_label(kumamoto, editor):
             line("1", "", "1", "", "更生保護の広報", category="")]
     result = run_import(PlanStructureResource, csv_bytes(rows, "cp932"), editor)
     assert not result.has_problems(), result.messages()
-    categories = dict(Program.objects.filter(measure=kumamoto.measure).values_list("name", "support_category"))
-    assert categories["刑務所出所者等の就労支援"] == Program.SupportCategory.EMPLOYMENT
-    assert categories["薬物依存からの回復支援"] == Program.SupportCategory.DRUGS
-    assert categories["更生保護の広報"] == "", "blank: no direct support"
+    categories = dict(Program.objects.filter(measure=kumamoto.measure).values_list("name", "support_kind__code"))
+    assert categories["刑務所出所者等の就労支援"] == "employment"
+    assert categories["薬物依存からの回復支援"] == "drugs"
+    assert categories["更生保護の広報"] is None, "blank: no direct support"
 
     # A sheet made before the column existed leaves the kinds as they are.
     without = HEADER.index("直接支援の類型")
     older = [row[:without] + row[without + 1:] for row in rows]
     again = run_import(PlanStructureResource, csv_bytes(older), editor)
     assert [r.import_type for r in again.rows] == ["skip", "skip", "skip"], again.messages()
-    assert Program.objects.get(name="刑務所出所者等の就労支援").support_category == Program.SupportCategory.EMPLOYMENT
+    assert Program.objects.get(name="刑務所出所者等の就労支援").support_kind.code == "employment"
 
 
 def test_an_unknown_kind_of_direct_support_names_the_row_and_the_kinds_and_writes_nothing(kumamoto, editor):
     rows = [HEADER, line("7", "新しい重点施策", "1", "新しい施策", "住まいの相談", category="住宅支援", departments="住宅課")]
     messages = import_ticking_all(PlanStructureResource, csv_bytes(rows), editor)[0].messages()
-    assert messages == ["2行目『直接支援の類型』: “住宅支援” は使えません（就労支援、居住支援、専門的支援（薬物事犯者への支援）、"
-                        "専門的支援（性犯罪者への支援）、専門的支援（寄り添い弁護士）、相談支援のいずれか）"]
+    assert messages == ["2行目『直接支援の類型』: “住宅支援” は使えません（就労支援、就労支援（直接雇用）、居住支援、"
+                        "専門的支援（薬物事犯者への支援）、専門的支援（性犯罪者への支援）、専門的支援（よりそい／寄り添い弁護士）、"
+                        "相談支援（地域生活定着支援センター受託団体に委託）、相談支援（保護司会に委託）、"
+                        "相談支援（その他の団体に委託）、相談支援（各都道府県が自前で実施）、"
+                        "相談支援（福祉サービスへのつなぎ支援）、相談支援（支援者支援）のいずれか）"]
     assert not PriorityArea.objects.filter(plan=kumamoto.plan, number=7).exists()
     assert not Program.objects.filter(name="住まいの相談").exists()
     assert not Department.objects.filter(name="住宅課").exists()

@@ -20,7 +20,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
-from plans.models import Municipality, StaffMembership, lg_code_check_digit
+from plans.models import CodeListCount, Municipality, StaffMembership, lg_code_check_digit
 from plans.municipal_codes import CORE_CITIES, DESIGNATED_CITIES, load_code_list
 from reoffense_portal.machinery.jobs.models import Job
 from reoffense_portal.machinery.spreadsheets.files import ImportFileError
@@ -86,6 +86,14 @@ def test_loading_the_ministrys_workbook_creates_every_kind_with_its_prefecture_a
         "011011", "札幌市", "北海道", "さっぽろしちゅうおうく"
     )
     assert Municipality.objects.get(code="010006").kana == "ほっかいどう"
+
+
+def test_the_lists_own_counts_are_kept_for_the_national_figure():
+    """策定状況 compares the registered with what exists: the list's prefectures and 市区町村, wards not counted."""
+    load_code_list(XLSX)
+    counted = CodeListCount.objects.get()
+    assert (counted.prefectures, counted.municipalities) == (4, 11)
+    assert counted.by_prefecture == {"010006": 3, "130001": 5, "350001": 2, "430005": 1}
 
 
 def test_loading_the_same_list_again_changes_nothing():

@@ -4,6 +4,7 @@
 import json
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from measures.models import Program, ProgramProgress
@@ -28,13 +29,16 @@ def test_json_holds_the_plan_areas_programmes_progress_indicators_and_meetings(c
     data = json.loads(response.getvalue())
     assert data["license"]["spdx"] == "CC-BY-4.0"
     assert data["license"]["attribution"] == "出典：熊本市「熊本市再犯防止推進計画」（再犯防止推進計画ポータル）"
-    assert data["municipality"] == {"code": "431001", "name": "熊本市"}
+    assert data["municipality"] == {"code": "431001", "name": "熊本市", "local_government_name": "熊本県熊本市",
+                                    "prefecture_name": "熊本県", "city_name": "熊本市"}
+    assert data["source"] == settings.SITE_URL + kumamoto.plan.get_absolute_url()
     program = data["areas"][0]["measures"][0]["programs"][0]
     assert program["name"] == "協力雇用主の拡大"
     assert program["departments"] == ["生活安全課"] and program["partners"] == ["保護観察所"]
     assert program["progress"][0] == {
         "fiscal_year": 2024, "fiscal_year_label": "令和6年度", "status": "実施", "results": "説明会を2回開催",
         "support_count": 12, "budget_yen": 1500000, "actual_cost_yen": 1320000, "subsidy_rate": 0.5,
+        "rating": None, "issues": "",
     }
     indicator = data["indicators"][0]
     assert indicator["target"]["value"] == 450 and indicator["values"][0]["value"] == 478
@@ -51,7 +55,9 @@ def test_every_csv_is_utf8_with_bom_licensed_and_has_the_plans_rows(client, kuma
     assert body.startswith(b"\xef\xbb\xbf")
     assert 'rel="license"' in response["Link"]
     rows = read_spreadsheet(body)
-    assert len(rows) >= 1 and {str(r[0]) for r in rows} == {"431001"}
+    # 自治体標準オープンデータセット's columns name the municipality first.
+    assert rows.headers[:4] == ["全国地方公共団体コード", "地方公共団体名", "都道府県名", "市区町村名"]
+    assert len(rows) >= 1 and {tuple(map(str, r[:4])) for r in rows} == {("431001", "熊本県熊本市", "熊本県", "熊本市")}
 
 
 def test_drafts_are_never_served(client, kumamoto):
@@ -116,3 +122,13 @@ def test_a_staff_preview_of_a_draft_offers_no_open_data(client, kumamoto, editor
     response = client.get(kumamoto.plan.get_absolute_url() + "?preview=1")
     assert response.status_code == 200
     assert reverse("public:plan_json", args=[kumamoto.plan.pk]) not in response.content.decode()
+
+
+def test_every_year_is_a_western_number_with_its_japanese_era_label_beside_it(client, kumamoto):
+    progress = read_spreadsheet(client.get(reverse("public:plan_csv", args=[kumamoto.plan.pk, "progress"])).content)
+    at = progress.headers.index("年度")
+    assert progress.headers[at + 1] == "年度の表記"
+    assert (str(progress[0][at]), progress[0][at + 1]) == ("2024", "令和6年度")
+    values = read_spreadsheet(client.get(reverse("public:plan_csv", args=[kumamoto.plan.pk, "indicator-values"])).content)
+    at = values.headers.index("年")
+    assert (str(values[0][at]), values[0][at + 1]) == ("2023", "令和5年")

@@ -19,7 +19,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.management import call_command
 
-from plans.models import Municipality, StaffMembership, lg_code_check_digit
+from plans.models import CodeListCount, Municipality, StaffMembership, lg_code_check_digit
 from tests.public_data import build_plan, municipality, publish
 from tests.public_data import unpublish as end_publication
 
@@ -68,9 +68,9 @@ def test_the_prefecture_list_shows_the_47_with_their_counts(client, yamaguchi_pr
     html = response.content.decode()
     assert html.count('href="/prefectures/') - html.count('href="/prefectures/status') == 47 + 1  # + the nav link
     text = text_of(client, "/prefectures/")
-    assert "山口県 未策定 4 2 0 1 1" in text
-    assert "熊本県 未策定 1 0 1 0 0" in text  # 熊本市: 計画期間終了, not 策定済
-    assert "北海道 未策定 0 0 0 0 0" in text
+    assert "山口県 未策定 4（市区町村の総数は未確認） 2 0 1 1" in text
+    assert "熊本県 未策定 1（市区町村の総数は未確認） 0 1 0 0" in text  # 熊本市: 計画期間終了, not 策定済
+    assert "北海道 未策定 0（市区町村の総数は未確認） 0 0 0 0" in text
     assert '<li><span aria-current="page">都道府県から探す</span></li>' in html
 
 
@@ -94,7 +94,7 @@ def test_a_prefectures_own_published_plan_leads_its_page(client, yamaguchi_prefe
     text = text_of(client, "/prefectures/430005/")
     assert "熊本県の計画 熊本県再犯防止推進計画 計画期間：令和5年度～令和9年度（熊本県地域福祉計画に包含）" in text
     assert f'href="/plans/{plan.pk}/"' in client.get("/prefectures/430005/").content.decode()
-    assert "熊本県 策定済 1 0 1 0 0" in text_of(client, "/prefectures/")
+    assert "熊本県 策定済 1（市区町村の総数は未確認） 0 1 0 0" in text_of(client, "/prefectures/")
 
 
 def test_a_municipality_without_a_published_plan_has_a_page_saying_so(client, yamaguchi_prefecture):
@@ -110,14 +110,15 @@ def test_a_municipality_without_a_published_plan_has_a_page_saying_so(client, ya
 
 def test_a_plan_whose_period_has_ended_is_counted_apart_from_published_plans(client, yamaguchi_prefecture):
     text = text_of(client, "/prefectures/430005/")
-    assert "1市区町村のうち、策定済0、計画期間終了1、策定中0、未策定0です。" in text
+    assert "このサイトに登録されている1市区町村のうち、策定済0、計画期間終了1、策定中0、未策定0です。" in text
+    assert "熊本県の市区町村がすべて登録されているかは確認できていません。" in text
     assert "熊本市 計画期間終了 熊本市再犯防止推進計画 令和3年度～令和7年度（終了） 単独の計画" in text
     assert "策定状況： 計画期間終了 （公開している計画の計画期間は終了しています。" in text_of(
         client, "/municipalities/431001/"
     )
     # Once the next plan is published, the city counts as 策定済 again.
     build_plan(Municipality.objects.get(pk="431001"), title="第2次熊本市再犯防止推進計画")
-    assert "熊本県 未策定 1 1 0 0 0" in text_of(client, "/prefectures/")
+    assert "熊本県 未策定 1（市区町村の総数は未確認） 1 0 0 0" in text_of(client, "/prefectures/")
 
 
 def test_a_prefectures_own_ended_plan_is_not_counted_as_published(client, yamaguchi_prefecture):
@@ -125,7 +126,7 @@ def test_a_prefectures_own_ended_plan_is_not_counted_as_published(client, yamagu
     plan.period_start, plan.period_end = datetime.date(2021, 4, 1), datetime.date(2026, 3, 31)
     plan.save()
     publish(plan, summary="期間の訂正")
-    assert "熊本県 計画期間終了 令和3年度～令和7年度（終了） 1 0 0.0% 1" in text_of(client, "/prefectures/status/")
+    assert "熊本県 計画期間終了 令和3年度～令和7年度（終了） 1（市区町村の総数は未確認） 0 － 1" in text_of(client, "/prefectures/status/")
     assert "都道府県の計画は0都道府県が策定済、1都道府県が計画期間終了です。" in text_of(client, "/prefectures/status/")
     rows = list(csv.reader(io.StringIO(client.get("/prefectures/status.csv").content.decode("utf-8-sig"))))
     assert rows[-1][2] == "策定済0・計画期間終了1"
@@ -152,11 +153,35 @@ def test_a_ward_of_a_designated_city_is_not_counted_and_its_page_leads_to_the_ci
 def test_the_national_figure_answers_the_ministrys_question(client, yamaguchi_prefecture):
     text = text_of(client, "/prefectures/status/")
     assert "地方再犯防止推進計画の策定状況" in text
-    assert ("全国の5市区町村のうち、計画を策定済の団体は2（40.0%）、計画期間が終了し次の計画を公開していない団体は1、"
-            "策定中の団体は1です。計画期間が終了した団体は策定済・策定率に含めていません。") in text
-    assert "山口県 未策定 － 4 2 50.0% 0 1" in text
-    assert "熊本県 未策定 － 1 0 0.0% 1 0" in text
-    assert "北海道 未策定 － 0 0 － 0 0" in text
+    assert ("全国には1,741市区町村と47都道府県がありますが、このサイトに登録されているのは5市区町村と47都道府県です。"
+            "登録が全国に満たないため、次の数は登録されている団体だけを数えたもので、策定率（割合）は示していません。") in text
+    assert ("登録されている5市区町村のうち、計画を策定済の団体は2、計画期間が終了し次の計画を公開していない団体は1、"
+            "策定中の団体は1、未策定の団体は1です。計画期間が終了した団体は策定済・策定率に含めていません。") in text
+    assert "40.0%" not in text and "50.0%" not in text, "no share of the registered few"
+    assert "山口県 未策定 － 4（市区町村の総数は未確認） 2 － 0 1" in text
+    assert "熊本県 未策定 － 1（市区町村の総数は未確認） 0 － 1 0" in text
+    assert "北海道 未策定 － 0（市区町村の総数は未確認） 0 － 0 0" in text
+
+
+def test_once_the_code_list_is_counted_the_figures_say_registered_against_existing(client, yamaguchi_prefecture):
+    """The list's own counts: 熊本県 wholly registered gets its share; 山口県, 4 of 19, gets none."""
+    CodeListCount.objects.create(prefectures=47, municipalities=20, by_prefecture={"350001": 19, "430005": 1})
+    text = text_of(client, "/prefectures/status/")
+    assert "全国には20市区町村と47都道府県がありますが、このサイトに登録されているのは5市区町村と47都道府県です。" in text
+    assert "山口県 未策定 － 4（19市区町村のうち登録は4） 2 － 0 1" in text
+    assert "熊本県 未策定 － 1（全1市区町村を登録） 0 0.0% 1 0" in text
+    assert ("山口県の市区町村は19団体ありますが、このサイトに登録されているのは4団体です。"
+            "登録されている4市区町村のうち、策定済2") in text_of(client, "/prefectures/350001/")
+    assert "熊本県の1市区町村のうち、策定済0、計画期間終了1" in text_of(client, "/prefectures/430005/")
+
+    # Every one registered: the national share is given again.
+    CodeListCount.objects.create(prefectures=47, municipalities=5, by_prefecture={"350001": 4, "430005": 1})
+    text = text_of(client, "/prefectures/status/")
+    assert "全国の5市区町村と47都道府県がすべて登録されています。" in text
+    assert "登録されている5市区町村のうち、計画を策定済の団体は2（40.0%）" in text
+    data = client.get("/prefectures/status.json").json()
+    yamaguchi = next(p for p in data["prefectures"] if p["code"] == "350001")
+    assert (yamaguchi["municipalities"], yamaguchi["municipalities_existing"], yamaguchi["share_percent"]) == (4, 4, 50.0)
     assert 'href="/prefectures/status/"' in client.get("/prefectures/").content.decode()
     assert 'href="/prefectures/status/"' in client.get("/accessibility/").content.decode()  # the footer
 
@@ -166,16 +191,17 @@ def test_the_national_figure_as_open_data(client, yamaguchi_prefecture):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0] == ["団体コード", "都道府県", "都道府県の計画", "都道府県の計画期間", "市区町村数", "策定済数",
-                       "策定率（%）", "計画期間終了数", "策定中数", "未策定数"]
-    assert ["350001", "山口県", "未策定", "", "4", "2", "50.0", "0", "1", "1"] in rows
-    assert ["430005", "熊本県", "未策定", "", "1", "0", "0.0", "1", "0", "0"] in rows
-    assert rows[-1] == ["", "全国", "策定済0", "", "5", "2", "40.0", "1", "1", "1"]
+                       "策定率（%）", "計画期間終了数", "策定中数", "未策定数", "市区町村の総数"]
+    assert ["350001", "山口県", "未策定", "", "4", "2", "", "0", "1", "1", ""] in rows, "no share of an incomplete register"
+    assert ["430005", "熊本県", "未策定", "", "1", "0", "", "1", "0", "0", ""] in rows
+    assert rows[-1] == ["", "全国", "策定済0", "", "5", "2", "", "1", "1", "1", "1741"]
     assert len(rows) == 1 + 47 + 1
     data = client.get("/prefectures/status.json").json()
     yamaguchi = next(p for p in data["prefectures"] if p["code"] == "350001")
-    assert (yamaguchi["municipalities"], yamaguchi["published"], yamaguchi["share_percent"]) == (4, 2, 50.0)
+    assert (yamaguchi["municipalities"], yamaguchi["published"], yamaguchi["share_percent"]) == (4, 2, None)
     kumamoto = next(p for p in data["prefectures"] if p["code"] == "430005")
-    assert (kumamoto["published"], kumamoto["ended"], kumamoto["share_percent"]) == (0, 1, 0.0)
+    assert (kumamoto["published"], kumamoto["ended"], kumamoto["share_percent"]) == (0, 1, None)
+    assert "登録が全国に満たない" in data["register"]
     assert [(p["name"], p["period_ended"]) for p in kumamoto["municipality_plans"]] == [("熊本市", True)]
     assert "計画期間終了" in data["rule"]
     assert [(p["name"], p["title"], p["period"], p["embedded_in"]) for p in yamaguchi["municipality_plans"]] == [
@@ -207,8 +233,8 @@ def test_a_superuser_downloads_the_survey_table_as_excel(client, yamaguchi_prefe
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert rows[0][:7] == ["団体コード", "都道府県", "都道府県の計画", "都道府県の計画期間", "市区町村数", "策定済数", "策定率（%）"]
-    assert ["430005", "熊本県", "策定済", "令和5年度～令和9年度", 1, 0, 0, 1, 0, 0] in rows
-    assert rows[-1] == [None, "全国", "策定済1", None, 5, 2, 40, 1, 1, 1]
+    assert ["430005", "熊本県", "策定済", "令和5年度～令和9年度", 1, 0, None, 1, 0, 0, None] in rows
+    assert rows[-1] == [None, "全国", "策定済1", None, 5, 2, None, 1, 1, 1, 1741]
 
 
 def test_city_staff_cannot_download_the_survey_table(client, yamaguchi_prefecture):
@@ -237,7 +263,7 @@ def test_pages_cost_the_same_number_of_queries_for_3_or_30_municipalities(
     add_cities(count)
     for url in ["/prefectures/", "/prefectures/010006/", "/prefectures/status/", "/prefectures/status.csv",
                 "/prefectures/status.json", "/"]:
-        with django_assert_max_num_queries(4):
+        with django_assert_max_num_queries(5):  # the code list's counts: one query more, whatever the count
             assert client.get(url).status_code == 200
     text = text_of(client, "/prefectures/010006/")
     assert f"{count}市区町村のうち、策定済{count // 3}" in text

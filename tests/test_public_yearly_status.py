@@ -5,6 +5,7 @@ import json
 import re
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.urls import reverse
 
@@ -167,7 +168,7 @@ def test_the_open_data_holds_the_yearly_status(client, plan):
     data = json.loads(client.get(reverse("public:plan_json", args=[plan.pk])).getvalue())
     [year] = data["yearly_status"]
     assert year["fiscal_year"] == 2023 and year["fiscal_year_label"] == "令和5年度"
-    assert year["implementation_rate"] == 8.3 and year["page"] == year_url(plan, 2023)
+    assert year["implementation_rate"] == 8.3 and year["page"] == settings.SITE_URL + year_url(plan, 2023)
     area = year["areas"][0]
     assert area["implementation_rate"] == 50 and area["programs"] == 4
     assert area["status_counts"] == {"実施": 1, "一部実施": 1, "未実施": 1, "検討中": 0, "未報告": 1}
@@ -179,9 +180,10 @@ def test_the_open_data_holds_the_yearly_status(client, plan):
     rows = read_spreadsheet(csv)
     assert len(rows) == 6  # one row per area of the one reported year
     first = rows[0]
-    assert rows.headers[2:] == ["年度", "年度の表記", "重点施策の番号", "重点施策名", "取組・事業の数",
+    assert rows.headers[:5] == ["全国地方公共団体コード", "地方公共団体名", "都道府県名", "市区町村名", "計画名"]
+    assert rows.headers[5:] == ["年度", "年度の表記", "重点施策の番号", "重点施策名", "取組・事業の数",
                                 "実施", "一部実施", "未実施", "検討中", "未報告", "実施率（%）"]
-    assert [str(cell) for cell in first[2:]] == ["2023", "令和5年度", "1", "重点施策1", "4",
+    assert [str(cell) for cell in first[5:]] == ["2023", "令和5年度", "1", "重点施策1", "4",
                                                   "1", "1", "1", "0", "1", "50"]
 
 

@@ -92,6 +92,10 @@ def test_loads_the_fixture_cities(debug):
     assert set(Plan.objects.values_list("title", flat=True)) == {
         "第二次山口市再犯防止推進計画",
         "熊本市再犯防止推進計画",
+        # 法務省「地域再犯防止推進事業について」's three prefectures, their programmes published for the national tables.
+        "秋田県の地域再犯防止推進事業（法務省資料による）",
+        "佐賀県の地域再犯防止推進事業（法務省資料による）",
+        "愛知県の地域再犯防止推進事業（法務省資料による）",
     }
 
 

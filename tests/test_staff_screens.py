@@ -9,7 +9,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from measures.models import Program
+from measures.models import Program, SupportKind
 from tests.staff_world import change_url, entry_url, form_data, make_prefecture_world, make_world
 from tests.test_admin_isolation import management_forms
 
@@ -139,18 +139,20 @@ def test_the_support_category_is_chosen_on_the_programmes_page_and_where_program
     city, _ = make_world()
     client.force_login(city.editor)
     page = client.get(change_url(city.program)).content.decode()
-    assert '<label for="id_support_category">直接支援の類型:</label>' in page
-    assert '<option value="housing">居住支援</option>' in page
+    assert '<label for="id_support_kind">直接支援の類型:</label>' in page
+    housing = SupportKind.of("housing")
+    assert f'<option value="{housing.pk}">居住支援</option>' in page
+    assert "相談支援（保護司会に委託）" in page and "相談支援（内訳未選択）" not in page, "the Ministry's kinds, no retired one"
     data = form_data(client, city.program)
-    data["support_category"] = "housing"
+    data["support_kind"] = str(housing.pk)
     response = client.post(change_url(city.program), data)
     assert response.status_code == 302, response.context["errors"] if response.context else response
     city.program.refresh_from_db()
-    assert city.program.get_support_category_display() == "居住支援"
+    assert str(city.program.support_kind) == "居住支援"
 
     # On the measure's page (its programmes) and the area's page (its own programmes).
     page = client.get(change_url(city.measure)).content.decode()
-    assert "直接支援の類型" in page and 'name="programs-0-support_category"' in page
+    assert "直接支援の類型" in page and 'name="programs-0-support_kind"' in page
     Program.objects.create(area=city.area, name="相談窓口の周知")
     page = client.get(change_url(city.area)).content.decode()
-    assert '<select name="programs-0-support_category"' in page
+    assert '<select name="programs-0-support_kind"' in page

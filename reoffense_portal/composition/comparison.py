@@ -3,7 +3,7 @@
 One row per plan. Each row says which of the national plan's 重点課題 the plan's
 areas map to (PriorityArea.national_priorities), each 成果目標 with its 達成率
 (Indicator.achievement_text) and the support counts (支援件数) of its programmes
-per kind of direct support and fiscal year (Program.support_category).
+per kind of direct support and fiscal year (Program.support_kind, a kind whose support is counted).
 
 Residents read the table made from live versions only: approval stores each
 plan's row in the version's card (`comparison_entry(..., public=True)`,
@@ -18,10 +18,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 
 import tablib
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.urls import reverse
 
-from measures.models import PriorityArea, Program, ProgramProgress
+from measures.models import PriorityArea, ProgramProgress, SupportKind
 from plans.models import ACHIEVEMENT_RULE, PERCENT_STEP, Indicator, Municipality, NationalPriority, Plan
 from reoffense_portal.machinery import disclosure, eras
 from reoffense_portal.machinery.spreadsheets.files import CSVFormat
@@ -80,11 +80,12 @@ def loaded_plan_entry(plan: Plan) -> dict:
     for area in plan.area_list:
         for section in area.section_list:  # the area's own programmes, then each measure's
             for program in section.program_list:
-                if not program.support_category:
+                kind = program.support_kind
+                if kind is None or not kind.counts_support:
                     continue
                 for progress in program.progress_list:
                     if progress.support_count is not None:
-                        totals[(program.support_category, progress.fiscal_year)] += progress.support_count
+                        totals[(kind.code, progress.fiscal_year)] += progress.support_count
     return comparison_entry(priorities, plan.targets, totals, public=True)
 
 
@@ -161,7 +162,7 @@ class ComparisonTable:
         support = sorted({
             (s["category"], s["fiscal_year"]) for row in rows if row.entry for s in row.entry["support"]
         }, key=lambda pair: (pair[1], pair[0]))
-        labels = dict(Program.SupportCategory.choices)
+        labels = dict(SupportKind.objects.values_list("code", "name"))
         self.support_columns = [
             Column(support_key(category, year), f"{labels.get(category, category)}（{eras.fiscal_year_label(year)}）")
             for category, year in support
@@ -278,13 +279,13 @@ def staff_table(prefecture: Municipality) -> ComparisonTable:
     totals = defaultdict(dict)
     counts = (
         ProgramProgress.objects.filter(program__area__plan__in=ids, support_count__isnull=False)
-        .filter(~Q(program__support_category=""))
-        .values("program__area__plan", "program__support_category", "fiscal_year")
+        .filter(program__support_kind__counts_support=True)
+        .values("program__area__plan", "program__support_kind__code", "fiscal_year")
         .annotate(total=Sum("support_count"))
         .order_by()
     )
     for count in counts:
-        key = (count["program__support_category"], count["fiscal_year"])
+        key = (count["program__support_kind__code"], count["fiscal_year"])
         totals[count["program__area__plan"]][key] = count["total"]
     rows = [
         Row(

@@ -27,6 +27,7 @@ PAGES = {
     "accessibility": "/accessibility/",
     "feedback-thanks": "/feedback/thanks/?page=/plans/1001/",
     "revision-history": "/plans/1001/versions/",
+    "search": "/search/?q=就労",
     "earlier-version": "/plans/1001/versions/1/",
     "not-found": "/plans/999999/",
 }

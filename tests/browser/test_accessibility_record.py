@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 PAGE_KINDS = {
     "home", "prefectures", "plan-status", "prefecture", "comparison", "municipality", "municipality-without-plan",
     "plan", "year", "council", "meeting", "revision-history", "earlier-version", "feedback-thanks", "accessibility",
-    "not-found",
+    "not-found", "search",
 }
 
 
@@ -55,6 +55,6 @@ def test_the_accessibility_page_shows_the_dated_record_of_a_real_run(public_site
     assert f"試験日</dt><dd><time datetime=\"{record.data['tested_at']}\">{record.tested_on_label}</time>" in page
     assert f"axe-core {record.data['tool']['version']}" in page
     assert f"Chromium {record.data['browser']['version']}" in page
-    assert "違反の数</dt><dd>0件（17種類のページ、2つの画面幅）" in page
+    assert "違反の数</dt><dd>0件（18種類のページ、2つの画面幅）" in page
     assert "<tr><th scope=\"row\">市区町村の計画の比較</th><td>違反なし、横スクロールなし</td><td>違反なし、横スクロールなし</td></tr>" in page
     assert "<tr><th scope=\"row\">2.4.2</th><td>違反なし</td><td>document-title</td></tr>" in page

@@ -98,6 +98,7 @@ def pages_to_test() -> list[PageToTest]:
         thanks = f"{reverse('public:feedback_thanks')}?page={plan.card['url']}"
         pages.append(PageToTest("feedback-thanks", "ご意見の送信結果", thanks))
     pages += [
+        PageToTest("search", "サイト内検索の結果", f"{reverse('public:search')}?q=再犯防止"),
         PageToTest("accessibility", "アクセシビリティ方針", reverse("public:accessibility")),
         PageToTest("not-found", "ページが見つからないときのページ", "/plans/0/"),
     ]

@@ -15,6 +15,7 @@ from functools import lru_cache
 from types import SimpleNamespace
 
 from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
 from django.db.models import FileField, Q
 from django.db.models.fields.files import FieldFile
 from django.db.models.fields.json import KeyTextTransform
@@ -32,7 +33,7 @@ from plans.models import Municipality, Plan
 from reoffense_portal.composition import comparison
 from reoffense_portal.composition.consultation import views as consultation
 from reoffense_portal.composition.public import caching, lookups
-from reoffense_portal.composition.publishing import adoption_status, pages, pdf, preview
+from reoffense_portal.composition.publishing import adoption_status, pages, pdf, preview, search
 from reoffense_portal.composition.publishing.models import PlanVersion, VersionFile, VersionMeeting, VersionPage
 from reoffense_portal.composition.publishing.opendata import DATASETS, LICENSE
 from reoffense_portal.machinery import disclosure
@@ -250,6 +251,7 @@ def prefecture_detail(request, code):
                    for key, status in (("published", adoption_status.PUBLISHED), ("ended", adoption_status.ENDED),
                                        ("preparing", adoption_status.PREPARING), ("none", adoption_status.NONE))},
         "own_status": adoption_status.versions_status(own), "rule": adoption_status.RULE,
+        "existing": adoption_status.Extent.current().by_prefecture.get(prefecture.code),
     })
 
 
@@ -345,6 +347,7 @@ def plan_status_json(request):
         "as_of": timezone.localdate().isoformat(),
         "license": LICENSE,
         "rule": adoption_status.RULE + "政令指定都市の行政区は数えません。",
+        "register": adoption_status.NationalStatus.of(statuses).register_sentence,
         "page": number, "pages": len(pages), "next": page_url(number + 1), "previous": page_url(number - 1),
         "prefectures": [_status_row(request, s, plans[s.prefecture.code]) for s in shown],
     }
@@ -356,7 +359,8 @@ def _status_row(request, s, municipality_plans) -> dict:
             **{f"card__{key}": v.card.get(key) for key in ("period_label", "embedded_in", "url")}} for v in s.plans]
     return {
         "code": s.prefecture.code, "name": s.prefecture.name, "municipalities": s.total,
-        "published": s.published, "share_percent": adoption_status.share(s.published, s.total),
+        "municipalities_existing": s.existing,
+        "published": s.published, "share_percent": s.share_percent,
         "ended": s.ended, "preparing": s.preparing, "none": s.none, "prefecture_plan_status": s.own_status,
         "prefecture_plans": [_plan_entry(request, v) for v in own],
         "municipality_plans": [
@@ -525,6 +529,30 @@ def accessibility(request):
     return TemplateResponse(request, "public/accessibility.html", {
         "record": record, "updated_on": _day(record.tested_at if record else None),
     })
+
+
+SEARCH_PAGE_SIZE = 20
+
+
+@require_safe
+def site_search(request):
+    """サイト内検索 over the live versions (publishing/search.py); a bad query gets its Japanese message, 200."""
+    query = request.GET.get("q", "").strip()
+    context = {"search_query": query, "query_string": urlencode({"q": query})}
+    try:
+        entries = search.search(query)
+    except search.QueryError as error:
+        context["error"] = str(error)
+        return TemplateResponse(request, "public/search.html", context)
+    page = Paginator(entries, SEARCH_PAGE_SIZE).get_page(request.GET.get("page"))
+    context["page_obj"] = page
+    context["results"] = [
+        {"title": entry.title, "url": entry.url, "kind": entry.get_kind_display(),
+         "municipality": entry.version.municipality.name, "plan_title": entry.version.title,
+         "excerpt": search.excerpt(entry.text, query)}
+        for entry in page
+    ]
+    return TemplateResponse(request, "public/search.html", context)
 
 
 @require_safe

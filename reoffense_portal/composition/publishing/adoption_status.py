@@ -11,6 +11,11 @@ is counted apart, as 法務省's survey 「地方再犯防止推進計画の策�
   Only that a plan exists is read from the working rows, never anything in it.
 - 未策定: none of these.
 
+How many exist: the counts of the last imported code list (plans.CodeListCount), else the nation's 47 都道府県 and
+1,741 市区町村. While fewer are registered than exist, a share of the registered few would mislead (two cities
+registered, both with a plan, is not 100 %): the figures then say how many are registered against how many
+exist, in plain words, and give no 策定率.
+
 "Ended" is judged on Japan's date of the request: these pages are computed per request, not frozen in versions.
 
 Every figure comes from a fixed number of queries whatever the number of municipalities.
@@ -28,7 +33,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 
-from plans.models import Municipality, Plan
+from plans.models import MUNICIPALITIES_IN_JAPAN, PREFECTURES_IN_JAPAN, CodeListCount, Municipality, Plan
 from reoffense_portal.machinery import eras
 from reoffense_portal.machinery.spreadsheets.files import write_xlsx
 
@@ -85,16 +90,53 @@ def share(part: int, whole: int) -> float:
     return round(100 * part / whole, 1) if whole else 0.0
 
 
+@dataclass
+class Extent:
+    """How many local governments exist: the imported code list's counts, else the nation's."""
+
+    prefectures: int
+    municipalities: int
+    by_prefecture: dict  # prefecture code → its 市区町村 in the list; empty until a list is imported
+    from_code_list: bool
+
+    @classmethod
+    def current(cls) -> "Extent":
+        counted = CodeListCount.objects.order_by("-counted_at", "-pk").first()
+        if counted is None:
+            return cls(PREFECTURES_IN_JAPAN, MUNICIPALITIES_IN_JAPAN, {}, False)
+        return cls(counted.prefectures, counted.municipalities, counted.by_prefecture, True)
+
+
 class Counts:
-    """What a row of 策定状況 derives from its counts (total, published, ended, preparing): 未策定 and the share."""
+    """What a row of 策定状況 derives from its counts (total, published, ended, preparing, existing): 未策定, the share
+    (only once every existing 市区町村 is registered) and the register's extent in words."""
+
+    existing: int | None = None  # 市区町村 that exist, from the code list; None when not known
 
     @property
     def none(self) -> int:
         return self.total - self.published - self.ended - self.preparing
 
     @property
+    def complete(self) -> bool:
+        return self.existing is not None and self.total >= self.existing
+
+    @property
     def share_label(self) -> str:
-        return share_label(self.published, self.total)
+        return share_label(self.published, self.total) if self.complete else "－"
+
+    @property
+    def share_percent(self) -> float | None:
+        return share(self.published, self.total) if self.complete else None
+
+    @property
+    def register_label(self) -> str:
+        """45（全45市区町村を登録）, 2（45市区町村のうち登録は2）, or 2（市区町村の総数は未確認）."""
+        if self.existing is None:
+            return f"{self.total}（市区町村の総数は未確認）"
+        if self.complete:
+            return f"{self.total}（全{self.existing:,}市区町村を登録）"
+        return f"{self.total}（{self.existing:,}市区町村のうち登録は{self.total:,}）"
 
 
 @dataclass
@@ -107,6 +149,8 @@ class PrefectureStatus(Counts):
     preparing: int = 0
     plans: list = field(default_factory=list)  # the prefecture's own live versions
     municipality_plans: list = field(default_factory=list)  # its municipalities' live versions
+    existing: int | None = None  # its 市区町村 in the imported code list
+    extent: "Extent | None" = None  # the nation's, read once for all the rows
 
     @property
     def own_status(self) -> str:
@@ -126,8 +170,11 @@ def prefecture_statuses(*, municipality_plans=False, today: datetime.date | None
     which the pages that count them need not read.
     """
     today = today or timezone.localdate()
+    extent = Extent.current()
     rows = {
-        prefecture.code: PrefectureStatus(prefecture, today)
+        prefecture.code: PrefectureStatus(
+            prefecture, today, existing=extent.by_prefecture.get(prefecture.code), extent=extent
+        )
         for prefecture in Municipality.objects.filter(kind=Kind.PREFECTURE).order_by("code")
     }
     counts = (
@@ -194,7 +241,7 @@ def municipality_statuses(prefecture: Municipality) -> tuple[list, list[Municipa
 
 SURVEY_HEADERS = [
     "団体コード", "都道府県", "都道府県の計画", "都道府県の計画期間",
-    "市区町村数", "策定済数", "策定率（%）", "計画期間終了数", "策定中数", "未策定数",
+    "市区町村数", "策定済数", "策定率（%）", "計画期間終了数", "策定中数", "未策定数", "市区町村の総数",
 ]
 
 
@@ -208,16 +255,41 @@ class NationalStatus(Counts):
     preparing: int
     prefectures_published: int
     prefectures_ended: int
+    existing: int | None = None
+    prefectures_registered: int = 0
+    prefectures_existing: int = PREFECTURES_IN_JAPAN
 
     @classmethod
-    def of(cls, statuses: list[PrefectureStatus]) -> "NationalStatus":
+    def of(cls, statuses: list[PrefectureStatus], extent: Extent | None = None) -> "NationalStatus":
+        extent = extent or (statuses[0].extent if statuses and statuses[0].extent else Extent.current())
         return cls(
+            existing=extent.municipalities, prefectures_registered=len(statuses),
+            prefectures_existing=extent.prefectures,
             total=sum(r.total for r in statuses),
             published=sum(r.published for r in statuses),
             ended=sum(r.ended for r in statuses),
             preparing=sum(r.preparing for r in statuses),
             prefectures_published=sum(1 for r in statuses if r.own_status == PUBLISHED),
             prefectures_ended=sum(1 for r in statuses if r.own_status == ENDED),
+        )
+
+    @property
+    def register_sentence(self) -> str:
+        """The register's extent in plain words; while incomplete, why no 策定率 is given."""
+        if self.complete and self.prefectures_registered >= self.prefectures_existing:
+            return f"全国の{self.existing:,}市区町村と{self.prefectures_existing}都道府県がすべて登録されています。"
+        return (
+            f"全国には{self.existing:,}市区町村と{self.prefectures_existing}都道府県がありますが、このサイトに登録されているのは"
+            f"{self.total:,}市区町村と{self.prefectures_registered}都道府県です。登録が全国に満たないため、"
+            "次の数は登録されている団体だけを数えたもので、策定率（割合）は示していません。"
+        )
+
+    @property
+    def summary_sentence(self) -> str:
+        share = f"（{self.share_label}）" if self.complete else ""
+        return (
+            f"登録されている{self.total:,}市区町村のうち、計画を策定済の団体は{self.published:,}{share}、計画期間が終了し"
+            f"次の計画を公開していない団体は{self.ended:,}、策定中の団体は{self.preparing:,}、未策定の団体は{self.none:,}です。"
         )
 
     @property
@@ -233,14 +305,20 @@ def survey_dataset(statuses: list[PrefectureStatus]) -> tablib.Dataset:
     for row in statuses:
         dataset.append([
             row.prefecture.code, row.prefecture.name, row.own_status, row.own_periods,
-            row.total, row.published, share(row.published, row.total), row.ended, row.preparing, row.none,
+            row.total, row.published, blank_if_none(row.share_percent), row.ended, row.preparing, row.none,
+            blank_if_none(row.existing),
         ])
     national = NationalStatus.of(statuses)
     dataset.append([
         "", "全国", national.own_label, "", national.total, national.published,
-        share(national.published, national.total), national.ended, national.preparing, national.none,
+        blank_if_none(national.share_percent), national.ended, national.preparing, national.none, national.existing,
     ])
     return dataset
+
+
+def blank_if_none(value):
+    """A cell left blank where the figure is not given (策定率 of an incomplete register, a count not known)."""
+    return "" if value is None else value
 
 
 def as_of_label(today: datetime.date | None = None) -> str:

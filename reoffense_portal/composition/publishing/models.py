@@ -387,3 +387,50 @@ class LegacyPublication(models.Model):
     class Meta:
         verbose_name = "承認の仕組みの導入前からの公開"
         verbose_name_plural = verbose_name
+
+
+class SearchEntry(models.Model):
+    """A passage of a version's public pages that site search finds (publishing/search.py).
+
+    Written with the version at approval from the rows it freezes, so search reads no draft; an entry
+    names the page and its anchor, and its text as residents read it.
+    """
+
+    class Kind(models.TextChoices):
+        PLAN = "plan", "計画"
+        AREA = "area", "重点施策"
+        MEASURE = "measure", "施策"
+        PROGRAM = "program", "取組・事業"
+        PROGRESS = "progress", "年度の実施状況"
+        INDICATOR = "indicator", "指標"
+        COUNCIL = "council", "会議体"
+        MEETING = "meeting", "会議"
+
+    version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="search_entries")
+    order = models.PositiveIntegerField("順番")
+    kind = models.CharField("種類", max_length=20, choices=Kind.choices)
+    title = models.CharField("見出し", max_length=400)
+    url = models.CharField("URL", max_length=300)
+    text = models.TextField("本文")
+    # The title and text as matched: NFKC, case-folded (search.fold), so ＡＢＣ and abc, ２０２４ and 2024 are one.
+    folded = models.TextField("照合用の本文")
+
+    class Meta:
+        verbose_name = "検索の項目"
+        verbose_name_plural = "検索の項目"
+        indexes = [models.Index(fields=["version", "order"], name="search_entry_order_idx")]
+
+    def __str__(self):
+        return self.title
+
+
+class SearchGram(models.Model):
+    """A pair of adjacent characters of an entry (bigram): the index search looks words up in."""
+
+    entry = models.ForeignKey(SearchEntry, on_delete=models.CASCADE, related_name="grams")
+    gram = models.CharField("2文字", max_length=2)
+
+    class Meta:
+        verbose_name = "検索の索引"
+        verbose_name_plural = "検索の索引"
+        indexes = [models.Index(fields=["gram", "entry"], name="search_gram_idx")]

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from councils.models import Council, CouncilMember, Meeting, MeetingDocument
 from councils.reviews import attach_review_meetings
+from measures.models import Practice
 from measures.tree import plan_tree
 from plans.models import Indicator, IndicatorValue, Plan
 from reoffense_portal.composition.comparison import loaded_plan_entry
@@ -27,7 +28,7 @@ from reoffense_portal.composition.summaries.documents import PlanSummary
 from reoffense_portal.machinery.text import visible
 from reoffense_portal.machinery.uploads import file_label
 
-from . import opendata, yearly
+from . import opendata, regional, search, yearly
 from . import pages as composed
 from .models import PlanVersion, VersionFile, VersionMeeting, VersionPage
 from .pdf import queue_typesetting
@@ -68,6 +69,8 @@ def load_plan(pk: int) -> Plan:
         .prefetch_related(
             "formulation_steps",
             "challenges",
+            "regional_duties",
+            Prefetch("practices", queryset=Practice.objects.select_related("program__support_kind")),
             _indicators(Indicator.Kind.TARGET, "targets"),
             _indicators(Indicator.Kind.STATISTIC, "statistics"),
             Prefetch(
@@ -189,6 +192,8 @@ def card(plan: Plan) -> dict:
         "councils": [{"name": council.name, "url": council.get_absolute_url()} for council in plan.council_list],
         # The plan's row of its prefecture's comparison table, small counts masked (reoffense_portal.composition.comparison).
         "comparison": loaded_plan_entry(plan),
+        # Its 地域再犯防止推進事業 and 取組事例, for the national tables and the list of practices (regional).
+        **regional.card_entries(plan),
     }
 
 
@@ -280,6 +285,8 @@ def build_version(plan: Plan, *, approved_by, submitted_by=None, summary: str = 
         ), version)
         for page in pages
     )
+    # Site search reads these entries of live versions only (publishing/search.py).
+    search.index_version(version, plan)
     step(3)
     summary_pdf = PlanSummary(plan, draft=False, public=True)
     files = [

@@ -121,6 +121,8 @@ class HistoryChangeLabels(HistoricalRecordContextHelper):
 
     def stringify_delta_change_values(self, change, old, new):
         field = self.model._meta.get_field(change.field)
+        # An empty foreign key comes as a DeletedObject of pk None (「Deleted … (pk=None)」): it was blank.
+        old, new = (None if getattr(value, "pk", "") is None else value for value in (old, new))
         old = value_label(field, old, getattr(self.delta.old_record, PRECISION_FIELD, None))
         new = value_label(field, new, getattr(self.delta.new_record, PRECISION_FIELD, None))
         old, new = self.get_obj_diff_display().common_shorten_repr(old, new)

@@ -301,6 +301,10 @@ class PortalResource(resources.ModelResource):
     def normalise_headers(self, dataset):
         """Match headers typed with half-width brackets or stray spaces to the columns."""
         known = {normalised(name): name for name in self.column_names()}
+        # The open data's column (自治体標準オープンデータセット) names the code as 全国地方公共団体コード: a downloaded
+        # CSV is imported as it is.
+        if "団体コード" in self.column_names():
+            known.setdefault(normalised("全国地方公共団体コード"), "団体コード")
         headers = [known.get(normalised(h), h) for h in dataset.headers or []]
         seen = set()
         for h in headers:

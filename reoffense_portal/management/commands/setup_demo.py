@@ -2,7 +2,8 @@
 
     DEBUG=1 python manage.py setup_demo
 
-Loads the fixtures prefectures (the 47), national_priorities, yamaguchi and kumamoto (fixture rows
+Loads the fixtures prefectures (the 47), national_priorities, yamaguchi, kumamoto and regional_programme
+(秋田県's, 佐賀県's and 愛知県's programmes and 取組事例 from 法務省's document; fixture rows
 are reset to the fixtures; rows added in the demo stay) and creates or resets:
 
 - admin: a superuser;
@@ -32,7 +33,7 @@ from plans.models import Municipality, Plan, StaffMembership
 from reoffense_portal.composition.publishing.snapshot import build_version
 
 DEFAULT_PASSWORD = "demo-pass-2026"
-FIXTURES = ("prefectures", "national_priorities", "yamaguchi", "kumamoto")
+FIXTURES = ("prefectures", "national_priorities", "yamaguchi", "kumamoto", "regional_programme")
 # (username, municipality code, role); admin is the superuser.
 STAFF = [
     ("yamaguchi-editor", "352039", StaffMembership.Role.EDITOR),

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('publishing', '0005_approval_job'),
+        ('publishing', '0007_search_index_of_earlier_versions'),
     ]
 
     operations = [
