@@ -125,10 +125,10 @@ def test_a_staff_preview_of_a_draft_offers_no_open_data(client, kumamoto, editor
 
 
 def test_every_year_is_a_western_number_with_its_japanese_era_label_beside_it(client, kumamoto):
-    progress = read_spreadsheet(client.get(reverse("public:plan_csv", args=[kumamoto.plan.pk, "progress"])).content)
+    progress = read_spreadsheet(client.get(reverse("public:plan_csv", args=[kumamoto.plan.pk, "progress"])).getvalue())
     at = progress.headers.index("年度")
     assert progress.headers[at + 1] == "年度の表記"
     assert (str(progress[0][at]), progress[0][at + 1]) == ("2024", "令和6年度")
-    values = read_spreadsheet(client.get(reverse("public:plan_csv", args=[kumamoto.plan.pk, "indicator-values"])).content)
+    values = read_spreadsheet(client.get(reverse("public:plan_csv", args=[kumamoto.plan.pk, "indicator-values"])).getvalue())
     at = values.headers.index("年")
     assert (str(values[0][at]), values[0][at + 1]) == ("2023", "令和5年")
