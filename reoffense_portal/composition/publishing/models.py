@@ -197,6 +197,7 @@ class VersionFile(models.Model):
     typeset_error = models.TextField("PDFを作成できなかった理由", blank=True, editable=False)
     # sha256 of the bytes, when they were stored in the file storage: the download's ETag.
     digest = models.CharField("内容のハッシュ", max_length=64, blank=True, editable=False)
+    size = models.PositiveBigIntegerField("大きさ（バイト）", null=True, blank=True, editable=False)
 
     objects = VersionFileQuerySet.as_manager()
 
@@ -217,7 +218,7 @@ class VersionFile(models.Model):
         from django.core.files.storage import default_storage
 
         self.stored_name = default_storage.save(f"versions/{self.version_id}/{self.key}", ContentFile(content))
-        self.digest, self.content = hashlib.sha256(content).hexdigest(), None
+        self.digest, self.size, self.content = hashlib.sha256(content).hexdigest(), len(content), None
 
     def read(self) -> bytes | None:
         """The file's bytes (for tests and the occasional reader; requests stream them instead)."""

@@ -67,7 +67,7 @@ def typeset(pk: int) -> bool:
     file = VersionFile.objects.only("pk", "version_id", "key").get(pk=pk)
     file.store(content)
     if VersionFile.objects.filter(pk=pk, content__isnull=True, stored_name="").update(
-        stored_name=file.stored_name, digest=file.digest, typeset_error=""
+        stored_name=file.stored_name, digest=file.digest, size=file.size, typeset_error=""
     ):
         _label_links(file.version_id, len(content))
     else:

@@ -12,6 +12,11 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(
             model_name='versionfile',
+            name='size',
+            field=models.PositiveBigIntegerField(blank=True, editable=False, null=True, verbose_name='大きさ（バイト）'),
+        ),
+        migrations.AddField(
+            model_name='versionfile',
             name='digest',
             field=models.CharField(blank=True, editable=False, max_length=64, verbose_name='内容のハッシュ'),
         ),
