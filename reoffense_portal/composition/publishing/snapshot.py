@@ -29,6 +29,7 @@ from reoffense_portal.machinery.text import visible
 from reoffense_portal.machinery.uploads import file_label
 
 from . import opendata, regional, search, yearly
+from . import pages as composed
 from .models import PlanVersion, VersionFile, VersionMeeting, VersionPage
 from .pdf import queue_typesetting
 from .rows import plan_rows
@@ -306,10 +307,13 @@ def _new_version(plan: Plan, live_from, **approval) -> PlanVersion:
 
 
 def _store_pages(version: PlanVersion, pages: list[Page]) -> None:
+    # Each page whole, frame included, so that a request sends its bytes (publishing.pages).
     VersionPage.objects.bulk_create(
-        VersionPage(version=version, path=page.path, title=page.title, description=page.description,
-                    breadcrumbs=page.breadcrumbs, content=page.content, feedback_title=page.feedback_title,
-                    digest=hashlib.sha256(page.content.encode()).hexdigest())
+        composed.compose(VersionPage(
+            version=version, path=page.path, title=page.title, description=page.description,
+            breadcrumbs=page.breadcrumbs, content=page.content, feedback_title=page.feedback_title,
+            digest=hashlib.sha256(page.content.encode()).hexdigest(),
+        ), version)
         for page in pages
     )
 
@@ -318,6 +322,8 @@ def _store_files(version: PlanVersion, files: list[VersionFile]) -> None:
     for file in files:
         file.version = version
         file.filename, file.content, file.source = visible(file.filename), visible(file.content), visible(file.source)
+        if file.content is not None:  # open data: into the file storage, streamed from there to readers
+            file.store(file.content)
     VersionFile.objects.bulk_create(files)
 
 
