@@ -11,7 +11,7 @@ from django.test import RequestFactory
 from measures.models import ProgramProgress, RegionalDuty
 from measures.resources import RegionalDutyResource
 from reoffense_portal.machinery.spreadsheets.files import CSVFormat
-from tests.import_export_factories import csv_bytes, run_import
+from tests.import_export_factories import confirm_import, csv_bytes, preview_import, run_import
 from tests.staff_world import make_prefecture_world, make_user
 
 pytestmark = pytest.mark.django_db
@@ -87,3 +87,20 @@ def test_the_progress_page_offers_the_duty_sheet(db):
     model_admin = admin.site.get_model_admin(ProgramProgress)
     assert RegionalDutyResource in model_admin.get_import_resource_classes(request)
     assert RegionalDutyResource in model_admin.get_export_resource_classes(request)
+
+
+def test_through_the_progress_page_the_preview_shows_the_new_duties_before_anything_is_written(client):
+    from django.contrib.admin.models import ADDITION, LogEntry
+
+    prefecture, _, _ = make_prefecture_world()
+    client.force_login(prefecture.editor)
+    data = rows_of(prefecture.plan, ["令和6年度", "会議等の開催", "市町村連絡会議", "令和6年7月1日", "45", ""],
+                   ["令和6年度", "研修会等の開催", "市町村職員研修", "", "", ""])
+    preview = preview_import(client, "measures_programprogress", data, name="必須事務.csv", resource="1")
+    assert "新規 2件、変更 0件、変更なし 0件" in preview.content.decode()
+    assert not RegionalDuty.objects.exists()
+
+    confirm_import(client, "measures_programprogress", preview)
+    duty = RegionalDuty.objects.get(title="市町村連絡会議")
+    entry = LogEntry.objects.get(user=prefecture.editor, action_flag=ADDITION, object_id=str(duty.pk))
+    assert entry.content_type.model_class() is RegionalDuty  # the admin's history links to the duty itself
