@@ -367,11 +367,9 @@ def request_once(sample: Sample) -> float:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from reoffense_portal.composition.public.views import page_content
 
     if sample.public:
         cache.clear()
-        page_content.cache_clear()
     with CaptureQueriesContext(connection) as captured:
         start = time.perf_counter()
         response = sample.client.get(sample.url)

@@ -124,6 +124,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before the session's: a response that sets a cookie is never marked for a shared cache (public.caching).
+    "reoffense_portal.composition.public.caching.PrivateWhenCookiesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -173,6 +175,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     })
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Seconds a shared cache (a proxy, a CDN) may keep a published page or download without asking again;
+# 0 (the default): it must ask each time, so an ended publication is gone at once (public.caching).
+PUBLIC_CACHE_SECONDS = envint("PUBLIC_CACHE_SECONDS", 0)
 
 # Public pages need no shared cache: what is live is read from the database on each request, and
 # the rate limits and login lockouts count in the database (reoffense_portal.machinery.limits). With REDIS_URL

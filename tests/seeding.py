@@ -2,6 +2,8 @@
 
 from django.apps import apps
 from django.core import serializers
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.management.color import no_style
 from django.db import connection
 
@@ -11,6 +13,7 @@ class SeededRows:
 
     def __init__(self):
         self.rows = None
+        self.files = {}  # the versions' downloads the seeding stored, by name: each test has its own MEDIA_ROOT
 
     @staticmethod
     def keys() -> dict:
@@ -21,6 +24,10 @@ class SeededRows:
         for model, keys in before.items():
             added = model._base_manager.exclude(pk__in=keys) if keys else model._base_manager.all()
             self.rows += serializers.serialize("python", added.order_by("pk"))
+        from reoffense_portal.composition.publishing.models import VersionFile
+
+        stored = VersionFile.objects.exclude(pk__in=before.get(VersionFile, ())).filter(stored_name__startswith="versions/")
+        self.files = {file.stored_name: file.read() for file in stored}
 
     def write(self) -> None:
         """As loaddata writes a fixture: raw saves (no signals' side effects), constraints checked at the end."""
@@ -33,6 +40,9 @@ class SeededRows:
         with connection.cursor() as cursor:
             for statement in connection.ops.sequence_reset_sql(no_style(), models):
                 cursor.execute(statement)
+        for name, content in self.files.items():
+            if not default_storage.exists(name):
+                default_storage.save(name, ContentFile(content))
 
 
 seeded_rows = SeededRows()

@@ -305,7 +305,7 @@ def test_the_worker_records_and_announces_a_scheduled_go_live_once(client, world
         clock.shift(datetime.timedelta(minutes=1))
         assert "go_live" not in schedule.tick()  # nothing left to record: no job at all
         version = PlanVersion.objects.current(city_a.plan)
-        assert bytes(version.files.get(key="summary.pdf").content) == b"%PDF-1.7 typeset"
+        assert version.files.get(key="summary.pdf").read() == b"%PDF-1.7 typeset"
 
 
 def second_publisher(city):

@@ -80,12 +80,12 @@ def test_residents_read_the_figures_beside_the_citys_on_the_page_the_pdf_and_the
 
     run_queued_tasks()  # the job worker typesets the 概要版 approval queued
     pdf = client.get(f"/plans/{city.plan.pk}/summary.pdf")
-    pdf_text = re.sub(r"\s+", "", "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages))
+    pdf_text = re.sub(r"\s+", "", "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.getvalue())).pages))
     # The 主な統計 table: a column per subject; a figure of another time than the row's says its own.
     assert "項目時点熊本市熊本県全国中核市の平均出典" in pdf_text
     assert "刑法犯認知件数令和4年5,210件8,360件601,331件（時点の記載なし）3件未満（令和4）熊本県警察" in pdf_text
 
-    data = json.loads(client.get(f"/opendata/plans/{city.plan.pk}.json").content)
+    data = json.loads(client.get(f"/opendata/plans/{city.plan.pk}.json").getvalue())
     [indicator] = [i for i in data["indicators"] if i["name"] == "刑法犯認知件数"]
     assert indicator["comparisons"] == [
         {"scope": "都道府県", "subject": "熊本県", "value": 8360, "as_of": "令和4年", "year": None, "label": "令和4年"},
@@ -94,7 +94,7 @@ def test_residents_read_the_figures_beside_the_citys_on_the_page_the_pdf_and_the
          "label": "令和4"},
     ]
     rows = list(csv.DictReader(io.StringIO(
-        client.get(f"/opendata/plans/{city.plan.pk}/indicator-comparisons.csv").content.decode("utf-8-sig")
+        client.get(f"/opendata/plans/{city.plan.pk}/indicator-comparisons.csv").getvalue().decode("utf-8-sig")
     )))
     assert [(r["指標名"], r["対象の名前"], r["値"], r["単位"], r["時点"], r["年（年度）"]) for r in rows] == [
         ("刑法犯認知件数", "熊本県", "8360", "件", "令和4年", ""),
@@ -107,7 +107,7 @@ def test_staff_pdfs_keep_the_exact_comparison_figure(client, city, statistic):
     IndicatorComparison.objects.create(indicator=statistic, scope="prefecture", value=Decimal(2), as_of_text="令和4年")
     client.force_login(city.editor)
     pdf = staff_pdf(client, f"/admin/summaries/plans/{city.plan.pk}/summary.pdf")
-    pdf_text = re.sub(r"\s+", "", "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages))
+    pdf_text = re.sub(r"\s+", "", "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.getvalue())).pages))
     assert "刑法犯認知件数令和4年5,210件2件熊本県警察" in pdf_text
 
 
@@ -128,15 +128,15 @@ def test_a_prefecture_figure_entered_both_as_the_years_value_and_as_a_comparison
 
     run_queued_tasks()
     pdf = client.get(f"/plans/{city.plan.pk}/summary.pdf")
-    pdf_text = re.sub(r"\s+", "", "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages))
+    pdf_text = re.sub(r"\s+", "", "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.getvalue())).pages))
     assert "刑法犯認知件数令和4年5,210件8,360件601,331件熊本県警察" in pdf_text
 
-    data = json.loads(client.get(f"/opendata/plans/{city.plan.pk}.json").content)
+    data = json.loads(client.get(f"/opendata/plans/{city.plan.pk}.json").getvalue())
     [indicator] = [i for i in data["indicators"] if i["name"] == "刑法犯認知件数"]
     assert [c["subject"] for c in indicator["comparisons"]] == ["全国"]
     assert indicator["values"][0]["prefecture_value"] == 8360
     rows = list(csv.DictReader(io.StringIO(
-        client.get(f"/opendata/plans/{city.plan.pk}/indicator-comparisons.csv").content.decode("utf-8-sig")
+        client.get(f"/opendata/plans/{city.plan.pk}/indicator-comparisons.csv").getvalue().decode("utf-8-sig")
     )))
     assert [r["対象の名前"] for r in rows] == ["全国"]
 

@@ -224,10 +224,19 @@ def test_a_robot_filling_the_honeypot_is_thanked_and_ignored(client, period):
     assert not Comment.objects.exists()
 
 
-def test_the_form_needs_its_csrf_token(period):
-    response = comment(Client(enforce_csrf_checks=True), period.plan)
+def test_a_comment_forged_by_another_site_is_refused_in_japanese(period):
+    response = comment(Client(enforce_csrf_checks=True, HTTP_ORIGIN="https://evil.example"), period.plan)
     assert response.status_code == 403
+    assert "このサイトのページ以外から送られたため" in response.content.decode()
     assert not Comment.objects.exists()
+
+
+def test_the_comment_form_posts_from_its_page_without_a_token_or_cookie(period):
+    client = Client(enforce_csrf_checks=True, HTTP_ORIGIN="http://testserver")
+    page = client.get(f"/plans/{period.plan.pk}/")
+    assert "csrfmiddlewaretoken" not in page.content.decode() and not page.cookies
+    assert comment(client, period.plan).status_code == 302
+    assert Comment.objects.count() == 1
 
 
 def test_more_than_five_comments_in_ten_minutes_from_one_address_wait(client, period, clock):

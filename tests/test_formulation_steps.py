@@ -91,18 +91,18 @@ def test_residents_read_undated_steps_in_order_with_no_date_invented(client, cit
 
     run_queued_tasks()  # the job worker typesets the 概要版 approval queued
     pdf = client.get(f"/plans/{city.plan.pk}/summary.pdf")
-    pdf_text = re.sub(r"\s+", "", "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages))
+    pdf_text = re.sub(r"\s+", "", "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.getvalue())).pages))
     assert "資料策定経過" in pdf_text
     assert "－その他庁内関係課への照会－その他関係機関・団体への意見聴取－その他素案の作成令和4年12月策定計画の策定" in pdf_text
 
-    data = json.loads(client.get(f"/opendata/plans/{city.plan.pk}.json").content)
+    data = json.loads(client.get(f"/opendata/plans/{city.plan.pk}.json").getvalue())
     steps = data["formulation_steps"]
     assert [(s["order"], s["date"], s["date_label"], s["description"]) for s in steps[1:4]] == [
         (2, None, "", UNDATED[0]), (3, None, "", UNDATED[1]), (4, None, "", UNDATED[2]),
     ]
     assert (steps[4]["date"], steps[4]["date_precision"], steps[4]["date_label"]) == ("2022-12-01", "月", "令和4年12月")
     rows = list(csv.DictReader(io.StringIO(
-        client.get(f"/opendata/plans/{city.plan.pk}/formulation-steps.csv").content.decode("utf-8-sig")
+        client.get(f"/opendata/plans/{city.plan.pk}/formulation-steps.csv").getvalue().decode("utf-8-sig")
     )))
     assert [(r["順番"], r["日付"], r["内容"]) for r in rows] == [
         ("1", "2023-01-10", city.step.description), ("2", "", UNDATED[0]), ("3", "", UNDATED[1]),

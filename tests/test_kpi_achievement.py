@@ -180,21 +180,21 @@ def test_the_plan_page_says_the_rate_in_words_and_numbers(client, published_kpi)
 def test_the_public_summary_pdf_prints_the_rate(client, published_kpi, run_jobs):
     run_jobs()
     response = client.get(f"/plans/{published_kpi.pk}/summary.pdf")
-    text = re.sub(r"\s+", "", " ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages))
+    text = re.sub(r"\s+", "", " ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.getvalue())).pages))
     assert "達成率56.1%（基準値564人→最新500人／目標450人以下）" in text
     assert "小数第2位を四捨五入" in text
     assert "（目標年：令和8年度末）" in text
 
 
 def test_the_open_data_carries_the_rate_and_the_target_year_label(client, published_kpi):
-    data = json.loads(client.get(f"/opendata/plans/{published_kpi.pk}.json").content)
+    data = json.loads(client.get(f"/opendata/plans/{published_kpi.pk}.json").getvalue())
     by_name = {i["name"]: i for i in data["indicators"]}
     assert by_name["再犯者数"]["achievement"] == "達成率 56.1%（基準値564人→最新500人／目標450人以下）"
     assert by_name["再犯者数"]["achievement_percent"] == 56.1
     assert "小数第2位を四捨五入" in data["achievement_rule"]
     assert by_name["20歳未満の再犯者数"]["target"]["period_label"] == "令和8年度末"
     rows = list(csv.DictReader(io.StringIO(
-        client.get(f"/opendata/plans/{published_kpi.pk}/indicators.csv").content.decode("utf-8-sig")
+        client.get(f"/opendata/plans/{published_kpi.pk}/indicators.csv").getvalue().decode("utf-8-sig")
     )))
     row = next(r for r in rows if r["指標名"] == "20歳未満の再犯者数")
     assert (row["目標年の表記"], row["達成率"], row["達成率（%）"]) == (

@@ -96,7 +96,7 @@ def test_the_plan_page_lists_meetings_outside_its_period_apart(client, kumamoto)
         assert "令和6年度第1回熊本市再犯防止推進連絡会" in within
         assert "令和4年度第1回熊本市再犯防止推進連絡会 （開催日の記載なし・計画期間外）" in outside  # no status invented
         assert "令和4年度第1回" not in within
-    meetings = json.loads(client.get(f"/opendata/plans/{kumamoto.plan.pk}.json").content)["councils"][0]["meetings"]
+    meetings = json.loads(client.get(f"/opendata/plans/{kumamoto.plan.pk}.json").getvalue())["councils"][0]["meetings"]
     assert {m["label"]: m["in_plan_period"] for m in meetings} == {
         "令和10年度第1回": True, "令和6年度第1回": True, "令和4年度第1回": False,
     }

@@ -38,7 +38,7 @@ def page_text(client, url) -> str:
 
 def pdf_text(client, url) -> str:
     run_queued_tasks()  # the job worker typesets the 概要版 approval queued
-    reader = PdfReader(io.BytesIO(client.get(url).content))
+    reader = PdfReader(io.BytesIO(client.get(url).getvalue()))
     return re.sub(r"\s+", "", "".join(page.extract_text() for page in reader.pages))
 
 

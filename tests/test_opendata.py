@@ -26,7 +26,7 @@ def test_json_holds_the_plan_areas_programmes_progress_indicators_and_meetings(c
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json; charset=utf-8"
     assert 'rel="license"' in response["Link"]
-    data = json.loads(response.content)
+    data = json.loads(response.getvalue())
     assert data["license"]["spdx"] == "CC-BY-4.0"
     assert data["license"]["attribution"] == "出典：熊本市「熊本市再犯防止推進計画」（再犯防止推進計画ポータル）"
     assert data["municipality"] == {"code": "431001", "name": "熊本市", "local_government_name": "熊本県熊本市",
@@ -51,9 +51,10 @@ def test_json_holds_the_plan_areas_programmes_progress_indicators_and_meetings(c
 def test_every_csv_is_utf8_with_bom_licensed_and_has_the_plans_rows(client, kumamoto, dataset):
     response = client.get(reverse("public:plan_csv", args=[kumamoto.plan.pk, dataset]))
     assert response.status_code == 200
-    assert response.content.startswith(b"\xef\xbb\xbf")
+    body = response.getvalue()  # streamed from the file storage
+    assert body.startswith(b"\xef\xbb\xbf")
     assert 'rel="license"' in response["Link"]
-    rows = read_spreadsheet(response.content)
+    rows = read_spreadsheet(body)
     # 自治体標準オープンデータセット's columns name the municipality first.
     assert rows.headers[:4] == ["全国地方公共団体コード", "地方公共団体名", "都道府県名", "市区町村名"]
     assert len(rows) >= 1 and {tuple(map(str, r[:4])) for r in rows} == {("431001", "熊本県熊本市", "熊本県", "熊本市")}
@@ -69,7 +70,7 @@ def test_drafts_are_never_served(client, kumamoto):
 def test_a_draft_plans_rows_never_appear_in_another_plans_files(client, kumamoto, yamaguchi):
     unpublish(yamaguchi.plan)
     for dataset in DATASETS:
-        body = client.get(reverse("public:plan_csv", args=[kumamoto.plan.pk, dataset])).content.decode("utf-8-sig")
+        body = client.get(reverse("public:plan_csv", args=[kumamoto.plan.pk, dataset])).getvalue().decode("utf-8-sig")
         assert "山口" not in body and "352039" not in body
 
 
@@ -77,9 +78,9 @@ def test_the_files_hold_the_approved_version_not_the_working_rows(client, kumamo
     kumamoto.program.name = "承認前の事業名"
     kumamoto.program.save()
     url = reverse("public:plan_csv", args=[kumamoto.plan.pk, "programs"])
-    assert "承認前の事業名" not in client.get(url).content.decode("utf-8-sig")
+    assert "承認前の事業名" not in client.get(url).getvalue().decode("utf-8-sig")
     publish(kumamoto.plan)
-    assert "承認前の事業名" in client.get(url).content.decode("utf-8-sig")
+    assert "承認前の事業名" in client.get(url).getvalue().decode("utf-8-sig")
 
 
 def test_unknown_dataset_and_unknown_plan_are_404(client, kumamoto):
@@ -89,7 +90,7 @@ def test_unknown_dataset_and_unknown_plan_are_404(client, kumamoto):
 
 def test_open_data_csv_is_the_sheet_staff_import(client, kumamoto, editor):
     for dataset, resource in (("programs", PlanStructureResource), ("progress", ProgramProgressResource)):
-        data = client.get(reverse("public:plan_csv", args=[kumamoto.plan.pk, dataset])).content
+        data = client.get(reverse("public:plan_csv", args=[kumamoto.plan.pk, dataset])).getvalue()
         result = run_import(resource, data, editor)
         assert not result.has_problems(), result.messages()
         assert {r.import_type for r in result.rows} == {"skip"}
@@ -124,10 +125,10 @@ def test_a_staff_preview_of_a_draft_offers_no_open_data(client, kumamoto, editor
 
 
 def test_every_year_is_a_western_number_with_its_japanese_era_label_beside_it(client, kumamoto):
-    progress = read_spreadsheet(client.get(reverse("public:plan_csv", args=[kumamoto.plan.pk, "progress"])).content)
+    progress = read_spreadsheet(client.get(reverse("public:plan_csv", args=[kumamoto.plan.pk, "progress"])).getvalue())
     at = progress.headers.index("年度")
     assert progress.headers[at + 1] == "年度の表記"
     assert (str(progress[0][at]), progress[0][at + 1]) == ("2024", "令和6年度")
-    values = read_spreadsheet(client.get(reverse("public:plan_csv", args=[kumamoto.plan.pk, "indicator-values"])).content)
+    values = read_spreadsheet(client.get(reverse("public:plan_csv", args=[kumamoto.plan.pk, "indicator-values"])).getvalue())
     at = values.headers.index("年")
     assert (str(values[0][at]), values[0][at + 1]) == ("2023", "令和5年")

@@ -77,14 +77,14 @@ def test_a_plan_with_no_measures_at_all_calls_the_column_its_programmes(seeded):
 
 def test_the_open_data_puts_the_programmes_under_their_area(client, seeded):
     plan = kumamoto_plan()
-    data = json.loads(client.get(reverse("public:plan_json", args=[plan.pk])).content)
+    data = json.loads(client.get(reverse("public:plan_json", args=[plan.pk])).getvalue())
     area6 = next(area for area in data["areas"] if area["number"] == 6)
     assert area6["measures"] == []
     assert [p["name"] for p in area6["programs"]] == ["生活指導を要する児童への助言・指導", "女性からの様々な相談に対する助言や援助"]
     area1 = next(area for area in data["areas"] if area["number"] == 1)
     assert area1["programs"] == [] and len(area1["measures"]) == 2
 
-    body = client.get(reverse("public:plan_csv", args=[plan.pk, "programs"])).content.decode("utf-8-sig")
+    body = client.get(reverse("public:plan_csv", args=[plan.pk, "programs"])).getvalue().decode("utf-8-sig")
     rows = [row for row in csv.DictReader(io.StringIO(body)) if row["重点施策番号"] == "6"]
     assert [(row["施策番号"], row["施策名"], row["事業名"]) for row in rows] == [
         ("", "", "生活指導を要する児童への助言・指導"), ("", "", "女性からの様々な相談に対する助言や援助"),

@@ -95,7 +95,7 @@ def test_every_page_leads_back_to_its_top_and_loads_the_display_settings_from_th
 
 def test_download_links_say_the_files_kind_and_size(client, site):
     html = html_of(client, "/plans/1001/")
-    sizes = {file.key: len(file.content) for file in VersionFile.objects.filter(
+    sizes = {file.key: file.size for file in VersionFile.objects.filter(
         version__plan_id=1001, key__in=["plan.json", "programs.csv"]).order_by()}
     assert f"計画のデータ一式 [JSONファイル／{max(1, round(sizes['plan.json'] / 1024))}KB]" in html
     assert f"重点施策・施策・取組（事業） [CSVファイル／{max(1, round(sizes['programs.csv'] / 1024))}KB]" in html

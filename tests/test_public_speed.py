@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from councils.models import Meeting
 from measures.models import Program
 from plans.models import Department
-from reoffense_portal.composition.public.views import page_content
+from reoffense_portal.composition.public.views import page_bytes
 from reoffense_portal.composition.publishing.models import SearchGram
 from tests.public_data import build_plan, municipality, publish
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def queries_for(client, url) -> int:
-    page_content.cache_clear()  # as the first request of a process
+    page_bytes.cache_clear()  # as the first request of a process: which page is live, then its bytes
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
     return len(queries)

@@ -160,12 +160,12 @@ def test_an_area_with_nothing_reported_for_the_year_reads_unreported_not_zero(cl
     assert 'aria-label="重点施策2の実施率の推移：令和5年度 未報告"' in page
     _, page = get(client, year_url(plan, 2023))
     assert "（実施率 未報告）" in page and "（実施率 0%）" not in page
-    data = json.loads(client.get(reverse("public:plan_json", args=[plan.pk])).content)
+    data = json.loads(client.get(reverse("public:plan_json", args=[plan.pk])).getvalue())
     assert data["yearly_status"][0]["areas"][1]["implementation_rate"] is None
 
 
 def test_the_open_data_holds_the_yearly_status(client, plan):
-    data = json.loads(client.get(reverse("public:plan_json", args=[plan.pk])).content)
+    data = json.loads(client.get(reverse("public:plan_json", args=[plan.pk])).getvalue())
     [year] = data["yearly_status"]
     assert year["fiscal_year"] == 2023 and year["fiscal_year_label"] == "令和5年度"
     assert year["implementation_rate"] == 8.3 and year["page"] == settings.SITE_URL + year_url(plan, 2023)
@@ -176,7 +176,7 @@ def test_the_open_data_holds_the_yearly_status(client, plan):
     programs = data["areas"][0]["measures"][0]["programs"]
     assert [p["progress"][0]["support_count"] for p in programs] == [12, "3件未満"]
 
-    csv = client.get(reverse("public:plan_csv", args=[plan.pk, "implementation-rates"])).content
+    csv = client.get(reverse("public:plan_csv", args=[plan.pk, "implementation-rates"])).getvalue()
     rows = read_spreadsheet(csv)
     assert len(rows) == 6  # one row per area of the one reported year
     first = rows[0]

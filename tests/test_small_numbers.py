@@ -71,14 +71,14 @@ def test_the_plan_page_shows_small_counts_as_fewer_than_three(client, small):
 
 def test_the_public_summary_pdf_masks_them(client, small, run_jobs):
     run_jobs()
-    text = squeezed_pdf(client.get(f"/plans/{small.plan.pk}/summary.pdf").content)
+    text = squeezed_pdf(client.get(f"/plans/{small.plan.pk}/summary.pdf").getvalue())
     assert "刑法犯少年の再犯者数令和5年3人未満3人未満" in text
     assert "「3人未満」などの表示は" in text
     assert "令和5年2人" not in text
 
 
 def test_the_open_data_json_writes_fewer_than_three_where_the_number_would_be(client, small):
-    data = json.loads(client.get(f"/opendata/plans/{small.plan.pk}.json").content)
+    data = json.loads(client.get(f"/opendata/plans/{small.plan.pk}.json").getvalue())
     assert data["small_numbers"]["threshold"] == 3
     values = {i["name"]: i["values"] for i in data["indicators"]}
     assert values["刑法犯少年の再犯者数"] == [{
@@ -91,7 +91,7 @@ def test_the_open_data_json_writes_fewer_than_three_where_the_number_would_be(cl
 
 
 def csv_rows(client, plan, dataset):
-    content = client.get(f"/opendata/plans/{plan.pk}/{dataset}.csv").content.decode("utf-8-sig")
+    content = client.get(f"/opendata/plans/{plan.pk}/{dataset}.csv").getvalue().decode("utf-8-sig")
     return list(csv.DictReader(io.StringIO(content)))
 
 
@@ -113,7 +113,7 @@ def test_staff_exports_keep_the_exact_numbers(small, editor):
 
 def test_staff_pdfs_keep_the_exact_numbers(client, small, superuser):
     client.force_login(superuser)
-    summary = squeezed_pdf(staff_pdf(client, f"/admin/summaries/plans/{small.plan.pk}/summary.pdf").content)
+    summary = squeezed_pdf(staff_pdf(client, f"/admin/summaries/plans/{small.plan.pk}/summary.pdf").getvalue())
     assert "刑法犯少年の再犯者数令和5年2人1人" in summary and "3人未満" not in summary
     small.meeting.reviewed_fiscal_year = 2024
     small.meeting.save()

@@ -29,8 +29,9 @@ def public_texts(client, plan) -> str:
     """The plan page, its open data (JSON and CSV) and its version's title, as residents get them."""
     version = publish(plan)
     page = client.get(plan.get_absolute_url()).content.decode()
-    files = "".join(
-        bytes(file.content).decode() for file in VersionFile.objects.filter(version=version) if file.content
+    files = "".join(  # the open data (a document has no content type of its own, the PDF is not typeset yet)
+        file.read().decode() for file in VersionFile.objects.filter(version=version).exclude(content_type="")
+        if file.source is None
     )
     return page + files + version.title + json.dumps(version.card, ensure_ascii=False)
 

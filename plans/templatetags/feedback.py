@@ -15,8 +15,7 @@ register = template.Library()
 def blank_fields(municipality_code: str, plan_id, page_path: str, page_title: str) -> str:
     """The survey's fields as a page first shows them, rendered once per page and process.
 
-    They depend on these four values alone (the visitor's CSRF token is rendered
-    around them), and rendering a form's radio buttons costs more than the rest
+    They depend on these four values alone, and rendering a form's radio buttons costs more than the rest
     of a page served from its version.
     """
     form = FeedbackForm(
@@ -26,6 +25,8 @@ def blank_fields(municipality_code: str, plan_id, page_path: str, page_title: st
 
 
 @register.inclusion_tag("plans/_feedback_form.html", takes_context=True)
-def feedback_form(context, municipality, plan_id=None, page_title=""):
-    fields = blank_fields(municipality.code, plan_id, context["request"].path, page_title)
-    return {"fields": mark_safe(fields), "csrf_token": context.get("csrf_token")}
+def feedback_form(context, municipality, plan_id=None, page_title="", page_path=None):
+    """No token of the visitor's: the form is the same for everyone, so a page can be stored and cached whole.
+    Cross-site posts are refused by their Origin instead (reoffense_portal.machinery.limits.origins)."""
+    fields = blank_fields(municipality.code, plan_id, page_path or context["request"].path, page_title)
+    return {"fields": mark_safe(fields)}

@@ -17,6 +17,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST, require_safe
 
 from reoffense_portal.composition.publishing.models import PlanVersion
+from reoffense_portal.machinery.limits.origins import same_site_post
 from reoffense_portal.machinery.uploads import upload_response
 
 from . import services
@@ -60,6 +61,7 @@ def proposal_page(request) -> TemplateResponse | None:
     return _proposal_response(request, page, page.period)
 
 
+@same_site_post
 @require_POST
 def submit(request, pk):
     period = _showing(pk)

@@ -12,16 +12,19 @@ publishing.preview, which renders the working rows for their own staff.
 
 import logging
 from functools import lru_cache
+from types import SimpleNamespace
 
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db.models import FileField, Q
 from django.db.models.fields.files import FieldFile
-from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.db.models.fields.json import KeyTextTransform
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.cache import patch_cache_control
 from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.http import require_POST, require_safe
 
@@ -29,10 +32,13 @@ from plans.feedback import ANSWERS, POSTS, FeedbackForm, is_local_path
 from plans.models import Municipality, Plan
 from reoffense_portal.composition import comparison
 from reoffense_portal.composition.consultation import views as consultation
-from reoffense_portal.composition.publishing import adoption_status, pdf, preview, search
+from reoffense_portal.composition.public import caching, lookups
+from reoffense_portal.composition.publishing import adoption_status, pages, pdf, preview, search
 from reoffense_portal.composition.publishing.models import PlanVersion, VersionFile, VersionMeeting, VersionPage
 from reoffense_portal.composition.publishing.opendata import DATASETS, LICENSE
 from reoffense_portal.machinery import disclosure
+from reoffense_portal.machinery.limits import origins
+from reoffense_portal.machinery.limits.origins import same_site_post
 from reoffense_portal.machinery.spreadsheets.files import write_csv
 from reoffense_portal.machinery.uploads import upload_response
 
@@ -55,39 +61,51 @@ def _day(moment):
 
 
 def _page_response(request, page: VersionPage, *, current: bool = True) -> TemplateResponse:
+    """An earlier version's page, rendered around its stored content (rarely read, so never stored whole)."""
     version = page.version
     return TemplateResponse(request, "public/page.html", {
         "page": page, "version": version, "municipality": version.municipality, "plan_id": version.plan_id,
-        "current": current,
+        "current": current, "period_ended": version.period_ended,
     })
 
 
-@lru_cache(maxsize=64)
-def page_content(digest: str, page_id: int) -> str:
-    """The stored HTML of a page, named by its hash: each process keeps the last pages it served.
+LIVE_PAGE = ("pk", "html_digest", "frame_key", "version__period_end", "version__live_from", "composed_at")
+LIVE_PAGE_LOOKUP = lookups.Prepared(
+    lambda path, now: VersionPage.objects.live_at(path, now).values_list(*LIVE_PAGE)[:1],
+    path=lookups.TEXT.format("path"), now=lookups.NOW,
+)
 
-    Kept by content, not by row, so the copy can never be another page's or an older one.
-    """
-    return VersionPage.objects.values_list("content", flat=True).get(pk=page_id)
+
+@lru_cache(maxsize=64)
+def page_bytes(digest: str, page_id: int) -> bytes:
+    """A stored page's bytes, named by their hash: each process keeps the last pages it sent, so a request
+    reads only which page is live (and a 304 never reads the bytes). Kept by content, never another's or an older one."""
+    return bytes(VersionPage.objects.values_list("html", flat=True).get(pk=page_id))
 
 
 def _live_page(request):
-    """The live version's page at this URL; 404 when no live version has one (a draft, an unpublished plan).
+    """The live version's page at this URL, as its stored bytes; 404 when no live version has one.
 
-    The database decides on every request which page is live; only its (immutable) HTML may come from memory.
+    One indexed lookup decides which page is live (its bytes from this process's memory, or one more read).
+    A page whose frame has changed since it was composed (a new release, a period that has ended) is
+    composed and stored again first.
     """
-    page = (
-        VersionPage.objects.filter(path=request.path, version__in=live_versions())
-        .select_related("version__municipality").defer("content", "version__rows").first()
-    )
-    if page is None:
+    row = LIVE_PAGE_LOOKUP.first(path=request.path, now=timezone.now())
+    if row is None:
         # A draft plan in its comment period: the 案 frozen when the period opened, marked as such.
         proposal = consultation.proposal_page(request)
         if proposal is None:
             raise Http404("公開中のページではありません。")
         return proposal
-    page.content = page_content(page.digest, page.pk)
-    return _page_response(request, page)
+    page_id, digest, key, period_end, live_from, composed_at = row
+    if not digest or key != pages.frame_key(period_end):
+        page = pages.recompose(page_id)
+        digest, composed_at = page.html_digest, page.composed_at
+    etag, modified = f'"{digest}"', max(live_from, composed_at).timestamp()
+    response = caching.conditional(request, etag=etag, last_modified=modified)
+    if response is None:
+        response = HttpResponse(page_bytes(digest, page_id), content_type="text/html; charset=utf-8")
+    return caching.validated(response, etag=etag, last_modified=modified)
 
 
 @require_safe
@@ -257,64 +275,158 @@ def plan_status_csv(request):
 
 
 def _plan_entry(request, version) -> dict:
+    """A plan of status.json, from a live version's fields (`card__…` read out of its JSON by the database)."""
     return {
-        "title": version.title, "period": version.period_label, "period_start": version.period_start.isoformat(),
-        "period_end": version.period_end.isoformat(), "period_ended": version.period_end < timezone.localdate(),
-        "embedded_in": version.card.get("embedded_in", ""), "url": request.build_absolute_uri(version.card["url"]),
+        "title": version["title"], "period": version["card__period_label"] or "",
+        "period_start": version["period_start"].isoformat(), "period_end": version["period_end"].isoformat(),
+        "period_ended": version["period_end"] < timezone.localdate(),
+        "embedded_in": version["card__embedded_in"] or "", "url": request.build_absolute_uri(version["card__url"]),
     }
+
+
+# Municipalities' plans on one page of status.json: about 150 KB, where all 1,788 of them are 530 KB.
+STATUS_PAGE_PLANS = 500
+
+
+def status_pages(statuses: list) -> list[list]:
+    """The prefectures, in code order, split so that no page lists more than STATUS_PAGE_PLANS plans of
+    their municipalities (a prefecture is never split): one page until the portal holds that many."""
+    pages, current, weight = [], [], 0
+    for status in statuses:
+        plans = status.published + status.ended
+        if current and weight + plans > STATUS_PAGE_PLANS:
+            pages.append(current)
+            current, weight = [], 0
+        current.append(status)
+        weight += plans
+    return [*pages, current]
+
+
+def _municipality_plans(prefectures) -> dict[str, list[dict]]:
+    """The live versions of these prefectures' municipalities (wards are not counted), as status.json lists them."""
+    fields = ("municipality_id", "municipality__name", "municipality__prefecture_id", "title", "period_start",
+              "period_end")
+    versions = (
+        live_versions().filter(municipality__prefecture__in=prefectures)
+        .exclude(municipality__kind__in=[Municipality.Kind.PREFECTURE, Municipality.Kind.CITY_WARD])
+        .order_by("municipality_id", "-period_start")
+        .values(*fields, card__period_label=KeyTextTransform("period_label", "card"),
+                card__embedded_in=KeyTextTransform("embedded_in", "card"), card__url=KeyTextTransform("url", "card"))
+    )
+    plans = {prefecture.code: [] for prefecture in prefectures}
+    for version in versions:
+        plans[version["municipality__prefecture_id"]].append(version)
+    return plans
+
+
+def _page_number(request, pages: int) -> int:
+    try:
+        number = int(request.GET.get("page", "1"))
+    except ValueError:
+        number = 0
+    if not 1 <= number <= pages:
+        raise Http404(f"ページの番号は1から{pages}までです。")
+    return number
 
 
 @require_safe
 def plan_status_json(request):
-    statuses = adoption_status.prefecture_statuses(municipality_plans=True)
+    """The national figure with every plan, in pages of at most STATUS_PAGE_PLANS municipalities' plans
+    (`?page=2`; `pages`, `next` and `previous` say where the others are)."""
+    statuses = adoption_status.prefecture_statuses()
+    pages = status_pages(statuses)
+    number = _page_number(request, len(pages))
+    shown = pages[number - 1]
+    plans = _municipality_plans([s.prefecture for s in shown])
+
+    def page_url(n):
+        return request.build_absolute_uri(f"{reverse('public:plan_status_json')}?page={n}") if 1 <= n <= len(pages) else None
+
     data = {
         "title": "地方再犯防止推進計画の策定状況",
         "as_of": timezone.localdate().isoformat(),
         "license": LICENSE,
         "rule": adoption_status.RULE + "政令指定都市の行政区は数えません。",
         "register": adoption_status.NationalStatus.of(statuses).register_sentence,
-        "prefectures": [
-            {
-                "code": s.prefecture.code, "name": s.prefecture.name, "municipalities": s.total,
-                "municipalities_existing": s.existing,
-                "published": s.published, "share_percent": s.share_percent,
-                "ended": s.ended, "preparing": s.preparing, "none": s.none, "prefecture_plan_status": s.own_status,
-                "prefecture_plans": [_plan_entry(request, v) for v in s.plans],
-                "municipality_plans": [
-                    {"code": v.municipality_id, "name": v.municipality.name, **_plan_entry(request, v)}
-                    for v in s.municipality_plans
-                ],
-            }
-            for s in statuses
-        ],
+        "page": number, "pages": len(pages), "next": page_url(number + 1), "previous": page_url(number - 1),
+        "prefectures": [_status_row(request, s, plans[s.prefecture.code]) for s in shown],
     }
     return _licensed(JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 1}))
+
+
+def _status_row(request, s, municipality_plans) -> dict:
+    own = [{"title": v.title, "period_start": v.period_start, "period_end": v.period_end,
+            **{f"card__{key}": v.card.get(key) for key in ("period_label", "embedded_in", "url")}} for v in s.plans]
+    return {
+        "code": s.prefecture.code, "name": s.prefecture.name, "municipalities": s.total,
+        "municipalities_existing": s.existing,
+        "published": s.published, "share_percent": s.share_percent,
+        "ended": s.ended, "preparing": s.preparing, "none": s.none, "prefecture_plan_status": s.own_status,
+        "prefecture_plans": [_plan_entry(request, v) for v in own],
+        "municipality_plans": [
+            {"code": v["municipality_id"], "name": v["municipality__name"], **_plan_entry(request, v)}
+            for v in municipality_plans
+        ],
+    }
 
 
 # --- Downloads ---------------------------------------------------------------------------------
 
 
-def _live_file(plan_pk, key: str, defer=()) -> VersionFile:
-    file = VersionFile.objects.filter(
-        version__in=live_versions(), version__plan_id=plan_pk, key=key
-    ).defer(*defer).order_by("-version__live_from").first()
-    if file is None:
+DOWNLOAD = ("pk", "version_id", "stored_name", "digest", "filename", "content_type", "typeset_error",
+            "version__live_from")
+
+
+LIVE_FILE_LOOKUP = lookups.Prepared(
+    lambda plan_id, key, now: (
+        VersionFile.objects.live(now).filter(version__plan_id=plan_id, key=key)
+        .order_by("-version__live_from").values_list(*DOWNLOAD)[:1]
+    ),
+    plan_id=lookups.NUMBER, key=lookups.TEXT.format("key"), now=lookups.NOW,
+)
+
+
+def _live_file(plan_pk, key: str) -> dict:
+    """What serving a live version's download needs, in one query: never its bytes nor the PDF's source."""
+    row = LIVE_FILE_LOOKUP.first(plan_id=plan_pk, key=key, now=timezone.now())
+    if row is None:
         raise Http404("公開中のファイルではありません。")
-    return file
+    return dict(zip(DOWNLOAD, row, strict=True))
 
 
-def _stored_bytes(request, file: VersionFile, *, as_attachment: bool) -> HttpResponse:
-    """Stored bytes, or 304 when the reader has them (a version's file never changes under its key).
+def _stored_bytes(request, file: dict, *, as_attachment: bool):
+    """The stored bytes, streamed from the file storage, or 304 when the reader (or a proxy) has them.
 
-    Readers revalidate every time (no-cache): an unpublished plan must answer 404 at once.
+    ETag is the bytes' hash; a version's file never changes under its key. Versions approved before
+    downloads moved to the storage keep their bytes in the row: only that column is read.
     """
-    etag = f'"v{file.version_id}-{file.pk}"'
-    response = get_conditional_response(request, etag=etag)
-    if response is None:
-        response = HttpResponse(bytes(file.content), content_type=file.content_type)
-        response["Content-Disposition"] = content_disposition_header(as_attachment, file.filename)
-    response["ETag"] = etag
-    patch_cache_control(response, public=True, no_cache=True)
+    etag = f'"{file["digest"]}"' if file["digest"] else f'"v{file["version_id"]}-{file["pk"]}"'
+    modified = file["version__live_from"].timestamp()
+    response = caching.conditional(request, etag=etag, last_modified=modified)
+    if response is None and file["stored_name"]:
+        response = FileResponse(default_storage.open(file["stored_name"], "rb"), content_type=file["content_type"],
+                                as_attachment=as_attachment, filename=file["filename"])
+    elif response is None:
+        content = VersionFile.objects.values_list("content", flat=True).get(pk=file["pk"])
+        if content is None:
+            raise Http404("公開中のファイルではありません。")
+        response = HttpResponse(bytes(content), content_type=file["content_type"])
+        response["Content-Disposition"] = content_disposition_header(as_attachment, file["filename"])
+    return caching.validated(response, etag=etag, last_modified=modified)
+
+
+def _not_typeset(request, file: dict):
+    """「作成中です」 (or why it could not be made), while the job worker has not stored the PDF."""
+    pdf.requeue_if_lost(SimpleNamespace(pk=file["pk"]))
+    plan = PlanVersion.objects.defer("rows").get(pk=file["version_id"])
+    if file["typeset_error"]:
+        template, retry = "pdf/unavailable.html", 60
+    else:
+        template, retry = "pdf/pending.html", PDF_PENDING_RETRY_SECONDS
+    response = TemplateResponse(request, template, {"message": file["typeset_error"], "plan": plan, "retry": retry},
+                                status=503)
+    response["Retry-After"] = str(retry)
+    patch_cache_control(response, no_store=True)
     return response
 
 
@@ -324,19 +436,9 @@ def plan_summary(request, pk):
 
     Never typeset here: until the worker is done the reader gets 「作成中です」 with Retry-After.
     """
-    file = _live_file(pk, "summary.pdf", defer=("source",))
-    if file.content is None:
-        pdf.requeue_if_lost(file)
-        plan = file.version
-        if file.typeset_error:
-            template, retry = "pdf/unavailable.html", 60
-        else:
-            template, retry = "pdf/pending.html", PDF_PENDING_RETRY_SECONDS
-        response = TemplateResponse(request, template, {"message": file.typeset_error, "plan": plan,
-                                                        "retry": retry}, status=503)
-        response["Retry-After"] = str(retry)
-        patch_cache_control(response, no_store=True)
-        return response
+    file = _live_file(pk, "summary.pdf")
+    if not file["stored_name"] and not VersionFile.objects.filter(pk=file["pk"], content__isnull=False).exists():
+        return _not_typeset(request, file)
     return _stored_bytes(request, file, as_attachment=False)
 
 
@@ -358,11 +460,11 @@ def plan_csv(request, pk, dataset):
     return _licensed(_stored_bytes(request, _live_file(pk, f"{dataset}.csv"), as_attachment=True))
 
 
-def _serve_document(file: VersionFile):
+def _serve_document(file: dict):
     """An uploaded file a live version links, read through the default storage (404 when it is not there)."""
-    if not file.stored_name:
+    if not file["stored_name"]:
         raise Http404("ファイルが見つかりません。")
-    return upload_response(FieldFile(None, FileField(), file.stored_name), file.filename)
+    return upload_response(FieldFile(None, FileField(), file["stored_name"]), file["filename"])
 
 
 @require_safe
@@ -378,7 +480,7 @@ def meeting_document(request, pk):
         return preview.meeting_document(request, pk)
     file = (
         VersionFile.objects.filter(version__in=live_versions(), key=f"meeting-document:{pk}")
-        .order_by("-version__live_from").first()
+        .order_by("-version__live_from").values(*DOWNLOAD).first()
     )
     if file is None:
         raise Http404("公開中のファイルではありません。")
@@ -388,6 +490,7 @@ def meeting_document(request, pk):
 # --- The page survey ---------------------------------------------------------------------------
 
 
+@same_site_post
 @require_POST
 def feedback(request):
     """Every post counts against POSTS, only an answer that would be stored against ANSWERS (plans.feedback)."""
@@ -460,5 +563,7 @@ def robots_txt(request):
 
 
 def csrf_failure(request, reason=""):
-    """CSRF_FAILURE_VIEW: a Japanese page instead of Django's English one."""
-    return TemplateResponse(request, "public/csrf_failure.html", status=403)
+    """CSRF_FAILURE_VIEW: a Japanese page instead of Django's English one (also for residents' forms posted
+    from another site, limits.origins)."""
+    return TemplateResponse(request, "public/csrf_failure.html", {"cross_site": reason == origins.REASON},
+                            status=403)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.core.files.storage import default_storage
 from django.db.models import Min
-from django.db.models.functions import Length
+from django.db.models.functions import Coalesce, Length
 from django.urls import reverse
 
 from plans.models import Municipality
@@ -82,8 +82,8 @@ class Catalogue:
     def resources(self, version: PlanVersion) -> list[Resource]:
         """The plan's JSON, each CSV with its Table Schema, the 概要版 PDF and the plan's own document."""
         files = {f.key: f for f in VersionFile.objects.filter(version=version).defer("content", "source")}
-        sizes = dict(VersionFile.objects.filter(version=version).exclude(content=None)
-                     .annotate(size=Length("content")).values_list("key", "size"))
+        sizes = dict(VersionFile.objects.filter(version=version).exclude(content=None, size=None)
+                     .annotate(stored_size=Coalesce("size", Length("content"))).values_list("key", "stored_size"))
         made = [Resource("plan.json", f"{version.title}（JSON）", "計画の全体（本文、重点施策・取組、指標、会議、構成団体）",
                          *FORMATS["json"], self.absolute(reverse("public:plan_json", args=[version.plan_id])),
                          _length(sizes.get("plan.json")), self.absolute(reverse("public:plan_json_schema")))]

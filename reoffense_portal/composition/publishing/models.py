@@ -119,8 +119,24 @@ class PlanVersion(models.Model):
         return self.live_from <= now and (self.live_until is None or self.live_until > now)
 
 
+class VersionPageQuerySet(models.QuerySet):
+    def live_at(self, path: str, now=None):
+        """The page at `path` of a version residents read at `now`: one indexed lookup, one join, no subquery."""
+        now = now or timezone.now()
+        return (
+            self.filter(path=path, version__live_from__lte=now)
+            .filter(Q(version__live_until__isnull=True) | Q(version__live_until__gt=now))
+            .order_by("-version__live_from")
+        )
+
+
 class VersionPage(models.Model):
-    """A public page of a version, rendered when it was approved: `content` goes inside the site's frame."""
+    """A public page of a version, rendered when it was approved: `content` goes inside the site's frame.
+
+    `html` is the whole page as residents get it, frame included (publishing.pages), composed at approval
+    and again whenever what the frame depends on changed (`frame_key`: the release's frame, whether the
+    plan's period has ended). A request reads `html` and sends it as it is.
+    """
 
     version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="pages")
     path = models.CharField("URL", max_length=200)
@@ -128,9 +144,16 @@ class VersionPage(models.Model):
     description = models.CharField("説明", max_length=500, blank=True)
     breadcrumbs = models.JSONField("パンくずリスト", default=list)
     content = models.TextField("本文")
-    # sha256 of `content`: names the HTML in each process's memory (public.views.page_content).
+    # sha256 of `content` (the frame around it is in `html`, with its own hash).
     digest = models.CharField("本文のハッシュ", max_length=64)
     feedback_title = models.CharField("ページ評価の対象", max_length=300)
+    html = models.BinaryField("ページ全体", null=True, blank=True, editable=False)
+    # sha256 of `html`: its ETag. `frame_key` names what the frame around `content` was composed from.
+    html_digest = models.CharField("ページ全体のハッシュ", max_length=64, blank=True, editable=False)
+    frame_key = models.CharField("枠の版", max_length=80, blank=True, editable=False)
+    composed_at = models.DateTimeField("ページ全体の作成日時", null=True, blank=True, editable=False)
+
+    objects = VersionPageQuerySet.as_manager()
 
     class Meta:
         verbose_name = "公開ページ"
@@ -142,8 +165,23 @@ class VersionPage(models.Model):
         return self.path
 
 
+class VersionFileQuerySet(models.QuerySet):
+    def live(self, now=None):
+        """Files of versions residents read at `now`: one join, no subquery."""
+        now = now or timezone.now()
+        return self.filter(version__live_from__lte=now).filter(
+            Q(version__live_until__isnull=True) | Q(version__live_until__gt=now)
+        )
+
+    def untypeset(self):
+        """PDFs whose bytes are not stored yet (neither in the file storage nor, as before, in the row)."""
+        return self.filter(content__isnull=True, stored_name="", source__isnull=False)
+
+
 class VersionFile(models.Model):
-    """A download of a version: bytes kept here (open data, the PDF once typeset) or an uploaded file in storage."""
+    """A download of a version: bytes in the file storage under `stored_name` (open data, the PDF once
+    typeset, the uploaded documents), or, for versions approved before downloads moved there, in `content`.
+    """
 
     version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="files")
     key = models.CharField("種類", max_length=100)
@@ -157,6 +195,11 @@ class VersionFile(models.Model):
     # The claim of the one worker typesetting it; an old claim is one whose worker was cut off.
     typeset_started_at = models.DateTimeField("PDFの作成を始めた日時", null=True, blank=True, editable=False)
     typeset_error = models.TextField("PDFを作成できなかった理由", blank=True, editable=False)
+    # sha256 of the bytes, when they were stored in the file storage: the download's ETag.
+    digest = models.CharField("内容のハッシュ", max_length=64, blank=True, editable=False)
+    size = models.PositiveBigIntegerField("大きさ（バイト）", null=True, blank=True, editable=False)
+
+    objects = VersionFileQuerySet.as_manager()
 
     class Meta:
         verbose_name = "公開ファイル"
@@ -166,6 +209,25 @@ class VersionFile(models.Model):
 
     def __str__(self):
         return self.filename
+
+    def store(self, content: bytes) -> None:
+        """Put `content` in the file storage under a name of this version's, with its hash (not saved here)."""
+        import hashlib
+
+        from django.core.files.base import ContentFile
+        from django.core.files.storage import default_storage
+
+        self.stored_name = default_storage.save(f"versions/{self.version_id}/{self.key}", ContentFile(content))
+        self.digest, self.size, self.content = hashlib.sha256(content).hexdigest(), len(content), None
+
+    def read(self) -> bytes | None:
+        """The file's bytes (for tests and the occasional reader; requests stream them instead)."""
+        if self.stored_name:
+            from django.core.files.storage import default_storage
+
+            with default_storage.open(self.stored_name) as stored:
+                return stored.read()
+        return None if self.content is None else bytes(self.content)
 
 
 class VersionMeeting(models.Model):

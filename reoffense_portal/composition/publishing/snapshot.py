@@ -29,6 +29,7 @@ from reoffense_portal.machinery.text import visible
 from reoffense_portal.machinery.uploads import file_label
 
 from . import opendata, regional, search, yearly
+from . import pages as composed
 from .models import PlanVersion, VersionFile, VersionMeeting, VersionPage
 from .pdf import queue_typesetting
 from .rows import plan_rows
@@ -275,10 +276,13 @@ def build_version(plan: Plan, *, approved_by, submitted_by=None, summary: str = 
     # The page's download links say each file's kind and size (templatetags.downloads).
     plan.download_labels = {file.key: file_label(file.filename, len(file.content)) for file in data_files}
     pages = plan_pages(plan, updated_on=timezone.localdate(live_from), draft=False)
+    # Each page whole, frame included, so that a request sends its bytes (publishing.pages).
     VersionPage.objects.bulk_create(
-        VersionPage(version=version, path=page.path, title=page.title, description=page.description,
-                    breadcrumbs=page.breadcrumbs, content=page.content, feedback_title=page.feedback_title,
-                    digest=hashlib.sha256(page.content.encode()).hexdigest())
+        composed.compose(VersionPage(
+            version=version, path=page.path, title=page.title, description=page.description,
+            breadcrumbs=page.breadcrumbs, content=page.content, feedback_title=page.feedback_title,
+            digest=hashlib.sha256(page.content.encode()).hexdigest(),
+        ), version)
         for page in pages
     )
     # Site search reads these entries of live versions only (publishing/search.py).
@@ -294,6 +298,8 @@ def build_version(plan: Plan, *, approved_by, submitted_by=None, summary: str = 
     for file in files:
         file.version = version
         file.filename, file.content, file.source = visible(file.filename), visible(file.content), visible(file.source)
+        if file.content is not None:  # open data: into the file storage, streamed from there to readers
+            file.store(file.content)
     VersionFile.objects.bulk_create(files)
     queue_typesetting(version)
     step(4)

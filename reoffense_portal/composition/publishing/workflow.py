@@ -279,7 +279,7 @@ def record_scheduled_go_lives(now=None, report=None) -> list[PlanVersion]:
             _notify([version.submitted_by], f"公開されました：{version.plan}",
                     f"「{version.plan}」の第{version.number}版を、予約どおり{when_label(version.live_from)}に公開しました。\n"
                     f"{_admin_url(version.plan)}\n")
-            for file in version.files.filter(key__in=PDF_KEYS, content__isnull=True).only("pk"):
+            for file in version.files.filter(key__in=PDF_KEYS).untypeset().only("pk"):
                 requeue_if_lost(file)
         done.append(version)
         if report:
