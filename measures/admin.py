@@ -27,7 +27,7 @@ from .models import (
     RegionalDuty,
     SupportKind,
 )
-from .resources import PlanStructureResource, ProgramProgressResource
+from .resources import PlanStructureResource, ProgramProgressResource, RegionalDutyResource
 
 
 class PriorityAreaInline(StaffTabularInline):
@@ -240,7 +240,7 @@ def set_status_action(status):
 
 @admin.register(ProgramProgress)
 class ProgramProgressAdmin(SpreadsheetAdminMixin, StaffHistoryAdmin):
-    resource_classes = [ProgramProgressResource]
+    resource_classes = [ProgramProgressResource, RegionalDutyResource]  # 必須事務: a second sheet of the page
     list_display = [
         "program",
         "fiscal_year_label",

@@ -14,6 +14,8 @@ programme that is no direct support; a sheet without the column keeps the stored
 read from the table of kinds (SupportKind), which the Ministry's new lists revise without a code change.
 The progress sheet carries a prefecture's 地域再犯防止推進事業 per year: 支援実績 and how it is counted
 (実人員 or 件数), the 委託先 by its registered name, the budget and the subsidy (補助率, 上限, 申請額, 交付額).
+Its 必須事務 (会議等の開催, 研修会等の開催) are a second sheet of the progress page, one row per meeting
+or training, named by plan, 年度, 必須事務 and 名称; a city's plan has none and its rows are refused.
 """
 
 from django.core.exceptions import ValidationError
@@ -38,6 +40,7 @@ from reoffense_portal.machinery.spreadsheets.widgets import (
     SMALL_NUMBER,
     BooleanWidget,
     ChoiceWidget,
+    DateWidget,
     DecimalWidget,
     IntegerWidget,
     NameListWidget,
@@ -46,7 +49,7 @@ from reoffense_portal.machinery.spreadsheets.widgets import (
 )
 from reoffense_portal.machinery.text import normalised, shown
 
-from .models import Measure, PriorityArea, Program, ProgramProgress, Rating, SupportKind, SupportUnit
+from .models import Measure, PriorityArea, Program, ProgramProgress, Rating, RegionalDuty, SupportKind, SupportUnit
 
 AREA_NUMBER = "重点施策番号"
 MEASURE_NUMBER = "施策番号"
@@ -489,3 +492,86 @@ class ProgramProgressResource(PlanPartsMixin, PlanRowsMixin, PortalResource):
             found.program = program
             return found, False
         return ProgramProgress(program=program, fiscal_year=fiscal_year), True
+
+
+class DutyKindWidget(ChoiceWidget):
+    """必須事務 by its label, or by its short name as the Ministry writes it (会議等の開催, 研修会等の開催)."""
+
+    def __init__(self):
+        super().__init__(RegionalDuty.Kind.choices)
+        for value, label in self.choices:
+            self.by_text.setdefault(normalised(str(label).split("（")[0]), value)
+
+
+class RegionalDutyResource(PlanRowsMixin, PortalResource):
+    """必須事務（地域再犯防止推進事業）: 1行に1回の会議・研修会. Only a prefecture's plan has them."""
+
+    display_name = "必須事務（地域再犯防止推進事業）"
+    key_fields = ("municipality", "plan", "fiscal_year", "kind", "title")
+    example = {
+        MUNICIPALITY_CODE: "050008",
+        PLAN_TITLE: "秋田県再犯防止推進計画",
+        "年度": 2024,
+        "必須事務": "会議等の開催",
+        "名称": "市町村再犯防止推進連絡会議",
+        "開催日": "令和6年7月18日",
+        "参加した市区町村数": 25,
+        "備考": "",
+    }
+
+    municipality = column("plan__municipality__code", MUNICIPALITY_CODE)
+    plan = column("plan__title", PLAN_TITLE)
+    fiscal_year = column("fiscal_year", "年度", YearWidget(fiscal=True))
+    kind = column("kind", "必須事務", DutyKindWidget())
+    title = column("title", "名称")
+    held_on = column("held_on", "開催日", DateWidget())  # 和暦 or 西暦 (eras.parse_date)
+    municipalities = column("municipalities", "参加した市区町村数", SMALL_NUMBER)
+    note = column("note", "備考")
+
+    class Meta(PortalResource.Meta):
+        model = RegionalDuty
+        use_bulk = True  # no many-to-many columns: saved in batches, history included
+        fields = ("municipality", "plan", "fiscal_year", "kind", "title", "held_on", "municipalities", "note")
+        import_order = export_order = fields
+
+    def filter_export(self, queryset, **kwargs):
+        """From the progress page the queryset is its progress rows: every 必須事務 the user reads is written."""
+        if queryset.model is not RegionalDuty:
+            queryset = RegionalDuty.objects.all()
+        return super().filter_export(queryset, **kwargs)
+
+    def export_queryset(self, queryset):
+        return queryset.select_related("plan__municipality").order_by(
+            "plan__municipality", "plan", "fiscal_year", "kind", "held_on", "title", "pk"
+        )
+
+    def duties_of(self, plan) -> dict:
+        key = ("duties", plan.pk)
+        if key not in self.cache:
+            found = {}
+            for duty in RegionalDuty.objects.filter(plan=plan):
+                found.setdefault((duty.fiscal_year, duty.kind, duty.title), []).append(duty)
+            self.cache[key] = found
+        return self.cache[key]
+
+    def find_or_build(self, row):
+        plan = self.plan(row)
+        if plan.municipality.kind != plan.municipality.Kind.PREFECTURE:
+            raise self.problem(
+                "plan", f"{plan.municipality.name}の計画{shown(plan.title)}には必須事務を登録できません"
+                "（必須事務は都道府県の地域再犯防止推進事業のものです）",
+            )
+        fiscal_year = self.required(row, "fiscal_year")
+        kind = self.required(row, "kind")
+        title = self.required(row, "title")
+        self.claim_key((plan.pk, fiscal_year, kind, title), f"{fiscal_year}年度の必須事務{shown(title)}")
+        same = self.duties_of(plan).get((fiscal_year, kind, title), [])
+        if len(same) > 1:
+            raise self.problem(
+                "title", f"{fiscal_year}年度の必須事務{shown(title)}が{len(same)}件登録されています。"
+                "管理画面で名称を区別してから取り込んでください（例：第1回、第2回）",
+            )
+        if same:
+            same[0].plan = plan
+            return same[0], False
+        return RegionalDuty(plan=plan, fiscal_year=fiscal_year, kind=kind, title=title), True

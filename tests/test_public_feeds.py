@@ -140,7 +140,7 @@ def test_every_sitemap_url_has_its_lastmod_and_every_public_page_type_is_listed(
         datetime.date.fromisoformat(lastmod[:10])  # W3C datetime
     for path in ["/", "/prefectures/", "/prefectures/status/", "/prefectures/350001/", "/prefectures/350001/comparison/",
                  "/prefectures/430005/comparison/", "/municipalities/352039/", "/plans/1001/", "/plans/1001/versions/",
-                 "/plans/2001/versions/", "/councils/1001/", "/meetings/1024/"]:
+                 "/plans/2001/versions/", "/councils/1001/", "/meetings/1024/", "/regional-programme/", "/practices/"]:
         assert f"http://testserver{path}" in urls, path
     assert urls["http://testserver/accessibility/"].startswith("2026-12-01")
     published = timezone.localdate(PlanVersion.objects.get(plan_id=1001).live_from)

@@ -6,6 +6,7 @@ import csv
 import datetime
 import io
 import re
+import xml.etree.ElementTree as ET
 
 import openpyxl
 import pytest
@@ -13,15 +14,18 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
 
 from measures.models import Practice, PriorityArea, Program, ProgramProgress, RegionalDuty, SupportKind
 from plans.models import Municipality, Organization, Plan
+from reoffense_portal.composition.publishing.models import PlanVersion
 from tests.public_data import publish
 from tests.staff_world import entry_data, entry_url, make_prefecture_world
 
 pytestmark = pytest.mark.django_db
 
 DONE = ProgramProgress.Status.IMPLEMENTED
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 
 
 def text_of(client, url) -> str:
@@ -141,6 +145,18 @@ def test_the_tables_as_csv_for_everyone_and_the_ministrys_xlsx_for_superusers(cl
 def test_the_national_status_page_links_to_the_tables_and_the_practices(client, prefectures):
     page = client.get("/prefectures/status/").content.decode()
     assert 'href="/regional-programme/"' in page and 'href="/practices/"' in page
+
+
+def test_the_sitemap_lists_the_tables_each_published_year_each_kind_run_and_the_practices(client, prefectures):
+    sitemap = ET.fromstring(client.get("/sitemap.xml").content)
+    urls = {url.findtext(f"{SITEMAP}loc"): url.findtext(f"{SITEMAP}lastmod") for url in sitemap.iter(f"{SITEMAP}url")}
+    published = timezone.localdate(PlanVersion.objects.filter(municipality__kind="prefecture").last_change())
+    for path in ["/regional-programme/", "/regional-programme/2024/", "/regional-programme/2023/",
+                 "/regional-programme/2024/lawyer/", "/regional-programme/2024/employment/",
+                 "/regional-programme/2023/lawyer/"]:
+        assert urls.get(f"http://testserver{path}") == published.isoformat(), path
+    assert "http://testserver/regional-programme/2023/employment/" not in urls  # nobody ran it in 令和5年度
+    assert urls["http://testserver/practices/"]
 
 
 def test_a_practice_is_published_with_its_plans_next_approval_and_listed_by_kind(client, prefectures):

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_safe
 from icalendar import Calendar, Event
 
 from plans.models import Municipality
+from reoffense_portal.composition.publishing import regional
 from reoffense_portal.composition.publishing.models import PlanVersion, VersionMeeting, VersionPage
 from reoffense_portal.machinery import eras
 
@@ -228,6 +229,40 @@ class RevisionHistorySitemap(Sitemap):
         return PlanVersion.objects.filter(plan_id=plan_id).last_change()
 
 
+class RegionalProgrammeSitemap(Sitemap):
+    """地域再犯防止推進事業 nationwide: the tables, each published year's, each kind run in that year.
+
+    They are read from prefectures' live versions only, so they change when one of those starts or ends."""
+
+    def items(self):
+        items = [("public:regional_programme", ())]
+        for year in regional.published_years(regional.prefecture_versions()):
+            items.append(("public:regional_programme_year", (year,)))
+            tables = regional.national_tables(year)
+            items += [("public:regional_kind", (year, row.kind.code)) for row in tables.kinds if row.running]
+        return items
+
+    def location(self, item):
+        name, args = item
+        return reverse(name, args=args)
+
+    def lastmod(self, item):
+        return PlanVersion.objects.filter(municipality__kind=Municipality.Kind.PREFECTURE).last_change_or_site()
+
+
+class PracticesSitemap(Sitemap):
+    """取組事例 of every live version: any publication may add or withdraw one."""
+
+    def items(self):
+        return ["public:practices"]
+
+    def location(self, item):
+        return reverse(item)
+
+    def lastmod(self, item):
+        return PlanVersion.objects.last_change()
+
+
 class VersionPageSitemap(Sitemap):
     """Every page of every live version: plans, their years, councils, meetings."""
 
@@ -251,5 +286,7 @@ SITEMAPS = {
     "comparisons": ComparisonSitemap,
     "municipalities": MunicipalitySitemap,
     "revisions": RevisionHistorySitemap,
+    "regional": RegionalProgrammeSitemap,
+    "practices": PracticesSitemap,
     "plans": VersionPageSitemap,
 }

@@ -171,21 +171,24 @@ class SpreadsheetAdminMixin(ImportExportMixin):
         content_type_id = ContentType.objects.get_for_model(self.model, for_concrete_model=False).id
         message = _("%s through import_export" % import_type)
         entries = (
-            LogEntry(user_id=user_pk, content_type_id=content_type_id, object_id=object_id,
+            LogEntry(user_id=user_pk, content_type_id=sheet[0] if sheet else content_type_id, object_id=object_id,
                      object_repr=object_repr[:200], action_flag=action_flag, change_message=message)
-            for object_id, object_repr in rows
+            for object_id, object_repr, *sheet in rows  # (id, name[, the sheet's content type])
         )
         while batch := list(islice(entries, LOG_BATCH)):
             LogEntry.objects.bulk_create(batch)
 
     def _log_actions(self, result, request):
         """Rows by kind as (id, name): from the object where the result kept it, else as the row kept them."""
+        # A page's second sheet (必須事務 on the progress page) writes rows of its own model.
+        model = getattr(result, "model", None) or self.model
+        sheet_type = ContentType.objects.get_for_model(model, for_concrete_model=False).id
         rows = {}
         for row in result:
             if row.instance is not None:
-                rows.setdefault(row.import_type, []).append((row.instance.pk, str(row.instance)))
+                rows.setdefault(row.import_type, []).append((row.instance.pk, str(row.instance), sheet_type))
             else:
-                rows.setdefault(row.import_type, []).append((row.object_id, row.object_repr or ""))
+                rows.setdefault(row.import_type, []).append((row.object_id, row.object_repr or "", sheet_type))
         self._create_log_entries(request.user.pk, rows)
 
     def log_import(self, request, action, result):

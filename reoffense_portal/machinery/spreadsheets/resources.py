@@ -681,6 +681,7 @@ class PortalResource(resources.ModelResource):
             **kwargs,
         )
         result.settle()
+        result.model = self._meta.model  # a page's second sheet (必須事務 on the progress page) logs its own rows
         return result
 
     # -- templates --------------------------------------------------------
