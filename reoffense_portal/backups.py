@@ -67,6 +67,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from measures.models import SupportKind
 from reoffense_portal.machinery.jobs.queue import job_task, start_job
 
 FORMAT = 2  # 1: before checksums and the signature (refused: its content cannot be checked)
@@ -83,7 +84,7 @@ SIGNING_KEY_MIN_LENGTH = 32
 # Created by `migrate` in every database, or not worth keeping.
 NOT_BACKED_UP = ["contenttypes.contenttype", "auth.permission", "sessions.session"]
 # `migrate` creates the staff groups (with their permissions) in an empty database too.
-CREATED_BY_MIGRATE = {"auth.group", "auth.group_permissions"}
+CREATED_BY_MIGRATE = {"auth.group", "auth.group_permissions", "measures.supportkind"}
 NOTHING_CHANGED = "データベースとアップロードされたファイルは何も変更していません。"
 
 
@@ -351,8 +352,11 @@ def restore_backup(path: Path, force: bool = False) -> dict[str, int]:
             with transaction.atomic():
                 if force:
                     call_command("flush", interactive=False, verbosity=0)
-                # The backup brings the staff groups with their permissions; migrate's own give way.
+                # The backup brings the staff groups with their permissions and the site's kinds of direct
+                # support; the ones migrate wrote give way.
                 Group.objects.all().delete()
+                SupportKind.objects.all().delete()
+                SupportKind.history.all().delete()  # the deletions just recorded
                 call_command("loaddata", str(members[DATABASE_FILE]), verbosity=0)
                 counts = row_counts()
                 _check_counts(manifest["counts"], counts)

@@ -146,7 +146,7 @@ def test_import_reads_grades_half_or_full_width_and_exports_them_as_letters(kuma
     assert graded["就労相談"].rating == "B"
     text = CSVFormat().export_data(ProgramProgressResource(user=editor).export()).decode("utf-8-sig")
     assert text.splitlines()[0].endswith(",評価,課題・今後の方向性")
-    assert "協力雇用主の拡大,2024,実施,説明会を2回開催,12,1500000,1320000,0.5,A,対象者の把握が課題です。" in text
+    assert "協力雇用主の拡大,2024,実施,説明会を2回開催,12,,,1500000,1320000,0.5,,,,A,対象者の把握が課題です。" in text
 
 
 def test_import_refuses_a_grade_other_than_a_to_d_naming_the_row(kumamoto, editor):
