@@ -80,6 +80,7 @@ def test_every_date_field_of_every_admin_form_and_inline_reads_japanese_dates():
         "plans.FormulationStep.date": True, "plans.FormulationStep.end_date": True,
         "councils.CouncilMember.term_start": False, "councils.CouncilMember.term_end": False,
         "councils.Meeting.held_on": True,
+        "measures.RegionalDuty.held_on": False,
         "consultation.CommentPeriod.starts_on": False, "consultation.CommentPeriod.ends_on": False,
     }
     assert {label: kind for label, kind in years.items() if "fiscal_year" not in label} == {
