@@ -25,7 +25,9 @@ EDITABLE = {
         "indicatorvalue",
         "indicatorcomparison",
     ],
-    "measures": ["priorityarea", "measure", "program", "programprogress", "evaluationscale"],
+    "measures": [
+        "priorityarea", "measure", "program", "programprogress", "evaluationscale", "regionalduty", "practice",
+    ],
     "councils": ["council", "councilmember", "meeting", "agendaitem", "meetingdocument"],
     # パブリックコメント: any staff of the municipality handles the comments and writes the answers.
     "consultation": ["comment", "commentresponse"],
@@ -41,7 +43,11 @@ SPREADSHEETS = {
 EXPORT_ONLY = {"consultation": ["comment"]}
 # Models staff only read: their municipality, the national priorities, residents' feedback; the
 # comment periods, which publishers open and close (PUBLISHER_PERMISSIONS).
-VIEW_ONLY = {"plans": ["municipality", "nationalpriority", "feedback"], "consultation": ["commentperiod"]}
+VIEW_ONLY = {
+    "plans": ["municipality", "nationalpriority", "feedback"],
+    "measures": ["supportkind"],  # the Ministry's kinds of direct support, which superusers revise
+    "consultation": ["commentperiod"],
+}
 
 EDITOR_PERMISSIONS = (
     [

@@ -14,7 +14,7 @@ from django.db.models.fields.files import FieldFile
 from django.urls import reverse
 
 from councils.models import AgendaItem, Council, CouncilMember, Meeting, MeetingDocument
-from measures.models import Measure, PriorityArea, Program, ProgramProgress
+from measures.models import Measure, Practice, PriorityArea, Program, ProgramProgress, RegionalDuty
 from plans.models import (
     Challenge,
     Department,
@@ -55,6 +55,8 @@ class City:
     feedback: Feedback
     editor: object
     publisher: object
+    regional_duty: object = None
+    practice: object = None
 
     def objects(self):
         """Every staff-editable row of the city, by model."""
@@ -79,6 +81,8 @@ class City:
                 self.agenda_item,
                 self.document,
                 self.feedback,
+                self.regional_duty,
+                self.practice,
             ]
         }
 
@@ -249,6 +253,10 @@ def fill_municipality(municipality, name, mark, login):
         feedback,
         editor,
         publisher,
+        regional_duty=RegionalDuty.objects.create(
+            plan=plan, fiscal_year=2024, kind=RegionalDuty.Kind.choices[0][0], title=f"市町村担当者会議{mark}"
+        ),
+        practice=Practice.objects.create(plan=plan, program=program, title=f"相談窓口{mark}", content=f"相談{mark}"),
     )
 
 

@@ -39,7 +39,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from councils.models import AgendaItem, Council, CouncilMember, Meeting, MeetingDocument
-from measures.models import Measure, PriorityArea, Program, ProgramProgress
+from measures.models import Measure, Practice, PriorityArea, Program, ProgramProgress, RegionalDuty, SupportKind
 from plans.models import (
     Challenge,
     Department,
@@ -78,6 +78,9 @@ MODELS = [
     Measure,
     Program,
     ProgramProgress,
+    RegionalDuty,
+    Practice,
+    SupportKind,
     Council,
     CouncilMember,
     Meeting,
@@ -144,6 +147,10 @@ def add_payload(model, city):
         },
         IndicatorValue: lambda: {"indicator": city.indicator.pk, "year": 2024, "value": "480"},
         PriorityArea: lambda: {"plan": city.plan.pk, "number": 2, "title": "居住支援"},
+        RegionalDuty: lambda: {"plan": city.plan.pk, "fiscal_year": 2024, "kind": RegionalDuty.Kind.choices[0][0],
+                               "title": "担当者会議", "held_on": "", "municipalities": "", "note": ""},
+        Practice: lambda: {"plan": city.plan.pk, "program": city.program.pk, "order": 2, "title": "相談窓口",
+                           "content": "相談を受けます。"},
         Measure: lambda: {"area": city.area.pk, "number": 2, "title": "住居の確保"},
         Program: lambda: {
             "area": city.area.pk,
@@ -221,6 +228,8 @@ FOREIGN_FIELDS = {
     Measure: ["area"],
     Program: ["area", "measure", "departments", "partners"],
     ProgramProgress: ["program"],
+    RegionalDuty: ["plan"],
+    Practice: ["plan", "program"],
     Council: ["plan"],
     CouncilMember: ["council", "organization"],
     Meeting: ["council"],
@@ -388,7 +397,7 @@ def test_editor_of_a_sees_and_touches_nothing_of_b(client, world, model):
     b_obj = city_b.objects().get(model)
     if model is StaffMembership:
         b_obj = city_b.editor.memberships.get()
-    if model is NationalPriority:
+    if model in (NationalPriority, SupportKind):
         b_obj = None  # national data: shared by every city
     check_changelist(client, model, city_a, city_b)
     if b_obj is not None:
@@ -417,7 +426,7 @@ def test_matrix_covers_every_registered_model_of_the_three_apps():
         m for m in admin.site._registry if m._meta.app_label in ("plans", "measures", "councils")
     }
     assert registered == set(MODELS)
-    assert len(MODELS) * len(OPERATIONS) == 120
+    assert len(MODELS) * len(OPERATIONS) == 138
 
 
 def test_editor_of_a_cannot_edit_national_priorities_but_may_read_them(client, world):
@@ -632,7 +641,7 @@ def test_prefecture_editor_sees_and_touches_nothing_of_another_prefecture(client
     b_obj = city_b.objects().get(model)
     if model is StaffMembership:
         b_obj = city_b.editor.memberships.get()
-    if model is NationalPriority:
+    if model in (NationalPriority, SupportKind):
         b_obj = None
     check_changelist(client, model, prefecture, city_b)
     if b_obj is not None:
@@ -689,7 +698,7 @@ def test_prefecture_editor_reads_its_municipalities_but_never_writes_them(client
         assert client.get(url(model, "change", obj.pk)).status_code == 403
         return
     assert response.status_code == 200, "the prefecture's staff read the list"
-    if model is not NationalPriority:  # national data, shared by every city: no row is 熊本市's
+    if model not in (NationalPriority, SupportKind):  # national data, shared by every city: no row is 熊本市's
         listed = set(response.context["cl"].result_list.values_list("pk", flat=True))
         assert obj.pk in listed, "the prefecture reads its municipality's rows"
         check_read_only_change_form(client, model, obj)

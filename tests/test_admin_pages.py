@@ -66,13 +66,9 @@ def test_every_changelist_change_form_add_form_and_history_opens_for_a_superuser
     from plans.models import NationalPriority
 
     objects[NationalPriority] = NationalPriority.objects.first()
-    from measures.models import Practice, RegionalDuty, SupportKind
+    from measures.models import SupportKind
 
     objects[SupportKind] = SupportKind.objects.first()
-    objects[RegionalDuty] = RegionalDuty.objects.create(
-        plan=city_a.plan, fiscal_year=2024, kind=RegionalDuty.Kind.choices[0][0], title="市町村担当者会議")
-    objects[Practice] = Practice.objects.create(
-        plan=city_a.plan, program=city_a.program, title="相談窓口", content="相談を受けます。")
     for model in registered_models():
         info = model._meta.app_label, model._meta.model_name
         response = superuser_client.get(reverse("admin:%s_%s_changelist" % info))
