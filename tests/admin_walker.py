@@ -53,7 +53,7 @@ def consultation(city, today):
 @pytest.fixture
 def world():
     """熊本県 (its own rows and staff), its city 熊本市 (A), 山口市 (B); a row of every registered model."""
-    prefecture, city_a, city_b = make_prefecture_world()
+    prefecture, city_a, city_b = make_prefecture_world(duties=True)
     today = timezone.localdate()
     for city in (prefecture, city_a):
         EvaluationScale.objects.create(plan=city.plan, label_a="達成", label_b="概ね達成", label_c="一部", label_d="未達成")

@@ -84,6 +84,7 @@ class City:
                 self.regional_duty,
                 self.practice,
             ]
+            if obj is not None
         }
 
 
@@ -129,22 +130,25 @@ def prefecture(code, name):
     )[0]
 
 
-def make_city(code, name, prefecture_code, prefecture_name, mark="", login=None):
-    """A city with a plan (draft) and one row of every model below it."""
+def make_city(code, name, prefecture_code, prefecture_name, mark="", login=None, duty=False):
+    """A city with a plan (draft) and one row of every model below it (a 必須事務 only with `duty`)."""
     pref = prefecture(prefecture_code, prefecture_name)
     municipality = Municipality.objects.create(
         code=code, name=f"{name}{mark}", kind=Municipality.Kind.CITY, prefecture=pref
     )
-    return fill_municipality(municipality, name, mark, login or code)
+    return fill_municipality(municipality, name, mark, login or code, duty)
 
 
-def make_prefecture_office(code, name, login):
+def make_prefecture_office(code, name, login, duty=False):
     """A prefecture as a municipality of its own: its plan, one row of every model below it, its staff."""
-    return fill_municipality(prefecture(code, name), name, "", login)
+    return fill_municipality(prefecture(code, name), name, "", login, duty)
 
 
-def fill_municipality(municipality, name, mark, login):
-    """One row of every staff model for `municipality`, a draft plan, an editor and a publisher."""
+def fill_municipality(municipality, name, mark, login, duty=False):
+    """One row of every staff model for `municipality`, a draft plan, an editor and a publisher.
+
+    A 必須事務 of the regional programme only with `duty`: the access checks and the admin walker need one
+    on each side, the regional programme's own tests start from none."""
     department = Department.objects.create(
         municipality=municipality, name=f"地域福祉課{mark}", telephone="083-934-2794"
     )
@@ -254,29 +258,29 @@ def fill_municipality(municipality, name, mark, login):
         editor,
         publisher,
         regional_duty=RegionalDuty.objects.create(
-            plan=plan, fiscal_year=2024, kind=RegionalDuty.Kind.choices[0][0], title=f"市町村担当者会議{mark}"
-        ),
+            plan=plan, fiscal_year=2024, kind=RegionalDuty.Kind.MEETING, title=f"市町村担当者会議{mark}"
+        ) if duty else None,
         practice=Practice.objects.create(plan=plan, program=program, title=f"相談窓口{mark}", content=f"相談{mark}"),
     )
 
 
-def make_world():
+def make_world(duties=True):
     """City A (熊本市) and city B (山口市, every name marked 「ビー秘」)."""
     NationalPriority.objects.get_or_create(
         national_plan=2, number=1, defaults={"title": "就労・住居の確保"}
     )
-    city_a = make_city("431001", "熊本市", "430005", "熊本県", login="a")
-    city_b = make_city("352039", "山口市", "350001", "山口県", mark=B_MARK, login="b")
+    city_a = make_city("431001", "熊本市", "430005", "熊本県", login="a", duty=duties)
+    city_b = make_city("352039", "山口市", "350001", "山口県", mark=B_MARK, login="b", duty=duties)
     return city_a, city_b
 
 
-def make_prefecture_world():
+def make_prefecture_world(duties=False):
     """熊本県 with its own rows and staff, its city 熊本市 (A), and 山口市 (B) of another prefecture.
 
     Returns (prefecture, city A, city B); B's names carry 「ビー秘」 as in make_world().
     """
-    city_a, city_b = make_world()
-    return make_prefecture_office("430005", "熊本県", login="pref"), city_a, city_b
+    city_a, city_b = make_world(duties=duties)
+    return make_prefecture_office("430005", "熊本県", login="pref", duty=duties), city_a, city_b
 
 
 def entry_url(plan, fiscal_year):

@@ -630,7 +630,7 @@ def test_a_publisher_of_a_cannot_publish_bs_result_nor_open_a_period_on_bs_plan(
 @pytest.fixture
 def prefecture_world():
     """熊本県 (its own rows and staff), its city 熊本市 (A) and 山口市 of 山口県 (B, marked 「ビー秘」)."""
-    return make_prefecture_world()
+    return make_prefecture_world(duties=True)
 
 
 @pytest.mark.parametrize("model", MODELS, ids=[model.__name__ for model in MODELS])

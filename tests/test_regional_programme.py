@@ -229,7 +229,7 @@ def test_a_duty_dated_outside_its_year_or_without_a_name_is_refused_in_japanese(
 def test_a_citys_yearly_screen_has_no_duties(client):
     _, city, _ = make_prefecture_world()
     client.force_login(city.editor)
-    assert "必須事務" not in client.get(entry_url(city.plan, 2024)).content.decode()
+    assert "地域再犯防止推進事業の必須事務" not in client.get(entry_url(city.plan, 2024)).content.decode()
 
 
 # --- the demo ------------------------------------------------------------------------------------
