@@ -23,13 +23,12 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.urls import reverse
 
-from councils.models import Meeting
 from councils.resources import MeetingResource
-from measures.models import Program, ProgramProgress
 from measures.resources import PlanStructureResource, ProgramProgressResource
-from plans.models import ACHIEVEMENT_RULE, FormulationStep, IndicatorValue
+from plans.models import ACHIEVEMENT_RULE
 from plans.resources import FormulationStepResource, IndicatorValueResource
 from reoffense_portal.machinery import disclosure, eras
+from reoffense_portal.machinery.scoping.plan_paths import plan_path
 from reoffense_portal.machinery.spreadsheets.files import CSVFormat
 from reoffense_portal.machinery.spreadsheets.widgets import DecimalWidget
 
@@ -176,47 +175,35 @@ def implementation_rates(plan):
     return dataset
 
 
-def _structure(plan):
-    queryset = Program.objects.filter(area__plan=plan)
-    return PlanStructureResource(open_data=True).export(queryset=queryset)
+# The sheets staff import and export, whose columns open data takes (the others have their own, below).
+RESOURCES = {
+    "programs": PlanStructureResource, "progress": ProgramProgressResource, "indicator-values": IndicatorValueResource,
+    "meetings": MeetingResource, "formulation-steps": FormulationStepResource,
+}
 
 
-def _progress(plan):
-    queryset = ProgramProgress.objects.filter(program__area__plan=plan)
-    return ProgramProgressResource(open_data=True).export(queryset=queryset)
+def _exported(name: str):
+    """The dataset builder of a sheet staff export: its resource's rows below the plan, as open data."""
+    resource = RESOURCES[name]
+    model = resource._meta.model
+    below = "__".join(plan_path(model))
 
+    def build(plan):
+        return resource(open_data=True).export(queryset=model.objects.filter(**{below: plan}))
 
-def _values(plan):
-    queryset = IndicatorValue.objects.filter(indicator__plan=plan)
-    return IndicatorValueResource(open_data=True).export(queryset=queryset)
-
-
-def _meetings(plan):
-    queryset = Meeting.objects.filter(council__plan=plan)
-    return MeetingResource(open_data=True).export(queryset=queryset)
-
-
-def _formulation_steps(plan):
-    queryset = FormulationStep.objects.filter(plan=plan)
-    return FormulationStepResource(open_data=True).export(queryset=queryset)
+    return build
 
 
 # name in the URL → (title, dataset builder)
 DATASETS = {
-    "programs": ("重点施策・施策・取組（事業）", _structure),
-    "progress": ("取組の年度ごとの進捗", _progress),
+    "programs": ("重点施策・施策・取組（事業）", _exported("programs")),
+    "progress": ("取組の年度ごとの進捗", _exported("progress")),
     "implementation-rates": ("重点施策ごとの年度別実施率", implementation_rates),
     "indicators": ("成果目標・統計の指標", indicator_rows),
-    "indicator-values": ("指標の値", _values),
+    "indicator-values": ("指標の値", _exported("indicator-values")),
     "indicator-comparisons": ("指標の比較の値（都道府県・全国など）", comparison_rows),
-    "meetings": ("会議の開催", _meetings),
-    "formulation-steps": ("策定経過", _formulation_steps),
-}
-
-# The sheets staff import and export, whose columns open data takes (the others have their own, above).
-RESOURCES = {
-    "programs": PlanStructureResource, "progress": ProgramProgressResource, "indicator-values": IndicatorValueResource,
-    "meetings": MeetingResource, "formulation-steps": FormulationStepResource,
+    "meetings": ("会議の開催", _exported("meetings")),
+    "formulation-steps": ("策定経過", _exported("formulation-steps")),
 }
 OWN_COLUMNS = {"implementation-rates": RATE_COLUMNS, "indicators": INDICATOR_COLUMNS,
                "indicator-comparisons": COMPARISON_COLUMNS}
