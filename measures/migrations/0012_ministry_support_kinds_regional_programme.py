@@ -6,18 +6,13 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
-
-from measures.support_kinds import MINISTRY_KINDS as KINDS
+from measures.support_kinds import write_ministry_kinds
 
 
 def the_ministrys_kinds(apps, schema_editor):
     """The Ministry's kinds as rows, and every programme (and its history) keeps the kind it had."""
-    SupportKind = apps.get_model("measures", "SupportKind")
-    kinds = {}
-    for order, (code, group, name, counts, selectable, note) in enumerate(KINDS, start=1):
-        kinds[code] = SupportKind.objects.create(
-            code=code, group=group, name=name, counts_support=counts, selectable=selectable, note=note, order=order
-        )
+    write_ministry_kinds(None, apps=apps, using=schema_editor.connection.alias)
+    kinds = {kind.code: kind for kind in apps.get_model("measures", "SupportKind").objects.all()}
     for model in ("Program", "HistoricalProgram"):
         rows = apps.get_model("measures", model).objects.exclude(support_category="")
         for code, kind in kinds.items():
