@@ -210,6 +210,7 @@ def _dump_database(database: Path) -> dict:
     with _snapshot():
         call_command(
             "dumpdata",
+            format="exact-json",
             exclude=NOT_BACKED_UP,
             natural_foreign=True,
             use_base_manager=True,

@@ -82,6 +82,8 @@ SECRET_KEY = os.environ.get("SECRET_KEY") or "django-insecure-development-key-do
 # from the archives and give the restoring server the same. Without it a key derived from SECRET_KEY (and its
 # fallbacks) signs; `check --deploy` warns when that is the development key.
 BACKUP_SIGNING_KEY = os.environ.get("BACKUP_SIGNING_KEY", "")
+# The backup's rows keep their times to the microsecond (Django's JSON stops at the millisecond).
+SERIALIZATION_MODULES = {"exact-json": "reoffense_portal.machinery.exact_json"}
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 
