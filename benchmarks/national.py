@@ -140,6 +140,9 @@ PAGES = [
     Page("県の未策定フォローアップ", "staff", "prefecture_staff:follow_up", lambda w: [w.prefecture.code],
          roles=("県の編集者",)),
     Page("全国の策定状況", "public", "public:plan_status"),
+    Page("全国の策定状況（JSON、1ページ目）", "public", "public:plan_status_json"),
+    Page("全国の策定状況（JSON、4ページ目）", "public", "public:plan_status_json", query="page=4"),
+    Page("全国の策定状況（CSV）", "public", "public:plan_status_csv"),
 ]
 
 

@@ -18,6 +18,13 @@ def _plain_http(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Passwords hashed in microseconds: the production hasher takes a quarter of a second a password on
+    purpose, and creating and logging in staff users was most of many tests' set-up."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 

@@ -30,8 +30,7 @@ from tests.test_project import manage
 
 
 @pytest.fixture(autouse=True)
-def _fast_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _development(settings):
     settings.DEBUG = True  # setup_demo runs in development only
 
 

@@ -131,7 +131,6 @@ def test_approval_steps_and_deleting_several_rows_are_logged_one_line_each(clien
 
 
 def test_logins_failed_logins_lockouts_and_logouts_are_logged(client, world, staff_log, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     city_a, _ = world
     city_a.editor.set_password(PASSWORD)
     city_a.editor.save()

@@ -16,11 +16,6 @@ pytestmark = pytest.mark.django_db
 LOGIN = reverse("admin:login")
 
 
-@pytest.fixture(autouse=True)
-def _fast_hashing(settings):
-    """Hashing is slow on purpose; these tests log in dozens of times."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 @pytest.fixture
 def staff():

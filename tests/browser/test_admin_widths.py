@@ -19,8 +19,7 @@ DIRECT_AREA = 2016  # 犯罪をした人等の特性に応じた指導・支援:
 
 
 @pytest.fixture
-def superuser(seeded, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def superuser(seeded):
     return make_user("admin", password=PASSWORD, is_staff=True, is_superuser=True)
 
 

@@ -11,8 +11,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def world(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def world():
     city_a, city_b = make_world()
     city_a.editor.set_password(PASSWORD)
     city_a.editor.save()

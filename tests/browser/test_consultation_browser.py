@@ -20,8 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def kumamoto(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def kumamoto():
     city, _ = make_world()
     for user in (city.editor, city.publisher):
         user.set_password(PASSWORD)

@@ -59,8 +59,7 @@ def watch(browser, live_server):
 
 
 @pytest.fixture
-def yamaguchi(seeded, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def yamaguchi(seeded):
     fill_meeting(Meeting.objects.get(pk=1024))
     plan = Plan.objects.get(pk=YAMAGUCHI_PLAN)
     editor = make_user("yamaguchi-editor", password=PASSWORD)

@@ -28,9 +28,8 @@ TARGET = "再犯防止に関する研修の受講率"
 
 
 @pytest.fixture
-def new_city(db, settings):
+def new_city(db):
     """埼玉県 and 川口市 with an editor and a publisher, and nothing else of theirs in the portal yet."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     prefecture = Municipality.objects.create(code="110001", name="埼玉県", kind=Municipality.Kind.PREFECTURE)
     city = Municipality.objects.create(code="112038", name="川口市", kind=Municipality.Kind.CITY, prefecture=prefecture)
     for role in ("editor", "publisher"):

@@ -19,11 +19,10 @@ KUMAMOTO_PLAN = 2001
 
 
 @pytest.fixture
-def editor(seeded, settings):
+def editor(seeded):
     """熊本市's editor, on the real plan: steps, challenges, indicators, areas, the evaluation scale, councils."""
     from plans.models import StaffMembership
 
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     user = make_user("kumamoto-editor", password=PASSWORD, is_staff=True)
     StaffMembership.objects.create(user=user, municipality_id="431001", role=StaffMembership.Role.EDITOR)
     return user

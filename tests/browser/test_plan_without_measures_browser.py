@@ -19,8 +19,7 @@ STEP = "素案について市民の意見を募集しました。\n○ 意見の
 
 
 @pytest.fixture
-def kumamoto_staff(seeded, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def kumamoto_staff(seeded):
     city = Plan.objects.get(pk=2001).municipality
     for role in ("editor", "publisher"):
         StaffMembership.objects.create(

@@ -18,8 +18,7 @@ NEW_TITLE = "就労に向けた相談・支援等の充実（ハローワーク�
 
 
 @pytest.fixture
-def kumamoto(seeded, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def kumamoto(seeded):
     plan = Plan.objects.get(pk=KUMAMOTO_PLAN)  # published: residents read its approved version
     editor = make_user("kumamoto-editor", password=PASSWORD)
     StaffMembership.objects.create(user=editor, municipality=plan.municipality, role="editor")
