@@ -5,8 +5,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-# Test workers: one and a half per core. A third of a worker's time is spent waiting (browsers, live
-# servers, other processes), so three workers on two cores finished the suite in 508 s where two took 603-648 s.
+# Test workers: one and a half per core. Part of a worker's time is spent waiting (browsers, live servers,
+# other processes): on two cores, two workers took 603-648 s, three 508-525 s, four 568 s (and
+# starting the longest files first, 555 s: they then ran at the same time).
 TEST_WORKERS ?= $(shell echo $$(( $$(nproc) * 3 / 2 )))
 # Debian packages the portal needs: a Japanese font for PDFs and charts, poppler for PDF checks,
 # Chromium for the browser tests.

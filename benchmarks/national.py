@@ -119,6 +119,8 @@ PAGES = [
     Page("年度の進捗 検索（2文字）", "staff", "admin:measures_programprogress_changelist", query="q=就労"),
     Page("年度の進捗 検索（2文字・該当なし）", "staff", "admin:measures_programprogress_changelist",
          query=f"q={NO_MATCH}"),
+    Page("年度の進捗 検索（ほぼ全件にある2文字）", "staff", "admin:measures_programprogress_changelist",
+         query="q=年度"),
     Page("年度の進捗 年度で絞込み", "staff", "admin:measures_programprogress_changelist",
          query="fiscal_year=2024"),
     Page("指標の値 一覧", "staff", "admin:plans_indicatorvalue_changelist"),

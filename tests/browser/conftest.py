@@ -44,8 +44,11 @@ def _live_server_over_http():
     settings.SECURE_HSTS_SECONDS = 0
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Chromium for one file's tests. Playwright's sync API keeps an event loop running in the thread until it
+    stops, and Django refuses to run an async view (/health/) inside one: tests after these, in the same worker,
+    get a browser-free thread."""
     if not shutil.which(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (make test does)")
     from playwright.sync_api import sync_playwright
