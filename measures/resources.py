@@ -545,15 +545,6 @@ class RegionalDutyResource(PlanRowsMixin, PortalResource):
             "plan__municipality", "plan", "fiscal_year", "kind", "held_on", "title", "pk"
         )
 
-    def duties_of(self, plan) -> dict:
-        key = ("duties", plan.pk)
-        if key not in self.cache:
-            found = {}
-            for duty in RegionalDuty.objects.filter(plan=plan):
-                found.setdefault((duty.fiscal_year, duty.kind, duty.title), []).append(duty)
-            self.cache[key] = found
-        return self.cache[key]
-
     def find_or_build(self, row):
         plan = self.plan(row)
         if plan.municipality.kind != plan.municipality.Kind.PREFECTURE:
@@ -565,13 +556,11 @@ class RegionalDutyResource(PlanRowsMixin, PortalResource):
         kind = self.required(row, "kind")
         title = self.required(row, "title")
         self.claim_key((plan.pk, fiscal_year, kind, title), f"{fiscal_year}年度の必須事務{shown(title)}")
-        same = self.duties_of(plan).get((fiscal_year, kind, title), [])
-        if len(same) > 1:
-            raise self.problem(
-                "title", f"{fiscal_year}年度の必須事務{shown(title)}が{len(same)}件登録されています。"
-                "管理画面で名称を区別してから取り込んでください（例：第1回、第2回）",
-            )
-        if same:
-            same[0].plan = plan
-            return same[0], False
+        duty = self.existing_row(
+            plan, RegionalDuty, (fiscal_year, kind, title), lambda duty: (duty.fiscal_year, duty.kind, duty.title),
+            "title", lambda count: f"{fiscal_year}年度の必須事務{shown(title)}が{count}件登録されています。"
+            "管理画面で名称を区別してから取り込んでください（例：第1回、第2回）",
+        )
+        if duty is not None:
+            return duty, False
         return RegionalDuty(plan=plan, fiscal_year=fiscal_year, kind=kind, title=title), True

@@ -63,6 +63,23 @@ class PlanRowsMixin:
             )
         return found
 
+    def existing_row(self, plan, model, key, key_of, field_name, several):
+        """The plan's one row of `model` whose `key_of(row)` is `key`, or None (the plan's rows read once an import).
+
+        Several such rows cannot tell which one a line updates: the line is refused with `several(count)`."""
+        cache_key = (model, plan.pk)
+        if cache_key not in self.cache:
+            rows = self.cache[cache_key] = {}
+            for obj in model._default_manager.filter(plan=plan):
+                rows.setdefault(key_of(obj), []).append(obj)
+        found = self.cache[cache_key].get(key, [])
+        if len(found) > 1:
+            raise self.problem(field_name, several(len(found)))
+        if not found:
+            return None
+        found[0].plan = plan
+        return found[0]
+
 
 class OrganizationResource(PlanRowsMixin, PortalResource):
     """関係機関・団体: one row per organisation a municipality works with."""
@@ -144,20 +161,13 @@ class FormulationStepResource(PlanRowsMixin, PortalResource):
         plan = self.plan(row)
         order = self.required(row, "order")
         self.claim_key((plan.pk, order), f"順番{order}の策定経過")
-        key = ("steps", plan.pk)
-        if key not in self.cache:
-            steps = self.cache[key] = {}
-            for step in FormulationStep.objects.filter(plan=plan):
-                steps.setdefault(step.order, []).append(step)
-        found = self.cache[key].get(order, [])
-        if len(found) > 1:
-            raise self.problem(
-                "order", f"計画{shown(plan.title)}には順番{order}の策定経過が{len(found)}件あります"
-                "（管理画面で順番を重ならないように直してから取り込んでください）",
-            )
-        if found:
-            found[0].plan = plan
-            return found[0], False
+        step = self.existing_row(
+            plan, FormulationStep, order, lambda step: step.order, "order",
+            lambda count: f"計画{shown(plan.title)}には順番{order}の策定経過が{count}件あります"
+            "（管理画面で順番を重ならないように直してから取り込んでください）",
+        )
+        if step is not None:
+            return step, False
         return FormulationStep(plan=plan, order=order), True
 
 
