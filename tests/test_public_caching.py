@@ -1,6 +1,8 @@
 """A published page and its downloads are the same bytes for every resident: no cookie, no Vary: Cookie, an ETag
 a proxy or browser revalidates with (304), Cache-Control from PUBLIC_CACHE_SECONDS; a page is one query."""
 
+import gzip
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
@@ -59,6 +61,39 @@ def test_a_page_or_download_is_one_query(plan, what, django_assert_max_num_queri
     Client().get(url)  # a page composed again for this release is stored at its first request
     with django_assert_max_num_queries(PAGE_QUERIES):
         assert Client().get(url).status_code == 200
+
+
+def test_a_browser_gets_the_page_gzipped_as_it_asks_and_either_etag_revalidates(plan):
+    url = urls(plan)["page"]
+    plain = Client().get(url)
+    browser = Client(HTTP_ACCEPT_ENCODING="gzip, deflate, br, zstd")
+    response = browser.get(url)
+    assert response.status_code == 200 and response["Content-Encoding"] == "gzip"
+    assert gzip.decompress(response.content) == plain.content
+    assert len(response.content) < len(plain.content) / 4
+    assert "Accept-Encoding" in response["Vary"] and "Accept-Encoding" in plain["Vary"]
+    assert "Content-Encoding" not in plain
+    assert response["ETag"] == "W/" + plain["ETag"]  # the same page in other bytes
+    for etag in (response["ETag"], plain["ETag"]):
+        assert browser.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+
+
+@pytest.mark.parametrize("what", ["CSV", "JSON"])
+def test_a_browser_or_data_portal_gets_open_data_gzipped_as_stored_at_approval(plan, what):
+    url = urls(plan)[what]
+    plain = Client().get(url)
+    response = Client(HTTP_ACCEPT_ENCODING="gzip").get(url)
+    assert response["Content-Encoding"] == "gzip" and response["Content-Type"] == plain["Content-Type"]
+    assert response["Content-Disposition"] == plain["Content-Disposition"]
+    assert gzip.decompress(b"".join(response.streaming_content)) == b"".join(plain.streaming_content)
+    assert int(response["Content-Length"]) < int(plain["Content-Length"]) / 3
+    assert response["ETag"] == "W/" + plain["ETag"] and "Accept-Encoding" in response["Vary"]
+
+
+def test_the_pdf_compressed_already_comes_as_it_is_to_every_reader(plan):
+    response = Client(HTTP_ACCEPT_ENCODING="gzip").get(urls(plan)["PDF"])
+    assert "Content-Encoding" not in response and "Vary" not in response
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
 
 
 def test_an_ended_publication_is_gone_at_once_even_for_a_reader_with_the_etag(plan):

@@ -7,8 +7,12 @@ replaced may still be served from the cache for up to five minutes; in return th
 readers itself.
 """
 
+import re
+
 from django.conf import settings
-from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+
+ACCEPTS_GZIP = re.compile(r"\bgzip\b")  # read as Django's GZipMiddleware reads Accept-Encoding
 
 
 def shared(response):
@@ -21,14 +25,28 @@ def shared(response):
     return response
 
 
+def gzipped(request) -> bool:
+    """Whether the reader takes gzip: every browser does, so residents get about a seventh of a page's bytes."""
+    return bool(ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")))
+
+
+def etag_of(digest: str, *, gzipped: bool = False) -> str:
+    """The bytes' hash; weak for their gzip, as Django's GZipMiddleware marks it: the same page, other bytes.
+    Either answers the other's If-None-Match, which compares weakly."""
+    return f'W/"{digest}"' if gzipped else f'"{digest}"'
+
+
 def conditional(request, *, etag: str, last_modified: float | None):
     """304 when the reader (or the proxy) already has these bytes, else None."""
     return get_conditional_response(request, etag=etag, last_modified=last_modified)
 
 
-def validated(response, *, etag: str, last_modified: float | None):
+def validated(response, *, etag: str, last_modified: float | None, encodings: bool = False):
+    """`encodings`: the resource also comes gzipped, so a cache keeps one copy per Accept-Encoding."""
     from django.utils.http import http_date
 
+    if encodings:
+        patch_vary_headers(response, ["Accept-Encoding"])
     response["ETag"] = etag
     if last_modified is not None:
         response["Last-Modified"] = http_date(last_modified)

@@ -11,6 +11,7 @@ one say so with ``@preview.or_preview(...)``, the one place that hands the
 request to publishing.preview, which renders the working rows for their own staff.
 """
 
+import gzip
 import logging
 from functools import lru_cache
 from types import SimpleNamespace
@@ -84,6 +85,12 @@ def page_bytes(digest: str, page_id: int) -> bytes:
     return bytes(VersionPage.objects.values_list("html", flat=True).get(pk=page_id))
 
 
+@lru_cache(maxsize=64)
+def page_gzip(digest: str, page_id: int) -> bytes:
+    """The same page gzipped, once per process: what browsers ask for (`mtime=0`: the same bytes every time)."""
+    return gzip.compress(page_bytes(digest, page_id), compresslevel=6, mtime=0)
+
+
 def _live_page(request):
     """The live version's page at this URL, as its stored bytes; 404 when no live version has one.
 
@@ -102,11 +109,15 @@ def _live_page(request):
     if not digest or key != pages.frame_key(period_end):
         page = pages.recompose(page_id)
         digest, composed_at = page.html_digest, page.composed_at
-    etag, modified = f'"{digest}"', max(live_from, composed_at).timestamp()
+    gzipped = caching.gzipped(request)
+    etag, modified = caching.etag_of(digest, gzipped=gzipped), max(live_from, composed_at).timestamp()
     response = caching.conditional(request, etag=etag, last_modified=modified)
     if response is None:
-        response = HttpResponse(page_bytes(digest, page_id), content_type="text/html; charset=utf-8")
-    return caching.validated(response, etag=etag, last_modified=modified)
+        body = page_gzip(digest, page_id) if gzipped else page_bytes(digest, page_id)
+        response = HttpResponse(body, content_type="text/html; charset=utf-8")
+        if gzipped:
+            response["Content-Encoding"] = "gzip"
+    return caching.validated(response, etag=etag, last_modified=modified, encodings=True)
 
 
 @require_safe
@@ -369,7 +380,7 @@ def _status_row(request, s, municipality_plans) -> dict:
 # --- Downloads ---------------------------------------------------------------------------------
 
 
-DOWNLOAD = ("pk", "version_id", "stored_name", "digest", "filename", "content_type", "typeset_error",
+DOWNLOAD = ("pk", "version_id", "stored_name", "gzip_name", "digest", "filename", "content_type", "typeset_error",
             "version__live_from")
 
 
@@ -393,22 +404,27 @@ def _live_file(plan_pk, key: str) -> dict:
 def _stored_bytes(request, file: dict, *, as_attachment: bool):
     """The stored bytes, streamed from the file storage, or 304 when the reader (or a proxy) has them.
 
-    ETag is the bytes' hash; a version's file never changes under its key. Versions approved before
-    downloads moved to the storage keep their bytes in the row: only that column is read.
+    ETag is the bytes' hash; a version's file never changes under its key. Open data comes gzipped to
+    readers who ask, from the copy stored beside it at approval. Versions approved before downloads moved
+    to the storage keep their bytes in the row: only that column is read.
     """
-    etag = f'"{file["digest"]}"' if file["digest"] else f'"v{file["version_id"]}-{file["pk"]}"'
+    gzipped = bool(file["gzip_name"]) and caching.gzipped(request)
+    etag = caching.etag_of(file["digest"], gzipped=gzipped) if file["digest"] else f'"v{file["version_id"]}-{file["pk"]}"'
     modified = file["version__live_from"].timestamp()
     response = caching.conditional(request, etag=etag, last_modified=modified)
     if response is None and file["stored_name"]:
-        response = FileResponse(default_storage.open(file["stored_name"], "rb"), content_type=file["content_type"],
+        name = file["gzip_name"] if gzipped else file["stored_name"]
+        response = FileResponse(default_storage.open(name, "rb"), content_type=file["content_type"],
                                 as_attachment=as_attachment, filename=file["filename"])
+        if gzipped:
+            response["Content-Encoding"] = "gzip"
     elif response is None:
         content = VersionFile.objects.values_list("content", flat=True).get(pk=file["pk"])
         if content is None:
             raise Http404("公開中のファイルではありません。")
         response = HttpResponse(bytes(content), content_type=file["content_type"])
         response["Content-Disposition"] = content_disposition_header(as_attachment, file["filename"])
-    return caching.validated(response, etag=etag, last_modified=modified)
+    return caching.validated(response, etag=etag, last_modified=modified, encodings=bool(file["gzip_name"]))
 
 
 def _not_typeset(request, file: dict):

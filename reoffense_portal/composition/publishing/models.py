@@ -190,6 +190,8 @@ class VersionFile(models.Model):
     content_type = models.CharField("形式", max_length=100)
     content = models.BinaryField("内容", null=True, blank=True)
     stored_name = models.CharField("保存先", max_length=300, blank=True)
+    # The same bytes gzipped, for readers who ask (every browser and data portal): open data is text.
+    gzip_name = models.CharField("gzip の保存先", max_length=300, blank=True, editable=False)
     # The 概要版's HTML and charts as approved, typeset into `content` by the job worker (publishing/pdf.py).
     source = models.JSONField("PDFの元データ", null=True, blank=True)
     typeset_queued_at = models.DateTimeField("PDFの作成を依頼した日時", null=True, blank=True, editable=False)
@@ -208,17 +210,25 @@ class VersionFile(models.Model):
         constraints = [models.UniqueConstraint(fields=["version", "key"], name="unique_version_file")]
         indexes = [models.Index(fields=["key"], name="version_file_key_idx")]
 
+    GZIPPED_TYPES = ("text/", "application/json")
+
     def __str__(self):
         return self.filename
 
     def store(self, content: bytes) -> None:
-        """Put `content` in the file storage under a name of this version's, with its hash (not saved here)."""
+        """Put `content` in the file storage under a name of this version's, with its hash (not saved here);
+        text also gzipped beside it, which a PDF (compressed already) is not."""
+        import gzip
         import hashlib
 
         from django.core.files.base import ContentFile
         from django.core.files.storage import default_storage
 
         self.stored_name = default_storage.save(f"versions/{self.version_id}/{self.key}", ContentFile(content))
+        self.gzip_name = ""
+        if self.content_type.startswith(self.GZIPPED_TYPES):
+            self.gzip_name = default_storage.save(f"{self.stored_name}.gz",
+                                                  ContentFile(gzip.compress(content, compresslevel=9, mtime=0)))
         self.digest, self.size, self.content = hashlib.sha256(content).hexdigest(), len(content), None
 
     def read(self) -> bytes | None:
