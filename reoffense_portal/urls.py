@@ -11,6 +11,10 @@ admin.site.site_title = "再犯防止推進計画ポータル"
 admin.site.index_title = "計画の管理"
 
 urlpatterns = [
+    # Residents' pages and downloads, all from published versions, at the site's root (public URLs stay as they are). Uploaded files are served only
+    # through views that look them up in a live version, never from MEDIA_URL, so a draft's document cannot leak.
+    # First, as most requests are theirs; no public URL begins with admin/ or health/.
+    path("", include("reoffense_portal.composition.public.urls")),
     # For the load balancer: 200 or 503, never cached, no details (reoffense_portal/health.py).
     path("health/", PublicHealthCheckView.as_view(), name="health"),
     # Staff PDFs under admin/summaries/, before the admin's catch-all.
@@ -25,9 +29,6 @@ urlpatterns = [
     # A prefecture's staff: the follow-up list and the comparison table, also before the catch-all.
     path("admin/prefectures/", include("reoffense_portal.composition.prefecture_staff.urls")),
     path("admin/", admin.site.urls),
-    # Residents' pages and downloads, all from published versions, at the site's root (public URLs stay as they are). Uploaded files are served only
-    # through views that look them up in a live version, never from MEDIA_URL, so a draft's document cannot leak.
-    path("", include("reoffense_portal.composition.public.urls")),
     # パブリックコメント: the comment form of a 案 shown at its plan's URL, and the published results (plans/<pk>/comments/).
     path("", include("reoffense_portal.composition.consultation.urls")),
 ]
