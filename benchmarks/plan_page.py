@@ -2,7 +2,6 @@
 """Requests per second of the public plan page and downloads, served from a published version, beside a bare view.
 
     .venv/bin/python benchmarks/plan_page.py [--scale 10] [--seconds 2] [--rounds 5] [--workers 2] [--clients 4]
-    .venv/bin/python benchmarks/plan_page.py --gzip   # every response gzipped by Django (GZipMiddleware)
     .venv/bin/python benchmarks/plan_page.py --wrk    # the load from wrk (apt install wrk), not Python threads
 
 Builds a throw-away SQLite database holding one plan `--scale` times the size
@@ -27,9 +26,15 @@ one of the others:
 
 - bare: a Django view that runs one query and returns a few bytes;
 - plan page: `/plans/<pk>/` as residents get it, one indexed read of the live
-  version's stored page, sent as it is (no render, no cookie);
+  version's stored page, sent as it is (no render, no cookie), gzipped as
+  every browser asks (Accept-Encoding); once more uncompressed, as curl asks;
 - 概要版 PDF, open data CSV and JSON: the version's files, typeset or written at
-  approval, streamed from the file storage.
+  approval, streamed from the file storage (CSV and JSON gzipped at approval).
+
+Every request but the uncompressed page's carries a browser's Accept-Encoding.
+On a machine of two or more CPUs, gunicorn runs on all but the last and the
+clients on the last (--shared-cpus: everything on all of them): a client reading
+a 366 KB PDF on the server's CPUs would count its own work as the server's.
 
 A share is the median over the rounds of a row's rate divided by the bare view's
 measured just before it, so a burst of other work on the machine moves both sides
@@ -41,7 +46,7 @@ Goals: the plan page, the PDF, the CSV and the JSON ≥ 100 % of the bare view w
 CONN_MAX_AGE=60 and ≥ 80 % with CONN_MAX_AGE=0; the approval request of a 10× plan
 < 1 s and approval to live ≤ 2 s (medians of --approvals runs); status.json ≤ 150 ms
 and ≤ 200 KB per request (its slowest page's median). Load comes from threads in
-this process over loopback only; every loop is bounded by --seconds and by a
+this process (or wrk) over loopback only; every loop is bounded by --seconds and by a
 request cap, and gunicorn is stopped at the end.
 """
 
@@ -86,9 +91,6 @@ def wsgi_app():
     from django.conf import settings
     from django.core.wsgi import get_wsgi_application
 
-    if os.environ.get("BENCH_GZIP") == "1":  # --gzip: what compressing in Django would cost the server
-        settings.MIDDLEWARE = [*settings.MIDDLEWARE[:1], "django.middleware.gzip.GZipMiddleware",
-                               *settings.MIDDLEWARE[1:]]
     application = get_wsgi_application()
     settings.ROOT_URLCONF = "benchmarks.plan_page"
     return application
@@ -226,14 +228,14 @@ def add_the_nation(plan) -> None:
     )
 
 
-HEADERS = {}  # --gzip adds Accept-Encoding
+BROWSER = {"Accept-Encoding": "gzip, deflate, br, zstd"}  # what Chrome, Firefox and Safari send
 WRK = False  # --wrk: load from wrk instead of this process's threads
 
 
-def get(port: int, url: str) -> int:
+def get(port: int, url: str, headers: dict | None = None) -> int:
     connection = http.client.HTTPConnection(HOST, port, timeout=30)
     try:
-        connection.request("GET", url, headers=HEADERS)
+        connection.request("GET", url, headers=headers or {})
         response = connection.getresponse()
         response.read()
         return response.status
@@ -241,10 +243,10 @@ def get(port: int, url: str) -> int:
         connection.close()
 
 
-def rate(port: int, url: str, seconds: float, clients: int) -> float:
+def rate(port: int, url: str, seconds: float, clients: int, headers: dict | None = None) -> float:
     """Requests per second over `seconds` with `clients` concurrent connections (bounded)."""
     if WRK:
-        return wrk_rate(port, url, seconds, clients)
+        return wrk_rate(port, url, seconds, clients, headers or {})
     deadline = time.perf_counter() + seconds
     counts = [0] * clients
     failures = []
@@ -252,7 +254,7 @@ def rate(port: int, url: str, seconds: float, clients: int) -> float:
     def client(index):
         while time.perf_counter() < deadline and sum(counts) < MAX_REQUESTS:
             try:
-                status = get(port, url)
+                status = get(port, url, headers)
             except OSError as error:
                 failures.append(repr(error))
                 return
@@ -272,15 +274,27 @@ def rate(port: int, url: str, seconds: float, clients: int) -> float:
     return sum(counts) / (time.perf_counter() - start)
 
 
-def wrk_rate(port: int, url: str, seconds: float, clients: int) -> float:
+def wrk_rate(port: int, url: str, seconds: float, clients: int, headers: dict) -> float:
     """The same with wrk (Debian's package), a client in C: reading a 270 KB page in Python threads takes
     CPU from the server's two cores, which the bare view's few bytes do not."""
-    headers = [arg for name, value in HEADERS.items() for arg in ("-H", f"{name}: {value}")]
-    result = subprocess.run(["wrk", "-t1", f"-c{clients}", f"-d{max(1, round(seconds))}s", *headers,
+    options = [arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")]
+    result = subprocess.run(["wrk", "-t1", f"-c{clients}", f"-d{max(1, round(seconds))}s", *options,
                              f"http://{HOST}:{port}{url}"], capture_output=True, text=True, check=True)
     if "Non-2xx" in result.stdout or "Socket errors" in result.stdout:
         raise SystemExit(f"{url}: {result.stdout}")
     return float(next(line.split()[1] for line in result.stdout.splitlines() if line.startswith("Requests/sec")))
+
+
+def split_cpus(shared: bool) -> tuple[set, set] | None:
+    """The server's CPUs and the clients': the last CPU for the clients, so that reading a 366 KB PDF in the
+    client is not counted as the server's work: residents' browsers run elsewhere."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if shared or len(cpus) < 2:
+        return None
+    return set(cpus[:-1]), {cpus[-1]}
+
+
+SERVER_CPUS: set | None = None  # set by main() from split_cpus()
 
 
 def start_gunicorn(app: str, port: int, env: dict, access_log: Path, *options: str) -> subprocess.Popen:
@@ -289,7 +303,7 @@ def start_gunicorn(app: str, port: int, env: dict, access_log: Path, *options: s
         [str(Path(sys.executable).parent / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), app,
          "--bind", f"{HOST}:{port}", "--chdir", str(ROOT), "--access-logfile", str(access_log),
          "--log-level", "warning", *options],
-        env=env,
+        env=env, preexec_fn=(lambda: os.sched_setaffinity(0, SERVER_CPUS)) if SERVER_CPUS else None,
     )
 
 
@@ -310,9 +324,9 @@ def shares(port: int, targets: dict, args) -> tuple[dict, dict]:
     rates = {name: [] for name in ["bare view (one query)", *targets]}
     ratios = {name: [] for name in targets}
     for _ in range(args.rounds):
-        for name, url in targets.items():  # A B A B …: the bare view, then one of the others
-            bare_rate = rate(port, "/bench/bare/", args.seconds, args.clients)
-            target_rate = rate(port, url, args.seconds, args.clients)
+        for name, (url, headers) in targets.items():  # A B A B …: the bare view, then one of the others
+            bare_rate = rate(port, "/bench/bare/", args.seconds, args.clients, headers)
+            target_rate = rate(port, url, args.seconds, args.clients, headers)
             rates["bare view (one query)"].append(bare_rate)
             rates[name].append(target_rate)
             ratios[name].append(target_rate / bare_rate)
@@ -347,9 +361,9 @@ def serve_and_measure(env: dict, folder: str, targets: dict, args, conn_max_age:
                             "--timeout", "120")
     try:
         wait_until_up(port, server)
-        for url in ["/bench/bare/", *targets.values()]:  # warm up every worker
+        for url, headers in [("/bench/bare/", {}), *targets.values()]:  # warm up every worker
             for _ in range(args.workers * 4):
-                get(port, url)
+                get(port, url, headers)
         rates, ratios = shares(port, targets, args)
         return {"rates": rates, "ratios": ratios, "status": status_json_times(port, args.rounds * 5)}
     finally:
@@ -382,33 +396,37 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=2.0, help="per measurement and round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--approvals", type=int, default=5, help="approvals through the admin to time")
-    parser.add_argument("--gzip", action="store_true", help="Django gzips every response; clients accept gzip")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--wrk", action="store_true", help="load from wrk (apt install wrk) instead of Python threads")
+    parser.add_argument("--shared-cpus", action="store_true", help="server and clients on the same CPUs")
     args = parser.parse_args()
-    global WRK
+    global WRK, SERVER_CPUS
     WRK = args.wrk
     load_before = os.getloadavg()
 
     with tempfile.TemporaryDirectory() as folder:
         env = environment(f"sqlite:///{Path(folder) / 'bench.sqlite3'}")
         env["MEDIA_ROOT"] = str(Path(folder) / "media")
-        if args.gzip:
-            env["BENCH_GZIP"] = "1"
-            HEADERS["Accept-Encoding"] = "gzip"
         plan_id, approvals = build_database(env, args.scale, args.approvals)
+        cpus = split_cpus(args.shared_cpus)
+        if cpus:
+            SERVER_CPUS = cpus[0]
+            os.sched_setaffinity(0, cpus[1])  # this process's client threads, and wrk, which inherits it
         targets = {
-            "plan page (stored bytes)": f"/plans/{plan_id}/",
-            "概要版 PDF": f"/plans/{plan_id}/summary.pdf",
-            "open data CSV": f"/opendata/plans/{plan_id}/programs.csv",
-            "open data JSON": f"/opendata/plans/{plan_id}.json",
+            "plan page (stored bytes)": (f"/plans/{plan_id}/", BROWSER),
+            "plan page, uncompressed": (f"/plans/{plan_id}/", {}),
+            "概要版 PDF": (f"/plans/{plan_id}/summary.pdf", BROWSER),
+            "open data CSV": (f"/opendata/plans/{plan_id}/programs.csv", BROWSER),
+            "open data JSON": (f"/opendata/plans/{plan_id}.json", BROWSER),
         }
         measured = {age: serve_and_measure(env, folder, targets, args, age) for age in (0, 60)}
         load_after = os.getloadavg()
 
+    where = (f"server on CPU {','.join(map(str, sorted(cpus[0])))}, clients on CPU {min(cpus[1])}" if cpus
+             else "server and clients on the same CPUs")
     print(f"gunicorn {args.workers} workers, {args.clients} clients{' (wrk)' if args.wrk else ''}, {args.rounds} rounds of {args.seconds:g} s "
-          f"per row, loopback{', gzip' if args.gzip else ''}; load average {load_before[0]:.2f} before, "
+          f"per row, loopback, {where}; load average {load_before[0]:.2f} before, "
           f"{load_after[0]:.2f} after ({os.cpu_count()} CPUs)")
     report(60, measured[60], 1.0)
     report(0, measured[0], 0.8)
