@@ -380,8 +380,11 @@ def _status_row(request, s, municipality_plans) -> dict:
 # --- Downloads ---------------------------------------------------------------------------------
 
 
-DOWNLOAD = ("pk", "version_id", "stored_name", "gzip_name", "digest", "filename", "content_type", "typeset_error",
-            "version__live_from")
+DOWNLOAD = ("pk", "version_id", "stored_name", "gzip_name", "digest", "size", "filename", "content_type",
+            "typeset_error", "version__live_from")
+# A version's own files up to this size (open data, the 概要版: tens to hundreds of KB) are kept in each process's
+# memory once read, as pages are: from object storage each download was a request to the bucket. Larger ones stream.
+KEPT_FILE_BYTES = 4_000_000
 
 
 LIVE_FILE_LOOKUP = lookups.Prepared(
@@ -401,8 +404,16 @@ def _live_file(plan_pk, key: str) -> dict:
     return dict(zip(DOWNLOAD, row, strict=True))
 
 
+@lru_cache(maxsize=64)
+def kept_file(name: str, digest: str) -> bytes:
+    """A version file's bytes, read once per process; by name and hash, so never another's or an older one."""
+    with default_storage.open(name, "rb") as stored:
+        return stored.read()
+
+
 def _stored_bytes(request, file: dict, *, as_attachment: bool):
-    """The stored bytes, streamed from the file storage, or 304 when the reader (or a proxy) has them.
+    """The stored bytes (from memory, or streamed from the file storage), or 304 when the reader (or a proxy)
+    has them.
 
     ETag is the bytes' hash; a version's file never changes under its key. Open data comes gzipped to
     readers who ask, from the copy stored beside it at approval. Versions approved before downloads moved
@@ -412,19 +423,26 @@ def _stored_bytes(request, file: dict, *, as_attachment: bool):
     etag = caching.etag_of(file["digest"], gzipped=gzipped) if file["digest"] else f'"v{file["version_id"]}-{file["pk"]}"'
     modified = file["version__live_from"].timestamp()
     response = caching.conditional(request, etag=etag, last_modified=modified)
-    if response is None and file["stored_name"]:
-        name = file["gzip_name"] if gzipped else file["stored_name"]
-        response = FileResponse(default_storage.open(name, "rb"), content_type=file["content_type"],
-                                as_attachment=as_attachment, filename=file["filename"])
+    if response is None:
+        response = _file_response(file, file["gzip_name"] if gzipped else file["stored_name"], as_attachment)
         if gzipped:
             response["Content-Encoding"] = "gzip"
-    elif response is None:
+    return caching.validated(response, etag=etag, last_modified=modified, encodings=bool(file["gzip_name"]))
+
+
+def _file_response(file: dict, name: str, as_attachment: bool):
+    if name and (file["size"] or KEPT_FILE_BYTES + 1) <= KEPT_FILE_BYTES:
+        content = kept_file(name, file["digest"])
+    elif name:
+        return FileResponse(default_storage.open(name, "rb"), content_type=file["content_type"],
+                            as_attachment=as_attachment, filename=file["filename"])
+    else:
         content = VersionFile.objects.values_list("content", flat=True).get(pk=file["pk"])
         if content is None:
             raise Http404("公開中のファイルではありません。")
-        response = HttpResponse(bytes(content), content_type=file["content_type"])
-        response["Content-Disposition"] = content_disposition_header(as_attachment, file["filename"])
-    return caching.validated(response, etag=etag, last_modified=modified, encodings=bool(file["gzip_name"]))
+    response = HttpResponse(bytes(content), content_type=file["content_type"])
+    response["Content-Disposition"] = content_disposition_header(as_attachment, file["filename"])
+    return response
 
 
 def _not_typeset(request, file: dict):
