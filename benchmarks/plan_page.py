@@ -29,7 +29,8 @@ one of the others:
   version's stored page, sent as it is (no render, no cookie), gzipped as
   every browser asks (Accept-Encoding); once more uncompressed, as curl asks;
 - 概要版 PDF, open data CSV and JSON: the version's files, typeset or written at
-  approval, streamed from the file storage (CSV and JSON gzipped at approval).
+  approval, read once from the file storage and then sent from each server
+  process's memory (CSV and JSON gzipped at approval).
 
 Every request but the uncompressed page's carries a browser's Accept-Encoding.
 On a machine of two or more CPUs, gunicorn runs on all but the last and the

@@ -431,7 +431,7 @@ def _stored_bytes(request, file: dict, *, as_attachment: bool):
 
 
 def _file_response(file: dict, name: str, as_attachment: bool):
-    if name and (file["size"] or KEPT_FILE_BYTES + 1) <= KEPT_FILE_BYTES:
+    if name and file["size"] is not None and file["size"] <= KEPT_FILE_BYTES:
         content = kept_file(name, file["digest"])
     elif name:
         return FileResponse(default_storage.open(name, "rb"), content_type=file["content_type"],
