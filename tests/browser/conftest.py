@@ -6,6 +6,7 @@ made by tests around it are synchronous and safe, so Django is told so.
 
 import os
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,13 @@ def page(browser, live_server):
     page = context.new_page()
     yield page
     context.close()
+    _wait_for_the_live_servers_requests()
+
+
+def _wait_for_the_live_servers_requests():
+    """A test may end while the live server still answers the browser (the redirect after a save); the test's
+    database is emptied next, and SQLite refuses that while a request holds a table ("database table is
+    locked"). Closing the browser's context closes its connections; each request thread then ends."""
+    for thread in threading.enumerate():
+        if thread.name.endswith("(process_request_thread)"):
+            thread.join(timeout=30)
