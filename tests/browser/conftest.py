@@ -66,13 +66,59 @@ def page(browser, live_server):
     page = context.new_page()
     yield page
     context.close()
-    _wait_for_the_live_servers_requests()
 
 
-def _wait_for_the_live_servers_requests():
-    """A test may end while the live server still answers the browser (the redirect after a save); the test's
-    database is emptied next, and SQLite refuses that while a request holds a table ("database table is
-    locked"). Closing the browser's context closes its connections; each request thread then ends."""
-    for thread in threading.enumerate():
-        if thread.name.endswith("(process_request_thread)"):
-            thread.join(timeout=30)
+@pytest.fixture(autouse=True)
+def _requests_answered_before_the_database_is_emptied(request):
+    """A test may end while the live server still answers the browser (the redirect after a save). The test's
+    database is emptied next, and SQLite refuses that under a request ("database table is locked"), so the
+    test waits until every request has been answered. Torn down after the test's own browser fixtures."""
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    httpd = request.getfixturevalue("live_server").thread.httpd
+    if not isinstance(httpd.get_app(), RequestsInFlight):
+        httpd.set_app(RequestsInFlight(httpd.get_app()))
+    yield
+    httpd.get_app().wait_until_answered()
+
+
+class RequestsInFlight:
+    """A WSGI application counting its requests until each response is closed (WSGI's close())."""
+
+    def __init__(self, app):
+        self.app = app
+        self.count = 0
+        self.changed = threading.Condition()
+
+    def __call__(self, environ, start_response):
+        self._add(1)
+        try:
+            return _ClosedWhenDone(self.app(environ, start_response), lambda: self._add(-1))
+        except BaseException:
+            self._add(-1)
+            raise
+
+    def _add(self, step):
+        with self.changed:
+            self.count += step
+            self.changed.notify_all()
+
+    def wait_until_answered(self, timeout=30):
+        with self.changed:
+            self.changed.wait_for(lambda: self.count == 0, timeout)
+
+
+class _ClosedWhenDone:
+    def __init__(self, response, done):
+        self.response, self.done = response, done
+
+    def __iter__(self):
+        return iter(self.response)
+
+    def close(self):
+        try:
+            if hasattr(self.response, "close"):
+                self.response.close()
+        finally:
+            self.done()
