@@ -179,6 +179,8 @@ def measure(label: str, make, repeat: int) -> tuple[str, float]:
     from django.core.cache import cache
     from pypdf import PdfReader
 
+    from reoffense_portal.composition.summaries.typesetting import forget_typeset
+
     worker = WorkerTimes()
     typesetting_logger = logging.getLogger("reoffense_portal.composition.summaries.typesetting")
     typesetting_logger.setLevel(logging.INFO)
@@ -186,15 +188,18 @@ def measure(label: str, make, repeat: int) -> tuple[str, float]:
     typesetting_logger.addHandler(worker)
 
     cache.clear()
+    forget_typeset()
     first = timed(lambda: make().pdf(), 1)[0]
 
     def cold():
         document = make()
         cache.delete(document.cache_key)
+        forget_typeset()  # the process's own last PDFs, too
         document.pdf()
 
     def no_caches():
         cache.clear()
+        forget_typeset()
         make().pdf()
 
     worker.cpu.clear()

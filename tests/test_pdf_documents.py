@@ -25,8 +25,9 @@ HOSTILE = "<link rel=attachment href=file:///etc/passwd>"
 
 @pytest.fixture
 def cold_cache():
-    """The PDF cache is keyed by content, so tests may share renders; these tests need none."""
+    """The PDF caches are keyed by content, so tests may share renders; these tests need none."""
     cache.clear()
+    typesetting.forget_typeset()
     yield
     cache.clear()
 

@@ -16,15 +16,20 @@ Three safety choices, each for a reason:
 - PDF/UA-1: tagged structure, the <title> as document title, `lang` from the
   root element, so screen readers can read the city's printout.
 
+A process keeps the last PDFs it typeset, by a digest of all that shapes them, and answers the same
+document again without typesetting: a re-approval that left the 概要版 as it was, a job run again.
+
 This module must stay importable without Django: the fork server preloads it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import mimetypes
 import multiprocessing
 import time
+from collections import OrderedDict
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
@@ -45,6 +50,10 @@ CHART_SCHEME = "portal-chart"
 # What the fetcher may serve from the static roots.
 STATIC_SUFFIXES = {".css", ".svg", ".png", ".jpg", ".jpeg"}
 WORKER_MODULE = __name__
+# The PDFs this process typeset last (`render_pdf`), by digest: a few, each at most a few megabytes.
+KEPT_PDFS = 8
+KEPT_PDF_BYTES = 8 * 1024 * 1024
+_kept: OrderedDict[str, bytes] = OrderedDict()
 
 
 class PdfRenderError(Exception):
@@ -197,8 +206,37 @@ def render_pdf(
     base_url: str | None = None,
     timeout: float = 20,
 ) -> bytes:
-    """Typeset `html` in a worker process; stop it and raise PdfRenderTimeout after `timeout` seconds."""
-    font_face_css()  # fail fast, with the clear message, before starting a worker
+    """Typeset `html` in a worker process; stop it and raise PdfRenderTimeout after `timeout` seconds.
+
+    The same document typeset by this process a little earlier comes back as it was made."""
+    fonts = font_face_css()  # fail fast, with the clear message, before starting a worker
+    key = _digest(html, fonts, static_roots, charts, base_url)
+    if key in _kept:
+        _kept.move_to_end(key)
+        return _kept[key]
+    pdf = _typeset_in_worker(html, static_roots=static_roots, charts=charts, base_url=base_url, timeout=timeout)
+    if len(pdf) <= KEPT_PDF_BYTES:
+        _kept[key] = pdf
+        while len(_kept) > KEPT_PDFS:
+            _kept.popitem(last=False)
+    return pdf
+
+
+def forget_typeset() -> None:
+    """Typeset every document again from now on (tests that time or count typesetting)."""
+    _kept.clear()
+
+
+def _digest(html: str, fonts: str, static_roots: list[str], charts: dict[str, str] | None, base_url: str | None) -> str:
+    digest = hashlib.sha256()
+    for part in (html, fonts, base_url or "", *static_roots, *(f"{name}\0{svg}" for name, svg in sorted((charts or {}).items()))):
+        digest.update(part.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _typeset_in_worker(html: str, *, static_roots: list[str], charts: dict[str, str] | None, base_url: str | None,
+                       timeout: float) -> bytes:
     context = _worker_context()
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(
