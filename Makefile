@@ -5,10 +5,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-# Test workers: one and a half per core. Part of a worker's time is spent waiting (browsers, live servers,
-# other processes): on two cores, two workers took 603-648 s, three 508-525 s, four 568 s (and
-# starting the longest files first, 555 s: they then ran at the same time).
-TEST_WORKERS ?= $(shell echo $$(( $$(nproc) * 3 / 2 )))
+# Test workers: one per core. Since a process stopped typesetting the same PDF again, a worker hardly
+# waits, and more workers only contend: on two cores (6 December 2026) the SQLite run took 435 s with
+# two workers, 507 s with three, and the PostgreSQL run 543 s with two, 594 s with three.
+TEST_WORKERS ?= $(shell nproc)
 # Debian packages the portal needs: a Japanese font for PDFs and charts, poppler for PDF checks,
 # Chromium for the browser tests.
 RUN_PACKAGES := fonts-morisawa-bizud-gothic
